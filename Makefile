@@ -1,0 +1,50 @@
+# Symphony: two commands do all the set-up on a fresh Debian/Ubuntu machine.
+#   make demo   - install everything, then compose a piece with the shipped model into demo/
+#   make test   - install everything, then run the test suite
+PY      ?= python3.11
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+SYSTEM  := .cache/.system-packages
+PROMPT  ?= a lively Irish jig in D major
+
+.PHONY: setup demo test bench data train clean
+
+setup: $(STAMP) $(SYSTEM)
+
+# FluidSynth (the synth) and a General MIDI SoundFont come from Debian's packages.
+$(SYSTEM):
+	@if ! command -v fluidsynth >/dev/null || [ ! -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    fluidsynth fluid-soundfont-gm; \
+	fi
+	@mkdir -p $(dir $@) && touch $@
+
+$(STAMP): pyproject.toml
+	@command -v $(PY) >/dev/null || { echo "Python 3.11 is required ($(PY) not found)"; exit 1; }
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e ".[dev]"
+	@touch $@
+
+demo: setup
+	$(BIN)/symphony generate "$(PROMPT)" --seed 1 -o demo
+	@echo "Listen to demo/music.wav, read demo/music.musicxml (or demo/music.svg), see demo/music.json"
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python -m benchmarks.run
+
+data: setup
+	$(BIN)/symphony data stats
+
+train: setup
+	$(BIN)/symphony train --out runs/default
+
+clean:
+	rm -rf $(VENV) .pytest_cache demo

@@ -1,0 +1,23 @@
+"""Symphony: an open-source music generation and editing studio.
+
+>>> import symphony
+>>> score = symphony.generate("a lively Irish jig in D major", bars=8, seed=1)   # doctest: +SKIP
+>>> score.bars, str(score.key), str(score.meter)                                 # doctest: +SKIP
+(8, 'D major', '6/8')
+"""
+__version__ = "0.1.0"
+
+__all__ = ["generate", "read_score", "Score", "write_outputs", "__version__"]
+
+
+def __getattr__(name):  # heavy modules (torch, music21) load only when used
+    if name == "generate":
+        from .generate import generate
+        return generate
+    if name in ("read_score", "Score"):
+        from . import score
+        return getattr(score, name)
+    if name == "write_outputs":
+        from .render import write_outputs
+        return write_outputs
+    raise AttributeError(f"module 'symphony' has no attribute {name!r}")

@@ -1,0 +1,132 @@
+"""The ``symphony`` command line. Every user error prints one line on stderr and exits with 2."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .errors import SymphonyError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Symphony: compose and edit music from a description.")
+data_app = typer.Typer(no_args_is_help=True, help="The training corpus.")
+app.add_typer(data_app, name="data")
+
+
+def _err(msg: str) -> None:
+    typer.echo(f"symphony: error: {msg}", err=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def generate(
+    prompt: str = typer.Argument("", help="what to compose, e.g. 'a lively Irish jig in D major'"),
+    style: Optional[str] = typer.Option(None, "--style", help="chinese, german, celtic, chorale"),
+    key: Optional[str] = typer.Option(None, "--key", help="e.g. 'D major', 'Bb minor', 'A dorian'"),
+    meter: Optional[str] = typer.Option(None, "--meter", help="e.g. 4/4, 3/4, 6/8"),
+    tempo: Optional[float] = typer.Option(None, "--tempo", help="beats per minute of the meter's beat"),
+    bars: Optional[int] = typer.Option(None, "--bars", help="length in bars (1-512, default 16)"),
+    seed: Optional[int] = typer.Option(None, "--seed", help="random seed (same seed, same music)"),
+    count: int = typer.Option(1, "-n", help="how many pieces"),
+    out: Path = typer.Option(..., "-o", "--out", help="output folder"),
+    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="model file (default: shipped model)"),
+    no_audio: bool = typer.Option(False, "--no-audio", help="skip the WAV file"),
+):
+    """Compose a new piece: writes music.mid, music.musicxml, music.wav and music.json."""
+    from .generate import describe, generate_request, resolve
+    from .render import prepare_out_dir, write_outputs
+    if count < 1 or count > 100:
+        _err(f"-n must be between 1 and 100, got {count}")
+    req, why = resolve(prompt, style, key, meter, tempo, bars, seed)
+    prepare_out_dir(out)
+    items = []
+    for i in range(count):
+        req_i = req if i == 0 else type(req)(**{**req.__dict__, "seed": req.seed + i})
+        score = generate_request(req_i, checkpoint)
+        score.meta["explanation"] = why
+        items.append((score, describe(score)))
+    for line in why:
+        typer.echo(f"heard: {line}", err=True)
+    files = write_outputs(items, out, audio=not no_audio)
+    for f in files:
+        typer.echo(str(f))
+
+
+@app.command()
+def styles():
+    """List the styles Symphony knows."""
+    from .styles import STYLES
+    for s in STYLES.values():
+        typer.echo(f"{s.name:12s} {s.default_meter:5s} {s.default_bpm:4d} bpm  {s.description}")
+
+
+@data_app.command("stats")
+def data_stats(workers: int = typer.Option(2, help="parallel parsers for the first run"),
+               user_only: bool = typer.Option(False, "--user-only", help="only folders added with 'data add'")):
+    """Count pieces, notes and bars per style and split (parses and caches the corpus once)."""
+    from rich.console import Console
+    from rich.table import Table
+    from .data import load_corpus, stats
+    recs = load_corpus([] if user_only else None, workers=workers, progress=sys.stderr.isatty())
+    table = Table(title=f"Symphony corpus: {len(recs)} pieces after de-duplication")
+    for col in ("style", "pieces", "train", "valid", "test", "notes", "bars"):
+        table.add_column(col, justify="right" if col != "style" else "left")
+    for style, c in stats(recs).items():
+        table.add_row(style, *(str(c.get(k, 0)) for k in ("pieces", "train", "valid", "test", "notes", "bars")))
+    Console().print(table)
+
+
+@data_app.command("add")
+def data_add(folder: Path, style: str = typer.Option(..., "--style", help="style label for these pieces")):
+    """Add your own folder of MIDI / MusicXML / ABC files to the corpus under a style label."""
+    from .data import add_user_folder
+    ok, bad = add_user_folder(folder, style)
+    typer.echo(f"added {ok} pieces with style {style!r}" + (f"; {bad} files could not be read" if bad else ""))
+
+
+@app.command()
+def train(
+    out_dir: Path = typer.Option(Path("runs/default"), "--out", help="checkpoint folder"),
+    max_iters: int = typer.Option(3000, help="optimizer steps"),
+    batch_size: int = typer.Option(16),
+    block_size: int = typer.Option(512),
+    n_layer: int = typer.Option(4),
+    n_head: int = typer.Option(4),
+    n_embd: int = typer.Option(256),
+    lr: float = typer.Option(1e-3),
+    eval_interval: int = typer.Option(250),
+    max_minutes: float = typer.Option(0.0, help="stop after this many minutes (0: no limit)"),
+    styles: str = typer.Option("chinese,german,celtic,chorale", help="styles to train on"),
+    seed: int = typer.Option(1337),
+    resume: bool = typer.Option(False, help="continue from OUT/train_state.pt"),
+    workers: int = typer.Option(2, help="parallel corpus parsers for the first run"),
+):
+    """Train a model on the corpus (and your added folders); checkpoints to OUT/model.safetensors."""
+    from .data import iter_split, load_corpus
+    from .train import TrainConfig, load_scores, train as run
+    style_list = [s.strip() for s in styles.split(",") if s.strip()]
+    cfg = TrainConfig(out_dir=str(out_dir), max_iters=max_iters, batch_size=batch_size,
+                      block_size=block_size, n_layer=n_layer, n_head=n_head, n_embd=n_embd, lr=lr,
+                      eval_interval=eval_interval, max_minutes=max_minutes, styles=style_list, seed=seed)
+    recs = load_corpus(workers=workers, progress=sys.stderr.isatty())
+    tr = load_scores(list(iter_split(recs, "train", style_list)))
+    va = load_scores(list(iter_split(recs, "valid", style_list)))
+    if not tr:
+        _err(f"no training pieces for styles {styles!r}")
+    history = run(cfg, tr, va, resume=resume)
+    typer.echo(f"done: {history[-1] if history else {}}")
+
+
+def main() -> None:
+    """Entry point: typer handles usage errors (exit 2); our errors print one line, exit 2."""
+    try:
+        app()
+    except SymphonyError as e:
+        typer.echo(f"symphony: error: {e}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

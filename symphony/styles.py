@@ -1,0 +1,71 @@
+"""The styles Symphony knows: names, aliases, default tempo and the General MIDI instrument used
+to play them. Style labels of the corpus come from here too."""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from .errors import StyleError
+
+
+@dataclass(frozen=True)
+class Style:
+    name: str
+    description: str
+    default_bpm: int  # beats per minute of the meter's beat, as musicians count
+    default_meter: str
+    program: int  # General MIDI program (0-based) used for audio
+    sources: tuple[str, ...]
+
+
+STYLES: dict[str, Style] = {s.name: s for s in (
+    Style("chinese", "Han Chinese folk songs (Essen collection, han1/han2)", 72, "2/4", 73,
+          ("essen/han",)),
+    Style("german", "German-language folk songs (Essen: altdeu, ballad, boehme, erk, fink, kinder,"
+          " zuccal, dva; Lorraine and Luxembourg)", 96, "4/4", 21, ("essen/german",)),
+    Style("celtic", "Irish and Scottish fiddle tunes (O'Neill's Music of Ireland, Ryan's Mammoth"
+          " Collection, Essen irl): jigs, reels, hornpipes, strathspeys", 112, "6/8", 110,
+          ("oneills", "ryans", "essen/irl")),
+    Style("chorale", "Bach four-part chorales", 72, "4/4", 19, ("bach",)),
+    Style("renaissance", "Palestrina masses and motets (vocal polyphony)", 72, "2/2", 52,
+          ("palestrina",)),
+)}
+
+ALIASES = {
+    "chinese folk": "chinese", "chinese folk song": "chinese", "han": "chinese", "china": "chinese",
+    "中国": "chinese", "民歌": "chinese",
+    "german folk": "german", "german folk song": "german", "volkslied": "german", "germany": "german",
+    "irish": "celtic", "scottish": "celtic", "fiddle": "celtic", "jig": "celtic", "reel": "celtic",
+    "hornpipe": "celtic", "strathspey": "celtic", "ireland": "celtic",
+    "bach": "chorale", "chorales": "chorale", "hymn": "chorale",
+    "palestrina": "renaissance", "polyphony": "renaissance",
+}
+
+# Dance and song types: prompt words that fix a meter and suggest a style and tempo.
+GENRES = {
+    "jig": ("celtic", "6/8", 116),
+    "slip jig": ("celtic", "9/8", 112),
+    "reel": ("celtic", "4/4", 112),
+    "hornpipe": ("celtic", "4/4", 88),
+    "strathspey": ("celtic", "4/4", 72),
+    "polka": ("celtic", "2/4", 120),
+    "waltz": ("german", "3/4", 108),
+    "march": ("german", "2/4", 112),
+    "chorale": ("chorale", "4/4", 72),
+    "chinese folk song": ("chinese", "2/4", 72),
+    "german folk song": ("german", "4/4", 96),
+}
+
+
+def get_style(name: str) -> Style:
+    key = name.strip().lower()
+    key = ALIASES.get(key, key)
+    if key in STYLES:
+        return STYLES[key]
+    guess = difflib.get_close_matches(key, list(STYLES) + list(ALIASES), n=1, cutoff=0.6)
+    hint = f"; did you mean '{guess[0]}'?" if guess else ""
+    raise StyleError(f"unknown style {name!r}{hint} (known: {', '.join(STYLES)})")
+
+
+def style_names() -> list[str]:
+    return list(STYLES)

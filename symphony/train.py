@@ -1,0 +1,246 @@
+"""Training: a dataclass config, a token dataset of corpus windows, the loop with periodic
+validation, checkpoints (safetensors, config and token version inside) and resume."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from .errors import CheckpointError
+from .model import ModelConfig, MusicTransformer
+from .score import Score
+from .tokens import TOKENS_VERSION, Tokenizer, TokenizerConfig
+
+IGNORE = -100
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "checkpoints" / "default" / "model.safetensors"
+
+
+@dataclass
+class TrainConfig:
+    out_dir: str = "runs/default"
+    styles: list[str] = field(default_factory=lambda: ["chinese", "german", "celtic", "chorale"])
+    max_iters: int = 3000
+    batch_size: int = 16
+    block_size: int = 512
+    n_layer: int = 4
+    n_head: int = 4
+    n_embd: int = 256
+    dropout: float = 0.1
+    lr: float = 1e-3
+    min_lr: float = 1e-4
+    warmup_iters: int = 100
+    weight_decay: float = 0.1
+    grad_clip: float = 1.0
+    eval_interval: int = 250
+    eval_pieces: int = 200
+    seed: int = 1337
+    max_minutes: float = 0.0  # stop early after this much wall time (0: no limit)
+    threads: int = 0  # torch threads (0: torch's default)
+
+
+# ----------------------------------------------------------------------------- data
+
+class TokenDataset:
+    """Token sequences of scores; batches are header + a window of whole bars."""
+
+    def __init__(self, scores: list[Score], tok: Tokenizer, block_size: int, seed: int = 0):
+        self.tok, self.block = tok, block_size
+        self.seqs = [np.asarray(tok.encode(s), dtype=np.int64) for s in scores]
+        self.bar_starts = [np.flatnonzero(s == tok.bar) for s in self.seqs]
+        lengths = np.array([len(s) for s in self.seqs], dtype=np.float64)
+        self.weights = lengths / lengths.sum() if len(lengths) else lengths
+        self.rng = np.random.default_rng(seed)
+        self.n_tokens = int(lengths.sum())
+
+    def window(self, i: int, start_bar: int | None = None) -> np.ndarray:
+        seq, H = self.seqs[i], self.tok.HEADER_LEN
+        body_room = self.block + 1 - H
+        if len(seq) <= self.block + 1:
+            return seq
+        bars = self.bar_starts[i]
+        last_ok = np.searchsorted(bars, len(seq) - body_room, side="right")
+        b = start_bar if start_bar is not None else int(self.rng.integers(0, max(1, last_ok)))
+        start = bars[min(b, len(bars) - 1)]
+        return np.concatenate([seq[:H], seq[start:start + body_room]])
+
+    def batch(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+        idx = self.rng.choice(len(self.seqs), size=batch_size, p=self.weights)
+        return self.collate([self.window(int(i)) for i in idx])
+
+    def collate(self, windows: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+        T = max(len(w) for w in windows) - 1
+        x = torch.full((len(windows), T), self.tok.pad, dtype=torch.long)
+        y = torch.full((len(windows), T), IGNORE, dtype=torch.long)
+        H = self.tok.HEADER_LEN
+        for r, w in enumerate(windows):
+            w = torch.from_numpy(w)
+            x[r, : len(w) - 1] = w[:-1]
+            y[r, : len(w) - 1] = w[1:]
+            y[r, : H - 1] = IGNORE  # the header is given, not predicted
+        return x, y
+
+
+def load_scores(records: list[dict]) -> list[Score]:
+    return [Score.from_dict(r["score"]) for r in records]
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+@torch.no_grad()
+def nll_per_note(model: MusicTransformer, tok: Tokenizer, scores: list[Score]) -> dict:
+    """Held-out negative log-likelihood (nats) of the body tokens, per token and per note.
+
+    Long pieces are scored in consecutive windows of whole bars, each after the header."""
+    model.eval()
+    total, n_tok, n_notes = 0.0, 0, 0
+    H, block = tok.HEADER_LEN, model.cfg.block_size
+    for s in scores:
+        seq = tok.encode(s)
+        n_notes += sum(1 for t in seq if tok.is_dur(t))
+        header, body = seq[:H], seq[H:]
+        step = block - H
+        for start in range(0, len(body), step):
+            chunk = header + body[start:start + step]
+            x = torch.tensor([chunk[:-1]])
+            y = torch.tensor([chunk[1:]])
+            y[0, : H - 1] = IGNORE
+            logits, _ = model(x)
+            logp = torch.log_softmax(logits[0], dim=-1)
+            mask = y[0] != IGNORE
+            total -= float(logp[mask].gather(1, y[0][mask].unsqueeze(1)).sum())
+            n_tok += int(mask.sum())
+    return {"nll_per_token": total / max(n_tok, 1), "nll_per_note": total / max(n_notes, 1),
+            "tokens": n_tok, "notes": n_notes}
+
+
+# ----------------------------------------------------------------------------- checkpoints
+
+def save_checkpoint(path: str | os.PathLike, model: MusicTransformer, tok: Tokenizer,
+                    extra: dict | None = None) -> None:
+    meta = {"model": asdict(model.cfg), "tokenizer": asdict(tok.config),
+            "tokens_version": TOKENS_VERSION, **(extra or {})}
+    state = {k: v.contiguous() for k, v in model.state_dict().items() if k != "head.weight"}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    save_file(state, str(tmp), metadata={"symphony": json.dumps(meta)})
+    tmp.replace(path)
+
+
+def load_checkpoint(path: str | os.PathLike | None = None) -> tuple[MusicTransformer, Tokenizer, dict]:
+    """Rebuild model and tokenizer from a checkpoint (the default model if no path)."""
+    path = Path(path) if path else DEFAULT_CHECKPOINT
+    if not path.is_file():
+        raise CheckpointError(f"no model checkpoint at {os.fspath(path)!r}; train one with "
+                              f"'symphony train' or restore the default with 'git checkout'")
+    try:
+        from safetensors import safe_open
+        with safe_open(str(path), framework="pt") as fh:
+            meta = json.loads(fh.metadata()["symphony"])
+        state = load_file(str(path))
+        tok = Tokenizer(TokenizerConfig(**meta["tokenizer"]))
+        model = MusicTransformer(ModelConfig(**meta["model"]))
+        state["head.weight"] = state["tok_emb.weight"]
+        model.load_state_dict(state)
+    except Exception as e:  # safetensors / json / shape errors all mean an unusable file
+        raise CheckpointError(f"checkpoint {os.fspath(path)!r} is corrupt or incompatible: "
+                              f"{type(e).__name__}: {str(e)[:200]}") from e
+    model.eval()
+    return model, tok, meta
+
+
+# ----------------------------------------------------------------------------- the loop
+
+def _lr(it: int, cfg: TrainConfig) -> float:
+    if it < cfg.warmup_iters:
+        return cfg.lr * (it + 1) / cfg.warmup_iters
+    progress = min(1.0, (it - cfg.warmup_iters) / max(1, cfg.max_iters - cfg.warmup_iters))
+    return cfg.min_lr + 0.5 * (1 + math.cos(math.pi * progress)) * (cfg.lr - cfg.min_lr)
+
+
+def train(cfg: TrainConfig, train_scores: list[Score], valid_scores: list[Score],
+          resume: bool = False, progress: bool = True, log=print) -> list[dict]:
+    """Train a model; returns the validation history. Checkpoints go to cfg.out_dir."""
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    styles = sorted({s.style for s in train_scores if s.style} | set(cfg.styles))
+    tok = Tokenizer(TokenizerConfig(styles=styles))
+    data = TokenDataset(train_scores, tok, cfg.block_size, cfg.seed)
+    mcfg = ModelConfig(vocab_size=tok.vocab_size, block_size=cfg.block_size, n_layer=cfg.n_layer,
+                       n_head=cfg.n_head, n_embd=cfg.n_embd, dropout=cfg.dropout)
+    model = MusicTransformer(mcfg)
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.95))
+    out = Path(cfg.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    state_path, ckpt_path = out / "train_state.pt", out / "model.safetensors"
+    it0, history = 0, []
+    if resume and state_path.exists():
+        st = torch.load(state_path, weights_only=False)
+        model.load_state_dict(st["model"])
+        opt.load_state_dict(st["opt"])
+        it0, history = st["iter"], st["history"]
+        data.rng = np.random.default_rng(cfg.seed + it0)
+        log(f"resumed from iteration {it0}")
+    log(f"model {model.n_params() / 1e6:.2f}M parameters; {len(train_scores)} training pieces, "
+        f"{data.n_tokens} tokens; vocabulary {tok.vocab_size}")
+    valid_eval = valid_scores[: cfg.eval_pieces]
+    t_start, tokens_seen = time.time(), 0
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=cfg.max_iters, initial=it0, desc="training", mininterval=2)
+    it = it0
+    for it in range(it0, cfg.max_iters):
+        model.train()
+        for g in opt.param_groups:
+            g["lr"] = _lr(it, cfg)
+        x, y = data.batch(cfg.batch_size)
+        _, loss = model(x, y, ignore_index=IGNORE)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        tokens_seen += int((y != IGNORE).sum())
+        if bar:
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+        last = it + 1 == cfg.max_iters
+        overtime = cfg.max_minutes and (time.time() - t_start) > cfg.max_minutes * 60
+        if (it + 1) % cfg.eval_interval == 0 or last or overtime:
+            val = nll_per_note(model, tok, valid_eval) if valid_eval else {}
+            elapsed = time.time() - t_start
+            rec = {"iter": it + 1, "train_loss": round(loss.item(), 4), "elapsed_s": round(elapsed, 1),
+                   "tokens_per_s": round(tokens_seen / max(elapsed, 1e-9), 1),
+                   **{k: round(v, 4) if isinstance(v, float) else v for k, v in val.items()}}
+            history.append(rec)
+            log(json.dumps(rec))
+            save_checkpoint(ckpt_path, model, tok, {"train": asdict(cfg), "history": history})
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "iter": it + 1,
+                        "history": history}, state_path)
+        if overtime:
+            log(f"stopping after {cfg.max_minutes} minutes (max_minutes)")
+            break
+    if bar:
+        bar.close()
+    return history
+
+
+def config_from_overrides(overrides: dict) -> TrainConfig:
+    names = {f.name: f for f in fields(TrainConfig)}
+    unknown = set(overrides) - set(names)
+    if unknown:
+        raise ValueError(f"unknown training option(s): {', '.join(sorted(unknown))}")
+    return TrainConfig(**overrides)

@@ -1,0 +1,58 @@
+"""Shared fixtures: real sample music files and a tiny model trained on them in seconds."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_cache(tmp_path_factory):
+    """Corpus caches and user registries of the tests live in a temporary folder."""
+    import os
+    cache = tmp_path_factory.mktemp("cache")
+    old = os.environ.get("SYMPHONY_CACHE")
+    os.environ["SYMPHONY_CACHE"] = str(cache)
+    yield cache
+    if old is None:
+        os.environ.pop("SYMPHONY_CACHE", None)
+    else:
+        os.environ["SYMPHONY_CACHE"] = old
+
+
+@pytest.fixture(scope="session")
+def sample_sources():
+    from symphony.data import Source
+    return [
+        Source(str(DATA / "han_sample.abc"), "test/han", "chinese"),
+        Source(str(DATA / "german_sample.abc"), "test/german", "german"),
+        Source(str(DATA / "oneills_sample.abc"), "test/oneills", "celtic"),
+        Source(str(DATA / "AcaciaReel.abc"), "test/ryans", "celtic", "reel"),
+        *[Source(str(p), "test/bach", "chorale") for p in sorted(DATA.glob("bwv*.mxl"))],
+    ]
+
+
+@pytest.fixture(scope="session")
+def sample_records(sample_sources):
+    from symphony.data import load_corpus
+    return load_corpus(sample_sources)
+
+
+@pytest.fixture(scope="session")
+def sample_scores(sample_records):
+    from symphony.score import Score
+    return [Score.from_dict(r["score"]) for r in sample_records]
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory, sample_scores):
+    """A 2-layer model trained for a few seconds on the sample files."""
+    from symphony.train import TrainConfig, train
+    out = tmp_path_factory.mktemp("tiny")
+    cfg = TrainConfig(out_dir=str(out), max_iters=80, batch_size=8, block_size=256, n_layer=2,
+                      n_head=2, n_embd=64, dropout=0.0, lr=3e-3, warmup_iters=10, eval_interval=40,
+                      eval_pieces=10, seed=0)
+    history = train(cfg, sample_scores, sample_scores[:10], progress=False, log=lambda *_: None)
+    return out / "model.safetensors", history

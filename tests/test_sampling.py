@@ -1,0 +1,62 @@
+"""Constrained decoding holds every hard request, even with an untrained (random) model."""
+import pytest
+import torch
+
+from symphony.model import ModelConfig, MusicTransformer
+from symphony.sampling import Constraints, sample
+from symphony.theory import parse_key, parse_meter
+from symphony.tokens import TICKS_PER_QUARTER as Q, Tokenizer
+
+
+@pytest.fixture(scope="module")
+def setup():
+    tok = Tokenizer()
+    torch.manual_seed(1)
+    m = MusicTransformer(ModelConfig(vocab_size=tok.vocab_size, block_size=128, n_layer=1, n_head=2,
+                                     n_embd=32, dropout=0.0)).eval()
+    return tok, m
+
+
+@pytest.mark.parametrize("key,meter,bars,voices", [
+    ("D major", "6/8", 9, 1), ("A dorian", "4/4", 5, 1), ("G zhi", "2/4", 12, 1),
+    ("Bb minor", "3/4", 6, 4), ("E yu", "9/8", 40, 1),
+])
+def test_requests_hold(setup, key, meter, bars, voices):
+    tok, m = setup
+    k, mt = parse_key(key), parse_meter(meter)
+    cons = Constraints(key=k, meter=mt, bars=bars, voices=voices)
+    seq = sample(m, tok, tok.header("celtic", k, mt, 110, bars, voices), cons, seed=3)
+    s = tok.decode(seq)
+    assert s.bars == bars and str(s.meter) == meter and len(s.parts) == voices
+    bar = float(mt.bar_quarters)
+    scale = set(k.scale_semitones())
+    for v, p in enumerate(s.parts):
+        lo, hi = cons.voice_range(v)
+        for n in p.notes:
+            assert (n.pitch - k.tonic_pc) % 12 in scale
+            assert lo <= n.pitch <= hi
+            # no note crosses a barline
+            assert int(n.onset // bar) == int((n.end - 1e-9) // bar)
+        # every bar is filled up to its end: the last note ends the piece
+        assert max(n.end for n in p.notes) == pytest.approx(bars * bar)
+    for v in {0, voices - 1}:
+        last = max(s.parts[v].notes, key=lambda n: n.onset)
+        assert (last.pitch - k.tonic_pc) % 12 == 0  # outer voices end on the tonic
+
+
+def test_long_piece_slides_the_context(setup):
+    tok, m = setup  # block_size 128 tokens; 64 bars need several times that
+    k, mt = parse_key("C major"), parse_meter("4/4")
+    seq = sample(m, tok, tok.header("german", k, mt, 100, 64, 1), Constraints(k, mt, 64), seed=0)
+    assert len(seq) > 3 * 128
+    assert tok.decode(seq).bars == 64
+
+
+def test_same_seed_same_music(setup):
+    tok, m = setup
+    k, mt = parse_key("C major"), parse_meter("4/4")
+    h = tok.header("german", k, mt, 100, 4, 1)
+    a = sample(m, tok, h, Constraints(k, mt, 4), seed=5)
+    b = sample(m, tok, h, Constraints(k, mt, 4), seed=5)
+    c = sample(m, tok, h, Constraints(k, mt, 4), seed=6)
+    assert a == b and a != c
