@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import torch
+import numpy as np
 
+from .inference import NumpyDecoder
 from .model import MusicTransformer
 from .theory import Key, Meter
 from .tokens import MAX_BAR_TICKS, N_OCTAVES, TICKS_PER_QUARTER, Tokenizer
@@ -61,7 +62,7 @@ class GrammarState:
             raise ValueError(f"bars of {self.cons.meter} are longer than the tokens support")
 
     # ---------------------------------------------------------------- choices
-    def allowed(self) -> torch.Tensor:
+    def allowed(self) -> np.ndarray:
         t, c = self.tok, self.cons
         if self.finished:
             return _ids((t.eos,))
@@ -74,7 +75,7 @@ class GrammarState:
             return _dur_ids(t.dur1, min(end - self.cursor, MAX_BAR_TICKS))
         if self.pending == "pos":
             return self._pitches()
-        choices: list[torch.Tensor] = []
+        choices: list[np.ndarray] = []
         last_bar = self.bars_done == c.bars
         if self.cursor < self.bar_ticks:
             choices.append(self._pitches())
@@ -89,9 +90,9 @@ class GrammarState:
                 choices.append(_ids((t.bar,)))
             elif full:
                 choices.append(_ids((t.eos,)))
-        return torch.cat(choices) if len(choices) > 1 else choices[0]
+        return np.concatenate(choices) if len(choices) > 1 else choices[0]
 
-    def _pitches(self) -> torch.Tensor:
+    def _pitches(self) -> np.ndarray:
         c = self.cons
         lo, hi = c.voice_range(self.voice)
         tonic_only = (self._cadence_voice() and self.bars_done == c.bars
@@ -124,22 +125,22 @@ class GrammarState:
 
 
 @lru_cache(maxsize=4096)
-def _ids(ids: tuple[int, ...]) -> torch.Tensor:
-    return torch.tensor(ids, dtype=torch.long)
+def _ids(ids: tuple[int, ...]) -> np.ndarray:
+    return np.array(ids, dtype=np.int64)
 
 
 @lru_cache(maxsize=4096)
-def _range_ids(lo: int, hi: int) -> torch.Tensor:
-    return torch.arange(lo, hi, dtype=torch.long)
+def _range_ids(lo: int, hi: int) -> np.ndarray:
+    return np.arange(lo, hi, dtype=np.int64)
 
 
 @lru_cache(maxsize=512)
-def _dur_ids(dur1: int, max_ticks: int) -> torch.Tensor:
-    return torch.arange(dur1, dur1 + max(1, max_ticks), dtype=torch.long)
+def _dur_ids(dur1: int, max_ticks: int) -> np.ndarray:
+    return np.arange(dur1, dur1 + max(1, max_ticks), dtype=np.int64)
 
 
 @lru_cache(maxsize=1024)
-def _pitch_ids(tok: Tokenizer, key: Key, lo: int, hi: int, chromatic: bool, tonic_only: bool) -> torch.Tensor:
+def _pitch_ids(tok: Tokenizer, key: Key, lo: int, hi: int, chromatic: bool, tonic_only: bool) -> np.ndarray:
     scale = set(key.scale_semitones())
     out = []
     for midi in range(lo, hi + 1):
@@ -153,58 +154,70 @@ def _pitch_ids(tok: Tokenizer, key: Key, lo: int, hi: int, chromatic: bool, toni
         out.append(tok.pitch_token(midi, key))
     if not out:  # range holds no tonic: fall back to the whole scale in range
         return _pitch_ids(tok, key, lo, hi, chromatic, False)
-    return torch.tensor(sorted(set(out)), dtype=torch.long)
+    return np.array(sorted(set(out)), dtype=np.int64)
 
 
-def choose(logits: torch.Tensor, allowed: torch.Tensor, temperature: float, top_p: float,
-           gen: torch.Generator) -> int:
-    """Sample one token among `allowed` from 1-D logits with temperature and nucleus (top-p)."""
-    sub = logits.index_select(0, allowed)
-    if len(allowed) == 1:
-        return int(allowed[0])
+def choose(logits: np.ndarray, ids: np.ndarray, temperature: float, top_p: float,
+           rng: np.random.Generator) -> int:
+    """Sample one token among the allowed `ids` from 1-D logits with temperature and top-p."""
+    if len(ids) == 1:
+        return int(ids[0])
+    sub = logits[ids].astype(np.float64)
     if temperature <= 0:
-        return int(allowed[int(sub.argmax())])
-    probs = torch.softmax(sub / temperature, dim=0)
+        return int(ids[int(sub.argmax())])
+    sub = (sub - sub.max()) / temperature
+    probs = np.exp(sub)
+    probs /= probs.sum()
     if top_p < 1.0:
-        sorted_p, order = probs.sort(descending=True)
-        keep = sorted_p.cumsum(0) - sorted_p < top_p
-        probs = torch.zeros_like(probs).index_copy_(0, order[keep], sorted_p[keep])
-    i = torch.multinomial(probs, 1, generator=gen)
-    return int(allowed[int(i)])
+        order = np.argsort(-probs, kind="stable")
+        sorted_p = probs[order]
+        keep = np.cumsum(sorted_p) - sorted_p < top_p
+        order, sorted_p = order[keep], sorted_p[keep]
+        i = order[int(np.searchsorted(np.cumsum(sorted_p), rng.random() * sorted_p.sum(), side="right").clip(0, len(order) - 1))]
+    else:
+        i = int(np.searchsorted(np.cumsum(probs), rng.random(), side="right").clip(0, len(probs) - 1))
+    return int(ids[i])
 
 
-@torch.no_grad()
+def decoder_for(model: MusicTransformer) -> NumpyDecoder:
+    """The fast NumPy decoder of a model (built once per model object)."""
+    dec = getattr(model, "_numpy_decoder", None)
+    if dec is None:
+        dec = NumpyDecoder(model)
+        model._numpy_decoder = dec
+    return dec
+
+
 def sample(model: MusicTransformer, tok: Tokenizer, prompt: list[int], cons: Constraints,
            seed: int = 0, temperature: float = 1.0, top_p: float = 0.95,
            max_tokens: int = 200_000) -> list[int]:
     """Continue `prompt` (a header, possibly with a body) under the constraints until EOS."""
-    gen = torch.Generator().manual_seed(seed)
+    rng = np.random.default_rng(seed)
     state = GrammarState(tok, cons)
     for t in prompt[tok.HEADER_LEN:]:
         state.step(t)
     seq = list(prompt)
     header = seq[: tok.HEADER_LEN]
+    dec = decoder_for(model)
     block = model.cfg.block_size
-    cache, logits = _prime(model, seq, header, block)
+    logits = _prime(dec, seq, header, block)
     while len(seq) < max_tokens:
-        t = choose(logits, state.allowed(), temperature, top_p, gen)
+        t = choose(logits, state.allowed(), temperature, top_p, rng)
         seq.append(t)
         state.step(t)
         if t == tok.eos:
             break
-        if cache.length >= block:
-            cache, logits = _prime(model, seq, header, block)
+        if dec.length >= block:
+            logits = _prime(dec, seq, header, block)
         else:
-            out, _ = model(torch.tensor([[t]]), cache=cache)
-            logits = out[0, -1]
+            logits = dec.forward([t])
     return seq
 
 
-def _prime(model, seq, header, block):
-    """Fill a fresh cache with the sequence, or with header + its recent half once it is long."""
+def _prime(dec: NumpyDecoder, seq: list[int], header: list[int], block: int) -> np.ndarray:
+    """Refill the cache with the sequence, or with header + its recent half once it is long."""
     if len(seq) > block:
         keep = block // 2 - len(header)
         seq = header + seq[-keep:]
-    cache = model.new_cache(1)
-    out, _ = model(torch.tensor([seq]), cache=cache)
-    return cache, out[0, -1]
+    dec.reset()
+    return dec.forward(seq)

@@ -51,3 +51,20 @@ def test_corrupt_checkpoint(tmp_path):
         load_checkpoint(bad)
     with pytest.raises(CheckpointError, match="no model checkpoint"):
         load_checkpoint(tmp_path / "none.safetensors")
+
+
+def test_numpy_decoder_equals_torch_full_forward():
+    """The fast generation path computes the same logits as the PyTorch model."""
+    import numpy as np
+    from symphony.inference import NumpyDecoder
+    m = tiny()
+    dec = NumpyDecoder(m)
+    x = torch.randint(0, 100, (1, 50))
+    with torch.no_grad():
+        full = m(x)[0][0].numpy()
+    steps = [dec.forward(x[0, :17].tolist())]  # prefill, then one token at a time
+    steps += [dec.forward([int(t)]) for t in x[0, 17:]]
+    assert np.allclose(steps[0], full[16], atol=1e-4)
+    assert np.allclose(np.stack(steps[1:]), full[17:], atol=1e-4)
+    with pytest.raises(ValueError, match="block_size"):
+        dec.forward([0] * 20)
