@@ -104,13 +104,14 @@ def train(
     workers: int = typer.Option(2, help="parallel corpus parsers for the first run"),
 ):
     """Train a model on the corpus (and your added folders); checkpoints to OUT/model.safetensors."""
-    from .data import iter_split, load_corpus
+    from .data import builtin_sources, iter_split, load_corpus
     from .train import TrainConfig, load_scores, train as run
     style_list = [s.strip() for s in styles.split(",") if s.strip()]
     cfg = TrainConfig(out_dir=str(out_dir), max_iters=max_iters, batch_size=batch_size,
                       block_size=block_size, n_layer=n_layer, n_head=n_head, n_embd=n_embd, lr=lr,
                       eval_interval=eval_interval, max_minutes=max_minutes, styles=style_list, seed=seed)
-    recs = load_corpus(workers=workers, progress=sys.stderr.isatty())
+    sources = [src for src in builtin_sources() if src.style in style_list]  # parse only what is used
+    recs = load_corpus(sources, workers=workers, progress=sys.stderr.isatty())
     tr = load_scores(list(iter_split(recs, "train", style_list)))
     va = load_scores(list(iter_split(recs, "valid", style_list)))
     if not tr:

@@ -72,7 +72,19 @@ class TokenDataset:
         return np.concatenate([seq[:H], seq[start:start + body_room]])
 
     def batch(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
-        idx = self.rng.choice(len(self.seqs), size=batch_size, p=self.weights)
+        """About batch_size * block_size tokens of pieces of similar length (little padding):
+        many short folk songs or a few long reels per step."""
+        if not hasattr(self, "_by_len"):
+            self._by_len = np.argsort([len(s) for s in self.seqs], kind="stable")
+            self._rank = np.empty(len(self.seqs), dtype=np.int64)
+            self._rank[self._by_len] = np.arange(len(self.seqs))
+        anchor = int(self.rng.choice(len(self.seqs), p=self.weights))
+        length = min(len(self.seqs[anchor]), self.block + 1)
+        n = int(min(len(self.seqs), max(batch_size, batch_size * self.block // max(length, 1))))
+        r = self._rank[anchor]
+        lo = int(min(max(0, r - n), max(0, len(self.seqs) - 2 * n)))
+        pool = self._by_len[lo:lo + 2 * n]
+        idx = self.rng.choice(pool, size=min(n, len(pool)), replace=False)
         return self.collate([self.window(int(i)) for i in idx])
 
     def collate(self, windows: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:

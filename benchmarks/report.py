@@ -1,0 +1,64 @@
+"""Render benchmarks/results.json as benchmarks/RESULTS.md (tables, with machine, date, command)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def _meta(sec: dict) -> str:
+    m = sec.get("_meta", {})
+    return f"*Measured {m.get('date', '?')} on {m.get('machine', '?')}; `{m.get('command', '?')}` ({m.get('seconds', '?')} s).*"
+
+
+def write_results_md(results: dict, path: Path) -> None:
+    L = ["# Benchmark results", "",
+         "Produced by `make bench` (`python -m benchmarks.run`); raw numbers in `results.json`.",
+         "Definitions follow DESIGN.md: control is read back from the written files, likelihood is",
+         "on the held-out test split next to a 5-gram Kneser-Ney baseline on the same tokens.", ""]
+    if "corpus" in results:
+        c = results["corpus"]
+        L += ["## Corpus and token round trip", "", _meta(c), "",
+              "| style | pieces | train | valid | test | notes | bars |", "|---|---|---|---|---|---|---|"]
+        for style, s in c["stats"].items():
+            L.append(f"| {style} | {s.get('pieces', 0)} | {s.get('train', 0)} | {s.get('valid', 0)} | {s.get('test', 0)} | {s.get('notes', 0)} | {s.get('bars', 0)} |")
+        L += ["", f"Exact round trip (decode(encode(score)) has every note, onset, duration and bar): "
+              f"**monophonic {c['round_trip_mono']:.2%}** of {c['mono_pieces']} pieces, "
+              f"polyphonic {c['round_trip_poly']:.2%} of {c['poly_pieces']}.", "",
+              "| style / texture | exact | pieces | share |", "|---|---|---|---|"]
+        for k, v in c["round_trip"].items():
+            L.append(f"| {k} | {v['exact']} | {v['pieces']} | {v['share']:.2%} |")
+        L.append("")
+    if "likelihood" in results:
+        r = results["likelihood"]
+        L += ["## Held-out likelihood (nats per note, lower is better)", "", _meta(r), "",
+              "| style | test pieces | notes | model | 5-gram KN | model / n-gram |", "|---|---|---|---|---|---|"]
+        for style, v in r.items():
+            if style.startswith("_"):
+                continue
+            L.append(f"| {style} | {v['pieces']} | {v['notes']} | {v['model_nll_per_note']:.3f} | "
+                     f"{v['ngram_nll_per_note']:.3f} | **{v['ratio']:.1%}** |")
+        L += ["", "Target: model at most 85% of the n-gram's value.", ""]
+    if "control" in results:
+        c = results["control"]
+        L += ["## Control (analysing the output files)", "", _meta(c), "",
+              f"{c['n']} generations with random style (chinese, german, celtic, chorale), tonic (12),",
+              "mode (major/minor), meter (all 11 supported), bars (4-32) and tempo (50-180 bpm).", "",
+              "| attribute | accuracy | how it is read back |", "|---|---|---|",
+              f"| key (tonic and mode) | **{c['key_accuracy']:.0%}** | music21 `analyze('key')` on the MusicXML |",
+              f"| key, first sample only | {c['key_accuracy_first_sample']:.0%} | same, before the resample-on-mismatch step |",
+              f"| meter | **{c['meter_accuracy']:.0%}** | MusicXML time signature |",
+              f"| bars | **{c['bars_accuracy']:.0%}** | MusicXML measure count |",
+              f"| tempo | **{c['tempo_accuracy']:.0%}** | MIDI set_tempo, converted to the meter's beat |", ""]
+    if "speed" in results:
+        s = results["speed"]
+        L += ["## Speed (model time, batch 1)", "", _meta(s), "",
+              "| case | median s | max s | notes/s | tokens/s |", "|---|---|---|---|---|"]
+        for k, v in s.items():
+            if isinstance(v, dict) and "median_model_s" in v:
+                L.append(f"| {k} | **{v['median_model_s']:.3f}** | {v['max_model_s']:.3f} | {v['notes_per_s']:.0f} | {v['tokens_per_s']:.0f} |")
+        L += ["", f"CLI cold start to all four files written (`symphony generate \"a lively Irish jig in D major\"`,"
+              f" 16 bars, audio included): median **{s['cli_cold_start_s']['median']:.2f} s** "
+              f"(runs: {', '.join(f'{x:.2f}' for x in s['cli_cold_start_s']['all'])}). Model load {s['model_load_s']:.2f} s.", ""]
+    extra = path.parent / "NOTES.md"
+    if extra.exists():
+        L += [extra.read_text()]
+    path.write_text("\n".join(L) + "\n")
