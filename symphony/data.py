@@ -74,8 +74,7 @@ def builtin_sources(collections: Iterable[str] | None = None) -> list[Source]:
             out.append(Source(str(f), "ryans", "celtic", genre))
     if "bach" in want:
         for f in sorted((root / "bach").glob("bwv*.mxl")):
-            if re.fullmatch(r"bwv\d+\.\d+", f.stem):  # chorale harmonisations are numbered bwvN.M
-                out.append(Source(str(f), "bach", "chorale"))
+            out.append(Source(str(f), "bach", "chorale"))  # kept if it has four voices
     if "palestrina" in want:
         out += [Source(str(f), "palestrina", "renaissance") for f in sorted((root / "palestrina").glob("*.krn"))]
     return out
@@ -130,6 +129,10 @@ def _parse_uncached(src: Source) -> list[dict]:
             records.append({"error": score, "id": pid, "source": src.name, "path": src.path})
             continue
         score.style = src.style
+        if src.style == "chorale" and len(score.parts) != 4:
+            records.append({"error": f"{len(score.parts)} parts, not a four-part chorale", "id": pid,
+                            "source": src.name, "path": src.path})
+            continue
         records.append(_record(score, pid, src))
     return records
 
@@ -145,11 +148,12 @@ def _record(score: Score, pid: str, src: Source) -> dict:
 
 
 def content_hash(rec: dict) -> str:
-    """Key-relative fingerprint of the first part: transposed or re-titled copies collide."""
+    """Key-relative fingerprint of all parts: transposed or re-titled copies collide, while two
+    harmonisations of one chorale melody stay distinct."""
     from .theory import parse_key
     tonic = parse_key(rec["key"]).tonic_pc
-    notes = rec["score"]["parts"][0]["notes"]
-    sig = ";".join(f"{(p - tonic) % 12},{round(o * 12)},{round(d * 12)}" for p, o, d in notes)
+    sig = "|".join(";".join(f"{(p - tonic) % 12},{round(o * 24)},{round(d * 24)}" for p, o, d in part["notes"])
+                   for part in rec["score"]["parts"])
     return hashlib.sha1(sig.encode()).hexdigest()
 
 
@@ -170,7 +174,7 @@ def load_corpus(sources: list[Source] | None = None, workers: int = 1,
     out = []
     for recs in records_per_source:
         for rec in recs:
-            if "error" in rec:
+            if "error" in rec or (rec["style"] == "chorale" and rec["voices"] != 4):
                 continue
             h = content_hash(rec)
             if h in seen:

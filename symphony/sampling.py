@@ -139,9 +139,14 @@ def _dur_ids(dur1: int, max_ticks: int) -> np.ndarray:
     return np.arange(dur1, dur1 + max(1, max_ticks), dtype=np.int64)
 
 
+# Minor keys also use the raised sixth and seventh of melodic and harmonic minor: the leading
+# note is what makes a minor tune sound (and analyse) as minor rather than its relative major.
+MODE_EXTRA_SEMITONES = {"minor": (9, 11)}
+
+
 @lru_cache(maxsize=1024)
 def _pitch_ids(tok: Tokenizer, key: Key, lo: int, hi: int, chromatic: bool, tonic_only: bool) -> np.ndarray:
-    scale = set(key.scale_semitones())
+    scale = set(key.scale_semitones()) | set(MODE_EXTRA_SEMITONES.get(key.mode, ()))
     out = []
     for midi in range(lo, hi + 1):
         rel = (midi - key.tonic_pc) % 12

@@ -29,7 +29,7 @@ def test_requests_hold(setup, key, meter, bars, voices):
     s = tok.decode(seq)
     assert s.bars == bars and str(s.meter) == meter and len(s.parts) == voices
     bar = float(mt.bar_quarters)
-    scale = set(k.scale_semitones())
+    scale = set(k.scale_semitones()) | ({9, 11} if k.mode == "minor" else set())
     for v, p in enumerate(s.parts):
         lo, hi = cons.voice_range(v)
         for n in p.notes:
