@@ -100,18 +100,18 @@ def generate_request(req: Request, checkpoint: str | Path | None = None, tempera
     cond_key = Key(key.tonic, "minor" if key.is_minor_like else "major")
     header = tok.header(req.style, cond_key, meter, req.tempo, req.bars, req.voices)
     cons = Constraints(key=key, meter=meter, bars=req.bars, voices=req.voices)
-    t0 = time.perf_counter()
-    best = None
+    best, model_s = None, 0.0
     for attempt in range(KEY_ATTEMPTS):
+        t0 = time.perf_counter()
         seq = sample(model, tok, header, cons, seed=req.seed + 7919 * attempt, temperature=temperature,
                      top_p=top_p)
+        model_s += time.perf_counter() - t0
         score = tok.decode(seq)
         found = analyze_key(score)
         best = (score, seq, attempt + 1, found)
         if key_matches(key, found):
             break
     score, seq, attempts, found = best
-    model_s = time.perf_counter() - t0
     score.key, score.meter, score.bpm, score.style = key, meter, req.tempo, req.style
     st = get_style(req.style)
     names = ["Soprano", "Alto", "Tenor", "Bass"] if req.voices == 4 else ["Melody"]

@@ -205,7 +205,7 @@ def sample(model: MusicTransformer, tok: Tokenizer, prompt: list[int], cons: Con
     header = seq[: tok.HEADER_LEN]
     dec = decoder_for(model)
     block = model.cfg.block_size
-    logits = _prime(dec, seq, header, block)
+    logits = _prime(dec, seq, header, block, tok.bar)
     while len(seq) < max_tokens:
         t = choose(logits, state.allowed(), temperature, top_p, rng)
         seq.append(t)
@@ -213,16 +213,19 @@ def sample(model: MusicTransformer, tok: Tokenizer, prompt: list[int], cons: Con
         if t == tok.eos:
             break
         if dec.length >= block:
-            logits = _prime(dec, seq, header, block)
+            logits = _prime(dec, seq, header, block, tok.bar)
         else:
             logits = dec.forward([t])
     return seq
 
 
-def _prime(dec: NumpyDecoder, seq: list[int], header: list[int], block: int) -> np.ndarray:
-    """Refill the cache with the sequence, or with header + its recent half once it is long."""
+def _prime(dec: NumpyDecoder, seq: list[int], header: list[int], block: int, bar: int) -> np.ndarray:
+    """Refill the cache with the sequence or, once it is too long, with the header and the
+    recent half of the sequence starting at a barline (the model's training windows look so)."""
     if len(seq) > block:
-        keep = block // 2 - len(header)
-        seq = header + seq[-keep:]
+        tail = seq[-(block // 2 - len(header)):]
+        if bar in tail[:-1]:
+            tail = tail[tail.index(bar):]
+        seq = header + tail
     dec.reset()
     return dec.forward(seq)
