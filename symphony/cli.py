@@ -36,11 +36,11 @@ def generate(
 ):
     """Compose a new piece: writes music.mid, music.musicxml, music.wav and music.json."""
     from .generate import describe, generate_request, resolve
-    from .render import prepare_out_dir, write_outputs
+    from .render import check_out_dir, write_outputs
     if count < 1 or count > 100:
         _err(f"-n must be between 1 and 100, got {count}")
     req, why = resolve(prompt, style, key, meter, tempo, bars, seed)
-    prepare_out_dir(out)
+    check_out_dir(out)
     items = []
     for i in range(count):
         req_i = req if i == 0 else type(req)(**{**req.__dict__, "seed": req.seed + i})

@@ -58,7 +58,18 @@ def render_svg(musicxml_path: str | os.PathLike, svg_path: str | os.PathLike) ->
     return tk.getPageCount()
 
 
+def check_out_dir(out_dir: str | os.PathLike) -> None:
+    """Fail early, without creating anything, if out_dir cannot be created or written."""
+    p = Path(out_dir).absolute()
+    while not p.exists():
+        p = p.parent
+    if not p.is_dir() or not os.access(p, os.W_OK):
+        raise RequestError(f"cannot write the output folder {os.fspath(out_dir)!r}: "
+                           f"{p} is {'not a folder' if not p.is_dir() else 'not writable'}")
+
+
 def prepare_out_dir(out_dir: str | os.PathLike) -> Path:
+    check_out_dir(out_dir)
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -82,7 +82,9 @@ class GrammarState:
             if self.cursor + 1 < self.bar_ticks:
                 choices.append(_range_ids(t.pos0 + self.cursor + 1, t.pos0 + self.bar_ticks))
         full = self.cursor >= self.bar_ticks
-        may_close = full or (self.notes_in_voice > 0 and not last_bar)
+        # A bar may end in a rest of at most one beat (a breath at a phrase end), never emptier.
+        may_close = full or (self.notes_in_voice > 0 and not last_bar
+                             and self.bar_ticks - self.cursor <= self.beat_ticks)
         if may_close:
             if c.voices > 1 and self.voice < c.voices - 1:
                 choices.append(_ids((t.voice0 + self.voice + 1,)))

@@ -179,8 +179,9 @@ def _lr(it: int, cfg: TrainConfig) -> float:
 
 
 def train(cfg: TrainConfig, train_scores: list[Score], valid_scores: list[Score],
-          resume: bool = False, progress: bool = True, log=print) -> list[dict]:
+          resume: bool = False, progress: bool = True, log=None) -> list[dict]:
     """Train a model; returns the validation history. Checkpoints go to cfg.out_dir."""
+    log = log or (lambda msg: print(msg, flush=True))
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     random.seed(cfg.seed)
