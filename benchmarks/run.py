@@ -48,7 +48,7 @@ def bench_corpus(records) -> dict:
 
 def bench_likelihood(records, checkpoint=None, max_test=150) -> dict:
     from benchmarks.ngram import KneserNey
-    from symphony.generate import get_model
+    from symphony.generation import get_model
     from symphony.score import Score
     from symphony.train import nll_per_note
     model, tok, meta = get_model(checkpoint)
@@ -90,7 +90,7 @@ def analyse_files(midi_path: Path, xml_path: Path) -> dict:
 
 
 def bench_control(n=100, checkpoint=None, seed=0) -> dict:
-    from symphony.generate import Request, describe, generate_request
+    from symphony.generation import Request, describe, generate_request
     from symphony.render import write_outputs
     from symphony.theory import SUPPORTED_METERS, parse_key, pitch_class
     rng = random.Random(seed)
@@ -126,7 +126,7 @@ def bench_control(n=100, checkpoint=None, seed=0) -> dict:
 # ----------------------------------------------------------------------------- speed
 
 def bench_speed(checkpoint=None, repeats=20) -> dict:
-    from symphony.generate import Request, generate_request, get_model
+    from symphony.generation import Request, generate_request, get_model
     t0 = time.perf_counter()
     get_model(checkpoint)
     load_s = time.perf_counter() - t0

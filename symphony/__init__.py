@@ -10,10 +10,13 @@ __version__ = "0.1.0"
 __all__ = ["generate", "read_score", "Score", "write_outputs", "__version__"]
 
 
-def __getattr__(name):  # heavy modules (torch, music21) load only when used
-    if name == "generate":
-        from .generate import generate
-        return generate
+def generate(prompt: str = "", **kwargs):
+    """Compose a new piece and return its Score; see symphony.generation.generate."""
+    from .generation import generate as _generate  # torch loads on first use only
+    return _generate(prompt, **kwargs)
+
+
+def __getattr__(name):  # heavy modules (music21, verovio) load only when used
     if name in ("read_score", "Score"):
         from . import score
         return getattr(score, name)

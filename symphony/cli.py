@@ -35,7 +35,7 @@ def generate(
     no_audio: bool = typer.Option(False, "--no-audio", help="skip the WAV file"),
 ):
     """Compose a new piece: writes music.mid, music.musicxml, music.wav and music.json."""
-    from .generate import describe, generate_request, resolve
+    from .generation import describe, generate_request, resolve
     from .render import check_out_dir, write_outputs
     if count < 1 or count > 100:
         _err(f"-n must be between 1 and 100, got {count}")

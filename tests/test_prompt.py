@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from symphony.generate import resolve
+from symphony.generation import resolve
 from symphony.prompt import parse_prompt
 from symphony.theory import parse_key, pitch_class
 
