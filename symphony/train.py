@@ -110,20 +110,25 @@ def load_scores(records: list[dict]) -> list[Score]:
 def nll_per_note(model: MusicTransformer, tok: Tokenizer, scores: list[Score]) -> dict:
     """Held-out negative log-likelihood (nats) of the body tokens, per token and per note.
 
-    Long pieces are scored in consecutive windows of whole bars, each after the header."""
+    Pieces longer than the context are scored in strides of half a context: each stride is
+    predicted after the header and up to half a context of preceding music (from a barline),
+    so a repeated section is scored with its first statement in view, as an n-gram would."""
     model.eval()
     total, n_tok, n_notes = 0.0, 0, 0
     H, block = tok.HEADER_LEN, model.cfg.block_size
+    step = (block - H) // 2
     for s in scores:
         seq = tok.encode(s)
         n_notes += sum(1 for t in seq if tok.is_dur(t))
         header, body = seq[:H], seq[H:]
-        step = block - H
+        bars = [i for i, t in enumerate(body) if t == tok.bar]
         for start in range(0, len(body), step):
-            chunk = header + body[start:start + step]
+            ctx = next((b for b in bars if b >= start - step), start) if start else 0
+            ctx = min(ctx, start)
+            chunk = header + body[ctx:start + step]
             x = torch.tensor([chunk[:-1]])
             y = torch.tensor([chunk[1:]])
-            y[0, : H - 1] = IGNORE
+            y[0, : H - 1 + (start - ctx)] = IGNORE  # score only body[start:start + step]
             logits, _ = model(x)
             logp = torch.log_softmax(logits[0], dim=-1)
             mask = y[0] != IGNORE
