@@ -46,28 +46,27 @@ def bench_corpus(records) -> dict:
 
 # ----------------------------------------------------------------------------- likelihood
 
-def bench_likelihood(records, checkpoint=None, max_test=150) -> dict:
+def bench_likelihood(records, checkpoint=None, max_test=150, orders=(4, 5, 6)) -> dict:
     from benchmarks.ngram import KneserNey
     from symphony.generation import get_model
     from symphony.score import Score
     from symphony.train import nll_per_note
     model, tok, meta = get_model(checkpoint)
-    train = [Score.from_dict(r["score"]) for r in records if r["split"] == "train" and r["style"] in STYLES]
-    ngram = KneserNey(order=5, vocab_size=tok.vocab_size).fit([tok.encode(s) for s in train])
-    out = {}
-    for style in STYLES:
-        test = [Score.from_dict(r["score"]) for r in records if r["split"] == "test" and r["style"] == style]
-        test = test[:max_test]
-        m = nll_per_note(model, tok, test)
-        total = 0.0
-        for s in test:
-            seq = tok.encode(s)
-            nll, _ = ngram.nll(seq, tok.HEADER_LEN)
-            total += nll
-        ng = total / max(m["notes"], 1)
-        out[style] = {"pieces": len(test), "notes": m["notes"], "model_nll_per_note": m["nll_per_note"],
-                      "ngram_nll_per_note": ng, "ratio": m["nll_per_note"] / ng,
-                      "model_nll_per_token": m["nll_per_token"]}
+    train = [tok.encode(Score.from_dict(r["score"])) for r in records if r["split"] == "train" and r["style"] in STYLES]
+    tests = {style: [Score.from_dict(r["score"]) for r in records if r["split"] == "test" and r["style"] == style][:max_test]
+             for style in STYLES}
+    out = {style: {"pieces": len(t), **{k: v for k, v in nll_per_note(model, tok, t).items()}} for style, t in tests.items()}
+    for order in orders:
+        ngram = KneserNey(order=order, vocab_size=tok.vocab_size).fit(train)
+        for style, test in tests.items():
+            total = sum(ngram.nll(tok.encode(s), tok.HEADER_LEN)[0] for s in test)
+            out[style][f"ngram{order}_nll_per_note"] = total / max(out[style]["notes"], 1)
+        del ngram
+    for style, v in out.items():
+        v["model_nll_per_note"] = v.pop("nll_per_note")
+        v["model_nll_per_token"] = v.pop("nll_per_token")
+        for order in orders:
+            v[f"ratio_vs_ngram{order}"] = v["model_nll_per_note"] / v[f"ngram{order}_nll_per_note"]
     return out
 
 

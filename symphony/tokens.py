@@ -25,13 +25,12 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from .score import Note, Part, Score
 from .styles import STYLES
-from fractions import Fraction
-
-from .theory import (BAR_METERS, HEPTATONIC, MODES, SUPPORTED_METERS, Key, Meter, bar_meter_quarters,
-                     meter_for_quarters, parse_meter)
+from .theory import (BAR_METERS, HEPTATONIC, MODES, SHARP_NAMES, SUPPORTED_METERS, Key, Meter,
+                     bar_meter_quarters, meter_for_quarters, parse_meter)
 
 TOKENS_VERSION = "symphony-tokens/1"
 TICKS_PER_QUARTER = 24
@@ -254,7 +253,6 @@ class Tokenizer:
         out = {"style": None, "key": Key("C", "major"), "meter": parse_meter("4/4"), "bpm": 100.0,
                "voices": 1}
         tonic_pc, mode = 0, "major"
-        from .theory import SHARP_NAMES
         for t in tokens[: self.HEADER_LEN + 1]:
             name = self.names[t] if 0 <= t < len(self.names) else ""
             kind, _, val = name.partition("_")
