@@ -49,7 +49,6 @@ class GrammarState:
     voice: int = 0
     cursor: int = 0  # ticks from the start of the bar
     pending: str = ""  # "pos" after Pos (a pitch must follow), "pitch" after a pitch (a duration)
-    notes_in_voice: int = 0
     finished: bool = False
     pitch_is_tonic: bool = False
     bar_ticks: int = field(init=False)
@@ -81,16 +80,16 @@ class GrammarState:
             choices.append(self._pitches())
             if self.cursor + 1 < self.bar_ticks:
                 choices.append(_range_ids(t.pos0 + self.cursor + 1, t.pos0 + self.bar_ticks))
+        # A voice closes its bar only when the bar is full. Rests at bar ends are rare in the
+        # corpus (1-5% of bars) and the model, which sees positions only through durations,
+        # tends to close bars too early; rests inside a bar remain possible through Pos tokens.
         full = self.cursor >= self.bar_ticks
-        # A bar may end in a rest of at most one beat (a breath at a phrase end), never emptier.
-        may_close = full or (self.notes_in_voice > 0 and not last_bar
-                             and self.bar_ticks - self.cursor <= self.beat_ticks)
-        if may_close:
+        if full:
             if c.voices > 1 and self.voice < c.voices - 1:
                 choices.append(_ids((t.voice0 + self.voice + 1,)))
             elif not last_bar:
                 choices.append(_ids((t.bar,)))
-            elif full:
+            else:
                 choices.append(_ids((t.eos,)))
         return np.concatenate(choices) if len(choices) > 1 else choices[0]
 
@@ -112,9 +111,9 @@ class GrammarState:
             self.finished = True
         elif token == t.bar:
             self.bars_done += 1
-            self.voice, self.cursor, self.pending, self.notes_in_voice = 0, 0, "", 0
+            self.voice, self.cursor, self.pending = 0, 0, ""
         elif t.voice0 <= token < t.voice0 + 8:
-            self.voice, self.cursor, self.pending, self.notes_in_voice = token - t.voice0, 0, "", 0
+            self.voice, self.cursor, self.pending = token - t.voice0, 0, ""
         elif t.is_pos(token):
             self.cursor, self.pending = token - t.pos0, "pos"
         elif t.is_pitch(token):
@@ -123,7 +122,6 @@ class GrammarState:
         elif t.is_dur(token):
             self.cursor += t.dur_of(token)
             self.pending = ""
-            self.notes_in_voice += 1
 
 
 @lru_cache(maxsize=4096)

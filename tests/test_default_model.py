@@ -12,7 +12,7 @@ def test_default_checkpoint_is_shipped_and_trained():
     assert set(tok.config.styles) >= {"chinese", "german", "celtic", "chorale"}
     last = meta["history"][-1]
     # a trained model, far below the uniform guess (ln of the vocabulary, about 6.6 nats)
-    assert last["nll_per_token"] < 1.5
+    assert last["nll_per_token"] < 1.6
 
 
 @pytest.mark.parametrize("style,key,meter,voices", [
