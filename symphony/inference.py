@@ -74,8 +74,37 @@ class NumpyDecoder:
         h = 0.5 * h * (1.0 + np.tanh(_GELU_C * (h + 0.044715 * h * h * h)))
         return x + h @ L["out_w"] + L["out_b"]
 
+    def step(self, token: int) -> np.ndarray:
+        """The one-token case of forward() with 1-D vectors: the hot loop of generation."""
+        t = self.length
+        if t + 1 > self.cfg.block_size:
+            raise ValueError(f"sequence of {t + 1} tokens exceeds block_size {self.cfg.block_size}")
+        H, hd, C = self.H, self.hd, self.C
+        x = self.tok_emb[token] + self.pos_emb[t]  # (C,)
+        for i, L in enumerate(self.layers):
+            qkv = self._ln1d(x, L["ln1_w"], L["ln1_b"]) @ L["qkv_w"] + L["qkv_b"]  # (3C,)
+            q = qkv[:C].reshape(H, 1, hd)
+            self.k[i, :, t] = qkv[C:2 * C].reshape(H, hd)
+            self.v[i, :, t] = qkv[2 * C:].reshape(H, hd)
+            att = q @ self.k[i, :, : t + 1].transpose(0, 2, 1)  # (H, 1, t+1)
+            att = np.exp((att - att.max(-1, keepdims=True)) * self.scale)
+            y = (att @ self.v[i, :, : t + 1]) / att.sum(-1, keepdims=True)  # (H, 1, hd)
+            x = x + y.reshape(C) @ L["proj_w"] + L["proj_b"]
+            h = self._ln1d(x, L["ln2_w"], L["ln2_b"]) @ L["fc_w"] + L["fc_b"]
+            h = h * (0.5 + 0.5 * np.tanh(_GELU_C * (h + 0.044715 * (h * h * h))))
+            x = x + h @ L["out_w"] + L["out_b"]
+        self.length = t + 1
+        return self._ln1d(x, self.lnf_w, self.lnf_b) @ self.head_w
+
+    @staticmethod
+    def _ln1d(x, w, b):
+        xc = x - x.mean()
+        return xc * (w / np.sqrt(np.dot(xc, xc) / x.shape[0] + 1e-5)) + b
+
     def forward(self, tokens: list[int]) -> np.ndarray:
         """Append tokens to the cache; return the logits after the last one, shape (V,)."""
+        if len(tokens) == 1:
+            return self.step(int(tokens[0]))
         T = len(tokens)
         if self.length + T > self.cfg.block_size:
             raise ValueError(f"sequence of {self.length + T} tokens exceeds block_size {self.cfg.block_size}")

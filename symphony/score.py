@@ -18,6 +18,8 @@ from .theory import (BAR_METERS, SUPPORTED_METERS, Key, Meter, bar_meter_quarter
                      meter_for_quarters, parse_meter, quarter_bpm_to_bpm)
 
 MIDI_TICKS_PER_QUARTER = 480
+# Meters stored as several bars of a shorter meter (breve bars of Renaissance polyphony).
+SPLIT_METERS = {"4/2": ("2/2", 2), "2/1": ("2/2", 2)}
 GRID = 24  # positions per quarter note used when rounding durations for notation
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MIDI_SUFFIXES = {".mid", ".midi"}
@@ -115,7 +117,8 @@ def from_music21(s, style: str | None = None, default_bpm: float = 96.0,
     if not sigs:
         sigs = list(s.recurse().getElementsByClass(m21meter.TimeSignature))
     ratios = [ts.ratioString for ts in sigs] or ["4/4"]
-    header = next((r for r in ratios if r in SUPPORTED_METERS), None)
+    header = next((SPLIT_METERS.get(r, (r, 1))[0] for r in ratios
+                   if SPLIT_METERS.get(r, (r, 1))[0] in SUPPORTED_METERS), None)
     if header is None:
         raise ScoreReadError(f"unsupported meter {ratios[0]!r}")
     meter = parse_meter(header)
@@ -136,6 +139,13 @@ def from_music21(s, style: str | None = None, default_bpm: float = 96.0,
         if current not in BAR_METERS and current not in SUPPORTED_METERS:
             raise ScoreReadError(f"unsupported meter {current!r}")
         start = 0.0 if i == 0 else float(m.offset) + shift
+        if current in SPLIT_METERS:  # a 4/2 bar of Palestrina is written as two 2/2 bars
+            half, k = SPLIT_METERS[current]
+            length = float(bar_meter_quarters(half))
+            filled = float(m.duration.quarterLength) + (shift if i == 0 else 0.0)
+            bar_meters += [[round(start + j * length, 6), half] for j in range(k)
+                           if j == 0 or j * length < filled - 1e-6]
+            continue
         bar_meters.append([round(start, 6), current])
     regular = all(abs(start - i * bar) < 1e-6 and m == header for i, (start, m) in enumerate(bar_meters))
     if not regular:
