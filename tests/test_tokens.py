@@ -59,3 +59,13 @@ def test_random_sequences_decode_to_valid_scores(tok, tmp_path):
             assert 0 <= n.pitch <= 127 and n.duration > 0 and n.onset >= 0
         if i % 50 == 0:
             write_midi(s, tmp_path / f"r{i}.mid")
+
+
+def test_palestrina_breve_bars_round_trip(tok):
+    """Palestrina's 4/2 bars are stored as pairs of 2/2 bars, losslessly."""
+    from symphony.score import read_score
+
+    from .conftest import DATA
+    s = read_score(DATA / "palestrina_Agnus_03.krn")
+    assert str(s.meter) == "2/2" and len(s.parts) == 4 and s.bars % 2 == 0
+    assert exact_round_trip(tok, s)
