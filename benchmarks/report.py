@@ -13,7 +13,7 @@ def write_results_md(results: dict, path: Path) -> None:
     L = ["# Benchmark results", "",
          "Produced by `make bench` (`python -m benchmarks.run`); raw numbers in `results.json`.",
          "Definitions follow DESIGN.md: control is read back from the written files, likelihood is",
-         "on the held-out test split next to a 5-gram Kneser-Ney baseline on the same tokens.", ""]
+         "on the held-out test split next to 4-, 5- and 6-gram Kneser-Ney baselines on the same tokens.", ""]
     if "corpus" in results:
         c = results["corpus"]
         L += ["## Corpus and token round trip", "", _meta(c), "",
