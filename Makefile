@@ -35,7 +35,7 @@ demo: setup
 	@echo "Listen to demo/music.wav, read demo/music.musicxml (or demo/music.svg), see demo/music.json"
 
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest
 
 bench: setup
 	$(BIN)/python -m benchmarks.run

@@ -101,6 +101,7 @@ def train(
     styles: str = typer.Option("chinese,german,celtic,chorale", help="styles to train on"),
     seed: int = typer.Option(1337),
     resume: bool = typer.Option(False, help="continue from OUT/train_state.pt"),
+    oversample: str = typer.Option("", help="sample some styles more often, e.g. 'chorale:4'"),
     workers: int = typer.Option(2, help="parallel corpus parsers for the first run"),
 ):
     """Train a model on the corpus (and your added folders); checkpoints to OUT/model.safetensors."""
@@ -109,7 +110,8 @@ def train(
     style_list = [s.strip() for s in styles.split(",") if s.strip()]
     cfg = TrainConfig(out_dir=str(out_dir), max_iters=max_iters, batch_size=batch_size,
                       block_size=block_size, n_layer=n_layer, n_head=n_head, n_embd=n_embd, lr=lr,
-                      eval_interval=eval_interval, max_minutes=max_minutes, styles=style_list, seed=seed)
+                      eval_interval=eval_interval, max_minutes=max_minutes, styles=style_list, seed=seed,
+                      oversample=_weights(oversample))
     sources = [src for src in builtin_sources() if src.style in style_list]  # parse only what is used
     recs = load_corpus(sources, workers=workers, progress=sys.stderr.isatty())
     tr = load_scores(list(iter_split(recs, "train", style_list)))
@@ -118,6 +120,18 @@ def train(
         _err(f"no training pieces for styles {styles!r}")
     history = run(cfg, tr, va, resume=resume)
     typer.echo(f"done: {history[-1] if history else {}}")
+
+
+def _weights(text: str) -> dict[str, float]:
+    """'chorale:4,chinese:2' -> {'chorale': 4.0, 'chinese': 2.0}"""
+    out = {}
+    for item in filter(None, (x.strip() for x in text.split(","))):
+        name, _, w = item.partition(":")
+        try:
+            out[name.strip()] = float(w or 1)
+        except ValueError:
+            raise SymphonyError(f"bad weight in {item!r}; write STYLE:NUMBER, e.g. chorale:4") from None
+    return out
 
 
 def main() -> None:

@@ -43,6 +43,7 @@ class TrainConfig:
     eval_pieces: int = 200
     seed: int = 1337
     max_minutes: float = 0.0  # stop early after this much wall time (0: no limit)
+    oversample: dict[str, float] = field(default_factory=dict)  # style -> sampling weight factor
     threads: int = 0  # torch threads (0: torch's default)
 
 
@@ -51,12 +52,15 @@ class TrainConfig:
 class TokenDataset:
     """Token sequences of scores; batches are header + a window of whole bars."""
 
-    def __init__(self, scores: list[Score], tok: Tokenizer, block_size: int, seed: int = 0):
+    def __init__(self, scores: list[Score], tok: Tokenizer, block_size: int, seed: int = 0,
+                 oversample: dict[str, float] | None = None):
         self.tok, self.block = tok, block_size
         self.seqs = [np.asarray(tok.encode(s), dtype=np.int64) for s in scores]
         self.bar_starts = [np.flatnonzero(s == tok.bar) for s in self.seqs]
         lengths = np.array([len(s) for s in self.seqs], dtype=np.float64)
-        self.weights = lengths / lengths.sum() if len(lengths) else lengths
+        factor = np.array([(oversample or {}).get(s.style, 1.0) for s in scores], dtype=np.float64)
+        weights = lengths * factor
+        self.weights = weights / weights.sum() if len(weights) else weights
         self.rng = np.random.default_rng(seed)
         self.n_tokens = int(lengths.sum())
 
@@ -193,7 +197,7 @@ def train(cfg: TrainConfig, train_scores: list[Score], valid_scores: list[Score]
     torch.manual_seed(cfg.seed)
     styles = sorted({s.style for s in train_scores if s.style} | set(cfg.styles))
     tok = Tokenizer(TokenizerConfig(styles=styles))
-    data = TokenDataset(train_scores, tok, cfg.block_size, cfg.seed)
+    data = TokenDataset(train_scores, tok, cfg.block_size, cfg.seed, cfg.oversample)
     mcfg = ModelConfig(vocab_size=tok.vocab_size, block_size=cfg.block_size, n_layer=cfg.n_layer,
                        n_head=cfg.n_head, n_embd=cfg.n_embd, dropout=cfg.dropout)
     model = MusicTransformer(mcfg)

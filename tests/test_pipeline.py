@@ -120,3 +120,15 @@ def test_data_add_and_stats(tmp_path):
     assert r.returncode == 0 and "mytunes" in r.stdout
     r = run_cli("data", "add", str(tmp_path / "nowhere"), "--style", "x", env=env)
     assert r.returncode == 2 and "no such folder" in r.stderr
+
+
+def test_oversampling_shifts_batches_towards_a_style(sample_scores):
+    from symphony.tokens import Tokenizer
+    from symphony.train import TokenDataset
+    tok = Tokenizer()
+    plain = TokenDataset(sample_scores, tok, 256, seed=0)
+    boosted = TokenDataset(sample_scores, tok, 256, seed=0, oversample={"chorale": 5})
+    is_chorale = [s.style == "chorale" for s in sample_scores]
+    share = lambda d: sum(w for w, c in zip(d.weights, is_chorale) if c)
+    assert share(boosted) > 2 * share(plain)
+    assert abs(sum(boosted.weights) - 1) < 1e-9
