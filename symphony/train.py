@@ -7,7 +7,7 @@ import math
 import os
 import random
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -258,11 +258,3 @@ def train(cfg: TrainConfig, train_scores: list[Score], valid_scores: list[Score]
     if bar:
         bar.close()
     return history
-
-
-def config_from_overrides(overrides: dict) -> TrainConfig:
-    names = {f.name: f for f in fields(TrainConfig)}
-    unknown = set(overrides) - set(names)
-    if unknown:
-        raise ValueError(f"unknown training option(s): {', '.join(sorted(unknown))}")
-    return TrainConfig(**overrides)
