@@ -42,7 +42,11 @@ def generate(
     req, why = resolve(prompt, style, key, meter, tempo, bars, seed)
     check_out_dir(out)
     items = []
-    for i in range(count):
+    steps = range(count)
+    if count > 1 and sys.stderr.isatty():
+        from rich.progress import track
+        steps = track(steps, description="composing", console=None, transient=True)
+    for i in steps:
         req_i = req if i == 0 else type(req)(**{**req.__dict__, "seed": req.seed + i})
         score = generate_request(req_i, checkpoint)
         score.meta["explanation"] = why
