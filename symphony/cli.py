@@ -48,8 +48,7 @@ def generate(
         steps = track(steps, description="composing", console=None, transient=True)
     for i in steps:
         req_i = req if i == 0 else type(req)(**{**req.__dict__, "seed": req.seed + i})
-        score = generate_request(req_i, checkpoint)
-        score.meta["explanation"] = why
+        score = generate_request(req_i, checkpoint, explanation=why)
         items.append((score, describe(score)))
     for line in why:
         typer.echo(f"heard: {line}", err=True)

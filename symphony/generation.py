@@ -89,7 +89,7 @@ def key_matches(requested: Key, found: Key) -> bool:
 
 
 def generate_request(req: Request, checkpoint: str | Path | None = None, temperature: float = 1.0,
-                     top_p: float = 0.95) -> Score:
+                     top_p: float = 0.95, explanation: list[str] | None = None) -> Score:
     model, tok, meta = get_model(checkpoint)
     if f"Style_{req.style}" not in tok.ids:
         raise StyleError(f"the model was not trained on style {req.style!r} "
@@ -123,7 +123,8 @@ def generate_request(req: Request, checkpoint: str | Path | None = None, tempera
     score.meta = {"request": asdict(req), "tokens": len(seq), "model_seconds": round(model_s, 4),
                   "attempts": attempts, "key_analysis": str(found),
                   "model": {"checkpoint": str(checkpoint or DEFAULT_CHECKPOINT),
-                            "tokens_version": meta.get("tokens_version")}}
+                            "tokens_version": meta.get("tokens_version")},
+                  "explanation": list(explanation or [])}
     return score
 
 
@@ -146,9 +147,7 @@ def generate(prompt: str = "", *, style: str | None = None, key: str | None = No
     >>> score = generate("a lively Irish jig in D major", bars=8, seed=1)  # doctest: +SKIP
     """
     req, why = resolve(prompt, style, key, meter, tempo, bars, seed)
-    score = generate_request(req, checkpoint, temperature, top_p)
-    score.meta["explanation"] = why
-    return score
+    return generate_request(req, checkpoint, temperature, top_p, explanation=why)
 
 
 def describe(score: Score) -> dict:

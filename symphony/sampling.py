@@ -118,7 +118,7 @@ class GrammarState:
             self.cursor, self.pending = token - t.pos0, "pos"
         elif t.is_pitch(token):
             self.pending = "pitch"
-            self.pitch_is_tonic = (token - t.pitch0) % 21 == 1  # degree 1, no alteration
+            self.pitch_is_tonic = t.is_tonic_pitch(token)
         elif t.is_dur(token):
             self.cursor += t.dur_of(token)
             self.pending = ""

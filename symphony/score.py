@@ -255,14 +255,13 @@ def write_midi(score: Score, path: str | os.PathLike) -> None:
 
 def _midi_key_name(key: Key) -> str:
     """MIDI key signatures only know major and minor: use the signature of the mode's scale."""
-    from .theory import HEPTATONIC, SHARP_NAMES
+    from .theory import SHARP_NAMES
     ref = key.reference_mode
     if ref in ("major", "minor"):
         return _spell(key.tonic) + ("m" if ref == "minor" else "")
-    offset = HEPTATONIC[ref][0]  # tonic is degree 1; find the major tonic of the same signature
+    # semitones from the major tonic of the same signature up to the mode's tonic
     ionian_rotation = {"dorian": 2, "phrygian": 4, "lydian": 5, "mixolydian": 7, "locrian": 11}
-    major_pc = (key.tonic_pc - ionian_rotation[ref] + offset) % 12
-    return SHARP_NAMES[major_pc]
+    return SHARP_NAMES[(key.tonic_pc - ionian_rotation[ref]) % 12]
 
 
 def _spell(tonic: str) -> str:

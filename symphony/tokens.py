@@ -45,6 +45,7 @@ MAX_VOICES = 8
 TEMPO_EDGES = (50, 60, 70, 80, 90, 100, 110, 120, 135, 150, 170)  # bpm bin upper edges
 LEN_EDGES = (4, 8, 12, 16, 24, 32, 48, 64, 96, 128)  # bars bin upper edges
 ALTERATIONS = {-1: "b", 0: "", 1: "#"}
+PITCHES_PER_OCTAVE = 7 * len(ALTERATIONS)  # pitch tokens per octave: degree x alteration
 SPECIALS = ("PAD", "BOS", "EOS", "BAR")
 
 
@@ -86,7 +87,7 @@ class Tokenizer:
         self.pitch0 = self.ids["P_1b_0"]
         self.dur1 = self.ids["Dur_1"]
         self.voice0 = self.ids["Voice_0"]
-        assert self.ids["P_7#_10"] == self.pitch0 + N_OCTAVES * 21 - 1
+        assert self.ids["P_7#_10"] == self.pitch0 + N_OCTAVES * PITCHES_PER_OCTAVE - 1
         assert self.ids[f"Dur_{MAX_DUR_TICKS}"] == len(names) - 1
         assert all(self.dur_of(self.dur_token(d)) == d for d in DUR_VALUES)
 
@@ -96,7 +97,7 @@ class Tokenizer:
 
     # ------------------------------------------------------------------ kinds of tokens
     def is_pitch(self, t: int) -> bool:
-        return self.pitch0 <= t < self.pitch0 + N_OCTAVES * 21
+        return self.pitch0 <= t < self.pitch0 + N_OCTAVES * PITCHES_PER_OCTAVE
 
     def is_dur(self, t: int) -> bool:
         return t >= self.dur1
@@ -127,11 +128,15 @@ class Tokenizer:
         rel = midi - key.tonic_pc
         octave = min(max(rel // 12, 0), N_OCTAVES - 1)
         deg, alt = self.degree_of(rel % 12, key.reference_mode)
-        return self.pitch0 + octave * 21 + (deg - 1) * 3 + (alt + 1)
+        return self.pitch0 + octave * PITCHES_PER_OCTAVE + (deg - 1) * 3 + (alt + 1)
+
+    def is_tonic_pitch(self, token: int) -> bool:
+        """Degree 1 without alteration, in any octave."""
+        return (token - self.pitch0) % PITCHES_PER_OCTAVE == 1
 
     def pitch_of(self, token: int, key: Key) -> int:
         i = token - self.pitch0
-        octave, rest = divmod(i, 21)
+        octave, rest = divmod(i, PITCHES_PER_OCTAVE)
         deg, alt = divmod(rest, 3)
         midi = key.tonic_pc + 12 * octave + HEPTATONIC[key.reference_mode][deg] + (alt - 1)
         return min(max(midi, 0), 127)
