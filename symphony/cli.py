@@ -23,12 +23,21 @@ def _err(msg: str) -> None:
 @app.command()
 def generate(
     prompt: str = typer.Argument("", help="what to compose, e.g. 'a lively Irish jig in D major'"),
-    style: Optional[str] = typer.Option(None, "--style", help="chinese, german, celtic, chorale"),
+    style: Optional[str] = typer.Option(None, "--style", help="chinese, german, celtic, chorale, or a blend: chinese:0.6,celtic:0.4"),
     key: Optional[str] = typer.Option(None, "--key", help="e.g. 'D major', 'Bb minor', 'A dorian'"),
     meter: Optional[str] = typer.Option(None, "--meter", help="e.g. 4/4, 3/4, 6/8"),
     tempo: Optional[float] = typer.Option(None, "--tempo", help="beats per minute of the meter's beat"),
     bars: Optional[int] = typer.Option(None, "--bars", help="length in bars (1-512, default 16)"),
     seed: Optional[int] = typer.Option(None, "--seed", help="random seed (same seed, same music)"),
+    chords: Optional[str] = typer.Option(None, "--chords", help="chord progression, one chord per bar ('G C D G') or bars split by | ('G C | D G'); Roman numerals work too"),
+    accompany: bool = typer.Option(False, "--accompany", help="add an accompaniment part that plays the --chords"),
+    form: Optional[str] = typer.Option(None, "--form", help="phrase form: AABB, ABA, AABA, AA'BA (' = varied repeat)"),
+    range_: Optional[str] = typer.Option(None, "--range", help="melody range, e.g. 'C4-G5'"),
+    density: Optional[float] = typer.Option(None, "--density", help="-1 (long notes, sparse) .. 1 (short notes, dense)"),
+    emotion: Optional[str] = typer.Option(None, "--emotion", help="happy, sad, calm, tense, tender, 悲伤, 欢快, ..."),
+    valence: Optional[float] = typer.Option(None, "--valence", help="-1 (negative) .. 1 (positive), with --arousal"),
+    arousal: Optional[float] = typer.Option(None, "--arousal", help="-1 (calm) .. 1 (excited), with --valence"),
+    no_tonic_ending: bool = typer.Option(False, "--no-tonic-ending", help="do not force the last note onto the tonic"),
     count: int = typer.Option(1, "-n", help="how many pieces"),
     out: Path = typer.Option(..., "-o", "--out", help="output folder"),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="model file (default: shipped model)"),
@@ -39,7 +48,9 @@ def generate(
     from .render import check_out_dir, write_outputs
     if count < 1 or count > 100:
         _err(f"-n must be between 1 and 100, got {count}")
-    req, why = resolve(prompt, style, key, meter, tempo, bars, seed)
+    req, why = resolve(prompt, style, key, meter, tempo, bars, seed, chords=chords, accompany=accompany,
+                       form=form, range=range_, density=density, emotion=emotion, valence=valence,
+                       arousal=arousal, end_on_tonic=not no_tonic_ending)
     check_out_dir(out)
     items = []
     steps = range(count)
@@ -123,6 +134,57 @@ def train(
         _err(f"no training pieces for styles {styles!r}")
     history = run(cfg, tr, va, resume=resume)
     typer.echo(f"done: {history[-1] if history else {}}")
+
+
+@app.command("eval")
+def eval_(
+    count: int = typer.Option(20, "-n", help="pieces generated per style"),
+    styles: str = typer.Option("chinese,german,celtic,chorale", "--styles", help="styles to evaluate"),
+    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="model file (default: shipped model)"),
+    max_real: int = typer.Option(200, "--max-real", help="held-out real pieces per style, at most"),
+    seed: int = typer.Option(0, "--seed", help="random seed for requests, sampling and classifiers"),
+    out: Path = typer.Option(..., "-o", "--out", help="report folder"),
+    requests: str = typer.Option("corpus", "--requests",
+                                 help="'corpus': keys, meters, lengths of real pieces; 'uniform': any"),
+    source: list[str] = typer.Option([], "--source", hidden=True,
+                                     help="STYLE=FILE: use these files instead of the corpus (tests)"),
+    real_split: str = typer.Option("test", "--real-split", hidden=True, help="split of the real pieces"),
+    classifier: str = typer.Option("auto", "--classifier", hidden=True, help="auto, hgb, rf or logreg"),
+):
+    """Measure generated music against held-out real music: writes report.md, report.json, plots."""
+    from .evaluation.classify import CLASSIFIERS
+    if count < 1:
+        _err(f"-n must be at least 1, got {count}")
+    if max_real < 1:
+        _err(f"--max-real must be at least 1, got {max_real}")
+    if real_split not in ("train", "valid", "test"):
+        _err(f"unknown split {real_split!r}; choose train, valid or test")
+    if classifier not in CLASSIFIERS + ("auto",):
+        _err(f"unknown classifier {classifier!r}; choose auto, {', '.join(CLASSIFIERS)}")
+    sources = None
+    if source:
+        from .data import Source
+        sources = []
+        for item in source:
+            name, sep, path = item.partition("=")
+            if not sep or not Path(path).is_file():
+                _err(f"--source wants STYLE=FILE with an existing file, got {item!r}")
+            sources.append(Source(str(Path(path).resolve()), f"eval/{name}", name.strip()))
+    style_list = [s.strip() for s in styles.split(",") if s.strip()]
+    if not style_list:
+        _err("--styles is empty; name at least one style, e.g. --styles celtic")
+    from .evaluation.run import run_eval
+    try:
+        res = run_eval(out, n=count, styles=style_list, checkpoint=checkpoint, max_real=max_real,
+                       seed=seed, sources=sources, real_split=real_split, classifier=classifier,
+                       requests=requests, log=lambda m: typer.echo(m, err=True))
+    except SymphonyError as e:
+        _err(str(e))
+    typer.echo(str(out / "report.md"))
+    sr = res["style_classifier"]
+    if sr.get("hit_rate_overall") is not None and sr.get("real_test_accuracy") is not None:
+        typer.echo(f"style hit rate {sr['hit_rate_overall']:.0%} (classifier on held-out real "
+                   f"pieces {sr['real_test_accuracy']:.0%})", err=True)
 
 
 def _weights(text: str) -> dict[str, float]:

@@ -11,11 +11,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .errors import RequestError, StyleError
+from .form import default_bars, plan_form
+from .harmony import accompaniment, layout, parse_progression
 from .prompt import parse_prompt
-from .sampling import Constraints, sample
-from .score import Score, analyze_key
+from .sampling import DEFAULT_RANGES, Constraints, sample
+from .score import Note, Part, Score, analyze_key
 from .styles import STYLES, get_style
-from .theory import Key, parse_key, parse_meter
+from .theory import Key, parse_key, parse_meter, pitch_class
 from .train import DEFAULT_CHECKPOINT, load_checkpoint
 
 MAX_BARS = 512
@@ -38,7 +40,7 @@ def get_model(checkpoint: str | Path | None = None):
 
 @dataclass
 class Request:
-    style: str
+    style: str  # the style (the heaviest one of a blend)
     key: str
     meter: str
     tempo: float
@@ -46,41 +48,147 @@ class Request:
     seed: int
     voices: int
     prompt: str = ""
+    blend: dict[str, float] | None = None  # style fusion: style -> weight (sums to 1)
+    chords: str | None = None  # chord progression as written, e.g. "G C D G"
+    accompany: bool = False  # add an accompaniment part playing the chords
+    form: str | None = None  # phrase form, e.g. "AABB"
+    low: int | None = None  # melody range (MIDI numbers)
+    high: int | None = None
+    density: float = 0.0  # -1 sparse .. 1 dense
+    valence: float | None = None
+    arousal: float | None = None
+    velocity: int = 80
+    end_on_tonic: bool = True
+
+
+def parse_style_blend(text: str) -> dict[str, float]:
+    """'chinese:0.6,celtic:0.4' -> {'chinese': 0.6, 'celtic': 0.4} (weights normalised);
+    'celtic' -> {'celtic': 1.0}."""
+    out: dict[str, float] = {}
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        name, _, w = item.partition(":")
+        style = get_style(name).name
+        try:
+            weight = float(w) if w.strip() else 1.0
+        except ValueError:
+            raise RequestError(f"style weight {w!r} in {text!r} is not a number") from None
+        if not 0 <= weight <= 100:
+            raise RequestError(f"style weight {weight} in {text!r} must be between 0 and 100")
+        out[style] = out.get(style, 0.0) + weight
+    total = sum(out.values())
+    if not out or total <= 0:
+        raise RequestError(f"no style with a positive weight in {text!r}")
+    return {k: v / total for k, v in out.items() if v > 0}
+
+
+def parse_range(text: str) -> tuple[int, int]:
+    """'C4-G5' or '60-79' -> (60, 79): the melody's lowest and highest note."""
+    import re
+    parts = re.split(r"\s*(?:-|–|to|\.\.)\s*(?=[A-Ga-g0-9])", text.strip(), maxsplit=1)
+    if len(parts) != 2:
+        raise RequestError(f"cannot read range {text!r}; write it like 'C4-G5' or '60-79'")
+    out = []
+    for p in parts:
+        m = re.fullmatch(r"([A-Ga-g])([#b]?)(-?\d)", p.strip())
+        if m:
+            out.append(12 * (int(m.group(3)) + 1) + pitch_class(m.group(1) + m.group(2)))
+        elif p.strip().isdigit():
+            out.append(int(p))
+        else:
+            raise RequestError(f"cannot read note {p!r} in range {text!r}; write it like 'C4' or '60'")
+    lo, hi = out
+    if not (21 <= lo <= 108 and 21 <= hi <= 108):
+        raise RequestError(f"range {text!r} must lie within the piano (A0-C8, MIDI 21-108)")
+    if hi - lo < 7:
+        raise RequestError(f"range {text!r} is too narrow: give the melody at least a fifth (7 semitones)")
+    return lo, hi
 
 
 def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
             meter: str | None = None, tempo: float | None = None, bars: int | None = None,
-            seed: int | None = None) -> tuple[Request, list[str]]:
+            seed: int | None = None, *, chords: str | None = None, accompany: bool = False,
+            form: str | None = None, range: str | None = None, density: float | None = None,
+            emotion: str | None = None, valence: float | None = None, arousal: float | None = None,
+            end_on_tonic: bool = True) -> tuple[Request, list[str]]:
     """Combine the prompt's attributes with explicit ones and style defaults (validated)."""
     u = parse_prompt(prompt or "")
     a, why = u.attributes, list(u.explanation)
+    blend = None
     if style is not None:
-        style = get_style(style).name
+        weights = parse_style_blend(style)
+        style = max(weights, key=weights.get)
+        if len(weights) > 1:
+            blend = weights
+            why.append("style blend " + " + ".join(f"{s} {w:.0%}" for s, w in weights.items())
+                       + f" → meter, key and instrument of {style}")
     else:
         style = a.get("style")
         if style is None:
             style = DEFAULT_STYLE
             why.append(f"no style given → {style} (default)")
     st = STYLES[style]
+    mood = _resolve_emotion(emotion, valence, arousal, st, why)
     key_txt = key or a.get("key")
     if key_txt is None:
         key_txt = DEFAULT_KEYS.get(style, "C major")
-        why.append(f"no key given → {key_txt} (usual for {style})")
+        if mood is not None:  # the emotion chooses the mode colour of the style's usual key
+            key_txt = str(mood["emotional_key"](parse_key(key_txt), mood["valence"]))
+            why.append(f"no key given → {key_txt} (usual tonic for {style}, mode for the emotion)")
+        else:
+            why.append(f"no key given → {key_txt} (usual for {style})")
     k = parse_key(key_txt)
     meter_txt = meter or a.get("meter") or st.default_meter
     m = parse_meter(meter_txt)
     if tempo is None:
-        tempo = a.get("tempo") or round(a.get("genre_bpm", st.default_bpm) * u.tempo_factor)
+        base_bpm = a.get("genre_bpm", st.default_bpm)
+        if blend and "genre_bpm" not in a:
+            base_bpm = sum(w * STYLES[s].default_bpm for s, w in blend.items())
+        tempo = a.get("tempo") or round(base_bpm * u.tempo_factor * (mood["tempo_factor"] if mood else 1.0))
     if not 20 <= float(tempo) <= 300:
         raise RequestError(f"tempo {tempo} bpm is outside 20-300")
     if bars is None:
-        bars = a.get("bars", 16)
+        bars = a.get("bars", default_bars(form) if form else 16)
     if not isinstance(bars, int) or bars <= 0 or bars > MAX_BARS:
         raise RequestError(f"--bars must be between 1 and {MAX_BARS}, got {bars}")
+    voices = VOICES.get(style, 1)
+    if chords:
+        parse_progression(chords, k)  # validates
+        layout(parse_progression(chords, k), m, 1)
+    if form:
+        plan_form(form, bars, k)  # validates
+    lo = hi = None
+    if range:
+        lo, hi = parse_range(range)
+    elif mood is not None and mood.get("register_shift"):
+        lo, hi = (x + mood["register_shift"] for x in DEFAULT_RANGES[voices][0])
+    if density is None:
+        density = mood["density"] if mood else 0.0
+    if not -1.0 <= float(density) <= 1.0:
+        raise RequestError(f"--density must be between -1 (sparse) and 1 (dense), got {density}")
     if seed is None:
-        seed = int(hashlib.sha1(f"{prompt}|{style}|{k}|{m}|{tempo}|{bars}".encode()).hexdigest()[:8], 16)
-    req = Request(style, str(k), str(m), float(tempo), int(bars), int(seed), VOICES.get(style, 1), prompt or "")
+        seed = int(hashlib.sha1(f"{prompt}|{style}|{k}|{m}|{tempo}|{bars}|{chords}|{form}".encode()).hexdigest()[:8], 16)
+    req = Request(style, str(k), str(m), float(tempo), int(bars), int(seed), voices, prompt or "",
+                  blend=blend, chords=chords, accompany=bool(accompany and chords), form=form,
+                  low=lo, high=hi, density=float(density),
+                  valence=mood["valence"] if mood else None, arousal=mood["arousal"] if mood else None,
+                  velocity=mood["velocity"] if mood else 80, end_on_tonic=end_on_tonic)
     return req, why
+
+
+def _resolve_emotion(emotion, valence, arousal, st, why) -> dict | None:
+    """--emotion WORD or --valence/--arousal -> the musical mapping of symphony.emotion."""
+    if emotion is None and valence is None and arousal is None:
+        return None
+    from . import emotion as emo
+    e = emo.resolve_emotion(emotion, valence, arousal)
+    v, ar = e.valence, e.arousal
+    mapping = emo.musical_mapping(v, ar, st.default_bpm, word=emotion)
+    why.extend(mapping["explanation"])
+    return {"valence": v, "arousal": ar, "mode": mapping["mode"], "emotional_key": emo.emotional_key,
+            "tempo_factor": mapping["bpm"] / st.default_bpm, "register_shift": mapping["register_shift"],
+            "density": mapping["density"], "velocity": mapping["velocity"]}
 
 
 def key_matches(requested: Key, found: Key) -> bool:
@@ -91,20 +199,33 @@ def key_matches(requested: Key, found: Key) -> bool:
 def generate_request(req: Request, checkpoint: str | Path | None = None, temperature: float = 1.0,
                      top_p: float = 0.95, explanation: list[str] | None = None) -> Score:
     model, tok, meta = get_model(checkpoint)
-    if f"Style_{req.style}" not in tok.ids:
-        raise StyleError(f"the model was not trained on style {req.style!r} "
-                         f"(it knows {', '.join(tok.config.styles)})")
+    for s in (req.blend or {req.style: 1.0}):
+        if f"Style_{s}" not in tok.ids:
+            raise StyleError(f"the model was not trained on style {s!r} "
+                             f"(it knows {', '.join(tok.config.styles)})")
     key, meter = parse_key(req.key), parse_meter(req.meter)
     # The model was trained on major/minor labels; other modes are conditioned on the nearest
     # of the two and held to their own scale by the pitch mask.
     cond_key = Key(key.tonic, "minor" if key.is_minor_like else "major")
     header = tok.header(req.style, cond_key, meter, req.tempo, req.bars, req.voices)
-    cons = Constraints(key=key, meter=meter, bars=req.bars, voices=req.voices)
+    blend = None
+    if req.blend:
+        blend = [(tok.header(s, cond_key, meter, req.tempo, req.bars, req.voices), w) for s, w in req.blend.items()]
+    spans = layout(parse_progression(req.chords, key), meter, req.bars) if req.chords else None
+    plan = plan_form(req.form, req.bars, key, req.end_on_tonic) if req.form else None
+    ranges = None
+    if req.low is not None:
+        ranges = [(req.low, req.high)] + DEFAULT_RANGES[req.voices][1:]
+    cons = Constraints(key=key, meter=meter, bars=req.bars, voices=req.voices, ranges=ranges,
+                       end_on_tonic=req.end_on_tonic, chords=spans,
+                       cadence_bars=plan.cadence_bars if plan else None,
+                       copy_from=plan.copy_from if plan else None, density=req.density,
+                       token_key=cond_key)
     best, model_s = None, 0.0
     for attempt in range(KEY_ATTEMPTS):
         t0 = time.perf_counter()
         seq = sample(model, tok, header, cons, seed=req.seed + 7919 * attempt, temperature=temperature,
-                     top_p=top_p)
+                     top_p=top_p, blend=blend)
         model_s += time.perf_counter() - t0
         score = tok.decode(seq)
         found = analyze_key(score)
@@ -118,14 +239,29 @@ def generate_request(req: Request, checkpoint: str | Path | None = None, tempera
     for i, p in enumerate(score.parts):
         p.program = st.program
         p.name = names[i] if i < len(names) else f"Voice {i + 1}"
+        for n in p.notes:
+            n.velocity = req.velocity
     _hold_last_notes(score)
+    if spans:
+        score.chords = [(sp.onset, sp.chord.figure) for sp in spans]
+        if req.accompany:
+            notes = [Note(p, on, d, max(30, req.velocity - 20)) for p, on, d in accompaniment(spans, meter, req.style)]
+            score.parts.append(Part(notes, "Accompaniment", ACCOMPANIMENT_PROGRAM))
     score.title = req.prompt or f"{req.style.title()} piece in {key}"
-    score.meta = {"request": asdict(req), "tokens": len(seq), "model_seconds": round(model_s, 4),
+    req_d = asdict(req)
+    score.meta = {"request": req_d, "tokens": len(seq), "model_seconds": round(model_s, 4),
                   "attempts": attempts, "key_analysis": str(found),
                   "model": {"checkpoint": str(checkpoint or DEFAULT_CHECKPOINT),
                             "tokens_version": meta.get("tokens_version")},
                   "explanation": list(explanation or [])}
+    if plan:
+        score.meta["form"] = {"form": plan.form, "sections": [
+            {"label": s.label + ("'" if s.varied else ""), "bars": [s.first_bar, s.first_bar + s.n_bars - 1]}
+            for s in plan.sections]}
     return score
+
+
+ACCOMPANIMENT_PROGRAM = 0  # acoustic grand piano
 
 
 def _hold_last_notes(score: Score) -> None:
@@ -140,13 +276,19 @@ def _hold_last_notes(score: Score) -> None:
 
 def generate(prompt: str = "", *, style: str | None = None, key: str | None = None,
              meter: str | None = None, tempo: float | None = None, bars: int | None = None,
-             seed: int | None = None, checkpoint: str | Path | None = None,
+             seed: int | None = None, chords: str | None = None, accompany: bool = False,
+             form: str | None = None, range: str | None = None, density: float | None = None,
+             emotion: str | None = None, valence: float | None = None, arousal: float | None = None,
+             end_on_tonic: bool = True, checkpoint: str | Path | None = None,
              temperature: float = 1.0, top_p: float = 0.95) -> Score:
     """Compose a new piece. Returns the Score; ``score.meta`` holds the request and explanation.
 
     >>> score = generate("a lively Irish jig in D major", bars=8, seed=1)  # doctest: +SKIP
+    >>> score = generate(style="chinese:0.6,celtic:0.4", chords="G C D G", form="AABB")  # doctest: +SKIP
     """
-    req, why = resolve(prompt, style, key, meter, tempo, bars, seed)
+    req, why = resolve(prompt, style, key, meter, tempo, bars, seed, chords=chords, accompany=accompany,
+                       form=form, range=range, density=density, emotion=emotion, valence=valence,
+                       arousal=arousal, end_on_tonic=end_on_tonic)
     return generate_request(req, checkpoint, temperature, top_p, explanation=why)
 
 
@@ -155,7 +297,12 @@ def describe(score: Score) -> dict:
     return {"prompt": score.meta.get("request", {}).get("prompt", ""),
             "attributes": {"style": score.style, "key": str(score.key), "meter": str(score.meter),
                            "tempo_bpm": score.bpm, "bars": score.bars, "voices": len(score.parts),
-                           "seed": score.meta.get("request", {}).get("seed")},
+                           "seed": score.meta.get("request", {}).get("seed"),
+                           **{k: v for k, v in score.meta.get("request", {}).items()
+                              if k in ("blend", "chords", "accompany", "form", "low", "high", "density",
+                                       "valence", "arousal") and v not in (None, False, 0.0)}},
+            "form": score.meta.get("form"),
+            "chords": [[o, c] for o, c in score.chords],
             "explanation": score.meta.get("explanation", []),
             "notes": score.n_notes,
             "generation": {k: score.meta.get(k) for k in ("tokens", "model_seconds", "attempts", "key_analysis", "model")}}

@@ -15,7 +15,7 @@ import numpy as np
 from .inference import NumpyDecoder
 from .model import MusicTransformer
 from .theory import Key, Meter
-from .tokens import MAX_BAR_TICKS, N_OCTAVES, TICKS_PER_QUARTER, Tokenizer
+from .tokens import DUR_VALUES, MAX_BAR_TICKS, N_OCTAVES, TICKS_PER_QUARTER, Tokenizer
 
 DEFAULT_RANGES = {  # (lowest, highest) MIDI pitch per voice count, top voice first
     1: [(57, 88)],
@@ -34,6 +34,16 @@ class Constraints:
     ranges: list[tuple[int, int]] | None = None  # per voice; None: DEFAULT_RANGES
     end_on_tonic: bool = True
     chromatic: bool = False  # allow notes outside the mode's scale
+    chords: list | None = None  # harmony.ChordSpan list: notes starting on a beat are chord tones
+    cadence_bars: dict[int, frozenset[int]] | None = None  # bar -> allowed semitones over the tonic
+    copy_from: dict[int, int] | None = None  # bar -> earlier bar whose tokens it repeats (form)
+    density: float = 0.0  # -1 (long notes) .. 1 (short notes): a bias on the duration choice
+    token_key: Key | None = None  # the key of the header, which numbers the pitch tokens
+    # (a mode the model was not trained on is conditioned on its nearest major/minor key)
+
+    @property
+    def tkey(self) -> Key:
+        return self.token_key or self.key
 
     def voice_range(self, v: int) -> tuple[int, int]:
         ranges = self.ranges or DEFAULT_RANGES.get(self.voices) or [(36, 96)] * self.voices
@@ -50,7 +60,7 @@ class GrammarState:
     cursor: int = 0  # ticks from the start of the bar
     pending: str = ""  # "pos" after Pos (a pitch must follow), "pitch" after a pitch (a duration)
     finished: bool = False
-    pitch_is_tonic: bool = False
+    pitch_rel: int = -1  # semitones over the tonic of the pitch awaiting its duration
     bar_ticks: int = field(init=False)
     beat_ticks: int = field(init=False)
 
@@ -59,6 +69,16 @@ class GrammarState:
         self.beat_ticks = round(self.cons.meter.beat_quarters * TICKS_PER_QUARTER)
         if self.bar_ticks > MAX_BAR_TICKS:
             raise ValueError(f"bars of {self.cons.meter} are longer than the tokens support")
+        self.beat_chords: dict[tuple[int, int], frozenset[int]] = {}
+        if self.cons.chords:
+            from .harmony import chord_at
+            tonic = self.cons.key.tonic_pc
+            bar_q = float(self.cons.meter.bar_quarters)
+            for b in range(1, self.cons.bars + 1):
+                for tick in range(0, self.bar_ticks, self.beat_ticks):
+                    ch = chord_at(self.cons.chords, (b - 1) * bar_q + tick / TICKS_PER_QUARTER)
+                    if ch is not None:
+                        self.beat_chords[(b, tick)] = frozenset((pc - tonic) % 12 for pc in ch.pcs)
 
     # ---------------------------------------------------------------- choices
     def allowed(self) -> np.ndarray:
@@ -69,14 +89,17 @@ class GrammarState:
             return _ids((t.bar,))
         if self.pending == "pitch":
             end = self.bar_ticks
-            if self._cadence_voice() and self.bars_done == c.bars and not self.pitch_is_tonic:
-                end = self.bar_ticks - self.beat_ticks  # leave the last beat to the tonic
+            cadence = self._cadence()
+            if cadence is not None and self.pitch_rel not in cadence:
+                end = self.bar_ticks - self.beat_ticks  # leave the last beat to the cadence note
             return _dur_ids(t.dur1, min(end - self.cursor, MAX_BAR_TICKS))
         if self.pending == "pos":
             return self._pitches()
         choices: list[np.ndarray] = []
         last_bar = self.bars_done == c.bars
-        if self.cursor < self.bar_ticks:
+        if self.cursor < self.bar_ticks and t.config.pos_every_note:  # a Pos before every note
+            choices.append(_range_ids(t.pos0 + self.cursor, t.pos0 + self.bar_ticks))
+        elif self.cursor < self.bar_ticks:
             choices.append(self._pitches())
             if self.cursor + 1 < self.bar_ticks:
                 choices.append(_range_ids(t.pos0 + self.cursor + 1, t.pos0 + self.bar_ticks))
@@ -96,13 +119,25 @@ class GrammarState:
     def _pitches(self) -> np.ndarray:
         c = self.cons
         lo, hi = c.voice_range(self.voice)
-        tonic_only = (self._cadence_voice() and self.bars_done == c.bars
-                      and self.cursor >= self.bar_ticks - self.beat_ticks)
-        return _pitch_ids(self.tok, c.key, lo, hi, c.chromatic, tonic_only)
+        allowed = None  # None: the mode's scale
+        cadence = self._cadence()
+        if cadence is not None and self.cursor >= self.bar_ticks - self.beat_ticks:
+            allowed = cadence
+        chord = self.beat_chords.get((self.bars_done, self.cursor))
+        if chord is not None:  # a note on a beat is a tone of the chord sounding there
+            allowed = (chord & allowed) or chord if allowed is not None else chord
+        return _pitch_ids(self.tok, c.key, c.tkey, lo, hi, c.chromatic, allowed)
 
-    def _cadence_voice(self) -> bool:
-        """The outer voices end on the tonic when the request asks for it."""
-        return self.cons.end_on_tonic and self.voice in (0, self.cons.voices - 1)
+    def _cadence(self) -> frozenset[int] | None:
+        """Semitones over the tonic allowed for the last beat of this bar in this voice, if the
+        bar ends a phrase: the melody at every section end of a form, the outer voices (tonic)
+        at the end of the piece."""
+        c = self.cons
+        if c.cadence_bars and self.voice == 0 and self.bars_done in c.cadence_bars:
+            return c.cadence_bars[self.bars_done]
+        if c.end_on_tonic and self.bars_done == c.bars and self.voice in (0, c.voices - 1):
+            return _TONIC
+        return None
 
     # ---------------------------------------------------------------- transitions
     def step(self, token: int) -> None:
@@ -118,7 +153,7 @@ class GrammarState:
             self.cursor, self.pending = token - t.pos0, "pos"
         elif t.is_pitch(token):
             self.pending = "pitch"
-            self.pitch_is_tonic = t.is_tonic_pitch(token)
+            self.pitch_rel = (t.pitch_of(token, self.cons.tkey) - self.cons.key.tonic_pc) % 12
         elif t.is_dur(token):
             self.cursor += t.dur_of(token)
             self.pending = ""
@@ -144,21 +179,30 @@ def _dur_ids(dur1: int, max_ticks: int) -> np.ndarray:
 MODE_EXTRA_SEMITONES = {"minor": (9, 11)}
 
 
-@lru_cache(maxsize=1024)
-def _pitch_ids(tok: Tokenizer, key: Key, lo: int, hi: int, chromatic: bool, tonic_only: bool) -> np.ndarray:
+_TONIC = frozenset({0})
+
+
+@lru_cache(maxsize=4096)
+def _pitch_ids(tok: Tokenizer, key: Key, token_key: Key, lo: int, hi: int, chromatic: bool,
+               allowed: frozenset[int] | None = None) -> np.ndarray:
+    """Pitch tokens (numbered in `token_key`) in [lo, hi] of the key's scale, or of the given
+    semitones over the tonic (chord tones, cadence notes), which may lie outside the scale."""
     scale = set(key.scale_semitones()) | set(MODE_EXTRA_SEMITONES.get(key.mode, ()))
     out = []
     for midi in range(lo, hi + 1):
         rel = (midi - key.tonic_pc) % 12
-        if tonic_only and rel != 0:
-            continue
-        if not chromatic and rel not in scale:
+        if allowed is not None:
+            if rel not in allowed:
+                continue
+        elif not chromatic and rel not in scale:
             continue
         if (midi - key.tonic_pc) // 12 >= N_OCTAVES or midi < key.tonic_pc:
             continue
-        out.append(tok.pitch_token(midi, key))
-    if not out:  # range holds no tonic: fall back to the whole scale in range
-        return _pitch_ids(tok, key, lo, hi, chromatic, False)
+        out.append(tok.pitch_token(midi, token_key))
+    if not out:  # the range holds none of them: fall back to the whole scale in range
+        if allowed is None:
+            raise ValueError(f"no note of {key} lies between MIDI {lo} and {hi}")
+        return _pitch_ids(tok, key, token_key, lo, hi, chromatic, None)
     return np.array(sorted(set(out)), dtype=np.int64)
 
 
@@ -184,38 +228,86 @@ def choose(logits: np.ndarray, ids: np.ndarray, temperature: float, top_p: float
     return int(ids[i])
 
 
-def decoder_for(model: MusicTransformer) -> NumpyDecoder:
-    """The fast NumPy decoder of a model (built once per model object)."""
-    dec = getattr(model, "_numpy_decoder", None)
-    if dec is None:
-        dec = NumpyDecoder(model)
-        model._numpy_decoder = dec
-    return dec
+def decoder_for(model: MusicTransformer, index: int = 0) -> NumpyDecoder:
+    """The fast NumPy decoder(s) of a model (built once per model object; style fusion runs one
+    per blended style)."""
+    decs = getattr(model, "_numpy_decoders", None)
+    if decs is None:
+        decs = model._numpy_decoders = []
+    while len(decs) <= index:
+        decs.append(NumpyDecoder(model))
+    return decs[index]
+
+
+@lru_cache(maxsize=8)
+def _duration_bias(tok: Tokenizer) -> np.ndarray:
+    """-log2(duration in quarters) on duration tokens, 0 elsewhere: added to the logits times
+    the density, it makes short notes likelier (density > 0) or long ones (density < 0)."""
+    bias = np.zeros(tok.vocab_size, dtype=np.float32)
+    for i, d in enumerate(DUR_VALUES):
+        bias[tok.dur1 + i] = -np.log2(d / TICKS_PER_QUARTER)
+    return bias
+
+
+DENSITY_SCALE = 1.5  # logit change per halving of a note's length at density 1
+
+
+def _log_softmax(x: np.ndarray) -> np.ndarray:
+    x = x - x.max()
+    return x - np.log(np.exp(x).sum())
 
 
 def sample(model: MusicTransformer, tok: Tokenizer, prompt: list[int], cons: Constraints,
            seed: int = 0, temperature: float = 1.0, top_p: float = 0.95,
-           max_tokens: int = 200_000) -> list[int]:
-    """Continue `prompt` (a header, possibly with a body) under the constraints until EOS."""
+           max_tokens: int = 200_000, blend: list[tuple[list[int], float]] | None = None) -> list[int]:
+    """Continue `prompt` (a header, possibly with a body) under the constraints until EOS.
+
+    ``blend`` fuses styles: [(header, weight), ...] with the weights summing to 1; the next
+    token is drawn from the weighted geometric mean of the distributions the model predicts
+    under each header (a product of experts), all reading the same music. ``cons.copy_from``
+    repeats earlier bars token by token (phrase form); a copied token the constraints do not
+    allow where it lands ends the copy of that bar, and the model composes the rest."""
     rng = np.random.default_rng(seed)
     state = GrammarState(tok, cons)
     for t in prompt[tok.HEADER_LEN:]:
         state.step(t)
     seq = list(prompt)
-    header = seq[: tok.HEADER_LEN]
-    dec = decoder_for(model)
+    headers = [(seq[: tok.HEADER_LEN], 1.0)] if not blend else [(list(h), float(w)) for h, w in blend]
+    decs = [decoder_for(model, i) for i in range(len(headers))]
     block = model.cfg.block_size
-    logits = _prime(dec, seq, header, block, tok.bar)
+    body = seq[tok.HEADER_LEN:]
+    logits = [_prime(d, h + body, h, block, tok.bar) for d, (h, _) in zip(decs, headers)]
+    bias = _duration_bias(tok) * (DENSITY_SCALE * cons.density) if cons.density else None
+    bar_start: dict[int, int] = {}  # bar number -> index in seq of its first body token
+    forced: list[int] = []
     while len(seq) < max_tokens:
-        t = choose(logits, state.allowed(), temperature, top_p, rng)
+        if len(headers) == 1:
+            mixed = logits[0]
+        else:
+            mixed = sum(w * _log_softmax(lg) for lg, (_, w) in zip(logits, headers))
+        if bias is not None and state.pending == "pitch":
+            mixed = mixed + bias
+        allowed = state.allowed()
+        if forced and forced[0] in allowed:
+            t = forced.pop(0)
+        else:
+            forced = []
+            t = choose(mixed, allowed, temperature, top_p, rng)
         seq.append(t)
         state.step(t)
         if t == tok.eos:
             break
-        if dec.length >= block:
-            logits = _prime(dec, seq, header, block, tok.bar)
-        else:
-            logits = dec.forward([t])
+        if t == tok.bar:
+            b = state.bars_done
+            bar_start[b] = len(seq)
+            src = (cons.copy_from or {}).get(b)
+            if src is not None and src in bar_start and src + 1 in bar_start:
+                forced = seq[bar_start[src]: bar_start[src + 1] - 1]
+        for i, (d, (h, _)) in enumerate(zip(decs, headers)):
+            if d.length >= block:
+                logits[i] = _prime(d, h + seq[tok.HEADER_LEN:], h, block, tok.bar)
+            else:
+                logits[i] = d.forward([t])
     return seq
 
 

@@ -55,6 +55,7 @@ class Score:
     title: str = ""
     style: str | None = None
     meta: dict = field(default_factory=dict)
+    chords: list[tuple[float, str]] = field(default_factory=list)  # (onset, chord symbol) to print
 
     @property
     def bar_quarters(self) -> float:
@@ -75,6 +76,7 @@ class Score:
         return {
             "title": self.title, "style": self.style, "key": str(self.key),
             "meter": str(self.meter), "bpm": self.bpm, "bars": self.bars, "meta": self.meta,
+            "chords": [list(c) for c in self.chords],
             "parts": [{"name": p.name, "program": p.program,
                        "notes": [[n.pitch, n.onset, n.duration] for n in p.notes]}
                       for p in self.parts],
@@ -86,7 +88,8 @@ class Score:
         parts = [Part([Note(int(a), float(b), float(c)) for a, b, c in p["notes"]],
                       p.get("name", ""), int(p.get("program", 0))) for p in d["parts"]]
         return cls(parts, parse_key(d["key"]), parse_meter(d["meter"]), float(d["bpm"]),
-                   int(d["bars"]), d.get("title", ""), d.get("style"), d.get("meta", {}))
+                   int(d["bars"]), d.get("title", ""), d.get("style"), d.get("meta", {}),
+                   [(float(o), str(c)) for o, c in d.get("chords", [])])
 
 
 # ----------------------------------------------------------------------------- music21 bridge
@@ -182,6 +185,16 @@ def from_music21(s, style: str | None = None, default_bpm: float = 96.0,
     return Score(out_parts, key, meter, round(bpm, 3), bars, title or "", style, meta)
 
 
+def _chord_symbol(figure: str):
+    """A music21 ChordSymbol for a letter-name figure (Bb7 -> B-7); unreadable ones as text."""
+    import re
+    from music21 import expressions, harmony
+    try:
+        return harmony.ChordSymbol(re.sub(r"^([A-G])b", r"\1-", re.sub(r"/([A-G])b", r"/\1-", figure)))
+    except Exception:  # music21 raises several kinds of errors for figures it cannot read
+        return expressions.TextExpression(figure)
+
+
 def _ql(x: float) -> Fraction:
     return Fraction(max(1, round(x * GRID)), GRID)
 
@@ -204,6 +217,8 @@ def to_music21(score: Score):
         if i == 0:
             beat = m21meter.TimeSignature(str(score.meter)).beatDuration
             p.insert(0, tempo.MetronomeMark(number=round(score.bpm), referent=beat))
+            for onset, figure in score.chords:
+                p.insert(_ql(onset) if onset > 0 else 0, _chord_symbol(figure))
         groups: dict[tuple[float, float], list[int]] = {}
         for n in part.notes:
             groups.setdefault((n.onset, n.duration), []).append(n.pitch)
@@ -230,8 +245,13 @@ def write_midi(score: Score, path: str | os.PathLike) -> None:
     conductor.append(mido.MetaMessage("time_signature", numerator=score.meter.numerator,
                                       denominator=score.meter.denominator, time=0))
     conductor.append(mido.MetaMessage("key_signature", key=_midi_key_name(score.key), time=0))
+    now = 0
+    for onset, figure in sorted(score.chords):  # chord symbols as MIDI markers
+        tick = round(onset * tpq)
+        conductor.append(mido.MetaMessage("marker", text=figure, time=tick - now))
+        now = tick
     end_tick = round(score.bars * score.bar_quarters * tpq)
-    conductor.append(mido.MetaMessage("end_of_track", time=end_tick))
+    conductor.append(mido.MetaMessage("end_of_track", time=max(0, end_tick - now)))
     mid.tracks.append(conductor)
     for i, part in enumerate(score.parts):
         ch = i if i < 9 else i + 1
@@ -281,11 +301,14 @@ def read_midi(path: str | os.PathLike) -> Score:
     tpq = mid.ticks_per_beat
     qbpm, meter_txt, key_txt = 120.0, "4/4", None
     parts: dict[tuple[int, int], Part] = {}
+    chords: list[tuple[float, str]] = []
     for ti, track in enumerate(mid.tracks):
         tick, active, programs = 0, {}, {}
         for msg in track:
             tick += msg.time
-            if msg.type == "set_tempo" and tick == 0:
+            if msg.type == "marker" and msg.text.strip():
+                chords.append((tick / tpq, msg.text.strip()))
+            elif msg.type == "set_tempo" and tick == 0:
                 qbpm = mido.tempo2bpm(msg.tempo)
             elif msg.type == "time_signature" and tick == 0:
                 meter_txt = f"{msg.numerator}/{msg.denominator}"
@@ -314,7 +337,7 @@ def read_midi(path: str | os.PathLike) -> Score:
     end = max(n.end for p in parts_list for n in p.notes)
     bars = max(1, math.ceil(end / float(meter.bar_quarters) - 1e-6))
     key = analyze_key(Score(parts_list, Key("C", "major"), meter, 0, bars))
-    return Score(parts_list, key, meter, round(quarter_bpm_to_bpm(qbpm, meter), 3), bars)
+    return Score(parts_list, key, meter, round(quarter_bpm_to_bpm(qbpm, meter), 3), bars, chords=sorted(chords))
 
 
 def analyze_key(score: Score) -> Key:

@@ -1,0 +1,150 @@
+"""Controls beyond key/meter/bars: chords, phrase form, range, density, modes and style fusion,
+checked on the written files (MIDI read back), with a tiny model trained on real tunes."""
+import statistics
+
+import pytest
+
+import symphony
+from symphony.errors import RequestError
+from symphony.form import plan_form, repeats_present
+from symphony.harmony import chord_tone_rate, layout, parse_chord, parse_progression
+from symphony.score import read_midi, write_midi
+from symphony.theory import parse_key, parse_meter
+
+from .test_pipeline import run_cli
+
+
+def _roundtrip(score, tmp_path, name="x.mid"):
+    path = tmp_path / name
+    write_midi(score, path)
+    return read_midi(path)
+
+
+def test_chord_symbols_and_roman_numerals():
+    k = parse_key("Bb major")
+    assert parse_chord("V7", k).figure == "F7" and parse_chord("V7", k).pcs == {5, 9, 0, 3}
+    assert parse_chord("F#m7b5", k).pcs == {6, 9, 0, 4}
+    assert [[c.symbol for c in bar] for bar in parse_progression("Bb Eb | F7 Bb", k)] == [["Bb", "Eb"], ["F7", "Bb"]]
+    spans = layout(parse_progression("C | G7 C", parse_key("C major")), parse_meter("4/4"), 3)
+    assert [(s.onset, s.duration, s.chord.symbol) for s in spans] == [
+        (0.0, 4.0, "C"), (4.0, 2.0, "G7"), (6.0, 2.0, "C"), (8.0, 4.0, "C")]
+    with pytest.raises(RequestError):
+        parse_chord("H7x", k)
+
+
+@pytest.mark.parametrize("style,key,meter,chords", [
+    ("celtic", "D major", "6/8", "D G | A D"),
+    ("german", "F major", "3/4", "F C7 F Bb"),
+    ("chinese", "A minor", "2/4", "Am Dm E Am"),
+])
+def test_melody_fits_chords_and_symbols_are_written(tiny_checkpoint, tmp_path, style, key, meter, chords):
+    path, _ = tiny_checkpoint
+    s = symphony.generate(style=style, key=key, meter=meter, bars=8, chords=chords, accompany=True,
+                          seed=5, checkpoint=path)
+    back = _roundtrip(s, tmp_path)
+    spans = layout(parse_progression(chords, parse_key(key)), parse_meter(meter), 8)
+    hit, total = chord_tone_rate(back.parts[0].notes, spans, back.meter)
+    assert total >= 8 and hit == total
+    assert [c for _, c in back.chords][:4] == [sp.chord.figure for sp in spans[:4]]
+    assert len(back.parts) == 2  # melody + accompaniment
+    acc = back.parts[1].notes
+    assert all(any(sp.chord.contains(n.pitch) for sp in spans if sp.onset <= n.onset < sp.end) for n in acc)
+
+
+def test_musicxml_has_chord_symbols(tiny_checkpoint, tmp_path):
+    from music21 import converter, harmony
+    from symphony.score import write_musicxml
+    path, _ = tiny_checkpoint
+    s = symphony.generate(style="german", key="G major", meter="4/4", bars=4, chords="G C D7 G",
+                          seed=1, checkpoint=path)
+    write_musicxml(s, tmp_path / "c.musicxml")
+    figures = [c.figure for c in converter.parse(tmp_path / "c.musicxml").recurse().getElementsByClass(harmony.ChordSymbol)]
+    assert figures == ["G", "C", "D7", "G"]
+
+
+@pytest.mark.parametrize("form,bars", [("AABB", 16), ("ABA", 12), ("AABA", 8), ("AA'BA", 16)])
+def test_form_repeats_and_cadences(tiny_checkpoint, tmp_path, form, bars):
+    path, _ = tiny_checkpoint
+    key = parse_key("G major")
+    s = symphony.generate(style="celtic", key="G major", meter="4/4", bars=bars, form=form, seed=2,
+                          checkpoint=path)
+    back = _roundtrip(s, tmp_path)
+    plan = plan_form(form, bars, key)
+    same, planned = repeats_present(back, plan)
+    assert planned > 0 and same == planned
+    melody = back.parts[0].notes
+    for bar, allowed in plan.cadence_bars.items():  # every section ends on a cadence note
+        last = max((n for n in melody if n.onset < bar * 4), key=lambda n: n.onset)
+        assert (last.pitch - key.tonic_pc) % 12 in allowed
+    assert (melody[-1].pitch - key.tonic_pc) % 12 == 0
+
+
+def test_bad_form_and_chords_exit_2(tmp_path, tiny_checkpoint):
+    path, _ = tiny_checkpoint
+    for args in (["--form", "AABB", "--bars", "10"], ["--form", "A1B"], ["--chords", "G Q7 C"],
+                 ["--range", "C4-D4"], ["--density", "3"], ["--style", "celtic:x,chinese"]):
+        r = run_cli("generate", "--style", "celtic", *args, "-o", str(tmp_path / "o"), "--checkpoint", str(path))
+        assert r.returncode == 2, (args, r.stderr)
+        assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+        assert not (tmp_path / "o").exists()
+
+
+def test_range_holds(tiny_checkpoint, tmp_path):
+    path, _ = tiny_checkpoint
+    s = symphony.generate(style="celtic", key="D major", bars=8, range="A4-E5", seed=4, checkpoint=path)
+    pitches = [n.pitch for n in _roundtrip(s, tmp_path).parts[0].notes]
+    assert min(pitches) >= 69 and max(pitches) <= 76
+
+
+def test_density_moves_notes_per_bar(tiny_checkpoint):
+    path, _ = tiny_checkpoint
+    counts = {}
+    for d in (-1.0, 0.0, 1.0):
+        counts[d] = statistics.mean(
+            symphony.generate(style="german", key="F major", meter="4/4", bars=8, density=d, seed=i,
+                              checkpoint=path).n_notes for i in range(4))
+    assert counts[-1.0] < counts[0.0] < counts[1.0]
+
+
+@pytest.mark.parametrize("key", ["D dorian", "G mixolydian", "G zhi", "A yu", "E phrygian"])
+def test_modes_use_only_their_scale_and_end_on_the_final(tiny_checkpoint, key):
+    path, _ = tiny_checkpoint
+    k = parse_key(key)
+    s = symphony.generate(style="chinese", key=key, bars=8, seed=1, checkpoint=path)
+    rels = {(n.pitch - k.tonic_pc) % 12 for n in s.parts[0].notes}
+    assert rels <= set(k.scale_semitones())
+    assert (s.parts[0].notes[-1].pitch - k.tonic_pc) % 12 == 0
+
+
+def test_style_blend(tiny_checkpoint, tmp_path):
+    path, _ = tiny_checkpoint
+    s = symphony.generate(style="chinese:0.6,celtic:0.4", bars=8, seed=1, checkpoint=path)
+    assert s.style == "chinese" and s.meta["request"]["blend"] == pytest.approx({"chinese": 0.6, "celtic": 0.4})
+    assert s.bars == 8 and str(s.meter) == "2/4"
+    # the blend differs from either pure style with the same seed
+    pure = [symphony.generate(style=st, key=str(s.key), bars=8, seed=1, checkpoint=path) for st in ("chinese", "celtic")]
+    notes = lambda x: [(n.pitch, n.onset) for n in x.parts[0].notes]
+    assert all(notes(s) != notes(p) for p in pure)
+
+
+@pytest.mark.parametrize("word", ["happy", "sad", "calm", "angry", "悲伤", "欢快"])
+def test_emotion_lands_in_its_quadrant(tiny_checkpoint, tmp_path, word):
+    from symphony.emotion import estimate_emotion, parse_emotion, quadrant
+    path, _ = tiny_checkpoint
+    e = parse_emotion(word)
+    s = symphony.generate(style="german", emotion=word, bars=8, seed=3, checkpoint=path)
+    assert any("valence" in line for line in s.meta["explanation"])
+    v, a = estimate_emotion(_roundtrip(s, tmp_path))
+    assert quadrant(v, a) == quadrant(e.valence, e.arousal)
+
+
+def test_emotion_and_explicit_values(tiny_checkpoint):
+    path, _ = tiny_checkpoint
+    slow = symphony.generate(style="german", valence=-0.8, arousal=-0.8, bars=4, seed=1, checkpoint=path)
+    fast = symphony.generate(style="german", valence=0.8, arousal=0.8, bars=4, seed=1, checkpoint=path)
+    assert slow.bpm < 96 < fast.bpm and slow.key.mode == "minor" and fast.key.mode == "major"
+    # explicit key and tempo win over the emotion
+    s = symphony.generate(style="german", emotion="sad", key="C major", tempo=140, bars=4, seed=1, checkpoint=path)
+    assert str(s.key) == "C major" and s.bpm == 140
+    with pytest.raises(RequestError):
+        symphony.generate(style="german", emotion="flibbertigibbet", bars=4, checkpoint=path)
