@@ -52,6 +52,8 @@ def write_results_md(results: dict, path: Path) -> None:
               f"| meter | **{c['meter_accuracy']:.0%}** | MusicXML time signature |",
               f"| bars | **{c['bars_accuracy']:.0%}** | MusicXML measure count |",
               f"| tempo | **{c['tempo_accuracy']:.0%}** | MIDI set_tempo, converted to the meter's beat |", ""]
+    if "controls" in results:
+        L += _controls_md(results["controls"])
     if "speed" in results:
         s = results["speed"]
         L += ["## Speed (model time, batch 1)", "", _meta(s), "",
@@ -66,3 +68,51 @@ def write_results_md(results: dict, path: Path) -> None:
     if extra.exists():
         L += [extra.read_text()]
     path.write_text("\n".join(L) + "\n")
+
+
+def _controls_md(c: dict) -> list[str]:
+    L = ["## Controls beyond key, meter and length (analysing the output files)", "", _meta(c), ""]
+    m = c.get("modes")
+    if m:
+        L += [f"**Modes.** {m['n']} pieces, the 12 modes in turn (church modes and the Chinese pentatonic "
+              "gong shang jue zhi yu), random style, tonic and length. music21's analysis knows major and minor "
+              "only, so a mode counts as right when the analysed tonic is its final and the analysed mode has "
+              f"its third (dorian ~ minor, zhi ~ major): **{m['key_accuracy']:.0%}**; notes inside the mode's "
+              f"scale: **{m['notes_in_mode_scale']:.1%}**.", "",
+              "| " + " | ".join(m["per_mode"]) + " |", "|" + "---|" * len(m["per_mode"]),
+              "| " + " | ".join(f"{v:.0%}" for v in m["per_mode"].values()) + " |", ""]
+    ch = c.get("chords")
+    if ch:
+        L += [f"**Chords.** {ch['n']} pieces with a random progression (Roman numerals, one or two chords a "
+              f"bar): melody notes that start on a beat and are tones of the chord sounding there: "
+              f"**{ch['chord_tone_rate']:.1%}** of {ch['beat_notes']} (target 85%); chord symbols written "
+              f"into the file: {ch['symbols_written']:.0%} of pieces.", ""]
+    f = c.get("form")
+    if f:
+        L += [f"**Form.** {f['n']} pieces, forms {', '.join(f['per_form'])}: repeated bars identical to "
+              f"their first statement **{f['repeated_bars_identical']:.1%}** of {f['repeated_bars']} "
+              f"(pieces with every repeat present: {f['pieces_with_all_repeats']:.0%}); last note on the "
+              f"tonic **{f['ends_on_tonic']:.0%}**; sections ending on a note of the tonic triad (the "
+              f"last on the tonic): {f['section_cadences']:.0%}.", ""]
+    e = c.get("emotion")
+    if e:
+        L += [f"**Emotion.** {e['n_per_quadrant']} pieces per valence/arousal quadrant (|v|, |a| drawn in "
+              "0.3-1, styles in turn), estimated back from the MIDI file by `symphony.emotion.estimate_emotion` "
+              "(mode analysed by music21, register, notes per second, loudness; docs/emotion.md):", "",
+              "| quadrant | landed there |", "|---|---|"]
+        L += [f"| {q} | **{v:.0%}** |" for q, v in e["quadrant_hit"].items()]
+        L += ["", "Per style: " + ", ".join(f"{s} {v:.0%}" for s, v in e["per_style"].items()) + ".", "",
+              "Response along each axis (other axis 0; 8 pieces per point, read back):", "",
+              "| valence | bpm | major share | mean pitch | notes/s |", "|---|---|---|---|---|"]
+        L += [f"| {r['valence']:+.1f} | {r['bpm']:.0f} | {r['major_share']:.0%} | {r['mean_pitch']:.1f} | {r['notes_per_s']:.2f} |" for r in e["grid_valence"]]
+        L += ["", "| arousal | bpm | major share | mean pitch | notes/s |", "|---|---|---|---|---|"]
+        L += [f"| {r['arousal']:+.1f} | {r['bpm']:.0f} | {r['major_share']:.0%} | {r['mean_pitch']:.1f} | {r['notes_per_s']:.2f} |" for r in e["grid_arousal"]]
+        L += ["", "Monotone: " + ", ".join(f"{k.replace('_', ' ')} {'yes' if v else '**no**'}" for k, v in e["monotone"].items()) + ".", ""]
+    d = c.get("density_range")
+    if d:
+        L += ["**Density and range.** Melody notes per beat against `--density`: "
+              + ", ".join(f"{r['density']:+.1f} → {r['notes_per_beat']:.2f}" for r in d["density"])
+              + f" (monotone: {'yes' if d['density_monotone'] else '**no**'}). `--range`: "
+              f"**{d['range_notes_inside']:.1%}** of melody notes inside the requested range "
+              f"({d['range_pieces']} pieces).", ""]
+    return L

@@ -1,7 +1,7 @@
 """`make bench`: the spine's numbers, written to benchmarks/RESULTS.md and results.json.
 
     python -m benchmarks.run                 # everything (about 20 minutes on 2 cores, cached corpus)
-    python -m benchmarks.run --only speed    # one section: corpus, likelihood, control, speed
+    python -m benchmarks.run --only speed    # one section: corpus, likelihood, control, controls, speed
 
 Every figure is measured on output files or held-out data, never on the request itself.
 """
@@ -173,11 +173,11 @@ def machine() -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--only", choices=["corpus", "likelihood", "control", "speed"], action="append")
+    ap.add_argument("--only", choices=["corpus", "likelihood", "control", "controls", "speed"], action="append")
     ap.add_argument("--checkpoint", default=None)
     ap.add_argument("--control-n", type=int, default=100)
     args = ap.parse_args()
-    sections = args.only or ["corpus", "likelihood", "control", "speed"]
+    sections = args.only or ["corpus", "likelihood", "control", "controls", "speed"]
     results_path = HERE / "results.json"
     results = json.loads(results_path.read_text()) if results_path.exists() else {}
     records = None
@@ -195,6 +195,9 @@ def main() -> None:
             res = bench_likelihood(records, args.checkpoint)
         elif sec == "control":
             res = bench_control(args.control_n, args.checkpoint)
+        elif sec == "controls":
+            from benchmarks.controls import bench_controls
+            res = bench_controls(args.checkpoint)
         else:
             res = bench_speed(args.checkpoint)
         res["_meta"] = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),

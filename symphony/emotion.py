@@ -289,6 +289,12 @@ def musical_mapping(valence: float, arousal: float, style_default_bpm: float,
 
 REFERENCE_PITCH = 72.0  # C5: mean melody pitch of an emotionally neutral tune (style-neutral)
 REFERENCE_NPS = 2.0  # notes per second of the melody at arousal 0 (style-neutral)
+# Per style, the median melody pitch and notes per second of real pieces (train split, at most
+# 600 per style, at the corpus tempo): a calm reel is still busier than a lively chorale, so
+# arousal and register are judged against the style's own norm when the style is known.
+# Measured 2026-11-22 from the cached corpus (see benchmarks/NOTES.md, "Emotion references").
+STYLE_REFERENCES = {"chinese": (70.2, 2.10), "german": (69.0, 1.45), "celtic": (70.9, 3.12),
+                    "chorale": (70.4, 1.17)}
 CLARITY_SCALE = 0.2  # correlation margin over the opposite mode that counts as fully clear
 MODE_WEIGHT, REGISTER_WEIGHT = 0.7, 0.3  # valence = 0.7 mode cue + 0.3 register cue
 TEMPO_WEIGHT, VELOCITY_WEIGHT = 0.6, 0.4  # arousal = 0.6 notes/second cue + 0.4 velocity cue
@@ -333,9 +339,12 @@ def mode_clarity(score, found: Key) -> float:
 
 
 def emotion_cues(score, reference_pitch: float = REFERENCE_PITCH,
-                 reference_nps: float = REFERENCE_NPS) -> dict:
-    """Every cue of the estimate, read from the notes, tempo and meter of `score` only."""
+                 reference_nps: float = REFERENCE_NPS, style: str | None = None) -> dict:
+    """Every cue of the estimate, read from the notes, tempo and meter of `score` only (and,
+    when `style` is given, judged against that style's real pieces: STYLE_REFERENCES)."""
     from .score import analyze_key
+    if style in STYLE_REFERENCES:
+        reference_pitch, reference_nps = STYLE_REFERENCES[style]
 
     melody = top_part(score)
     onsets = sorted({n.onset for n in melody.notes})
@@ -366,7 +375,7 @@ def emotion_cues(score, reference_pitch: float = REFERENCE_PITCH,
 
 
 def estimate_emotion(score, reference_pitch: float = REFERENCE_PITCH,
-                     reference_nps: float = REFERENCE_NPS) -> tuple[float, float]:
+                     reference_nps: float = REFERENCE_NPS, style: str | None = None) -> tuple[float, float]:
     """(valence, arousal) heard in `score`, the inverse of ``musical_mapping`` computed from the
     notes only (use a Score read back from the written file; ``score.meta`` and ``score.key``
     are ignored: the key is re-analysed).
@@ -375,5 +384,5 @@ def estimate_emotion(score, reference_pitch: float = REFERENCE_PITCH,
     (sign from music21's key analysis) and the register cue is (mean top-part pitch - 72 - 3 x
     arousal) / 4; arousal = 0.6 x log2(top-part notes per second / 2) + 0.4 x velocity cue
     (the inverse of the velocity rule); each cue is clamped to [-1, 1]."""
-    c = emotion_cues(score, reference_pitch, reference_nps)
+    c = emotion_cues(score, reference_pitch, reference_nps, style)
     return c["valence"], c["arousal"]

@@ -55,6 +55,7 @@ class Request:
     low: int | None = None  # melody range (MIDI numbers)
     high: int | None = None
     density: float = 0.0  # -1 sparse .. 1 dense
+    center: float | None = None  # melody register centre (MIDI), from the emotion
     valence: float | None = None
     arousal: float | None = None
     velocity: int = 80
@@ -158,11 +159,13 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
         layout(parse_progression(chords, k), m, 1)
     if form:
         plan_form(form, bars, k)  # validates
-    lo = hi = None
+    lo = hi = center = None
     if range:
         lo, hi = parse_range(range)
     elif mood is not None and mood.get("register_shift"):
         lo, hi = (x + mood["register_shift"] for x in DEFAULT_RANGES[voices][0])
+        from .emotion import REFERENCE_PITCH, STYLE_REFERENCES  # the style's usual register
+        center = STYLE_REFERENCES.get(style, (REFERENCE_PITCH, 0))[0] + mood["register_shift"]
     if density is None:
         density = mood["density"] if mood else 0.0
     if not -1.0 <= float(density) <= 1.0:
@@ -171,7 +174,7 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
         seed = int(hashlib.sha1(f"{prompt}|{style}|{k}|{m}|{tempo}|{bars}|{chords}|{form}".encode()).hexdigest()[:8], 16)
     req = Request(style, str(k), str(m), float(tempo), int(bars), int(seed), voices, prompt or "",
                   blend=blend, chords=chords, accompany=bool(accompany and chords), form=form,
-                  low=lo, high=hi, density=float(density),
+                  low=lo, high=hi, density=float(density), center=center,
                   valence=mood["valence"] if mood else None, arousal=mood["arousal"] if mood else None,
                   velocity=mood["velocity"] if mood else 80, end_on_tonic=end_on_tonic)
     return req, why
@@ -220,7 +223,8 @@ def generate_request(req: Request, checkpoint: str | Path | None = None, tempera
                        end_on_tonic=req.end_on_tonic, chords=spans,
                        cadence_bars=plan.cadence_bars if plan else None,
                        copy_from=plan.copy_from if plan else None, density=req.density,
-                       token_key=cond_key)
+                       token_key=cond_key, center=req.center,
+                       modal_emphasis=0.0 if key.mode in ("major", "minor") else MODAL_EMPHASIS)
     best, model_s = None, 0.0
     for attempt in range(KEY_ATTEMPTS):
         t0 = time.perf_counter()
@@ -262,6 +266,10 @@ def generate_request(req: Request, checkpoint: str | Path | None = None, tempera
 
 
 ACCOMPANIMENT_PROGRAM = 0  # acoustic grand piano
+# Modes are heard through their final: on downbeats the melody's final, third and fifth get this
+# logit bonus in modes other than major and minor (benchmarks: music21 hears G zhi as C major
+# pentatonic without it).
+MODAL_EMPHASIS = 1.5
 
 
 def _hold_last_notes(score: Score) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 from .inference import NumpyDecoder
 from .model import MusicTransformer
 from .theory import Key, Meter
-from .tokens import DUR_VALUES, MAX_BAR_TICKS, N_OCTAVES, TICKS_PER_QUARTER, Tokenizer
+from .tokens import DUR_VALUES, MAX_BAR_TICKS, N_OCTAVES, PITCHES_PER_OCTAVE, TICKS_PER_QUARTER, Tokenizer
 
 DEFAULT_RANGES = {  # (lowest, highest) MIDI pitch per voice count, top voice first
     1: [(57, 88)],
@@ -38,6 +38,8 @@ class Constraints:
     cadence_bars: dict[int, frozenset[int]] | None = None  # bar -> allowed semitones over the tonic
     copy_from: dict[int, int] | None = None  # bar -> earlier bar whose tokens it repeats (form)
     density: float = 0.0  # -1 (long notes) .. 1 (short notes): a bias on the duration choice
+    center: float | None = None  # melody register: pitches nearer this MIDI pitch are likelier
+    modal_emphasis: float = 0.0  # logit bonus for the final, third and fifth on downbeats
     token_key: Key | None = None  # the key of the header, which numbers the pitch tokens
     # (a mode the model was not trained on is conditioned on its nearest major/minor key)
 
@@ -250,6 +252,24 @@ def _duration_bias(tok: Tokenizer) -> np.ndarray:
 
 
 DENSITY_SCALE = 1.5  # logit change per halving of a note's length at density 1
+REGISTER_SLOPE = 0.12  # logit penalty per semitone between a melody note and the register centre
+
+
+def _pitch_bias(tok: Tokenizer, cons: Constraints) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(register bias for melody pitches, modal emphasis for downbeat pitches) over the vocabulary."""
+    reg = emph = None
+    pitch_ids = np.arange(tok.pitch0, tok.pitch0 + N_OCTAVES * PITCHES_PER_OCTAVE)
+    if cons.center is not None:
+        reg = np.zeros(tok.vocab_size, dtype=np.float32)
+        reg[pitch_ids] = [-REGISTER_SLOPE * abs(tok.pitch_of(int(i), cons.tkey) - cons.center) for i in pitch_ids]
+    if cons.modal_emphasis:
+        from .form import tonic_triad
+        triad = tonic_triad(cons.key)
+        emph = np.zeros(tok.vocab_size, dtype=np.float32)
+        for i in pitch_ids:
+            if (tok.pitch_of(int(i), cons.tkey) - cons.key.tonic_pc) % 12 in triad:
+                emph[i] = cons.modal_emphasis
+    return reg, emph
 
 
 def _log_softmax(x: np.ndarray) -> np.ndarray:
@@ -278,6 +298,7 @@ def sample(model: MusicTransformer, tok: Tokenizer, prompt: list[int], cons: Con
     body = seq[tok.HEADER_LEN:]
     logits = [_prime(d, h + body, h, block, tok.bar) for d, (h, _) in zip(decs, headers)]
     bias = _duration_bias(tok) * (DENSITY_SCALE * cons.density) if cons.density else None
+    register, emphasis = _pitch_bias(tok, cons)
     bar_start: dict[int, int] = {}  # bar number -> index in seq of its first body token
     forced: list[int] = []
     while len(seq) < max_tokens:
@@ -287,6 +308,11 @@ def sample(model: MusicTransformer, tok: Tokenizer, prompt: list[int], cons: Con
             mixed = sum(w * _log_softmax(lg) for lg, (_, w) in zip(logits, headers))
         if bias is not None and state.pending == "pitch":
             mixed = mixed + bias
+        elif state.voice == 0 and state.pending != "pitch":
+            if register is not None:
+                mixed = mixed + register
+            if emphasis is not None and state.cursor == 0:
+                mixed = mixed + emphasis
         allowed = state.allowed()
         if forced and forced[0] in allowed:
             t = forced.pop(0)

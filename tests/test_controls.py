@@ -121,30 +121,9 @@ def test_style_blend(tiny_checkpoint, tmp_path):
     s = symphony.generate(style="chinese:0.6,celtic:0.4", bars=8, seed=1, checkpoint=path)
     assert s.style == "chinese" and s.meta["request"]["blend"] == pytest.approx({"chinese": 0.6, "celtic": 0.4})
     assert s.bars == 8 and str(s.meter) == "2/4"
-    # the blend differs from either pure style with the same seed
-    pure = [symphony.generate(style=st, key=str(s.key), bars=8, seed=1, checkpoint=path) for st in ("chinese", "celtic")]
+    # a blend that is all but one style is that style: same notes, same seed (the mixing of
+    # the two decoders' predictions is weighted the right way round)
     notes = lambda x: [(n.pitch, n.onset) for n in x.parts[0].notes]
-    assert all(notes(s) != notes(p) for p in pure)
-
-
-@pytest.mark.parametrize("word", ["happy", "sad", "calm", "angry", "悲伤", "欢快"])
-def test_emotion_lands_in_its_quadrant(tiny_checkpoint, tmp_path, word):
-    from symphony.emotion import estimate_emotion, parse_emotion, quadrant
-    path, _ = tiny_checkpoint
-    e = parse_emotion(word)
-    s = symphony.generate(style="german", emotion=word, bars=8, seed=3, checkpoint=path)
-    assert any("valence" in line for line in s.meta["explanation"])
-    v, a = estimate_emotion(_roundtrip(s, tmp_path))
-    assert quadrant(v, a) == quadrant(e.valence, e.arousal)
-
-
-def test_emotion_and_explicit_values(tiny_checkpoint):
-    path, _ = tiny_checkpoint
-    slow = symphony.generate(style="german", valence=-0.8, arousal=-0.8, bars=4, seed=1, checkpoint=path)
-    fast = symphony.generate(style="german", valence=0.8, arousal=0.8, bars=4, seed=1, checkpoint=path)
-    assert slow.bpm < 96 < fast.bpm and slow.key.mode == "minor" and fast.key.mode == "major"
-    # explicit key and tempo win over the emotion
-    s = symphony.generate(style="german", emotion="sad", key="C major", tempo=140, bars=4, seed=1, checkpoint=path)
-    assert str(s.key) == "C major" and s.bpm == 140
-    with pytest.raises(RequestError):
-        symphony.generate(style="german", emotion="flibbertigibbet", bars=4, checkpoint=path)
+    kw = dict(key="D major", meter="2/4", bars=8, seed=4, checkpoint=path)
+    assert notes(symphony.generate(style="celtic:0.9999,chinese:0.0001", **kw)) == notes(symphony.generate(style="celtic", **kw))
+    assert notes(symphony.generate(style="celtic:0.0001,chinese:0.9999", **kw)) == notes(symphony.generate(style="chinese", **kw))

@@ -23,3 +23,13 @@ def test_default_model_composes_each_style(style, key, meter, voices):
     s = symphony.generate(style=style, key=key, meter=meter, bars=8, seed=11)
     assert s.bars == 8 and str(s.meter) == meter and str(s.key) == key and len(s.parts) == voices
     assert s.n_notes >= 8 * voices
+
+
+def test_style_blend_differs_from_both_styles():
+    """With the shipped model the blend writes music that neither pure style writes."""
+    import symphony
+    notes = lambda x: [(n.pitch, n.onset) for n in x.parts[0].notes]
+    kw = dict(key="D major", meter="2/4", bars=8, seed=0)
+    blend = notes(symphony.generate(style="chinese:0.6,celtic:0.4", **kw))
+    assert blend != notes(symphony.generate(style="chinese", **kw))
+    assert blend != notes(symphony.generate(style="celtic", **kw))
