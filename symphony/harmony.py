@@ -265,7 +265,7 @@ def chord_windows(score) -> list[tuple[float, float]]:
     poly = len(score.parts) > 1
     changes = (score.meta or {}).get("bar_meters")
     bar_q = float(score.meter.bar_quarters)
-    bars = ([(float(s), float(bar_quarters_of(m))) for s, m in changes] if changes
+    bars = ([(float(s), float(_bar_quarters_of(m))) for s, m in changes] if changes
             else [(i * bar_q, bar_q) for i in range(score.bars)])
     out = []
     for i, (start, length) in enumerate(bars):
@@ -286,7 +286,7 @@ def chord_windows(score) -> list[tuple[float, float]]:
     return out
 
 
-def bar_quarters_of(meter: str) -> float:
+def _bar_quarters_of(meter: str) -> float:
     num, den = (int(x) for x in meter.split("/"))
     return 4 * num / den
 

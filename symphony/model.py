@@ -21,6 +21,7 @@ class ModelConfig:
     n_head: int = 4
     n_embd: int = 256
     dropout: float = 0.1
+    chord_classes: int = 0  # > 0: an auxiliary head predicting the chord class (harmony.py)
 
 
 class KVCache:
@@ -95,6 +96,14 @@ class MusicTransformer(nn.Module):
         for name, p in self.named_parameters():
             if name.endswith("proj.weight") or name.endswith("mlp.2.weight"):
                 nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * cfg.n_layer))
+        self.chord_head = None
+        if cfg.chord_classes:
+            # Training-only head: created outside the global random stream so that the rest of
+            # the model starts from the same weights with or without it. Generation ignores it.
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(cfg.chord_classes)
+                self.chord_head = nn.Linear(cfg.n_embd, cfg.chord_classes)
+                self._init(self.chord_head)
 
     @staticmethod
     def _init(m):
@@ -110,6 +119,31 @@ class MusicTransformer(nn.Module):
 
     def forward(self, idx, targets=None, cache: KVCache | None = None, ignore_index: int = -100):
         """idx (B, T) token ids -> logits (B, T, V); with a cache, positions continue from it."""
+        logits = self.head(self.features(idx, cache))  # (B, T, V)
+        if targets is None:
+            return logits, None
+        loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.reshape(-1),
+                               ignore_index=ignore_index)
+        return logits, loss
+
+    def losses(self, idx, targets, chord_targets=None, ignore_index: int = -100):
+        """Training losses: (next-token cross-entropy, chord-class cross-entropy or None). The
+        chord loss is computed from the same hidden states, at positions whose chord target is
+        not ignore_index, when the model has a chord head and chord targets are given."""
+        h = self.features(idx)
+        logits = self.head(h)
+        loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.reshape(-1),
+                               ignore_index=ignore_index)
+        if chord_targets is None or self.chord_head is None:
+            return loss, None
+        mask = chord_targets.reshape(-1) != ignore_index
+        if not bool(mask.any()):
+            return loss, h.sum() * 0.0
+        hc = h.reshape(-1, h.size(-1))[mask]
+        return loss, F.cross_entropy(self.chord_head(hc), chord_targets.reshape(-1)[mask])
+
+    def features(self, idx, cache: KVCache | None = None):
+        """idx (B, T) -> the final normalised hidden states (B, T, C) the heads read."""
         B, T = idx.shape
         start = cache.length if cache is not None else 0
         if start + T > self.cfg.block_size:
@@ -120,12 +154,7 @@ class MusicTransformer(nn.Module):
             x = block(x, cache, i)
         if cache is not None:
             cache.length += T
-        logits = self.head(self.ln_f(x))  # (B, T, V)
-        if targets is None:
-            return logits, None
-        loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.reshape(-1),
-                               ignore_index=ignore_index)
-        return logits, loss
+        return self.ln_f(x)
 
     def new_cache(self, batch: int = 1) -> KVCache:
         p = next(self.parameters())

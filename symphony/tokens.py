@@ -18,6 +18,11 @@ Scheme ``symphony-tokens/1`` (music-theory aware, bar/beat aware):
 * ``Voice_v`` switches voice inside a bar (only in pieces with more than one voice).
 * ``BarMeter_m`` marks a bar whose meter differs from the header's (mixed-meter folk songs).
 
+Two TokenizerConfig options (saved with each checkpoint, both off by default) write the same
+vocabulary differently, for ablations: ``pos_every_note`` writes ``Pos_p`` before every note
+(explicit metrical position), ``relative_pitch=False`` spells pitches as degrees of C major
+whatever the key (absolute pitch; the header still names the key). ``decode`` reads all of them.
+
 Every sequence decodes to a valid score: out-of-place tokens are skipped, pitches are clipped
 to the MIDI range, and the header supplies defaults for anything missing.
 """
@@ -47,6 +52,7 @@ LEN_EDGES = (4, 8, 12, 16, 24, 32, 48, 64, 96, 128)  # bars bin upper edges
 ALTERATIONS = {-1: "b", 0: "", 1: "#"}
 PITCHES_PER_OCTAVE = 7 * len(ALTERATIONS)  # pitch tokens per octave: degree x alteration
 SPECIALS = ("PAD", "BOS", "EOS", "BAR")
+_C_MAJOR = Key("C", "major")
 
 
 def _pitch_names() -> list[str]:
@@ -55,8 +61,12 @@ def _pitch_names() -> list[str]:
 
 @dataclass
 class TokenizerConfig:
+    """Saved in every checkpoint; fields missing from an older checkpoint take these defaults.
+    The options change how scores are written with the same vocabulary (for ablations)."""
     styles: list[str] = field(default_factory=lambda: list(STYLES))
     version: str = TOKENS_VERSION
+    pos_every_note: bool = False  # write Pos_p before every note (explicit metrical position)
+    relative_pitch: bool = True  # False: degrees of C major whatever the key (absolute pitch)
 
 
 class Tokenizer:
@@ -116,6 +126,10 @@ class Tokenizer:
         return self.pos0 <= t < self.pos0 + MAX_BAR_TICKS
 
     # ------------------------------------------------------------------ pitch
+    def _pitch_key(self, key: Key) -> Key:
+        """The key pitches are spelled in: the piece's own, or C major with absolute pitch."""
+        return key if self.config.relative_pitch else _C_MAJOR
+
     @staticmethod
     def degree_of(semitone: int, reference_mode: str) -> tuple[int, int]:
         """(degree 1-7, alteration) of a semitone 0-11 above the tonic in a reference mode."""
@@ -125,16 +139,20 @@ class Tokenizer:
         return scale.index(semitone - 1) + 1, 1  # chromatic: raise the degree below
 
     def pitch_token(self, midi: int, key: Key) -> int:
+        key = self._pitch_key(key)
         rel = midi - key.tonic_pc
         octave = min(max(rel // 12, 0), N_OCTAVES - 1)
         deg, alt = self.degree_of(rel % 12, key.reference_mode)
         return self.pitch0 + octave * PITCHES_PER_OCTAVE + (deg - 1) * 3 + (alt + 1)
 
-    def is_tonic_pitch(self, token: int) -> bool:
-        """Degree 1 without alteration, in any octave."""
+    def is_tonic_pitch(self, token: int, key: Key | None = None) -> bool:
+        """Degree 1 without alteration, in any octave (with absolute pitch: the key's tonic)."""
+        if not self.config.relative_pitch and key is not None:
+            return self.pitch_of(token, key) % 12 == key.tonic_pc
         return (token - self.pitch0) % PITCHES_PER_OCTAVE == 1
 
     def pitch_of(self, token: int, key: Key) -> int:
+        key = self._pitch_key(key)
         i = token - self.pitch0
         octave, rest = divmod(i, PITCHES_PER_OCTAVE)
         deg, alt = divmod(rest, 3)
@@ -198,7 +216,7 @@ class Tokenizer:
                 cursor = max(0, last_end[v] - start)
                 for rel, pitch, dur in notes:
                     rel = min(max(rel, 0), MAX_BAR_TICKS - 1)
-                    if rel != cursor:
+                    if rel != cursor or self.config.pos_every_note:
                         seq.append(self.pos0 + rel)
                     seq += [self.pitch_token(pitch, score.key), self.dur_token(dur)]
                     cursor = rel + dur
@@ -207,7 +225,9 @@ class Tokenizer:
         return seq
 
     # ------------------------------------------------------------------ decode
-    def decode(self, tokens: list[int]) -> Score:
+    def decode(self, tokens: list[int], note_tokens: list | None = None) -> Score:
+        """Tokens -> Score. With a list `note_tokens`, appends (index of the note's pitch token,
+        voice, onset in quarters) for every decoded note (training targets use it)."""
         hdr = self.read_header(tokens)
         key, meter = hdr["key"], hdr["meter"]
         voices = hdr["voices"]
@@ -218,7 +238,8 @@ class Tokenizer:
         last_end = [0] * voices
         bar_meters: list[list] = []
         mixed = False
-        for t in tokens:
+        pitch_i = -1
+        for i, t in enumerate(tokens):
             name = self.names[t] if 0 <= t < len(self.names) else "PAD"
             if t == self.eos:
                 break
@@ -240,11 +261,13 @@ class Tokenizer:
             elif self.is_pos(t):
                 cursor, pitch = t - self.pos0, None
             elif self.is_pitch(t):
-                pitch = self.pitch_of(t, key)
+                pitch, pitch_i = self.pitch_of(t, key), i
             elif self.is_dur(t) and pitch is not None:
                 dur = self.dur_of(t)
                 onset = bar_start + cursor
                 parts[voice].notes.append(Note(pitch, onset / TICKS_PER_QUARTER, dur / TICKS_PER_QUARTER))
+                if note_tokens is not None:
+                    note_tokens.append((pitch_i, voice, onset / TICKS_PER_QUARTER))
                 cursor += dur
                 last_end[voice] = onset + dur
                 pitch = None

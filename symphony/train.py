@@ -15,6 +15,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from .errors import CheckpointError
+from .harmony import N_CHORD_CLASSES
 from .model import ModelConfig, MusicTransformer
 from .score import Score
 from .tokens import TOKENS_VERSION, Tokenizer, TokenizerConfig
@@ -45,17 +46,39 @@ class TrainConfig:
     max_minutes: float = 0.0  # stop early after this much wall time (0: no limit)
     oversample: dict[str, float] = field(default_factory=dict)  # style -> sampling weight factor
     threads: int = 0  # torch threads (0: torch's default)
+    # Music-theory options (benchmarks/ablation.py measures each; the defaults are the shipped
+    # model's scheme): auxiliary chord-prediction loss weight (0: no chord head), a position
+    # token before every note, pitch relative to the key (False: absolute pitch).
+    chord_loss_weight: float = 0.0
+    pos_every_note: bool = False
+    relative_pitch: bool = True
 
 
 # ----------------------------------------------------------------------------- data
 
+def chord_targets(tok: Tokenizer, seq) -> np.ndarray:
+    """Per token of an encoded piece: at a pitch token, the chord class (harmony.label_chords
+    of the decoded piece) at that note's onset; IGNORE elsewhere. Shifted like the next-token
+    targets, the position that predicts a pitch also predicts the harmony under that note."""
+    from .harmony import chord_classes_at, label_chords
+    notes: list = []
+    score = tok.decode([int(t) for t in seq], notes)
+    out = np.full(len(seq), IGNORE, dtype=np.int64)
+    if notes:
+        out[[i for i, _, _ in notes]] = chord_classes_at(label_chords(score), [o for _, _, o in notes],
+                                                         score.key)
+    return out
+
+
 class TokenDataset:
-    """Token sequences of scores; batches are header + a window of whole bars."""
+    """Token sequences of scores; batches are header + a window of whole bars. With
+    chords=True every batch also carries chord-class targets (chord_targets) per position."""
 
     def __init__(self, scores: list[Score], tok: Tokenizer, block_size: int, seed: int = 0,
-                 oversample: dict[str, float] | None = None):
+                 oversample: dict[str, float] | None = None, chords: bool = False):
         self.tok, self.block = tok, block_size
         self.seqs = [np.asarray(tok.encode(s), dtype=np.int64) for s in scores]
+        self.chords = [chord_targets(tok, s) for s in self.seqs] if chords else None
         self.bar_starts = [np.flatnonzero(s == tok.bar) for s in self.seqs]
         lengths = np.array([len(s) for s in self.seqs], dtype=np.float64)
         factor = np.array([(oversample or {}).get(s.style, 1.0) for s in scores], dtype=np.float64)
@@ -65,19 +88,29 @@ class TokenDataset:
         self.n_tokens = int(lengths.sum())
 
     def window(self, i: int, start_bar: int | None = None) -> np.ndarray:
+        return self._cut(self.seqs[i], self._window_start(i, start_bar))
+
+    def _window_start(self, i: int, start_bar: int | None = None) -> int | None:
+        """Index in the piece where a window's body starts (None: the piece fits whole)."""
         seq, H = self.seqs[i], self.tok.HEADER_LEN
         body_room = self.block + 1 - H
         if len(seq) <= self.block + 1:
-            return seq
+            return None
         bars = self.bar_starts[i]
         last_ok = np.searchsorted(bars, len(seq) - body_room, side="right")
         b = start_bar if start_bar is not None else int(self.rng.integers(0, max(1, last_ok)))
-        start = bars[min(b, len(bars) - 1)]
-        return np.concatenate([seq[:H], seq[start:start + body_room]])
+        return int(bars[min(b, len(bars) - 1)])
 
-    def batch(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def _cut(self, arr: np.ndarray, start: int | None) -> np.ndarray:
+        if start is None:
+            return arr
+        H = self.tok.HEADER_LEN
+        return np.concatenate([arr[:H], arr[start:start + self.block + 1 - H]])
+
+    def batch(self, batch_size: int) -> tuple[torch.Tensor, ...]:
         """About batch_size * block_size tokens of pieces of similar length (little padding):
-        many short folk songs or a few long reels per step."""
+        many short folk songs or a few long reels per step. (x, y), or (x, y, chord targets)
+        for a dataset built with chords=True."""
         if not hasattr(self, "_by_len"):
             self._by_len = np.argsort([len(s) for s in self.seqs], kind="stable")
             self._rank = np.empty(len(self.seqs), dtype=np.int64)
@@ -89,9 +122,15 @@ class TokenDataset:
         lo = int(min(max(0, r - n), max(0, len(self.seqs) - 2 * n)))
         pool = self._by_len[lo:lo + 2 * n]
         idx = self.rng.choice(pool, size=min(n, len(pool)), replace=False)
-        return self.collate([self.window(int(i)) for i in idx])
+        if self.chords is None:
+            return self.collate([self.window(int(i)) for i in idx])
+        starts = [self._window_start(int(i)) for i in idx]
+        return self.collate([self._cut(self.seqs[i], s) for i, s in zip(idx, starts)],
+                            [self._cut(self.chords[i], s) for i, s in zip(idx, starts)])
 
-    def collate(self, windows: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+    def collate(self, windows: list[np.ndarray], chord_windows: list[np.ndarray] | None = None):
+        """(x, y) inputs and next-token targets; with chord_windows also (B, T) chord targets
+        aligned with y: (x, y, chords)."""
         T = max(len(w) for w in windows) - 1
         x = torch.full((len(windows), T), self.tok.pad, dtype=torch.long)
         y = torch.full((len(windows), T), IGNORE, dtype=torch.long)
@@ -101,7 +140,12 @@ class TokenDataset:
             x[r, : len(w) - 1] = w[:-1]
             y[r, : len(w) - 1] = w[1:]
             y[r, : H - 1] = IGNORE  # the header is given, not predicted
-        return x, y
+        if chord_windows is None:
+            return x, y
+        c = torch.full((len(windows), T), IGNORE, dtype=torch.long)
+        for r, cw in enumerate(chord_windows):
+            c[r, : len(cw) - 1] = torch.from_numpy(cw[1:])
+        return x, y, c
 
 
 def load_scores(records: list[dict]) -> list[Score]:
@@ -196,10 +240,13 @@ def train(cfg: TrainConfig, train_scores: list[Score], valid_scores: list[Score]
     random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     styles = sorted({s.style for s in train_scores if s.style} | set(cfg.styles))
-    tok = Tokenizer(TokenizerConfig(styles=styles))
-    data = TokenDataset(train_scores, tok, cfg.block_size, cfg.seed, cfg.oversample)
+    tok = Tokenizer(TokenizerConfig(styles=styles, pos_every_note=cfg.pos_every_note,
+                                    relative_pitch=cfg.relative_pitch))
+    use_chords = cfg.chord_loss_weight > 0
+    data = TokenDataset(train_scores, tok, cfg.block_size, cfg.seed, cfg.oversample, chords=use_chords)
     mcfg = ModelConfig(vocab_size=tok.vocab_size, block_size=cfg.block_size, n_layer=cfg.n_layer,
-                       n_head=cfg.n_head, n_embd=cfg.n_embd, dropout=cfg.dropout)
+                       n_head=cfg.n_head, n_embd=cfg.n_embd, dropout=cfg.dropout,
+                       chord_classes=N_CHORD_CLASSES if use_chords else 0)
     model = MusicTransformer(mcfg)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
@@ -219,7 +266,7 @@ def train(cfg: TrainConfig, train_scores: list[Score], valid_scores: list[Score]
     log(f"model {model.n_params() / 1e6:.2f}M parameters; {len(train_scores)} training pieces, "
         f"{data.n_tokens} tokens; vocabulary {tok.vocab_size}")
     valid_eval = valid_scores[: cfg.eval_pieces]
-    t_start, tokens_seen = time.time(), 0
+    t_start, tokens_seen, notes_seen = time.time(), 0, 0
     bar = None
     if progress:
         from tqdm import tqdm
@@ -229,13 +276,20 @@ def train(cfg: TrainConfig, train_scores: list[Score], valid_scores: list[Score]
         model.train()
         for g in opt.param_groups:
             g["lr"] = _lr(it, cfg)
-        x, y = data.batch(cfg.batch_size)
-        _, loss = model(x, y, ignore_index=IGNORE)
+        batch = data.batch(cfg.batch_size)
+        x, y = batch[0], batch[1]
+        if use_chords:
+            loss, chord_loss = model.losses(x, y, batch[2], IGNORE)
+            objective = loss + cfg.chord_loss_weight * chord_loss
+        else:
+            _, loss = model(x, y, ignore_index=IGNORE)
+            objective = loss
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        objective.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         opt.step()
         tokens_seen += int((y != IGNORE).sum())
+        notes_seen += int((y >= tok.dur1).sum())
         if bar:
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.3f}")
@@ -245,7 +299,8 @@ def train(cfg: TrainConfig, train_scores: list[Score], valid_scores: list[Score]
             val = nll_per_note(model, tok, valid_eval) if valid_eval else {}
             elapsed = time.time() - t_start
             rec = {"iter": it + 1, "train_loss": round(loss.item(), 4), "elapsed_s": round(elapsed, 1),
-                   "tokens_per_s": round(tokens_seen / max(elapsed, 1e-9), 1),
+                   "tokens_per_s": round(tokens_seen / max(elapsed, 1e-9), 1), "notes_seen": notes_seen,
+                   **({"chord_loss": round(chord_loss.item(), 4)} if use_chords else {}),
                    **{k: round(v, 4) if isinstance(v, float) else v for k, v in val.items()}}
             history.append(rec)
             log(json.dumps(rec))
