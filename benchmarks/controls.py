@@ -135,7 +135,7 @@ def bench_emotion(checkpoint, n_per_quadrant, rng, tmp):
     for axis, rows in (("valence", along_v), ("arousal", along_a)):
         for x in grid:
             bpm, major, pitch, nps = [], [], [], []
-            for j, style in enumerate(STYLES * 2):
+            for j, style in enumerate(STYLES * 4):
                 v, a = (x, 0.0) if axis == "valence" else (0.0, x)
                 s, _ = _gen(checkpoint, style=style, valence=v, arousal=a, bars=8, seed=900 + j)
                 back = _write_read(s, tmp, f"grid{axis}{x}{j}")
@@ -187,14 +187,78 @@ def bench_density_range(checkpoint, n, rng, tmp):
             "range_notes_inside": inside / max(total, 1), "range_pieces": n}
 
 
-def bench_controls(checkpoint=None, n=40, seed=0) -> dict:
-    rng = random.Random(seed)
+PARTS = ("modes", "chords", "form", "emotion", "density_range")
+
+
+def bench_controls(checkpoint=None, n=40, seed=0, parts=PARTS) -> dict:
+    """Each part has its own random stream, so a part can be re-run alone (--controls-parts)."""
     out = {}
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)
-        out["modes"] = bench_modes(checkpoint, max(n, 48), rng, tmp)
-        out["chords"] = bench_chords(checkpoint, n, rng, tmp)
-        out["form"] = bench_form(checkpoint, n, rng, tmp)
-        out["emotion"] = bench_emotion(checkpoint, max(n // 2, 8), rng, tmp)
-        out["density_range"] = bench_density_range(checkpoint, max(n // 4, 8), rng, tmp)
+        for i, part in enumerate(PARTS):
+            if part not in parts:
+                continue
+            rng = random.Random(seed * 100 + i)
+            if part == "modes":
+                out[part] = bench_modes(checkpoint, max(n, 48), rng, tmp)
+            elif part == "chords":
+                out[part] = bench_chords(checkpoint, n, rng, tmp)
+            elif part == "form":
+                out[part] = bench_form(checkpoint, n, rng, tmp)
+            elif part == "emotion":
+                out[part] = bench_emotion(checkpoint, max(n // 2, 8), rng, tmp)
+            else:
+                out[part] = bench_density_range(checkpoint, max(n // 4, 8), rng, tmp)
+    return out
+
+
+# ----------------------------------------------------------------------------- style fusion
+
+FUSION_PAIRS = [("chinese", "celtic", "D major", "2/4"), ("german", "celtic", "G major", "6/8"),
+                ("chinese", "german", "F major", "3/4")]
+FUSION_WEIGHTS = [0.0, 0.25, 0.5, 0.75, 1.0]
+
+
+def bench_fusion(checkpoint=None, n=16, seed=0, max_train=1500) -> dict:
+    """For pairs of styles (key and meter fixed across the sweep), the share of pieces a style
+    classifier trained on real music (train split) assigns to the first style, and its mean
+    probability, as the first style's weight goes 0 -> 1 in `--style a:w,b:1-w`."""
+    import numpy as np
+    from symphony.data import builtin_sources, iter_split, load_corpus
+    from symphony.evaluation.classify import StyleClassifier
+    from symphony.evaluation.features import feature_matrix, piece_features
+    from symphony.score import Score
+    rng = random.Random(seed)
+    recs = load_corpus([s for s in builtin_sources() if s.style in STYLES])
+    train = defaultdict(list)
+    for r in iter_split(recs, "train", STYLES):
+        train[r["style"]].append(r)
+    X, y = [], []
+    for s in STYLES:
+        pool = train[s][:]
+        rng.shuffle(pool)
+        feats = [piece_features(Score.from_dict(r["score"])) for r in pool[:max_train]]
+        X.append(feature_matrix(feats))
+        y += [s] * len(feats)
+    clf = StyleClassifier("auto", seed).fit(np.vstack(X), y)
+    out = {"n_per_point": n, "classifier": clf.kind, "pairs": []}
+    with tempfile.TemporaryDirectory() as t:
+        tmp = Path(t)
+        for a, b, key, meter in FUSION_PAIRS:
+            rows = []
+            for w in FUSION_WEIGHTS:
+                style = a if w == 1.0 else b if w == 0.0 else f"{a}:{w},{b}:{1 - w}"
+                feats = []
+                for j in range(n):
+                    s, _ = _gen(checkpoint, style=style, key=key, meter=meter, bars=16, seed=5000 + j)
+                    feats.append(piece_features(_write_read(s, tmp, f"fu{j}")))
+                P = clf.predict_proba(feature_matrix(feats))
+                ia = clf.classes.index(a)
+                ib = clf.classes.index(b)
+                pred = [clf.classes[k] for k in P.argmax(1)]
+                rows.append({"weight_a": w, "p_a": float(P[:, ia].mean()), "p_b": float(P[:, ib].mean()),
+                             "share_a": pred.count(a) / n, "share_b": pred.count(b) / n})
+            pa = [r["p_a"] for r in rows]
+            out["pairs"].append({"a": a, "b": b, "key": key, "meter": meter, "rows": rows,
+                                 "monotone_p_a": all(y2 >= y1 for y1, y2 in zip(pa, pa[1:]))})
     return out

@@ -54,6 +54,10 @@ def write_results_md(results: dict, path: Path) -> None:
               f"| tempo | **{c['tempo_accuracy']:.0%}** | MIDI set_tempo, converted to the meter's beat |", ""]
     if "controls" in results:
         L += _controls_md(results["controls"])
+    if "fusion" in results:
+        L += _fusion_md(results["fusion"])
+    if "editing" in results:
+        L += _editing_md(results["editing"])
     if "speed" in results:
         s = results["speed"]
         L += ["## Speed (model time, batch 1)", "", _meta(s), "",
@@ -102,7 +106,7 @@ def _controls_md(c: dict) -> list[str]:
               "| quadrant | landed there |", "|---|---|"]
         L += [f"| {q} | **{v:.0%}** |" for q, v in e["quadrant_hit"].items()]
         L += ["", "Per style: " + ", ".join(f"{s} {v:.0%}" for s, v in e["per_style"].items()) + ".", "",
-              "Response along each axis (other axis 0; 8 pieces per point, read back):", "",
+              "Response along each axis (other axis 0; 16 pieces per point, read back):", "",
               "| valence | bpm | major share | mean pitch | notes/s |", "|---|---|---|---|---|"]
         L += [f"| {r['valence']:+.1f} | {r['bpm']:.0f} | {r['major_share']:.0%} | {r['mean_pitch']:.1f} | {r['notes_per_s']:.2f} |" for r in e["grid_valence"]]
         L += ["", "| arousal | bpm | major share | mean pitch | notes/s |", "|---|---|---|---|---|"]
@@ -115,4 +119,73 @@ def _controls_md(c: dict) -> list[str]:
               + f" (monotone: {'yes' if d['density_monotone'] else '**no**'}). `--range`: "
               f"**{d['range_notes_inside']:.1%}** of melody notes inside the requested range "
               f"({d['range_pieces']} pieces).", ""]
+    return L
+
+
+def _fusion_md(f: dict) -> list[str]:
+    L = ["## Style fusion", "", _meta(f), "",
+         f"`--style a:w,b:1-w` for w = 0 ... 1, key and meter fixed per pair, {f['n_per_point']} 16-bar pieces per "
+         f"point, read back from MIDI and judged by the style classifier trained on real pieces ({f['classifier']}). "
+         "Mean probability of style a, and the share of pieces classified as a / as b:", ""]
+    for p in f["pairs"]:
+        L += [f"**{p['a']} × {p['b']}** ({p['key']}, {p['meter']}): monotone in w: "
+              f"{'yes' if p['monotone_p_a'] else '**no**'}", "",
+              "| w(" + p["a"] + ") | P(" + p["a"] + ") | classified " + p["a"] + " | classified " + p["b"] + " |",
+              "|---|---|---|---|"]
+        L += [f"| {r['weight_a']:.2f} | {r['p_a']:.2f} | {r['share_a']:.0%} | {r['share_b']:.0%} |" for r in p["rows"]]
+        L.append("")
+    return L
+
+
+def _editing_md(e: dict) -> list[str]:
+    L = ["## Editing: harmonize, continue (held-out music)", "", _meta(e), ""]
+    a = e.get("satb")
+    if a:
+        g, b = a["generated"], a["bach"]
+        t = a["model_s_per_16_bars"]
+        L += [f"**SATB harmonization** of the soprano lines of {a['n']} held-out Bach chorales (test split): "
+              "the model writes alto, tenor and bass under the given soprano; the same measures on Bach's own "
+              "four parts for the same chorales (`symphony/evaluation/voiceleading.py`: slices at every onset, "
+              "parallels = both voices move the same way with a fifth or an octave/unison, mod 12, before and after).", "",
+              "| | parallel 5ths / 100 transitions | parallel 8ves / 100 | all parallels / 100 | crossings / 100 slices "
+              "| range violations / 100 notes | transitions |", "|---|---|---|---|---|---|---|"]
+        for label, r in (("generated", g), ("Bach", b)):
+            L.append(f"| {label} | {r['parallel_fifths_per_100']:.2f} | {r['parallel_octaves_per_100']:.2f} | "
+                     f"**{r['parallels_per_100']:.2f}** | **{r['crossings_per_100_slices']:.1f}** | "
+                     f"{r['range_violations_per_100_notes']:.2f} | {r['transitions']} |")
+        if t.get("median") is not None:
+            L += ["", f"Model time per 16 bars of four-part harmonization: median **{t['median']:.2f} s** "
+                  f"(max {t['max']:.2f} s; target ≤ {t['target']:.0f} s)."]
+        L.append("")
+    lk = e.get("atb_likelihood")
+    if lk:
+        orders = sorted(int(k[5:-len("_nll_per_atb_note")]) for k in lk if k.startswith("ngram") and k.endswith("_nll_per_atb_note"))
+        L += [f"**Alto, tenor and bass given the soprano** (held-out likelihood, nats per A/T/B note, lower is "
+              f"better): the note tokens of voices 1-3 of {lk['pieces']} test chorales ({lk['atb_notes']} notes); in "
+              "the tokens each bar's soprano comes first, so every lower-voice note is predicted knowing the soprano "
+              f"up to the end of its bar. Kneser-Ney baselines trained on the {lk['train_pieces']} chorales of the "
+              "train split, scored on the same tokens.", "",
+              "| model | " + " | ".join(f"{o}-gram KN" for o in orders) + " | "
+              + " | ".join(f"model / {o}-gram" for o in orders) + " |",
+              "|---|" + "---|" * (2 * len(orders)),
+              f"| {lk['model_nll_per_atb_note']:.3f} | "
+              + " | ".join(f"{lk[f'ngram{o}_nll_per_atb_note']:.3f}" for o in orders) + " | "
+              + " | ".join(f"**{lk[f'ratio_vs_ngram{o}']:.1%}**" for o in orders) + " |", ""]
+    c = e.get("chords")
+    if c:
+        L += [f"**Chord harmonization** (`edit harmonize --as chords`) of held-out folk melodies ({c['n_per_style']} "
+              f"per style, monophonic, test split): melody notes struck on a beat (beats of the bars as written) that "
+              f"are tones of the chosen chord: **{c['chord_tone_rate']:.1%}** of {c['beat_notes']} "
+              f"(target {c['target']:.0%}).", "",
+              "| style | pieces | beat notes | chord tones | chords per bar | median s |", "|---|---|---|---|---|---|"]
+        for st, v in c["per_style"].items():
+            ms = f"{v['median_seconds']:.3f}" if v.get("median_seconds") is not None else "-"
+            L.append(f"| {st} | {v['pieces']} | {v['beat_notes']} | **{v['chord_tone_rate']:.1%}** | "
+                     f"{v['chords_per_bar']:.2f} | {ms} |")
+        L.append("")
+    k = e.get("continue")
+    if k:
+        parts = [f"{label} ({v['pieces']}): median **{v['median_model_s']:.2f} s** (max {v['max_model_s']:.2f} s, "
+                 f"{v['notes_per_s']:.0f} notes/s)" for label, v in (("melodies", k.get("melody")), ("chorales", k.get("chorale"))) if v]
+        L += [f"**Continue** {k['bars_added']} bars after held-out pieces, model time: " + "; ".join(parts) + ".", ""]
     return L

@@ -1,7 +1,7 @@
 """`make bench`: the spine's numbers, written to benchmarks/RESULTS.md and results.json.
 
     python -m benchmarks.run                 # everything (about 20 minutes on 2 cores, cached corpus)
-    python -m benchmarks.run --only speed    # one section: corpus, likelihood, control, controls, speed
+    python -m benchmarks.run --only speed    # one section: corpus, likelihood, control, controls, fusion, editing, speed
 
 Every figure is measured on output files or held-out data, never on the request itself.
 """
@@ -173,11 +173,13 @@ def machine() -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--only", choices=["corpus", "likelihood", "control", "controls", "speed"], action="append")
+    ap.add_argument("--only", choices=["corpus", "likelihood", "control", "controls", "fusion", "editing", "speed"], action="append")
     ap.add_argument("--checkpoint", default=None)
     ap.add_argument("--control-n", type=int, default=100)
+    ap.add_argument("--editing-n", type=int, default=30, help="pieces per part of the editing benchmark")
+    ap.add_argument("--controls-parts", default="", help="re-run some parts of 'controls': modes,chords,form,emotion,density_range")
     args = ap.parse_args()
-    sections = args.only or ["corpus", "likelihood", "control", "controls", "speed"]
+    sections = args.only or ["corpus", "likelihood", "control", "controls", "fusion", "editing", "speed"]
     results_path = HERE / "results.json"
     results = json.loads(results_path.read_text()) if results_path.exists() else {}
     records = None
@@ -196,12 +198,24 @@ def main() -> None:
         elif sec == "control":
             res = bench_control(args.control_n, args.checkpoint)
         elif sec == "controls":
-            from benchmarks.controls import bench_controls
-            res = bench_controls(args.checkpoint)
+            from benchmarks.controls import PARTS, bench_controls
+            parts = [p for p in args.controls_parts.split(",") if p] or list(PARTS)
+            res = bench_controls(args.checkpoint, parts=parts)
+            if args.controls_parts:  # keep the other parts' numbers (and their own dates)
+                old = json.loads(results_path.read_text()).get("controls", {}) if results_path.exists() else {}
+                res = {**{k: v for k, v in old.items() if k != "_meta"}, **res}
+        elif sec == "fusion":
+            from benchmarks.controls import bench_fusion
+            res = bench_fusion(args.checkpoint)
+        elif sec == "editing":
+            from benchmarks.editing import bench_editing
+            res = bench_editing(args.checkpoint, n=args.editing_n, log=lambda m: print(m, file=sys.stderr))
         else:
             res = bench_speed(args.checkpoint)
         res["_meta"] = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
-                        "command": "python -m benchmarks.run --only " + sec, "seconds": round(time.perf_counter() - t, 1)}
+                        "command": "python -m benchmarks.run --only " + sec + (
+                            f" --controls-parts {args.controls_parts}" if sec == "controls" and args.controls_parts else "") + (
+                            f" --editing-n {args.editing_n}" if sec == "editing" and args.editing_n != 30 else ""), "seconds": round(time.perf_counter() - t, 1)}
         # re-read before writing: several sections may run in parallel processes
         results = json.loads(results_path.read_text()) if results_path.exists() else {}
         results[sec] = res

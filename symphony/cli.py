@@ -68,6 +68,72 @@ def generate(
         typer.echo(str(f))
 
 
+edit_app = typer.Typer(no_args_is_help=True, help="Edit your own score: continue, harmonize, transform.")
+app.add_typer(edit_app, name="edit")
+
+
+def _edit_outputs(score, out: Path, no_audio: bool) -> None:
+    from .generation import describe
+    from .render import write_outputs
+    info = describe(score)
+    info["edit"] = score.meta.get("edit")
+    for f in write_outputs([(score, info)], out, audio=not no_audio):
+        typer.echo(str(f))
+
+
+@edit_app.command("continue")
+def edit_continue(
+    infile: Path = typer.Argument(..., help="MIDI, MusicXML, ABC or Humdrum file"),
+    bars: int = typer.Option(8, "--bars", help="how many bars to add"),
+    style: Optional[str] = typer.Option(None, "--style", help="default: the style the model finds likeliest"),
+    seed: int = typer.Option(0, "--seed"),
+    out: Path = typer.Option(..., "-o", "--out"),
+    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint"),
+    no_audio: bool = typer.Option(False, "--no-audio"),
+):
+    """Carry the piece on for --bars more bars in its style, key and meter (its notes stay as they are)."""
+    from .editing import continue_piece, load_input
+    from .render import check_out_dir
+    check_out_dir(out)
+    score = continue_piece(load_input(infile), bars, style, seed, checkpoint)
+    _edit_outputs(score, out, no_audio)
+
+
+@edit_app.command("harmonize")
+def edit_harmonize(
+    infile: Path = typer.Argument(..., help="a melody: MIDI, MusicXML, ABC or Humdrum"),
+    as_: str = typer.Option("satb", "--as", help="satb (four-part chorale), chords (symbols + bass), accompaniment"),
+    style: Optional[str] = typer.Option(None, "--style"),
+    part: int = typer.Option(1, "--part", help="which part holds the melody (1 = top)"),
+    seed: int = typer.Option(0, "--seed"),
+    out: Path = typer.Option(..., "-o", "--out"),
+    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint"),
+    no_audio: bool = typer.Option(False, "--no-audio"),
+):
+    """Harmonize a melody (never altered): four voices learned from Bach, or chords and bass."""
+    from .editing import harmonize, load_input
+    from .render import check_out_dir
+    check_out_dir(out)
+    score = harmonize(load_input(infile), as_, style, part - 1, seed, checkpoint)
+    _edit_outputs(score, out, no_audio)
+
+
+@edit_app.command("transform")
+def edit_transform(
+    infile: Path = typer.Argument(...),
+    transpose: int = typer.Option(0, "--transpose", help="semitones up (negative: down)"),
+    key: Optional[str] = typer.Option(None, "--key", help="move to this key or mode, e.g. 'A minor', 'D dorian'"),
+    tempo: Optional[float] = typer.Option(None, "--tempo", help="new tempo (beats per minute)"),
+    out: Path = typer.Option(..., "-o", "--out"),
+    no_audio: bool = typer.Option(False, "--no-audio"),
+):
+    """Transpose, change key or mode (scale degrees kept), change tempo."""
+    from .editing import load_input, transform
+    from .render import check_out_dir
+    check_out_dir(out)
+    _edit_outputs(transform(load_input(infile), transpose, key, tempo), out, no_audio)
+
+
 @app.command()
 def styles():
     """List the styles Symphony knows."""

@@ -38,6 +38,8 @@ class Constraints:
     cadence_bars: dict[int, frozenset[int]] | None = None  # bar -> allowed semitones over the tonic
     copy_from: dict[int, int] | None = None  # bar -> earlier bar whose tokens it repeats (form)
     density: float = 0.0  # -1 (long notes) .. 1 (short notes): a bias on the duration choice
+    given: dict[int, list[int]] | None = None  # bar -> tokens taken as they are right after its
+    # BAR (a voice given by the user: the melody to harmonize); that voice is then closed
     center: float | None = None  # melody register: pitches nearer this MIDI pitch are likelier
     modal_emphasis: float = 0.0  # logit bonus for the final, third and fifth on downbeats
     token_key: Key | None = None  # the key of the header, which numbers the pitch tokens
@@ -140,6 +142,10 @@ class GrammarState:
         if c.end_on_tonic and self.bars_done == c.bars and self.voice in (0, c.voices - 1):
             return _TONIC
         return None
+
+    def close_voice(self) -> None:
+        """The current voice's bar is complete (its notes were given, not sampled)."""
+        self.cursor, self.pending = max(self.cursor, self.bar_ticks), ""
 
     # ---------------------------------------------------------------- transitions
     def step(self, token: int) -> None:
@@ -252,7 +258,7 @@ def _duration_bias(tok: Tokenizer) -> np.ndarray:
 
 
 DENSITY_SCALE = 1.5  # logit change per halving of a note's length at density 1
-REGISTER_SLOPE = 0.12  # logit penalty per semitone between a melody note and the register centre
+REGISTER_SLOPE = 0.2  # logit penalty per semitone between a melody note and the register centre
 
 
 def _pitch_bias(tok: Tokenizer, cons: Constraints) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -301,6 +307,7 @@ def sample(model: MusicTransformer, tok: Tokenizer, prompt: list[int], cons: Con
     register, emphasis = _pitch_bias(tok, cons)
     bar_start: dict[int, int] = {}  # bar number -> index in seq of its first body token
     forced: list[int] = []
+    given: list[int] = []
     while len(seq) < max_tokens:
         if len(headers) == 1:
             mixed = logits[0]
@@ -313,12 +320,15 @@ def sample(model: MusicTransformer, tok: Tokenizer, prompt: list[int], cons: Con
                 mixed = mixed + register
             if emphasis is not None and state.cursor == 0:
                 mixed = mixed + emphasis
-        allowed = state.allowed()
-        if forced and forced[0] in allowed:
-            t = forced.pop(0)
+        if given:  # the user's notes are taken as they are
+            t = given.pop(0)
         else:
-            forced = []
-            t = choose(mixed, allowed, temperature, top_p, rng)
+            allowed = state.allowed()
+            if forced and forced[0] in allowed:
+                t = forced.pop(0)
+            else:
+                forced = []
+                t = choose(mixed, allowed, temperature, top_p, rng)
         seq.append(t)
         state.step(t)
         if t == tok.eos:
@@ -329,6 +339,10 @@ def sample(model: MusicTransformer, tok: Tokenizer, prompt: list[int], cons: Con
             src = (cons.copy_from or {}).get(b)
             if src is not None and src in bar_start and src + 1 in bar_start:
                 forced = seq[bar_start[src]: bar_start[src + 1] - 1]
+            if cons.given and b in cons.given:
+                given = list(cons.given[b])
+        elif cons.given and not given and state.bars_done in cons.given and state.voice == 0:
+            state.close_voice()
         for i, (d, (h, _)) in enumerate(zip(decs, headers)):
             if d.length >= block:
                 logits[i] = _prime(d, h + seq[tok.HEADER_LEN:], h, block, tok.bar)
