@@ -38,6 +38,7 @@ class Constraints:
     cadence_bars: dict[int, frozenset[int]] | None = None  # bar -> allowed semitones over the tonic
     copy_from: dict[int, int] | None = None  # bar -> earlier bar whose tokens it repeats (form)
     density: float = 0.0  # -1 (long notes) .. 1 (short notes): a bias on the duration choice
+    no_crossing: bool = True  # a lower voice never sounds above the voice written above it
     given: dict[int, list[int]] | None = None  # bar -> tokens taken as they are right after its
     # BAR (a voice given by the user: the melody to harmonize); that voice is then closed
     center: float | None = None  # melody register: pitches nearer this MIDI pitch are likelier
@@ -65,6 +66,7 @@ class GrammarState:
     pending: str = ""  # "pos" after Pos (a pitch must follow), "pitch" after a pitch (a duration)
     finished: bool = False
     pitch_rel: int = -1  # semitones over the tonic of the pitch awaiting its duration
+    pitch_midi: int = -1
     bar_ticks: int = field(init=False)
     beat_ticks: int = field(init=False)
 
@@ -73,6 +75,7 @@ class GrammarState:
         self.beat_ticks = round(self.cons.meter.beat_quarters * TICKS_PER_QUARTER)
         if self.bar_ticks > MAX_BAR_TICKS:
             raise ValueError(f"bars of {self.cons.meter} are longer than the tokens support")
+        self.sounding: dict[int, list[tuple[int, int, int]]] = {}  # voice -> (start, end, midi), absolute ticks
         self.beat_chords: dict[tuple[int, int], frozenset[int]] = {}
         if self.cons.chords:
             from .harmony import chord_at
@@ -96,7 +99,13 @@ class GrammarState:
             cadence = self._cadence()
             if cadence is not None and self.pitch_rel not in cadence:
                 end = self.bar_ticks - self.beat_ticks  # leave the last beat to the cadence note
-            return _dur_ids(t.dur1, min(end - self.cursor, MAX_BAR_TICKS))
+            if self._checks_crossing():  # stop before the voice above goes below this note
+                here = self._abs(self.cursor)
+                for start, _, midi in self.sounding.get(self.voice - 1, ()):
+                    if start > here and midi < self.pitch_midi:
+                        end = min(end, start - self._abs(0))
+                        break
+            return _dur_ids(t.dur1, max(1, min(end - self.cursor, MAX_BAR_TICKS)))
         if self.pending == "pos":
             return self._pitches()
         choices: list[np.ndarray] = []
@@ -120,9 +129,20 @@ class GrammarState:
                 choices.append(_ids((t.eos,)))
         return np.concatenate(choices) if len(choices) > 1 else choices[0]
 
+    def _abs(self, cursor: int) -> int:
+        return (self.bars_done - 1) * self.bar_ticks + cursor
+
+    def _checks_crossing(self) -> bool:
+        return self.cons.no_crossing and self.cons.voices > 1 and self.voice > 0
+
     def _pitches(self) -> np.ndarray:
         c = self.cons
         lo, hi = c.voice_range(self.voice)
+        if self._checks_crossing():  # at most the pitch of the voice above, sounding here
+            here = self._abs(self.cursor)
+            above = [m for start, end, m in self.sounding.get(self.voice - 1, ()) if start <= here < end]
+            if above and above[0] >= lo + 2:
+                hi = min(hi, above[0])
         allowed = None  # None: the mode's scale
         cadence = self._cadence()
         if cadence is not None and self.cursor >= self.bar_ticks - self.beat_ticks:
@@ -130,7 +150,41 @@ class GrammarState:
         chord = self.beat_chords.get((self.bars_done, self.cursor))
         if chord is not None:  # a note on a beat is a tone of the chord sounding there
             allowed = (chord & allowed) or chord if allowed is not None else chord
-        return _pitch_ids(self.tok, c.key, c.tkey, lo, hi, c.chromatic, allowed)
+        ids = _pitch_ids(self.tok, c.key, c.tkey, lo, hi, c.chromatic, allowed)
+        if self._checks_crossing():
+            bad = self._parallels(lo, hi)
+            if bad:
+                kept = np.setdiff1d(ids, np.array([self.tok.pitch_token(m, c.tkey) for m in bad]))
+                if len(kept):
+                    ids = kept
+        return ids
+
+    def _sounding(self, voice: int, at: int) -> int | None:
+        for start, end, m in reversed(self.sounding.get(voice, ())):
+            if start <= at < end:
+                return m
+        return None
+
+    def _parallels(self, lo: int, hi: int) -> set[int]:
+        """Pitches for this voice that would move in parallel fifths or octaves (unisons) with
+        a voice above that moves at the same moment."""
+        here = self._abs(self.cursor)
+        prev = self._sounding(self.voice, here - 1)
+        if prev is None:
+            return set()
+        bad = set()
+        for u in range(self.voice):
+            now_u, prev_u = self._sounding(u, here), self._sounding(u, here - 1)
+            if now_u is None or prev_u is None or now_u == prev_u:
+                continue
+            interval = (prev_u - prev) % 12
+            if interval not in (0, 7):
+                continue
+            up = now_u > prev_u
+            for m in range(lo, hi + 1):
+                if m != prev and (now_u - m) % 12 == interval and (m > prev) == up:
+                    bad.add(m)
+        return bad
 
     def _cadence(self) -> frozenset[int] | None:
         """Semitones over the tonic allowed for the last beat of this bar in this voice, if the
@@ -155,15 +209,23 @@ class GrammarState:
         elif token == t.bar:
             self.bars_done += 1
             self.voice, self.cursor, self.pending = 0, 0, ""
+            if self.sounding:  # forget notes that ended before the previous bar
+                keep = self._abs(0) - self.bar_ticks
+                self.sounding = {v: [x for x in ns if x[1] > keep] for v, ns in self.sounding.items()}
         elif t.voice0 <= token < t.voice0 + 8:
             self.voice, self.cursor, self.pending = token - t.voice0, 0, ""
         elif t.is_pos(token):
             self.cursor, self.pending = token - t.pos0, "pos"
         elif t.is_pitch(token):
             self.pending = "pitch"
-            self.pitch_rel = (t.pitch_of(token, self.cons.tkey) - self.cons.key.tonic_pc) % 12
+            self.pitch_midi = t.pitch_of(token, self.cons.tkey)
+            self.pitch_rel = (self.pitch_midi - self.cons.key.tonic_pc) % 12
         elif t.is_dur(token):
-            self.cursor += t.dur_of(token)
+            d = t.dur_of(token)
+            if self.cons.voices > 1 and self.pending == "pitch":
+                start = self._abs(self.cursor)
+                self.sounding.setdefault(self.voice, []).append((start, start + d, self.pitch_midi))
+            self.cursor += d
             self.pending = ""
 
 
