@@ -99,12 +99,13 @@ class GrammarState:
             cadence = self._cadence()
             if cadence is not None and self.pitch_rel not in cadence:
                 end = self.bar_ticks - self.beat_ticks  # leave the last beat to the cadence note
-            if self._checks_crossing():  # stop before the voice above goes below this note
+            if self._checks_crossing():  # stop before a voice above goes below this note
                 here = self._abs(self.cursor)
-                for start, _, midi in self.sounding.get(self.voice - 1, ()):
-                    if start > here and midi < self.pitch_midi:
-                        end = min(end, start - self._abs(0))
-                        break
+                for u in range(self.voice):
+                    for start, _, midi in self.sounding.get(u, ()):
+                        if start > here and midi < self.pitch_midi:
+                            end = min(end, start - self._abs(0))
+                            break
             return _dur_ids(t.dur1, max(1, min(end - self.cursor, MAX_BAR_TICKS)))
         if self.pending == "pos":
             return self._pitches()
@@ -140,9 +141,9 @@ class GrammarState:
         lo, hi = c.voice_range(self.voice)
         if self._checks_crossing():  # at most the pitch of the voice above, sounding here
             here = self._abs(self.cursor)
-            above = [m for start, end, m in self.sounding.get(self.voice - 1, ()) if start <= here < end]
-            if above and above[0] >= lo + 2:
-                hi = min(hi, above[0])
+            above = [m for u in range(self.voice) for start, end, m in self.sounding.get(u, ()) if start <= here < end]
+            if above and min(above) >= lo + 2:
+                hi = min(hi, min(above))
         allowed = None  # None: the mode's scale
         cadence = self._cadence()
         if cadence is not None and self.cursor >= self.bar_ticks - self.beat_ticks:

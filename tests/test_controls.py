@@ -127,3 +127,14 @@ def test_style_blend(tiny_checkpoint, tmp_path):
     kw = dict(key="D major", meter="2/4", bars=8, seed=4, checkpoint=path)
     assert notes(symphony.generate(style="celtic:0.9999,chinese:0.0001", **kw)) == notes(symphony.generate(style="celtic", **kw))
     assert notes(symphony.generate(style="celtic:0.0001,chinese:0.9999", **kw)) == notes(symphony.generate(style="chinese", **kw))
+
+
+def test_four_voices_never_cross_nor_move_in_parallel_fifths_or_octaves(tiny_checkpoint):
+    """The sampler's voice-leading rules hold even for a barely trained model."""
+    from symphony.evaluation.voiceleading import analyze, combine, rates
+    path, _ = tiny_checkpoint
+    pieces = [symphony.generate(style="chorale", key="G major", meter="4/4", bars=6, seed=i, checkpoint=path)
+              for i in range(3)]
+    assert all(len(p.parts) == 4 for p in pieces)
+    r = rates(combine([analyze(p) for p in pieces]))
+    assert r["crossings_per_100_slices"] == 0 and r["parallels_per_100"] == 0
