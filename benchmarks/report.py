@@ -68,6 +68,16 @@ def write_results_md(results: dict, path: Path) -> None:
         L += ["", f"CLI cold start to all four files written (`symphony generate \"a lively Irish jig in D major\"`,"
               f" 16 bars, audio included): median **{s['cli_cold_start_s']['median']:.2f} s** "
               f"(runs: {', '.join(f'{x:.2f}' for x in s['cli_cold_start_s']['all'])}). Model load {s['model_load_s']:.2f} s.", ""]
+    abl_md, abl_json = path.parent / "ablation.md", path.parent / "ablation.json"
+    if abl_md.exists() and abl_json.exists():
+        import json
+        meta = json.loads(abl_json.read_text()).get("_meta", {})
+        L += ["## Ablation: music-theory-aware modelling", "",
+              f"*Measured {meta.get('date', '?')} on {meta.get('machine', '?')}; `{meta.get('command', '?')}` "
+              f"({meta.get('seconds', '?')} s).*", "",
+              "Small models (3 layers, 192 wide) trained from the same seed on the same number of notes, "
+              "one component removed at a time. See the notes below for what this does and does not show.", "",
+              abl_md.read_text().replace("### ", "#### "), ""]
     extra = path.parent / "NOTES.md"
     if extra.exists():
         L += [extra.read_text()]

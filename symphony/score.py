@@ -297,7 +297,7 @@ def read_midi(path: str | os.PathLike) -> Score:
     try:
         mid = mido.MidiFile(str(path))
     except Exception as e:  # mido raises many types (OSError, EOFError, KeyError, ValueError)
-        raise ScoreReadError(f"cannot read MIDI file {os.fspath(path)!r}: {e}") from e
+        raise ScoreReadError(f"cannot read MIDI file {os.fspath(path)!r}: {e or type(e).__name__}") from e
     tpq = mid.ticks_per_beat
     qbpm, meter_txt, key_txt = 120.0, "4/4", None
     parts: dict[tuple[int, int], Part] = {}
