@@ -223,7 +223,7 @@ def generate_request(req: Request, checkpoint: str | Path | None = None, tempera
                        end_on_tonic=req.end_on_tonic, chords=spans,
                        cadence_bars=plan.cadence_bars if plan else None,
                        copy_from=plan.copy_from if plan else None, density=req.density,
-                       token_key=cond_key, center=req.center,
+                       token_key=cond_key, center=req.center if req.center is not None else _soprano_centre(req),
                        modal_emphasis=0.0 if key.mode in ("major", "minor") else MODAL_EMPHASIS)
     best, model_s = None, 0.0
     for attempt in range(KEY_ATTEMPTS):
@@ -263,6 +263,16 @@ def generate_request(req: Request, checkpoint: str | Path | None = None, tempera
             {"label": s.label + ("'" if s.varied else ""), "bars": [s.first_bar, s.first_bar + s.n_bars - 1]}
             for s in plan.sections]}
     return score
+
+
+def _soprano_centre(req: Request) -> float | None:
+    """Chorale sopranos keep to about an octave around their usual pitch (Bach's median soprano
+    range is about 10 semitones; unpulled, the model's sopranos spread over the whole 21-semitone
+    mask and the style classifier heard them as German folk songs)."""
+    if req.voices < 4 or req.low is not None:
+        return None
+    from .emotion import STYLE_REFERENCES
+    return STYLE_REFERENCES.get(req.style, (None,))[0]
 
 
 ACCOMPANIMENT_PROGRAM = 0  # acoustic grand piano

@@ -34,8 +34,8 @@ def sample_requests(style: str, n: int, rng: random.Random, real: list[dict] | N
                     mode: str = "corpus", seed0: int = 0) -> list:
     """n random valid requests for a style.
 
-    ``corpus``: key, meter and length are those of a random real (train) piece of the style, so
-    generated and real pieces are compared like with like (length clipped to 4-32 bars; a meter
+    ``corpus``: key, meter, tempo and length are those of a random real (train) piece of the
+    style, so generated and real pieces are compared like with like (length clipped to 4-32 bars; a meter
     the generator does not support falls back to the style's default). ``uniform``: a random
     tonic, major or minor, any supported meter and 4-32 bars, as in ``benchmarks/run.py``."""
     from ..generation import VOICES, Request
@@ -52,12 +52,13 @@ def sample_requests(style: str, n: int, rng: random.Random, real: list[dict] | N
                 key = f"{rng.choice(TONICS)} major"
             meter = r["meter"] if r["meter"] in SUPPORTED_METERS else st.default_meter
             bars = max(4, min(32, int(r["bars"])))
+            bpm = float(r["score"]["bpm"]) if r.get("score", {}).get("bpm") else float(st.default_bpm)
         else:
             key = f"{rng.choice(TONICS)} {rng.choice(['major', 'minor'])}"
             meter = rng.choice(SUPPORTED_METERS)
             bars = rng.randint(4, 32)
+            bpm = float(rng.randint(50, 180))
         parse_meter(meter)
-        bpm = float(rng.randint(50, 180))
         out.append(Request(st.name, key, meter, bpm, bars, seed0 + i, VOICES.get(st.name, 1)))
     return out
 
