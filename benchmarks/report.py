@@ -11,7 +11,7 @@ def _meta(sec: dict) -> str:
 
 def write_results_md(results: dict, path: Path) -> None:
     L = ["# Benchmark results", "",
-         "Produced by `make bench` (`python -m benchmarks.run`); raw numbers in `results.json`.",
+         "Produced by `make bench` (`python -m benchmarks.run`); raw numbers in `results.json`. The `symphony eval -n 30 -o runs/eval_report` report (realism, style classifier, discriminator, with plots) is copied to [eval/report.md](eval/report.md).",
          "Definitions follow DESIGN.md: control is read back from the written files, likelihood is",
          "on the held-out test split next to 4-, 5- and 6-gram Kneser-Ney baselines on the same tokens.", ""]
     if "corpus" in results:
