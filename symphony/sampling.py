@@ -321,7 +321,7 @@ def _duration_bias(tok: Tokenizer) -> np.ndarray:
 
 
 DENSITY_SCALE = 1.5  # logit change per halving of a note's length at density 1
-REGISTER_SLOPE = 0.2  # logit penalty per semitone between a melody note and the register centre
+REGISTER_SLOPE = 0.1  # logit penalty per semitone between a melody note and the register centre
 
 
 def _pitch_bias(tok: Tokenizer, cons: Constraints) -> tuple[np.ndarray | None, np.ndarray | None]:
