@@ -143,35 +143,12 @@ def bench_lower_voice_likelihood(train, tests, checkpoint=None, orders=(4, 5)) -
 
 # ----------------------------------------------------------------------------- (c) chords
 
-def beat_chord_tones(melody_notes, spans, score) -> tuple[int, int]:
-    """(chord tones, notes) among melody notes struck on a beat, with the beats of each bar as
-    written (irregular and mixed-meter bars included); for a regular meter this is exactly
-    ``harmony.chord_tone_rate``."""
-    from symphony.editing import bar_layout
-    from symphony.harmony import chord_at
-    beats = set()
-    for start, length, beat in bar_layout(score):
-        t = 0.0
-        while t < length - 1e-6:
-            beats.add(round(start + t, 4))
-            t += beat
-    hit = total = 0
-    for n in melody_notes:
-        if round(n.onset, 4) not in beats:
-            continue
-        ch = chord_at(spans, n.onset)
-        if ch is None:
-            continue
-        total += 1
-        hit += ch.contains(n.pitch)
-    return hit, total
-
-
 def bench_chords(records, n=30) -> dict:
     from symphony.data import iter_split
     from symphony.editing import harmonize
     from symphony.errors import RequestError
-    from symphony.harmony import ChordSpan, parse_chord
+    from symphony.editing import bar_layout
+    from symphony.harmony import ChordSpan, chord_tone_rate, parse_chord
     from symphony.score import Score
     per_style = {}
     H = T = 0
@@ -195,7 +172,7 @@ def bench_chords(records, n=30) -> dict:
             end = max(n_.end for n_ in h.parts[0].notes) + 1e9
             onsets = [o for o, _ in h.chords] + [end]
             spans = [ChordSpan(parse_chord(f, h.key), o, nxt - o) for (o, f), nxt in zip(h.chords, onsets[1:])]
-            a, b = beat_chord_tones(h.parts[0].notes, spans, h)
+            a, b = chord_tone_rate(h.parts[0].notes, spans, h.meter, bar_layout(h))
             hit, total, pieces = hit + a, total + b, pieces + 1
             chords, bars = chords + len(h.chords), bars + h.bars
         per_style[style] = {"pieces": pieces, "skipped_not_monophonic": skipped, "beat_notes": total,

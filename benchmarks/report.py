@@ -116,11 +116,11 @@ def _controls_md(c: dict) -> list[str]:
               "| quadrant | landed there |", "|---|---|"]
         L += [f"| {q} | **{v:.0%}** |" for q, v in e["quadrant_hit"].items()]
         L += ["", "Per style: " + ", ".join(f"{s} {v:.0%}" for s, v in e["per_style"].items()) + ".", "",
-              "Response along each axis (other axis 0; 16 pieces per point, read back):", "",
-              "| valence | bpm | major share | mean pitch | notes/s |", "|---|---|---|---|---|"]
-        L += [f"| {r['valence']:+.1f} | {r['bpm']:.0f} | {r['major_share']:.0%} | {r['mean_pitch']:.1f} | {r['notes_per_s']:.2f} |" for r in e["grid_valence"]]
-        L += ["", "| arousal | bpm | major share | mean pitch | notes/s |", "|---|---|---|---|---|"]
-        L += [f"| {r['arousal']:+.1f} | {r['bpm']:.0f} | {r['major_share']:.0%} | {r['mean_pitch']:.1f} | {r['notes_per_s']:.2f} |" for r in e["grid_arousal"]]
+              "Response along each axis (other axis 0; 16 pieces per point, read back):"]
+        for axis in ("valence", "arousal"):
+            L += ["", f"| {axis} | bpm | major share | mean pitch | notes/s |", "|---|---|---|---|---|"]
+            L += [f"| {r[axis]:+.1f} | {r['bpm']:.0f} | {r['major_share']:.0%} | {r['mean_pitch']:.1f} | {r['notes_per_s']:.2f} |"
+                  for r in e[f"grid_{axis}"]]
         L += ["", "Monotone: " + ", ".join(f"{k.replace('_', ' ')} {'yes' if v else '**no**'}" for k, v in e["monotone"].items()) + ".", ""]
     d = c.get("density_range")
     if d:

@@ -37,7 +37,7 @@ from .harmony import Chord, ChordSpan, accompaniment, parse_chord
 from .sampling import DEFAULT_RANGES, Constraints, sample
 from .score import Note, Part, Score, analyze_key, read_score
 from .styles import get_style
-from .theory import Key, parse_key
+from .theory import Key, Meter, parse_key
 from .tokens import TICKS_PER_QUARTER
 
 MAX_INPUT_BARS = 512
@@ -239,10 +239,9 @@ def bar_layout(score: Score) -> list[tuple[float, float, float]]:
         return [(i * bq, bq, score.meter.beat_quarters) for i in range(score.bars)]
     out = []
     for i, (start, m) in enumerate(changes):
-        num, den = (int(x) for x in str(m).split("/"))
-        length = float(changes[i + 1][0]) - float(start) if i + 1 < len(changes) else 4 * num / den
-        beat = 1.5 if den == 8 and num % 3 == 0 and num > 3 else 4 / den
-        out.append((float(start), length, beat))
+        bar = Meter(*(int(x) for x in str(m).split("/")))  # bar meters may be irregular (5/8)
+        length = float(changes[i + 1][0]) - float(start) if i + 1 < len(changes) else float(bar.bar_quarters)
+        out.append((float(start), length, bar.beat_quarters))
     return out
 
 

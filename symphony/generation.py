@@ -135,7 +135,8 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
     if key_txt is None:
         key_txt = DEFAULT_KEYS.get(style, "C major")
         if mood is not None:  # the emotion chooses the mode colour of the style's usual key
-            key_txt = str(mood["emotional_key"](parse_key(key_txt), mood["valence"]))
+            from .emotion import emotional_key
+            key_txt = str(emotional_key(parse_key(key_txt), mood["valence"]))
             why.append(f"no key given → {key_txt} (usual tonic for {style}, mode for the emotion)")
         else:
             why.append(f"no key given → {key_txt} (usual for {style})")
@@ -155,8 +156,7 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
         raise RequestError(f"--bars must be between 1 and {MAX_BARS}, got {bars}")
     voices = VOICES.get(style, 1)
     if chords:
-        parse_progression(chords, k)  # validates
-        layout(parse_progression(chords, k), m, 1)
+        layout(parse_progression(chords, k), m, 1)  # validates: readable chords that fit a bar
     if form:
         plan_form(form, bars, k)  # validates
     lo = hi = center = None
@@ -189,7 +189,7 @@ def _resolve_emotion(emotion, valence, arousal, st, why) -> dict | None:
     v, ar = e.valence, e.arousal
     mapping = emo.musical_mapping(v, ar, st.default_bpm, word=emotion)
     why.extend(mapping["explanation"])
-    return {"valence": v, "arousal": ar, "mode": mapping["mode"], "emotional_key": emo.emotional_key,
+    return {"valence": v, "arousal": ar, "mode": mapping["mode"],
             "tempo_factor": mapping["bpm"] / st.default_bpm, "register_shift": mapping["register_shift"],
             "density": mapping["density"], "velocity": mapping["velocity"]}
 

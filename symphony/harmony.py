@@ -136,14 +136,24 @@ def strong_beat_onsets(meter: Meter) -> list[float]:
     return out
 
 
-def chord_tone_rate(melody_notes, spans: list[ChordSpan], meter: Meter) -> tuple[int, int]:
-    """(chord tones, notes) among melody notes that start on a beat: the chord-control measure."""
-    bar_q = float(meter.bar_quarters)
-    beats = strong_beat_onsets(meter)
+def chord_tone_rate(melody_notes, spans: list[ChordSpan], meter: Meter,
+                    bars: list[tuple[float, float, float]] | None = None) -> tuple[int, int]:
+    """(chord tones, notes) among melody notes that start on a beat: the chord-control measure.
+    ``bars`` lists (start, length, beat) in quarters when the bars are irregular (e.g.
+    ``editing.bar_layout``); by default every bar has the meter's length and beat."""
+    if bars is None:
+        bar_q = float(meter.bar_quarters)
+        last = max((n.onset for n in melody_notes), default=0.0)
+        bars = [(i * bar_q, bar_q, meter.beat_quarters) for i in range(int(last // bar_q) + 1)]
+    beats = set()
+    for start, length, beat in bars:
+        t = 0.0
+        while t < length - 1e-6:
+            beats.add(round(start + t, 4))
+            t += beat
     hit = total = 0
     for n in melody_notes:
-        within = n.onset % bar_q
-        if not any(abs(within - b) < 1e-6 for b in beats):
+        if round(n.onset, 4) not in beats:
             continue
         ch = chord_at(spans, n.onset)
         if ch is None:
