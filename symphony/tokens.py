@@ -51,6 +51,7 @@ TEMPO_EDGES = (50, 60, 70, 80, 90, 100, 110, 120, 135, 150, 170)  # bpm bin uppe
 LEN_EDGES = (4, 8, 12, 16, 24, 32, 48, 64, 96, 128)  # bars bin upper edges
 ALTERATIONS = {-1: "b", 0: "", 1: "#"}
 PITCHES_PER_OCTAVE = 7 * len(ALTERATIONS)  # pitch tokens per octave: degree x alteration
+MAX_HOLE_BARS = 16  # longest infilled passage in one Hole (longer ones are filled in steps)
 SPECIALS = ("PAD", "BOS", "EOS", "BAR")
 _C_MAJOR = Key("C", "major")
 
@@ -67,6 +68,7 @@ class TokenizerConfig:
     version: str = TOKENS_VERSION
     pos_every_note: bool = False  # write Pos_p before every note (explicit metrical position)
     relative_pitch: bool = True  # False: degrees of C major whatever the key (absolute pitch)
+    infill: bool = False  # append the infilling tokens Hole_<n> and Fill (symphony/infill.py)
 
 
 class Tokenizer:
@@ -89,6 +91,9 @@ class Tokenizer:
         names += [f"Pos_{p}" for p in range(MAX_BAR_TICKS)]
         names += _pitch_names()
         names += [f"Dur_{d}" for d in DUR_VALUES]
+        self.n_music = len(names)  # the infilling tokens come after all of these
+        if self.config.infill:
+            names += [f"Hole_{n}" for n in range(1, MAX_HOLE_BARS + 1)] + ["Fill"]
         self.names = names
         self.ids = {n: i for i, n in enumerate(names)}
         assert len(self.ids) == len(names), "duplicate token names"
@@ -98,7 +103,9 @@ class Tokenizer:
         self.dur1 = self.ids["Dur_1"]
         self.voice0 = self.ids["Voice_0"]
         assert self.ids["P_7#_10"] == self.pitch0 + N_OCTAVES * PITCHES_PER_OCTAVE - 1
-        assert self.ids[f"Dur_{MAX_DUR_TICKS}"] == len(names) - 1
+        assert self.ids[f"Dur_{MAX_DUR_TICKS}"] == self.n_music - 1
+        self.hole1 = self.ids.get("Hole_1", -1)
+        self.fill = self.ids.get("Fill", -1)
         assert all(self.dur_of(self.dur_token(d)) == d for d in DUR_VALUES)
 
     @property
@@ -110,7 +117,12 @@ class Tokenizer:
         return self.pitch0 <= t < self.pitch0 + N_OCTAVES * PITCHES_PER_OCTAVE
 
     def is_dur(self, t: int) -> bool:
-        return t >= self.dur1
+        return self.dur1 <= t < self.n_music
+
+    def hole_token(self, bars: int) -> int:
+        if not self.config.infill:
+            raise ValueError("this model was not trained for infilling (no Hole tokens)")
+        return self.hole1 + min(max(bars, 1), MAX_HOLE_BARS) - 1
 
     def dur_token(self, ticks: int) -> int:
         """The token of the nearest representable duration."""
@@ -189,7 +201,10 @@ class Tokenizer:
         length = round(float(score.meter.bar_quarters) * TICKS_PER_QUARTER)
         return [(i * length, length, str(score.meter)) for i in range(score.bars)]
 
-    def encode(self, score: Score, style: str | None = None) -> list[int]:
+    def encode(self, score: Score, style: str | None = None, pos_bars: frozenset[int] = frozenset()) -> list[int]:
+        """Header + body + EOS. In the bars listed in `pos_bars` (0-based) the first note of every
+        voice gets an explicit Pos even when it starts where a note held over the barline ends, so
+        the bar reads the same whatever precedes it (the seams of infilling)."""
         style = style or score.style or self.config.styles[0]
         voices = min(len(score.parts), MAX_VOICES)
         seq = self.header(style, score.key, score.meter, score.bpm, score.bars, voices)
@@ -214,6 +229,8 @@ class Tokenizer:
                 if voices > 1:
                     seq.append(self.voice0 + v)
                 cursor = max(0, last_end[v] - start)
+                if b in pos_bars:
+                    cursor = -1
                 for rel, pitch, dur in notes:
                     rel = min(max(rel, 0), MAX_BAR_TICKS - 1)
                     if rel != cursor or self.config.pos_every_note:

@@ -52,6 +52,10 @@ class TrainConfig:
     chord_loss_weight: float = 0.0
     pos_every_note: bool = False
     relative_pitch: bool = True
+    # Infilling (symphony/infill.py): this share of training sequences is in fill-in-the-middle
+    # order (adds the Hole_<n>/Fill tokens to the vocabulary); 0 trains left to right only.
+    infill_rate: float = 0.0
+    init_from: str = ""  # start from this checkpoint's weights (new tokens get fresh embeddings)
 
 
 # ----------------------------------------------------------------------------- data
@@ -75,8 +79,9 @@ class TokenDataset:
     chords=True every batch also carries chord-class targets (chord_targets) per position."""
 
     def __init__(self, scores: list[Score], tok: Tokenizer, block_size: int, seed: int = 0,
-                 oversample: dict[str, float] | None = None, chords: bool = False):
+                 oversample: dict[str, float] | None = None, chords: bool = False, infill_rate: float = 0.0):
         self.tok, self.block = tok, block_size
+        self.scores, self.infill_rate = scores, infill_rate
         self.seqs = [np.asarray(tok.encode(s), dtype=np.int64) for s in scores]
         self.chords = [chord_targets(tok, s) for s in self.seqs] if chords else None
         self.bar_starts = [np.flatnonzero(s == tok.bar) for s in self.seqs]
@@ -123,10 +128,19 @@ class TokenDataset:
         pool = self._by_len[lo:lo + 2 * n]
         idx = self.rng.choice(pool, size=min(n, len(pool)), replace=False)
         if self.chords is None:
-            return self.collate([self.window(int(i)) for i in idx])
+            return self.collate([self._example(int(i)) for i in idx])
         starts = [self._window_start(int(i)) for i in idx]
         return self.collate([self._cut(self.seqs[i], s) for i, s in zip(idx, starts)],
                             [self._cut(self.chords[i], s) for i, s in zip(idx, starts)])
+
+    def _example(self, i: int) -> np.ndarray:
+        """A window of the piece, or (with probability infill_rate) a fill-in-the-middle sequence."""
+        if self.infill_rate and self.rng.random() < self.infill_rate:
+            from .infill import fim_training_sequence
+            fim = fim_training_sequence(self.tok, self.scores[i], self.block, self.rng)
+            if fim is not None:
+                return fim
+        return self.window(i)
 
     def collate(self, windows: list[np.ndarray], chord_windows: list[np.ndarray] | None = None):
         """(x, y) inputs and next-token targets; with chord_windows also (B, T) chord targets
@@ -140,6 +154,8 @@ class TokenDataset:
             x[r, : len(w) - 1] = w[:-1]
             y[r, : len(w) - 1] = w[1:]
             y[r, : H - 1] = IGNORE  # the header is given, not predicted
+        if self.tok.config.infill:  # where a hole is and where the fill starts are given too
+            y[(y >= self.tok.n_music)] = IGNORE
         if chord_windows is None:
             return x, y
         c = torch.full((len(windows), T), IGNORE, dtype=torch.long)
@@ -222,6 +238,30 @@ def load_checkpoint(path: str | os.PathLike | None = None) -> tuple[MusicTransfo
     return model, tok, meta
 
 
+def _init_from(model: MusicTransformer, tok: Tokenizer, path: str, log) -> None:
+    """Copy a checkpoint's weights into `model`, whose vocabulary may extend the checkpoint's
+    (tokens are only ever appended): new token embeddings start at the mean of the old ones."""
+    old, old_tok, _ = load_checkpoint(path)
+    if old_tok.names != tok.names[: len(old_tok.names)] or old_tok.config.styles != tok.config.styles:
+        raise CheckpointError(f"{path}: its vocabulary is not a prefix of the new one")
+    state = old.state_dict()
+    new_state = model.state_dict()
+    for k, v in state.items():
+        if k not in new_state:
+            continue
+        if k in ("tok_emb.weight", "head.weight") and v.shape[0] < new_state[k].shape[0]:
+            grown = new_state[k].clone()
+            grown[: v.shape[0]] = v
+            grown[v.shape[0]:] = v.mean(0)
+            new_state[k] = grown
+        elif v.shape == new_state[k].shape:
+            new_state[k] = v
+        else:
+            raise CheckpointError(f"{path}: {k} has shape {tuple(v.shape)}, the new model {tuple(new_state[k].shape)}")
+    model.load_state_dict(new_state)
+    log(f"initialised from {path} ({len(old_tok.names)} -> {tok.vocab_size} tokens)")
+
+
 # ----------------------------------------------------------------------------- the loop
 
 def _lr(it: int, cfg: TrainConfig) -> float:
@@ -241,13 +281,16 @@ def train(cfg: TrainConfig, train_scores: list[Score], valid_scores: list[Score]
     torch.manual_seed(cfg.seed)
     styles = sorted({s.style for s in train_scores if s.style} | set(cfg.styles))
     tok = Tokenizer(TokenizerConfig(styles=styles, pos_every_note=cfg.pos_every_note,
-                                    relative_pitch=cfg.relative_pitch))
+                                    relative_pitch=cfg.relative_pitch, infill=cfg.infill_rate > 0))
     use_chords = cfg.chord_loss_weight > 0
-    data = TokenDataset(train_scores, tok, cfg.block_size, cfg.seed, cfg.oversample, chords=use_chords)
+    data = TokenDataset(train_scores, tok, cfg.block_size, cfg.seed, cfg.oversample, chords=use_chords,
+                        infill_rate=cfg.infill_rate)
     mcfg = ModelConfig(vocab_size=tok.vocab_size, block_size=cfg.block_size, n_layer=cfg.n_layer,
                        n_head=cfg.n_head, n_embd=cfg.n_embd, dropout=cfg.dropout,
                        chord_classes=N_CHORD_CLASSES if use_chords else 0)
     model = MusicTransformer(mcfg)
+    if cfg.init_from and not resume:
+        _init_from(model, tok, cfg.init_from, log)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
@@ -289,7 +332,7 @@ def train(cfg: TrainConfig, train_scores: list[Score], valid_scores: list[Score]
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         opt.step()
         tokens_seen += int((y != IGNORE).sum())
-        notes_seen += int((y >= tok.dur1).sum())
+        notes_seen += int(((y >= tok.dur1) & (y < tok.n_music)).sum())
         if bar:
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.3f}")

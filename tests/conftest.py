@@ -48,11 +48,12 @@ def sample_scores(sample_records):
 
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory, sample_scores):
-    """A 2-layer model trained for a few seconds on the sample files."""
+    """A 2-layer model trained for a few seconds on the sample files (30% of its training
+    sequences in fill-in-the-middle order, so it knows the infilling tokens)."""
     from symphony.train import TrainConfig, train
     out = tmp_path_factory.mktemp("tiny")
     cfg = TrainConfig(out_dir=str(out), max_iters=80, batch_size=8, block_size=256, n_layer=2,
                       n_head=2, n_embd=64, dropout=0.0, lr=3e-3, warmup_iters=10, eval_interval=40,
-                      eval_pieces=10, seed=0)
+                      eval_pieces=10, seed=0, infill_rate=0.3)  # infilling tokens too
     history = train(cfg, sample_scores, sample_scores[:10], progress=False, log=lambda *_: None)
     return out / "model.safetensors", history

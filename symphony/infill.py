@@ -1,0 +1,276 @@
+"""Infilling: regenerate bars in the middle of a piece so that they join both neighbours.
+
+The model is *trained* to fill holes (fill-in-the-middle, as in code models and the
+Anticipatory Music Transformer's use of future context), not asked to continue left to right.
+A training or inference sequence reorders the piece around the hole:
+
+    header  prefix bars  Hole_<n>  suffix bars  Fill  middle bars (n of them)  EOS
+
+``Hole_n`` says how many bars are missing; after ``Fill`` the model writes exactly those bars,
+having read the music on both sides. The prefix and suffix are whole bars cut to fit the
+context (the bars nearest the hole are kept). The first note of every voice in the middle's
+first bar and in the suffix's first bar carries an explicit ``Pos`` (``Tokenizer.encode``'s
+``pos_bars``), so those bars read the same whatever comes before them.
+
+`fim_sequence` builds the sequence for training (``TrainConfig.infill_rate``) and for inference
+alike, so the two cannot drift apart. `infill` regenerates bars of a user's score (all parts, or
+one part with the others given bar by bar) and `bridge` joins two pieces by infilling the bars
+between them.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import RequestError
+from .score import Note, Part, Score
+from .tokens import MAX_HOLE_BARS, TICKS_PER_QUARTER, Tokenizer
+
+PREFIX_SHARE = 0.4  # of the context left after the middle's expected length, at inference
+SUFFIX_SHARE = 0.6
+
+
+@dataclass
+class FimParts:
+    header: list[int]
+    prefix: list[int]  # whole bars before the hole (BAR ... ), possibly cut at the front
+    suffix: list[int]  # whole bars after the hole, possibly cut at the end
+    middle: list[int]  # the hole's bars (training target; empty at inference)
+    hole_bars: int
+
+    def sequence(self, tok: Tokenizer, with_middle: bool = True) -> list[int]:
+        seq = self.header + self.prefix + [tok.hole_token(self.hole_bars)] + self.suffix + [tok.fill]
+        return seq + self.middle + [tok.eos] if with_middle else seq
+
+
+def bar_bounds(tok: Tokenizer, seq: list[int] | np.ndarray) -> list[int]:
+    """Index of every BAR token of an encoded piece, then the index of its end (EOS)."""
+    seq = list(seq)
+    end = seq.index(tok.eos) if tok.eos in seq else len(seq)
+    return [i for i in range(tok.HEADER_LEN, end) if seq[i] == tok.bar] + [end]
+
+
+def fim_parts(tok: Tokenizer, seq: list[int], start: int, bars: int, prefix_budget: int,
+              suffix_budget: int, bounds: list[int] | None = None) -> FimParts:
+    """Cut an encoded piece (encoded with pos_bars={start, start + bars}) around the hole of
+    `bars` bars from bar index `start` (0-based); the prefix keeps at most `prefix_budget`
+    tokens of whole bars next to the hole, the suffix at most `suffix_budget`."""
+    seq = list(seq)
+    bounds = bounds or bar_bounds(tok, seq)
+    a, b = bounds[start], bounds[start + bars]
+    p = start
+    while p > 0 and a - bounds[p - 1] <= prefix_budget:
+        p -= 1
+    s = start + bars
+    n_bars = len(bounds) - 1
+    while s < n_bars and bounds[s + 1] - b <= suffix_budget:
+        s += 1
+    return FimParts(seq[: tok.HEADER_LEN], seq[bounds[p]:a], seq[b:bounds[s]], seq[a:b], bars)
+
+
+def choose_hole(n_bars: int, rng: np.random.Generator) -> tuple[int, int] | None:
+    """(first bar, number of bars) of a random hole: mostly 1-8 bars, sometimes up to 16."""
+    if n_bars < 2:
+        return None
+    longest = min(MAX_HOLE_BARS, n_bars - 1)
+    n = int(rng.integers(1, min(8, longest) + 1)) if rng.random() < 0.85 else int(rng.integers(1, longest + 1))
+    return int(rng.integers(0, n_bars - n + 1)), n
+
+
+def encode_for_hole(tok: Tokenizer, score: Score, start: int, bars: int, style: str | None = None) -> list[int]:
+    return tok.encode(score, style=style, pos_bars=frozenset({start, start + bars}))
+
+
+def fim_training_sequence(tok: Tokenizer, score: Score, block: int, rng: np.random.Generator) -> np.ndarray | None:
+    """A random fill-in-the-middle training sequence (at most block + 1 tokens) of a piece."""
+    n_bars = len(tok.bar_layout(score))
+    hole = choose_hole(n_bars, rng)
+    if hole is None:
+        return None
+    start, bars = hole
+    seq = encode_for_hole(tok, score, start, bars)
+    bounds = bar_bounds(tok, seq)
+    room = block + 1 - tok.HEADER_LEN - 3
+    while bars > 1 and bounds[start + bars] - bounds[start] > room // 2:
+        bars -= 1  # keep the middle within half the context
+    if bounds[start + bars] - bounds[start] > room // 2:
+        return None
+    if bars != hole[1]:
+        seq = encode_for_hole(tok, score, start, bars)
+        bounds = bar_bounds(tok, seq)
+    left = room - (bounds[start + bars] - bounds[start])
+    share = float(rng.uniform(0.2, 0.8))  # how the context is split between the two sides
+    suffix_budget = int(left * (1 - share)) if rng.random() > 0.1 else 0
+    prefix_budget = left - min(suffix_budget, bounds[-1] - bounds[start + bars])
+    parts = fim_parts(tok, seq, start, bars, prefix_budget, suffix_budget, bounds)
+    out = parts.sequence(tok)
+    assert len(out) <= block + 1, (len(out), block)
+    return np.asarray(out, dtype=np.int64)
+
+
+
+# ----------------------------------------------------------------------------- inference
+
+def parse_bar_range(text: str | tuple[int, int], n_bars: int) -> tuple[int, int]:
+    """'5-8' or '5' (1-based, inclusive) -> (first, last), checked against the piece."""
+    if isinstance(text, tuple):
+        lo, hi = text
+    else:
+        parts = str(text).replace("–", "-").split("-")
+        try:
+            lo, hi = (int(parts[0]), int(parts[-1])) if len(parts) <= 2 else (0, -1)
+        except ValueError:
+            raise RequestError(f"cannot read the bar range {text!r}; write it like '5-8' or '5'") from None
+    if not 1 <= lo <= hi:
+        raise RequestError(f"bar range {text!r} must be first-last with 1 <= first <= last")
+    if hi > n_bars:
+        raise RequestError(f"bar range {lo}-{hi} lies outside the piece, which has {n_bars} bars")
+    if hi - lo + 1 > MAX_HOLE_BARS:
+        raise RequestError(f"at most {MAX_HOLE_BARS} bars can be infilled at once ({lo}-{hi} is {hi - lo + 1})")
+    return lo, hi
+
+
+def _voice_blocks(tok: Tokenizer, middle: list[int], n_voices: int) -> dict[tuple[int, int], list[int]]:
+    """(bar 1.., voice) -> the tokens of that voice in that bar (without its Voice_v token)."""
+    out: dict[tuple[int, int], list[int]] = {}
+    bar, voice = 0, 0
+    for t in middle:
+        if t == tok.bar:
+            bar, voice = bar + 1, 0
+            for v in range(n_voices):
+                out[(bar, v)] = []
+        elif tok.names[t].startswith("BarMeter_"):
+            continue
+        elif tok.voice0 <= t < tok.voice0 + 8:
+            voice = t - tok.voice0
+        else:
+            out.setdefault((bar, voice), []).append(t)
+    return out
+
+
+def fill_bars(score: Score, first: int, last: int, part: int | None = None, style: str | None = None,
+              seed: int = 0, checkpoint=None, temperature: float = 1.0) -> tuple[Score, float]:
+    """Regenerate bars first..last (1-based) of `score` (all parts, or only `part`, 0-based, with
+    the others kept); every note that starts outside those bars stays as it was. Returns the new
+    score and the model time in seconds."""
+    from .editing import _cond_key, _model, detect_style
+    from .sampling import Constraints, sample
+    from .styles import get_style
+    model, tok, _ = _model(checkpoint)
+    if not tok.config.infill:
+        raise RequestError("this model was not trained for infilling (its vocabulary has no Hole "
+                           "tokens); use the default model or train one with --infill-rate")
+    voices = len(score.parts)
+    if voices > 8:
+        raise RequestError(f"the piece has {voices} parts; infill works on up to 8")
+    if part is not None and not 0 <= part < voices:
+        raise RequestError(f"part {part + 1} does not exist (the piece has {voices})")
+    style = get_style(style).name if style else detect_style(score, checkpoint)
+    ck = _cond_key(score.key)
+    src = Score([Part(list(p.notes)) for p in score.parts], ck, score.meter, score.bpm, score.bars,
+                style=style, meta={k: v for k, v in (score.meta or {}).items() if k == "bar_meters"})
+    layout = tok.bar_layout(src)
+    regular = round(float(score.meter.bar_quarters) * TICKS_PER_QUARTER)
+    odd = [i + 1 for i in range(first - 1, last) if layout[i][1] != regular]
+    if odd:
+        raise RequestError(f"bar {odd[0]} is not a whole bar of {score.meter} (an upbeat or a meter "
+                           f"change); infill works on bars of the piece's meter")
+    start, n = first - 1, last - first + 1
+    seq = encode_for_hole(tok, src, start, n, style)
+    bounds = bar_bounds(tok, seq)
+    block = model.cfg.block_size
+    room = block + 1 - tok.HEADER_LEN - 3
+    per_bar = (bounds[-1] - bounds[0]) / max(1, len(layout))
+    middle_est = min(room // 2, int(per_bar * n * 1.25) + 8)
+    left = room - middle_est
+    suffix_budget = int(left * SUFFIX_SHARE)
+    prefix_budget = left - min(suffix_budget, bounds[-1] - bounds[start + n])
+    fp = fim_parts(tok, seq, start, n, prefix_budget, suffix_budget, bounds)
+    before = fp.prefix.count(tok.bar)
+    given = None
+    if part is not None and voices > 1:
+        blocks = _voice_blocks(tok, fp.middle, voices)
+        given = {(before + b, v): toks for (b, v), toks in blocks.items() if v != part}
+    cons = Constraints(key=score.key, meter=score.meter, bars=before + n, voices=voices, token_key=ck,
+                       end_on_tonic=last == len(layout) and part in (None, 0, voices - 1),
+                       given_voices=given)
+    insert = fp.sequence(tok, with_middle=False)[len(fp.header) + len(fp.prefix):]
+    t0 = time.perf_counter()
+    out = sample(model, tok, fp.header + fp.prefix, cons, seed=seed, temperature=temperature, insert=insert)
+    secs = time.perf_counter() - t0
+    # The new bars are decoded on their own (the grammar starts each bar at its first tick, as
+    # the decoder does when nothing is held over the barline).
+    new = tok.decode(fp.header + out[len(fp.header) + len(fp.prefix):])
+    offset = layout[start][0] / TICKS_PER_QUARTER
+    lo_q = layout[start][0] / TICKS_PER_QUARTER
+    hi_q = (layout[last - 1][0] + layout[last - 1][1]) / TICKS_PER_QUARTER
+    parts = []
+    for v, p in enumerate(score.parts):
+        keep = [x for x in p.notes if not lo_q - 1e-6 <= x.onset < hi_q - 1e-6]
+        if part is not None and v != part:
+            parts.append(Part(list(p.notes), p.name, p.program))
+            continue
+        held = max([x.end for x in keep if x.onset < lo_q - 1e-6], default=lo_q)
+        added = []
+        for x in (new.parts[v].notes if v < len(new.parts) else []):
+            on = x.onset + offset
+            if not lo_q - 1e-6 <= on < hi_q - 1e-6 or on < held - 1e-6:
+                continue  # outside the hole, or under a note held into it from before
+            added.append(Note(x.pitch, on, x.duration, x.velocity))
+        parts.append(Part(sorted(keep + added, key=lambda x: (x.onset, x.pitch)), p.name, p.program))
+    result = Score(parts, score.key, score.meter, score.bpm, score.bars, score.title, score.style or style,
+                   dict(score.meta or {}), list(score.chords))
+    result.style = style
+    return result, secs
+
+
+def infill(score: Score, bars: str | tuple[int, int], part: int | None = None, style: str | None = None,
+           seed: int = 0, checkpoint=None) -> Score:
+    """`symphony edit infill IN --bars 5-8 [--part P]`: regenerate those bars (1-based, inclusive)
+    of that part (0-based here; all parts by default) so that they join both neighbours."""
+    from .editing import _record
+    first, last = parse_bar_range(bars, score.bars)
+    result, secs = fill_bars(score, first, last, part, style, seed, checkpoint)
+    _record(result, "infill", {"bars": f"{first}-{last}", "part": "all" if part is None else part + 1,
+                               "style": result.style}, score, seed, secs)
+    return result
+
+
+def bridge(a: Score, b: Score, bars: int, style: str | None = None, seed: int = 0, checkpoint=None) -> Score:
+    """`symphony edit bridge A B --bars N`: A, then N new bars that lead from A's end into B's
+    beginning (infilled with both in view), then B, in A's key, meter and tempo (B's notes keep
+    their pitches; its bars are laid in its own meter)."""
+    from .editing import MAX_INPUT_BARS, _record
+    from .tokens import Tokenizer, TokenizerConfig
+    if not isinstance(bars, int) or not 1 <= bars <= MAX_HOLE_BARS:
+        raise RequestError(f"--bars must be between 1 and {MAX_HOLE_BARS} for a bridge, got {bars}")
+    if a.bars + bars + b.bars > MAX_INPUT_BARS:
+        raise RequestError(f"A, the bridge and B would have {a.bars + bars + b.bars} bars; at most {MAX_INPUT_BARS}")
+    layout_tok = Tokenizer(TokenizerConfig())
+    la, lb = layout_tok.bar_layout(a), layout_tok.bar_layout(b)
+    q = TICKS_PER_QUARTER
+    a_end = (la[-1][0] + la[-1][1]) / q
+    bar_q = float(a.meter.bar_quarters)
+    b_at = a_end + bars * bar_q - lb[0][0] / q
+    voices = max(len(a.parts), len(b.parts))
+    parts = []
+    for v in range(voices):
+        pa = a.parts[v] if v < len(a.parts) else Part()
+        pb = b.parts[v] if v < len(b.parts) else Part()
+        notes = list(pa.notes) + [Note(x.pitch, x.onset + b_at, x.duration, x.velocity) for x in pb.notes]
+        parts.append(Part(notes, pa.name or pb.name, pa.program if v < len(a.parts) else pb.program))
+    meta = {}
+    if a.meta.get("bar_meters") or b.meta.get("bar_meters") or str(a.meter) != str(b.meter):
+        meta["bar_meters"] = ([[s / q, m] for s, _, m in la] + [[a_end + i * bar_q, str(a.meter)] for i in range(bars)]
+                              + [[s / q + b_at, m] for s, _, m in lb])
+    joined = Score(parts, a.key, a.meter, a.bpm, len(la) + bars + len(lb), a.title, a.style, meta)
+    result, secs = fill_bars(joined, len(la) + 1, len(la) + bars, None, style, seed, checkpoint)
+    result.meta.pop("fingerprint", None)
+    result.meta.pop("source", None)
+    _record(result, "bridge", {"bars": bars, "bridge_bars": f"{len(la) + 1}-{len(la) + bars}",
+                               "style": result.style,
+                               "b": {"file": b.meta.get("source"), "fingerprint": b.meta.get("fingerprint")}},
+            a, seed, secs)
+    return result
