@@ -37,6 +37,10 @@ def generate(
     emotion: Optional[str] = typer.Option(None, "--emotion", help="happy, sad, calm, tense, tender, 悲伤, 欢快, ..."),
     valence: Optional[float] = typer.Option(None, "--valence", help="-1 (negative) .. 1 (positive), with --arousal"),
     arousal: Optional[float] = typer.Option(None, "--arousal", help="-1 (calm) .. 1 (excited), with --valence"),
+    image: Optional[Path] = typer.Option(None, "--image", help="a picture (PNG, JPEG, WebP): its brightness, colour and busyness set the mood (docs/image.md)"),
+    melody: Optional[Path] = typer.Option(None, "--melody", help="a hummed, sung or played melody (WAV, FLAC, OGG, MP3; one line, at most 10 minutes) to use (docs/melody.md)"),
+    melody_use: str = typer.Option("continue", "--melody-use", help="with --melody: continue (carry it on to --bars), harmonize, develop (the theme of a --form, default ABA)"),
+    melody_harmony: Optional[str] = typer.Option(None, "--melody-harmony", help="with --melody-use harmonize: satb, chords (default; satb for chorales) or accompaniment"),
     no_tonic_ending: bool = typer.Option(False, "--no-tonic-ending", help="do not force the last note onto the tonic"),
     count: int = typer.Option(1, "-n", help="how many pieces"),
     out: Path = typer.Option(..., "-o", "--out", help="output folder"),
@@ -48,9 +52,19 @@ def generate(
     from .render import check_out_dir, write_outputs
     if count < 1 or count > 100:
         _err(f"-n must be between 1 and 100, got {count}")
+    if melody is not None:  # the melody flow (symphony/transcribe.py); text and picture still count
+        from .transcribe import generate_with_melody
+        for f in generate_with_melody(
+                melody, melody_use, prompt, out, style=style, key=key, meter=meter, tempo=tempo, bars=bars,
+                seed=seed, form=form, harmony=melody_harmony, emotion=emotion, valence=valence,
+                arousal=arousal, image=image, count=count, end_on_tonic=not no_tonic_ending,
+                checkpoint=checkpoint, audio=not no_audio, chords=chords, accompany=accompany,
+                range_=range_, density=density, log=lambda line: typer.echo(line, err=True)):
+            typer.echo(str(f))
+        return
     req, why = resolve(prompt, style, key, meter, tempo, bars, seed, chords=chords, accompany=accompany,
                        form=form, range=range_, density=density, emotion=emotion, valence=valence,
-                       arousal=arousal, end_on_tonic=not no_tonic_ending)
+                       arousal=arousal, end_on_tonic=not no_tonic_ending, image=image)
     check_out_dir(out)
     items = []
     steps = range(count)
@@ -68,7 +82,7 @@ def generate(
         typer.echo(str(f))
 
 
-edit_app = typer.Typer(no_args_is_help=True, help="Edit your own score: continue, harmonize, transform.")
+edit_app = typer.Typer(no_args_is_help=True, help="Edit your own score: continue, infill, bridge, harmonize, vary, restyle, transform.")
 app.add_typer(edit_app, name="edit")
 
 
@@ -99,6 +113,46 @@ def edit_continue(
     _edit_outputs(score, out, no_audio)
 
 
+@edit_app.command("infill")
+def edit_infill(
+    infile: Path = typer.Argument(..., help="MIDI, MusicXML, ABC or Humdrum file"),
+    bars: str = typer.Option(..., "--bars", help="the bars to regenerate, e.g. '5-8' (1 = first bar)"),
+    part: Optional[int] = typer.Option(None, "--part", help="regenerate only this part (1 = top); default: all"),
+    style: Optional[str] = typer.Option(None, "--style", help="default: the style the model finds likeliest"),
+    seed: int = typer.Option(0, "--seed"),
+    out: Path = typer.Option(..., "-o", "--out"),
+    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint"),
+    no_audio: bool = typer.Option(False, "--no-audio"),
+):
+    """Regenerate --bars (of --part) so that they join both neighbours; every other note stays."""
+    from .editing import load_input
+    from .infill import infill
+    from .render import check_out_dir
+    check_out_dir(out)
+    score = infill(load_input(infile), bars, None if part is None else part - 1, style, seed, checkpoint)
+    _edit_outputs(score, out, no_audio)
+
+
+@edit_app.command("bridge")
+def edit_bridge(
+    first: Path = typer.Argument(..., help="piece A (the bridge starts where it ends)"),
+    second: Path = typer.Argument(..., help="piece B (the bridge leads into its beginning)"),
+    bars: int = typer.Option(4, "--bars", help="length of the bridge in bars (1-16)"),
+    style: Optional[str] = typer.Option(None, "--style", help="default: the style the model finds likeliest"),
+    seed: int = typer.Option(0, "--seed"),
+    out: Path = typer.Option(..., "-o", "--out"),
+    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint"),
+    no_audio: bool = typer.Option(False, "--no-audio"),
+):
+    """Compose --bars bars leading from the end of A into the beginning of B; writes A + bridge + B."""
+    from .editing import load_input
+    from .infill import bridge
+    from .render import check_out_dir
+    check_out_dir(out)
+    score = bridge(load_input(first), load_input(second), bars, style, seed, checkpoint)
+    _edit_outputs(score, out, no_audio)
+
+
 @edit_app.command("harmonize")
 def edit_harmonize(
     infile: Path = typer.Argument(..., help="a melody: MIDI, MusicXML, ABC or Humdrum"),
@@ -115,6 +169,49 @@ def edit_harmonize(
     from .render import check_out_dir
     check_out_dir(out)
     score = harmonize(load_input(infile), as_, style, part - 1, seed, checkpoint)
+    _edit_outputs(score, out, no_audio)
+
+
+@edit_app.command("vary")
+def edit_vary(
+    infile: Path = typer.Argument(..., help="MIDI, MusicXML, ABC or Humdrum file"),
+    amount: float = typer.Option(0.5, "--amount", help="0 (the original) .. 1 (every note re-composed)"),
+    keep: Optional[str] = typer.Option(None, "--keep", help="rhythm (onsets and lengths stay) or contour (every step keeps its direction)"),
+    part: int = typer.Option(1, "--part", help="which part to vary (1 = top); the others stay"),
+    seed: int = typer.Option(0, "--seed"),
+    out: Path = typer.Option(..., "-o", "--out"),
+    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint"),
+    no_audio: bool = typer.Option(False, "--no-audio"),
+):
+    """A variation of a melody whose distance from it follows --amount (symphony/variation.py)."""
+    from .editing import load_input
+    from .render import check_out_dir
+    from .variation import check_vary, vary
+    check_out_dir(out)
+    amount_, keep_ = check_vary(amount, keep)
+    score = vary(load_input(infile), amount_, keep_, part - 1, seed, checkpoint)
+    _edit_outputs(score, out, no_audio)
+
+
+@edit_app.command("restyle")
+def edit_restyle(
+    infile: Path = typer.Argument(..., help="a melody: MIDI, MusicXML, ABC or Humdrum"),
+    style: str = typer.Option(..., "--style", help="the new tradition: chinese, german, celtic, chorale"),
+    meter: Optional[str] = typer.Option(None, "--meter", help="new meter, e.g. 2/4 (default: the tune's; bar i stays bar i)"),
+    mode: Optional[str] = typer.Option(None, "--mode", help="new mode on the tune's tonic (gong, yu, dorian, ...) or a key ('A yu'); default: the tune's, pentatonic for chinese"),
+    part: int = typer.Option(1, "--part", help="which part holds the tune (1 = top)"),
+    seed: int = typer.Option(0, "--seed"),
+    out: Path = typer.Option(..., "-o", "--out"),
+    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint"),
+    no_audio: bool = typer.Option(False, "--no-audio"),
+):
+    """Keep the tune's skeleton (strong-beat notes, bars) and recompose it in another style."""
+    from .editing import load_input
+    from .render import check_out_dir
+    from .variation import check_restyle, restyle
+    check_out_dir(out)
+    check_restyle(style, meter, mode)
+    score = restyle(load_input(infile), style, meter, mode, part - 1, seed, checkpoint)
     _edit_outputs(score, out, no_audio)
 
 
@@ -183,6 +280,10 @@ def train(
     resume: bool = typer.Option(False, help="continue from OUT/train_state.pt"),
     oversample: str = typer.Option("", help="sample some styles more often, e.g. 'chorale:4'"),
     workers: int = typer.Option(2, help="parallel corpus parsers for the first run"),
+    infill_rate: float = typer.Option(0.0, help="share of fill-in-the-middle training sequences (infilling)"),
+    init_from: Optional[Path] = typer.Option(None, help="start from this checkpoint's weights"),
+    warmup_iters: int = typer.Option(100, help="learning-rate warm-up steps"),
+    min_lr: float = typer.Option(1e-4, help="learning rate at the end of the cosine schedule"),
 ):
     """Train a model on the corpus (and your added folders); checkpoints to OUT/model.safetensors."""
     from .data import builtin_sources, iter_split, load_corpus
@@ -191,7 +292,8 @@ def train(
     cfg = TrainConfig(out_dir=str(out_dir), max_iters=max_iters, batch_size=batch_size,
                       block_size=block_size, n_layer=n_layer, n_head=n_head, n_embd=n_embd, lr=lr,
                       eval_interval=eval_interval, max_minutes=max_minutes, styles=style_list, seed=seed,
-                      oversample=_weights(oversample))
+                      oversample=_weights(oversample), infill_rate=infill_rate,
+                      init_from=str(init_from) if init_from else "", warmup_iters=warmup_iters, min_lr=min_lr)
     sources = [src for src in builtin_sources() if src.style in style_list]  # parse only what is used
     recs = load_corpus(sources, workers=workers, progress=sys.stderr.isatty())
     tr = load_scores(list(iter_split(recs, "train", style_list)))

@@ -13,7 +13,7 @@ from pathlib import Path
 from .errors import RequestError, StyleError
 from .form import default_bars, plan_form
 from .harmony import accompaniment, layout, parse_progression
-from .prompt import parse_prompt
+from .prompt import parse_prompt, summary_line
 from .sampling import DEFAULT_RANGES, Constraints, sample
 from .score import Note, Part, Score, analyze_key
 from .styles import STYLES, get_style
@@ -60,6 +60,8 @@ class Request:
     arousal: float | None = None
     velocity: int = 80
     end_on_tonic: bool = True
+    image: dict | None = None  # --image: the picture's features and mood (symphony.image)
+    program: int | None = None  # General MIDI program of the melody parts (None: the style's)
 
 
 def parse_style_blend(text: str) -> dict[str, float]:
@@ -112,46 +114,107 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
             seed: int | None = None, *, chords: str | None = None, accompany: bool = False,
             form: str | None = None, range: str | None = None, density: float | None = None,
             emotion: str | None = None, valence: float | None = None, arousal: float | None = None,
-            end_on_tonic: bool = True) -> tuple[Request, list[str]]:
+            end_on_tonic: bool = True, image=None) -> tuple[Request, list[str]]:
     """Combine the prompt's attributes with explicit ones and style defaults (validated)."""
     u = parse_prompt(prompt or "")
     a, why = u.attributes, list(u.explanation)
+    # Where each attribute came from (option / text / default), for the summary line.
+    src: dict[str, str] = {}
     blend = None
     if style is not None:
         weights = parse_style_blend(style)
         style = max(weights, key=weights.get)
+        src["style"] = "option"
         if len(weights) > 1:
             blend = weights
-            why.append("style blend " + " + ".join(f"{s} {w:.0%}" for s, w in weights.items())
+            why.append("option: --style blend " + " + ".join(f"{s} {w:.0%}" for s, w in weights.items())
                        + f" → meter, key and instrument of {style}")
+        else:
+            why.append(f"option: --style {style}")
+        if a.get("style") and (a.get("blend") or {a["style"]: 1.0}).keys() != weights.keys():
+            why.append(f"option: --style wins over the style in the text ({a['style']})")
     else:
         style = a.get("style")
+        blend = a.get("blend")  # a fusion said in words: "Chinese folk song meets Irish jig"
+        src["style"] = "text"
+        if blend:
+            why.append(f"text: blend → key and instrument of {style} (named first of the heaviest)")
         if style is None:
             style = DEFAULT_STYLE
-            why.append(f"no style given → {style} (default)")
+            src["style"] = "default"
+            why.append(f"default: no style given → {style}")
+    if style not in STYLES:
+        raise StyleError(f"unknown style {style!r} (known: {', '.join(STYLES)})")
     st = STYLES[style]
+    n_why = len(why)
     mood = _resolve_emotion(emotion, valence, arousal, st, why)
+    if mood is not None:
+        src["mood"] = "option"
+        why[n_why] = "option: " + why[n_why]
+        if u.mood_words:
+            why.append("text: mood words (" + ", ".join(f"'{w}'" for w in u.mood_words)
+                       + ") not used: the emotion given as an option wins")
+    elif "valence" in a or "arousal" in a:  # words in the prompt beat a picture, lose to options
+        mood = _text_mood(a, st, why)
+        src["mood"] = "text"
+    picture = None
+    if image is not None:
+        # Precedence: explicit --emotion/--valence/--arousal > mood words in the prompt > picture.
+        # Keep this block after every other source of `mood`: the picture is always read and
+        # measured (a bad file is an error), but its mood is used only when none was given.
+        picture, pic_mood = _resolve_image(image, st, why, use=mood is None, winner=src.get("mood"))
+        if mood is None:
+            mood = pic_mood
+            src["mood"] = "picture"
     key_txt = key or a.get("key")
+    src["key"] = "option" if key else "text"
+    if key and a.get("key") and parse_key(key) != parse_key(a["key"]):
+        why.append(f"option: --key {key} wins over the text's {a['key']}")
+    if key_txt is None and a.get("mode"):  # a mode said without a tonic: the style's usual tonic
+        key_txt = f"{parse_key(DEFAULT_KEYS.get(style, 'C major')).tonic} {a['mode']}"
+        why.append(f"text: {a['mode']} mode on the usual tonic for {style} → key {key_txt}")
     if key_txt is None:
+        src["key"] = "default"
         key_txt = DEFAULT_KEYS.get(style, "C major")
         if mood is not None:  # the emotion chooses the mode colour of the style's usual key
             from .emotion import emotional_key
             key_txt = str(emotional_key(parse_key(key_txt), mood["valence"]))
-            why.append(f"no key given → {key_txt} (usual tonic for {style}, mode for the emotion)")
+            why.append(f"default: no key given → {key_txt} (usual tonic for {style}, mode for the emotion)")
         else:
-            why.append(f"no key given → {key_txt} (usual for {style})")
+            why.append(f"default: no key given → {key_txt} (usual for {style})")
     k = parse_key(key_txt)
     meter_txt = meter or a.get("meter") or st.default_meter
+    src["meter"] = "option" if meter else "text" if a.get("meter") else "default"
+    if meter and a.get("meter") and meter.replace(" ", "") != a["meter"]:
+        why.append(f"option: --meter {meter} wins over the text's {a['meter']}")
     m = parse_meter(meter_txt)
+    if src["meter"] == "default":
+        why.append(f"default: meter {m} (usual for {style})")
+    src["tempo"] = "option" if tempo is not None else "text" if a.get("tempo") else "default"
+    if tempo is not None and a.get("tempo") and float(tempo) != a["tempo"]:
+        why.append(f"option: --tempo {tempo:g} wins over the text's {a['tempo']:g} bpm")
     if tempo is None:
         base_bpm = a.get("genre_bpm", st.default_bpm)
         if blend and "genre_bpm" not in a:
             base_bpm = sum(w * STYLES[s].default_bpm for s, w in blend.items())
-        tempo = a.get("tempo") or round(base_bpm * u.tempo_factor * (mood["tempo_factor"] if mood else 1.0))
+        # the text's speed words are inside a mood read from the text; else they scale the tempo
+        speed = 1.0 if src.get("mood") == "text" else u.tempo_factor
+        tempo = a.get("tempo") or round(base_bpm * speed * (mood["tempo_factor"] if mood else 1.0))
+        if not a.get("tempo"):
+            _tempo_line(why, tempo, base_bpm, a.get("genre"), style, speed, mood, src)
     if not 20 <= float(tempo) <= 300:
         raise RequestError(f"tempo {tempo} bpm is outside 20-300")
+    if form is None and a.get("form"):
+        form, src["form"] = _text_form(a["form"], bars if bars is not None else a.get("bars"), why)
     if bars is None:
+        src["bars"] = "text" if "bars" in a else "default"
         bars = a.get("bars", default_bars(form) if form else 16)
+        if src["bars"] == "default":
+            why.append(f"default: {bars} bars" + (f" (4 per section of {form})" if form else ""))
+    else:
+        src["bars"] = "option"
+        if a.get("bars") and a["bars"] != bars:
+            why.append(f"option: --bars {bars} wins over the text's {a['bars']} bars")
     if not isinstance(bars, int) or bars <= 0 or bars > MAX_BARS:
         raise RequestError(f"--bars must be between 1 and {MAX_BARS}, got {bars}")
     voices = VOICES.get(style, 1)
@@ -168,6 +231,11 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
         center = STYLE_REFERENCES.get(style, (REFERENCE_PITCH, 0))[0] + mood["register_shift"]
     if density is None:
         density = mood["density"] if mood else 0.0
+        if "density" in a:  # density words in the prompt ("sparse", "密集") beat the mood's
+            density = a["density"]
+            src["density"] = "text"
+    else:
+        src["density"] = "option"
     if not -1.0 <= float(density) <= 1.0:
         raise RequestError(f"--density must be between -1 (sparse) and 1 (dense), got {density}")
     if seed is None:
@@ -176,8 +244,49 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
                   blend=blend, chords=chords, accompany=bool(accompany and chords), form=form,
                   low=lo, high=hi, density=float(density), center=center,
                   valence=mood["valence"] if mood else None, arousal=mood["arousal"] if mood else None,
-                  velocity=mood["velocity"] if mood else 80, end_on_tonic=end_on_tonic)
+                  velocity=mood["velocity"] if mood else 80, end_on_tonic=end_on_tonic,
+                  program=a.get("program"))
+    if picture is not None:
+        req.image = picture
+        src.setdefault("mood", "picture")
+    why.append(summary_line(req, src))
     return req, why
+
+
+def _text_mood(a: dict, st, why) -> dict:
+    """Valence and arousal read from the prompt's words -> the same musical mapping as --emotion
+    (an axis the text does not speak of counts as 0)."""
+    from . import emotion as emo
+    v, ar = a.get("valence") or 0.0, a.get("arousal") or 0.0
+    base = a.get("genre_bpm", st.default_bpm)  # a jig's tempo, not the style's, is what the mood scales
+    mapping = emo.musical_mapping(v, ar, base)
+    why.append("text: mood → " + mapping["explanation"][0])
+    why.extend(mapping["explanation"][1:])
+    return {"valence": v, "arousal": ar, "mode": mapping["mode"],
+            "tempo_factor": mapping["bpm"] / base, "register_shift": mapping["register_shift"],
+            "density": mapping["density"], "velocity": mapping["velocity"]}
+
+
+def _tempo_line(why, tempo, base_bpm, genre, style, speed, mood, src) -> None:
+    parts = [f"{base_bpm:g} ({'a ' + genre if genre else 'usual for ' + style})"]
+    if speed != 1.0:
+        parts.append(f"× {speed:.2f} (speed words)")
+    if mood:
+        parts.append(f"× {mood['tempo_factor']:.2f} (arousal {mood['arousal']:+.2f})")
+    origin = ("text" if genre or speed != 1.0 or src.get("mood") == "text" else "option" if src.get("mood") == "option"
+              else "picture" if mood else "default")
+    src["tempo"] = origin
+    why.append(f"{origin}: tempo {tempo:g} bpm = " + " ".join(parts))
+
+
+def _text_form(form: str, bars: int | None, why) -> tuple[str | None, str]:
+    """A form said in the prompt, unless the length cannot be split into its sections."""
+    from .form import parse_form
+    n = len(parse_form(form))
+    if bars is not None and bars % n:
+        why.append(f"text: form {form} not used: {bars} bars do not split into its {n} equal sections")
+        return None, "none"
+    return form, "text"
 
 
 def _resolve_emotion(emotion, valence, arousal, st, why) -> dict | None:
@@ -192,6 +301,27 @@ def _resolve_emotion(emotion, valence, arousal, st, why) -> dict | None:
     return {"valence": v, "arousal": ar, "mode": mapping["mode"],
             "tempo_factor": mapping["bpm"] / st.default_bpm, "register_shift": mapping["register_shift"],
             "density": mapping["density"], "velocity": mapping["velocity"]}
+
+
+def _resolve_image(image, st, why, use: bool, winner: str | None = None) -> tuple[dict, dict | None]:
+    """--image FILE -> (the picture's record for music.json, its mood mapped like --valence/
+    --arousal, or None when `use` is False because an emotion came from `winner` ("option"/"text"))."""
+    from .image import analyze
+    pic = analyze(image)
+    record = {**pic.to_dict(), "used": bool(use)}
+    if not use:
+        said = "the text's mood words win" if winner == "text" else "the emotion given as an option wins"
+        why.append(pic.explanation[0] + f" — not used: {said}")
+        return record, None
+    why.extend(pic.explanation)
+    from . import emotion as emo
+    mapping = emo.musical_mapping(pic.valence, pic.arousal, st.default_bpm)
+    why.append("picture: mood → " + mapping["explanation"][0])
+    why.extend(mapping["explanation"][1:])
+    return record, {"valence": pic.valence, "arousal": pic.arousal, "mode": mapping["mode"],
+                    "tempo_factor": mapping["bpm"] / st.default_bpm,
+                    "register_shift": mapping["register_shift"], "density": mapping["density"],
+                    "velocity": mapping["velocity"]}
 
 
 def key_matches(requested: Key, found: Key) -> bool:
@@ -241,7 +371,7 @@ def generate_request(req: Request, checkpoint: str | Path | None = None, tempera
     st = get_style(req.style)
     names = ["Soprano", "Alto", "Tenor", "Bass"] if req.voices == 4 else ["Melody"]
     for i, p in enumerate(score.parts):
-        p.program = st.program
+        p.program = st.program if req.program is None else req.program
         p.name = names[i] if i < len(names) else f"Voice {i + 1}"
         for n in p.notes:
             n.velocity = req.velocity
@@ -298,7 +428,7 @@ def generate(prompt: str = "", *, style: str | None = None, key: str | None = No
              form: str | None = None, range: str | None = None, density: float | None = None,
              emotion: str | None = None, valence: float | None = None, arousal: float | None = None,
              end_on_tonic: bool = True, checkpoint: str | Path | None = None,
-             temperature: float = 1.0, top_p: float = 0.95) -> Score:
+             temperature: float = 1.0, top_p: float = 0.95, image=None) -> Score:
     """Compose a new piece. Returns the Score; ``score.meta`` holds the request and explanation.
 
     >>> score = generate("a lively Irish jig in D major", bars=8, seed=1)  # doctest: +SKIP
@@ -306,7 +436,7 @@ def generate(prompt: str = "", *, style: str | None = None, key: str | None = No
     """
     req, why = resolve(prompt, style, key, meter, tempo, bars, seed, chords=chords, accompany=accompany,
                        form=form, range=range, density=density, emotion=emotion, valence=valence,
-                       arousal=arousal, end_on_tonic=end_on_tonic)
+                       arousal=arousal, end_on_tonic=end_on_tonic, image=image)
     return generate_request(req, checkpoint, temperature, top_p, explanation=why)
 
 
@@ -318,8 +448,9 @@ def describe(score: Score) -> dict:
                            "seed": score.meta.get("request", {}).get("seed"),
                            **{k: v for k, v in score.meta.get("request", {}).items()
                               if k in ("blend", "chords", "accompany", "form", "low", "high", "density",
-                                       "valence", "arousal") and v not in (None, False, 0.0)}},
+                                       "valence", "arousal", "program") and v not in (None, False, 0.0)}},
             "form": score.meta.get("form"),
+            **({"image": score.meta["request"]["image"]} if score.meta.get("request", {}).get("image") else {}),
             "chords": [[o, c] for o, c in score.chords],
             "explanation": score.meta.get("explanation", []),
             "notes": score.n_notes,

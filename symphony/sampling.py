@@ -7,6 +7,7 @@ range, voices appear in order, and the last note of the outer voices is the toni
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -25,6 +26,17 @@ DEFAULT_RANGES = {  # (lowest, highest) MIDI pitch per voice count, top voice fi
 }
 
 
+@dataclass(frozen=True)
+class Anchor:
+    """What the top voice does at one position of one bar (``Constraints.anchors``): a note
+    starts there, or a rest does. Variation and restyling (symphony/variation.py) give the notes
+    they keep, a rhythm, a contour or a tune's skeleton this way; the model chooses the rest."""
+    pitches: frozenset[int] | None = None  # allowed MIDI pitches (any, scale or not); None: the mode's scale
+    duration: int | None = None  # ticks; None: the model's choice, up to the next anchor
+    step: int | None = None  # +1 above, -1 below, 0 the same pitch as the previous anchored note
+    rest: int | None = None  # no note: a rest up to this tick of the bar (the bar's length: to its end)
+
+
 @dataclass
 class Constraints:
     key: Key
@@ -41,10 +53,15 @@ class Constraints:
     no_crossing: bool = True  # a lower voice never sounds above the voice written above it
     given: dict[int, list[int]] | None = None  # bar -> tokens taken as they are right after its
     # BAR (a voice given by the user: the melody to harmonize); that voice is then closed
+    given_voices: dict[tuple[int, int], list[int]] | None = None  # (bar, voice) -> that voice's
+    # tokens in that bar, taken as they are once the voice is opened (the parts kept when one
+    # part is infilled); the voice is then closed
     center: float | None = None  # melody register: pitches nearer this MIDI pitch are likelier
     modal_emphasis: float = 0.0  # logit bonus for the final, third and fifth on downbeats
     token_key: Key | None = None  # the key of the header, which numbers the pitch tokens
     # (a mode the model was not trained on is conditioned on its nearest major/minor key)
+    anchors: dict[tuple[int, int], Anchor] | None = None  # (bar, tick) -> Anchor for the top
+    # voice; free notes before an anchor end by its tick, so it always starts where it is given
 
     @property
     def tkey(self) -> Key:
@@ -67,6 +84,8 @@ class GrammarState:
     finished: bool = False
     pitch_rel: int = -1  # semitones over the tonic of the pitch awaiting its duration
     pitch_midi: int = -1
+    opened: bool = True  # the current voice was named (pieces of several voices name voice 0 too)
+    anchor_midi: int = -1  # pitch of the last note written at an anchor (Anchor.step counts from it)
     bar_ticks: int = field(init=False)
     beat_ticks: int = field(init=False)
 
@@ -86,6 +105,9 @@ class GrammarState:
                     ch = chord_at(self.cons.chords, (b - 1) * bar_q + tick / TICKS_PER_QUARTER)
                     if ch is not None:
                         self.beat_chords[(b, tick)] = frozenset((pc - tonic) % 12 for pc in ch.pcs)
+        self.anchor_ticks: dict[int, list[int]] = {}  # bar -> its anchored ticks, in order
+        for b, tick in sorted(self.cons.anchors or ()):
+            self.anchor_ticks.setdefault(b, []).append(tick)
 
     # ---------------------------------------------------------------- choices
     def allowed(self) -> np.ndarray:
@@ -94,11 +116,16 @@ class GrammarState:
             return _ids((t.eos,))
         if self.bars_done == 0:
             return _ids((t.bar,))
+        if not self.opened:  # as in the training data: BAR Voice_0 ... Voice_1 ...
+            return _ids((t.voice0,))
         if self.pending == "pitch":
-            end = self.bar_ticks
+            anchor = self._anchor()
+            if anchor is not None and anchor.duration is not None:  # a given length
+                return _ids((t.dur_token(anchor.duration),))
+            end = self._next_anchor(self.cursor + 1)  # the bar's end, or the next anchor
             cadence = self._cadence()
             if cadence is not None and self.pitch_rel not in cadence:
-                end = self.bar_ticks - self.beat_ticks  # leave the last beat to the cadence note
+                end = min(end, self.bar_ticks - self.beat_ticks)  # leave the last beat to the cadence note
             if self._checks_crossing():  # stop before a voice above goes below this note
                 here = self._abs(self.cursor)
                 for u in range(self.voice):
@@ -111,16 +138,21 @@ class GrammarState:
             return self._pitches()
         choices: list[np.ndarray] = []
         last_bar = self.bars_done == c.bars
-        if self.cursor < self.bar_ticks and t.config.pos_every_note:  # a Pos before every note
-            choices.append(_range_ids(t.pos0 + self.cursor, t.pos0 + self.bar_ticks))
-        elif self.cursor < self.bar_ticks:
+        anchor = self._anchor()
+        if anchor is not None and anchor.rest is not None and anchor.rest < self.bar_ticks:
+            return _ids((t.pos0 + anchor.rest,))  # a given rest: the next note starts there
+        open_bar = self.cursor < self.bar_ticks and (anchor is None or anchor.rest is None)
+        pos_end = min(self.bar_ticks, self._next_anchor(self.cursor) + 1)  # no Pos past an anchor
+        if open_bar and t.config.pos_every_note:  # a Pos before every note
+            choices.append(_range_ids(t.pos0 + self.cursor, t.pos0 + pos_end))
+        elif open_bar:
             choices.append(self._pitches())
-            if self.cursor + 1 < self.bar_ticks:
-                choices.append(_range_ids(t.pos0 + self.cursor + 1, t.pos0 + self.bar_ticks))
+            if self.cursor + 1 < pos_end:
+                choices.append(_range_ids(t.pos0 + self.cursor + 1, t.pos0 + pos_end))
         # A voice closes its bar only when the bar is full. Rests at bar ends are rare in the
         # corpus (1-5% of bars) and the model, which sees positions only through durations,
         # tends to close bars too early; rests inside a bar remain possible through Pos tokens.
-        full = self.cursor >= self.bar_ticks
+        full = not open_bar  # full, or a given rest to its end
         if full:
             if c.voices > 1 and self.voice < c.voices - 1:
                 choices.append(_ids((t.voice0 + self.voice + 1,)))
@@ -151,6 +183,17 @@ class GrammarState:
         chord = self.beat_chords.get((self.bars_done, self.cursor))
         if chord is not None:  # a note on a beat is a tone of the chord sounding there
             allowed = (chord & allowed) or chord if allowed is not None else chord
+        anchor = self._anchor()
+        if anchor is not None and (anchor.pitches is not None or anchor.step is not None):
+            fits = sorted(anchor.pitches or ())
+            if anchor.step is not None and self.anchor_midi >= 0:  # above, below or the same
+                p = self.anchor_midi
+                lo, hi = (p + 1, max(hi, p + 4)) if anchor.step > 0 else (min(lo, p - 4), p - 1) \
+                    if anchor.step < 0 else (p, p)
+                allowed = frozenset({(p - c.key.tonic_pc) % 12}) if anchor.step == 0 else allowed
+                fits = [m for m in fits if lo <= m <= hi]  # given pitches that move that way
+            if fits:
+                return np.array(sorted({self.tok.pitch_token(m, c.tkey) for m in fits}), dtype=np.int64)
         ids = _pitch_ids(self.tok, c.key, c.tkey, lo, hi, c.chromatic, allowed)
         if self._checks_crossing():
             bad = self._parallels(lo, hi)
@@ -159,6 +202,18 @@ class GrammarState:
                 if len(kept):
                     ids = kept
         return ids
+
+    def _anchor(self) -> Anchor | None:
+        """The anchor at the cursor (anchors are for the top voice)."""
+        if not self.cons.anchors or self.voice:
+            return None
+        return self.cons.anchors.get((self.bars_done, self.cursor))
+
+    def _next_anchor(self, frm: int) -> int:
+        """The first anchored tick at or after `frm` in this bar of the top voice; else the bar's end."""
+        ticks = self.anchor_ticks.get(self.bars_done) if not self.voice else None
+        i = bisect.bisect_left(ticks, frm) if ticks else 0
+        return ticks[i] if ticks and i < len(ticks) else self.bar_ticks
 
     def _sounding(self, voice: int, at: int) -> int | None:
         for start, end, m in reversed(self.sounding.get(voice, ())):
@@ -210,17 +265,21 @@ class GrammarState:
         elif token == t.bar:
             self.bars_done += 1
             self.voice, self.cursor, self.pending = 0, 0, ""
+            self.opened = self.cons.voices == 1
             if self.sounding:  # forget notes that ended before the previous bar
                 keep = self._abs(0) - self.bar_ticks
                 self.sounding = {v: [x for x in ns if x[1] > keep] for v, ns in self.sounding.items()}
         elif t.voice0 <= token < t.voice0 + 8:
             self.voice, self.cursor, self.pending = token - t.voice0, 0, ""
+            self.opened = True
         elif t.is_pos(token):
             self.cursor, self.pending = token - t.pos0, "pos"
         elif t.is_pitch(token):
             self.pending = "pitch"
             self.pitch_midi = t.pitch_of(token, self.cons.tkey)
             self.pitch_rel = (self.pitch_midi - self.cons.key.tonic_pc) % 12
+            if self._anchor() is not None:
+                self.anchor_midi = self.pitch_midi
         elif t.is_dur(token):
             d = t.dur_of(token)
             if self.cons.voices > 1 and self.pending == "pitch":
@@ -348,14 +407,19 @@ def _log_softmax(x: np.ndarray) -> np.ndarray:
 
 def sample(model: MusicTransformer, tok: Tokenizer, prompt: list[int], cons: Constraints,
            seed: int = 0, temperature: float = 1.0, top_p: float = 0.95,
-           max_tokens: int = 200_000, blend: list[tuple[list[int], float]] | None = None) -> list[int]:
+           max_tokens: int = 200_000, blend: list[tuple[list[int], float]] | None = None,
+           insert: list[int] | None = None) -> list[int]:
     """Continue `prompt` (a header, possibly with a body) under the constraints until EOS.
 
     ``blend`` fuses styles: [(header, weight), ...] with the weights summing to 1; the next
     token is drawn from the weighted geometric mean of the distributions the model predicts
     under each header (a product of experts), all reading the same music. ``cons.copy_from``
     repeats earlier bars token by token (phrase form); a copied token the constraints do not
-    allow where it lands ends the copy of that bar, and the model composes the rest."""
+    allow where it lands ends the copy of that bar, and the model composes the rest.
+
+    ``insert`` is read by the model right after the prompt but is not part of the piece (the
+    grammar does not see it, the result does not hold it): the ``Hole_n suffix Fill`` of
+    infilling (symphony/infill.py), so the bars sampled after the prompt fill the hole."""
     rng = np.random.default_rng(seed)
     state = GrammarState(tok, cons)
     for t in prompt[tok.HEADER_LEN:]:
@@ -365,7 +429,14 @@ def sample(model: MusicTransformer, tok: Tokenizer, prompt: list[int], cons: Con
     decs = [decoder_for(model, i) for i in range(len(headers))]
     block = model.cfg.block_size
     body = seq[tok.HEADER_LEN:]
-    logits = [_prime(d, h + body, h, block, tok.bar) for d, (h, _) in zip(decs, headers)]
+    n_prompt = len(seq)
+
+    def prime(d, h):
+        if insert is None:
+            return _prime(d, h + seq[tok.HEADER_LEN:], h, block, tok.bar)
+        return _prime_fill(d, h, seq[tok.HEADER_LEN:n_prompt], insert, seq[n_prompt:], block, tok.bar)
+
+    logits = [prime(d, h) for d, (h, _) in zip(decs, headers)]
     bias = _duration_bias(tok) * (DENSITY_SCALE * cons.density) if cons.density else None
     register, emphasis = _pitch_bias(tok, cons)
     bar_start: dict[int, int] = {}  # bar number -> index in seq of its first body token
@@ -406,12 +477,47 @@ def sample(model: MusicTransformer, tok: Tokenizer, prompt: list[int], cons: Con
                 given = list(cons.given[b])
         elif cons.given and not given and state.bars_done in cons.given and state.voice == 0:
             state.close_voice()
+        if cons.given_voices and state.opened and state.cursor == 0 and state.pending == "" \
+                and (t == tok.bar or tok.voice0 <= t < tok.voice0 + 8):
+            kept = cons.given_voices.get((state.bars_done, state.voice))
+            if kept is not None:
+                given = list(kept)
+                if not given:
+                    state.close_voice()
+        elif cons.given_voices and not given and (state.bars_done, state.voice) in cons.given_voices:
+            state.close_voice()
         for i, (d, (h, _)) in enumerate(zip(decs, headers)):
             if d.length >= block:
-                logits[i] = _prime(d, h + seq[tok.HEADER_LEN:], h, block, tok.bar)
+                logits[i] = prime(d, h)
             else:
                 logits[i] = d.forward([t])
     return seq
+
+
+def _prime_fill(dec: NumpyDecoder, header: list[int], before: list[int], insert: list[int],
+                after: list[int], block: int, bar: int) -> np.ndarray:
+    """Refill the cache for infilling: header, the bars before the hole, the inserted
+    ``Hole_n suffix Fill`` and the bars sampled so far. Once that is too long, whole bars are
+    dropped from the front of the prefix, then of the sampled bars, then from the suffix's end."""
+    def bars_of(x):
+        return [i for i, t in enumerate(x) if t == bar] + [len(x)]
+    limit = (3 * block) // 4
+    before, after, insert = list(before), list(after), list(insert)
+    while len(header) + len(before) + len(insert) + len(after) > limit:
+        if len(bars_of(before)) > 2:
+            before = before[bars_of(before)[1]:]
+        elif before:
+            before = []
+        elif len(bars_of(after)) > 2:
+            after = after[bars_of(after)[1]:]
+        else:
+            cut = [i for i, t in enumerate(insert[:-1]) if t == bar]
+            if len(cut) > 1:  # Hole_n BAR ... BAR ... Fill: drop the suffix's last bar
+                insert = insert[:cut[-1]] + insert[-1:]
+            else:
+                break
+    dec.reset()
+    return dec.forward(header + before + insert + after)
 
 
 def _prime(dec: NumpyDecoder, seq: list[int], header: list[int], block: int, bar: int) -> np.ndarray:

@@ -240,7 +240,10 @@ def write_midi(score: Score, path: str | os.PathLike) -> None:
     tpq = MIDI_TICKS_PER_QUARTER
     mid = mido.MidiFile(ticks_per_beat=tpq, type=1)
     conductor = mido.MidiTrack()
-    conductor.append(mido.MetaMessage("track_name", name=score.title or "Symphony", time=0))
+    # MIDI text is bytes and mido writes latin-1: a title outside latin-1 (a Chinese prompt) is
+    # stored as its UTF-8 bytes instead of failing to encode.
+    title = (score.title or "Symphony").encode("utf-8").decode("latin-1")
+    conductor.append(mido.MetaMessage("track_name", name=title, time=0))
     conductor.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(score.quarter_bpm), time=0))
     conductor.append(mido.MetaMessage("time_signature", numerator=score.meter.numerator,
                                       denominator=score.meter.denominator, time=0))
