@@ -58,8 +58,6 @@ def write_results_md(results: dict, path: Path) -> None:
         L += _fusion_md(results["fusion"])
     if "editing" in results:
         L += _editing_md(results["editing"])
-    if "prompts" in results:
-        L += _prompts_md(results["prompts"])
     if "speed" in results:
         s = results["speed"]
         L += ["## Speed (model time, batch 1)", "", _meta(s), "",
@@ -80,7 +78,7 @@ def write_results_md(results: dict, path: Path) -> None:
               "Small models (3 layers, 192 wide) trained from the same seed on the same number of notes, "
               "one component removed at a time. See the notes below for what this does and does not show.", "",
               abl_md.read_text().replace("### ", "#### "), ""]
-    for name in ("infill", "variation", "transcription", "image"):  # standalone benchmarks (own commands)
+    for name in ("infill", "variation", "transcription", "image", "prompts"):  # standalone benchmarks (own commands)
         md = path.parent / f"{name}.md"
         if md.exists():
             L += ["#" + line if line.startswith("#") else line for line in md.read_text().splitlines()] + [""]
@@ -206,19 +204,3 @@ def _editing_md(e: dict) -> list[str]:
         L += [f"**Continue** {k['bars_added']} bars after held-out pieces, model time: " + "; ".join(parts) + ".", ""]
     return L
 
-
-def _prompts_md(p: dict) -> list[str]:
-    """Issue 5's text prompts: read back from the generated files, per language."""
-    def pct(d):
-        return "–" if not d or d.get("accuracy") is None else f"{d['accuracy']:.0%} ({d['hits']}/{d['n']})"
-    L = ["## Text prompts, English and Chinese (read back from the files)", "", _meta(p), "",
-         "Labelled prompts composed by the shipped model; key, meter, tempo, bars, instrument, style and "
-         "valence/arousal quadrant read back from the written files. Per-prompt details and the parser-level "
-         "numbers: [prompts.md](prompts.md).", "",
-         "| set | measure | all | English | Chinese |", "|---|---|---|---|---|"]
-    for name, s in p.get("sets", {}).items():
-        files = s["summary"].get("files") or s["summary"]["parser"]
-        for label, key in (("explicit attributes", "explicit"), ("quadrant", "quadrant"), ("style", "style")):
-            L.append(f"| {name} ({s['prompts']}) | {label} | **{pct(files['all'][key])}** | {pct(files['en'][key])} | "
-                     f"{pct(files['zh'][key])} |")
-    return L + ["", "Targets (issue 5): explicit attributes ≥ 95%, quadrant ≥ 80%, style ≥ 85%.", ""]

@@ -2,6 +2,7 @@
 
     python -m benchmarks.run                 # everything (about 20 minutes on 2 cores, cached corpus)
     python -m benchmarks.run --only speed    # one section: corpus, likelihood, control, controls, fusion, editing, speed
+    python -m benchmarks.run --only prompts  # not in the default set: text prompts (benchmarks/prompts.md), ~10 min
 
 Every figure is measured on output files or held-out data, never on the request itself.
 """
@@ -173,7 +174,8 @@ def machine() -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--only", choices=["corpus", "likelihood", "control", "controls", "fusion", "editing", "speed"], action="append")
+    ap.add_argument("--only", choices=["corpus", "likelihood", "control", "controls", "fusion", "editing", "speed",
+                                       "prompts"], action="append")
     ap.add_argument("--checkpoint", default=None)
     ap.add_argument("--control-n", type=int, default=100)
     ap.add_argument("--editing-n", type=int, default=30, help="pieces per part of the editing benchmark")
@@ -207,6 +209,9 @@ def main() -> None:
         elif sec == "fusion":
             from benchmarks.controls import bench_fusion
             res = bench_fusion(args.checkpoint)
+        elif sec == "prompts":  # issue 5: labelled text prompts; details in benchmarks/prompts.md
+            from benchmarks.prompts import run as bench_prompts
+            res = bench_prompts(log=lambda m: print(m, file=sys.stderr))
         elif sec == "editing":
             from benchmarks.editing import bench_editing
             res = bench_editing(args.checkpoint, n=args.editing_n, log=lambda m: print(m, file=sys.stderr))
