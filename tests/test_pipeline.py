@@ -43,7 +43,7 @@ def test_python_api(tiny_checkpoint):
     path, _ = tiny_checkpoint
     s = symphony.generate("a lively Irish jig in D major", bars=8, seed=3, checkpoint=path)
     assert s.bars == 8 and str(s.meter) == "6/8" and str(s.key) == "D major" and s.style == "celtic"
-    assert s.bpm == round(116 * 1.15)
+    assert 116 < s.bpm <= 160  # 'lively' speeds the jig's usual 116 bpm up (through the mood's arousal)
     assert any("jig" in line for line in s.meta["explanation"])
 
 
