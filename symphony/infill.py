@@ -195,7 +195,7 @@ def fill_bars(score: Score, first: int, last: int, part: int | None = None, styl
         given = {(before + b, v): toks for (b, v), toks in blocks.items() if v != part}
     cons = Constraints(key=score.key, meter=score.meter, bars=before + n, voices=voices, token_key=ck,
                        end_on_tonic=last == len(layout) and part in (None, 0, voices - 1),
-                       given_voices=given)
+                       given_voices=given, pos_bars=frozenset({before + 1}))
     insert = fp.sequence(tok, with_middle=False)[len(fp.header) + len(fp.prefix):]
     t0 = time.perf_counter()
     out = sample(model, tok, fp.header + fp.prefix, cons, seed=seed, temperature=temperature, insert=insert)

@@ -56,6 +56,8 @@ class Constraints:
     given_voices: dict[tuple[int, int], list[int]] | None = None  # (bar, voice) -> that voice's
     # tokens in that bar, taken as they are once the voice is opened (the parts kept when one
     # part is infilled); the voice is then closed
+    pos_bars: frozenset[int] = frozenset()  # bars whose voices start with an explicit Pos (the
+    # first bar of an infilled hole: Tokenizer.encode(pos_bars=...) writes them so in training)
     center: float | None = None  # melody register: pitches nearer this MIDI pitch are likelier
     modal_emphasis: float = 0.0  # logit bonus for the final, third and fifth on downbeats
     token_key: Key | None = None  # the key of the header, which numbers the pitch tokens
@@ -84,6 +86,7 @@ class GrammarState:
     finished: bool = False
     pitch_rel: int = -1  # semitones over the tonic of the pitch awaiting its duration
     pitch_midi: int = -1
+    placed: bool = False  # a note of the current voice was written in this bar
     opened: bool = True  # the current voice was named (pieces of several voices name voice 0 too)
     anchor_midi: int = -1  # pitch of the last note written at an anchor (Anchor.step counts from it)
     bar_ticks: int = field(init=False)
@@ -143,7 +146,8 @@ class GrammarState:
             return _ids((t.pos0 + anchor.rest,))  # a given rest: the next note starts there
         open_bar = self.cursor < self.bar_ticks and (anchor is None or anchor.rest is None)
         pos_end = min(self.bar_ticks, self._next_anchor(self.cursor) + 1)  # no Pos past an anchor
-        if open_bar and t.config.pos_every_note:  # a Pos before every note
+        seam = self.bars_done in (c.pos_bars or ()) and self.cursor == 0 and not self.placed
+        if open_bar and (t.config.pos_every_note or seam):  # a Pos before every note / this one
             choices.append(_range_ids(t.pos0 + self.cursor, t.pos0 + pos_end))
         elif open_bar:
             choices.append(self._pitches())
@@ -266,12 +270,14 @@ class GrammarState:
             self.bars_done += 1
             self.voice, self.cursor, self.pending = 0, 0, ""
             self.opened = self.cons.voices == 1
+            self.placed = False
             if self.sounding:  # forget notes that ended before the previous bar
                 keep = self._abs(0) - self.bar_ticks
                 self.sounding = {v: [x for x in ns if x[1] > keep] for v, ns in self.sounding.items()}
         elif t.voice0 <= token < t.voice0 + 8:
             self.voice, self.cursor, self.pending = token - t.voice0, 0, ""
             self.opened = True
+            self.placed = False
         elif t.is_pos(token):
             self.cursor, self.pending = token - t.pos0, "pos"
         elif t.is_pitch(token):
@@ -281,6 +287,7 @@ class GrammarState:
             if self._anchor() is not None:
                 self.anchor_midi = self.pitch_midi
         elif t.is_dur(token):
+            self.placed = True
             d = t.dur_of(token)
             if self.cons.voices > 1 and self.pending == "pitch":
                 start = self._abs(self.cursor)
