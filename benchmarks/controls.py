@@ -223,24 +223,11 @@ def bench_fusion(checkpoint=None, n=16, seed=0, max_train=1500) -> dict:
     """For pairs of styles (key and meter fixed across the sweep), the share of pieces a style
     classifier trained on real music (train split) assigns to the first style, and its mean
     probability, as the first style's weight goes 0 -> 1 in `--style a:w,b:1-w`."""
-    import numpy as np
-    from symphony.data import builtin_sources, iter_split, load_corpus
-    from symphony.evaluation.classify import StyleClassifier
+    from symphony.data import builtin_sources, load_corpus
+    from symphony.evaluation.classify import train_style_classifier
     from symphony.evaluation.features import feature_matrix, piece_features
-    from symphony.score import Score
-    rng = random.Random(seed)
     recs = load_corpus([s for s in builtin_sources() if s.style in STYLES])
-    train = defaultdict(list)
-    for r in iter_split(recs, "train", STYLES):
-        train[r["style"]].append(r)
-    X, y = [], []
-    for s in STYLES:
-        pool = train[s][:]
-        rng.shuffle(pool)
-        feats = [piece_features(Score.from_dict(r["score"])) for r in pool[:max_train]]
-        X.append(feature_matrix(feats))
-        y += [s] * len(feats)
-    clf = StyleClassifier("auto", seed).fit(np.vstack(X), y)
+    clf = train_style_classifier(recs, STYLES, max_train, seed)
     out = {"n_per_point": n, "classifier": clf.kind, "pairs": []}
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)

@@ -20,6 +20,7 @@ import json
 import statistics
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -156,7 +157,7 @@ def bench_infill(checkpoint=None, n: int = 25, hole: int = 4, styles=STYLES, log
             keep_in = _grid([x for x in p_in.notes if not lo_q - 1e-6 <= x.onset < hi_q - 1e-6])
             keep_out = _grid([x for x in p_out.notes if not lo_q - 1e-6 <= x.onset < hi_q - 1e-6])
             outside_all += len(keep_in)
-            outside_same += len(set(keep_in) & set(keep_out)) if keep_in != keep_out else len(keep_in)
+            outside_same += sum((Counter(keep_in) & Counter(keep_out)).values())
         fim_nll, l2r_nll, notes = _middle_nll(model, tok, s, first, last)
         row = {"style": s.style, "title": s.title, "bars": f"{first}-{last}", "voices": len(s.parts),
                "model_s": round(secs, 4), "baseline_s": round(base_secs, 4),

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import sys
 import tempfile
 import time
@@ -117,30 +116,19 @@ def train_classifier(max_train: int, seed: int = 0, log=print):
     import numpy as np
 
     from symphony.data import builtin_sources, iter_split, load_corpus
-    from symphony.evaluation.classify import StyleClassifier
+    from symphony.evaluation.classify import train_style_classifier
     from symphony.evaluation.features import feature_matrix, piece_features
     from symphony.score import Score
-    rng = random.Random(seed)
     recs = load_corpus([s for s in builtin_sources() if s.style in STYLES])
-    train, test = defaultdict(list), defaultdict(list)
-    for r in iter_split(recs, "train", STYLES):
-        train[r["style"]].append(r)
-    for r in iter_split(recs, "test", STYLES):
-        test[r["style"]].append(r)
-    X, y, Xt, yt = [], [], [], []
+    clf = train_style_classifier(recs, STYLES, max_train, seed)
+    Xt, yt = [], []
     for s in STYLES:
-        pool = train[s][:]
-        rng.shuffle(pool)
-        feats = [piece_features(Score.from_dict(r["score"])) for r in pool[:max_train]]
-        X.append(feature_matrix(feats))
-        y += [s] * len(feats)
-        tf = [piece_features(Score.from_dict(r["score"])) for r in test[s][:150]]
+        tf = [piece_features(Score.from_dict(r["score"])) for r in iter_split(recs, "test", [s])][:150]
         Xt.append(feature_matrix(tf))
         yt += [s] * len(tf)
-    clf = StyleClassifier("auto", seed).fit(np.vstack(X), y)
     acc = clf.accuracy(np.vstack(Xt), yt)
-    log(f"style classifier ({clf.kind}, {len(y)} real train pieces): {acc:.1%} on {len(yt)} held-out real pieces")
-    return clf, {"kind": clf.kind, "train_pieces": len(y), "real_test_pieces": len(yt), "real_test_accuracy": acc}
+    log(f"style classifier ({clf.kind}, {clf.n_train} real train pieces): {acc:.1%} on {len(yt)} held-out real pieces")
+    return clf, {"kind": clf.kind, "train_pieces": clf.n_train, "real_test_pieces": len(yt), "real_test_accuracy": acc}
 
 
 def read_back(out: Path) -> dict:

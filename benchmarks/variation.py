@@ -111,23 +111,8 @@ def bench_vary(melodies, checkpoint=None, seed=0, log=None) -> dict:
 # ----------------------------------------------------------------------------- (b) restyle
 
 def train_style_classifier(records, max_train=1500, seed=0):
-    import numpy as np
-    from symphony.data import iter_split
-    from symphony.evaluation.classify import StyleClassifier
-    from symphony.evaluation.features import feature_matrix, piece_features
-    from symphony.score import Score
-    rng = random.Random(seed)
-    by_style = defaultdict(list)
-    for r in iter_split(records, "train", STYLES):
-        by_style[r["style"]].append(r)
-    X, y = [], []
-    for s in STYLES:
-        pool = by_style[s][:]
-        rng.shuffle(pool)
-        feats = [piece_features(Score.from_dict(r["score"])) for r in pool[:max_train]]
-        X.append(feature_matrix(feats))
-        y += [s] * len(feats)
-    return StyleClassifier("auto", seed).fit(np.vstack(X), y)
+    from symphony.evaluation.classify import train_style_classifier as train
+    return train(records, STYLES, max_train, seed)
 
 
 def _through_midi(score, tmp: Path, name: str):

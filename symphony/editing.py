@@ -34,7 +34,7 @@ import numpy as np
 
 from .errors import RequestError
 from .harmony import Chord, ChordSpan, accompaniment, parse_chord
-from .sampling import DEFAULT_RANGES, Constraints, sample
+from .sampling import Constraints, sample
 from .score import Note, Part, Score, analyze_key, read_score
 from .styles import get_style
 from .theory import Key, Meter, parse_key

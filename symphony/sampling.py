@@ -435,7 +435,6 @@ def sample(model: MusicTransformer, tok: Tokenizer, prompt: list[int], cons: Con
     headers = [(seq[: tok.HEADER_LEN], 1.0)] if not blend else [(list(h), float(w)) for h, w in blend]
     decs = [decoder_for(model, i) for i in range(len(headers))]
     block = model.cfg.block_size
-    body = seq[tok.HEADER_LEN:]
     n_prompt = len(seq)
 
     def prime(d, h):

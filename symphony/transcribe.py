@@ -1025,7 +1025,6 @@ def develop_theme(melody: Score, form: str = DEFAULT_FORM, bars: int | None = No
         else:
             per_bar[-1].append(t)
     given = {b + 1: toks for b, toks in enumerate(per_bar) if toks}
-    bar_q = float(melody.bar_quarters)
     tonic_end = (max(notes, key=lambda x: x.onset).pitch - key.tonic_pc) % 12 == 0
     copy_from, notes_out = {}, []
     for dst, src_bar in sorted(plan.copy_from.items()):

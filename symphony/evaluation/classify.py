@@ -48,6 +48,7 @@ class StyleClassifier:
 
     def fit(self, X: np.ndarray, y: list[str]) -> "StyleClassifier":
         self.styles = sorted(set(y))
+        self.n_train = len(y)
         if len(self.styles) < 2:
             raise ValueError("the style classifier needs real pieces of at least two styles")
         if self.kind == "auto":  # boosting once every style has enough pieces for its leaves
@@ -115,3 +116,27 @@ def discriminate(X_real: np.ndarray, X_gen: np.ndarray, folds: int = 5, kind: st
     cv = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     scores = cross_val_score(make_classifier(kind, seed), X, y, cv=cv)
     return {"accuracy": float(scores.mean()), "std": float(scores.std()), "folds": k, "per_class": n}
+
+
+def train_style_classifier(records: list[dict], styles, max_train: int = 1500, seed: int = 0,
+                           kind: str = "auto") -> "StyleClassifier":
+    """A StyleClassifier fitted on at most `max_train` train-split pieces per style (corpus
+    records, shuffled with `seed`): the classifier the benchmarks judge generated pieces with."""
+    import random
+    from collections import defaultdict
+
+    from ..data import iter_split
+    from ..score import Score
+    from .features import feature_matrix, piece_features
+    rng = random.Random(seed)
+    by_style = defaultdict(list)
+    for r in iter_split(records, "train", list(styles)):
+        by_style[r["style"]].append(r)
+    X, y = [], []
+    for s in styles:
+        pool = by_style[s][:]
+        rng.shuffle(pool)
+        feats = [piece_features(Score.from_dict(r["score"])) for r in pool[:max_train]]
+        X.append(feature_matrix(feats))
+        y += [s] * len(feats)
+    return StyleClassifier(kind, seed).fit(np.vstack(X), y)
