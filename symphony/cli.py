@@ -42,6 +42,7 @@ def generate(
     melody_use: str = typer.Option("continue", "--melody-use", help="with --melody: continue (carry it on to --bars), harmonize, develop (the theme of a --form, default ABA)"),
     melody_harmony: Optional[str] = typer.Option(None, "--melody-harmony", help="with --melody-use harmonize: satb, chords (default; satb for chorales) or accompaniment"),
     no_tonic_ending: bool = typer.Option(False, "--no-tonic-ending", help="do not force the last note onto the tonic"),
+    guidance: Optional[float] = typer.Option(None, "--guidance", help="style guidance 0 (off) .. 5: how hard the sampler leans towards what sets the style apart from the others (default 1; each unit costs decoding time)"),
     count: int = typer.Option(1, "-n", help="how many pieces"),
     out: Path = typer.Option(..., "-o", "--out", help="output folder"),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="model file (default: shipped model)"),
@@ -64,7 +65,7 @@ def generate(
         return
     req, why = resolve(prompt, style, key, meter, tempo, bars, seed, chords=chords, accompany=accompany,
                        form=form, range=range_, density=density, emotion=emotion, valence=valence,
-                       arousal=arousal, end_on_tonic=not no_tonic_ending, image=image)
+                       arousal=arousal, end_on_tonic=not no_tonic_ending, image=image, guidance=guidance)
     check_out_dir(out)
     items = []
     steps = range(count)

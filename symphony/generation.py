@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from .errors import RequestError, StyleError
 from .form import default_bars, plan_form
 from .harmony import accompaniment, layout, parse_progression
 from .prompt import parse_prompt, summary_line
-from .sampling import DEFAULT_RANGES, Constraints, sample
+from .sampling import DEFAULT_RANGES, REGISTER_BAND, Constraints, sample
 from .score import Note, Part, Score, analyze_key
 from .styles import STYLES, get_style
 from .theory import Key, parse_key, parse_meter, pitch_class
@@ -29,7 +29,9 @@ CALM_DEFAULT_STYLE = "german"
 DEFAULT_KEYS = {"chinese": "G gong", "german": "F major", "celtic": "D major", "chorale": "G major",
                 "renaissance": "F major"}
 VOICES = {"chorale": 4, "renaissance": 4}
-KEY_ATTEMPTS = 4  # samples tried until music21's key analysis of the output agrees
+STYLE_GUIDANCE = 1.0  # benchmarks/NOTES.md: style hit rate vs guidance weight
+MAX_GUIDANCE = 5.0
+KEY_ATTEMPTS = 6  # samples tried until music21's key analysis of the output agrees
 
 _MODELS: dict[str, tuple] = {}
 
@@ -65,6 +67,7 @@ class Request:
     velocity: int = 80
     end_on_tonic: bool = True
     image: dict | None = None  # --image: the picture's features and mood (symphony.image)
+    guidance: float = STYLE_GUIDANCE  # style guidance weight (style_guidance); 0 = off
     program: int | None = None  # General MIDI program of the melody parts (None: the style's)
 
 
@@ -118,8 +121,10 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
             seed: int | None = None, *, chords: str | None = None, accompany: bool = False,
             form: str | None = None, range: str | None = None, density: float | None = None,
             emotion: str | None = None, valence: float | None = None, arousal: float | None = None,
-            end_on_tonic: bool = True, image=None) -> tuple[Request, list[str]]:
+            end_on_tonic: bool = True, image=None, guidance: float | None = None) -> tuple[Request, list[str]]:
     """Combine the prompt's attributes with explicit ones and style defaults (validated)."""
+    if guidance is not None and not 0.0 <= float(guidance) <= MAX_GUIDANCE:
+        raise RequestError(f"--guidance must be between 0 (off) and {MAX_GUIDANCE:g}, got {guidance}")
     u = parse_prompt(prompt or "")
     a, why = u.attributes, list(u.explanation)
     # Where each attribute came from (option / text / default), for the summary line.
@@ -163,15 +168,22 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
         if u.mood_words:
             why.append("text: mood words (" + ", ".join(f"'{w}'" for w in u.mood_words)
                        + ") not used: the emotion given as an option wins")
-    elif "valence" in a or "arousal" in a:  # words in the prompt beat a picture, lose to options
-        mood = _text_mood(a, st, why)
+    pic = None
+    if image is not None:  # read and measured whatever wins (a bad file is an error)
+        from .image import analyze
+        pic = analyze(image)
+    borrowed: dict[str, float] = {}
+    if mood is None and ("valence" in a or "arousal" in a):  # words in the prompt beat a picture
+        if pic is not None:  # ... axis by axis: what the words leave unsaid, the picture says
+            borrowed = {ax: getattr(pic, ax) for ax in ("valence", "arousal") if ax not in a}
+        mood = _text_mood(a, st, why, borrowed)
         src["mood"] = "text"
     picture = None
-    if image is not None:
-        # Precedence: explicit --emotion/--valence/--arousal > mood words in the prompt > picture.
-        # Keep this block after every other source of `mood`: the picture is always read and
-        # measured (a bad file is an error), but its mood is used only when none was given.
-        picture, pic_mood = _resolve_image(image, st, why, use=mood is None, winner=src.get("mood"))
+    if pic is not None:
+        # Precedence: explicit --emotion/--valence/--arousal > mood words in the prompt > picture,
+        # per axis (valence, arousal). Keep this block after every other source of `mood`.
+        picture, pic_mood = _resolve_image(pic, st, why, use=mood is None, winner=src.get("mood"),
+                                           borrowed=tuple(borrowed))
         if mood is None:
             mood = pic_mood
             src["mood"] = "picture"
@@ -254,7 +266,8 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
                   low=lo, high=hi, density=float(density), center=center,
                   valence=mood["valence"] if mood else None, arousal=mood["arousal"] if mood else None,
                   velocity=mood["velocity"] if mood else 80, end_on_tonic=end_on_tonic,
-                  program=a.get("program"))
+                  program=a.get("program"),
+                  guidance=STYLE_GUIDANCE if guidance is None else float(guidance))
     if picture is not None:
         req.image = picture
         src.setdefault("mood", "picture")
@@ -262,14 +275,18 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
     return req, why
 
 
-def _text_mood(a: dict, st, why) -> dict:
+def _text_mood(a: dict, st, why, borrowed: dict[str, float] | None = None) -> dict:
     """Valence and arousal read from the prompt's words -> the same musical mapping as --emotion
-    (an axis the text does not speak of counts as 0)."""
+    (an axis the text does not speak of comes from `borrowed`, the picture's, or counts as 0)."""
     from . import emotion as emo
-    v, ar = a.get("valence") or 0.0, a.get("arousal") or 0.0
+    borrowed = borrowed or {}
+    v = a["valence"] if a.get("valence") is not None else borrowed.get("valence", 0.0)
+    ar = a["arousal"] if a.get("arousal") is not None else borrowed.get("arousal", 0.0)
+    for axis, value in borrowed.items():
+        why.append(f"picture: {axis} {value:+.2f} (the text's mood words do not speak of {axis})")
     base = a.get("genre_bpm", st.default_bpm)  # a jig's tempo, not the style's, is what the mood scales
     mapping = emo.musical_mapping(v, ar, base)
-    why.append("text: mood → " + mapping["explanation"][0])
+    why.append(("text and picture" if borrowed else "text") + ": mood → " + mapping["explanation"][0])
     why.extend(mapping["explanation"][1:])
     return {"valence": v, "arousal": ar, "mode": mapping["mode"],
             "tempo_factor": mapping["bpm"] / base, "register_shift": mapping["register_shift"],
@@ -312,15 +329,21 @@ def _resolve_emotion(emotion, valence, arousal, st, why) -> dict | None:
             "density": mapping["density"], "velocity": mapping["velocity"]}
 
 
-def _resolve_image(image, st, why, use: bool, winner: str | None = None) -> tuple[dict, dict | None]:
-    """--image FILE -> (the picture's record for music.json, its mood mapped like --valence/
-    --arousal, or None when `use` is False because an emotion came from `winner` ("option"/"text"))."""
-    from .image import analyze
-    pic = analyze(image)
-    record = {**pic.to_dict(), "used": bool(use)}
+def _resolve_image(pic, st, why, use: bool, winner: str | None = None,
+                   borrowed: tuple[str, ...] = ()) -> tuple[dict, dict | None]:
+    """The analysed --image (symphony.image.analyze) -> (the picture's record for music.json, its
+    mood mapped like --valence/--arousal, or None when `use` is False because an emotion came
+    from `winner` ("option"/"text"); `borrowed` names the axes the text took from it)."""
+    record = {**pic.to_dict(), "used": bool(use) or bool(borrowed)}
+    if borrowed:
+        record["axes_used"] = list(borrowed)
     if not use:
         said = "the text's mood words win" if winner == "text" else "the emotion given as an option wins"
-        why.append(pic.explanation[0] + f" — not used: {said}")
+        if borrowed:
+            said = f"its {' and '.join(borrowed)} used, the text's mood words win on the rest"
+            why.append(pic.explanation[0] + f" — {said}")
+        else:
+            why.append(pic.explanation[0] + f" — not used: {said}")
         return record, None
     why.extend(pic.explanation)
     from . import emotion as emo
@@ -331,6 +354,18 @@ def _resolve_image(image, st, why, use: bool, winner: str | None = None) -> tupl
                     "tempo_factor": mapping["bpm"] / st.default_bpm,
                     "register_shift": mapping["register_shift"], "density": mapping["density"],
                     "velocity": mapping["velocity"]}
+
+
+def style_guidance(tok, header: list[int], style: str, g: float, header_of) -> list[tuple[list[int], float]] | None:
+    """Style guidance, as classifier-free guidance in MusicGen, with the other styles standing in
+    for 'no style': the next token is drawn from log p(x | style) + g (log p(x | style) - mean
+    over the other styles of log p(x | other)), i.e. a product of experts with weight 1 + g on
+    the requested style and -g/n on each of the n others (``sample``'s blend). It pushes the
+    music towards what sets the style apart; g = 0 is plain sampling."""
+    others = [s for s in tok.config.styles if s != style]
+    if g <= 0 or not others:
+        return None
+    return [(header, 1.0 + g)] + [(header_of(s), -g / len(others)) for s in others]
 
 
 def key_matches(requested: Key, found: Key) -> bool:
@@ -353,6 +388,9 @@ def generate_request(req: Request, checkpoint: str | Path | None = None, tempera
     blend = None
     if req.blend:
         blend = [(tok.header(s, cond_key, meter, req.tempo, req.bars, req.voices), w) for s, w in req.blend.items()]
+    elif req.guidance:
+        blend = style_guidance(tok, header, req.style, req.guidance,
+                               lambda s: tok.header(s, cond_key, meter, req.tempo, req.bars, req.voices))
     spans = layout(parse_progression(req.chords, key), meter, req.bars) if req.chords else None
     plan = plan_form(req.form, req.bars, key, req.end_on_tonic) if req.form else None
     ranges = None
@@ -368,6 +406,9 @@ def generate_request(req: Request, checkpoint: str | Path | None = None, tempera
     best, model_s = None, 0.0
     for attempt in range(KEY_ATTEMPTS):
         t0 = time.perf_counter()
+        if attempt == 2 and cons.center is not None:
+            # the key outranks the register: later attempts keep the pull off the scale degrees
+            cons = replace(cons, register_band=REGISTER_BAND)
         seq = sample(model, tok, header, cons, seed=req.seed + 7919 * attempt, temperature=temperature,
                      top_p=top_p, blend=blend)
         model_s += time.perf_counter() - t0
@@ -439,7 +480,8 @@ def generate(prompt: str = "", *, style: str | None = None, key: str | None = No
              emotion: str | None = None, valence: float | None = None, arousal: float | None = None,
              end_on_tonic: bool = True, checkpoint: str | Path | None = None,
              temperature: float = 1.0, top_p: float = 0.95, image=None, melody=None,
-             melody_use: str = "continue", melody_harmony: str | None = None) -> Score:
+             melody_use: str = "continue", melody_harmony: str | None = None,
+             guidance: float | None = None) -> Score:
     """Compose a new piece. Returns the Score; ``score.meta`` holds the request and explanation.
 
     ``melody`` (a WAV/FLAC/OGG/MP3 recording) is transcribed and continued, harmonized or
@@ -459,7 +501,7 @@ def generate(prompt: str = "", *, style: str | None = None, key: str | None = No
                                    checkpoint=checkpoint)[0]
     req, why = resolve(prompt, style, key, meter, tempo, bars, seed, chords=chords, accompany=accompany,
                        form=form, range=range, density=density, emotion=emotion, valence=valence,
-                       arousal=arousal, end_on_tonic=end_on_tonic, image=image)
+                       arousal=arousal, end_on_tonic=end_on_tonic, image=image, guidance=guidance)
     return generate_request(req, checkpoint, temperature, top_p, explanation=why)
 
 

@@ -47,6 +47,17 @@ class NumpyDecoder:
         self.v = np.zeros(shape, dtype=np.float32)
         self.length = 0
 
+    def snapshot(self) -> tuple:
+        """The filled part of the cache (restore() puts it back)."""
+        n = self.length
+        return n, self.k[:, :, :n].copy(), self.v[:, :, :n].copy()
+
+    def restore(self, snap: tuple) -> None:
+        n, k, v = snap
+        self.k[:, :, :n] = k
+        self.v[:, :, :n] = v
+        self.length = n
+
     @staticmethod
     def _ln(x, w, b):
         mu = x.mean(-1, keepdims=True)
@@ -113,3 +124,80 @@ class NumpyDecoder:
             x = self._block(i, L, x)
         self.length += T
         return self._ln(x[-1], self.lnf_w, self.lnf_b) @ self.head_w
+
+
+class BatchDecoder(NumpyDecoder):
+    """B sequences of equal length decoded in lockstep with one set of weights: the style
+    guidance and style fusion of ``sampling.sample`` read the same music under B headers (all
+    headers have the same length), so one batched step replaces B single ones."""
+
+    def __init__(self, model: MusicTransformer, batch: int):
+        self.B = batch
+        super().__init__(model)
+
+    def reset(self) -> None:
+        shape = (self.cfg.n_layer, self.B, self.H, self.cfg.block_size, self.hd)
+        self.k = np.zeros(shape, dtype=np.float32)
+        self.v = np.zeros(shape, dtype=np.float32)
+        self.length = 0
+
+    def snapshot(self) -> tuple:
+        n = self.length
+        return n, self.k[:, :, :, :n].copy(), self.v[:, :, :, :n].copy()
+
+    def restore(self, snap: tuple) -> None:
+        n, k, v = snap
+        self.k[:, :, :, :n] = k
+        self.v[:, :, :, :n] = v
+        self.length = n
+
+    def forward(self, tokens) -> np.ndarray:
+        """tokens: (B, T) -> the logits after the last one of each row, (B, V)."""
+        tokens = np.asarray(tokens)
+        B, T = tokens.shape
+        start = self.length
+        if start + T > self.cfg.block_size:
+            raise ValueError(f"sequence of {start + T} tokens exceeds block_size {self.cfg.block_size}")
+        H, hd, C = self.H, self.hd, self.C
+        x = self.tok_emb[tokens] + self.pos_emb[start:start + T]  # (B, T, C)
+        mask = np.triu(np.ones((T, start + T), dtype=bool), k=start + 1) if T > 1 else None
+        for i, L in enumerate(self.layers):
+            qkv = self._ln(x, L["ln1_w"], L["ln1_b"]) @ L["qkv_w"] + L["qkv_b"]  # (B, T, 3C)
+            q = qkv[..., :C].reshape(B, T, H, hd).transpose(0, 2, 1, 3)  # (B, H, T, hd)
+            self.k[i, :, :, start:start + T] = qkv[..., C:2 * C].reshape(B, T, H, hd).transpose(0, 2, 1, 3)
+            self.v[i, :, :, start:start + T] = qkv[..., 2 * C:].reshape(B, T, H, hd).transpose(0, 2, 1, 3)
+            K, V = self.k[i, :, :, :start + T], self.v[i, :, :, :start + T]
+            att = (q @ K.transpose(0, 1, 3, 2)) * self.scale  # (B, H, T, start+T)
+            if mask is not None:
+                att[:, :, mask] = -np.inf
+            att = np.exp(att - att.max(-1, keepdims=True))
+            att /= att.sum(-1, keepdims=True)
+            y = (att @ V).transpose(0, 2, 1, 3).reshape(B, T, C)
+            x = x + y @ L["proj_w"] + L["proj_b"]
+            h = self._ln(x, L["ln2_w"], L["ln2_b"]) @ L["fc_w"] + L["fc_b"]
+            h = h * (0.5 + 0.5 * np.tanh(_GELU_C * (h + 0.044715 * (h * h * h))))
+            x = x + h @ L["out_w"] + L["out_b"]
+        self.length = start + T
+        return self._ln(x[:, -1], self.lnf_w, self.lnf_b) @ self.head_w
+
+    def step(self, token) -> np.ndarray:
+        """The same token appended to every row -> (B, V)."""
+        t = self.length
+        if t + 1 > self.cfg.block_size:
+            raise ValueError(f"sequence of {t + 1} tokens exceeds block_size {self.cfg.block_size}")
+        B, H, hd, C = self.B, self.H, self.hd, self.C
+        x = np.broadcast_to(self.tok_emb[int(token)] + self.pos_emb[t], (B, C))
+        for i, L in enumerate(self.layers):
+            qkv = self._ln(x, L["ln1_w"], L["ln1_b"]) @ L["qkv_w"] + L["qkv_b"]  # (B, 3C)
+            q = qkv[:, :C].reshape(B, H, 1, hd)
+            self.k[i, :, :, t] = qkv[:, C:2 * C].reshape(B, H, hd)
+            self.v[i, :, :, t] = qkv[:, 2 * C:].reshape(B, H, hd)
+            att = q @ self.k[i, :, :, : t + 1].transpose(0, 1, 3, 2)  # (B, H, 1, t+1)
+            att = np.exp((att - att.max(-1, keepdims=True)) * self.scale)
+            y = (att @ self.v[i, :, :, : t + 1]) / att.sum(-1, keepdims=True)  # (B, H, 1, hd)
+            x = x + y.reshape(B, C) @ L["proj_w"] + L["proj_b"]
+            h = self._ln(x, L["ln2_w"], L["ln2_b"]) @ L["fc_w"] + L["fc_b"]
+            h = h * (0.5 + 0.5 * np.tanh(_GELU_C * (h + 0.044715 * (h * h * h))))
+            x = x + h @ L["out_w"] + L["out_b"]
+        self.length = t + 1
+        return self._ln(x, self.lnf_w, self.lnf_b) @ self.head_w

@@ -30,6 +30,8 @@ from .tokens import MAX_HOLE_BARS, TICKS_PER_QUARTER, Tokenizer
 
 PREFIX_SHARE = 0.4  # of the context left after the middle's expected length, at inference
 SUFFIX_SHARE = 0.6
+CANDIDATES = 4  # fills drawn per hole; the best-joined one is kept (fill_bars)
+SCORE_BARS_BEFORE = 4  # bars of context before the hole when the seams are scored
 
 
 @dataclass
@@ -151,10 +153,17 @@ def _voice_blocks(tok: Tokenizer, middle: list[int], n_voices: int) -> dict[tupl
 
 
 def fill_bars(score: Score, first: int, last: int, part: int | None = None, style: str | None = None,
-              seed: int = 0, checkpoint=None, temperature: float = 1.0) -> tuple[Score, float]:
+              seed: int = 0, checkpoint=None, temperature: float = 1.0,
+              candidates: int = CANDIDATES) -> tuple[Score, float]:
     """Regenerate bars first..last (1-based) of `score` (all parts, or only `part`, 0-based, with
     the others kept); every note that starts outside those bars stays as it was. Returns the new
-    score and the model time in seconds."""
+    score and the model time in seconds.
+
+    `candidates` fills are drawn and one is kept by how well it joins both sides: the model,
+    reading left to right, scores the hole's first bar after the bars before it and the first
+    bar after the hole after the filled bars; the first bar's score is divided by the
+    probability the fill-in-the-middle pass gave it (an importance weight: the fill-in-the-middle
+    proposal, corrected towards the left-to-right model's judgement of both seams)."""
     from .editing import _cond_key, _model, detect_style
     from .sampling import Constraints, sample
     from .styles import get_style
@@ -197,15 +206,64 @@ def fill_bars(score: Score, first: int, last: int, part: int | None = None, styl
                        end_on_tonic=last == len(layout) and part in (None, 0, voices - 1),
                        given_voices=given, pos_bars=frozenset({before + 1}))
     insert = fp.sequence(tok, with_middle=False)[len(fp.header) + len(fp.prefix):]
-    t0 = time.perf_counter()
-    out = sample(model, tok, fp.header + fp.prefix, cons, seed=seed, temperature=temperature, insert=insert)
-    secs = time.perf_counter() - t0
-    # The new bars are decoded on their own (the grammar starts each bar at its first tick, as
-    # the decoder does when nothing is held over the barline).
-    new = tok.decode(fp.header + out[len(fp.header) + len(fp.prefix):])
-    offset = layout[start][0] / TICKS_PER_QUARTER
     lo_q = layout[start][0] / TICKS_PER_QUARTER
     hi_q = (layout[last - 1][0] + layout[last - 1][1]) / TICKS_PER_QUARTER
+    t0 = time.perf_counter()
+    results, first_bar_logq = [], []
+    for j in range(max(1, candidates)):
+        logq: list[float] = []
+        out = sample(model, tok, fp.header + fp.prefix, cons, seed=seed + 7919 * j, temperature=temperature,
+                     insert=insert, logp=logq)
+        middle = out[len(fp.header) + len(fp.prefix):]
+        # The new bars are decoded on their own (the grammar starts each bar at its first tick,
+        # as the decoder does when nothing is held over the barline).
+        results.append(_merge(score, tok.decode(fp.header + middle), part, lo_q, hi_q, style))
+        bars_at = [i for i, t in enumerate(middle) if t == tok.bar] + [len(middle)]
+        first_bar_logq.append(sum(logq[: bars_at[1]]))
+    best = 0
+    if len(results) > 1:
+        fit = _seam_fit(model, tok, [Score(r.parts, ck, r.meter, r.bpm, r.bars, style=style, meta=src.meta)
+                                     for r in results], style, start, n)
+        best = int(np.argmax(np.asarray(fit) - np.asarray(first_bar_logq)))
+    return results[best], time.perf_counter() - t0
+
+
+def _seam_fit(model, tok: Tokenizer, candidates: list[Score], style: str, start: int, n: int) -> list[float]:
+    """For each candidate (the piece with the hole filled), the model's left-to-right log-probability
+    of the hole's first bar and of the first bar after the hole, given the bars before each."""
+    import torch
+    seqs, spans = [], []
+    for c in candidates:
+        seq = tok.encode(c, style=style)
+        b = bar_bounds(tok, seq)
+        a, m1, z = b[start], b[start + 1], b[min(start + n + 1, len(b) - 1)]
+        h = b[start + n]
+        p = start
+        while p > 0 and start - p < SCORE_BARS_BEFORE and tok.HEADER_LEN + z - b[p - 1] <= model.cfg.block_size:
+            p -= 1
+        body = seq[: tok.HEADER_LEN] + seq[b[p]:z]
+        off = tok.HEADER_LEN - b[p]
+        seqs.append(body)
+        spans.append([(a + off, m1 + off), (h + off, z + off)])
+    width = max(len(x) for x in seqs)
+    x = torch.tensor([x + [0] * (width - len(x)) for x in seqs])  # right padding: causal, unread
+    with torch.no_grad():
+        logits, _ = model(x[:, :-1])
+    lp = torch.log_softmax(logits.float(), -1)
+    out = []
+    for i, (seq, sp) in enumerate(zip(seqs, spans)):
+        total = 0.0
+        for lo, hi in sp:
+            if hi > lo:
+                idx = torch.arange(lo - 1, hi - 1)
+                total += float(lp[i, idx, torch.tensor(seq[lo:hi])].sum())
+        out.append(total)
+    return out
+
+
+def _merge(score: Score, new: Score, part: int | None, lo_q: float, hi_q: float, style: str) -> Score:
+    """`score` with the notes of `new` (the hole's bars, from its start) in lo_q..hi_q."""
+    offset = lo_q
     parts = []
     for v, p in enumerate(score.parts):
         keep = [x for x in p.notes if not lo_q - 1e-6 <= x.onset < hi_q - 1e-6]
@@ -223,7 +281,7 @@ def fill_bars(score: Score, first: int, last: int, part: int | None = None, styl
     result = Score(parts, score.key, score.meter, score.bpm, score.bars, score.title, score.style or style,
                    dict(score.meta or {}), list(score.chords))
     result.style = style
-    return result, secs
+    return result
 
 
 def infill(score: Score, bars: str | tuple[int, int], part: int | None = None, style: str | None = None,

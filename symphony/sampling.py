@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .inference import NumpyDecoder
+from .inference import BatchDecoder, NumpyDecoder
 from .model import MusicTransformer
 from .theory import Key, Meter
 from .tokens import DUR_VALUES, MAX_BAR_TICKS, N_OCTAVES, PITCHES_PER_OCTAVE, TICKS_PER_QUARTER, Tokenizer
@@ -59,6 +59,7 @@ class Constraints:
     pos_bars: frozenset[int] = frozenset()  # bars whose voices start with an explicit Pos (the
     # first bar of an infilled hole: Tokenizer.encode(pos_bars=...) writes them so in training)
     center: float | None = None  # melody register: pitches nearer this MIDI pitch are likelier
+    register_band: float = 0.0  # ... but only beyond this many semitones from it (see REGISTER_BAND)
     modal_emphasis: float = 0.0  # logit bonus for the final, third and fifth on downbeats
     token_key: Key | None = None  # the key of the header, which numbers the pitch tokens
     # (a mode the model was not trained on is conditioned on its nearest major/minor key)
@@ -365,15 +366,22 @@ def choose(logits: np.ndarray, ids: np.ndarray, temperature: float, top_p: float
     return int(ids[i])
 
 
-def decoder_for(model: MusicTransformer, index: int = 0) -> NumpyDecoder:
-    """The fast NumPy decoder(s) of a model (built once per model object; style fusion runs one
-    per blended style)."""
-    decs = getattr(model, "_numpy_decoders", None)
+def decoder_for(model: MusicTransformer) -> NumpyDecoder:
+    """The fast NumPy decoder of a model (built once per model object)."""
+    dec = getattr(model, "_numpy_decoder", None)
+    if dec is None:
+        dec = model._numpy_decoder = NumpyDecoder(model)
+    return dec
+
+
+def batch_decoder_for(model: MusicTransformer, batch: int) -> BatchDecoder:
+    """The batched decoder of a model for `batch` headers (style guidance and fusion)."""
+    decs = getattr(model, "_batch_decoders", None)
     if decs is None:
-        decs = model._numpy_decoders = []
-    while len(decs) <= index:
-        decs.append(NumpyDecoder(model))
-    return decs[index]
+        decs = model._batch_decoders = {}
+    if batch not in decs:
+        decs[batch] = BatchDecoder(model, batch)
+    return decs[batch]
 
 
 @lru_cache(maxsize=8)
@@ -388,6 +396,10 @@ def _duration_bias(tok: Tokenizer) -> np.ndarray:
 
 DENSITY_SCALE = 1.5  # logit change per halving of a note's length at density 1
 REGISTER_SLOPE = 0.1  # logit penalty per semitone between a melody note and the register centre
+# A pull that only starts REGISTER_BAND semitones from the centre leaves every pitch class one
+# unpenalised note, so it cannot reweight the scale degrees; the full pull can (D major jigs
+# pulled upwards were heard as B minor). Generation falls back to it when the key is not heard.
+REGISTER_BAND = 6.0
 
 
 def _pitch_bias(tok: Tokenizer, cons: Constraints) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -396,7 +408,8 @@ def _pitch_bias(tok: Tokenizer, cons: Constraints) -> tuple[np.ndarray | None, n
     pitch_ids = np.arange(tok.pitch0, tok.pitch0 + N_OCTAVES * PITCHES_PER_OCTAVE)
     if cons.center is not None:
         reg = np.zeros(tok.vocab_size, dtype=np.float32)
-        reg[pitch_ids] = [-REGISTER_SLOPE * abs(tok.pitch_of(int(i), cons.tkey) - cons.center) for i in pitch_ids]
+        reg[pitch_ids] = [-REGISTER_SLOPE * max(0.0, abs(tok.pitch_of(int(i), cons.tkey) - cons.center) - cons.register_band)
+                          for i in pitch_ids]
     if cons.modal_emphasis:
         from .form import tonic_triad
         triad = tonic_triad(cons.key)
@@ -415,7 +428,7 @@ def _log_softmax(x: np.ndarray) -> np.ndarray:
 def sample(model: MusicTransformer, tok: Tokenizer, prompt: list[int], cons: Constraints,
            seed: int = 0, temperature: float = 1.0, top_p: float = 0.95,
            max_tokens: int = 200_000, blend: list[tuple[list[int], float]] | None = None,
-           insert: list[int] | None = None) -> list[int]:
+           insert: list[int] | None = None, logp: list[float] | None = None) -> list[int]:
     """Continue `prompt` (a header, possibly with a body) under the constraints until EOS.
 
     ``blend`` fuses styles: [(header, weight), ...] with the weights summing to 1; the next
@@ -426,23 +439,33 @@ def sample(model: MusicTransformer, tok: Tokenizer, prompt: list[int], cons: Con
 
     ``insert`` is read by the model right after the prompt but is not part of the piece (the
     grammar does not see it, the result does not hold it): the ``Hole_n suffix Fill`` of
-    infilling (symphony/infill.py), so the bars sampled after the prompt fill the hole."""
+    infilling (symphony/infill.py), so the bars sampled after the prompt fill the hole.
+
+    ``logp``, if given, receives the model's log-probability (before any constraint) of every
+    token appended after the prompt."""
     rng = np.random.default_rng(seed)
     state = GrammarState(tok, cons)
     for t in prompt[tok.HEADER_LEN:]:
         state.step(t)
     seq = list(prompt)
     headers = [(seq[: tok.HEADER_LEN], 1.0)] if not blend else [(list(h), float(w)) for h, w in blend]
-    decs = [decoder_for(model, i) for i in range(len(headers))]
+    # one decoder, batched over the headers when there are several (they read the same music)
+    dec = decoder_for(model) if len(headers) == 1 else batch_decoder_for(model, len(headers))
     block = model.cfg.block_size
     n_prompt = len(seq)
 
-    def prime(d, h):
-        if insert is None:
-            return _prime(d, h + seq[tok.HEADER_LEN:], h, block, tok.bar)
-        return _prime_fill(d, h, seq[tok.HEADER_LEN:n_prompt], insert, seq[n_prompt:], block, tok.bar)
+    def prime() -> list[np.ndarray]:
+        rows = []
+        for h, _ in headers:
+            if insert is None:
+                rows.append(_prime_tokens(h + seq[tok.HEADER_LEN:], h, block, tok.bar))
+            else:
+                rows.append(_prime_fill_tokens(h, seq[tok.HEADER_LEN:n_prompt], insert, seq[n_prompt:],
+                                               block, tok.bar))
+        out = _forward_memo(dec, rows[0] if len(rows) == 1 else rows)
+        return [out] if len(rows) == 1 else list(out)
 
-    logits = [prime(d, h) for d, (h, _) in zip(decs, headers)]
+    logits = prime()
     bias = _duration_bias(tok) * (DENSITY_SCALE * cons.density) if cons.density else None
     register, emphasis = _pitch_bias(tok, cons)
     bar_start: dict[int, int] = {}  # bar number -> index in seq of its first body token
@@ -469,6 +492,8 @@ def sample(model: MusicTransformer, tok: Tokenizer, prompt: list[int], cons: Con
             else:
                 forced = []
                 t = choose(mixed, allowed, temperature, top_p, rng)
+        if logp is not None:
+            logp.append(float(_log_softmax(logits[0])[t]))
         seq.append(t)
         state.step(t)
         if t == tok.eos:
@@ -492,17 +517,17 @@ def sample(model: MusicTransformer, tok: Tokenizer, prompt: list[int], cons: Con
                     state.close_voice()
         elif cons.given_voices and not given and (state.bars_done, state.voice) in cons.given_voices:
             state.close_voice()
-        for i, (d, (h, _)) in enumerate(zip(decs, headers)):
-            if d.length >= block:
-                logits[i] = prime(d, h)
-            else:
-                logits[i] = d.forward([t])
+        if dec.length >= block:
+            logits = prime()
+        else:
+            out = dec.step(t)
+            logits = [out] if len(headers) == 1 else list(out)
     return seq
 
 
-def _prime_fill(dec: NumpyDecoder, header: list[int], before: list[int], insert: list[int],
-                after: list[int], block: int, bar: int) -> np.ndarray:
-    """Refill the cache for infilling: header, the bars before the hole, the inserted
+def _prime_fill_tokens(header: list[int], before: list[int], insert: list[int],
+                       after: list[int], block: int, bar: int) -> list[int]:
+    """What refills the cache for infilling: header, the bars before the hole, the inserted
     ``Hole_n suffix Fill`` and the bars sampled so far. Once that is too long, whole bars are
     dropped from the front of the prefix, then of the sampled bars, then from the suffix's end."""
     def bars_of(x):
@@ -522,17 +547,29 @@ def _prime_fill(dec: NumpyDecoder, header: list[int], before: list[int], insert:
                 insert = insert[:cut[-1]] + insert[-1:]
             else:
                 break
+    return header + before + insert + after
+
+
+def _forward_memo(dec: NumpyDecoder, tokens) -> np.ndarray:
+    """dec.reset(); dec.forward(tokens), but a decoder primed with the same tokens as last time
+    (several infill candidates drawn for one hole) restores its saved cache instead."""
+    key = tuple(map(tuple, tokens)) if tokens and isinstance(tokens[0], list) else tuple(tokens)
+    memo = getattr(dec, "_memo", None)
+    if memo is not None and memo[0] == key:
+        dec.restore(memo[1])
+        return memo[2].copy()
     dec.reset()
-    return dec.forward(header + before + insert + after)
+    logits = dec.forward(tokens)
+    dec._memo = (key, dec.snapshot(), logits.copy())
+    return logits
 
 
-def _prime(dec: NumpyDecoder, seq: list[int], header: list[int], block: int, bar: int) -> np.ndarray:
-    """Refill the cache with the sequence or, once it is too long, with the header and the
-    recent half of the sequence starting at a barline (the model's training windows look so)."""
+def _prime_tokens(seq: list[int], header: list[int], block: int, bar: int) -> list[int]:
+    """What refills the cache: the sequence or, once it is too long, the header and the recent
+    half of the sequence starting at a barline (the model's training windows look so)."""
     if len(seq) > block:
         tail = seq[-(block // 2 - len(header)):]
         if bar in tail[:-1]:
             tail = tail[tail.index(bar):]
         seq = header + tail
-    dec.reset()
-    return dec.forward(seq)
+    return seq

@@ -226,6 +226,22 @@ def test_prompt_mood_words_win_over_the_picture(tmp_path):
         assert req.image["used"] and req.valence == req.image["valence"]
 
 
+def test_words_for_one_axis_leave_the_other_to_the_picture(tmp_path):
+    """'slow' speaks of arousal only: the valence comes from the picture, axis by axis."""
+    sun = save(sunny_busy(), tmp_path / "sun.png")
+    night = save(dark_calm(), tmp_path / "night.png")
+    words_only, _ = resolve("a slow tune", style="german")
+    assert words_only.valence == 0.0 and words_only.arousal < 0  # no valence in the words
+    bright, why = resolve("a slow tune", style="german", image=sun)
+    dark, _ = resolve("a slow tune", style="german", image=night)
+    assert bright.arousal == dark.arousal == words_only.arousal  # the words' arousal wins
+    assert bright.valence == bright.image["valence"] > 0.5 and dark.valence == dark.image["valence"] < 0
+    assert bright.image["used"] and bright.image["axes_used"] == ["valence"]
+    assert bright.key == "F major" and dark.key == "F minor"  # the picture's valence picks the mode
+    assert any(line.startswith("picture: valence") for line in why)
+    assert any(line.startswith("picture: sun.png") and "valence used" in line for line in why)
+
+
 # ----------------------------------------------------------------------------- end to end
 
 def run_cli(*args):
