@@ -120,6 +120,7 @@ def edit_infill(
     bars: str = typer.Option(..., "--bars", help="the bars to regenerate, e.g. '5-8' (1 = first bar)"),
     part: Optional[int] = typer.Option(None, "--part", help="regenerate only this part (1 = top); default: all"),
     style: Optional[str] = typer.Option(None, "--style", help="default: the style the model finds likeliest"),
+    candidates: int = typer.Option(4, "--candidates", help="fills drawn; the one best joined to both sides is kept (1-16; 1 is fastest)"),
     seed: int = typer.Option(0, "--seed"),
     out: Path = typer.Option(..., "-o", "--out"),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint"),
@@ -130,7 +131,8 @@ def edit_infill(
     from .infill import infill
     from .render import check_out_dir
     check_out_dir(out)
-    score = infill(load_input(infile), bars, None if part is None else part - 1, style, seed, checkpoint)
+    score = infill(load_input(infile), bars, None if part is None else part - 1, style, seed, checkpoint,
+                   candidates=candidates)
     _edit_outputs(score, out, no_audio)
 
 
@@ -140,6 +142,7 @@ def edit_bridge(
     second: Path = typer.Argument(..., help="piece B (the bridge leads into its beginning)"),
     bars: int = typer.Option(4, "--bars", help="length of the bridge in bars (1-16)"),
     style: Optional[str] = typer.Option(None, "--style", help="default: the style the model finds likeliest"),
+    candidates: int = typer.Option(4, "--candidates", help="fills drawn; the one best joined to both sides is kept (1-16; 1 is fastest)"),
     seed: int = typer.Option(0, "--seed"),
     out: Path = typer.Option(..., "-o", "--out"),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint"),
@@ -150,7 +153,7 @@ def edit_bridge(
     from .infill import bridge
     from .render import check_out_dir
     check_out_dir(out)
-    score = bridge(load_input(first), load_input(second), bars, style, seed, checkpoint)
+    score = bridge(load_input(first), load_input(second), bars, style, seed, checkpoint, candidates=candidates)
     _edit_outputs(score, out, no_audio)
 
 

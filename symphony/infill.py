@@ -31,6 +31,7 @@ from .tokens import MAX_HOLE_BARS, TICKS_PER_QUARTER, Tokenizer
 PREFIX_SHARE = 0.4  # of the context left after the middle's expected length, at inference
 SUFFIX_SHARE = 0.6
 CANDIDATES = 4  # fills drawn per hole; the best-joined one is kept (fill_bars)
+MAX_CANDIDATES = 16
 SCORE_BARS_BEFORE = 4  # bars of context before the hole when the seams are scored
 
 
@@ -284,19 +285,26 @@ def _merge(score: Score, new: Score, part: int | None, lo_q: float, hi_q: float,
     return result
 
 
+def _check_candidates(candidates: int) -> None:
+    if not isinstance(candidates, int) or not 1 <= candidates <= MAX_CANDIDATES:
+        raise RequestError(f"--candidates must be between 1 and {MAX_CANDIDATES}, got {candidates}")
+
+
 def infill(score: Score, bars: str | tuple[int, int], part: int | None = None, style: str | None = None,
-           seed: int = 0, checkpoint=None) -> Score:
+           seed: int = 0, checkpoint=None, candidates: int = CANDIDATES) -> Score:
     """`symphony edit infill IN --bars 5-8 [--part P]`: regenerate those bars (1-based, inclusive)
     of that part (0-based here; all parts by default) so that they join both neighbours."""
     from .editing import _record
+    _check_candidates(candidates)
     first, last = parse_bar_range(bars, score.bars)
-    result, secs = fill_bars(score, first, last, part, style, seed, checkpoint)
+    result, secs = fill_bars(score, first, last, part, style, seed, checkpoint, candidates=candidates)
     _record(result, "infill", {"bars": f"{first}-{last}", "part": "all" if part is None else part + 1,
-                               "style": result.style}, score, seed, secs)
+                               "style": result.style, "candidates": candidates}, score, seed, secs)
     return result
 
 
-def bridge(a: Score, b: Score, bars: int, style: str | None = None, seed: int = 0, checkpoint=None) -> Score:
+def bridge(a: Score, b: Score, bars: int, style: str | None = None, seed: int = 0, checkpoint=None,
+           candidates: int = CANDIDATES) -> Score:
     """`symphony edit bridge A B --bars N`: A, then N new bars that lead from A's end into B's
     beginning (infilled with both in view), then B, in A's key, meter and tempo (B's notes keep
     their pitches; its bars are laid in its own meter)."""
@@ -304,6 +312,7 @@ def bridge(a: Score, b: Score, bars: int, style: str | None = None, seed: int = 
     from .tokens import Tokenizer, TokenizerConfig
     if not isinstance(bars, int) or not 1 <= bars <= MAX_HOLE_BARS:
         raise RequestError(f"--bars must be between 1 and {MAX_HOLE_BARS} for a bridge, got {bars}")
+    _check_candidates(candidates)
     if a.bars + bars + b.bars > MAX_INPUT_BARS:
         raise RequestError(f"A, the bridge and B would have {a.bars + bars + b.bars} bars; at most {MAX_INPUT_BARS}")
     layout_tok = Tokenizer(TokenizerConfig())
@@ -324,11 +333,11 @@ def bridge(a: Score, b: Score, bars: int, style: str | None = None, seed: int = 
         meta["bar_meters"] = ([[s / q, m] for s, _, m in la] + [[a_end + i * bar_q, str(a.meter)] for i in range(bars)]
                               + [[s / q + b_at, m] for s, _, m in lb])
     joined = Score(parts, a.key, a.meter, a.bpm, len(la) + bars + len(lb), a.title, a.style, meta)
-    result, secs = fill_bars(joined, len(la) + 1, len(la) + bars, None, style, seed, checkpoint)
+    result, secs = fill_bars(joined, len(la) + 1, len(la) + bars, None, style, seed, checkpoint, candidates=candidates)
     result.meta.pop("fingerprint", None)
     result.meta.pop("source", None)
     _record(result, "bridge", {"bars": bars, "bridge_bars": f"{len(la) + 1}-{len(la) + bars}",
-                               "style": result.style,
+                               "style": result.style, "candidates": candidates,
                                "b": {"file": b.meta.get("source"), "fingerprint": b.meta.get("fingerprint")}},
             a, seed, secs)
     return result

@@ -429,6 +429,18 @@ def sample(model: MusicTransformer, tok: Tokenizer, prompt: list[int], cons: Con
            seed: int = 0, temperature: float = 1.0, top_p: float = 0.95,
            max_tokens: int = 200_000, blend: list[tuple[list[int], float]] | None = None,
            insert: list[int] | None = None, logp: list[float] | None = None) -> list[int]:
+    """See _sample. Decoding runs with one BLAS thread: its matrices are a few rows tall, and
+    OpenBLAS's threads cost more than they give there (a batched step ran 3x slower with two
+    threads on a busy 2-core machine)."""
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _sample(model, tok, prompt, cons, seed, temperature, top_p, max_tokens, blend, insert, logp)
+
+
+def _sample(model: MusicTransformer, tok: Tokenizer, prompt: list[int], cons: Constraints,
+            seed: int = 0, temperature: float = 1.0, top_p: float = 0.95,
+            max_tokens: int = 200_000, blend: list[tuple[list[int], float]] | None = None,
+            insert: list[int] | None = None, logp: list[float] | None = None) -> list[int]:
     """Continue `prompt` (a header, possibly with a body) under the constraints until EOS.
 
     ``blend`` fuses styles: [(header, weight), ...] with the weights summing to 1; the next

@@ -111,6 +111,30 @@ def test_infill_is_reproducible_and_seed_dependent(tiny_checkpoint):
     assert notes(a) != notes(c) or notes(a) != _grid(src.parts[0].notes)
 
 
+def test_the_kept_fill_is_the_best_joined_candidate(tiny_checkpoint):
+    """candidates=4 keeps one of the four single draws (seeds s, s + 7919, ...), the one with the
+    highest seam score, and the scorer ranks the real bars above a clash at the seams."""
+    from symphony.generation import get_model
+    from symphony.infill import _seam_fit, fill_bars
+    from symphony.score import Note, Part, Score
+    path, _ = tiny_checkpoint
+    src = load_input(DATA / "german_sample.abc")
+    notes = lambda s: _grid(s.parts[0].notes)  # noqa: E731
+    best, _ = fill_bars(src, 3, 4, None, "german", 5, path, candidates=4)
+    singles = [fill_bars(src, 3, 4, None, "german", 5 + 7919 * j, path, candidates=1)[0] for j in range(4)]
+    assert notes(best) in [notes(x) for x in singles]
+    assert len({tuple(notes(x)) for x in singles}) > 1  # the draws differ
+    # the real piece against the same piece with its hole moved a tritone away from both sides
+    model, tok, _ = get_model(path)
+    layout = Tokenizer().bar_layout(src)  # bars 3-4 (0-based 2 and 3), upbeat included
+    lo, hi = layout[2][0] / 24, (layout[3][0] + layout[3][1]) / 24
+    clash = Score([Part([Note(n.pitch + 6 if lo <= n.onset < hi else n.pitch, n.onset, n.duration)
+                         for n in src.parts[0].notes])], src.key, src.meter, src.bpm, src.bars, style="german")
+    real = Score(src.parts, src.key, src.meter, src.bpm, src.bars, style="german")
+    fit_real, fit_clash = _seam_fit(model, tok, [real, clash], "german", 2, 2)
+    assert fit_real > fit_clash
+
+
 def test_bridge_joins_two_pieces(tiny_checkpoint, tmp_path):
     path, _ = tiny_checkpoint
     a_file, b_file = DATA / "han_sample.abc", DATA / "german_sample.abc"
@@ -139,6 +163,7 @@ def test_bridge_joins_two_pieces(tiny_checkpoint, tmp_path):
     (["--bars", "1-30"], "outside the piece"),
     (["--bars", "two"], "cannot read"),
     (["--bars", "2-3", "--part", "3"], "part 3 does not exist"),
+    (["--bars", "2-3", "--candidates", "0"], "--candidates must be between 1 and 16"),
 ])
 def test_bad_infill_requests_exit_2(tiny_checkpoint, tmp_path, args, message):
     path, _ = tiny_checkpoint
