@@ -322,6 +322,7 @@ def eval_(
                                      help="STYLE=FILE: use these files instead of the corpus (tests)"),
     real_split: str = typer.Option("test", "--real-split", hidden=True, help="split of the real pieces"),
     classifier: str = typer.Option("auto", "--classifier", hidden=True, help="auto, hgb, rf or logreg"),
+    guidance: Optional[float] = typer.Option(None, "--guidance", help="style guidance of the generated pieces (default: generate's, 1)"),
 ):
     """Measure generated music against held-out real music: writes report.md, report.json, plots."""
     from .evaluation.classify import CLASSIFIERS
@@ -329,6 +330,8 @@ def eval_(
         _err(f"-n must be at least 1, got {count}")
     if max_real < 1:
         _err(f"--max-real must be at least 1, got {max_real}")
+    if guidance is not None and not 0 <= guidance <= 5:
+        _err(f"--guidance must be between 0 (off) and 5, got {guidance}")
     if real_split not in ("train", "valid", "test"):
         _err(f"unknown split {real_split!r}; choose train, valid or test")
     if classifier not in CLASSIFIERS + ("auto",):
@@ -349,7 +352,7 @@ def eval_(
     try:
         res = run_eval(out, n=count, styles=style_list, checkpoint=checkpoint, max_real=max_real,
                        seed=seed, sources=sources, real_split=real_split, classifier=classifier,
-                       requests=requests, log=lambda m: typer.echo(m, err=True))
+                       requests=requests, log=lambda m: typer.echo(m, err=True), guidance=guidance)
     except SymphonyError as e:
         _err(str(e))
     typer.echo(str(out / "report.md"))

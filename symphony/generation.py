@@ -361,7 +361,8 @@ def style_guidance(tok, header: list[int], style: str, g: float, header_of) -> l
     for 'no style': the next token is drawn from log p(x | style) + g (log p(x | style) - mean
     over the other styles of log p(x | other)), i.e. a product of experts with weight 1 + g on
     the requested style and -g/n on each of the n others (``sample``'s blend). It pushes the
-    music towards what sets the style apart; g = 0 is plain sampling."""
+    music towards what sets the style apart; g = 0 is plain sampling. generate_request draws
+    note lengths from the requested style alone (``sample(plain_durations=True)``)."""
     others = [s for s in tok.config.styles if s != style]
     if g <= 0 or not others:
         return None
@@ -391,6 +392,7 @@ def generate_request(req: Request, checkpoint: str | Path | None = None, tempera
     elif req.guidance:
         blend = style_guidance(tok, header, req.style, req.guidance,
                                lambda s: tok.header(s, cond_key, meter, req.tempo, req.bars, req.voices))
+    guided = blend is not None and not req.blend
     spans = layout(parse_progression(req.chords, key), meter, req.bars) if req.chords else None
     plan = plan_form(req.form, req.bars, key, req.end_on_tonic) if req.form else None
     ranges = None
@@ -410,7 +412,7 @@ def generate_request(req: Request, checkpoint: str | Path | None = None, tempera
             # the key outranks the register: later attempts keep the pull off the scale degrees
             cons = replace(cons, register_band=REGISTER_BAND)
         seq = sample(model, tok, header, cons, seed=req.seed + 7919 * attempt, temperature=temperature,
-                     top_p=top_p, blend=blend)
+                     top_p=top_p, blend=blend, plain_durations=guided)
         model_s += time.perf_counter() - t0
         score = tok.decode(seq)
         found = analyze_key(score)

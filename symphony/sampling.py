@@ -428,19 +428,22 @@ def _log_softmax(x: np.ndarray) -> np.ndarray:
 def sample(model: MusicTransformer, tok: Tokenizer, prompt: list[int], cons: Constraints,
            seed: int = 0, temperature: float = 1.0, top_p: float = 0.95,
            max_tokens: int = 200_000, blend: list[tuple[list[int], float]] | None = None,
-           insert: list[int] | None = None, logp: list[float] | None = None) -> list[int]:
+           insert: list[int] | None = None, logp: list[float] | None = None,
+           plain_durations: bool = False) -> list[int]:
     """See _sample. Decoding runs with one BLAS thread: its matrices are a few rows tall, and
     OpenBLAS's threads cost more than they give there (a batched step ran 3x slower with two
     threads on a busy 2-core machine)."""
     from threadpoolctl import threadpool_limits
     with threadpool_limits(limits=1, user_api="blas"):
-        return _sample(model, tok, prompt, cons, seed, temperature, top_p, max_tokens, blend, insert, logp)
+        return _sample(model, tok, prompt, cons, seed, temperature, top_p, max_tokens, blend, insert, logp,
+                       plain_durations)
 
 
 def _sample(model: MusicTransformer, tok: Tokenizer, prompt: list[int], cons: Constraints,
             seed: int = 0, temperature: float = 1.0, top_p: float = 0.95,
             max_tokens: int = 200_000, blend: list[tuple[list[int], float]] | None = None,
-            insert: list[int] | None = None, logp: list[float] | None = None) -> list[int]:
+            insert: list[int] | None = None, logp: list[float] | None = None,
+            plain_durations: bool = False) -> list[int]:
     """Continue `prompt` (a header, possibly with a body) under the constraints until EOS.
 
     ``blend`` fuses styles: [(header, weight), ...] with the weights summing to 1; the next
@@ -454,7 +457,8 @@ def _sample(model: MusicTransformer, tok: Tokenizer, prompt: list[int], cons: Co
     infilling (symphony/infill.py), so the bars sampled after the prompt fill the hole.
 
     ``logp``, if given, receives the model's log-probability (before any constraint) of every
-    token appended after the prompt."""
+    token appended after the prompt. ``plain_durations`` draws note lengths from the first
+    header alone (style guidance: guided rhythm made calm celtic tunes busy)."""
     rng = np.random.default_rng(seed)
     state = GrammarState(tok, cons)
     for t in prompt[tok.HEADER_LEN:]:
@@ -484,8 +488,8 @@ def _sample(model: MusicTransformer, tok: Tokenizer, prompt: list[int], cons: Co
     forced: list[int] = []
     given: list[int] = []
     while len(seq) < max_tokens:
-        if len(headers) == 1:
-            mixed = logits[0]
+        if len(headers) == 1 or (plain_durations and state.pending == "pitch"):
+            mixed = logits[0]  # (style guidance leaves the rhythm to the requested style alone)
         else:
             mixed = sum(w * _log_softmax(lg) for lg, (_, w) in zip(logits, headers))
         if bias is not None and state.pending == "pitch":

@@ -506,7 +506,7 @@ def restyle(score: Score, style: str, meter: str | None = None, mode: str | None
     # leaning towards what sets the new style apart, as generate does (style_guidance)
     blend = style_guidance(tok, header, st.name, STYLE_GUIDANCE, lambda s: tok.header(s, cond, m, bpm, bars, voices))
     t0 = time.perf_counter()
-    seq = sample(model, tok, header, cons, seed=seed, blend=blend)
+    seq = sample(model, tok, header, cons, seed=seed, blend=blend, plain_durations=True)
     secs = time.perf_counter() - t0
     new = tok.decode(seq)
     names = ["Soprano", "Alto", "Tenor", "Bass"] if voices == 4 else ["Melody"]

@@ -149,7 +149,7 @@ def write_report(results: dict, out: str | Path) -> list[Path]:
          f"{meta['date']} · checkpoint `{meta['checkpoint']}` · {meta['n_per_style']} generated pieces per "
          f"style · requests drawn `{meta['requests']}` · real pieces: `{meta['real_split']}` split "
          f"(at most {meta['max_real']} per style), classifier trained on the `{meta['train_split']}` split · "
-         f"seed {meta['seed']} · {meta['seconds']} s", "",
+         f"seed {meta['seed']} · style guidance {meta.get('guidance', 0)} · {meta['seconds']} s", "",
          "Every generated piece was written to MIDI and read back; all numbers below are measured on "
          "the read-back file (key = music21's Krumhansl-Schmuckler analysis), never on the request. "
          "Melodic features use the top part.", "", "## Summary", ""]

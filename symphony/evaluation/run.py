@@ -79,14 +79,15 @@ def run_eval(out_dir: str | os.PathLike, n: int = 20, styles: Iterable[str] = DE
              sources: list | None = None, real_split: str = "test", train_split: str = "train",
              max_train: int = 1500, classifier: str = "auto", requests: str = "corpus",
              controls: dict[str, ControlCheck] | None = None, progress: bool | None = None,
-             log: Callable[[str], None] | None = None) -> dict:
+             log: Callable[[str], None] | None = None, guidance: float | None = None) -> dict:
     """Run the evaluation and write ``report.md``, ``report.json``, PNG plots and the generated
     MIDI files (``pieces/``) into out_dir. Returns the results dict written to report.json.
 
     ``sources`` (a list of :class:`symphony.data.Source`) replaces the built-in corpus (tests pass
-    small sample files); ``real_split`` / ``train_split`` pick the corpus splits."""
+    small sample files); ``real_split`` / ``train_split`` pick the corpus splits; ``guidance``
+    replaces generation's default style guidance (``generation.STYLE_GUIDANCE``)."""
     from ..data import builtin_sources, iter_split, load_corpus
-    from ..generation import generate_request, get_model
+    from ..generation import STYLE_GUIDANCE, generate_request, get_model
     from ..render import check_out_dir, prepare_out_dir
     from ..score import Score, read_midi, write_midi
     from ..styles import get_style
@@ -150,6 +151,8 @@ def run_eval(out_dir: str | os.PathLike, n: int = 20, styles: Iterable[str] = DE
         for si, style in enumerate(style_list):
             reqs = sample_requests(style, n, rng, train_recs.get(style), requests,
                                    seed0=seed * 100_000 + si * 1000)
+            for req in reqs:
+                req.guidance = req.guidance if guidance is None else float(guidance)
             jobs += [(style, i, req) for i, req in enumerate(reqs)]
         log(f"generating {len(jobs)} pieces ({n} per style: {', '.join(style_list)})")
         for style, i, req in _progress(jobs, len(jobs), "generating", progress):
@@ -267,6 +270,7 @@ def run_eval(out_dir: str | os.PathLike, n: int = 20, styles: Iterable[str] = DE
             "meta": {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                      "checkpoint": str(checkpoint) if checkpoint else "default", "n_per_style": n,
                      "styles": style_list, "max_real": max_real, "seed": seed, "requests": requests,
+                     "guidance": guidance if guidance is not None else STYLE_GUIDANCE,
                      "real_split": real_split, "train_split": train_split,
                      "corpus_sources": len(sources), "seconds": None},
             "realism": realism, "style_classifier": style_res, "discriminator": disc,
