@@ -15,6 +15,15 @@ data_app = typer.Typer(no_args_is_help=True, help="The training corpus.")
 app.add_typer(data_app, name="data")
 
 
+# Options every `symphony edit` command takes (one definition, shared by the commands).
+SEED = typer.Option(0, "--seed", help="random seed (same seed, same result)")
+OUT = typer.Option(..., "-o", "--out", help="output folder")
+CHECKPOINT = typer.Option(None, "--checkpoint", help="model file (default: shipped model)")
+NO_AUDIO = typer.Option(False, "--no-audio", help="skip the WAV file")
+DETECTED_STYLE = typer.Option(None, "--style", help="default: the style the model finds likeliest")
+CANDIDATES = typer.Option(4, "--candidates", help="fills drawn; the one best joined to both sides is kept (1-16; 1 is fastest)")
+
+
 def _err(msg: str) -> None:
     typer.echo(f"symphony: error: {msg}", err=True)
     raise typer.Exit(2)
@@ -100,11 +109,11 @@ def _edit_outputs(score, out: Path, no_audio: bool) -> None:
 def edit_continue(
     infile: Path = typer.Argument(..., help="MIDI, MusicXML, ABC or Humdrum file"),
     bars: int = typer.Option(8, "--bars", help="how many bars to add"),
-    style: Optional[str] = typer.Option(None, "--style", help="default: the style the model finds likeliest"),
-    seed: int = typer.Option(0, "--seed"),
-    out: Path = typer.Option(..., "-o", "--out"),
-    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint"),
-    no_audio: bool = typer.Option(False, "--no-audio"),
+    style: Optional[str] = DETECTED_STYLE,
+    seed: int = SEED,
+    out: Path = OUT,
+    checkpoint: Optional[Path] = CHECKPOINT,
+    no_audio: bool = NO_AUDIO,
 ):
     """Carry the piece on for --bars more bars in its style, key and meter (its notes stay as they are)."""
     from .editing import continue_piece, load_input
@@ -119,12 +128,12 @@ def edit_infill(
     infile: Path = typer.Argument(..., help="MIDI, MusicXML, ABC or Humdrum file"),
     bars: str = typer.Option(..., "--bars", help="the bars to regenerate, e.g. '5-8' (1 = first bar)"),
     part: Optional[int] = typer.Option(None, "--part", help="regenerate only this part (1 = top); default: all"),
-    style: Optional[str] = typer.Option(None, "--style", help="default: the style the model finds likeliest"),
-    candidates: int = typer.Option(4, "--candidates", help="fills drawn; the one best joined to both sides is kept (1-16; 1 is fastest)"),
-    seed: int = typer.Option(0, "--seed"),
-    out: Path = typer.Option(..., "-o", "--out"),
-    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint"),
-    no_audio: bool = typer.Option(False, "--no-audio"),
+    style: Optional[str] = DETECTED_STYLE,
+    candidates: int = CANDIDATES,
+    seed: int = SEED,
+    out: Path = OUT,
+    checkpoint: Optional[Path] = CHECKPOINT,
+    no_audio: bool = NO_AUDIO,
 ):
     """Regenerate --bars (of --part) so that they join both neighbours; every other note stays."""
     from .editing import load_input
@@ -141,12 +150,12 @@ def edit_bridge(
     first: Path = typer.Argument(..., help="piece A (the bridge starts where it ends)"),
     second: Path = typer.Argument(..., help="piece B (the bridge leads into its beginning)"),
     bars: int = typer.Option(4, "--bars", help="length of the bridge in bars (1-16)"),
-    style: Optional[str] = typer.Option(None, "--style", help="default: the style the model finds likeliest"),
-    candidates: int = typer.Option(4, "--candidates", help="fills drawn; the one best joined to both sides is kept (1-16; 1 is fastest)"),
-    seed: int = typer.Option(0, "--seed"),
-    out: Path = typer.Option(..., "-o", "--out"),
-    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint"),
-    no_audio: bool = typer.Option(False, "--no-audio"),
+    style: Optional[str] = DETECTED_STYLE,
+    candidates: int = CANDIDATES,
+    seed: int = SEED,
+    out: Path = OUT,
+    checkpoint: Optional[Path] = CHECKPOINT,
+    no_audio: bool = NO_AUDIO,
 ):
     """Compose --bars bars leading from the end of A into the beginning of B; writes A + bridge + B."""
     from .editing import load_input
@@ -163,10 +172,10 @@ def edit_harmonize(
     as_: str = typer.Option("satb", "--as", help="satb (four-part chorale), chords (symbols + bass), accompaniment"),
     style: Optional[str] = typer.Option(None, "--style"),
     part: int = typer.Option(1, "--part", help="which part holds the melody (1 = top)"),
-    seed: int = typer.Option(0, "--seed"),
-    out: Path = typer.Option(..., "-o", "--out"),
-    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint"),
-    no_audio: bool = typer.Option(False, "--no-audio"),
+    seed: int = SEED,
+    out: Path = OUT,
+    checkpoint: Optional[Path] = CHECKPOINT,
+    no_audio: bool = NO_AUDIO,
 ):
     """Harmonize a melody (never altered): four voices learned from Bach, or chords and bass."""
     from .editing import harmonize, load_input
@@ -182,10 +191,10 @@ def edit_vary(
     amount: float = typer.Option(0.5, "--amount", help="0 (the original) .. 1 (every note re-composed)"),
     keep: Optional[str] = typer.Option(None, "--keep", help="rhythm (onsets and lengths stay) or contour (every step keeps its direction)"),
     part: int = typer.Option(1, "--part", help="which part to vary (1 = top); the others stay"),
-    seed: int = typer.Option(0, "--seed"),
-    out: Path = typer.Option(..., "-o", "--out"),
-    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint"),
-    no_audio: bool = typer.Option(False, "--no-audio"),
+    seed: int = SEED,
+    out: Path = OUT,
+    checkpoint: Optional[Path] = CHECKPOINT,
+    no_audio: bool = NO_AUDIO,
 ):
     """A variation of a melody whose distance from it follows --amount (symphony/variation.py)."""
     from .editing import load_input
@@ -204,10 +213,10 @@ def edit_restyle(
     meter: Optional[str] = typer.Option(None, "--meter", help="new meter, e.g. 2/4 (default: the tune's; bar i stays bar i)"),
     mode: Optional[str] = typer.Option(None, "--mode", help="new mode on the tune's tonic (gong, yu, dorian, ...) or a key ('A yu'); default: the tune's, pentatonic for chinese"),
     part: int = typer.Option(1, "--part", help="which part holds the tune (1 = top)"),
-    seed: int = typer.Option(0, "--seed"),
-    out: Path = typer.Option(..., "-o", "--out"),
-    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint"),
-    no_audio: bool = typer.Option(False, "--no-audio"),
+    seed: int = SEED,
+    out: Path = OUT,
+    checkpoint: Optional[Path] = CHECKPOINT,
+    no_audio: bool = NO_AUDIO,
 ):
     """Keep the tune's skeleton (strong-beat notes, bars) and recompose it in another style."""
     from .editing import load_input
@@ -225,8 +234,8 @@ def edit_transform(
     transpose: int = typer.Option(0, "--transpose", help="semitones up (negative: down)"),
     key: Optional[str] = typer.Option(None, "--key", help="move to this key or mode, e.g. 'A minor', 'D dorian'"),
     tempo: Optional[float] = typer.Option(None, "--tempo", help="new tempo (beats per minute)"),
-    out: Path = typer.Option(..., "-o", "--out"),
-    no_audio: bool = typer.Option(False, "--no-audio"),
+    out: Path = OUT,
+    no_audio: bool = NO_AUDIO,
 ):
     """Transpose, change key or mode (scale degrees kept), change tempo."""
     from .editing import load_input, transform
@@ -330,8 +339,9 @@ def eval_(
         _err(f"-n must be at least 1, got {count}")
     if max_real < 1:
         _err(f"--max-real must be at least 1, got {max_real}")
-    if guidance is not None and not 0 <= guidance <= 5:
-        _err(f"--guidance must be between 0 (off) and 5, got {guidance}")
+    from .generation import MAX_GUIDANCE
+    if guidance is not None and not 0 <= guidance <= MAX_GUIDANCE:
+        _err(f"--guidance must be between 0 (off) and {MAX_GUIDANCE:g}, got {guidance}")
     if real_split not in ("train", "valid", "test"):
         _err(f"unknown split {real_split!r}; choose train, valid or test")
     if classifier not in CLASSIFIERS + ("auto",):
