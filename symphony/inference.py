@@ -65,26 +65,6 @@ class NumpyDecoder:
         var = (xc * xc).mean(-1, keepdims=True)
         return xc / np.sqrt(var + 1e-5) * w + b
 
-    def _block(self, i: int, L: dict, x: np.ndarray) -> np.ndarray:
-        T = x.shape[0]  # x: (T, C)
-        start = self.length
-        qkv = self._ln(x, L["ln1_w"], L["ln1_b"]) @ L["qkv_w"] + L["qkv_b"]  # (T, 3C)
-        q = qkv[:, : self.C].reshape(T, self.H, self.hd).transpose(1, 0, 2)  # (H, T, hd)
-        self.k[i, :, start:start + T] = qkv[:, self.C: 2 * self.C].reshape(T, self.H, self.hd).transpose(1, 0, 2)
-        self.v[i, :, start:start + T] = qkv[:, 2 * self.C:].reshape(T, self.H, self.hd).transpose(1, 0, 2)
-        K, V = self.k[i, :, : start + T], self.v[i, :, : start + T]
-        att = (q @ K.transpose(0, 2, 1)) * self.scale  # (H, T, start+T)
-        if T > 1:
-            mask = np.triu(np.ones((T, start + T), dtype=bool), k=start + 1)
-            att[:, mask] = -np.inf
-        att = np.exp(att - att.max(-1, keepdims=True))
-        att /= att.sum(-1, keepdims=True)
-        y = (att @ V).transpose(1, 0, 2).reshape(T, self.C)
-        x = x + y @ L["proj_w"] + L["proj_b"]
-        h = self._ln(x, L["ln2_w"], L["ln2_b"]) @ L["fc_w"] + L["fc_b"]
-        h = 0.5 * h * (1.0 + np.tanh(_GELU_C * (h + 0.044715 * h * h * h)))
-        return x + h @ L["out_w"] + L["out_b"]
-
     def step(self, token: int) -> np.ndarray:
         """The one-token case of forward() with 1-D vectors: the hot loop of generation."""
         t = self.length
@@ -116,14 +96,37 @@ class NumpyDecoder:
         """Append tokens to the cache; return the logits after the last one, shape (V,)."""
         if len(tokens) == 1:
             return self.step(int(tokens[0]))
-        T = len(tokens)
-        if self.length + T > self.cfg.block_size:
-            raise ValueError(f"sequence of {self.length + T} tokens exceeds block_size {self.cfg.block_size}")
-        x = self.tok_emb[tokens] + self.pos_emb[self.length:self.length + T]
+        return self._forward_rows(self.k[:, None], self.v[:, None], np.asarray([tokens]))[0]
+
+    def _forward_rows(self, kc: np.ndarray, vc: np.ndarray, tokens: np.ndarray) -> np.ndarray:
+        """Append tokens (B, T) to caches kc, vc of shape (layers, B, heads, block, head dim);
+        return the logits after the last token of each row, (B, V). The one sequence of
+        NumpyDecoder is the case B = 1 (its cache viewed with a batch axis)."""
+        B, T = tokens.shape
+        start = self.length
+        if start + T > self.cfg.block_size:
+            raise ValueError(f"sequence of {start + T} tokens exceeds block_size {self.cfg.block_size}")
+        H, hd, C = self.H, self.hd, self.C
+        x = self.tok_emb[tokens] + self.pos_emb[start:start + T]  # (B, T, C)
+        mask = np.triu(np.ones((T, start + T), dtype=bool), k=start + 1) if T > 1 else None
         for i, L in enumerate(self.layers):
-            x = self._block(i, L, x)
-        self.length += T
-        return self._ln(x[-1], self.lnf_w, self.lnf_b) @ self.head_w
+            qkv = self._ln(x, L["ln1_w"], L["ln1_b"]) @ L["qkv_w"] + L["qkv_b"]  # (B, T, 3C)
+            q = qkv[..., :C].reshape(B, T, H, hd).transpose(0, 2, 1, 3)  # (B, H, T, hd)
+            kc[i, :, :, start:start + T] = qkv[..., C:2 * C].reshape(B, T, H, hd).transpose(0, 2, 1, 3)
+            vc[i, :, :, start:start + T] = qkv[..., 2 * C:].reshape(B, T, H, hd).transpose(0, 2, 1, 3)
+            K, V = kc[i, :, :, :start + T], vc[i, :, :, :start + T]
+            att = (q @ K.transpose(0, 1, 3, 2)) * self.scale  # (B, H, T, start+T)
+            if mask is not None:
+                att[:, :, mask] = -np.inf
+            att = np.exp(att - att.max(-1, keepdims=True))
+            att /= att.sum(-1, keepdims=True)
+            y = (att @ V).transpose(0, 2, 1, 3).reshape(B, T, C)
+            x = x + y @ L["proj_w"] + L["proj_b"]
+            h = self._ln(x, L["ln2_w"], L["ln2_b"]) @ L["fc_w"] + L["fc_b"]
+            h = h * (0.5 + 0.5 * np.tanh(_GELU_C * (h + 0.044715 * (h * h * h))))
+            x = x + h @ L["out_w"] + L["out_b"]
+        self.length = start + T
+        return self._ln(x[:, -1], self.lnf_w, self.lnf_b) @ self.head_w
 
 
 class BatchDecoder(NumpyDecoder):
@@ -153,32 +156,7 @@ class BatchDecoder(NumpyDecoder):
 
     def forward(self, tokens) -> np.ndarray:
         """tokens: (B, T) -> the logits after the last one of each row, (B, V)."""
-        tokens = np.asarray(tokens)
-        B, T = tokens.shape
-        start = self.length
-        if start + T > self.cfg.block_size:
-            raise ValueError(f"sequence of {start + T} tokens exceeds block_size {self.cfg.block_size}")
-        H, hd, C = self.H, self.hd, self.C
-        x = self.tok_emb[tokens] + self.pos_emb[start:start + T]  # (B, T, C)
-        mask = np.triu(np.ones((T, start + T), dtype=bool), k=start + 1) if T > 1 else None
-        for i, L in enumerate(self.layers):
-            qkv = self._ln(x, L["ln1_w"], L["ln1_b"]) @ L["qkv_w"] + L["qkv_b"]  # (B, T, 3C)
-            q = qkv[..., :C].reshape(B, T, H, hd).transpose(0, 2, 1, 3)  # (B, H, T, hd)
-            self.k[i, :, :, start:start + T] = qkv[..., C:2 * C].reshape(B, T, H, hd).transpose(0, 2, 1, 3)
-            self.v[i, :, :, start:start + T] = qkv[..., 2 * C:].reshape(B, T, H, hd).transpose(0, 2, 1, 3)
-            K, V = self.k[i, :, :, :start + T], self.v[i, :, :, :start + T]
-            att = (q @ K.transpose(0, 1, 3, 2)) * self.scale  # (B, H, T, start+T)
-            if mask is not None:
-                att[:, :, mask] = -np.inf
-            att = np.exp(att - att.max(-1, keepdims=True))
-            att /= att.sum(-1, keepdims=True)
-            y = (att @ V).transpose(0, 2, 1, 3).reshape(B, T, C)
-            x = x + y @ L["proj_w"] + L["proj_b"]
-            h = self._ln(x, L["ln2_w"], L["ln2_b"]) @ L["fc_w"] + L["fc_b"]
-            h = h * (0.5 + 0.5 * np.tanh(_GELU_C * (h + 0.044715 * (h * h * h))))
-            x = x + h @ L["out_w"] + L["out_b"]
-        self.length = start + T
-        return self._ln(x[:, -1], self.lnf_w, self.lnf_b) @ self.head_w
+        return self._forward_rows(self.k, self.v, np.asarray(tokens))
 
     def step(self, token) -> np.ndarray:
         """The same token appended to every row -> (B, V)."""
