@@ -134,11 +134,12 @@ def _middle_nll(model, tok, score, first: int, last: int) -> tuple[float, float,
     return nll(fim_ctx, fp.middle), nll(l2r_ctx, fp.middle), notes
 
 
-def bench_infill(checkpoint=None, n: int = 25, hole: int = 4, styles=STYLES, log=None) -> dict:
+def bench_infill(checkpoint=None, n: int = 25, hole: int = 4, styles=STYLES, log=None, candidates: int | None = None) -> dict:
     from symphony.evaluation.metrics import overlap
     from symphony.generation import get_model
-    from symphony.infill import fill_bars
+    from symphony.infill import CANDIDATES, fill_bars
     from symphony.tokens import Tokenizer
+    candidates = candidates or CANDIDATES
     say = log or (lambda m: None)
     model, tok, _ = get_model(checkpoint)
     t0 = time.perf_counter()
@@ -150,7 +151,7 @@ def bench_infill(checkpoint=None, n: int = 25, hole: int = 4, styles=STYLES, log
     for i, (s, first, last) in enumerate(pieces):
         layout = layout_tok.bar_layout(s)
         lo_q, hi_q = layout[first - 1][0] / 24, (layout[last - 1][0] + layout[last - 1][1]) / 24
-        new, secs = fill_bars(s, first, last, None, s.style, i, checkpoint)
+        new, secs = fill_bars(s, first, last, None, s.style, i, checkpoint, candidates=candidates)
         base, base_secs = _left_to_right(s, first, last, i, checkpoint)
         outside_same = outside_all = 0
         for p_in, p_out in zip(s.parts, new.parts):
@@ -200,7 +201,7 @@ def bench_infill(checkpoint=None, n: int = 25, hole: int = 4, styles=STYLES, log
         out["nll_per_note_left_to_right"] = round(sum(r["nll_left_to_right"] for r in ok) / max(notes, 1), 3)
         return out
 
-    res = {"hole_bars": hole, "all": summary(rows), "per_style": {k: summary(v) for k, v in per_style.items()},
+    res = {"hole_bars": hole, "candidates": candidates, "all": summary(rows), "per_style": {k: summary(v) for k, v in per_style.items()},
            "rows": rows}
     return res
 
@@ -210,7 +211,8 @@ def write(res: dict, cmd: str, seconds: float, out: Path) -> None:
     from datetime import date
     out.with_suffix(".json").write_text(json.dumps(res, indent=1))
     a = res["all"]
-    lines = [f"# Infilling ({res['hole_bars']} bars in the middle of held-out pieces)", "",
+    lines = [f"# Infilling ({res['hole_bars']} bars in the middle of held-out pieces, best of "
+             f"{res.get('candidates', 4)} candidates)", "",
              f"Machine: {platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores; "
              f"{date.today()}; `{cmd}` ({seconds:.0f} s).", "",
              "| style | pieces | outside unchanged | seams vs all real intervals: infilled / left-to-right / real seams | seam overlap (both seams) | left seam | right seam | "
@@ -240,12 +242,15 @@ def main(argv=None) -> None:
     ap.add_argument("--n", type=int, default=25, help="pieces per style")
     ap.add_argument("--bars", type=int, default=4, help="bars in each hole")
     ap.add_argument("--checkpoint", default=None)
+    ap.add_argument("--candidates", type=int, default=None, help="fills drawn per hole (default: infill's)")
     ap.add_argument("--out", default=str(Path(__file__).parent / "infill"))
     args = ap.parse_args(argv)
     t = time.perf_counter()
-    res = bench_infill(args.checkpoint, args.n, args.bars, log=lambda m: print(m, file=sys.stderr))
+    res = bench_infill(args.checkpoint, args.n, args.bars, log=lambda m: print(m, file=sys.stderr),
+                       candidates=args.candidates)
     cmd = "python -m benchmarks.infill" + (f" --n {args.n}" if args.n != 25 else "") + \
-        (f" --bars {args.bars}" if args.bars != 4 else "")
+        (f" --bars {args.bars}" if args.bars != 4 else "") + \
+        (f" --candidates {args.candidates}" if args.candidates else "")
     write(res, cmd, time.perf_counter() - t, Path(args.out))
     print(json.dumps(res["all"], indent=1))
 

@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from .errors import SymphonyError
+from .infill import CANDIDATES as FILL_CANDIDATES, MAX_CANDIDATES
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Symphony: compose and edit music from a description.")
@@ -21,7 +22,8 @@ OUT = typer.Option(..., "-o", "--out", help="output folder")
 CHECKPOINT = typer.Option(None, "--checkpoint", help="model file (default: shipped model)")
 NO_AUDIO = typer.Option(False, "--no-audio", help="skip the WAV file")
 DETECTED_STYLE = typer.Option(None, "--style", help="default: the style the model finds likeliest")
-CANDIDATES = typer.Option(4, "--candidates", help="fills drawn; the one best joined to both sides is kept (1-16; 1 is fastest)")
+CANDIDATES = typer.Option(FILL_CANDIDATES, "--candidates",
+                          help=f"fills drawn; the one best joined to both sides is kept (1-{MAX_CANDIDATES}; 1 is fastest)")
 
 
 def _err(msg: str) -> None:

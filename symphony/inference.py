@@ -96,14 +96,15 @@ class NumpyDecoder:
         """Append tokens to the cache; return the logits after the last one, shape (V,)."""
         if len(tokens) == 1:
             return self.step(int(tokens[0]))
-        return self._forward_rows(self.k[:, None], self.v[:, None], np.asarray([tokens]))[0]
+        out = self._forward_rows(self.k[:, None], self.v[:, None], np.asarray([tokens]), self.length)[0]
+        self.length += len(tokens)
+        return out
 
-    def _forward_rows(self, kc: np.ndarray, vc: np.ndarray, tokens: np.ndarray) -> np.ndarray:
-        """Append tokens (B, T) to caches kc, vc of shape (layers, B, heads, block, head dim);
-        return the logits after the last token of each row, (B, V). The one sequence of
-        NumpyDecoder is the case B = 1 (its cache viewed with a batch axis)."""
+    def _forward_rows(self, kc: np.ndarray, vc: np.ndarray, tokens: np.ndarray, start: int) -> np.ndarray:
+        """Write tokens (B, T) at positions start.. of caches kc, vc of shape (layers, B, heads,
+        block, head dim); return the logits after the last token of each row, (B, V). The one
+        sequence of NumpyDecoder is the case B = 1 (its cache viewed with a batch axis)."""
         B, T = tokens.shape
-        start = self.length
         if start + T > self.cfg.block_size:
             raise ValueError(f"sequence of {start + T} tokens exceeds block_size {self.cfg.block_size}")
         H, hd, C = self.H, self.hd, self.C
@@ -125,14 +126,14 @@ class NumpyDecoder:
             h = self._ln(x, L["ln2_w"], L["ln2_b"]) @ L["fc_w"] + L["fc_b"]
             h = h * (0.5 + 0.5 * np.tanh(_GELU_C * (h + 0.044715 * (h * h * h))))
             x = x + h @ L["out_w"] + L["out_b"]
-        self.length = start + T
         return self._ln(x[:, -1], self.lnf_w, self.lnf_b) @ self.head_w
 
 
 class BatchDecoder(NumpyDecoder):
-    """B sequences of equal length decoded in lockstep with one set of weights: the style
-    guidance and style fusion of ``sampling.sample`` read the same music under B headers (all
-    headers have the same length), so one batched step replaces B single ones."""
+    """B sequences decoded in lockstep with one set of weights, each at its own length: the
+    headers of style guidance and fusion (the same music read under several headers) and the
+    candidates of one infill (``sampling.sample_many``). At batch 1 the step is bound by memory
+    traffic and per-call overhead, so B rows cost far less than B single steps."""
 
     def __init__(self, model: MusicTransformer, batch: int):
         self.B = batch
@@ -142,40 +143,72 @@ class BatchDecoder(NumpyDecoder):
         shape = (self.cfg.n_layer, self.B, self.H, self.cfg.block_size, self.hd)
         self.k = np.zeros(shape, dtype=np.float32)
         self.v = np.zeros(shape, dtype=np.float32)
-        self.length = 0
+        self.lengths = np.zeros(self.B, dtype=np.int64)
 
     def snapshot(self) -> tuple:
-        n = self.length
-        return n, self.k[:, :, :, :n].copy(), self.v[:, :, :, :n].copy()
+        n = int(self.lengths.max())
+        return self.lengths.copy(), self.k[:, :, :, :n].copy(), self.v[:, :, :, :n].copy()
 
     def restore(self, snap: tuple) -> None:
-        n, k, v = snap
+        lengths, k, v = snap
+        n = k.shape[3]
         self.k[:, :, :, :n] = k
         self.v[:, :, :, :n] = v
-        self.length = n
+        self.lengths = lengths.copy()
 
     def forward(self, tokens) -> np.ndarray:
-        """tokens: (B, T) -> the logits after the last one of each row, (B, V)."""
-        return self._forward_rows(self.k, self.v, np.asarray(tokens))
+        """tokens (B, T), appended to rows of equal length -> the logits after each row's last, (B, V)."""
+        tokens = np.asarray(tokens)
+        start = int(self.lengths[0])
+        if (self.lengths != start).any():
+            raise ValueError("forward() appends to rows of equal length; fill() sets rows one by one")
+        out = self._forward_rows(self.k, self.v, tokens, start)
+        self.lengths[:] = start + tokens.shape[1]
+        return out
 
-    def step(self, token) -> np.ndarray:
-        """The same token appended to every row -> (B, V)."""
-        t = self.length
-        if t + 1 > self.cfg.block_size:
-            raise ValueError(f"sequence of {t + 1} tokens exceeds block_size {self.cfg.block_size}")
+    def fill(self, first: int, tokens, copies: int = 1) -> np.ndarray:
+        """Rows first.. hold exactly `tokens` (n, T) from position 0, and the `copies - 1` blocks of
+        n rows after them the same (computed once, copied); returns the logits after each row's
+        last token, (n, V)."""
+        tokens = np.asarray(tokens)
+        n, T = tokens.shape
+        rows = slice(first, first + n)
+        out = self._forward_rows(self.k[:, rows], self.v[:, rows], tokens, 0)
+        for c in range(1, copies):
+            to = slice(first + c * n, first + (c + 1) * n)
+            self.k[:, to, :, :T] = self.k[:, rows, :, :T]
+            self.v[:, to, :, :T] = self.v[:, rows, :, :T]
+        self.lengths[first:first + copies * n] = T
+        return out
+
+    def step(self, tokens, advance: np.ndarray | None = None) -> np.ndarray:
+        """tokens (B,) (or one token for every row), each appended to its row -> (B, V). Rows
+        where `advance` is False are computed but keep their length (finished samples)."""
+        adv = np.ones(self.B, dtype=np.int64) if advance is None else np.asarray(advance, dtype=np.int64)
+        block = self.cfg.block_size
+        if int((self.lengths + adv).max()) > block:
+            raise ValueError(f"sequence of {int((self.lengths + adv).max())} tokens exceeds block_size {block}")
+        t = np.minimum(self.lengths, block - 1)  # (a finished row may be full; it is not read again)
         B, H, hd, C = self.B, self.H, self.hd, self.C
-        x = np.broadcast_to(self.tok_emb[int(token)] + self.pos_emb[t], (B, C))
+        rows = np.arange(B)
+        x = self.tok_emb[np.broadcast_to(np.asarray(tokens), (B,))] + self.pos_emb[t]  # (B, C)
+        n = int(t.max()) + 1
+        mask = None
+        if int(t.min()) + 1 < n:  # rows of different lengths: each reads only its own positions
+            mask = np.where(np.arange(n)[None, :] > t[:, None], -np.inf, 0.0).astype(np.float32)[:, None, None, :]
         for i, L in enumerate(self.layers):
             qkv = self._ln(x, L["ln1_w"], L["ln1_b"]) @ L["qkv_w"] + L["qkv_b"]  # (B, 3C)
             q = qkv[:, :C].reshape(B, H, 1, hd)
-            self.k[i, :, :, t] = qkv[:, C:2 * C].reshape(B, H, hd)
-            self.v[i, :, :, t] = qkv[:, 2 * C:].reshape(B, H, hd)
-            att = q @ self.k[i, :, :, : t + 1].transpose(0, 1, 3, 2)  # (B, H, 1, t+1)
+            self.k[i, rows, :, t] = qkv[:, C:2 * C].reshape(B, H, hd)
+            self.v[i, rows, :, t] = qkv[:, 2 * C:].reshape(B, H, hd)
+            att = q @ self.k[i, :, :, :n].transpose(0, 1, 3, 2)  # (B, H, 1, n)
+            if mask is not None:
+                att = att + mask
             att = np.exp((att - att.max(-1, keepdims=True)) * self.scale)
-            y = (att @ self.v[i, :, :, : t + 1]) / att.sum(-1, keepdims=True)  # (B, H, 1, hd)
+            y = (att @ self.v[i, :, :, :n]) / att.sum(-1, keepdims=True)  # (B, H, 1, hd)
             x = x + y.reshape(B, C) @ L["proj_w"] + L["proj_b"]
             h = self._ln(x, L["ln2_w"], L["ln2_b"]) @ L["fc_w"] + L["fc_b"]
             h = h * (0.5 + 0.5 * np.tanh(_GELU_C * (h + 0.044715 * (h * h * h))))
             x = x + h @ L["out_w"] + L["out_b"]
-        self.length = t + 1
+        self.lengths = self.lengths + adv
         return self._ln(x, self.lnf_w, self.lnf_b) @ self.head_w

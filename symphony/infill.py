@@ -30,7 +30,7 @@ from .tokens import MAX_HOLE_BARS, TICKS_PER_QUARTER, Tokenizer
 
 PREFIX_SHARE = 0.4  # of the context left after the middle's expected length, at inference
 SUFFIX_SHARE = 0.6
-CANDIDATES = 4  # fills drawn per hole; the best-joined one is kept (fill_bars)
+CANDIDATES = 8  # fills drawn per hole, decoded as one batch; the best-joined one is kept (fill_bars)
 MAX_CANDIDATES = 16
 SCORE_BARS_BEFORE = 4  # bars of context before the hole when the seams are scored
 
@@ -160,13 +160,13 @@ def fill_bars(score: Score, first: int, last: int, part: int | None = None, styl
     the others kept); every note that starts outside those bars stays as it was. Returns the new
     score and the model time in seconds.
 
-    `candidates` fills are drawn and one is kept by how well it joins both sides: the model,
+    `candidates` fills are drawn (decoded side by side in one batch) and one is kept by how well it joins both sides: the model,
     reading left to right, scores the hole's first bar after the bars before it and the first
     bar after the hole after the filled bars; the first bar's score is divided by the
     probability the fill-in-the-middle pass gave it (an importance weight: the fill-in-the-middle
     proposal, corrected towards the left-to-right model's judgement of both seams)."""
     from .editing import _cond_key, _model, detect_style
-    from .sampling import Constraints, sample
+    from .sampling import Constraints, sample_many
     from .styles import get_style
     model, tok, _ = _model(checkpoint)
     if not tok.config.infill:
@@ -211,10 +211,11 @@ def fill_bars(score: Score, first: int, last: int, part: int | None = None, styl
     hi_q = (layout[last - 1][0] + layout[last - 1][1]) / TICKS_PER_QUARTER
     t0 = time.perf_counter()
     results, first_bar_logq = [], []
-    for j in range(max(1, candidates)):
-        logq: list[float] = []
-        out = sample(model, tok, fp.header + fp.prefix, cons, seed=seed + 7919 * j, temperature=temperature,
-                     insert=insert, logp=logq)
+    n_draws = max(1, candidates)
+    logqs: list[list[float]] = [[] for _ in range(n_draws)]
+    outs = sample_many(model, tok, fp.header + fp.prefix, cons, [seed + 7919 * j for j in range(n_draws)],
+                       temperature=temperature, insert=insert, logps=logqs)
+    for out, logq in zip(outs, logqs):
         middle = out[len(fp.header) + len(fp.prefix):]
         # The new bars are decoded on their own (the grammar starts each bar at its first tick,
         # as the decoder does when nothing is held over the barline).

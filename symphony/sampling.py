@@ -430,20 +430,6 @@ def sample(model: MusicTransformer, tok: Tokenizer, prompt: list[int], cons: Con
            max_tokens: int = 200_000, blend: list[tuple[list[int], float]] | None = None,
            insert: list[int] | None = None, logp: list[float] | None = None,
            plain_durations: bool = False) -> list[int]:
-    """See _sample. Decoding runs with one BLAS thread: its matrices are a few rows tall, and
-    OpenBLAS's threads cost more than they give there (a batched step ran 3x slower with two
-    threads on a busy 2-core machine)."""
-    from threadpoolctl import threadpool_limits
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _sample(model, tok, prompt, cons, seed, temperature, top_p, max_tokens, blend, insert, logp,
-                       plain_durations)
-
-
-def _sample(model: MusicTransformer, tok: Tokenizer, prompt: list[int], cons: Constraints,
-            seed: int = 0, temperature: float = 1.0, top_p: float = 0.95,
-            max_tokens: int = 200_000, blend: list[tuple[list[int], float]] | None = None,
-            insert: list[int] | None = None, logp: list[float] | None = None,
-            plain_durations: bool = False) -> list[int]:
     """Continue `prompt` (a header, possibly with a body) under the constraints until EOS.
 
     ``blend`` fuses styles: [(header, weight), ...] with the weights summing to 1; the next
@@ -459,86 +445,137 @@ def _sample(model: MusicTransformer, tok: Tokenizer, prompt: list[int], cons: Co
     ``logp``, if given, receives the model's log-probability (before any constraint) of every
     token appended after the prompt. ``plain_durations`` draws note lengths from the first
     header alone (style guidance: guided rhythm made calm celtic tunes busy)."""
-    rng = np.random.default_rng(seed)
-    state = GrammarState(tok, cons)
-    for t in prompt[tok.HEADER_LEN:]:
-        state.step(t)
-    seq = list(prompt)
-    headers = [(seq[: tok.HEADER_LEN], 1.0)] if not blend else [(list(h), float(w)) for h, w in blend]
-    # one decoder, batched over the headers when there are several (they read the same music)
-    dec = decoder_for(model) if len(headers) == 1 else batch_decoder_for(model, len(headers))
+    return sample_many(model, tok, prompt, cons, [seed], temperature, top_p, max_tokens, blend, insert,
+                       None if logp is None else [logp], plain_durations)[0]
+
+
+def sample_many(model: MusicTransformer, tok: Tokenizer, prompt: list[int], cons: Constraints,
+                seeds: list[int], temperature: float = 1.0, top_p: float = 0.95,
+                max_tokens: int = 200_000, blend: list[tuple[list[int], float]] | None = None,
+                insert: list[int] | None = None, logps: list[list[float]] | None = None,
+                plain_durations: bool = False) -> list[list[int]]:
+    """One sample per seed, as `sample` draws it, all decoded in one batch (the candidates of an
+    infill). Decoding runs with one BLAS thread: its matrices are a few rows tall, and
+    OpenBLAS's threads cost more than they give there (a batched step ran 3x slower with two
+    threads on a busy 2-core machine)."""
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _sample_many(model, tok, prompt, cons, list(seeds), temperature, top_p, max_tokens, blend,
+                            insert, logps, plain_durations)
+
+
+@dataclass
+class _Draw:
+    """One sample in the making: its grammar state, random stream and tokens so far."""
+    state: GrammarState
+    rng: np.random.Generator
+    seq: list[int]
+    logp: list[float] | None
+    bar_start: dict[int, int] = field(default_factory=dict)  # bar -> index in seq of its first body token
+    forced: list[int] = field(default_factory=list)  # tokens of a repeated bar still to copy
+    given: list[int] = field(default_factory=list)  # the user's tokens still to take as they are
+    done: bool = False
+
+
+def _sample_many(model, tok, prompt, cons, seeds, temperature, top_p, max_tokens, blend, insert, logps,
+                 plain_durations) -> list[list[int]]:
+    headers = [(prompt[: tok.HEADER_LEN], 1.0)] if not blend else [(list(h), float(w)) for h, w in blend]
+    nh, n_prompt = len(headers), len(prompt)
+    draws = []
+    for i, seed in enumerate(seeds):
+        state = GrammarState(tok, cons)
+        for t in prompt[tok.HEADER_LEN:]:
+            state.step(t)
+        draws.append(_Draw(state, np.random.default_rng(seed), list(prompt), logps[i] if logps else None))
+    # one decoder; rows are (draw, header) pairs, draw-major, when there are several
+    single = len(draws) * nh == 1
+    dec = decoder_for(model) if single else batch_decoder_for(model, len(draws) * nh)
     block = model.cfg.block_size
-    n_prompt = len(seq)
 
-    def prime() -> list[np.ndarray]:
-        rows = []
-        for h, _ in headers:
-            if insert is None:
-                rows.append(_prime_tokens(h + seq[tok.HEADER_LEN:], h, block, tok.bar))
-            else:
-                rows.append(_prime_fill_tokens(h, seq[tok.HEADER_LEN:n_prompt], insert, seq[n_prompt:],
-                                               block, tok.bar))
-        out = _forward_memo(dec, rows[0] if len(rows) == 1 else rows)
-        return [out] if len(rows) == 1 else list(out)
+    def rows_of(seq: list[int]) -> list[list[int]]:
+        """What (re)fills the cache of one draw, per header."""
+        if insert is None:
+            return [_prime_tokens(h + seq[tok.HEADER_LEN:], h, block, tok.bar) for h, _ in headers]
+        return [_prime_fill_tokens(h, seq[tok.HEADER_LEN:n_prompt], insert, seq[n_prompt:], block, tok.bar)
+                for h, _ in headers]
 
-    logits = prime()
+    first = _forward_memo(dec, rows_of(prompt), len(draws))  # every draw starts from the prompt
+    logits = [list(first) for _ in draws]
     bias = _duration_bias(tok) * (DENSITY_SCALE * cons.density) if cons.density else None
     register, emphasis = _pitch_bias(tok, cons)
-    bar_start: dict[int, int] = {}  # bar number -> index in seq of its first body token
-    forced: list[int] = []
-    given: list[int] = []
-    while len(seq) < max_tokens:
-        if len(headers) == 1 or (plain_durations and state.pending == "pitch"):
-            mixed = logits[0]  # (style guidance leaves the rhythm to the requested style alone)
-        else:
-            mixed = sum(w * _log_softmax(lg) for lg, (_, w) in zip(logits, headers))
-        if bias is not None and state.pending == "pitch":
-            mixed = mixed + bias
-        elif state.voice == 0 and state.pending != "pitch":
-            if register is not None:
-                mixed = mixed + register
-            if emphasis is not None and state.cursor == 0:
-                mixed = mixed + emphasis
-        if given:  # the user's notes are taken as they are
-            t = given.pop(0)
-        else:
-            allowed = state.allowed()
-            if forced and forced[0] in allowed:
-                t = forced.pop(0)
-            else:
-                forced = []
-                t = choose(mixed, allowed, temperature, top_p, rng)
-        if logp is not None:
-            logp.append(float(_log_softmax(logits[0])[t]))
-        seq.append(t)
-        state.step(t)
-        if t == tok.eos:
+    while True:
+        tokens = np.full(len(draws), tok.eos, dtype=np.int64)
+        for i, d in enumerate(draws):
+            if not d.done:
+                tokens[i] = _draw_token(d, logits[i], headers, cons, tok, temperature, top_p, plain_durations,
+                                        bias, register, emphasis)
+                d.done = tokens[i] == tok.eos or len(d.seq) >= max_tokens
+        live = [i for i, d in enumerate(draws) if not d.done]
+        if not live:
             break
-        if t == tok.bar:
-            b = state.bars_done
-            bar_start[b] = len(seq)
-            src = (cons.copy_from or {}).get(b)
-            if src is not None and src in bar_start and src + 1 in bar_start:
-                forced = seq[bar_start[src]: bar_start[src + 1] - 1]
-            if cons.given and b in cons.given:
-                given = list(cons.given[b])
-        elif cons.given and not given and state.bars_done in cons.given and state.voice == 0:
-            state.close_voice()
-        if cons.given_voices and state.opened and state.cursor == 0 and state.pending == "" \
-                and (t == tok.bar or tok.voice0 <= t < tok.voice0 + 8):
-            kept = cons.given_voices.get((state.bars_done, state.voice))
-            if kept is not None:
-                given = list(kept)
-                if not given:
-                    state.close_voice()
-        elif cons.given_voices and not given and (state.bars_done, state.voice) in cons.given_voices:
-            state.close_voice()
-        if dec.length >= block:
-            logits = prime()
+        if single:
+            d = draws[0]
+            logits = [list(_forward_memo(dec, rows_of(d.seq), 1)) if dec.length >= block else [dec.step(int(tokens[0]))]]
+            continue
+        refill = {i: dec.fill(i * nh, rows_of(draws[i].seq)) for i in live if dec.lengths[i * nh] >= block}
+        advance = np.repeat([i in live and i not in refill for i in range(len(draws))], nh)
+        out = dec.step(np.repeat(tokens, nh), advance)
+        for i in live:
+            logits[i] = list(refill[i]) if i in refill else list(out[i * nh:(i + 1) * nh])
+    return [d.seq for d in draws]
+
+
+def _draw_token(d: _Draw, logits: list[np.ndarray], headers, cons: Constraints, tok: Tokenizer, temperature: float,
+                top_p: float, plain_durations: bool, bias, register, emphasis) -> int:
+    """The next token of one draw, appended to it (and the bookkeeping of forms and given parts)."""
+    state = d.state
+    if len(headers) == 1 or (plain_durations and state.pending == "pitch"):
+        mixed = logits[0]  # (style guidance leaves the rhythm to the requested style alone)
+    else:
+        mixed = sum(w * _log_softmax(lg) for lg, (_, w) in zip(logits, headers))
+    if bias is not None and state.pending == "pitch":
+        mixed = mixed + bias
+    elif state.voice == 0 and state.pending != "pitch":
+        if register is not None:
+            mixed = mixed + register
+        if emphasis is not None and state.cursor == 0:
+            mixed = mixed + emphasis
+    if d.given:  # the user's notes are taken as they are
+        t = d.given.pop(0)
+    else:
+        allowed = state.allowed()
+        if d.forced and d.forced[0] in allowed:
+            t = d.forced.pop(0)
         else:
-            out = dec.step(t)
-            logits = [out] if len(headers) == 1 else list(out)
-    return seq
+            d.forced = []
+            t = choose(mixed, allowed, temperature, top_p, d.rng)
+    if d.logp is not None:
+        d.logp.append(float(_log_softmax(logits[0])[t]))
+    seq = d.seq
+    seq.append(t)
+    state.step(t)
+    if t == tok.eos:
+        return t
+    if t == tok.bar:
+        b = state.bars_done
+        d.bar_start[b] = len(seq)
+        src = (cons.copy_from or {}).get(b)
+        if src is not None and src in d.bar_start and src + 1 in d.bar_start:
+            d.forced = seq[d.bar_start[src]: d.bar_start[src + 1] - 1]
+        if cons.given and b in cons.given:
+            d.given = list(cons.given[b])
+    elif cons.given and not d.given and state.bars_done in cons.given and state.voice == 0:
+        state.close_voice()
+    if cons.given_voices and state.opened and state.cursor == 0 and state.pending == "" \
+            and (t == tok.bar or tok.voice0 <= t < tok.voice0 + 8):
+        kept = cons.given_voices.get((state.bars_done, state.voice))
+        if kept is not None:
+            d.given = list(kept)
+            if not d.given:
+                state.close_voice()
+    elif cons.given_voices and not d.given and (state.bars_done, state.voice) in cons.given_voices:
+        state.close_voice()
+    return t
 
 
 def _prime_fill_tokens(header: list[int], before: list[int], insert: list[int],
@@ -566,16 +603,21 @@ def _prime_fill_tokens(header: list[int], before: list[int], insert: list[int],
     return header + before + insert + after
 
 
-def _forward_memo(dec: NumpyDecoder, tokens) -> np.ndarray:
-    """dec.reset(); dec.forward(tokens), but a decoder primed with the same tokens as last time
-    (several infill candidates drawn for one hole) restores its saved cache instead."""
-    key = tuple(map(tuple, tokens)) if tokens and isinstance(tokens[0], list) else tuple(tokens)
+def _forward_memo(dec: NumpyDecoder, rows: list[list[int]], copies: int) -> np.ndarray:
+    """Reset the decoder and fill it with `rows` (one per header), `copies` times over (one block
+    of rows per draw); returns the logits after each row, (n, V). A decoder filled the same way
+    as last time (the attempts or candidates drawn one after another for one request) restores
+    its saved cache instead."""
+    key = (tuple(map(tuple, rows)), copies)
     memo = getattr(dec, "_memo", None)
     if memo is not None and memo[0] == key:
         dec.restore(memo[1])
         return memo[2].copy()
     dec.reset()
-    logits = dec.forward(tokens)
+    if isinstance(dec, BatchDecoder):
+        logits = dec.fill(0, rows, copies)
+    else:
+        logits = dec.forward(rows[0])[None]
     dec._memo = (key, dec.snapshot(), logits.copy())
     return logits
 

@@ -60,3 +60,42 @@ def test_same_seed_same_music(setup):
     b = sample(m, tok, h, Constraints(k, mt, 4), seed=5)
     c = sample(m, tok, h, Constraints(k, mt, 4), seed=6)
     assert a == b and a != c
+
+
+def test_draws_decoded_side_by_side_equal_the_single_draws(setup):
+    """sample_many decodes several seeds in one batch (infill candidates); each draw is the one
+    `sample` makes alone, also when the draws slide their context at different moments and
+    when each draw reads the music under several headers (style guidance)."""
+    from symphony.sampling import sample_many
+    tok, m = setup
+    k, mt = parse_key("C major"), parse_meter("4/4")
+    h = tok.header("german", k, mt, 100, 24, 1)
+    cons = Constraints(k, mt, 24)
+    many = sample_many(m, tok, h, cons, [0, 1, 2])
+    assert [len(x) for x in many] != [len(many[0])] * 3  # the draws end (and slide) at different times
+    assert all(len(x) > 128 for x in many)
+    assert many == [sample(m, tok, h, cons, seed=s) for s in (0, 1, 2)]
+    blend = [(h, 2.0)] + [(tok.header(s, k, mt, 100, 24, 1), -1 / 3) for s in ("chinese", "celtic", "chorale")]
+    short = Constraints(k, mt, 6)
+    logps = [[], []]
+    guided = sample_many(m, tok, h, short, [3, 4], blend=blend, logps=logps)
+    one = []
+    assert guided == [sample(m, tok, h, short, seed=3, blend=blend, logp=one),
+                      sample(m, tok, h, short, seed=4, blend=blend)]
+    assert logps[0] == pytest.approx(one, abs=1e-4) and len(logps[1]) == len(guided[1]) - len(h)
+
+
+def test_batch_decoder_rows_of_different_lengths_match_the_model(setup):
+    import numpy as np
+    from symphony.inference import BatchDecoder
+    tok, m = setup
+    a, b = list(range(5, 45)), list(range(50, 70))
+    dec = BatchDecoder(m, 2)
+    dec.fill(0, [a])
+    dec.fill(1, [b])
+    got = dec.step(np.array([7, 9]))
+    with torch.no_grad():
+        want_a = m(torch.tensor([a + [7]]))[0][0, -1].numpy()
+        want_b = m(torch.tensor([b + [9]]))[0][0, -1].numpy()
+    assert np.abs(got[0] - want_a).max() < 1e-3 and np.abs(got[1] - want_b).max() < 1e-3
+    assert list(dec.lengths) == [41, 21]
