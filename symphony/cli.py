@@ -53,6 +53,7 @@ def generate(
     melody_use: str = typer.Option("continue", "--melody-use", help="with --melody: continue (carry it on to --bars), harmonize, develop (the theme of a --form, default ABA)"),
     melody_harmony: Optional[str] = typer.Option(None, "--melody-harmony", help="with --melody-use harmonize: satb, chords (default; satb for chorales) or accompaniment"),
     no_tonic_ending: bool = typer.Option(False, "--no-tonic-ending", help="do not force the last note onto the tonic"),
+    no_repeats: bool = typer.Option(False, "--no-repeats", help="without --form, do not repeat bars the way a real tune of the style does (docs/form.md)"),
     guidance: Optional[float] = typer.Option(None, "--guidance", help="style guidance 0 (off) .. 5: how hard the sampler leans towards what sets the style apart from the others (default 1; each unit costs decoding time)"),
     count: int = typer.Option(1, "-n", help="how many pieces"),
     out: Path = typer.Option(..., "-o", "--out", help="output folder"),
@@ -76,7 +77,8 @@ def generate(
         return
     req, why = resolve(prompt, style, key, meter, tempo, bars, seed, chords=chords, accompany=accompany,
                        form=form, range=range_, density=density, emotion=emotion, valence=valence,
-                       arousal=arousal, end_on_tonic=not no_tonic_ending, image=image, guidance=guidance)
+                       arousal=arousal, end_on_tonic=not no_tonic_ending, image=image, guidance=guidance,
+                       repeats=not no_repeats)
     check_out_dir(out)
     items = []
     steps = range(count)
@@ -89,6 +91,9 @@ def generate(
         items.append((score, describe(score)))
     for line in why:
         typer.echo(f"heard: {line}", err=True)
+    for score, _ in items[:1]:  # what the composing itself decided (the repetition plan)
+        for line in score.meta["explanation"][len(why):]:
+            typer.echo(line, err=True)
     files = write_outputs(items, out, audio=not no_audio)
     for f in files:
         typer.echo(str(f))
@@ -333,6 +338,7 @@ def eval_(
                                      help="STYLE=FILE: use these files instead of the corpus (tests)"),
     real_split: str = typer.Option("test", "--real-split", hidden=True, help="split of the real pieces"),
     classifier: str = typer.Option("auto", "--classifier", hidden=True, help="auto, hgb, rf or logreg"),
+    no_repeats: bool = typer.Option(False, "--no-repeats", help="without --form, do not repeat bars the way a real tune of the style does (docs/form.md)"),
     guidance: Optional[float] = typer.Option(None, "--guidance", help="style guidance of the generated pieces (default: generate's, 1)"),
 ):
     """Measure generated music against held-out real music: writes report.md, report.json, plots."""

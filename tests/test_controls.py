@@ -79,6 +79,35 @@ def test_form_repeats_and_cadences(tiny_checkpoint, tmp_path, form, bars):
     assert (melody[-1].pitch - key.tonic_pc) % 12 == 0
 
 
+def test_bar_repeats_finds_exact_repeats_only():
+    from symphony.evaluation.features import bar_repeats
+    from symphony.score import Note
+    bar = lambda b, ps: [Note(p, 4 * b + i, 1.0) for i, p in enumerate(ps)]
+    notes = bar(0, [60, 62, 64, 65]) + bar(1, [67, 65, 64, 62]) + bar(2, [60, 62, 64, 65]) \
+        + bar(3, [62, 64, 66, 67]) + bar(4, [67, 65, 64, 62]) + bar(5, [60, 62, 64, 67])
+    assert bar_repeats(notes, [4.0 * i for i in range(7)]) == ({3: 1, 5: 2}, 6)  # a transposed bar 4 is new
+
+
+def test_without_a_form_bars_repeat_as_in_a_real_tune(tiny_checkpoint, tmp_path):
+    """No form asked: the piece borrows a real celtic tune's repetition plan (training split);
+    the planned bars are written note for note (the last bar may be recomposed for the cadence)."""
+    from symphony.form import borrowed_repeats, repeat_plan_of
+    path, _ = tiny_checkpoint
+    s = symphony.generate(style="celtic", key="D major", meter="6/8", bars=16, seed=4, checkpoint=path)
+    plan, title = borrowed_repeats("celtic", 16, s.meta["request"]["seed"])
+    assert plan and all(a < b <= 16 for b, a in plan.items())
+    assert s.meta["repeats"] == {"plan_of": title, "bars": {str(b): a for b, a in sorted(plan.items())}}
+    assert any(line.startswith("structure: ") and title in line for line in s.meta["explanation"])
+    found = repeat_plan_of(_roundtrip(s, tmp_path))
+    assert all(found.get(b) is not None for b in plan if b < 16)  # each planned bar repeats an earlier one
+    free = symphony.generate(style="celtic", key="D major", meter="6/8", bars=16, seed=4, checkpoint=path,
+                             repeats=False)
+    assert "repeats" not in free.meta
+    formed = symphony.generate(style="celtic", key="D major", meter="6/8", bars=16, seed=4, checkpoint=path,
+                               form="AABB")
+    assert "repeats" not in formed.meta and formed.meta["form"]["form"] == "AABB"
+
+
 def test_bad_form_and_chords_exit_2(tmp_path, tiny_checkpoint):
     path, _ = tiny_checkpoint
     for args in (["--form", "AABB", "--bars", "10"], ["--form", "A1B"], ["--chords", "G Q7 C"],

@@ -240,7 +240,9 @@ def test_cli_chinese_prompt_end_to_end(tmp_path):
     info = json.loads((tmp_path / "music.json").read_text(encoding="utf-8"))
     assert info["prompt"].startswith("欢快的爱尔兰吉格")
     assert any(line.startswith("text: mood") for line in info["explanation"])
-    assert info["explanation"][-1].startswith("result: celtic, A major, 6/8, 100 bpm, 8 bars")
+    result = [line for line in info["explanation"] if line.startswith("result: ")]
+    assert result and result[0].startswith("result: celtic, A major, 6/8, 100 bpm, 8 bars")
+    assert info["explanation"][-1].startswith("structure: ")  # what composing decided comes after
     back = read_midi(tmp_path / "music.mid")
     assert (str(back.meter), back.bpm, back.bars) == ("6/8", 100.0, 8)
     assert back.parts[0].program == 73  # the flute

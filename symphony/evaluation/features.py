@@ -96,25 +96,35 @@ def bar_starts(score: Score) -> list[float]:
     return [i * bq for i in range(score.bars + 1)]
 
 
-def bar_repetition(notes: list[Note], starts: list[float]) -> float:
-    """Share of non-empty bars whose notes (onsets relative to the bar, pitches) equal an earlier
-    bar's. Bars are compared exactly, on a grid of 1/24 quarter note, so transposed sequences do
-    not count."""
+def bar_repeats(notes: list[Note], starts: list[float]) -> tuple[dict[int, int], int]:
+    """({bar: the first earlier bar it repeats}, number of non-empty bars), bars numbered from 1.
+    Bars are compared exactly (onsets relative to the bar on a grid of 1/24 quarter note, and
+    pitches), so transposed sequences do not count."""
     contents: list[list[tuple[int, int]]] = [[] for _ in range(len(starts) - 1)]
     for n in notes:
         i = bisect.bisect_right(starts, n.onset + 1e-6) - 1
         if 0 <= i < len(contents):
             contents[i].append((round((n.onset - starts[i]) * GRID), n.pitch))
-    seen: set[tuple] = set()
-    repeats = total = 0
-    for c in contents:
+    first: dict[tuple, int] = {}
+    repeats: dict[int, int] = {}
+    total = 0
+    for b, c in enumerate(contents, start=1):
         if not c:
             continue
         sig = tuple(c)
         total += 1
-        repeats += sig in seen
-        seen.add(sig)
-    return repeats / total if total else 0.0
+        if sig in first:
+            repeats[b] = first[sig]
+        else:
+            first[sig] = b
+    return repeats, total
+
+
+def bar_repetition(notes: list[Note], starts: list[float]) -> float:
+    """Share of non-empty bars whose notes (onsets relative to the bar, pitches) equal an earlier
+    bar's (see bar_repeats)."""
+    repeats, total = bar_repeats(notes, starts)
+    return len(repeats) / total if total else 0.0
 
 
 def piece_features(score: Score) -> PieceFeatures:
