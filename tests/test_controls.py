@@ -108,6 +108,21 @@ def test_without_a_form_bars_repeat_as_in_a_real_tune(tiny_checkpoint, tmp_path)
     assert "repeats" not in formed.meta and formed.meta["form"]["form"] == "AABB"
 
 
+def test_cli_says_which_bars_repeat_and_no_repeats_turns_it_off(tiny_checkpoint, tmp_path):
+    import json
+    path, _ = tiny_checkpoint
+    base = ["generate", "--style", "german", "--bars", "12", "--seed", "3", "--no-audio", "--checkpoint", str(path)]
+    r = run_cli(*base, "-o", str(tmp_path / "a"))
+    assert r.returncode == 0, r.stderr
+    info = json.loads((tmp_path / "a" / "music.json").read_text())
+    assert any(line.startswith("structure: ") for line in r.stderr.splitlines())
+    assert info["explanation"][-1].startswith("structure: ")
+    r = run_cli(*base, "--no-repeats", "-o", str(tmp_path / "b"))
+    assert r.returncode == 0, r.stderr
+    info = json.loads((tmp_path / "b" / "music.json").read_text())
+    assert "structure: " not in r.stderr and not any(x.startswith("structure: ") for x in info["explanation"])
+
+
 def test_bad_form_and_chords_exit_2(tmp_path, tiny_checkpoint):
     path, _ = tiny_checkpoint
     for args in (["--form", "AABB", "--bars", "10"], ["--form", "A1B"], ["--chords", "G Q7 C"],
