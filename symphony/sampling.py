@@ -61,6 +61,7 @@ class Constraints:
     center: float | None = None  # melody register: pitches nearer this MIDI pitch are likelier
     register_band: float = 0.0  # ... but only beyond this many semitones from it (see REGISTER_BAND)
     modal_emphasis: float = 0.0  # logit bonus for the final, third and fifth on downbeats
+    step_bias: float = 0.0  # logit bonus for a top-voice note a step (1-2 semitones) from the last one
     token_key: Key | None = None  # the key of the header, which numbers the pitch tokens
     # (a mode the model was not trained on is conditioned on its nearest major/minor key)
     anchors: dict[tuple[int, int], Anchor] | None = None  # (bar, tick) -> Anchor for the top
@@ -90,6 +91,7 @@ class GrammarState:
     placed: bool = False  # a note of the current voice was written in this bar
     opened: bool = True  # the current voice was named (pieces of several voices name voice 0 too)
     anchor_midi: int = -1  # pitch of the last note written at an anchor (Anchor.step counts from it)
+    top_midi: int = -1  # pitch of the top voice's last note (Constraints.step_bias counts from it)
     bar_ticks: int = field(init=False)
     beat_ticks: int = field(init=False)
 
@@ -287,6 +289,8 @@ class GrammarState:
             self.pitch_rel = (self.pitch_midi - self.cons.key.tonic_pc) % 12
             if self._anchor() is not None:
                 self.anchor_midi = self.pitch_midi
+            if self.voice == 0:
+                self.top_midi = self.pitch_midi
         elif t.is_dur(token):
             self.placed = True
             d = t.dur_of(token)
@@ -420,6 +424,16 @@ def _pitch_bias(tok: Tokenizer, cons: Constraints) -> tuple[np.ndarray | None, n
     return reg, emph
 
 
+@lru_cache(maxsize=256)
+def _step_bias(tok: Tokenizer, token_key: Key, last: int, weight: float) -> np.ndarray:
+    """`weight` on the pitch tokens a semitone or a whole tone from MIDI pitch `last`."""
+    bias = np.zeros(tok.vocab_size, dtype=np.float32)
+    for i in range(tok.pitch0, tok.pitch0 + N_OCTAVES * PITCHES_PER_OCTAVE):
+        if 1 <= abs(tok.pitch_of(i, token_key) - last) <= 2:
+            bias[i] = weight
+    return bias
+
+
 def _log_softmax(x: np.ndarray) -> np.ndarray:
     x = x - x.max()
     return x - np.log(np.exp(x).sum())
@@ -540,6 +554,8 @@ def _draw_token(d: _Draw, logits: list[np.ndarray], headers, cons: Constraints, 
             mixed = mixed + register
         if emphasis is not None and state.cursor == 0:
             mixed = mixed + emphasis
+        if cons.step_bias and state.top_midi >= 0:
+            mixed = mixed + _step_bias(tok, cons.tkey, state.top_midi, cons.step_bias)
     if d.given:  # the user's notes are taken as they are
         t = d.given.pop(0)
     else:

@@ -99,3 +99,21 @@ def test_batch_decoder_rows_of_different_lengths_match_the_model(setup):
         want_b = m(torch.tensor([b + [9]]))[0][0, -1].numpy()
     assert np.abs(got[0] - want_a).max() < 1e-3 and np.abs(got[1] - want_b).max() < 1e-3
     assert list(dec.lengths) == [41, 21]
+
+
+def test_step_bias_makes_the_top_voice_move_by_step(setup):
+    """Constraints.step_bias (chorale sopranos) favours notes 1-2 semitones from the last one."""
+    tok, m = setup
+    k, mt = parse_key("G major"), parse_meter("4/4")
+
+    def steps(bias):
+        moves = []
+        for seed in range(3):
+            seq = sample(m, tok, tok.header("chorale", k, mt, 72, 8, 4), Constraints(k, mt, 8, voices=4, step_bias=bias),
+                         seed=seed)
+            top = sorted(tok.decode(seq).parts[0].notes, key=lambda n: n.onset)
+            moves += [abs(b.pitch - a.pitch) for a, b in zip(top, top[1:])]
+        return sum(1 <= x <= 2 for x in moves) / len(moves)
+
+    plain, stepped = steps(0.0), steps(3.0)
+    assert stepped > plain + 0.2 and stepped > 0.6, (plain, stepped)
