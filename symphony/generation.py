@@ -403,7 +403,7 @@ def generate_request(req: Request, checkpoint: str | Path | None = None, tempera
     if req.low is not None:
         ranges = [(req.low, req.high)] + DEFAULT_RANGES[req.voices][1:]
     cons = Constraints(key=key, meter=meter, bars=req.bars, voices=req.voices, ranges=ranges,
-                       end_on_tonic=req.end_on_tonic and (plan is not None or not _free_final(req.style, key)),
+                       end_on_tonic=req.end_on_tonic and (plan is not None or not _free_final(STYLES[req.style], key)),
                        chords=spans,
                        cadence_bars=plan.cadence_bars if plan else None,
                        copy_from=copy_from,
@@ -458,12 +458,9 @@ def generate_request(req: Request, checkpoint: str | Path | None = None, tempera
     return score
 
 
-def _free_final(style: str, key: Key) -> bool:
-    """A Chinese tune written with a major or minor key signature (jianpu's 1=G: the gong of the
-    pentatonic scale) ends on whichever degree its mode closes on: 70% of the test split's Chinese
-    tunes do not end on the key's tonic. Without a form, the model chooses the final among the
-    scale's notes; a pentatonic mode (G zhi) or a form still closes on the tonic."""
-    return style == "chinese" and key.mode in ("major", "minor")
+def _free_final(style, key: Key) -> bool:
+    """The style leaves the final to the mode (Style.free_final) and the key is major or minor."""
+    return style.free_final and key.mode in ("major", "minor")
 
 
 def _bar_list(copy_from: dict[int, int]) -> str:

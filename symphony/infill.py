@@ -160,11 +160,12 @@ def fill_bars(score: Score, first: int, last: int, part: int | None = None, styl
     the others kept); every note that starts outside those bars stays as it was. Returns the new
     score and the model time in seconds.
 
-    `candidates` fills are drawn (decoded side by side in one batch) and one is kept by how well it joins both sides: the model,
-    reading left to right, scores the hole's first bar after the bars before it and the first
-    bar after the hole after the filled bars; the first bar's score is divided by the
-    probability the fill-in-the-middle pass gave it (an importance weight: the fill-in-the-middle
-    proposal, corrected towards the left-to-right model's judgement of both seams)."""
+    `candidates` fills are drawn (decoded side by side in one batch) and one is kept by how well
+    it joins both sides: the model, reading left to right, scores the hole's first bar after the
+    bars before it and the first bar after the hole after the filled bars; the first bar's score
+    is divided by the probability the fill-in-the-middle pass gave it (an importance weight: the
+    fill-in-the-middle proposal, corrected towards the left-to-right model's judgement of both
+    seams)."""
     from .editing import _cond_key, _model, detect_style
     from .sampling import Constraints, sample_many
     from .styles import get_style
