@@ -38,6 +38,7 @@ def bench_modes(checkpoint, n, rng, tmp):
     from symphony.score import analyze_key
     from symphony.theory import MODES, parse_key
     per_mode = defaultdict(lambda: [0, 0])
+    finals, heard = defaultdict(int), defaultdict(list)
     in_scale = total_notes = 0
     for i in range(n):
         mode = MODES[i % len(MODES)]
@@ -46,15 +47,27 @@ def bench_modes(checkpoint, n, rng, tmp):
         s, _ = _gen(checkpoint, style=style, key=key, bars=rng.choice([8, 16]), seed=100 + i)
         back = _write_read(s, tmp, f"mode{i}")
         k = parse_key(key)
-        per_mode[mode][0] += key_matches(k, analyze_key(back))
+        found = analyze_key(back)
+        ok = key_matches(k, found)
+        per_mode[mode][0] += ok
         per_mode[mode][1] += 1
+        top = max(back.parts[0].notes, key=lambda x: x.onset)
+        finals[mode] += top.pitch % 12 == k.tonic_pc
+        if not ok:  # what music21 heard instead, as the degree of the requested scale it names
+            heard[mode].append(f"{INTERVAL_NAMES[(found.tonic_pc - k.tonic_pc) % 12]} {found.mode}")
         scale = set(k.scale_semitones()) | ({9, 11} if mode == "minor" else set())
         rels = [(x.pitch - k.tonic_pc) % 12 for p in back.parts for x in p.notes]
         in_scale += sum(r in scale for r in rels)
         total_notes += len(rels)
     hits = sum(v[0] for v in per_mode.values())
     return {"n": n, "key_accuracy": hits / n, "notes_in_mode_scale": in_scale / max(total_notes, 1),
-            "per_mode": {m: v[0] / v[1] for m, v in per_mode.items()}}
+            "per_mode": {m: v[0] / v[1] for m, v in per_mode.items()},
+            "final_on_tonic": {m: finals[m] / v[1] for m, v in per_mode.items()},
+            "heard_instead": dict(heard)}
+
+
+# semitones over the requested tonic -> the scale degree music21's key was found on
+INTERVAL_NAMES = ["I", "bII", "II", "bIII", "III", "IV", "#IV", "V", "bVI", "VI", "bVII", "VII"]
 
 
 def bench_chords(checkpoint, n, rng, tmp):

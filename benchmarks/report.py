@@ -98,7 +98,17 @@ def _controls_md(c: dict) -> list[str]:
               f"its third (dorian ~ minor, zhi ~ major): **{m['key_accuracy']:.0%}**; notes inside the mode's "
               f"scale: **{m['notes_in_mode_scale']:.1%}**.", "",
               "| " + " | ".join(m["per_mode"]) + " |", "|" + "---|" * len(m["per_mode"]),
-              "| " + " | ".join(f"{v:.0%}" for v in m["per_mode"].values()) + " |", ""]
+              "| " + " | ".join(f"{v:.0%}" for v in m["per_mode"].values()) + " |"]
+        if "final_on_tonic" in m:
+            L += ["| " + " | ".join(f"final {v:.0%}" for v in m["final_on_tonic"].values()) + " |", ""]
+            L += ["Top row: music21's key analysis agrees; bottom row: the last melody note is the mode's final "
+                  "(a Chinese tune in a major or minor key ends where the model takes it, `Style.free_final`). "
+                  "Jue and locrian lack the perfect fifth above their final, which both of music21's profiles "
+                  "expect, so their notes analyse as a major key a minor sixth above the final (E jue as C major, its gong; B locrian as G major) even with the final weighted six times "
+                  "(benchmarks/NOTES.md). "
+                  "Heard instead (music21's key on the requested scale's degrees): "
+                  + "; ".join(f"{md}: {', '.join(sorted(set(h)))}" for md, h in m["heard_instead"].items()) + "."]
+        L += [""]
     ch = c.get("chords")
     if ch:
         L += [f"**Chords.** {ch['n']} pieces with a random progression (Roman numerals, one or two chords a "

@@ -60,8 +60,13 @@ class Constraints:
     # first bar of an infilled hole: Tokenizer.encode(pos_bars=...) writes them so in training)
     center: float | None = None  # melody register: pitches nearer this MIDI pitch are likelier
     register_band: float = 0.0  # ... but only beyond this many semitones from it (see REGISTER_BAND)
+    register_edge: float | None = None  # beyond this many semitones from the centre the pull
+    # steepens by REGISTER_EDGE_SLOPE a semitone (an asked-for register, see REGISTER_EDGE)
     modal_emphasis: float = 0.0  # logit bonus for the final, third and fifth on downbeats
+    modal_rivals: frozenset[int] = frozenset()  # pitch classes that lose that bonus on downbeats
+    # (the tonics a previous attempt was heard in)
     step_bias: float = 0.0  # logit bonus for a top-voice note a step (1-2 semitones) from the last one
+    repeat_bias: float = 0.0  # ... and for one repeating the last one's pitch (negative: a penalty)
     token_key: Key | None = None  # the key of the header, which numbers the pitch tokens
     # (a mode the model was not trained on is conditioned on its nearest major/minor key)
     anchors: dict[tuple[int, int], Anchor] | None = None  # (bar, tick) -> Anchor for the top
@@ -404,6 +409,10 @@ REGISTER_SLOPE = 0.1  # logit penalty per semitone between a melody note and the
 # unpenalised note, so it cannot reweight the scale degrees; the full pull can (D major jigs
 # pulled upwards were heard as B minor). Generation falls back to it when the key is not heard.
 REGISTER_BAND = 6.0
+# An asked-for register (the emotion's) also steepens the pull beyond REGISTER_EDGE semitones:
+# inside that octave-wide band every pitch class keeps a note under the gentle slope only, so the
+# key is not reweighted, while tunes that would sit a fifth above the centre are drawn back.
+REGISTER_EDGE, REGISTER_EDGE_SLOPE = 4.0, 0.3
 
 
 def _pitch_bias(tok: Tokenizer, cons: Constraints) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -412,26 +421,49 @@ def _pitch_bias(tok: Tokenizer, cons: Constraints) -> tuple[np.ndarray | None, n
     pitch_ids = np.arange(tok.pitch0, tok.pitch0 + N_OCTAVES * PITCHES_PER_OCTAVE)
     if cons.center is not None:
         reg = np.zeros(tok.vocab_size, dtype=np.float32)
-        reg[pitch_ids] = [-REGISTER_SLOPE * max(0.0, abs(tok.pitch_of(int(i), cons.tkey) - cons.center) - cons.register_band)
-                          for i in pitch_ids]
+        dist = np.array([abs(tok.pitch_of(int(i), cons.tkey) - cons.center) for i in pitch_ids])
+        reg[pitch_ids] = -REGISTER_SLOPE * np.maximum(0.0, dist - cons.register_band)
+        if cons.register_edge is not None:
+            reg[pitch_ids] -= REGISTER_EDGE_SLOPE * np.maximum(0.0, dist - max(cons.register_edge, cons.register_band))
     if cons.modal_emphasis:
         from .form import tonic_triad
         triad = tonic_triad(cons.key)
         emph = np.zeros(tok.vocab_size, dtype=np.float32)
         for i in pitch_ids:
-            if (tok.pitch_of(int(i), cons.tkey) - cons.key.tonic_pc) % 12 in triad:
+            pc = tok.pitch_of(int(i), cons.tkey) % 12
+            if (pc - cons.key.tonic_pc) % 12 in triad:
                 emph[i] = cons.modal_emphasis
+            elif pc in cons.modal_rivals:
+                emph[i] = -cons.modal_emphasis
     return reg, emph
 
 
 @lru_cache(maxsize=256)
-def _step_bias(tok: Tokenizer, token_key: Key, last: int, weight: float) -> np.ndarray:
-    """`weight` on the pitch tokens a semitone or a whole tone from MIDI pitch `last`."""
+def _step_bias(tok: Tokenizer, token_key: Key, last: int, step: float, repeat: float = 0.0) -> np.ndarray:
+    """`step` on the pitch tokens a semitone or a whole tone from MIDI pitch `last`, `repeat` on
+    the token of `last` itself."""
     bias = np.zeros(tok.vocab_size, dtype=np.float32)
     for i in range(tok.pitch0, tok.pitch0 + N_OCTAVES * PITCHES_PER_OCTAVE):
-        if 1 <= abs(tok.pitch_of(i, token_key) - last) <= 2:
-            bias[i] = weight
+        d = abs(tok.pitch_of(i, token_key) - last)
+        bias[i] = step if 1 <= d <= 2 else repeat if d == 0 else 0.0
     return bias
+
+
+def _reweight_pitches(tok: Tokenizer, logits: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """`logits` with `bias` added to the pitch tokens, shifted so that the pitch tokens keep their
+    total probability: a prior on which note comes next, not on whether a note comes (rather than
+    a rest, a barline or another voice), so it leaves the rhythm alone."""
+    sl = slice(tok.pitch0, tok.pitch0 + N_OCTAVES * PITCHES_PER_OCTAVE)
+    lp = logits[sl]
+    ok = np.isfinite(lp)
+    if not ok.any():
+        return logits
+    m = lp[ok].max()
+    w = np.exp(lp[ok] - m)
+    shift = np.log((w * np.exp(bias[sl][ok])).sum() / w.sum())
+    out = logits.copy()
+    out[sl] = lp + bias[sl] - shift
+    return out
 
 
 def _log_softmax(x: np.ndarray) -> np.ndarray:
@@ -554,8 +586,9 @@ def _draw_token(d: _Draw, logits: list[np.ndarray], headers, cons: Constraints, 
             mixed = mixed + register
         if emphasis is not None and state.cursor == 0:
             mixed = mixed + emphasis
-        if cons.step_bias and state.top_midi >= 0:
-            mixed = mixed + _step_bias(tok, cons.tkey, state.top_midi, cons.step_bias)
+        if (cons.step_bias or cons.repeat_bias) and state.top_midi >= 0:
+            mixed = _reweight_pitches(tok, mixed, _step_bias(tok, cons.tkey, state.top_midi, cons.step_bias,
+                                                             cons.repeat_bias))
     if d.given:  # the user's notes are taken as they are
         t = d.given.pop(0)
     else:

@@ -28,17 +28,35 @@ class Style:
     # music21's key. Without a form the model then chooses the final among the scale's notes; a
     # pentatonic mode (G zhi) or a form still closes on the tonic.
     free_final: bool = False
+    # Melodic motion: a logit bonus for top-voice notes a step (1-2 semitones) from the last one,
+    # and one for repeating its pitch (negative: a penalty), moving probability between pitches
+    # only (sampling._reweight_pitches). Calibrated on the share of steps and repeated notes
+    # (benchmarks/NOTES.md): Bach's sopranos step 70% of the time, the model's stepped 59%
+    # (between two soprano notes stand the other voices' tokens); style guidance pushed German
+    # tunes to repeated notes (32% against the real 21%) and away from steps (44% against 50%).
+    # Chinese tunes also step less than real ones (29% vs 37%), but a bonus there narrowed their
+    # range and did not make them harder to tell from real ones; they have none.
+    step_bias: float = 0.0
+    repeat_bias: float = 0.0
+    # Style guidance weight (generation.style_guidance) when --guidance is not given. Chinese
+    # tunes are told apart from the other styles without it (eval n=30: style hit 93% at 0), and
+    # guidance caricatured them: major thirds all but vanished (1.3-1.8% of intervals -> 0.1-0.3%)
+    # and minor-key tunes lost their minor third (11% of notes -> 4%; real 16%); a real-vs-generated
+    # classifier told them apart 77% of the time at 1, 60% at 0 (benchmarks/NOTES.md).
+    guidance: float = 1.0
 
 
 STYLES: dict[str, Style] = {s.name: s for s in (
     Style("chinese", "Han Chinese folk songs (Essen collection, han1/han2)", 72, "2/4", 73,
-          ("essen/han",), density_offset=-0.25, free_final=True),
+          ("essen/han",), density_offset=-0.25, free_final=True, guidance=0.0),
     Style("german", "German-language folk songs (Essen: altdeu, ballad, boehme, erk, fink, kinder,"
-          " zuccal, dva; Lorraine and Luxembourg)", 96, "4/4", 21, ("essen/german",)),
+          " zuccal, dva; Lorraine and Luxembourg)", 96, "4/4", 21, ("essen/german",),
+          step_bias=0.3, repeat_bias=-0.3),
     Style("celtic", "Irish and Scottish fiddle tunes (O'Neill's Music of Ireland, Ryan's Mammoth"
           " Collection, Essen irl): jigs, reels, hornpipes, strathspeys", 112, "6/8", 110,
           ("oneills", "ryans", "essen/irl")),
-    Style("chorale", "Bach four-part chorales", 72, "4/4", 19, ("bach",), density_offset=-0.4),
+    Style("chorale", "Bach four-part chorales", 72, "4/4", 19, ("bach",), density_offset=-0.4,
+          step_bias=0.6),
     Style("renaissance", "Palestrina masses and motets (vocal polyphony)", 72, "2/2", 52,
           ("palestrina",)),
 )}

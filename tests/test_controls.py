@@ -221,3 +221,17 @@ def test_four_voices_never_cross_and_avoid_parallel_fifths_and_octaves(tiny_chec
     # no crossings at all; parallels only where a cadence leaves no other note (the outer voices
     # must both reach the tonic); before the rule the shipped model wrote about 3 per 100
     assert r["crossings_per_100_slices"] == 0 and r["parallels_per_100"] < 0.5
+
+
+def test_guidance_defaults_to_the_styles_own(tiny_checkpoint):
+    """Without --guidance each style takes Style.guidance (chinese 0, the others 1); the
+    request records the weight used."""
+    from symphony.generation import get_model
+    from symphony.styles import get_style
+    path, _ = tiny_checkpoint
+    styles = get_model(path)[1].config.styles
+    assert "chinese" in styles and "celtic" in styles
+    for style in ("chinese", "celtic"):
+        s = symphony.generate(style=style, bars=4, seed=3, checkpoint=path)
+        assert s.meta["request"]["guidance"] == get_style(style).guidance
+    assert get_style("chinese").guidance == 0.0 and get_style("celtic").guidance == 1.0

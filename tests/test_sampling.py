@@ -117,3 +117,36 @@ def test_step_bias_makes_the_top_voice_move_by_step(setup):
 
     plain, stepped = steps(0.0), steps(3.0)
     assert stepped > plain + 0.2 and stepped > 0.6, (plain, stepped)
+
+
+def test_repeat_bias_and_the_pitch_mass_it_keeps(setup):
+    """Constraints.repeat_bias < 0 makes repeated notes rarer; the melodic prior moves probability
+    between pitch tokens only (a rest, barline or voice token keeps its chance)."""
+    import numpy as np
+
+    from symphony.sampling import _log_softmax, _reweight_pitches, _step_bias
+    tok, m = setup
+    k, mt = parse_key("D major"), parse_meter("4/4")
+
+    def repeats(bias):
+        moves = []
+        for seed in range(3):
+            seq = sample(m, tok, tok.header("german", k, mt, 96, 8, 1), Constraints(k, mt, 8, repeat_bias=bias), seed=seed)
+            mel = sorted(tok.decode(seq).parts[0].notes, key=lambda n: n.onset)
+            moves += [b.pitch - a.pitch for a, b in zip(mel, mel[1:])]
+        return sum(x == 0 for x in moves) / len(moves)
+
+    plain, fewer = repeats(0.0), repeats(-3.0)
+    assert fewer < plain - 0.05 and fewer < 0.05, (plain, fewer)
+    logits = np.random.default_rng(0).normal(size=tok.vocab_size).astype(np.float32)
+    out = _reweight_pitches(tok, logits, _step_bias(tok, k, 62, 2.0, -2.0))
+    from symphony.tokens import N_OCTAVES, PITCHES_PER_OCTAVE
+    ids = np.arange(tok.pitch0, tok.pitch0 + N_OCTAVES * PITCHES_PER_OCTAVE)
+    pitch = np.zeros(tok.vocab_size, dtype=bool)
+    pitch[ids] = True
+    p, q = np.exp(_log_softmax(logits)), np.exp(_log_softmax(out))
+    assert abs(p[pitch].sum() - q[pitch].sum()) < 1e-5  # the pitch tokens' total mass is kept
+    assert np.allclose(p[~pitch], q[~pitch], atol=1e-6)
+    same = [i for i in ids if tok.pitch_of(int(i), k) == 62]
+    step = [i for i in ids if tok.pitch_of(int(i), k) in (64, 60)]
+    assert all(q[i] < p[i] for i in same) and all(q[i] > p[i] for i in step)

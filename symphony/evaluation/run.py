@@ -85,9 +85,9 @@ def run_eval(out_dir: str | os.PathLike, n: int = 20, styles: Iterable[str] = DE
 
     ``sources`` (a list of :class:`symphony.data.Source`) replaces the built-in corpus (tests pass
     small sample files); ``real_split`` / ``train_split`` pick the corpus splits; ``guidance``
-    replaces generation's default style guidance (``generation.STYLE_GUIDANCE``)."""
+    replaces each style's own style guidance (``Style.guidance``)."""
     from ..data import builtin_sources, iter_split, load_corpus
-    from ..generation import STYLE_GUIDANCE, generate_request, get_model
+    from ..generation import generate_request, get_model
     from ..render import check_out_dir, prepare_out_dir
     from ..score import Score, read_midi, write_midi
     from ..styles import get_style
@@ -270,7 +270,8 @@ def run_eval(out_dir: str | os.PathLike, n: int = 20, styles: Iterable[str] = DE
             "meta": {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                      "checkpoint": str(checkpoint) if checkpoint else "default", "n_per_style": n,
                      "styles": style_list, "max_real": max_real, "seed": seed, "requests": requests,
-                     "guidance": guidance if guidance is not None else STYLE_GUIDANCE,
+                     "guidance": guidance if guidance is not None else
+                     "each style's own (" + ", ".join(f"{s} {get_style(s).guidance:g}" for s in style_list) + ")",
                      "real_split": real_split, "train_split": train_split,
                      "corpus_sources": len(sources), "seconds": None},
             "realism": realism, "style_classifier": style_res, "discriminator": disc,
