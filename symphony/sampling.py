@@ -410,9 +410,12 @@ REGISTER_SLOPE = 0.1  # logit penalty per semitone between a melody note and the
 # pulled upwards were heard as B minor). Generation falls back to it when the key is not heard.
 REGISTER_BAND = 6.0
 # An asked-for register (the emotion's) also steepens the pull beyond REGISTER_EDGE semitones:
-# inside that octave-wide band every pitch class keeps a note under the gentle slope only, so the
-# key is not reweighted, while tunes that would sit a fifth above the centre are drawn back.
-REGISTER_EDGE, REGISTER_EDGE_SLOPE = 4.0, 0.3
+# inside that band every pitch class keeps notes under the gentle slope only, so the key is not
+# reweighted, while tunes that would sit far above or below the centre are drawn back. 4 made
+# the register follow valence more steeply but squeezed celtic tunes (whose real range is about
+# 19 semitones) into German-sounding ones: mood prompts heard in their style 24/36 against 32/36
+# at 8 (benchmarks/NOTES.md).
+REGISTER_EDGE, REGISTER_EDGE_SLOPE = 8.0, 0.3
 
 
 def _pitch_bias(tok: Tokenizer, cons: Constraints) -> tuple[np.ndarray | None, np.ndarray | None]:
