@@ -29,7 +29,6 @@ CALM_DEFAULT_STYLE = "german"
 DEFAULT_KEYS = {"chinese": "G gong", "german": "F major", "celtic": "D major", "chorale": "G major",
                 "renaissance": "F major"}
 VOICES = {"chorale": 4, "renaissance": 4}
-STYLE_GUIDANCE = 1.0  # the usual Style.guidance (benchmarks/NOTES.md: style hit rate vs guidance weight)
 MAX_GUIDANCE = 5.0
 KEY_ATTEMPTS = 6  # samples tried until music21's key analysis of the output agrees
 

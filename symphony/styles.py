@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from .errors import StyleError
 
 
+STYLE_GUIDANCE = 1.0  # the usual style guidance weight (benchmarks/NOTES.md: style hit rate vs weight)
+
+
 @dataclass(frozen=True)
 class Style:
     name: str
@@ -43,7 +46,7 @@ class Style:
     # guidance caricatured them: major thirds all but vanished (1.3-1.8% of intervals -> 0.1-0.3%)
     # and minor-key tunes lost their minor third (11% of notes -> 4%; real 16%); a real-vs-generated
     # classifier told them apart 77% of the time at 1, 60% at 0 (benchmarks/NOTES.md).
-    guidance: float = 1.0
+    guidance: float = STYLE_GUIDANCE
 
 
 STYLES: dict[str, Style] = {s.name: s for s in (

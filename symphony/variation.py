@@ -469,7 +469,8 @@ def restyle(score: Score, style: str, meter: str | None = None, mode: str | None
             seed: int = 0, checkpoint=None) -> Score:
     """The tune's skeleton recomposed in another tradition (see the module's description)."""
     from .emotion import STYLE_REFERENCES
-    from .generation import MODAL_EMPHASIS, STYLE_GUIDANCE, VOICES, _hold_last_notes, style_guidance
+    from .generation import MODAL_EMPHASIS, VOICES, _hold_last_notes, style_guidance
+    from .styles import STYLE_GUIDANCE
     from .sampling import DEFAULT_RANGES
     st, new_meter = check_restyle(style, meter, mode)
     model, tok, _ = _model(checkpoint)
