@@ -34,10 +34,13 @@ def _gen(checkpoint, **kw):
 
 
 def bench_modes(checkpoint, n, rng, tmp):
+    from symphony.evaluation.modes import analyze_mode, compatible
     from symphony.generation import key_matches
     from symphony.score import analyze_key
-    from symphony.theory import MODES, parse_key
+    from symphony.theory import CHARACTERISTIC, MODES, parse_key
+    colour = defaultdict(list)  # church modes: (the melody sounds the characteristic note twice, its share)
     per_mode = defaultdict(lambda: [0, 0])
+    modal_per_mode = defaultdict(lambda: [0, 0])  # [tonic and mode exactly, mode equivalent]
     finals, heard = defaultdict(int), defaultdict(list)
     in_scale = total_notes = 0
     for i in range(n):
@@ -51,6 +54,12 @@ def bench_modes(checkpoint, n, rng, tmp):
         ok = key_matches(k, found)
         per_mode[mode][0] += ok
         per_mode[mode][1] += 1
+        modal, _ = analyze_mode(back)  # tonic and mode from the notes (collection + final), all 12 modes
+        modal_per_mode[mode][0] += modal.tonic_pc == k.tonic_pc and modal.mode == k.mode
+        modal_per_mode[mode][1] += compatible(modal, k)  # same tonic, one scale inside the other (gong ~ major)
+        if mode in CHARACTERISTIC:
+            mel = [(x.pitch - k.tonic_pc) % 12 == CHARACTERISTIC[mode] for x in back.parts[0].notes]
+            colour[mode].append((sum(mel) >= 2, sum(mel) / max(1, len(mel))))
         top = max(back.parts[0].notes, key=lambda x: x.onset)
         finals[mode] += top.pitch % 12 == k.tonic_pc
         if not ok:  # what music21 heard instead, as the degree of the requested scale it names
@@ -63,7 +72,12 @@ def bench_modes(checkpoint, n, rng, tmp):
     return {"n": n, "key_accuracy": hits / n, "notes_in_mode_scale": in_scale / max(total_notes, 1),
             "per_mode": {m: v[0] / v[1] for m, v in per_mode.items()},
             "final_on_tonic": {m: finals[m] / v[1] for m, v in per_mode.items()},
-            "heard_instead": dict(heard)}
+            "heard_instead": dict(heard),
+            "modal_accuracy": sum(v[0] for v in modal_per_mode.values()) / n,
+            "modal_equivalent_accuracy": sum(v[1] for v in modal_per_mode.values()) / n,
+            "modal_per_mode": {m: modal_per_mode[m][0] / v[1] for m, v in per_mode.items()},
+            "colour_sounded": {m: sum(a for a, _ in v) / len(v) for m, v in colour.items()},
+            "colour_share": {m: sum(b for _, b in v) / len(v) for m, v in colour.items()}}
 
 
 # semitones over the requested tonic -> the scale degree music21's key was found on

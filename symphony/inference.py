@@ -15,6 +15,7 @@ import numpy as np
 from .model import MusicTransformer
 
 _GELU_C = math.sqrt(2.0 / math.pi)
+SHARED_MIN = 32  # a shared prefix shorter than this is attended row by row (not worth two products)
 
 
 class NumpyDecoder:
@@ -144,17 +145,19 @@ class BatchDecoder(NumpyDecoder):
         self.k = np.zeros(shape, dtype=np.float32)
         self.v = np.zeros(shape, dtype=np.float32)
         self.lengths = np.zeros(self.B, dtype=np.int64)
+        self.shared = 0  # leading positions that hold the same tokens in every row (see step)
 
     def snapshot(self) -> tuple:
         n = int(self.lengths.max())
-        return self.lengths.copy(), self.k[:, :, :, :n].copy(), self.v[:, :, :, :n].copy()
+        return self.lengths.copy(), self.k[:, :, :, :n].copy(), self.v[:, :, :, :n].copy(), self.shared
 
     def restore(self, snap: tuple) -> None:
-        lengths, k, v = snap
+        lengths, k, v, shared = snap
         n = k.shape[3]
         self.k[:, :, :, :n] = k
         self.v[:, :, :, :n] = v
         self.lengths = lengths.copy()
+        self.shared = shared
 
     def forward(self, tokens) -> np.ndarray:
         """tokens (B, T), appended to rows of equal length -> the logits after each row's last, (B, V)."""
@@ -179,6 +182,9 @@ class BatchDecoder(NumpyDecoder):
             self.k[:, to, :, :T] = self.k[:, rows, :, :T]
             self.v[:, to, :, :T] = self.v[:, rows, :, :T]
         self.lengths[first:first + copies * n] = T
+        # one prompt copied into every row (the candidates of an infill) is a shared prefix;
+        # any other fill gives some row a prefix of its own
+        self.shared = T if n == 1 and first == 0 and copies == self.B else 0
         return out
 
     def step(self, tokens, advance: np.ndarray | None = None) -> np.ndarray:
@@ -196,19 +202,40 @@ class BatchDecoder(NumpyDecoder):
         mask = None
         if int(t.min()) + 1 < n:  # rows of different lengths: each reads only its own positions
             mask = np.where(np.arange(n)[None, :] > t[:, None], -np.inf, 0.0).astype(np.float32)[:, None, None, :]
+        S = self.shared if B > 1 and self.shared >= SHARED_MIN else 0
         for i, L in enumerate(self.layers):
             qkv = self._ln(x, L["ln1_w"], L["ln1_b"]) @ L["qkv_w"] + L["qkv_b"]  # (B, 3C)
             q = qkv[:, :C].reshape(B, H, 1, hd)
             self.k[i, rows, :, t] = qkv[:, C:2 * C].reshape(B, H, hd)
             self.v[i, rows, :, t] = qkv[:, 2 * C:].reshape(B, H, hd)
-            att = q @ self.k[i, :, :, :n].transpose(0, 1, 3, 2)  # (B, H, 1, n)
-            if mask is not None:
-                att = att + mask
-            att = np.exp((att - att.max(-1, keepdims=True)) * self.scale)
-            y = (att @ self.v[i, :, :, :n]) / att.sum(-1, keepdims=True)  # (B, H, 1, hd)
+            if S:
+                y = self._attend_shared(i, q, S, n, mask)
+            else:
+                att = q @ self.k[i, :, :, :n].transpose(0, 1, 3, 2)  # (B, H, 1, n)
+                if mask is not None:
+                    att = att + mask
+                att = np.exp((att - att.max(-1, keepdims=True)) * self.scale)
+                y = (att @ self.v[i, :, :, :n]) / att.sum(-1, keepdims=True)  # (B, H, 1, hd)
             x = x + y.reshape(B, C) @ L["proj_w"] + L["proj_b"]
             h = self._ln(x, L["ln2_w"], L["ln2_b"]) @ L["fc_w"] + L["fc_b"]
             h = h * (0.5 + 0.5 * np.tanh(_GELU_C * (h + 0.044715 * (h * h * h))))
             x = x + h @ L["out_w"] + L["out_b"]
         self.lengths = self.lengths + adv
         return self._ln(x, self.lnf_w, self.lnf_b) @ self.head_w
+
+    def _attend_shared(self, i: int, q: np.ndarray, S: int, n: int, mask) -> np.ndarray:
+        """Attention of layer i when the first S positions are the same in every row: all rows'
+        queries read that prefix from row 0 in one product per head, so its keys and values are
+        read once instead of B times; the rows' own positions S..n-1 as usual, and one softmax
+        over both parts."""
+        B, H, hd = self.B, self.H, self.hd
+        qh = q.reshape(B, H, hd).transpose(1, 0, 2)  # (H, B, hd)
+        s1 = qh @ self.k[i, 0, :, :S].transpose(0, 2, 1)  # (H, B, S)
+        s2 = (q @ self.k[i, :, :, S:n].transpose(0, 1, 3, 2))[:, :, 0]  # (B, H, n - S)
+        if mask is not None:
+            s2 = s2 + mask[:, :, 0, S:n]
+        top = np.maximum(s1.max(-1).T, s2.max(-1))  # (B, H)
+        e1 = np.exp((s1 - top.T[:, :, None]) * self.scale)
+        e2 = np.exp((s2 - top[:, :, None]) * self.scale)
+        y = (e1 @ self.v[i, 0, :, :S]).transpose(1, 0, 2) + (e2[:, :, None] @ self.v[i, :, :, S:n])[:, :, 0]
+        return y / (e1.sum(-1).T + e2.sum(-1))[:, :, None]  # (B, H, hd)

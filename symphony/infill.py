@@ -233,8 +233,8 @@ def fill_bars(score: Score, first: int, last: int, part: int | None = None, styl
 
 def _seam_fit(model, tok: Tokenizer, candidates: list[Score], style: str, start: int, n: int) -> list[float]:
     """For each candidate (the piece with the hole filled), the model's left-to-right log-probability
-    of the hole's first bar and of the first bar after the hole, given the bars before each."""
-    import torch
+    of the hole's first bar and of the first bar after the hole, given the bars before each. The
+    tokens the candidates share (the header and the bars before the hole) are run once."""
     seqs, spans = [], []
     for c in candidates:
         seq = tok.encode(c, style=style)
@@ -248,20 +248,13 @@ def _seam_fit(model, tok: Tokenizer, candidates: list[Score], style: str, start:
         off = tok.HEADER_LEN - b[p]
         seqs.append(body)
         spans.append([(a + off, m1 + off), (h + off, z + off)])
-    width = max(len(x) for x in seqs)
-    x = torch.tensor([x + [0] * (width - len(x)) for x in seqs])  # right padding: causal, unread
-    with torch.no_grad():
-        logits, _ = model(x[:, :-1])
-    lp = torch.log_softmax(logits.float(), -1)
-    out = []
-    for i, (seq, sp) in enumerate(zip(seqs, spans)):
-        total = 0.0
-        for lo, hi in sp:
-            if hi > lo:
-                idx = torch.arange(lo - 1, hi - 1)
-                total += float(lp[i, idx, torch.tensor(seq[lo:hi])].sum())
-        out.append(total)
-    return out
+    shared = min(len(x) for x in seqs)
+    for x in seqs[1:]:
+        shared = next((j for j in range(shared) if x[j] != seqs[0][j]), shared)
+    shared = max(1, min([shared] + [lo for sp in spans for lo, _ in sp]))  # every scored token is in a row
+    lps = model.continuation_logprobs(seqs[0][:shared], [x[shared:] for x in seqs])
+    return [sum(float(lp[lo - shared:hi - shared].sum()) for lo, hi in sp if hi > lo)
+            for lp, sp in zip(lps, spans)]
 
 
 def _merge(score: Score, new: Score, part: int | None, lo_q: float, hi_q: float, style: str) -> Score:

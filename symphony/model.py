@@ -156,6 +156,25 @@ class MusicTransformer(nn.Module):
             cache.length += T
         return self.ln_f(x)
 
+    @torch.no_grad()
+    def continuation_logprobs(self, prefix: list[int], rows: list[list[int]]) -> list[torch.Tensor]:
+        """For each row, the log-probability of each of its tokens after `prefix` and the row's
+        tokens before it. The prefix runs once for all rows (the candidates of an infill share
+        the bars before the hole), then the rows run together on copies of its cache."""
+        P, T, B = len(prefix), max(len(r) for r in rows), len(rows)
+        if not prefix or T == 0:
+            raise ValueError("continuation_logprobs needs a prefix and a token in some row")
+        one = self.new_cache(1)
+        last = self(torch.tensor([prefix]), cache=one)[0][:, -1:]  # predicts each row's first token
+        cache = self.new_cache(B)
+        cache.k[:, :, :, :P], cache.v[:, :, :, :P], cache.length = one.k[:, :, :, :P], one.v[:, :, :, :P], P
+        padded = torch.tensor([r + [0] * (T - len(r)) for r in rows])  # causal: the padding is never read
+        logits = last.expand(B, 1, -1)
+        if T > 1:
+            logits = torch.cat([logits, self(padded[:, :-1], cache=cache)[0]], dim=1)
+        lp = torch.log_softmax(logits.float(), -1)
+        return [lp[i, torch.arange(len(r)), torch.tensor(r, dtype=torch.long)] for i, r in enumerate(rows)]
+
     def new_cache(self, batch: int = 1) -> KVCache:
         p = next(self.parameters())
         return KVCache(self.cfg, batch, p.device, p.dtype)

@@ -15,7 +15,7 @@ import numpy as np
 
 from .inference import BatchDecoder, NumpyDecoder
 from .model import MusicTransformer
-from .theory import Key, Meter
+from .theory import CHARACTERISTIC, Key, Meter
 from .tokens import DUR_VALUES, MAX_BAR_TICKS, N_OCTAVES, PITCHES_PER_OCTAVE, TICKS_PER_QUARTER, Tokenizer
 
 DEFAULT_RANGES = {  # (lowest, highest) MIDI pitch per voice count, top voice first
@@ -64,6 +64,8 @@ class Constraints:
     # steepens by REGISTER_EDGE_SLOPE a semitone (an asked-for register, see REGISTER_EDGE)
     modal_emphasis: float = 0.0  # logit bonus for the final, third and fifth on downbeats
     modal_rivals: frozenset[int] = frozenset()  # pitch classes that lose that bonus on downbeats
+    colour: float = 0.0  # logit bonus for the mode's characteristic note (theory.CHARACTERISTIC)
+    colour_notes: int = 0  # in the top voice, within the pitch tokens' mass, until it has sounded this often
     # (the tonics a previous attempt was heard in)
     step_bias: float = 0.0  # logit bonus for a top-voice note a step (1-2 semitones) from the last one
     repeat_bias: float = 0.0  # ... and for one repeating the last one's pitch (negative: a penalty)
@@ -418,9 +420,11 @@ REGISTER_BAND = 6.0
 REGISTER_EDGE, REGISTER_EDGE_SLOPE = 8.0, 0.3
 
 
-def _pitch_bias(tok: Tokenizer, cons: Constraints) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """(register bias for melody pitches, modal emphasis for downbeat pitches) over the vocabulary."""
-    reg = emph = None
+def _pitch_bias(tok: Tokenizer, cons: Constraints) -> tuple[np.ndarray | None, np.ndarray | None,
+                                                             np.ndarray | None]:
+    """(register bias for melody pitches, modal emphasis for downbeat pitches, the mode's colour
+    note) over the vocabulary."""
+    reg = emph = colour = None
     pitch_ids = np.arange(tok.pitch0, tok.pitch0 + N_OCTAVES * PITCHES_PER_OCTAVE)
     if cons.center is not None:
         reg = np.zeros(tok.vocab_size, dtype=np.float32)
@@ -438,7 +442,12 @@ def _pitch_bias(tok: Tokenizer, cons: Constraints) -> tuple[np.ndarray | None, n
                 emph[i] = cons.modal_emphasis
             elif pc in cons.modal_rivals:
                 emph[i] = -cons.modal_emphasis
-    return reg, emph
+    if cons.colour and cons.key.mode in CHARACTERISTIC:
+        colour = np.zeros(tok.vocab_size, dtype=np.float32)
+        for i in pitch_ids:
+            if (tok.pitch_of(int(i), cons.tkey) - cons.key.tonic_pc) % 12 == CHARACTERISTIC[cons.key.mode]:
+                colour[i] = cons.colour
+    return reg, emph, colour
 
 
 @lru_cache(maxsize=256)
@@ -523,6 +532,7 @@ class _Draw:
     bar_start: dict[int, int] = field(default_factory=dict)  # bar -> index in seq of its first body token
     forced: list[int] = field(default_factory=list)  # tokens of a repeated bar still to copy
     given: list[int] = field(default_factory=list)  # the user's tokens still to take as they are
+    colour_left: int = 0  # characteristic notes of the mode still to encourage (Constraints.colour_notes)
     done: bool = False
 
 
@@ -530,12 +540,14 @@ def _sample_many(model, tok, prompt, cons, seeds, temperature, top_p, max_tokens
                  plain_durations) -> list[list[int]]:
     headers = [(prompt[: tok.HEADER_LEN], 1.0)] if not blend else [(list(h), float(w)) for h, w in blend]
     nh, n_prompt = len(headers), len(prompt)
+    register, emphasis, colour = _pitch_bias(tok, cons)
     draws = []
     for i, seed in enumerate(seeds):
         state = GrammarState(tok, cons)
         for t in prompt[tok.HEADER_LEN:]:
             state.step(t)
-        draws.append(_Draw(state, np.random.default_rng(seed), list(prompt), logps[i] if logps else None))
+        draws.append(_Draw(state, np.random.default_rng(seed), list(prompt), logps[i] if logps else None,
+                           colour_left=cons.colour_notes if colour is not None else 0))
     # one decoder; rows are (draw, header) pairs, draw-major, when there are several
     single = len(draws) * nh == 1
     dec = decoder_for(model) if single else batch_decoder_for(model, len(draws) * nh)
@@ -551,13 +563,12 @@ def _sample_many(model, tok, prompt, cons, seeds, temperature, top_p, max_tokens
     first = _forward_memo(dec, rows_of(prompt), len(draws))  # every draw starts from the prompt
     logits = [list(first) for _ in draws]
     bias = _duration_bias(tok) * (DENSITY_SCALE * cons.density) if cons.density else None
-    register, emphasis = _pitch_bias(tok, cons)
     while True:
         tokens = np.full(len(draws), tok.eos, dtype=np.int64)
         for i, d in enumerate(draws):
             if not d.done:
                 tokens[i] = _draw_token(d, logits[i], headers, cons, tok, temperature, top_p, plain_durations,
-                                        bias, register, emphasis)
+                                        bias, register, emphasis, colour)
                 d.done = tokens[i] == tok.eos or len(d.seq) >= max_tokens
         live = [i for i, d in enumerate(draws) if not d.done]
         if not live:
@@ -575,7 +586,7 @@ def _sample_many(model, tok, prompt, cons, seeds, temperature, top_p, max_tokens
 
 
 def _draw_token(d: _Draw, logits: list[np.ndarray], headers, cons: Constraints, tok: Tokenizer, temperature: float,
-                top_p: float, plain_durations: bool, bias, register, emphasis) -> int:
+                top_p: float, plain_durations: bool, bias, register, emphasis, colour) -> int:
     """The next token of one draw, appended to it (and the bookkeeping of forms and given parts)."""
     state = d.state
     if len(headers) == 1 or (plain_durations and state.pending == "pitch"):
@@ -589,9 +600,12 @@ def _draw_token(d: _Draw, logits: list[np.ndarray], headers, cons: Constraints, 
             mixed = mixed + register
         if emphasis is not None and state.cursor == 0:
             mixed = mixed + emphasis
+        prior = colour if d.colour_left > 0 else None
         if (cons.step_bias or cons.repeat_bias) and state.top_midi >= 0:
-            mixed = _reweight_pitches(tok, mixed, _step_bias(tok, cons.tkey, state.top_midi, cons.step_bias,
-                                                             cons.repeat_bias))
+            motion = _step_bias(tok, cons.tkey, state.top_midi, cons.step_bias, cons.repeat_bias)
+            prior = motion if prior is None else prior + motion
+        if prior is not None:
+            mixed = _reweight_pitches(tok, mixed, prior)
     if d.given:  # the user's notes are taken as they are
         t = d.given.pop(0)
     else:
@@ -604,6 +618,9 @@ def _draw_token(d: _Draw, logits: list[np.ndarray], headers, cons: Constraints, 
     if d.logp is not None:
         d.logp.append(float(_log_softmax(logits[0])[t]))
     seq = d.seq
+    if d.colour_left and state.voice == 0 and tok.pitch0 <= t < tok.pitch0 + N_OCTAVES * PITCHES_PER_OCTAVE \
+            and (tok.pitch_of(t, cons.tkey) - cons.key.tonic_pc) % 12 == CHARACTERISTIC[cons.key.mode]:
+        d.colour_left -= 1
     seq.append(t)
     state.step(t)
     if t == tok.eos:

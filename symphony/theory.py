@@ -49,6 +49,10 @@ MODE_ALIASES = {
     "kung": "gong", "shang4": "shang", "chueh": "jue",
 }
 MODES = tuple(HEPTATONIC) + tuple(PENTATONIC)
+# The note that tells a church mode from the major or minor scale with the same third (semitones
+# above the final): dorian's major sixth, phrygian's minor second, lydian's raised fourth,
+# mixolydian's minor seventh, locrian's diminished fifth. Without it a dorian tune is a minor one.
+CHARACTERISTIC = {"dorian": 9, "phrygian": 1, "lydian": 6, "mixolydian": 10, "locrian": 6}
 
 
 def pitch_class(name: str) -> int:

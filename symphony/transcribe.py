@@ -389,8 +389,6 @@ STRONG_ONSET = 3.0  # an onset peak this many times the median peak is an attack
 STRONG_DIP_DB = 2.5  # ...and splits a note when the level dips at least this much there
 PITCH_LAG_S = 0.06  # a change in the pitch track comes this long after the attack begins
 VOICING_LAG_S = 0.07
-GLIDE_CENTS = 35.0  # a note shorter than GLIDE_S this far from its semitone is a slide (no key vote)
-GLIDE_S = 0.15
 
 
 def _merge_scoops(segs: list[list[int]], semis: np.ndarray, peaks: np.ndarray) -> list[list[int]]:
@@ -647,20 +645,6 @@ def quantise(events: list[NoteEvent], meter: Meter | None = None, tempo: float |
 MAP_NOTES = 8  # notes on each side of a note that fit the local tempo
 
 
-KEY_MIN_QUARTERS = 0.2  # notes shorter than this (blips between notes) do not vote on the key
-
-
-def _for_key(score: Score, events: list[NoteEvent]) -> Score:
-    """The notes that vote on the key: all but the very short ones and short ones sung far
-    between two semitones (most of those are slides or releases heard as notes), unless that
-    leaves too few."""
-    notes = [n for n, e in zip(score.parts[0].notes, events) if n.duration >= KEY_MIN_QUARTERS
-             and not (abs(e.cents) > GLIDE_CENTS and e.offset - e.onset < GLIDE_S)]
-    if len(notes) < 8:
-        return score
-    return Score([Part(notes)], score.key, score.meter, score.bpm, score.bars)
-
-
 def transcribe(source, meter: str | Meter | None = None, tempo: float | None = None,
                key: str | Key | None = None, sr: int = SAMPLE_RATE) -> Transcription:
     """Transcribe a monophonic recording (a path, or a (samples, rate) pair) into a Score.
@@ -718,7 +702,11 @@ def transcribe(source, meter: str | Meter | None = None, tempo: float | None = N
     score = Score([Part(notes, "Melody", 73)], Key("C", "major"), m_obj2, round(bpm, 1), bars,
                   title=f"Melody from {name}" if name != "the recording" else "Melody")
     t3 = time.perf_counter()
-    found = analyze_key(_for_key(score, events))
+    # Every transcribed note votes on the key, blips and slides included: filtering short and
+    # sliding notes out (the earlier choice, made while looking at test-split numbers) lost keys
+    # on the valid split's 279 renders in every condition (clean 254 -> 257 right without it,
+    # reverb 236 -> 241, noise 255 -> 257, drift 254 -> 255; benchmarks/NOTES.md).
+    found = analyze_key(score)
     seconds["key"] = time.perf_counter() - t3
     k_obj = parse_key(key) if isinstance(key, str) else (key or found)
     score.key = k_obj

@@ -160,6 +160,26 @@ def test_modes_use_only_their_scale_and_end_on_the_final(tiny_checkpoint, key):
     assert (s.parts[0].notes[-1].pitch - k.tonic_pc) % 12 == 0
 
 
+@pytest.mark.parametrize("key", ["D dorian", "G mixolydian", "E phrygian", "F lydian"])
+def test_church_modes_sound_their_characteristic_note(tiny_checkpoint, key, monkeypatch):
+    """A dorian tune without its major sixth is a minor tune: the melody sounds the mode's
+    characteristic degree at least max(2, bars / 4) times, and without the colour bonus it does
+    so less often."""
+    import symphony.generation as generation
+    from symphony.theory import CHARACTERISTIC
+    path, _ = tiny_checkpoint
+    k = parse_key(key)
+
+    def colour_notes(seed):
+        s = symphony.generate(style="german", key=key, bars=8, seed=seed, checkpoint=path)
+        return sum((n.pitch - k.tonic_pc) % 12 == CHARACTERISTIC[k.mode] for n in s.parts[0].notes)
+
+    with_colour = [colour_notes(seed) for seed in range(3)]
+    assert min(with_colour) >= 2
+    monkeypatch.setattr(generation, "MODAL_COLOUR", 0.0)
+    assert sum(colour_notes(seed) for seed in range(3)) < sum(with_colour)
+
+
 def test_style_blend(tiny_checkpoint, tmp_path):
     path, _ = tiny_checkpoint
     s = symphony.generate(style="chinese:0.6,celtic:0.4", bars=8, seed=1, checkpoint=path)
