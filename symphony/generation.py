@@ -17,7 +17,7 @@ from .prompt import parse_prompt, summary_line
 from .sampling import DEFAULT_RANGES, REGISTER_BAND, REGISTER_EDGE, Constraints, sample
 from .score import Note, Part, Score, analyze_key
 from .styles import STYLES, get_style
-from .theory import CHARACTERISTIC, Key, parse_key, parse_meter, pitch_class
+from .theory import Key, parse_key, parse_meter, pitch_class
 from .train import DEFAULT_CHECKPOINT, load_checkpoint
 
 MAX_BARS = 512

@@ -64,9 +64,9 @@ class Constraints:
     # steepens by REGISTER_EDGE_SLOPE a semitone (an asked-for register, see REGISTER_EDGE)
     modal_emphasis: float = 0.0  # logit bonus for the final, third and fifth on downbeats
     modal_rivals: frozenset[int] = frozenset()  # pitch classes that lose that bonus on downbeats
+    # (the tonics a previous attempt was heard in)
     colour: float = 0.0  # logit bonus for the mode's characteristic note (theory.CHARACTERISTIC)
     colour_notes: int = 0  # in the top voice, within the pitch tokens' mass, until it has sounded this often
-    # (the tonics a previous attempt was heard in)
     step_bias: float = 0.0  # logit bonus for a top-voice note a step (1-2 semitones) from the last one
     repeat_bias: float = 0.0  # ... and for one repeating the last one's pitch (negative: a penalty)
     token_key: Key | None = None  # the key of the header, which numbers the pitch tokens
@@ -618,8 +618,7 @@ def _draw_token(d: _Draw, logits: list[np.ndarray], headers, cons: Constraints, 
     if d.logp is not None:
         d.logp.append(float(_log_softmax(logits[0])[t]))
     seq = d.seq
-    if d.colour_left and state.voice == 0 and tok.pitch0 <= t < tok.pitch0 + N_OCTAVES * PITCHES_PER_OCTAVE \
-            and (tok.pitch_of(t, cons.tkey) - cons.key.tonic_pc) % 12 == CHARACTERISTIC[cons.key.mode]:
+    if d.colour_left and state.voice == 0 and colour[t] > 0:  # the colour note sounded
         d.colour_left -= 1
     seq.append(t)
     state.step(t)

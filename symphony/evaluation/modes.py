@@ -130,11 +130,6 @@ def analyze_mode(score: Score) -> tuple[Key, dict]:
     return key, evidence
 
 
-def same_scale(a: Key, b: Key) -> bool:
-    """Same tonic and the same set of scale tones."""
-    return a.tonic_pc == b.tonic_pc and set(a.scale_semitones()) == set(b.scale_semitones())
-
-
 def compatible(found: Key, label: Key) -> bool:
     """Same tonic and one scale contains the other (A yu inside A dorian or A minor, G gong inside
     G major): a pentatonic answer is consistent with a seven-note label and vice versa."""
