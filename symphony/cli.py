@@ -61,7 +61,7 @@ def generate(
     no_audio: bool = typer.Option(False, "--no-audio", help="skip the WAV file"),
 ):
     """Compose a new piece: writes music.mid, music.musicxml, music.wav and music.json."""
-    from .generation import describe, generate_request, resolve
+    from .generation import describe, generate_request, require_request, resolve
     from .render import check_out_dir, write_outputs
     if count < 1 or count > 100:
         _err(f"-n must be between 1 and 100, got {count}")
@@ -75,6 +75,8 @@ def generate(
                 range_=range_, density=density, log=lambda line: typer.echo(line, err=True)):
             typer.echo(str(f))
         return
+    require_request(prompt, style=style, key=key, meter=meter, tempo=tempo, bars=bars, chords=chords, form=form,
+                    range=range_, density=density, emotion=emotion, valence=valence, arousal=arousal, image=image)
     req, why = resolve(prompt, style, key, meter, tempo, bars, seed, chords=chords, accompany=accompany,
                        form=form, range=range_, density=density, emotion=emotion, valence=valence,
                        arousal=arousal, end_on_tonic=not no_tonic_ending, image=image, guidance=guidance,

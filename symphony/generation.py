@@ -116,6 +116,17 @@ def parse_range(text: str) -> tuple[int, int]:
     return lo, hi
 
 
+def require_request(prompt: str | None, **options) -> None:
+    """A blank prompt with no option that describes the music (style, key, meter, tempo, bars,
+    chords, form, range, density, emotion, valence/arousal, picture) is a request for nothing:
+    RequestError, not a piece made of defaults (issue 5: an empty prompt with nothing else is
+    bad input). The seed and switches such as --accompany do not describe music on their own."""
+    if (prompt or "").strip() or any(v is not None for v in options.values()):
+        return
+    raise RequestError("nothing to compose from: describe the music (e.g. 'a lively Irish jig in D major') "
+                       "or give an option such as --style, --key, --emotion, --image or --melody")
+
+
 def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
             meter: str | None = None, tempo: float | None = None, bars: int | None = None,
             seed: int | None = None, *, chords: str | None = None, accompany: bool = False,
@@ -546,6 +557,8 @@ def generate(prompt: str = "", *, style: str | None = None, key: str | None = No
                                    bars=bars, seed=seed, form=form, harmony=melody_harmony, emotion=emotion,
                                    valence=valence, arousal=arousal, image=image, end_on_tonic=end_on_tonic,
                                    checkpoint=checkpoint)[0]
+    require_request(prompt, style=style, key=key, meter=meter, tempo=tempo, bars=bars, chords=chords, form=form,
+                    range=range, density=density, emotion=emotion, valence=valence, arousal=arousal, image=image)
     req, why = resolve(prompt, style, key, meter, tempo, bars, seed, chords=chords, accompany=accompany,
                        form=form, range=range, density=density, emotion=emotion, valence=valence,
                        arousal=arousal, end_on_tonic=end_on_tonic, image=image, guidance=guidance,

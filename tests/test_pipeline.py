@@ -101,12 +101,12 @@ def test_cli_bad_input(tmp_path, tiny_checkpoint, args, message):
 def test_cli_unwritable_output_and_corrupt_checkpoint(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    r = run_cli("generate", "-o", str(blocker / "sub"))
+    r = run_cli("generate", "--style", "celtic", "-o", str(blocker / "sub"))
     assert r.returncode == 2 and "output folder" in r.stderr and "not a folder" in r.stderr
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"garbage")
     out = tmp_path / "out"
-    r = run_cli("generate", "--checkpoint", str(bad), "-o", str(out))
+    r = run_cli("generate", "--style", "celtic", "--checkpoint", str(bad), "-o", str(out))
     assert r.returncode == 2 and "corrupt" in r.stderr
     assert not out.exists()
 

@@ -249,6 +249,23 @@ def test_cli_chinese_prompt_end_to_end(tmp_path):
     assert info["attributes"]["valence"] > 0
 
 
+@pytest.mark.parametrize("prompt", ["", "   "])
+def test_cli_nothing_to_compose_is_bad_input(tmp_path, prompt):
+    """A blank prompt with no option describing the music: one line, exit 2, nothing written
+    (a seed alone describes nothing); one option is enough to compose from."""
+    out = tmp_path / "out"
+    r = _cli([prompt, "--seed", "3"], out)
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0 and "nothing to compose from" in r.stderr
+    assert not out.exists() or not any(out.iterdir())
+    from symphony import generate
+    with pytest.raises(RequestError, match="nothing to compose from"):
+        generate(prompt, seed=3)
+    r = _cli([prompt, "--style", "chinese", "--bars", "2", "--seed", "3"], out)
+    assert r.returncode == 0, r.stderr
+    assert (out / "music.mid").exists()
+
+
 def test_cli_explicit_option_beats_the_text(tmp_path):
     from symphony.score import read_midi
     r = _cli(["a slow waltz at 60 bpm, 8 bars", "--tempo", "140", "--meter", "4/4", "--bars", "4", "--seed", "1"],
