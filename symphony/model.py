@@ -27,11 +27,12 @@ class ModelConfig:
 class KVCache:
     """Preallocated keys and values for every layer: (layers, B, heads, block_size, head_dim)."""
 
-    def __init__(self, cfg: ModelConfig, batch: int, device="cpu", dtype=torch.float32):
+    def __init__(self, cfg: ModelConfig, batch: int, device="cpu", dtype=torch.float32, size: int | None = None):
         hd = cfg.n_embd // cfg.n_head
-        shape = (cfg.n_layer, batch, cfg.n_head, cfg.block_size, hd)
-        self.k = torch.zeros(shape, device=device, dtype=dtype)
-        self.v = torch.zeros(shape, device=device, dtype=dtype)
+        shape = (cfg.n_layer, batch, cfg.n_head, size or cfg.block_size, hd)
+        # uninitialised: attention reads only the positions written so far (:length)
+        self.k = torch.empty(shape, device=device, dtype=dtype)
+        self.v = torch.empty(shape, device=device, dtype=dtype)
         self.length = 0  # number of positions filled
 
 
@@ -164,9 +165,9 @@ class MusicTransformer(nn.Module):
         P, T, B = len(prefix), max(len(r) for r in rows), len(rows)
         if not prefix or T == 0:
             raise ValueError("continuation_logprobs needs a prefix and a token in some row")
-        one = self.new_cache(1)
+        one = self.new_cache(1, size=P)
         last = self(torch.tensor([prefix]), cache=one)[0][:, -1:]  # predicts each row's first token
-        cache = self.new_cache(B)
+        cache = self.new_cache(B, size=P + T)
         cache.k[:, :, :, :P], cache.v[:, :, :, :P], cache.length = one.k[:, :, :, :P], one.v[:, :, :, :P], P
         padded = torch.tensor([r + [0] * (T - len(r)) for r in rows])  # causal: the padding is never read
         logits = last.expand(B, 1, -1)
@@ -175,6 +176,7 @@ class MusicTransformer(nn.Module):
         lp = torch.log_softmax(logits.float(), -1)
         return [lp[i, torch.arange(len(r)), torch.tensor(r, dtype=torch.long)] for i, r in enumerate(rows)]
 
-    def new_cache(self, batch: int = 1) -> KVCache:
+    def new_cache(self, batch: int = 1, size: int | None = None) -> KVCache:
+        """A cache for `batch` rows of at most `size` positions (default: the whole context)."""
         p = next(self.parameters())
-        return KVCache(self.cfg, batch, p.device, p.dtype)
+        return KVCache(self.cfg, batch, p.device, p.dtype, size)
