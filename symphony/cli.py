@@ -54,7 +54,7 @@ def generate(
     melody_harmony: Optional[str] = typer.Option(None, "--melody-harmony", help="with --melody-use harmonize: satb, chords (default; satb for chorales) or accompaniment"),
     no_tonic_ending: bool = typer.Option(False, "--no-tonic-ending", help="do not force the last note onto the tonic"),
     no_repeats: bool = typer.Option(False, "--no-repeats", help="without --form, do not repeat bars the way a real tune of the style does (docs/form.md)"),
-    guidance: Optional[float] = typer.Option(None, "--guidance", help="style guidance 0 (off) .. 5: how hard the sampler leans towards what sets the style apart from the others (default: the style's, 0 for chinese, 1 for the others; each unit costs decoding time)"),
+    guidance: Optional[float] = typer.Option(None, "--guidance", help="style guidance 0 (off) .. 5: how hard the sampler leans towards what sets the style apart from the others (default: the style's, 0 for chinese and celtic, 1 for the others; each unit costs decoding time)"),
     count: int = typer.Option(1, "-n", help="how many pieces"),
     out: Path = typer.Option(..., "-o", "--out", help="output folder"),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="model file (default: shipped model)"),

@@ -405,6 +405,12 @@ def _duration_bias(tok: Tokenizer) -> np.ndarray:
     return bias
 
 
+# Note lengths are drawn from the model's whole distribution (top-p 1), pitches with the caller's
+# top-p (0.95 by default). Nucleus truncation keeps a wrong note out of a melody, but on lengths it
+# only cut the rare, valid rhythms (triplets, dotted notes, sixteenths) and left tunes rhythmically
+# uniform: generated celtic tunes held 62% eighth notes against the real 54% and almost no
+# triplets; a real-vs-generated classifier leaned on it (benchmarks/NOTES.md, 2026-12-05).
+DURATION_TOP_P = 1.0
 DENSITY_SCALE = 1.5  # logit change per halving of a note's length at density 1
 REGISTER_SLOPE = 0.1  # logit penalty per semitone between a melody note and the register centre
 # A pull that only starts REGISTER_BAND semitones from the centre leaves every pitch class one
@@ -489,6 +495,7 @@ def sample(model: MusicTransformer, tok: Tokenizer, prompt: list[int], cons: Con
            insert: list[int] | None = None, logp: list[float] | None = None,
            plain_durations: bool = False) -> list[int]:
     """Continue `prompt` (a header, possibly with a body) under the constraints until EOS.
+    ``top_p`` truncates every choice but a note's length (``DURATION_TOP_P``).
 
     ``blend`` fuses styles: [(header, weight), ...] with the weights summing to 1; the next
     token is drawn from the weighted geometric mean of the distributions the model predicts
@@ -614,7 +621,7 @@ def _draw_token(d: _Draw, logits: list[np.ndarray], headers, cons: Constraints, 
             t = d.forced.pop(0)
         else:
             d.forced = []
-            t = choose(mixed, allowed, temperature, top_p, d.rng)
+            t = choose(mixed, allowed, temperature, DURATION_TOP_P if state.pending == "pitch" else top_p, d.rng)
     if d.logp is not None:
         d.logp.append(float(_log_softmax(logits[0])[t]))
     seq = d.seq
