@@ -156,13 +156,16 @@ def bench_emotion(checkpoint, n_per_quadrant, rng, tmp):
             per_style[style][0] += ok
             per_style[style][1] += 1
         per_q[q] = hits / n_per_quadrant
-    # monotone response: a grid along each axis, the other held at 0
+    # monotone response: a grid along each axis, the other held at 0. 32 pieces a point: with 16
+    # the two lowest arousal points (register shifts -3 and -2 semitones) came out 0.01 semitones
+    # apart, the wrong way (benchmarks/NOTES.md, 2026-12-05)
     grid = [-1.0, -0.5, 0.0, 0.5, 1.0]
+    per_point = 8  # pieces per style at each point
     along_v, along_a = [], []
     for axis, rows in (("valence", along_v), ("arousal", along_a)):
         for x in grid:
             bpm, major, pitch, nps = [], [], [], []
-            for j, style in enumerate(STYLES * 4):
+            for j, style in enumerate(STYLES * per_point):
                 v, a = (x, 0.0) if axis == "valence" else (0.0, x)
                 s, _ = _gen(checkpoint, style=style, valence=v, arousal=a, bars=8, seed=900 + j)
                 back = _write_read(s, tmp, f"grid{axis}{x}{j}")
@@ -182,7 +185,7 @@ def bench_emotion(checkpoint, n_per_quadrant, rng, tmp):
     return {"n_per_quadrant": n_per_quadrant, "quadrant_hit": per_q,
             "quadrant_hit_mean": statistics.mean(per_q.values()),
             "per_style": {s: v[0] / v[1] for s, v in per_style.items()},
-            "grid_valence": along_v, "grid_arousal": along_a,
+            "grid_valence": along_v, "grid_arousal": along_a, "pieces_per_point": per_point * len(STYLES),
             "monotone": {"tempo_vs_arousal": monotone(along_a, "bpm"),
                          "mode_vs_valence": monotone(along_v, "major_share"),
                          "register_vs_valence": monotone(along_v, "mean_pitch"),

@@ -78,7 +78,7 @@ def write_results_md(results: dict, path: Path) -> None:
               "Small models (3 layers, 192 wide) trained from the same seed on the same number of notes, "
               "one component removed at a time. See the notes below for what this does and does not show.", "",
               abl_md.read_text().replace("### ", "#### "), ""]
-    for name in ("infill", "variation", "transcription", "image", "prompts"):  # standalone benchmarks (own commands)
+    for name in ("eval_seeds", "infill", "variation", "transcription", "image", "prompts"):  # standalone benchmarks (own commands)
         md = path.parent / f"{name}.md"
         if md.exists():
             L += ["#" + line if line.startswith("#") else line for line in md.read_text().splitlines()] + [""]
@@ -154,7 +154,7 @@ def _controls_md(c: dict) -> list[str]:
               "| quadrant | landed there |", "|---|---|"]
         L += [f"| {q} | **{v:.0%}** |" for q, v in e["quadrant_hit"].items()]
         L += ["", "Per style: " + ", ".join(f"{s} {v:.0%}" for s, v in e["per_style"].items()) + ".", "",
-              "Response along each axis (other axis 0; 16 pieces per point, read back):"]
+              f"Response along each axis (other axis 0; {e.get('pieces_per_point', 16)} pieces per point, read back):"]
         for axis in ("valence", "arousal"):
             L += ["", f"| {axis} | bpm | major share | mean pitch | notes/s |", "|---|---|---|---|---|"]
             L += [f"| {r[axis]:+.1f} | {r['bpm']:.0f} | {r['major_share']:.0%} | {r['mean_pitch']:.1f} | {r['notes_per_s']:.2f} |"

@@ -226,9 +226,8 @@ def report(res: dict) -> str:
     lines += ["", "For comparison, the style hit rate of pieces *generated* for each style from scratch is in "
               "[eval/report.md](eval/report.md) (same classifier recipe); a restyled tune keeps the "
               "original's strong-beat notes and bars, so it stays nearer its source.", "",
-              "Times are model (sampling) seconds on this machine's 2 cores, shared with other jobs while "
-              "this ran (a plain 16-bar melody took 1.2-1.4 s of model time in the same conditions); the "
-              "whole run's wall time is above.", ""]
+              "Times are model (sampling) seconds on this machine's 2 cores (compare them with "
+              "`--only speed` taken in the same conditions); the whole run's wall time is above.", ""]
     return "\n".join(lines)
 
 
