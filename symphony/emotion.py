@@ -16,7 +16,7 @@ property           rule
 =================  ==========================================================================
 mode               major if valence >= 0, minor if valence < 0; the key's tonic is kept
 tempo              bpm = style default x 2 ** (0.5 x arousal), rounded, clamped to 40-220
-register           melody range shifted by round(4 x valence + 3 x arousal) semitones (|.| <= 7)
+register           melody range shifted by round(4 x valence + 4 x arousal) semitones (|.| <= 7)
 density            density = arousal; notes per beat x 2 ** (0.5 x density)
 velocity           80 + 30 x arousal (arousal >= 0) or 80 + 20 x arousal (< 0): 60 ... 110
 articulation       legato (arousal < -1/3), normal, detached (arousal > 1/3); advisory
@@ -207,6 +207,7 @@ def resolve_emotion(emotion: str | None = None, valence: float | None = None,
 
 MIN_BPM, MAX_BPM = 40, 220
 MAX_REGISTER_SHIFT = 7
+REGISTER_PER_AROUSAL = 4  # semitones of register per unit of arousal (4 per unit of valence)
 NEUTRAL_VELOCITY = 80  # symphony.score.Note's default: an unshaped score reads as arousal 0
 
 
@@ -215,7 +216,7 @@ def tempo_factor(arousal: float) -> float:
 
 
 def register_shift(valence: float, arousal: float) -> int:
-    s = round(4 * valence + 3 * arousal)
+    s = round(4 * valence + REGISTER_PER_AROUSAL * arousal)
     return max(-MAX_REGISTER_SHIFT, min(MAX_REGISTER_SHIFT, s))
 
 
@@ -275,7 +276,7 @@ def musical_mapping(valence: float, arousal: float, style_default_bpm: float,
         summary,
         f"mode: {mode} (valence {'≥' if v >= 0 else '<'} 0), the key's tonic kept",
         f"tempo: {style_default_bpm:g} bpm × 2^(0.5 × {a:+.2f}) = {bpm:g} bpm",
-        f"register: melody range shifted {shift:+d} semitones (round(4 × {v:+.2f} + 3 × {a:+.2f}))",
+        f"register: melody range shifted {shift:+d} semitones (round(4 × {v:+.2f} + {REGISTER_PER_AROUSAL} × {a:+.2f}))",
         f"density: {a:+.2f} → about {npb:.2f} × the usual notes per beat",
         f"dynamics: velocity {vel}, {art} articulation",
     ]

@@ -431,6 +431,10 @@ def generate_request(req: Request, checkpoint: str | Path | None = None, tempera
         if attempt == 2 and cons.center is not None:
             # the key outranks the register: later attempts keep the pull off the scale degrees
             cons = replace(cons, register_band=REGISTER_BAND)
+        if attempt == KEY_ATTEMPTS - 2 and cons.center is not None:
+            # and the last two go without it (the range stays moved): a high register can still
+            # tip a major tune into its relative minor (D major jigs heard as B minor)
+            cons = replace(cons, center=None, register_edge=None)
         seq = sample(model, tok, header, cons, seed=req.seed + 7919 * attempt, temperature=temperature,
                      top_p=top_p, blend=blend, plain_durations=guided)
         model_s += time.perf_counter() - t0
