@@ -365,7 +365,9 @@ def emotion_cues(score, reference_pitch: float = REFERENCE_PITCH,
     v_mode = (-1.0 if found.is_minor_like else 1.0) * (0.5 + 0.5 * clarity)
     mean_pitch = sum(n.pitch for n in melody.notes) / len(melody.notes)
     shift = mean_pitch - reference_pitch
-    v_register = _clamp((shift - 3 * arousal) / 4)  # inverse of register = 4 v + 3 a
+    # the measure keeps its own definition (the inverse of the earlier 4 v + 3 a mapping); it was
+    # not changed with the generator (REGISTER_PER_AROUSAL), so it judges the new mapping unchanged
+    v_register = _clamp((shift - 3 * arousal) / 4)
     valence = MODE_WEIGHT * v_mode + REGISTER_WEIGHT * v_register
     return {"key": str(found), "mode_clarity": round(clarity, 3), "valence_mode": round(v_mode, 3),
             "mean_pitch": round(mean_pitch, 2), "register_shift": round(shift, 2),
