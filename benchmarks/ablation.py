@@ -58,8 +58,8 @@ BEAT_GRID = 12  # onset positions within the beat, in twelfths of a quarter note
 # ----------------------------------------------------------------------------- data
 
 def load_data(pieces: int, test_pieces: int, real_pieces: int, seed: int, log) -> dict:
-    from symphony.data import builtin_sources, load_corpus
-    from symphony.score import Score
+    from symphony.training.corpus import builtin_sources, load_corpus
+    from symphony.music.score import Score
     t = time.perf_counter()
     sources = [s for s in builtin_sources() if s.style in STYLES]
     records = load_corpus(sources, workers=2, progress=sys.stderr.isatty())
@@ -82,7 +82,7 @@ def load_data(pieces: int, test_pieces: int, real_pieces: int, seed: int, log) -
 
 
 def tokens_per_note(scores, pos_every_note: bool) -> float:
-    from symphony.tokens import Tokenizer, TokenizerConfig
+    from symphony.model.tokens import Tokenizer, TokenizerConfig
     tok = Tokenizer(TokenizerConfig(pos_every_note=pos_every_note))
     tokens = sum(len(tok.encode(s)) for s in scores)
     return tokens / max(1, sum(s.n_notes for s in scores))
@@ -92,9 +92,9 @@ def measure_throughput(train, args, log) -> tuple[float, float]:
     """Training tokens per second of the ablation model on this machine (a few real steps)."""
     import torch
 
-    from symphony.model import ModelConfig, MusicTransformer
-    from symphony.tokens import Tokenizer, TokenizerConfig
-    from symphony.train import IGNORE, TokenDataset
+    from symphony.model.transformer import ModelConfig, MusicTransformer
+    from symphony.model.tokens import Tokenizer, TokenizerConfig
+    from symphony.training.loop import IGNORE, TokenDataset
     tok = Tokenizer(TokenizerConfig(pos_every_note=True))
     sub = random.Random(args.seed).sample(train, min(len(train), 600))
     data = TokenDataset(sub, tok, args.block, seed=args.seed)
@@ -132,7 +132,7 @@ def _melody(score):
 def extra_histograms(score) -> dict[str, np.ndarray]:
     """Histograms the evaluation package does not have: onset positions of melody notes within
     the beat, and the chord classes of label_chords (duration-weighted, in beats)."""
-    from symphony.harmony import N_CHORD_CLASSES, chord_class, label_chords
+    from symphony.music.harmony import N_CHORD_CLASSES, chord_class, label_chords
     beat = score.meter.beat_quarters
     pos = np.zeros(round(1.5 * BEAT_GRID))
     for n in _melody(score):
@@ -155,7 +155,8 @@ def extra_histograms(score) -> dict[str, np.ndarray]:
 
 def _has_evaluation() -> bool:
     try:
-        from symphony.evaluation import features, metrics  # noqa: F401
+        from symphony.music import analysis
+        from symphony.evaluation import metrics
         return True
     except ImportError:
         return False
@@ -180,7 +181,7 @@ class RealStats:
 
 
 def _features(score):
-    from symphony.evaluation.features import piece_features
+    from symphony.music.analysis import piece_features
     return piece_features(score)
 
 
@@ -188,7 +189,7 @@ def realism(real: RealStats, style: str, generated: list) -> dict:
     out: dict = {}
     if _has_evaluation():
         from symphony.evaluation.classify import discriminate
-        from symphony.evaluation.features import feature_matrix
+        from symphony.music.analysis import feature_matrix
         from symphony.evaluation.metrics import overlaps
         gen_feats = [_features(s) for s in generated]
         out.update({k: v for k, v in overlaps(real.feats[style], gen_feats).items() if k != "mean"})
@@ -208,16 +209,18 @@ def realism(real: RealStats, style: str, generated: list) -> dict:
 
 def generate_pieces(model, tok, templates: list, style: str, n: int, bars: int, seed: int) -> list:
     """n pieces of `bars` bars in the keys, meters and tempi of real test pieces of the style."""
-    from symphony.sampling import Constraints, sample
-    from symphony.theory import Key
+    from symphony.decoding.sampler import Constraints, sample
+    from symphony.model.decoder import DecoderPool
+    from symphony.music.theory import Key
     out = []
+    pool = DecoderPool(model)
     voices = 4 if style == "chorale" else 1
     for i in range(n):
         ref = templates[i % len(templates)]
         key, meter = ref.key, ref.meter
         cond = Key(key.tonic, "minor" if key.is_minor_like else "major")  # as generation.py does
         header = tok.header(style, cond, meter, ref.bpm, bars, voices)
-        seq = sample(model, tok, header, Constraints(key=key, meter=meter, bars=bars, voices=voices),
+        seq = sample(pool, tok, header, Constraints(key=key, meter=meter, bars=bars, voices=voices),
                      seed=seed + 1000 * i)
         score = tok.decode(seq)
         score.key, score.style = key, style
@@ -228,7 +231,8 @@ def generate_pieces(model, tok, templates: list, style: str, n: int, bars: int, 
 # ----------------------------------------------------------------------------- one variant
 
 def run_variant(name: str, iters: int, minutes: float, data: dict, real: RealStats, args, log) -> dict:
-    from symphony.train import TrainConfig, load_checkpoint, nll_per_note, train
+    from symphony.training.loop import TrainConfig, nll_per_note, train
+    from symphony.model.checkpoint import load_checkpoint
     rel, chords, pos, removed = VARIANTS[name]
     out_dir = Path(args.runs) / name
     cfg = TrainConfig(out_dir=str(out_dir), max_iters=iters, batch_size=args.batch, block_size=args.block,

@@ -17,7 +17,7 @@ import numpy as np
 
 
 def soprano_stats(scores) -> dict:
-    from symphony.evaluation.features import piece_features
+    from symphony.music.analysis import piece_features
     npb, short, long_ = [], [], []
     for s in scores:
         d = [n.duration for n in s.parts[0].notes]
@@ -33,10 +33,11 @@ def soprano_stats(scores) -> dict:
 def main(argv=None) -> None:
     from dataclasses import replace
 
-    from symphony.data import builtin_sources, iter_split, load_corpus
-    from symphony.generation import generate_request, resolve
-    from symphony.score import Score
-    from symphony.styles import STYLES
+    from symphony.training.corpus import builtin_sources, iter_split, load_corpus
+    from symphony.tasks.generate import generate_request
+    from symphony.tasks.requests import resolve
+    from symphony.music.score import Score
+    from symphony.music.styles import STYLES
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--style", default="chorale")
     ap.add_argument("--n", type=int, default=8)

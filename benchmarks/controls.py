@@ -21,23 +21,24 @@ FORMS = ["AABB", "ABA", "AABA", "ABAB", "AA'BA", "ABAC", "AAB"]
 
 
 def _write_read(score, tmp: Path, name: str):
-    from symphony.score import read_midi, write_midi
+    from symphony.formats.midi import read_midi, write_midi
     path = tmp / f"{name}.mid"
     write_midi(score, path)
     return read_midi(path)
 
 
 def _gen(checkpoint, **kw):
-    from symphony.generation import generate_request, resolve
+    from symphony.tasks.generate import generate_request
+    from symphony.tasks.requests import resolve
     req, why = resolve(**kw)
     return generate_request(req, checkpoint, explanation=why), req
 
 
 def bench_modes(checkpoint, n, rng, tmp):
     from symphony.evaluation.modes import analyze_mode, compatible
-    from symphony.generation import key_matches
-    from symphony.score import analyze_key
-    from symphony.theory import CHARACTERISTIC, MODES, parse_key
+    from symphony.tasks.generate import key_matches
+    from symphony.music.score import analyze_key
+    from symphony.music.theory import CHARACTERISTIC, MODES, parse_key
     colour = defaultdict(list)  # church modes: (the melody sounds the characteristic note twice, its share)
     per_mode = defaultdict(lambda: [0, 0])
     modal_per_mode = defaultdict(lambda: [0, 0])  # [tonic and mode exactly, mode equivalent]
@@ -85,8 +86,8 @@ INTERVAL_NAMES = ["I", "bII", "II", "bIII", "III", "IV", "#IV", "V", "bVI", "VI"
 
 
 def bench_chords(checkpoint, n, rng, tmp):
-    from symphony.harmony import chord_tone_rate, layout, parse_progression
-    from symphony.theory import parse_key
+    from symphony.music.harmony import chord_tone_rate, layout, parse_progression
+    from symphony.music.theory import parse_key
     hit = total = 0
     rows = []
     for i in range(n):
@@ -107,8 +108,8 @@ def bench_chords(checkpoint, n, rng, tmp):
 
 
 def bench_form(checkpoint, n, rng, tmp):
-    from symphony.form import parse_form, plan_form, repeats_present
-    from symphony.theory import parse_key
+    from symphony.music.form import parse_form, plan_form, repeats_present
+    from symphony.music.theory import parse_key
     same = planned = tonic_end = cad_hit = cad_total = 0
     per_form = defaultdict(lambda: [0, 0])
     for i in range(n):
@@ -138,7 +139,7 @@ def bench_form(checkpoint, n, rng, tmp):
 
 
 def bench_emotion(checkpoint, n_per_quadrant, rng, tmp):
-    from symphony.emotion import estimate_emotion, quadrant
+    from symphony.understanding.emotion import estimate_emotion, quadrant
     signs = {"happy/excited": (1, 1), "angry/tense": (-1, 1), "sad/depressed": (-1, -1), "calm/content": (1, -1)}
     per_q = {}
     per_style = defaultdict(lambda: [0, 0])
@@ -169,7 +170,7 @@ def bench_emotion(checkpoint, n_per_quadrant, rng, tmp):
                 v, a = (x, 0.0) if axis == "valence" else (0.0, x)
                 s, _ = _gen(checkpoint, style=style, valence=v, arousal=a, bars=8, seed=900 + j)
                 back = _write_read(s, tmp, f"grid{axis}{x}{j}")
-                from symphony.score import analyze_key
+                from symphony.music.score import analyze_key
                 mel = back.parts[0].notes
                 bpm.append(back.bpm)
                 major.append(analyze_key(back).mode == "major")
@@ -253,9 +254,9 @@ def bench_fusion(checkpoint=None, n=16, seed=0, max_train=1500) -> dict:
     """For pairs of styles (key and meter fixed across the sweep), the share of pieces a style
     classifier trained on real music (train split) assigns to the first style, and its mean
     probability, as the first style's weight goes 0 -> 1 in `--style a:w,b:1-w`."""
-    from symphony.data import builtin_sources, load_corpus
+    from symphony.training.corpus import builtin_sources, load_corpus
     from symphony.evaluation.classify import train_style_classifier
-    from symphony.evaluation.features import feature_matrix, piece_features
+    from symphony.music.analysis import feature_matrix, piece_features
     recs = load_corpus([s for s in builtin_sources() if s.style in STYLES])
     clf = train_style_classifier(recs, STYLES, max_train, seed)
     out = {"n_per_point": n, "classifier": clf.kind, "pairs": []}

@@ -24,12 +24,12 @@ FOLK = ("chinese", "german", "celtic")
 
 
 def _records(styles):
-    from symphony.data import builtin_sources, load_corpus
+    from symphony.training.corpus import builtin_sources, load_corpus
     return load_corpus([s for s in builtin_sources() if s.style in styles])
 
 
 def _soprano_only(score):
-    from symphony.score import Part, Score
+    from symphony.music.score import Part, Score
     return Score([Part(list(score.parts[0].notes), "Soprano")], score.key, score.meter, score.bpm,
                  score.bars, score.title, score.style, dict(score.meta or {}))
 
@@ -37,13 +37,13 @@ def _soprano_only(score):
 # ----------------------------------------------------------------------------- (a) SATB
 
 def bench_satb(tests, checkpoint=None, seed=0) -> dict:
-    from symphony.editing import harmonize
+    from symphony.tasks.edit import harmonize
     from symphony.evaluation.voiceleading import analyze, combine
     if tests:  # warm-up: the first call builds the fast decoder
-        harmonize(_soprano_only(tests[0]), "satb", seed=seed, checkpoint=checkpoint)
+        harmonize(_soprano_only(tests[0]), "satb", seed=seed, engine=checkpoint)
     gen, real, per16, rows = [], [], [], []
     for i, s in enumerate(tests):
-        h = harmonize(_soprano_only(s), "satb", seed=seed + i, checkpoint=checkpoint)
+        h = harmonize(_soprano_only(s), "satb", seed=seed + i, engine=checkpoint)
         g, r = analyze(h), analyze(s)
         gen.append(g)
         real.append(r)
@@ -113,8 +113,9 @@ def token_nlls(model, tok, seq) -> list[float]:
 
 def bench_lower_voice_likelihood(train, tests, checkpoint=None, orders=(4, 5)) -> dict:
     from benchmarks.ngram import KneserNey
-    from symphony.generation import get_model
-    model, tok, _ = get_model(checkpoint)
+    from symphony.tasks.engine import Engine
+    engine = Engine.load(checkpoint)
+    model, tok, _ = engine.model, engine.tokenizer, engine.meta
     seqs = [tok.encode(s) for s in tests]
     masks = [lower_voice_mask(tok, q) for q in seqs]
     notes = sum(n for _, n in masks)
@@ -144,12 +145,12 @@ def bench_lower_voice_likelihood(train, tests, checkpoint=None, orders=(4, 5)) -
 # ----------------------------------------------------------------------------- (c) chords
 
 def bench_chords(records, n=30) -> dict:
-    from symphony.data import iter_split
-    from symphony.editing import harmonize
+    from symphony.training.corpus import iter_split
+    from symphony.tasks.edit import harmonize
     from symphony.errors import RequestError
-    from symphony.editing import bar_layout
-    from symphony.harmony import ChordSpan, chord_tone_rate, parse_chord
-    from symphony.score import Score
+    from symphony.tasks.edit import bar_layout
+    from symphony.music.harmony import ChordSpan, chord_tone_rate, parse_chord
+    from symphony.music.score import Score
     per_style = {}
     H = T = 0
     for style in FOLK:
@@ -186,7 +187,7 @@ def bench_chords(records, n=30) -> dict:
 # ----------------------------------------------------------------------------- (d) continue
 
 def bench_continue(pieces, checkpoint=None, bars=8, seed=0) -> dict:
-    from symphony.editing import continue_piece
+    from symphony.tasks.edit import continue_piece
     if pieces:
         continue_piece(pieces[0], 1, pieces[0].style, seed, checkpoint)  # warm-up
     rows = []
@@ -208,8 +209,8 @@ def bench_continue(pieces, checkpoint=None, bars=8, seed=0) -> dict:
 # ----------------------------------------------------------------------------- all
 
 def bench_editing(checkpoint=None, n=30, orders=(4, 5), log=None) -> dict:
-    from symphony.data import iter_split
-    from symphony.score import Score
+    from symphony.training.corpus import iter_split
+    from symphony.music.score import Score
     say = log or (lambda m: None)
     t0 = time.perf_counter()
     recs = _records(("chorale",) + FOLK)

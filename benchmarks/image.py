@@ -108,11 +108,13 @@ def make_picture(quadrant: str, i: int) -> tuple[Image.Image, dict]:
 
 
 def bench_mapping(tmp: Path, n_per: int, checkpoint=None, music: bool = True):
-    from symphony.emotion import estimate_emotion, quadrant
-    from symphony.generation import generate_request, resolve
-    from symphony.image import analyze
-    from symphony.score import analyze_key, read_midi, write_midi
-    from symphony.styles import STYLES as ST
+    from symphony.understanding.emotion import estimate_emotion, quadrant
+    from symphony.tasks.generate import generate_request
+    from symphony.tasks.requests import resolve
+    from symphony.understanding.image import analyze
+    from symphony.music.score import analyze_key
+    from symphony.formats.midi import read_midi, write_midi
+    from symphony.music.styles import STYLES as ST
 
     rows = []
     for q in QUADRANTS:
@@ -166,7 +168,7 @@ def summarise(rows):
 
 
 def bench_speed(tmp: Path, repeats: int = 7):
-    from symphony.image import analyze
+    from symphony.understanding.image import analyze
     rng = np.random.default_rng(7)
     res = {}
     for (w, h), fmts in (((4000, 3000), ("JPEG", "PNG", "WEBP")), ((6000, 4000), ("JPEG",))):

@@ -31,9 +31,9 @@ CLIP = 12  # intervals beyond an octave are pooled
 
 def _pieces(styles, n: int, hole: int):
     """n test pieces per style with at least hole + 4 regular bars around a hole in the middle."""
-    from symphony.data import builtin_sources, iter_split, load_corpus
-    from symphony.score import Score
-    from symphony.tokens import TICKS_PER_QUARTER, Tokenizer
+    from symphony.training.corpus import builtin_sources, iter_split, load_corpus
+    from symphony.music.score import Score
+    from symphony.model.tokens import TICKS_PER_QUARTER, Tokenizer
     tok = Tokenizer()
     recs = load_corpus([s for s in builtin_sources() if s.style in styles])
     out = []
@@ -86,9 +86,9 @@ def _grid(notes):
 
 def _left_to_right(score, first: int, last: int, seed: int, checkpoint):
     """The baseline: continue the bars before the hole for as many bars, then put the rest back."""
-    from symphony.editing import continue_piece
-    from symphony.score import Part, Score
-    from symphony.tokens import Tokenizer
+    from symphony.tasks.edit import continue_piece
+    from symphony.music.score import Part, Score
+    from symphony.model.tokens import Tokenizer
     layout = Tokenizer().bar_layout(score)
     lo_q, hi_q = layout[first - 1][0] / 24, (layout[last - 1][0] + layout[last - 1][1]) / 24
     head = Score([Part([x for x in p.notes if x.onset < lo_q - 1e-6]) for p in score.parts], score.key,
@@ -105,7 +105,7 @@ def _left_to_right(score, first: int, last: int, seed: int, checkpoint):
 def _middle_nll(model, tok, score, first: int, last: int) -> tuple[float, float, int]:
     """NLL (nats) of the true hole's tokens given both sides, and given the bars before only."""
     import torch
-    from symphony.infill import bar_bounds, encode_for_hole, fim_parts
+    from symphony.decoding.fim import bar_bounds, encode_for_hole, fim_parts
     start, n = first - 1, last - first + 1
     seq = encode_for_hole(tok, score, start, n, score.style)
     bounds = bar_bounds(tok, seq)
@@ -136,12 +136,14 @@ def _middle_nll(model, tok, score, first: int, last: int) -> tuple[float, float,
 
 def bench_infill(checkpoint=None, n: int = 25, hole: int = 4, styles=STYLES, log=None, candidates: int | None = None) -> dict:
     from symphony.evaluation.metrics import overlap
-    from symphony.generation import get_model
-    from symphony.infill import CANDIDATES, fill_bars
-    from symphony.tokens import Tokenizer
+    from symphony.tasks.engine import Engine
+    from symphony.cli import CANDIDATES
+    from symphony.tasks.infill import fill_bars
+    from symphony.model.tokens import Tokenizer
     candidates = candidates or CANDIDATES
     say = log or (lambda m: None)
-    model, tok, _ = get_model(checkpoint)
+    engine = Engine.load(checkpoint)
+    model, tok, _ = engine.model, engine.tokenizer, engine.meta
     t0 = time.perf_counter()
     pieces = _pieces(styles, n, hole)
     say(f"{len(pieces)} held-out pieces ({time.perf_counter() - t0:.0f} s)")

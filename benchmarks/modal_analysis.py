@@ -54,7 +54,7 @@ SUFFIX = {"": "major", "maj": "major", "major": "major", "ion": "major", "ionian
 
 def parse_label(text: str):
     """An ABC K: field as a Key, or None when it is not a plain tonic + mode."""
-    from symphony.theory import Key
+    from symphony.music.theory import Key
     m = re.fullmatch(r"([A-G])([#b]?)\s*([A-Za-z]*)", text.strip())
     if not m:
         return None
@@ -85,8 +85,8 @@ def _h(s: str) -> str:
 
 def labelled_tunes() -> tuple[list[dict], dict]:
     """Every readable, uniquely labelled tune of the three collections, de-duplicated."""
-    from symphony.data import builtin_sources, content_hash, parse_source
-    from symphony.score import Score
+    from symphony.training.corpus import builtin_sources, content_hash, parse_source
+    from symphony.music.score import Score
     items, seen, info = [], set(), Counter()
     for src in builtin_sources(["oneills", "ryans", "essen"]):
         recs, tunes = parse_source(src), abc_tunes(src.path)
@@ -150,7 +150,7 @@ def heard(found, label) -> str:
 
 def evaluate(items: list[dict], with_music21: bool = True) -> list[dict]:
     from symphony.evaluation.modes import analyze_mode, final_note
-    from symphony.score import analyze_key
+    from symphony.music.score import analyze_key
     rows = []
     for it in items:
         key, ev = analyze_mode(it["score"])

@@ -50,7 +50,7 @@ def _sign(x: float | None) -> str | None:
 
 
 def _mode_ok(expected: str, mode: str, exact: bool) -> bool:
-    from symphony.theory import Key
+    from symphony.music.theory import Key
     if exact:
         return expected == mode
     # music21's analysis knows major and minor only: a mode counts by its third (dorian ~ minor)
@@ -60,7 +60,7 @@ def _mode_ok(expected: str, mode: str, exact: bool) -> bool:
 def check(exp: dict, got: dict, exact_mode: bool) -> dict[str, bool]:
     """Which expected attributes `got` (tonic, mode, meter, bpm, bars, program, style, blend,
     valence, arousal) satisfies."""
-    from symphony.theory import pitch_class
+    from symphony.music.theory import pitch_class
     ok = {}
     for attr, want in exp.items():
         if attr == "tonic":
@@ -83,8 +83,8 @@ def check(exp: dict, got: dict, exact_mode: bool) -> dict[str, bool]:
 # ----------------------------------------------------------------------------- parser
 
 def parse_level(rows: list[dict]) -> list[dict]:
-    from symphony.generation import resolve
-    from symphony.theory import parse_key
+    from symphony.tasks.requests import resolve
+    from symphony.music.theory import parse_key
     out = []
     for r in rows:
         t0 = time.perf_counter()
@@ -104,7 +104,7 @@ def parse_level(rows: list[dict]) -> list[dict]:
 def _said(prompt: str, axis: str) -> bool:
     """Whether the text itself gave this mood axis (a neutral 0 filled in by resolve() is not an
     answer)."""
-    from symphony.prompt import parse_prompt
+    from symphony.understanding.prompt import parse_prompt
     return axis in parse_prompt(prompt).attributes
 
 
@@ -115,10 +115,10 @@ def train_classifier(max_train: int, seed: int = 0, log=print):
     accuracy on held-out real pieces (test split) as the yardstick."""
     import numpy as np
 
-    from symphony.data import builtin_sources, iter_split, load_corpus
+    from symphony.training.corpus import builtin_sources, iter_split, load_corpus
     from symphony.evaluation.classify import train_style_classifier
-    from symphony.evaluation.features import feature_matrix, piece_features
-    from symphony.score import Score
+    from symphony.music.analysis import feature_matrix, piece_features
+    from symphony.music.score import Score
     recs = load_corpus([s for s in builtin_sources() if s.style in STYLES])
     clf = train_style_classifier(recs, STYLES, max_train, seed)
     Xt, yt = [], []
@@ -136,7 +136,7 @@ def read_back(out: Path) -> dict:
     tempo from the MIDI file, bars = the MusicXML measures of the first part, program of the melody."""
     import re
 
-    from symphony.score import read_midi
+    from symphony.formats.midi import read_midi
     back = read_midi(out / "music.mid")  # key = music21 analysis of the notes, tempo per beat
     xml = (out / "music.musicxml").read_text(encoding="utf-8")
     first_part = xml[xml.index("<part "):xml.index("</part>")]
@@ -147,10 +147,12 @@ def read_back(out: Path) -> dict:
 
 
 def file_level(parsed: list[dict], clf, log=print) -> None:
-    from symphony.emotion import estimate_emotion
-    from symphony.evaluation.features import feature_matrix, piece_features
-    from symphony.generation import Request, describe, generate_request
-    from symphony.render import write_outputs
+    from symphony.understanding.emotion import estimate_emotion
+    from symphony.music.analysis import feature_matrix, piece_features
+    from symphony.tasks.requests import Request
+    from symphony.tasks.common import describe
+    from symphony.tasks.generate import generate_request
+    from symphony.formats.render import write_outputs
     with tempfile.TemporaryDirectory() as tmp:
         for i, row in enumerate(parsed):
             req = Request(**row["request"], prompt=row["prompt"])
@@ -215,7 +217,7 @@ def calibrate(rows: list[dict], thresholds=(0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5
     """MiniLM alone (no lexicon, no rules) on every labelled prompt that states a mood: the
     nearest mood anchor's quadrant against the labelled axes, by language and threshold; and on
     every prompt with a single labelled style, the nearest style anchor."""
-    from symphony.prompt import _SENTENCE, embedding_guess
+    from symphony.understanding.prompt import _SENTENCE, embedding_guess
     t0 = time.perf_counter()
     guesses = []
     for r in rows:
@@ -256,7 +258,7 @@ def _pct(d: dict | None) -> str:
 
 
 def write_md(res: dict, path: Path) -> None:
-    from symphony.prompt import EMBEDDING_THRESHOLD, STYLE_EMBEDDING_THRESHOLD
+    from symphony.understanding.prompt import EMBEDDING_THRESHOLD, STYLE_EMBEDDING_THRESHOLD
     m = res["_meta"]
     L = ["# Text prompts (English and Chinese): understood and heard", "",
          f"*Measured {m['date']} on {m['machine']}; `{m['command']}` ({m['seconds']} s).*", "",

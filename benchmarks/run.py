@@ -29,9 +29,9 @@ STYLES = ["chinese", "german", "celtic", "chorale"]
 # ----------------------------------------------------------------------------- corpus
 
 def bench_corpus(records) -> dict:
-    from symphony.data import stats
-    from symphony.score import Score
-    from symphony.tokens import Tokenizer, exact_round_trip
+    from symphony.training.corpus import stats
+    from symphony.music.score import Score
+    from symphony.model.tokens import Tokenizer, exact_round_trip
     tok = Tokenizer()
     rt = defaultdict(lambda: [0, 0])
     for r in records:
@@ -49,10 +49,11 @@ def bench_corpus(records) -> dict:
 
 def bench_likelihood(records, checkpoint=None, max_test=150, orders=(4, 5, 6)) -> dict:
     from benchmarks.ngram import KneserNey
-    from symphony.generation import get_model
-    from symphony.score import Score
-    from symphony.train import nll_per_note
-    model, tok, meta = get_model(checkpoint)
+    from symphony.tasks.engine import Engine
+    from symphony.music.score import Score
+    from symphony.training.loop import nll_per_note
+    engine = Engine.load(checkpoint)
+    model, tok, meta = engine.model, engine.tokenizer, engine.meta
     train = [tok.encode(Score.from_dict(r["score"])) for r in records if r["split"] == "train" and r["style"] in STYLES]
     tests = {style: [Score.from_dict(r["score"]) for r in records if r["split"] == "test" and r["style"] == style][:max_test]
              for style in STYLES}
@@ -77,7 +78,7 @@ def analyse_files(midi_path: Path, xml_path: Path) -> dict:
     """Read back what the files say: music21's key analysis, meter, bars, MIDI tempo."""
     import mido
     from music21 import converter, meter as m21meter, stream
-    from symphony.theory import parse_meter, quarter_bpm_to_bpm
+    from symphony.music.theory import parse_meter, quarter_bpm_to_bpm
     s = converter.parse(str(xml_path))
     k = s.analyze("key")
     ts = s.recurse().getElementsByClass(m21meter.TimeSignature).first()
@@ -90,9 +91,11 @@ def analyse_files(midi_path: Path, xml_path: Path) -> dict:
 
 
 def bench_control(n=100, checkpoint=None, seed=0) -> dict:
-    from symphony.generation import Request, describe, generate_request
-    from symphony.render import write_outputs
-    from symphony.theory import SUPPORTED_METERS, parse_key, pitch_class
+    from symphony.tasks.requests import Request
+    from symphony.tasks.common import describe
+    from symphony.tasks.generate import generate_request
+    from symphony.formats.render import write_outputs
+    from symphony.music.theory import SUPPORTED_METERS, parse_key, pitch_class
     rng = random.Random(seed)
     tonics = ["C", "G", "D", "A", "E", "F", "Bb", "Eb", "B", "F#", "Ab", "C#"]
     hits = defaultdict(int)
@@ -126,9 +129,11 @@ def bench_control(n=100, checkpoint=None, seed=0) -> dict:
 # ----------------------------------------------------------------------------- speed
 
 def bench_speed(checkpoint=None, repeats=20) -> dict:
-    from symphony.generation import Request, generate_request, get_model
+    from symphony.tasks.requests import Request
+    from symphony.tasks.generate import generate_request
+    from symphony.tasks.engine import Engine
     t0 = time.perf_counter()
-    get_model(checkpoint)
+    Engine.load(checkpoint)
     load_s = time.perf_counter() - t0
     out = {"model_load_s": load_s}
     cases = {"melody_16_bars": ("celtic", "D major", "6/8", 1), "melody_16_bars_4_4": ("german", "F major", "4/4", 1),
@@ -186,7 +191,7 @@ def main() -> None:
     results = json.loads(results_path.read_text()) if results_path.exists() else {}
     records = None
     if {"corpus", "likelihood"} & set(sections):
-        from symphony.data import builtin_sources, load_corpus
+        from symphony.training.corpus import builtin_sources, load_corpus
         sources = builtin_sources() if "corpus" in sections else [
             s for s in builtin_sources() if s.style in STYLES]  # the likelihood needs only these
         records = load_corpus(sources, workers=2, progress=sys.stderr.isatty())

@@ -61,7 +61,7 @@ RENDER_RATE = 44100
 def pick_pieces(n: int = 50, split: str = "test", seed: int = 0) -> list[dict]:
     """n monophonic folk tunes of the split, a fixed mix of styles, deterministic."""
     import random
-    from symphony.data import builtin_sources, load_corpus
+    from symphony.training.corpus import builtin_sources, load_corpus
     recs = load_corpus([s for s in builtin_sources() if s.style in STYLE_QUOTA])
     rng = random.Random(seed)
     quota = {k: max(1, round(v * n / 50)) for k, v in STYLE_QUOTA.items()}
@@ -82,7 +82,7 @@ def _monophonic(rec: dict) -> bool:
 
 def excerpt(rec: dict):
     """The reference Score cut to its first EXCERPT_BARS bars (and at most MAX_EXCERPT_S)."""
-    from symphony.score import Note, Part, Score
+    from symphony.music.score import Note, Part, Score
     s = Score.from_dict(rec["score"])
     spq = 60.0 / s.quarter_bpm
     end_q = min(EXCERPT_BARS * s.bar_quarters, MAX_EXCERPT_S / spq)
@@ -104,8 +104,8 @@ def reference_notes(score) -> tuple[np.ndarray, np.ndarray]:
 
 def render_clean(score, program: int, path: Path) -> None:
     import soundfile as sf
-    from symphony.render import render_audio
-    from symphony.score import write_midi
+    from symphony.formats.render import render_audio
+    from symphony.formats.midi import write_midi
     for p in score.parts:
         p.program = program
     mid = path.with_suffix(".mid")
@@ -210,9 +210,9 @@ def _to_iv(notes):
 
 
 def evaluate(item: dict, condition: str) -> dict:
-    from symphony.generation import key_matches
-    from symphony.score import analyze_key
-    from symphony.transcribe import transcribe
+    from symphony.tasks.generate import key_matches
+    from symphony.music.score import analyze_key
+    from symphony.understanding.audio import transcribe
     ref = item["ref"]
     ref_iv, ref_hz = reference_notes(ref)
     if condition == "drift":  # the reference onsets, moved through the same time warp
@@ -224,7 +224,7 @@ def evaluate(item: dict, condition: str) -> dict:
     score_iv, score_hz = _to_iv(tr.score_times())
     heard_iv, heard_hz = _to_iv([(e.onset, e.offset, e.pitch) for e in tr.events])
     piece_key = item["rec"]["key"]
-    from symphony.theory import parse_key
+    from symphony.music.theory import parse_key
     ex_key = analyze_key(ref)
     ref_bpm = item["rec"]["bpm"]
     ratio = tr.tempo * tr.meter.beat_quarters / (ref_bpm * ref.meter.beat_quarters)
@@ -280,7 +280,7 @@ def run(n: int = 50, split: str = "test", conditions=CONDITIONS, workers: int = 
     items = prepare(pieces, log=log)
     t_render = time.perf_counter() - t0
     jobs = [(it, c) for it in items for c in conditions]
-    from symphony.transcribe import transcribe
+    from symphony.understanding.audio import transcribe
     # One transcription in this process first: librosa's pYIN compiles numba functions into an
     # on-disk cache on first use, and two forked workers compiling and writing that cache at
     # once left it corrupt here (every later pYIN call segfaulted until it was deleted). Forked
@@ -335,7 +335,7 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     res = run(args.n, args.split, tuple(args.conditions.split(",")), args.workers,
               log=lambda m: print(m, file=sys.stderr, flush=True))
-    from symphony.render import find_soundfont
+    from symphony.formats.render import find_soundfont
     res["soundfont"] = find_soundfont()
     res["workers"] = args.workers
     res["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
@@ -396,8 +396,8 @@ def write_markdown(res: dict, path: Path) -> None:
                        + f"; {pct(clean['key_correct'])} against the whole tune's key "
                        f"({round((1 - clean['key_correct']) * res['n'])} misses of {res['n']})")
     # the ceiling: the same analysis of the exact notes that were rendered (no audio at all)
-    from symphony.generation import key_matches
-    from symphony.theory import parse_key
+    from symphony.tasks.generate import key_matches
+    from symphony.music.theory import parse_key
     clean_rows = [r for r in res["rows"] if r["condition"] == "clean"]
     ceiling = [key_matches(parse_key(r["ref_key"]), parse_key(r["excerpt_key"]))
                and _same_mode(parse_key(r["ref_key"]), parse_key(r["excerpt_key"])) for r in clean_rows]

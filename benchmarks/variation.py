@@ -35,10 +35,10 @@ KEEPS = (None, "rhythm", "contour")
 
 def held_out_melodies(records, n_per_style: int, seed: int = 0) -> list:
     """Single-line held-out tunes of 8-40 bars, a seeded sample of each folk style."""
-    from symphony.data import iter_split
+    from symphony.training.corpus import iter_split
     from symphony.errors import RequestError
-    from symphony.score import Score
-    from symphony.variation import melodic_line
+    from symphony.music.score import Score
+    from symphony.tasks.variation import melodic_line
     rng = random.Random(seed)
     out = []
     for style in FOLK:
@@ -68,10 +68,10 @@ def _mean(xs):
 # ----------------------------------------------------------------------------- (a) vary
 
 def bench_vary(melodies, checkpoint=None, seed=0, log=None) -> dict:
-    from symphony.variation import contour_kept, note_distance, rhythm_kept, vary
+    from symphony.tasks.variation import contour_kept, note_distance, rhythm_kept, vary
     say = log or (lambda m: None)
     if melodies:  # warm-up: builds the fast decoder
-        vary(melodies[0], 0.5, None, seed=seed, checkpoint=checkpoint, style=melodies[0].style)
+        vary(melodies[0], 0.5, None, seed=seed, engine=checkpoint, style=melodies[0].style)
     out = {}
     for keep in KEEPS:
         rows = defaultdict(list)
@@ -81,7 +81,7 @@ def bench_vary(melodies, checkpoint=None, seed=0, log=None) -> dict:
             src = s.parts[0].notes
             curve = []
             for a in AMOUNTS:
-                v = vary(s, a, keep, seed=seed + i, checkpoint=checkpoint, style=s.style)
+                v = vary(s, a, keep, seed=seed + i, engine=checkpoint, style=s.style)
                 notes = v.parts[0].notes
                 e = v.meta["edit"]
                 d = note_distance(src, notes)
@@ -117,16 +117,16 @@ def train_style_classifier(records, max_train=1500, seed=0):
 
 def _through_midi(score, tmp: Path, name: str):
     """The written file read back: its melody features, with music21's key analysis."""
-    from symphony.evaluation.features import piece_features
-    from symphony.score import read_midi, write_midi
+    from symphony.music.analysis import piece_features
+    from symphony.formats.midi import read_midi, write_midi
     path = tmp / f"{name}.mid"
     write_midi(score, path)
     return piece_features(read_midi(path))
 
 
 def bench_restyle(melodies, clf, checkpoint=None, seed=0, log=None) -> dict:
-    from symphony.evaluation.features import feature_matrix
-    from symphony.variation import restyle
+    from symphony.music.analysis import feature_matrix
+    from symphony.tasks.variation import restyle
     say = log or (lambda m: None)
     rows = []
     with tempfile.TemporaryDirectory() as t:
@@ -135,12 +135,12 @@ def bench_restyle(melodies, clf, checkpoint=None, seed=0, log=None) -> dict:
         orig_pred = clf.predict(feature_matrix(orig_feats))
         if melodies:
             restyle(melodies[0], "german" if melodies[0].style != "german" else "celtic", seed=seed,
-                    checkpoint=checkpoint)  # warm-up
+                    engine=checkpoint)  # warm-up
         for i, s in enumerate(melodies):
             for target in STYLES:
                 if target == s.style:
                     continue
-                r = restyle(s, target, seed=seed + i, checkpoint=checkpoint)
+                r = restyle(s, target, seed=seed + i, engine=checkpoint)
                 e = r.meta["edit"]
                 f = _through_midi(r, tmp, f"r{i}-{target}")
                 proba = clf.predict_proba(feature_matrix([f]))[0]
@@ -243,7 +243,7 @@ def main(argv=None) -> None:
         print(msg, file=sys.stderr, flush=True)
 
     t0 = time.perf_counter()
-    from symphony.data import builtin_sources, load_corpus
+    from symphony.training.corpus import builtin_sources, load_corpus
     records = load_corpus([s for s in builtin_sources() if s.style in STYLES])
     melodies = held_out_melodies(records, args.n, args.seed)
     log(f"{len(melodies)} held-out melodies ({time.perf_counter() - t0:.0f} s)")

@@ -7,8 +7,11 @@ from typing import Optional
 
 import typer
 
-from .errors import SymphonyError
-from .infill import CANDIDATES as FILL_CANDIDATES, MAX_CANDIDATES
+from symphony.errors import SymphonyError
+from symphony.tasks.limits import FILL_CANDIDATES, MAX_FILL_CANDIDATES, MAX_GUIDANCE
+
+# Command implementations are imported inside each command: the CLI starts without loading
+# torch, music21 or scikit-learn for a command that does not need them.
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Symphony: compose and edit music from a description.")
@@ -23,7 +26,7 @@ CHECKPOINT = typer.Option(None, "--checkpoint", help="model file (default: shipp
 NO_AUDIO = typer.Option(False, "--no-audio", help="skip the WAV file")
 DETECTED_STYLE = typer.Option(None, "--style", help="default: the style the model finds likeliest")
 CANDIDATES = typer.Option(FILL_CANDIDATES, "--candidates",
-                          help=f"fills drawn; the one best joined to both sides is kept (1-{MAX_CANDIDATES}; 1 is fastest)")
+                          help=f"fills drawn; the one best joined to both sides is kept (1-{MAX_FILL_CANDIDATES}; 1 is fastest)")
 
 
 def _err(msg: str) -> None:
@@ -61,57 +64,80 @@ def generate(
     no_audio: bool = typer.Option(False, "--no-audio", help="skip the WAV file"),
 ):
     """Compose a new piece: writes music.mid, music.musicxml, music.wav and music.json."""
-    from .generation import describe, generate_request, require_request, resolve
-    from .render import check_out_dir, write_outputs
+    from symphony.formats.render import check_out_dir, write_outputs
+    from symphony.tasks.api import Options, run_many
+    opts = Options(prompt, style, key, meter, tempo, bars, seed, chords, accompany, form, range_, density, emotion,
+                   valence, arousal, image, melody, melody_use, melody_harmony, guidance, not no_repeats,
+                   not no_tonic_ending, count)
     if count < 1 or count > 100:
         _err(f"-n must be between 1 and 100, got {count}")
-    if melody is not None:  # the melody flow (symphony/transcribe.py); text and picture still count
-        from .transcribe import generate_with_melody
-        for f in generate_with_melody(
-                melody, melody_use, prompt, out, style=style, key=key, meter=meter, tempo=tempo, bars=bars,
-                seed=seed, form=form, harmony=melody_harmony, emotion=emotion, valence=valence,
-                arousal=arousal, image=image, count=count, end_on_tonic=not no_tonic_ending,
-                checkpoint=checkpoint, audio=not no_audio, chords=chords, accompany=accompany,
-                range_=range_, density=density, log=lambda line: typer.echo(line, err=True)):
-            typer.echo(str(f))
-        return
-    require_request(prompt, style=style, key=key, meter=meter, tempo=tempo, bars=bars, chords=chords, form=form,
-                    range=range_, density=density, emotion=emotion, valence=valence, arousal=arousal, image=image)
-    req, why = resolve(prompt, style, key, meter, tempo, bars, seed, chords=chords, accompany=accompany,
-                       form=form, range=range_, density=density, emotion=emotion, valence=valence,
-                       arousal=arousal, end_on_tonic=not no_tonic_ending, image=image, guidance=guidance,
-                       repeats=not no_repeats)
     check_out_dir(out)
-    items = []
-    steps = range(count)
-    if count > 1 and sys.stderr.isatty():
-        from rich.progress import track
-        steps = track(steps, description="composing", console=None, transient=True)
-    for i in steps:
-        req_i = req if i == 0 else type(req)(**{**req.__dict__, "seed": req.seed + i})
-        score = generate_request(req_i, checkpoint, explanation=why)
-        items.append((score, describe(score)))
-    for line in why:
+    with _progress("composing", count if count > 1 else 0) as hooks:
+        results = run_many(opts, checkpoint, hooks)
+    first = results[0]
+    heard = [line for line in first.explanation if not line.startswith("structure:")]
+    for line in heard:
         typer.echo(f"heard: {line}", err=True)
-    for score, _ in items[:1]:  # what the composing itself decided (the repetition plan)
-        for line in score.meta["explanation"][len(why):]:
+    for line in first.explanation:  # what the composing itself decided (the repetition plan)
+        if line.startswith("structure:"):
             typer.echo(line, err=True)
-    files = write_outputs(items, out, audio=not no_audio)
-    for f in files:
+    for f in write_outputs([(r.score, r.record) for r in results], out, audio=not no_audio):
         typer.echo(str(f))
+
+
+class _progress:
+    """A progress bar on stderr for long work (``-n``, long pieces, harmonizing), or a line per
+    step when stderr is not a terminal."""
+
+    def __init__(self, what: str, total: int):
+        self.what, self.total, self.bar = what, total, None
+
+    def __enter__(self):
+        from symphony.tasks.api import TaskHooks
+        if self.total and sys.stderr.isatty():
+            from rich.progress import Progress
+            self.bar = Progress(transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task(self.what, total=self.total)
+        return TaskHooks(progress=self._step if self.total else None)
+
+    def _step(self, done: int, total: int) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done)
+        else:
+            typer.echo(f"{self.what}: {done}/{total}", err=True)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.stop()
+        return False
 
 
 edit_app = typer.Typer(no_args_is_help=True, help="Edit your own score: continue, infill, bridge, harmonize, vary, restyle, transform.")
 app.add_typer(edit_app, name="edit")
 
 
-def _edit_outputs(score, out: Path, no_audio: bool) -> None:
-    from .generation import describe
-    from .render import write_outputs
-    info = describe(score)
-    info["edit"] = score.meta.get("edit")
-    for f in write_outputs([(score, info)], out, audio=not no_audio):
+def _run_edit(out: Path, no_audio: bool, checkpoint, make_request, long: bool = False) -> None:
+    """Check the output folder, build the typed request (reading the user's files), run it on
+    the engine and write the result set (all files or none)."""
+    from symphony.formats.render import check_out_dir, write_outputs
+    from symphony.tasks.api import run
+    check_out_dir(out)
+    request = make_request()
+    with _progress("composing", 0) as hooks:
+        result = run(request, checkpoint, hooks)
+    for f in write_outputs([(result.score, result.record)], out, audio=not no_audio):
         typer.echo(str(f))
+
+
+def _read(path: Path):
+    from symphony.tasks.common import load_input
+    return load_input(path)
+
+
+def _api():
+    from symphony.tasks import api
+    return api
 
 
 @edit_app.command("continue")
@@ -125,11 +151,7 @@ def edit_continue(
     no_audio: bool = NO_AUDIO,
 ):
     """Carry the piece on for --bars more bars in its style, key and meter (its notes stay as they are)."""
-    from .editing import continue_piece, load_input
-    from .render import check_out_dir
-    check_out_dir(out)
-    score = continue_piece(load_input(infile), bars, style, seed, checkpoint)
-    _edit_outputs(score, out, no_audio)
+    _run_edit(out, no_audio, checkpoint, lambda: _api().ContinueRequest(_read(infile), bars, style, seed))
 
 
 @edit_app.command("infill")
@@ -145,13 +167,8 @@ def edit_infill(
     no_audio: bool = NO_AUDIO,
 ):
     """Regenerate --bars (of --part) so that they join both neighbours; every other note stays."""
-    from .editing import load_input
-    from .infill import infill
-    from .render import check_out_dir
-    check_out_dir(out)
-    score = infill(load_input(infile), bars, None if part is None else part - 1, style, seed, checkpoint,
-                   candidates=candidates)
-    _edit_outputs(score, out, no_audio)
+    _run_edit(out, no_audio, checkpoint, lambda: _api().InfillRequest(
+        _read(infile), bars, None if part is None else part - 1, style, seed, candidates))
 
 
 @edit_app.command("bridge")
@@ -167,12 +184,8 @@ def edit_bridge(
     no_audio: bool = NO_AUDIO,
 ):
     """Compose --bars bars leading from the end of A into the beginning of B; writes A + bridge + B."""
-    from .editing import load_input
-    from .infill import bridge
-    from .render import check_out_dir
-    check_out_dir(out)
-    score = bridge(load_input(first), load_input(second), bars, style, seed, checkpoint, candidates=candidates)
-    _edit_outputs(score, out, no_audio)
+    _run_edit(out, no_audio, checkpoint, lambda: _api().BridgeRequest(
+        _read(first), _read(second), bars, style, seed, candidates))
 
 
 @edit_app.command("harmonize")
@@ -187,11 +200,7 @@ def edit_harmonize(
     no_audio: bool = NO_AUDIO,
 ):
     """Harmonize a melody (never altered): four voices learned from Bach, or chords and bass."""
-    from .editing import harmonize, load_input
-    from .render import check_out_dir
-    check_out_dir(out)
-    score = harmonize(load_input(infile), as_, style, part - 1, seed, checkpoint)
-    _edit_outputs(score, out, no_audio)
+    _run_edit(out, no_audio, checkpoint, lambda: _api().HarmonizeRequest(_read(infile), as_, style, part - 1, seed))
 
 
 @edit_app.command("vary")
@@ -206,13 +215,9 @@ def edit_vary(
     no_audio: bool = NO_AUDIO,
 ):
     """A variation of a melody whose distance from it follows --amount (symphony/variation.py)."""
-    from .editing import load_input
-    from .render import check_out_dir
-    from .variation import check_vary, vary
-    check_out_dir(out)
-    amount_, keep_ = check_vary(amount, keep)
-    score = vary(load_input(infile), amount_, keep_, part - 1, seed, checkpoint)
-    _edit_outputs(score, out, no_audio)
+    from symphony.tasks.variation import check_vary
+    check_vary(amount, keep)  # a bad --amount fails before the file is read
+    _run_edit(out, no_audio, checkpoint, lambda: _api().VaryRequest(_read(infile), amount, keep, part - 1, seed))
 
 
 @edit_app.command("restyle")
@@ -228,13 +233,9 @@ def edit_restyle(
     no_audio: bool = NO_AUDIO,
 ):
     """Keep the tune's skeleton (strong-beat notes, bars) and recompose it in another style."""
-    from .editing import load_input
-    from .render import check_out_dir
-    from .variation import check_restyle, restyle
-    check_out_dir(out)
+    from symphony.tasks.variation import check_restyle
     check_restyle(style, meter, mode)
-    score = restyle(load_input(infile), style, meter, mode, part - 1, seed, checkpoint)
-    _edit_outputs(score, out, no_audio)
+    _run_edit(out, no_audio, checkpoint, lambda: _api().RestyleRequest(_read(infile), style, meter, mode, part - 1, seed))
 
 
 @edit_app.command("transform")
@@ -247,16 +248,13 @@ def edit_transform(
     no_audio: bool = NO_AUDIO,
 ):
     """Transpose, change key or mode (scale degrees kept), change tempo."""
-    from .editing import load_input, transform
-    from .render import check_out_dir
-    check_out_dir(out)
-    _edit_outputs(transform(load_input(infile), transpose, key, tempo), out, no_audio)
+    _run_edit(out, no_audio, None, lambda: _api().TransformRequest(_read(infile), transpose, key, tempo))
 
 
 @app.command()
 def styles():
     """List the styles Symphony knows."""
-    from .styles import STYLES
+    from symphony.music.styles import STYLES
     for s in STYLES.values():
         typer.echo(f"{s.name:12s} {s.default_meter:5s} {s.default_bpm:4d} bpm  {s.description}")
 
@@ -267,7 +265,8 @@ def data_stats(workers: int = typer.Option(2, help="parallel parsers for the fir
     """Count pieces, notes and bars per style and split (parses and caches the corpus once)."""
     from rich.console import Console
     from rich.table import Table
-    from .data import load_corpus, stats
+
+    from symphony.training.corpus import load_corpus, stats
     recs = load_corpus([] if user_only else None, workers=workers, progress=sys.stderr.isatty())
     table = Table(title=f"Symphony corpus: {len(recs)} pieces after de-duplication")
     for col in ("style", "pieces", "train", "valid", "test", "notes", "bars"):
@@ -280,7 +279,7 @@ def data_stats(workers: int = typer.Option(2, help="parallel parsers for the fir
 @data_app.command("add")
 def data_add(folder: Path, style: str = typer.Option(..., "--style", help="style label for these pieces")):
     """Add your own folder of MIDI / MusicXML / ABC files to the corpus under a style label."""
-    from .data import add_user_folder
+    from symphony.training.corpus import add_user_folder
     ok, bad = add_user_folder(folder, style)
     typer.echo(f"added {ok} pieces with style {style!r}" + (f"; {bad} files could not be read" if bad else ""))
 
@@ -308,8 +307,9 @@ def train(
     min_lr: float = typer.Option(1e-4, help="learning rate at the end of the cosine schedule"),
 ):
     """Train a model on the corpus (and your added folders); checkpoints to OUT/model.safetensors."""
-    from .data import builtin_sources, iter_split, load_corpus
-    from .train import TrainConfig, load_scores, train as run
+    from symphony.training.corpus import builtin_sources, iter_split, load_corpus
+    from symphony.training.loop import TrainConfig, load_scores
+    from symphony.training.loop import train as run
     style_list = [s.strip() for s in styles.split(",") if s.strip()]
     cfg = TrainConfig(out_dir=str(out_dir), max_iters=max_iters, batch_size=batch_size,
                       block_size=block_size, n_layer=n_layer, n_head=n_head, n_embd=n_embd, lr=lr,
@@ -344,12 +344,11 @@ def eval_(
     guidance: Optional[float] = typer.Option(None, "--guidance", help="style guidance of the generated pieces (default: each style's own, as generate)"),
 ):
     """Measure generated music against held-out real music: writes report.md, report.json, plots."""
-    from .evaluation.classify import CLASSIFIERS
+    from symphony.evaluation.classify import CLASSIFIERS
     if count < 1:
         _err(f"-n must be at least 1, got {count}")
     if max_real < 1:
         _err(f"--max-real must be at least 1, got {max_real}")
-    from .generation import MAX_GUIDANCE
     if guidance is not None and not 0 <= guidance <= MAX_GUIDANCE:
         _err(f"--guidance must be between 0 (off) and {MAX_GUIDANCE:g}, got {guidance}")
     if real_split not in ("train", "valid", "test"):
@@ -358,7 +357,7 @@ def eval_(
         _err(f"unknown classifier {classifier!r}; choose auto, {', '.join(CLASSIFIERS)}")
     sources = None
     if source:
-        from .data import Source
+        from symphony.training.corpus import Source
         sources = []
         for item in source:
             name, sep, path = item.partition("=")
@@ -368,7 +367,7 @@ def eval_(
     style_list = [s.strip() for s in styles.split(",") if s.strip()]
     if not style_list:
         _err("--styles is empty; name at least one style, e.g. --styles celtic")
-    from .evaluation.run import run_eval
+    from symphony.evaluation.run import run_eval
     try:
         res = run_eval(out, n=count, styles=style_list, checkpoint=checkpoint, max_real=max_real,
                        seed=seed, sources=sources, real_split=real_split, classifier=classifier,

@@ -24,3 +24,7 @@ class RequestError(SymphonyError, ValueError):
 
 class CheckpointError(SymphonyError):
     """A model checkpoint that is missing, corrupt or incompatible with this code."""
+
+
+class Cancelled(SymphonyError):
+    """A task stopped on request (``Hooks.cancel``) before it finished; nothing was written."""

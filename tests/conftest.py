@@ -24,7 +24,7 @@ def isolated_cache(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def sample_sources():
-    from symphony.data import Source
+    from symphony.training.corpus import Source
     return [
         Source(str(DATA / "han_sample.abc"), "test/han", "chinese"),
         Source(str(DATA / "german_sample.abc"), "test/german", "german"),
@@ -36,13 +36,13 @@ def sample_sources():
 
 @pytest.fixture(scope="session")
 def sample_records(sample_sources):
-    from symphony.data import load_corpus
+    from symphony.training.corpus import load_corpus
     return load_corpus(sample_sources)
 
 
 @pytest.fixture(scope="session")
 def sample_scores(sample_records):
-    from symphony.score import Score
+    from symphony.music.score import Score
     return [Score.from_dict(r["score"]) for r in sample_records]
 
 
@@ -50,7 +50,7 @@ def sample_scores(sample_records):
 def tiny_checkpoint(tmp_path_factory, sample_scores):
     """A 2-layer model trained for a few seconds on the sample files (30% of its training
     sequences in fill-in-the-middle order, so it knows the infilling tokens)."""
-    from symphony.train import TrainConfig, train
+    from symphony.training.loop import TrainConfig, train
     out = tmp_path_factory.mktemp("tiny")
     cfg = TrainConfig(out_dir=str(out), max_iters=80, batch_size=8, block_size=256, n_layer=2,
                       n_head=2, n_embd=64, dropout=0.0, lr=3e-3, warmup_iters=10, eval_interval=40,

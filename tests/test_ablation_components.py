@@ -4,10 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from symphony.harmony import (N_CHORD_CLASSES, NO_CHORD, chord_class, chord_class_name, chord_quality,
-                              chord_windows, label_chords)
-from symphony.score import read_score
-from symphony.tokens import Tokenizer, TokenizerConfig, exact_round_trip
+from symphony.music.harmony import NO_CHORD, N_CHORD_CLASSES, chord_class, chord_class_name, chord_quality, chord_windows, label_chords
+from symphony.formats.files import read_score
+from symphony.model.tokens import Tokenizer, TokenizerConfig, exact_round_trip
 
 from .conftest import DATA
 
@@ -81,14 +80,14 @@ def test_token_options_round_trip_and_keep_the_vocabulary(sample_scores, options
         pitches = [i for i, t in enumerate(seq) if tok.is_pitch(t)]
         assert pitches and all(tok.is_pos(seq[i - 1]) for i in pitches)
     if options.get("relative_pitch") is False:  # C major spelling: P_1_5 is middle C whatever the key
-        from symphony.theory import parse_key
+        from symphony.music.theory import parse_key
         assert tok.names[tok.pitch_token(60, parse_key("D major"))] == "P_1_5"
         assert tok.names[tok.pitch_token(62, parse_key("D major"))] == "P_2_5"
         assert tok.is_tonic_pitch(tok.pitch_token(62, parse_key("D major")), parse_key("D major"))
 
 
 def test_chord_targets_align_with_the_next_pitch(sample_scores):
-    from symphony.train import IGNORE, TokenDataset
+    from symphony.training.loop import IGNORE, TokenDataset
     tok = Tokenizer(TokenizerConfig(pos_every_note=True))
     chorale = next(s for s in sample_scores if len(s.parts) == 4)
     data = TokenDataset([chorale], tok, 256, seed=0, chords=True)
@@ -100,8 +99,8 @@ def test_chord_targets_align_with_the_next_pitch(sample_scores):
 
 
 def test_chord_head_trains_and_old_configs_have_none(sample_scores):
-    from symphony.model import ModelConfig, MusicTransformer
-    from symphony.train import IGNORE, TokenDataset
+    from symphony.model.transformer import ModelConfig, MusicTransformer
+    from symphony.training.loop import IGNORE, TokenDataset
     tok = Tokenizer()
     torch.manual_seed(0)
     plain = MusicTransformer(ModelConfig(vocab_size=tok.vocab_size, block_size=256, n_layer=2, n_head=2,
@@ -133,9 +132,11 @@ def test_chord_head_trains_and_old_configs_have_none(sample_scores):
 
 
 def test_pos_every_note_model_samples_valid_scores(tmp_path, sample_scores):
-    from symphony.sampling import Constraints, sample
-    from symphony.theory import parse_key, parse_meter
-    from symphony.train import TrainConfig, load_checkpoint, train
+    from symphony.model.decoder import DecoderPool
+    from symphony.decoding.sampler import Constraints, sample
+    from symphony.music.theory import parse_key, parse_meter
+    from symphony.training.loop import TrainConfig, train
+    from symphony.model.checkpoint import load_checkpoint
     cfg = TrainConfig(out_dir=str(tmp_path), max_iters=10, batch_size=4, block_size=256, n_layer=2,
                       n_head=2, n_embd=64, dropout=0.0, lr=3e-3, warmup_iters=5, eval_interval=10,
                       eval_pieces=4, seed=0, chord_loss_weight=0.5, pos_every_note=True,
@@ -147,7 +148,7 @@ def test_pos_every_note_model_samples_valid_scores(tmp_path, sample_scores):
     assert model.cfg.chord_classes == N_CHORD_CLASSES
     for style, key, meter, voices in (("celtic", "D major", "6/8", 1), ("chorale", "G major", "4/4", 4)):
         k, m = parse_key(key), parse_meter(meter)
-        seq = sample(model, tok, tok.header(style, k, m, 100, 6, voices),
+        seq = sample(DecoderPool(model), tok, tok.header(style, k, m, 100, 6, voices),
                      Constraints(key=k, meter=m, bars=6, voices=voices), seed=3)
         body = seq[tok.HEADER_LEN:]
         assert all(tok.is_pos(body[i - 1]) for i, t in enumerate(body) if tok.is_pitch(t))
@@ -168,8 +169,8 @@ def test_checkpoints_without_the_new_fields_load_with_defaults(tmp_path):
     from safetensors import safe_open
     from safetensors.torch import load_file, save_file
 
-    from symphony.model import ModelConfig, MusicTransformer
-    from symphony.train import load_checkpoint, save_checkpoint
+    from symphony.model.transformer import ModelConfig, MusicTransformer
+    from symphony.model.checkpoint import load_checkpoint, save_checkpoint
     tok = Tokenizer()
     path = tmp_path / "old.safetensors"
     save_checkpoint(path, MusicTransformer(ModelConfig(vocab_size=tok.vocab_size, block_size=64, n_layer=1,

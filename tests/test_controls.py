@@ -6,10 +6,10 @@ import pytest
 
 import symphony
 from symphony.errors import RequestError
-from symphony.form import plan_form, repeats_present
-from symphony.harmony import chord_tone_rate, layout, parse_chord, parse_progression
-from symphony.score import read_midi, write_midi
-from symphony.theory import parse_key, parse_meter
+from symphony.music.form import plan_form, repeats_present
+from symphony.music.harmony import chord_tone_rate, layout, parse_chord, parse_progression
+from symphony.formats.midi import read_midi, write_midi
+from symphony.music.theory import parse_key, parse_meter
 
 from .test_pipeline import run_cli
 
@@ -53,7 +53,7 @@ def test_melody_fits_chords_and_symbols_are_written(tiny_checkpoint, tmp_path, s
 
 def test_musicxml_has_chord_symbols(tiny_checkpoint, tmp_path):
     from music21 import converter, harmony
-    from symphony.score import write_musicxml
+    from symphony.formats.musicxml import write_musicxml
     path, _ = tiny_checkpoint
     s = symphony.generate(style="german", key="G major", meter="4/4", bars=4, chords="G C D7 G",
                           seed=1, checkpoint=path)
@@ -80,8 +80,8 @@ def test_form_repeats_and_cadences(tiny_checkpoint, tmp_path, form, bars):
 
 
 def test_bar_repeats_finds_exact_repeats_only():
-    from symphony.evaluation.features import bar_repeats
-    from symphony.score import Note
+    from symphony.music.analysis import bar_repeats
+    from symphony.music.score import Note
     bar = lambda b, ps: [Note(p, 4 * b + i, 1.0) for i, p in enumerate(ps)]
     notes = bar(0, [60, 62, 64, 65]) + bar(1, [67, 65, 64, 62]) + bar(2, [60, 62, 64, 65]) \
         + bar(3, [62, 64, 66, 67]) + bar(4, [67, 65, 64, 62]) + bar(5, [60, 62, 64, 67])
@@ -91,7 +91,8 @@ def test_bar_repeats_finds_exact_repeats_only():
 def test_without_a_form_bars_repeat_as_in_a_real_tune(tiny_checkpoint, tmp_path):
     """No form asked: the piece borrows a real celtic tune's repetition plan (training split);
     the planned bars are written note for note (the last bar may be recomposed for the cadence)."""
-    from symphony.form import borrowed_repeats, repeat_plan_of
+    from symphony.music.form import borrowed_repeats
+    from symphony.training.plans import repeat_plan_of
     path, _ = tiny_checkpoint
     s = symphony.generate(style="celtic", key="D major", meter="6/8", bars=16, seed=4, checkpoint=path)
     plan, title = borrowed_repeats("celtic", 16, s.meta["request"]["seed"])
@@ -165,8 +166,8 @@ def test_church_modes_sound_their_characteristic_note(tiny_checkpoint, key, monk
     """A dorian tune without its major sixth is a minor tune: the melody sounds the mode's
     characteristic degree at least max(2, bars / 4) times, and without the colour bonus it does
     so less often."""
-    import symphony.generation as generation
-    from symphony.theory import CHARACTERISTIC
+    import symphony.tasks.generate as generation
+    from symphony.music.theory import CHARACTERISTIC
     path, _ = tiny_checkpoint
     k = parse_key(key)
 
@@ -200,13 +201,15 @@ def test_style_guidance_is_the_product_of_experts_it_claims(tiny_checkpoint):
     against the plain model's per-header distributions on the tokens actually generated."""
     import numpy as np
     import torch
-    from symphony.generation import get_model, style_guidance
+    from symphony.tasks.engine import Engine
+    from symphony.tasks.generate import style_guidance
     path, _ = tiny_checkpoint
     kw = dict(style="celtic", key="D major", meter="6/8", bars=4, seed=3, checkpoint=path)
     guided, plain = symphony.generate(guidance=2.0, **kw), symphony.generate(guidance=0, **kw)
     assert guided.meta["request"]["guidance"] == 2.0 and plain.meta["request"]["guidance"] == 0
     assert guided.bars == plain.bars == 4  # (the tiny model hardly tells styles apart: its notes may agree)
-    model, tok, _ = get_model(path)
+    engine = Engine.load(path)
+    model, tok, _ = engine.model, engine.tokenizer, engine.meta
     header = tok.header("celtic", parse_key("D major"), guided.meter, guided.bpm, 4, 1)
     blend = style_guidance(tok, header, "celtic", 2.0, lambda s: tok.header(s, parse_key("D major"), guided.meter,
                                                                            guided.bpm, 4, 1))
@@ -214,7 +217,7 @@ def test_style_guidance_is_the_product_of_experts_it_claims(tiny_checkpoint):
     assert [w for _, w in blend] == pytest.approx([3.0] + [-2.0 / len(others)] * len(others))
     assert style_guidance(tok, header, "celtic", 0.0, None) is None
     # the batched decoder behind it agrees with the torch model for every header
-    from symphony.inference import BatchDecoder
+    from symphony.model.decoder import BatchDecoder
     body = tok.encode(guided)[tok.HEADER_LEN:tok.HEADER_LEN + 30]
     rows = [h + body for h, _ in blend]
     got = BatchDecoder(model, len(rows)).forward(rows)
@@ -246,10 +249,10 @@ def test_four_voices_never_cross_and_avoid_parallel_fifths_and_octaves(tiny_chec
 def test_guidance_defaults_to_the_styles_own(tiny_checkpoint):
     """Without --guidance each style takes Style.guidance (chinese and celtic 0, the others 1);
     the request records the weight used."""
-    from symphony.generation import get_model
-    from symphony.styles import get_style
+    from symphony.tasks.engine import Engine
+    from symphony.music.styles import get_style
     path, _ = tiny_checkpoint
-    styles = get_model(path)[1].config.styles
+    styles = Engine.load(path).tokenizer.config.styles
     assert "chinese" in styles and "german" in styles
     for style in ("chinese", "german"):
         s = symphony.generate(style=style, bars=4, seed=3, checkpoint=path)

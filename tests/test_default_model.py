@@ -2,7 +2,7 @@
 import pytest
 
 import symphony
-from symphony.train import DEFAULT_CHECKPOINT, load_checkpoint
+from symphony.model.checkpoint import DEFAULT_CHECKPOINT, load_checkpoint
 
 
 def test_default_checkpoint_is_shipped_and_trained():

@@ -8,11 +8,14 @@ import math
 import mido
 import pytest
 
-from symphony.editing import bar_layout, choose_chords, harmonize, load_input
-from symphony.harmony import ChordSpan, chord_tone_rate, parse_chord
-from symphony.sampling import DEFAULT_RANGES
-from symphony.score import Part, Score, read_midi, read_score
-from symphony.theory import parse_key, quarter_bpm_to_bpm
+from symphony.tasks.edit import bar_layout, choose_chords, harmonize
+from symphony.tasks.common import load_input
+from symphony.music.harmony import ChordSpan, chord_tone_rate, parse_chord
+from symphony.decoding.sampler import DEFAULT_RANGES
+from symphony.music.score import Part, Score
+from symphony.formats.midi import read_midi
+from symphony.formats.files import read_score
+from symphony.music.theory import parse_key, quarter_bpm_to_bpm
 
 from .conftest import DATA
 from .test_pipeline import run_cli
@@ -127,7 +130,7 @@ def test_satb_follows_irregular_bars(tiny_checkpoint):
     src = read_score(DATA / "bwv269.mxl")
     assert src.meta.get("bar_meters")  # the file really has irregular bars
     sop = Score([src.parts[0]], src.key, src.meter, src.bpm, src.bars, meta=dict(src.meta))
-    out = harmonize(sop, "satb", seed=1, checkpoint=path)
+    out = harmonize(sop, "satb", seed=1, engine=path)
     bq = src.bar_quarters
     end = max(n.end for n in src.parts[0].notes)
     assert out.bars == math.ceil(end / bq - 1e-6)

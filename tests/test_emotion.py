@@ -6,13 +6,12 @@ from pathlib import Path
 
 import pytest
 
-import symphony.emotion as emo
-from symphony.emotion import (LEXICON, LEXICON_EN, LEXICON_ZH, EmotionError, emotion_cues,
-                              emotional_key, estimate_emotion, musical_mapping, parse_emotion,
-                              quadrant, resolve_emotion)
+import symphony.understanding.emotion as emo
+from symphony.understanding.emotion import EmotionError, LEXICON, LEXICON_EN, LEXICON_ZH, emotion_cues, emotional_key, estimate_emotion, musical_mapping, parse_emotion, quadrant, resolve_emotion
 from symphony.errors import RequestError, SymphonyError
-from symphony.score import Note, Part, Score, read_midi, write_midi
-from symphony.theory import Key, parse_key, parse_meter
+from symphony.music.score import Note, Part, Score
+from symphony.formats.midi import read_midi, write_midi
+from symphony.music.theory import Key, parse_key, parse_meter
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "emotion.md"
 

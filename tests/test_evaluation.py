@@ -9,12 +9,12 @@ from typer.testing import CliRunner
 from symphony.cli import app
 from symphony.evaluation.classify import StyleClassifier, confusion, discriminate, hit_rates, make_classifier
 from symphony.evaluation.controls import CONTROLS, check_controls
-from symphony.evaluation.features import (DURATION_BINS, INTERVAL_CLIP, VECTOR_NAMES, feature_matrix,
-                                          feature_vector, piece_features)
+from symphony.music.analysis import DURATION_BINS, INTERVAL_CLIP, VECTOR_NAMES, feature_matrix, feature_vector, piece_features
 from symphony.evaluation.metrics import distribution, overlap, overlaps
-from symphony.generation import Request
-from symphony.score import Note, Part, Score, read_midi, write_midi
-from symphony.theory import parse_key, parse_meter
+from symphony.tasks.requests import Request
+from symphony.music.score import Note, Part, Score
+from symphony.formats.midi import read_midi, write_midi
+from symphony.music.theory import parse_key, parse_meter
 
 from .conftest import DATA
 

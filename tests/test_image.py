@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import symphony.image as image_mod
+import symphony.understanding.image as image_mod
 from symphony.errors import RequestError
-from symphony.generation import resolve
-from symphony.image import ImageError, analyze
+from symphony.tasks.requests import resolve
+from symphony.understanding.image import ImageError, analyze
 
 
 # ----------------------------------------------------------------------------- pictures
@@ -258,8 +258,9 @@ def test_python_api_accepts_an_image(tmp_path):
 
 
 def test_cli_picture_moves_tempo_and_mode(tmp_path):
-    from symphony.emotion import estimate_emotion
-    from symphony.score import analyze_key, read_midi
+    from symphony.understanding.emotion import estimate_emotion
+    from symphony.music.score import analyze_key
+    from symphony.formats.midi import read_midi
     out = {}
     for name, im in (("bright", sunny_busy()), ("dark", dark_calm())):
         pic = save(im, tmp_path / f"{name}.jpg", format="JPEG", quality=92)

@@ -6,11 +6,12 @@ import json
 import numpy as np
 import pytest
 
-from symphony.editing import load_input
+from symphony.tasks.common import load_input
 from symphony.errors import RequestError
-from symphony.infill import bar_bounds, encode_for_hole, fim_parts, fim_training_sequence, parse_bar_range
-from symphony.score import read_midi
-from symphony.tokens import Tokenizer, TokenizerConfig
+from symphony.decoding.fim import bar_bounds, encode_for_hole, fim_parts, fim_training_sequence
+from symphony.tasks.infill import parse_bar_range
+from symphony.formats.midi import read_midi
+from symphony.model.tokens import Tokenizer, TokenizerConfig
 
 from .conftest import DATA
 from .test_editing import _check_record, _edit, _grid
@@ -100,12 +101,12 @@ def test_infill_changes_only_the_bars_asked_for(tiny_checkpoint, tmp_path, name,
 
 
 def test_infill_is_reproducible_and_seed_dependent(tiny_checkpoint):
-    from symphony.infill import infill
+    from symphony.tasks.infill import infill
     path, _ = tiny_checkpoint
     src = load_input(DATA / "han_sample.abc")
-    a = infill(src, "2-5", seed=1, checkpoint=path)
-    b = infill(src, "2-5", seed=1, checkpoint=path)
-    c = infill(src, "2-5", seed=2, checkpoint=path)
+    a = infill(src, "2-5", seed=1, engine=path)
+    b = infill(src, "2-5", seed=1, engine=path)
+    c = infill(src, "2-5", seed=2, engine=path)
     notes = lambda s: _grid(s.parts[0].notes)  # noqa: E731
     assert notes(a) == notes(b)
     assert notes(a) != notes(c) or notes(a) != _grid(src.parts[0].notes)
@@ -114,9 +115,9 @@ def test_infill_is_reproducible_and_seed_dependent(tiny_checkpoint):
 def test_the_kept_fill_is_the_best_joined_candidate(tiny_checkpoint):
     """candidates=4 keeps one of the four single draws (seeds s, s + 7919, ...), the one with the
     highest seam score, and the scorer ranks the real bars above a clash at the seams."""
-    from symphony.generation import get_model
-    from symphony.infill import _seam_fit, fill_bars
-    from symphony.score import Note, Part, Score
+    from symphony.tasks.engine import Engine
+    from symphony.tasks.infill import _seam_fit, fill_bars
+    from symphony.music.score import Note, Part, Score
     path, _ = tiny_checkpoint
     src = load_input(DATA / "german_sample.abc")
     notes = lambda s: _grid(s.parts[0].notes)  # noqa: E731
@@ -125,7 +126,8 @@ def test_the_kept_fill_is_the_best_joined_candidate(tiny_checkpoint):
     assert notes(best) in [notes(x) for x in singles]
     assert len({tuple(notes(x)) for x in singles}) > 1  # the draws differ
     # the real piece against the same piece with its hole moved a tritone away from both sides
-    model, tok, _ = get_model(path)
+    engine = Engine.load(path)
+    model, tok, _ = engine.model, engine.tokenizer, engine.meta
     layout = Tokenizer().bar_layout(src)  # bars 3-4 (0-based 2 and 3), upbeat included
     lo, hi = layout[2][0] / 24, (layout[3][0] + layout[3][1]) / 24
     clash = Score([Part([Note(n.pitch + 6 if lo <= n.onset < hi else n.pitch, n.onset, n.duration)

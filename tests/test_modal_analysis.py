@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from symphony.evaluation.modes import analyze_mode, compatible, final_note
-from symphony.score import Note, Part, Score
-from symphony.theory import Key, parse_key, parse_meter
+from symphony.music.score import Note, Part, Score
+from symphony.music.theory import Key, parse_key, parse_meter
 
 
 def _score(*parts: list[int], durations: list[float] | None = None, key: str = "C major") -> Score:
@@ -24,7 +24,7 @@ def _score(*parts: list[int], durations: list[float] | None = None, key: str = "
 def _oneills(file: str, x: int) -> Score:
     import music21
     from music21 import converter
-    from symphony.score import from_music21
+    from symphony.formats.musicxml import from_music21
     path = Path(music21.__file__).parent / "corpus" / "oneills1850" / file
     return from_music21(converter.parse(str(path), number=x))
 
@@ -90,7 +90,7 @@ def test_no_notes_is_an_error():
 
 
 def test_oneills_dorian_tune_is_a_dorian_where_music21_hears_a_major_or_minor_key():
-    from symphony.score import analyze_key
+    from symphony.music.score import analyze_key
     score = _oneills("0201-0300.abc", 216)  # "The Alewoman", K:ADor
     assert analyze_mode(score)[0] == Key("A", "dorian")
     heard = analyze_key(score)

@@ -3,9 +3,9 @@ import pytest
 import torch
 
 from symphony.errors import CheckpointError
-from symphony.model import ModelConfig, MusicTransformer
-from symphony.tokens import Tokenizer
-from symphony.train import load_checkpoint, save_checkpoint
+from symphony.model.transformer import ModelConfig, MusicTransformer
+from symphony.model.tokens import Tokenizer
+from symphony.model.checkpoint import load_checkpoint, save_checkpoint
 
 
 def tiny(vocab=100):
@@ -56,7 +56,7 @@ def test_corrupt_checkpoint(tmp_path):
 def test_numpy_decoder_equals_torch_full_forward():
     """The fast generation path computes the same logits as the PyTorch model."""
     import numpy as np
-    from symphony.inference import NumpyDecoder
+    from symphony.model.decoder import NumpyDecoder
     m = tiny()
     dec = NumpyDecoder(m)
     x = torch.randint(0, 100, (1, 50))

@@ -9,7 +9,8 @@ import pytest
 import soundfile as sf
 
 import symphony
-from symphony.train import TrainConfig, load_checkpoint, train
+from symphony.training.loop import TrainConfig, train
+from symphony.model.checkpoint import load_checkpoint
 
 from .conftest import DATA
 
@@ -123,8 +124,8 @@ def test_data_add_and_stats(tmp_path):
 
 
 def test_oversampling_shifts_batches_towards_a_style(sample_scores):
-    from symphony.tokens import Tokenizer
-    from symphony.train import TokenDataset
+    from symphony.model.tokens import Tokenizer
+    from symphony.training.loop import TokenDataset
     tok = Tokenizer()
     plain = TokenDataset(sample_scores, tok, 256, seed=0)
     boosted = TokenDataset(sample_scores, tok, 256, seed=0, oversample={"chorale": 5})

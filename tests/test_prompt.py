@@ -3,9 +3,9 @@ import json
 
 import pytest
 
-from symphony.generation import resolve
-from symphony.prompt import parse_prompt
-from symphony.theory import parse_key, pitch_class
+from symphony.tasks.requests import resolve
+from symphony.understanding.prompt import parse_prompt
+from symphony.music.theory import parse_key, pitch_class
 
 from .conftest import DATA
 

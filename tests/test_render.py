@@ -3,8 +3,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from symphony.render import find_soundfont, render_audio, render_svg, write_outputs
-from symphony.score import read_score, write_midi, write_musicxml
+from symphony.formats.render import find_soundfont, render_audio, render_svg, write_outputs
+from symphony.formats.files import read_score
+from symphony.formats.midi import write_midi
+from symphony.formats.musicxml import write_musicxml
 
 from .conftest import DATA
 
@@ -41,7 +43,7 @@ def test_failed_render_leaves_nothing(tmp_path, monkeypatch):
     """If any file fails, the output folder gets none of them."""
     s = read_score(DATA / "AcaciaReel.abc")
     monkeypatch.setenv("SYMPHONY_SOUNDFONT", str(tmp_path / "missing.sf2"))
-    monkeypatch.setattr("symphony.render.SOUNDFONT_CANDIDATES", ())
+    monkeypatch.setattr("symphony.formats.render.SOUNDFONT_CANDIDATES", ())
     from symphony.errors import SymphonyError
     with pytest.raises(SymphonyError, match="SoundFont"):
         write_outputs([(s, {"x": 1})], tmp_path / "out")

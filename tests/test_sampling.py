@@ -2,10 +2,11 @@
 import pytest
 import torch
 
-from symphony.model import ModelConfig, MusicTransformer
-from symphony.sampling import Constraints, sample
-from symphony.theory import parse_key, parse_meter
-from symphony.tokens import TICKS_PER_QUARTER as Q, Tokenizer
+from symphony.model.transformer import ModelConfig, MusicTransformer
+from symphony.decoding.sampler import Constraints, sample
+from symphony.model.decoder import DecoderPool
+from symphony.music.theory import parse_key, parse_meter
+from symphony.model.tokens import TICKS_PER_QUARTER as Q, Tokenizer
 
 
 @pytest.fixture(scope="module")
@@ -14,7 +15,7 @@ def setup():
     torch.manual_seed(1)
     m = MusicTransformer(ModelConfig(vocab_size=tok.vocab_size, block_size=128, n_layer=1, n_head=2,
                                      n_embd=32, dropout=0.0)).eval()
-    return tok, m
+    return tok, DecoderPool(m)  # the sampler draws its decoders from a pool
 
 
 @pytest.mark.parametrize("key,meter,bars,voices", [
@@ -66,7 +67,7 @@ def test_draws_decoded_side_by_side_equal_the_single_draws(setup):
     """sample_many decodes several seeds in one batch (infill candidates); each draw is the one
     `sample` makes alone, also when the draws slide their context at different moments and
     when each draw reads the music under several headers (style guidance)."""
-    from symphony.sampling import sample_many
+    from symphony.decoding.sampler import sample_many
     tok, m = setup
     k, mt = parse_key("C major"), parse_meter("4/4")
     h = tok.header("german", k, mt, 100, 24, 1)
@@ -87,9 +88,10 @@ def test_draws_decoded_side_by_side_equal_the_single_draws(setup):
 
 def test_batch_decoder_rows_of_different_lengths_match_the_model(setup):
     import numpy as np
-    from symphony.inference import BatchDecoder
+    from symphony.model.decoder import BatchDecoder
     tok, m = setup
     a, b = list(range(5, 45)), list(range(50, 70))
+    m = m.model
     dec = BatchDecoder(m, 2)
     dec.fill(0, [a])
     dec.fill(1, [b])
@@ -124,7 +126,7 @@ def test_repeat_bias_and_the_pitch_mass_it_keeps(setup):
     between pitch tokens only (a rest, barline or voice token keeps its chance)."""
     import numpy as np
 
-    from symphony.sampling import _log_softmax, _reweight_pitches, _step_bias
+    from symphony.decoding.sampler import _log_softmax, _reweight_pitches, _step_bias
     tok, m = setup
     k, mt = parse_key("D major"), parse_meter("4/4")
 
@@ -140,7 +142,7 @@ def test_repeat_bias_and_the_pitch_mass_it_keeps(setup):
     assert fewer < plain - 0.05 and fewer < 0.05, (plain, fewer)
     logits = np.random.default_rng(0).normal(size=tok.vocab_size).astype(np.float32)
     out = _reweight_pitches(tok, logits, _step_bias(tok, k, 62, 2.0, -2.0))
-    from symphony.tokens import N_OCTAVES, PITCHES_PER_OCTAVE
+    from symphony.model.tokens import N_OCTAVES, PITCHES_PER_OCTAVE
     ids = np.arange(tok.pitch0, tok.pitch0 + N_OCTAVES * PITCHES_PER_OCTAVE)
     pitch = np.zeros(tok.vocab_size, dtype=bool)
     pitch[ids] = True

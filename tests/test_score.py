@@ -2,8 +2,10 @@
 import pytest
 
 from symphony.errors import ScoreReadError
-from symphony.score import read_midi, read_score, write_midi, write_musicxml
-from symphony.tokens import TICKS_PER_QUARTER as Q
+from symphony.formats.midi import read_midi, write_midi
+from symphony.formats.files import read_score
+from symphony.formats.musicxml import write_musicxml
+from symphony.model.tokens import TICKS_PER_QUARTER as Q
 
 from .conftest import DATA
 

@@ -2,14 +2,14 @@ import doctest
 
 import pytest
 
-import symphony.prompt
-import symphony.theory
+import symphony.music.theory
+import symphony.understanding.prompt
 from symphony.errors import TheoryError
-from symphony.theory import Key, meter_for_quarters, parse_key, parse_meter
+from symphony.music.theory import Key, meter_for_quarters, parse_key, parse_meter
 
 
 def test_doctests():
-    for mod in (symphony.theory, symphony.prompt):
+    for mod in (symphony.music.theory, symphony.understanding.prompt):
         failures, _ = doctest.testmod(mod)
         assert failures == 0
 

@@ -3,9 +3,10 @@ import random
 
 import pytest
 
-from symphony.score import Note, Part, Score, write_midi
-from symphony.theory import parse_key, parse_meter
-from symphony.tokens import Tokenizer, exact_round_trip
+from symphony.music.score import Note, Part, Score
+from symphony.formats.midi import write_midi
+from symphony.music.theory import parse_key, parse_meter
+from symphony.model.tokens import Tokenizer, exact_round_trip
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +64,7 @@ def test_random_sequences_decode_to_valid_scores(tok, tmp_path):
 
 def test_palestrina_breve_bars_round_trip(tok):
     """Palestrina's 4/2 bars are stored as pairs of 2/2 bars, losslessly."""
-    from symphony.score import read_score
+    from symphony.formats.files import read_score
 
     from .conftest import DATA
     s = read_score(DATA / "palestrina_Agnus_03.krn")

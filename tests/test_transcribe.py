@@ -13,8 +13,9 @@ import pytest
 import soundfile as sf
 
 from symphony.errors import RequestError
-from symphony.score import Note, Part, Score, read_midi, write_midi
-from symphony.theory import Key, parse_meter
+from symphony.music.score import Note, Part, Score
+from symphony.formats.midi import read_midi, write_midi
+from symphony.music.theory import Key, parse_meter
 
 mir_eval = pytest.importorskip("mir_eval")
 
@@ -52,7 +53,7 @@ def _f1(ref, notes) -> float:
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     """The tune played on a flute by FluidSynth (mono 44.1 kHz WAV)."""
-    from symphony.render import render_audio
+    from symphony.formats.render import render_audio
     d = tmp_path_factory.mktemp("melody")
     score = _tune()
     write_midi(score, d / "tune.mid")
@@ -64,7 +65,7 @@ def rendered(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def transcribed(rendered):
-    from symphony.transcribe import transcribe
+    from symphony.understanding.audio import transcribe
     return transcribe(rendered[0])
 
 
@@ -104,7 +105,7 @@ def _drifted(path, tmp_path, cents_fn):
     ("flat", lambda t: -30 + 0 * t),  # a singer 30 cents flat throughout
 ])
 def test_pitch_drift_keeps_the_notes(rendered, tmp_path, name, cents_fn):
-    from symphony.transcribe import transcribe
+    from symphony.understanding.audio import transcribe
     path, score = rendered
     drifted, warp = _drifted(path, tmp_path, cents_fn)
     tr = transcribe(drifted)
@@ -115,7 +116,7 @@ def test_pitch_drift_keeps_the_notes(rendered, tmp_path, name, cents_fn):
 
 
 def test_silence_and_bad_audio_are_request_errors(tmp_path):
-    from symphony.transcribe import transcribe
+    from symphony.understanding.audio import transcribe
     sf.write(tmp_path / "silence.wav", np.zeros(44100 * 2, dtype=np.float32), 44100)
     with pytest.raises(RequestError, match="silent"):
         transcribe(tmp_path / "silence.wav")
@@ -137,9 +138,9 @@ def test_silence_and_bad_audio_are_request_errors(tmp_path):
 
 def test_several_instruments_at_once_are_refused(tmp_path):
     """A four-part chorale on an organ has no single melodic line."""
-    from symphony.render import render_audio
-    from symphony.score import read_score
-    from symphony.transcribe import transcribe
+    from symphony.formats.render import render_audio
+    from symphony.formats.files import read_score
+    from symphony.understanding.audio import transcribe
     from .conftest import DATA
     s = read_score(DATA / "bwv66.6.mxl")
     for p in s.parts:
@@ -196,7 +197,7 @@ def test_precedence_option_text_melody(rendered, transcribed):
     """--key beats the melody (the tune is moved there, scale degrees kept), the text's meter
     beats the melody's, the melody's tempo is used when nobody gives one; the explanation says
     where each came from."""
-    from symphony.transcribe import compose_from_melody
+    from symphony.tasks.melody import compose_from_melody
     path, _ = rendered
     [s] = compose_from_melody(path, "harmonize", "3/4", key="A minor", harmony="chords", seed=1)
     why = s.meta["explanation"]
@@ -211,7 +212,7 @@ def test_precedence_option_text_melody(rendered, transcribed):
 
 
 def test_develop_brings_the_theme_back(transcribed):
-    from symphony.transcribe import develop_theme
+    from symphony.tasks.melody import develop_theme
     theme = transcribed.score
     s = develop_theme(theme, "ABA", seed=2)
     m, bq = theme.bars, theme.bar_quarters

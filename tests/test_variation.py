@@ -9,12 +9,12 @@ import sys
 
 import pytest
 
-from symphony.editing import load_input
+from symphony.tasks.common import load_input
 from symphony.errors import RequestError, SymphonyError
-from symphony.score import Part, Score, read_midi, write_midi
-from symphony.theory import parse_key, parse_meter
-from symphony.variation import (contour_kept, melodic_line, note_distance, restyle, skeleton,
-                                skeleton_kept, vary)
+from symphony.music.score import Part, Score
+from symphony.formats.midi import read_midi, write_midi
+from symphony.music.theory import parse_key, parse_meter
+from symphony.tasks.variation import contour_kept, melodic_line, note_distance, restyle, skeleton, skeleton_kept, vary
 
 from .conftest import DATA
 
@@ -50,7 +50,7 @@ def oneills():
 
 
 def in_scale(notes, key):
-    from symphony.variation import _scale
+    from symphony.tasks.variation import _scale
     return all((n.pitch - key.tonic_pc) % 12 in _scale(key) for n in notes)
 
 

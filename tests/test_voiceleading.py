@@ -5,9 +5,10 @@ import random
 import pytest
 
 from symphony.evaluation.voiceleading import analyze, combine, slices, voice_ranges
-from symphony.sampling import DEFAULT_RANGES
-from symphony.score import Note, Part, Score, read_score
-from symphony.theory import parse_key, parse_meter
+from symphony.decoding.sampler import DEFAULT_RANGES
+from symphony.music.score import Note, Part, Score
+from symphony.formats.files import read_score
+from symphony.music.theory import parse_key, parse_meter
 
 from .conftest import DATA
 

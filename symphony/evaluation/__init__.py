@@ -1,8 +1,15 @@
 """Evaluation of generated music against real music (DESIGN.md, "Measures"): per-piece features,
 overlapping areas, style and real-versus-generated classifiers, control accuracy measured on the
 written files, and a Markdown report with plots (``symphony eval``)."""
+from symphony.music.analysis import (
+    FEATURES,
+    PieceFeatures,
+    feature_matrix,
+    feature_vector,
+    piece_features,
+)
+
 from .controls import CONTROLS, check_controls, register_control
-from .features import FEATURES, PieceFeatures, feature_matrix, feature_vector, piece_features
 from .metrics import overlap, overlaps
 
 

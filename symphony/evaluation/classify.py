@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from symphony.music.analysis import feature_matrix, piece_features
+from symphony.music.score import Score
+from symphony.training.corpus import iter_split
+
 CLASSIFIERS = ("logreg", "hgb", "rf")
 
 
@@ -125,9 +129,6 @@ def train_style_classifier(records: list[dict], styles, max_train: int = 1500, s
     import random
     from collections import defaultdict
 
-    from ..data import iter_split
-    from ..score import Score
-    from .features import feature_matrix, piece_features
     rng = random.Random(seed)
     by_style = defaultdict(list)
     for r in iter_split(records, "train", list(styles)):

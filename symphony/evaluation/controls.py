@@ -18,14 +18,14 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-from ..score import Score
-from ..theory import parse_key, parse_meter
+from symphony.music.score import Score
+from symphony.music.theory import parse_key, parse_meter
+from symphony.tasks.generate import key_matches
 
 ControlCheck = Callable[[object, Score, dict], Optional[bool]]
 
 
 def _key(req, back: Score, meta: dict) -> bool:
-    from ..generation import key_matches
     return key_matches(parse_key(req.key), back.key)
 
 

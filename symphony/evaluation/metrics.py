@@ -15,7 +15,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .features import FEATURES, HISTOGRAMS, PieceFeatures
+from symphony.music.analysis import (
+    DURATION_BINS,
+    FEATURES,
+    HISTOGRAMS,
+    INTERVAL_CLIP,
+    PieceFeatures,
+)
 
 # Fixed bin edges of the scalar features (the last bin is open to the right where it says inf).
 SCALAR_BINS: dict[str, np.ndarray] = {
@@ -67,7 +73,6 @@ def overlaps(real: list[PieceFeatures], generated: list[PieceFeatures]) -> dict[
 
 
 def _empty() -> PieceFeatures:
-    from .features import DURATION_BINS, INTERVAL_CLIP
     return PieceFeatures(np.zeros(12), np.zeros(2 * INTERVAL_CLIP + 1), np.zeros(len(DURATION_BINS)),
                          0.0, 0, 0, 0.0)
 

@@ -42,8 +42,8 @@ Key(tonic='E', mode='jue')
 """
 from __future__ import annotations
 
-from ..score import Note, Score
-from ..theory import HEPTATONIC, MODES, SHARP_NAMES, Key
+from symphony.music.score import Note, Score
+from symphony.music.theory import HEPTATONIC, MODES, SHARP_NAMES, Key
 
 ABSENT_SHARE = 0.02  # a scale tone sounding for less than this share of the duration counts as absent
 ABSENT_PENALTY = 0.05  # fit lost per absent scale tone

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .features import DURATION_LABELS, FEATURES, INTERVAL_CLIP
-from .metrics import SCALAR_BINS
+from symphony.evaluation.metrics import SCALAR_BINS
+from symphony.music.analysis import DURATION_LABELS, FEATURES, INTERVAL_CLIP
 
 DEGREES = ("1", "b2", "2", "b3", "3", "4", "#4", "5", "b6", "6", "b7", "7")
 FEATURE_TITLES = {"pitch_classes": "pitch class above the tonic", "intervals": "melodic interval (semitones)",

@@ -22,8 +22,31 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from ..errors import RequestError, StyleError
-from .controls import CONTROLS, ControlCheck, check_controls
+from symphony.errors import RequestError, StyleError
+from symphony.evaluation.classify import (
+    StyleClassifier,
+    confusion,
+    discriminate,
+    hit_rates,
+)
+from symphony.evaluation.controls import CONTROLS, ControlCheck, check_controls
+from symphony.evaluation.metrics import distributions, normalise, overlaps
+from symphony.evaluation.report import write_report
+from symphony.formats.midi import read_midi, write_midi
+from symphony.formats.render import check_out_dir, prepare_out_dir
+from symphony.music.analysis import feature_matrix, piece_features
+from symphony.music.score import Score
+from symphony.music.styles import get_style
+from symphony.music.theory import SUPPORTED_METERS, parse_key, parse_meter
+from symphony.tasks.engine import Engine
+from symphony.tasks.generate import generate_request
+from symphony.tasks.requests import VOICES, Request
+from symphony.training.corpus import (
+    builtin_sources,
+    cache_file,
+    iter_split,
+    load_corpus,
+)
 
 DEFAULT_STYLES = ("chinese", "german", "celtic", "chorale")
 TONICS = ("C", "G", "D", "A", "E", "F", "Bb", "Eb", "B", "F#", "Ab", "C#")
@@ -38,9 +61,6 @@ def sample_requests(style: str, n: int, rng: random.Random, real: list[dict] | N
     style, so generated and real pieces are compared like with like (length clipped to 4-32 bars; a meter
     the generator does not support falls back to the style's default). ``uniform``: a random
     tonic, major or minor, any supported meter and 4-32 bars, as in ``benchmarks/run.py``."""
-    from ..generation import VOICES, Request
-    from ..styles import get_style
-    from ..theory import SUPPORTED_METERS, parse_key, parse_meter
     st = get_style(style)
     out = []
     for i in range(n):
@@ -86,15 +106,6 @@ def run_eval(out_dir: str | os.PathLike, n: int = 20, styles: Iterable[str] = DE
     ``sources`` (a list of :class:`symphony.data.Source`) replaces the built-in corpus (tests pass
     small sample files); ``real_split`` / ``train_split`` pick the corpus splits; ``guidance``
     replaces each style's own style guidance (``Style.guidance``)."""
-    from ..data import builtin_sources, iter_split, load_corpus
-    from ..generation import generate_request, get_model
-    from ..render import check_out_dir, prepare_out_dir
-    from ..score import Score, read_midi, write_midi
-    from ..styles import get_style
-    from .classify import StyleClassifier, confusion, discriminate, hit_rates
-    from .features import feature_matrix, piece_features
-    from .metrics import distributions, normalise, overlaps
-    from .report import write_report
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
     progress = sys.stderr.isatty() if progress is None else progress
@@ -110,7 +121,7 @@ def run_eval(out_dir: str | os.PathLike, n: int = 20, styles: Iterable[str] = DE
     if not style_list:
         raise StyleError("no styles to evaluate")
     check_out_dir(out_dir)
-    model, tok, _meta = get_model(checkpoint)
+    tok = Engine.load(checkpoint).tokenizer
     unknown = [s for s in style_list if f"Style_{s}" not in tok.ids]
     if unknown:
         raise StyleError(f"the model was not trained on style {unknown[0]!r} "
@@ -122,8 +133,7 @@ def run_eval(out_dir: str | os.PathLike, n: int = 20, styles: Iterable[str] = DE
     if sources is None:
         sources = [s for s in builtin_sources() if s.style in set(model_styles) | set(style_list)]
     log(f"loading the corpus ({len(sources)} source files)")
-    from ..data import _cache_file
-    cached = all(_cache_file(s).exists() for s in sources)  # parsing is slow: use both cores then
+    cached = all(cache_file(s).exists() for s in sources)  # parsing is slow: use both cores then
     records = load_corpus(sources, workers=1 if cached else 2, progress=progress and not cached)
     train_recs: dict[str, list[dict]] = defaultdict(list)
     real_recs: dict[str, list[dict]] = defaultdict(list)

@@ -20,8 +20,8 @@ Voices are the score's parts in order, the highest first (S, A, T, B = parts 0..
 """
 from __future__ import annotations
 
-from ..sampling import DEFAULT_RANGES
-from ..score import Score
+from symphony.decoding.sampler import DEFAULT_RANGES
+from symphony.music.score import Score
 
 EPS = 1e-6
 VOICE_NAMES = {4: ("soprano", "alto", "tenor", "bass")}

@@ -1,0 +1,161 @@
+"""The music21 bridge: a parsed MusicXML / ABC / Humdrum stream to our Score, and a Score to a
+music21 stream for MusicXML export."""
+from __future__ import annotations
+
+import math
+import os
+from fractions import Fraction
+
+from symphony.errors import ScoreReadError, TheoryError
+from symphony.music.score import (
+    Note,
+    Part,
+    Score,
+    key_from_music21,
+    key_to_music21,
+    quantize,
+)
+from symphony.music.theory import (
+    BAR_METERS,
+    SUPPORTED_METERS,
+    Key,
+    bar_meter_quarters,
+    meter_for_quarters,
+    parse_meter,
+    quarter_bpm_to_bpm,
+)
+
+# Meters stored as several bars of a shorter meter (breve bars of Renaissance polyphony).
+SPLIT_METERS = {"4/2": ("2/2", 2), "2/1": ("2/2", 2)}
+
+
+MUSIC21_SUFFIXES = {".xml", ".musicxml", ".mxl", ".abc", ".krn"}
+
+
+def from_music21(s, style: str | None = None, default_bpm: float = 96.0,
+                 analyze_key: bool = True) -> Score:
+    """Convert a parsed music21 score (or single part) into a Score.
+
+    Raises ScoreReadError for pieces we cannot represent (meter changes, no notes)."""
+    from music21 import meter as m21meter
+    from music21 import stream
+    from music21 import tempo as m21tempo
+
+    parts = list(s.parts) if s.hasPartLikeStreams() else [s]
+    measures = list(parts[0].getElementsByClass(stream.Measure))
+    sigs = [ts for ts in parts[0].recurse().getElementsByClass(m21meter.TimeSignature)]
+    if not sigs:
+        sigs = list(s.recurse().getElementsByClass(m21meter.TimeSignature))
+    ratios = [ts.ratioString for ts in sigs] or ["4/4"]
+    header = next((SPLIT_METERS.get(r, (r, 1))[0] for r in ratios
+                   if SPLIT_METERS.get(r, (r, 1))[0] in SUPPORTED_METERS), None)
+    if header is None:
+        raise ScoreReadError(f"unsupported meter {ratios[0]!r}")
+    meter = parse_meter(header)
+    bar = float(meter.bar_quarters)
+    marks = list(s.recurse().getElementsByClass(m21tempo.MetronomeMark))
+    bpm = quarter_bpm_to_bpm(marks[0].getQuarterBPM(), meter) if marks and marks[0].number else default_bpm
+    shift = 0.0
+    if measures:
+        first = float(measures[0].duration.quarterLength)
+        first_meter = float(bar_meter_quarters(ratios[0])) if ratios[0] in BAR_METERS + SUPPORTED_METERS else bar
+        if 0 < first < first_meter - 1e-6:
+            shift = first_meter - first
+    meta: dict = {}
+    bar_meters, current = [], ratios[0]
+    for i, m in enumerate(measures):
+        if m.timeSignature is not None:
+            current = m.timeSignature.ratioString
+        if current not in BAR_METERS and current not in SUPPORTED_METERS:
+            raise ScoreReadError(f"unsupported meter {current!r}")
+        start = 0.0 if i == 0 else float(m.offset) + shift
+        if current in SPLIT_METERS:  # a 4/2 bar of Palestrina is written as two 2/2 bars
+            half, k = SPLIT_METERS[current]
+            length = float(bar_meter_quarters(half))
+            filled = float(m.duration.quarterLength) + (shift if i == 0 else 0.0)
+            bar_meters += [[round(start + j * length, 6), half] for j in range(k)
+                           if j == 0 or j * length < filled - 1e-6]
+            continue
+        bar_meters.append([round(start, 6), current])
+    regular = all(abs(start - i * bar) < 1e-6 and m == header for i, (start, m) in enumerate(bar_meters))
+    if not regular:
+        # Mixed meters (common in the Han Chinese songs) or irregular bars: remember each bar.
+        for (a, _), (b, _) in zip(bar_meters, bar_meters[1:]):
+            try:
+                meter_for_quarters(Fraction(b - a).limit_denominator(96))
+            except TheoryError as e:
+                raise ScoreReadError(f"irregular bar: {e}") from e
+        meta["bar_meters"] = bar_meters
+    out_parts = []
+    for p in parts:
+        notes = []
+        for el in p.stripTies().flatten().notes:
+            dur = float(el.quarterLength)
+            if dur <= 0:  # grace notes
+                continue
+            onset = float(el.offset) + shift
+            for pitch in el.pitches:
+                notes.append(Note(int(pitch.midi), round(onset, 6), round(dur, 6)))
+        notes.sort(key=lambda n: (n.onset, n.pitch))
+        if notes:
+            name = p.partName if hasattr(p, "partName") and p.partName else ""
+            out_parts.append(Part(notes, name or ""))
+    if not out_parts:
+        raise ScoreReadError("the score has no notes")
+    end = max(n.end for p in out_parts for n in p.notes)
+    bars = len(meta["bar_meters"]) if meta else max(1, math.ceil(end / bar - 1e-6))
+    if analyze_key:
+        key = key_from_music21(s.analyze("key"))
+    else:
+        key = Key("C", "major")
+    title = s.metadata.title if getattr(s, "metadata", None) is not None and s.metadata.title else ""
+    return Score(out_parts, key, meter, round(bpm, 3), bars, title or "", style, meta)
+
+
+def _chord_symbol(figure: str):
+    """A music21 ChordSymbol for a letter-name figure (Bb7 -> B-7); unreadable ones as text."""
+    import re
+
+    from music21 import expressions, harmony
+    try:
+        return harmony.ChordSymbol(re.sub(r"^([A-G])b", r"\1-", re.sub(r"/([A-G])b", r"/\1-", figure)))
+    except Exception:  # music21 raises several kinds of errors for figures it cannot read
+        return expressions.TextExpression(figure)
+
+
+def to_music21(score: Score):
+    """Build a music21 Score for notation export (MusicXML)."""
+    from music21 import chord, instrument, metadata, note, stream, tempo
+    from music21 import meter as m21meter
+
+    s = stream.Score()
+    s.metadata = metadata.Metadata()
+    s.metadata.title = score.title or "Symphony"
+    for i, part in enumerate(score.parts):
+        p = stream.Part()
+        p.partName = part.name or f"Part {i + 1}"
+        inst = instrument.instrumentFromMidiProgram(part.program)
+        p.insert(0, inst)
+        p.insert(0, key_to_music21(score.key))
+        p.insert(0, m21meter.TimeSignature(str(score.meter)))
+        if i == 0:
+            beat = m21meter.TimeSignature(str(score.meter)).beatDuration
+            p.insert(0, tempo.MetronomeMark(number=round(score.bpm), referent=beat))
+            for onset, figure in score.chords:
+                p.insert(quantize(onset) if onset > 0 else 0, _chord_symbol(figure))
+        groups: dict[tuple[float, float], list[int]] = {}
+        for n in part.notes:
+            groups.setdefault((n.onset, n.duration), []).append(n.pitch)
+        for (onset, dur), pitches in sorted(groups.items()):
+            el = note.Note(pitches[0]) if len(pitches) == 1 else chord.Chord(sorted(pitches))
+            el.quarterLength = quantize(dur)
+            p.insert(quantize(onset) if onset > 0 else 0, el)
+        end = score.bars * score.bar_quarters
+        p.makeRests(fillGaps=True, inPlace=True, timeRangeFromBarDuration=True, refStreamOrTimeRange=[0, end])
+        s.insert(0, p)
+    return s
+
+
+def write_musicxml(score: Score, path: str | os.PathLike) -> None:
+    s = to_music21(score)
+    s.write("musicxml", fp=str(path))

@@ -1,0 +1,107 @@
+"""Rendering: audio through a General MIDI SoundFont synth (FluidSynth), sheet music through
+verovio, and the four output files of every task written atomically."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from symphony.errors import RequestError, SymphonyError
+from symphony.formats.files import write_json
+from symphony.formats.midi import write_midi
+from symphony.formats.musicxml import write_musicxml
+from symphony.music.score import Score
+from symphony.settings import SOUNDFONT_CANDIDATES, soundfont_override
+
+SAMPLE_RATE = 44100
+
+
+class RenderError(SymphonyError):
+    """The synth or the engraver is missing or failed."""
+
+
+def find_soundfont() -> str:
+    env = soundfont_override()
+    for cand in ([env] if env else []) + list(SOUNDFONT_CANDIDATES):
+        if cand and Path(cand).is_file():
+            return cand
+    raise RenderError("no General MIDI SoundFont found; run 'make setup' (installs fluid-soundfont-gm) "
+                      "or set SYMPHONY_SOUNDFONT")
+
+
+def render_audio(midi_path: str | os.PathLike, wav_path: str | os.PathLike,
+                 soundfont: str | None = None, sample_rate: int = SAMPLE_RATE) -> None:
+    """Synthesise a MIDI file to a 16-bit stereo WAV with FluidSynth."""
+    exe = shutil.which("fluidsynth")
+    if exe is None:
+        raise RenderError("FluidSynth is not installed; run 'make setup'")
+    sf = soundfont or find_soundfont()
+    cmd = [exe, "-ni", "-q", "-g", "0.7", "-r", str(sample_rate), "-F", str(wav_path), "-T", "wav",
+           sf, str(midi_path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0 or not Path(wav_path).is_file() or Path(wav_path).stat().st_size < 100:
+        raise RenderError(f"FluidSynth failed: {(proc.stderr or proc.stdout).strip()[:200]}")
+
+
+def render_svg(musicxml_path: str | os.PathLike, svg_path: str | os.PathLike) -> int:
+    """Engrave the first page of a MusicXML file to SVG with verovio; returns the page count."""
+    import verovio
+    tk = verovio.toolkit()
+    tk.setOptions({"pageWidth": 2100, "pageHeight": 2970, "scale": 40, "adjustPageHeight": True})
+    if not tk.loadFile(str(musicxml_path)):
+        raise RenderError(f"verovio could not read {musicxml_path}")
+    Path(svg_path).write_text(tk.renderToSVG(1), encoding="utf-8")
+    return tk.getPageCount()
+
+
+def check_out_dir(out_dir: str | os.PathLike) -> None:
+    """Fail early, without creating anything, if out_dir cannot be created or written."""
+    p = Path(out_dir).absolute()
+    while not p.exists():
+        p = p.parent
+    if not p.is_dir() or not os.access(p, os.W_OK):
+        raise RequestError(f"cannot write the output folder {os.fspath(out_dir)!r}: "
+                           f"{p} is {'not a folder' if not p.is_dir() else 'not writable'}")
+
+
+def prepare_out_dir(out_dir: str | os.PathLike) -> Path:
+    check_out_dir(out_dir)
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise RequestError(f"cannot create output folder {os.fspath(out_dir)!r}: {e.strerror}") from e
+    if not os.access(out, os.W_OK):
+        raise RequestError(f"output folder {os.fspath(out_dir)!r} is not writable")
+    return out
+
+
+def write_outputs(items: list[tuple[Score, dict]], out_dir: str | os.PathLike, audio: bool = True,
+                  svg: bool = True) -> list[Path]:
+    """Write music.{mid,musicxml,wav,json} (music-001.* ... when several) into out_dir.
+
+    Everything is rendered in a temporary folder next to out_dir first and moved into place only
+    when all files exist, so a failure leaves no half-written output behind."""
+    out = prepare_out_dir(out_dir)
+    stems = ["music"] if len(items) == 1 else [f"music-{i + 1:03d}" for i in range(len(items))]
+    written: list[Path] = []
+    with tempfile.TemporaryDirectory(dir=out, prefix=".symphony-") as tmp:
+        tmpd = Path(tmp)
+        for stem, (score, info) in zip(stems, items):
+            write_midi(score, tmpd / f"{stem}.mid")
+            write_musicxml(score, tmpd / f"{stem}.musicxml")
+            if audio:
+                render_audio(tmpd / f"{stem}.mid", tmpd / f"{stem}.wav")
+            if svg:
+                try:
+                    render_svg(tmpd / f"{stem}.musicxml", tmpd / f"{stem}.svg")
+                except Exception:  # engraving is a convenience; the MusicXML is the score
+                    pass
+            write_json(info, tmpd / f"{stem}.json")
+        for f in sorted(tmpd.iterdir()):
+            dest = out / f.name
+            os.replace(f, dest)
+            written.append(dest)
+    return written

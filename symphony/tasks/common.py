@@ -1,0 +1,55 @@
+"""What every task shares: reading the user's input file, recording an edit's provenance, and
+the music.json record of a result."""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from symphony.errors import RequestError
+from symphony.formats.files import read_score
+from symphony.music.score import Score
+
+MAX_INPUT_BARS = 512
+
+
+def fingerprint(path: str | os.PathLike | bytes) -> str:
+    data = path if isinstance(path, (bytes, bytearray)) else Path(path).read_bytes()
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def load_input(path: str | os.PathLike | bytes, filename: str | None = None) -> Score:
+    """Read the user's file (MIDI, MusicXML, ABC, Humdrum), by path or as bytes with its
+    ``filename``; clear errors for bad files."""
+    name = Path(filename or ("upload" if isinstance(path, (bytes, bytearray)) else path)).name
+    score = read_score(path, filename=name)
+    if not score.all_notes():
+        raise RequestError(f"{name} has no notes")
+    if score.bars > MAX_INPUT_BARS:
+        raise RequestError(f"{name} has {score.bars} bars; at most {MAX_INPUT_BARS} can be edited")
+    score.meta = {**(score.meta or {}), "fingerprint": fingerprint(path), "source": name}
+    return score
+
+
+def record_edit(score: Score, op: str, params: dict, source: Score, seed: int, seconds: float) -> None:
+    score.meta = {**(score.meta or {}), "edit": {
+        "operation": op, "parameters": params, "seed": seed,
+        "input": {"file": source.meta.get("source"), "fingerprint": source.meta.get("fingerprint")},
+        "model_seconds": round(seconds, 4)}}
+
+
+def describe(score: Score) -> dict:
+    """The music.json record of a generated score."""
+    return {"prompt": score.meta.get("request", {}).get("prompt", ""),
+            "attributes": {"style": score.style, "key": str(score.key), "meter": str(score.meter),
+                           "tempo_bpm": score.bpm, "bars": score.bars, "voices": len(score.parts),
+                           "seed": score.meta.get("request", {}).get("seed"),
+                           **{k: v for k, v in score.meta.get("request", {}).items()
+                              if k in ("blend", "chords", "accompany", "form", "low", "high", "density",
+                                       "valence", "arousal", "program") and v not in (None, False, 0.0)}},
+            "form": score.meta.get("form"),
+            **({"image": score.meta["request"]["image"]} if score.meta.get("request", {}).get("image") else {}),
+            "chords": [[o, c] for o, c in score.chords],
+            "explanation": score.meta.get("explanation", []),
+            "notes": score.n_notes,
+            "generation": {k: score.meta.get(k) for k in ("tokens", "model_seconds", "attempts", "key_analysis", "model")}}

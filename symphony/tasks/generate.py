@@ -1,0 +1,196 @@
+"""The generate task: a prompt and explicit attributes in, a new Score out.
+
+Explicit arguments always win over what the prompt says; what was understood and what was
+defaulted is recorded in ``score.meta["explanation"]``.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+from symphony.decoding.sampler import (
+    DEFAULT_RANGES,
+    REGISTER_BAND,
+    REGISTER_EDGE,
+    Constraints,
+    Hooks,
+)
+from symphony.errors import StyleError
+from symphony.music.form import borrowed_repeats, plan_form
+from symphony.music.harmony import accompaniment, layout, parse_progression
+from symphony.music.score import Note, Part, Score, analyze_key
+from symphony.music.styles import STYLES, get_style
+from symphony.music.theory import Key, parse_key, parse_meter
+from symphony.tasks.engine import Engine
+from symphony.tasks.requests import Request
+from symphony.understanding.emotion import STYLE_REFERENCES
+
+KEY_ATTEMPTS = 6  # samples tried until music21's key analysis of the output agrees
+
+def style_guidance(tok, header: list[int], style: str, g: float, header_of) -> list[tuple[list[int], float]] | None:
+    """Style guidance, as classifier-free guidance in MusicGen, with the other styles standing in
+    for 'no style': the next token is drawn from log p(x | style) + g (log p(x | style) - mean
+    over the other styles of log p(x | other)), i.e. a product of experts with weight 1 + g on
+    the requested style and -g/n on each of the n others (``sample``'s blend). It pushes the
+    music towards what sets the style apart; g = 0 is plain sampling. generate_request draws
+    note lengths from the requested style alone (``sample(plain_durations=True)``)."""
+    others = [s for s in tok.config.styles if s != style]
+    if g <= 0 or not others:
+        return None
+    return [(header, 1.0 + g)] + [(header_of(s), -g / len(others)) for s in others]
+
+
+def key_matches(requested: Key, found: Key) -> bool:
+    """music21's analysis knows major and minor: modes count by their third (dorian ~ minor)."""
+    return requested.tonic_pc == found.tonic_pc and (found.mode == "minor") == requested.is_minor_like
+
+
+def generate_request(req: Request, engine: Engine | str | Path | None = None, temperature: float = 1.0,
+                     top_p: float = 0.95, explanation: list[str] | None = None,
+                     hooks: Hooks | None = None) -> Score:
+    engine = Engine.of(engine)
+    tok = engine.tokenizer
+    if req.guidance is None:
+        req = replace(req, guidance=STYLES[req.style].guidance)
+    for s in (req.blend or {req.style: 1.0}):
+        if f"Style_{s}" not in tok.ids:
+            raise StyleError(f"the model was not trained on style {s!r} "
+                             f"(it knows {', '.join(tok.config.styles)})")
+    key, meter = parse_key(req.key), parse_meter(req.meter)
+    # The model was trained on major/minor labels; other modes are conditioned on the nearest
+    # of the two and held to their own scale by the pitch mask.
+    cond_key = Key(key.tonic, "minor" if key.is_minor_like else "major")
+    header = tok.header(req.style, cond_key, meter, req.tempo, req.bars, req.voices)
+    blend = None
+    if req.blend:
+        blend = [(tok.header(s, cond_key, meter, req.tempo, req.bars, req.voices), w) for s, w in req.blend.items()]
+    elif req.guidance:
+        blend = style_guidance(tok, header, req.style, req.guidance,
+                               lambda s: tok.header(s, cond_key, meter, req.tempo, req.bars, req.voices))
+    guided = blend is not None and not req.blend
+    spans = layout(parse_progression(req.chords, key), meter, req.bars) if req.chords else None
+    plan = plan_form(req.form, req.bars, key, req.end_on_tonic) if req.form else None
+    borrowed = borrowed_repeats(req.style, req.bars, req.seed) if plan is None and req.repeats else None
+    copy_from = plan.copy_from if plan else borrowed[0] if borrowed else None
+    ranges = None
+    if req.low is not None:
+        ranges = [(req.low, req.high)] + DEFAULT_RANGES[req.voices][1:]
+    cons = Constraints(key=key, meter=meter, bars=req.bars, voices=req.voices, ranges=ranges,
+                       end_on_tonic=req.end_on_tonic and (plan is not None or not _free_final(STYLES[req.style], key)),
+                       chords=spans,
+                       cadence_bars=plan.cadence_bars if plan else None,
+                       copy_from=copy_from,
+                       density=min(1.0, max(-1.0, req.density + STYLES[req.style].density_offset)),
+                       token_key=cond_key, center=req.center if req.center is not None else _soprano_centre(req),
+                       register_edge=REGISTER_EDGE if req.center is not None else None,
+                       modal_emphasis=0.0 if key.mode in ("major", "minor") else MODAL_EMPHASIS,
+                       colour=MODAL_COLOUR, colour_notes=max(2, req.bars // 4),
+                       step_bias=STYLES[req.style].step_bias, repeat_bias=STYLES[req.style].repeat_bias)
+    best, model_s = None, 0.0
+    for attempt in range(KEY_ATTEMPTS):
+        t0 = time.perf_counter()
+        if attempt == 2 and cons.center is not None:
+            # the key outranks the register: later attempts keep the pull off the scale degrees
+            cons = replace(cons, register_band=REGISTER_BAND)
+        if attempt == KEY_ATTEMPTS - 2 and cons.center is not None:
+            # and the last two go without it (the range stays moved): a high register can still
+            # tip a major tune into its relative minor (D major jigs heard as B minor)
+            cons = replace(cons, center=None, register_edge=None)
+        seq = engine.sample(header, cons, seed=req.seed + 7919 * attempt, temperature=temperature,
+                     top_p=top_p, blend=blend, plain_durations=guided, hooks=hooks)
+        model_s += time.perf_counter() - t0
+        score = tok.decode(seq)
+        found = analyze_key(score)
+        best = (score, seq, attempt + 1, found)
+        if key_matches(key, found):
+            break
+        if cons.modal_emphasis:  # a mode heard as another key: lean harder on the final, away from that key's tonic
+            cons = replace(cons, modal_emphasis=MODAL_EMPHASIS * (1 + MODAL_ESCALATION * (attempt + 1)),
+                           modal_rivals=cons.modal_rivals | ({found.tonic_pc} - {key.tonic_pc}))
+    score, seq, attempts, found = best
+    score.key, score.meter, score.bpm, score.style = key, meter, req.tempo, req.style
+    st = get_style(req.style)
+    names = ["Soprano", "Alto", "Tenor", "Bass"] if req.voices == 4 else ["Melody"]
+    for i, p in enumerate(score.parts):
+        p.program = st.program if req.program is None else req.program
+        p.name = names[i] if i < len(names) else f"Voice {i + 1}"
+        for n in p.notes:
+            n.velocity = req.velocity
+    hold_last_notes(score)
+    if spans:
+        score.chords = [(sp.onset, sp.chord.figure) for sp in spans]
+        if req.accompany:
+            notes = [Note(p, on, d, max(30, req.velocity - 20)) for p, on, d in accompaniment(spans, meter, req.style)]
+            score.parts.append(Part(notes, "Accompaniment", ACCOMPANIMENT_PROGRAM))
+    score.title = req.prompt or f"{req.style.title()} piece in {key}"
+    req_d = asdict(req)
+    score.meta = {"request": req_d, "tokens": len(seq), "model_seconds": round(model_s, 4),
+                  "attempts": attempts, "key_analysis": str(found),
+                  "model": {"checkpoint": engine.checkpoint,
+                            "tokens_version": engine.meta.get("tokens_version")},
+                  "explanation": list(explanation or [])}
+    if borrowed and borrowed[0]:
+        score.meta["repeats"] = {"plan_of": borrowed[1], "bars": {str(b): a for b, a in sorted(borrowed[0].items())}}
+        score.meta["explanation"].append(f"structure: {_bar_list(borrowed[0])} (the repetition plan of a real "
+                                         f"{req.style} tune, {borrowed[1]!r}; --form or --no-repeats to change)")
+    if plan:
+        score.meta["form"] = {"form": plan.form, "sections": [
+            {"label": s.label + ("'" if s.varied else ""), "bars": [s.first_bar, s.first_bar + s.n_bars - 1]}
+            for s in plan.sections]}
+    return score
+
+
+def _free_final(style, key: Key) -> bool:
+    """The style leaves the final to the mode (Style.free_final) and the key is major or minor."""
+    return style.free_final and key.mode in ("major", "minor")
+
+
+def _bar_list(copy_from: dict[int, int]) -> str:
+    """{5: 1, 6: 2, 7: 3, 12: 4} -> 'bars 5-7 repeat bars 1-3, bar 12 repeats bar 4'."""
+    runs: list[list[int]] = []  # [first bar, first source, length]
+    for b, a in sorted(copy_from.items()):
+        if runs and b == runs[-1][0] + runs[-1][2] and a == runs[-1][1] + runs[-1][2]:
+            runs[-1][2] += 1
+        else:
+            runs.append([b, a, 1])
+    return ", ".join(f"bar {b} repeats bar {a}" if n == 1 else f"bars {b}-{b + n - 1} repeat bars {a}-{a + n - 1}"
+                     for b, a, n in runs)
+
+
+def _soprano_centre(req: Request) -> float | None:
+    """Chorale sopranos keep to about an octave around their usual pitch (Bach's median soprano
+    range is about 10 semitones; unpulled, the model's sopranos spread over the whole 21-semitone
+    mask and the style classifier heard them as German folk songs)."""
+    if req.voices < 4 or req.low is not None:
+        return None
+    return STYLE_REFERENCES.get(req.style, (None,))[0]
+
+
+ACCOMPANIMENT_PROGRAM = 0  # acoustic grand piano
+# Modes are heard through their final: on downbeats the melody's final, third and fifth get this
+# logit bonus in modes other than major and minor (benchmarks: music21 hears G zhi as C major
+# pentatonic without it).
+MODAL_EMPHASIS = 1.5
+# Logit bonus for a church mode's characteristic note in the melody (theory.CHARACTERISTIC), given
+# until it has sounded max(2, bars / 4) times. The model is conditioned on the nearest major or
+# minor key, where that note is chromatic: without the bonus 1 in 40 church-mode pieces sounded
+# it twice (a dorian tune was a minor tune avoiding the sixth); real modal tunes do in 83-100%.
+# A bonus this large only decides *that* the note comes; the budget keeps its share near the
+# real tunes' 6-10% of notes (benchmarks/NOTES.md).
+MODAL_COLOUR = 7.0
+# When the key check hears a mode as another key, the next attempt raises the bonus by this
+# share of MODAL_EMPHASIS per attempt and takes it away from the tonic it was heard in (on
+# downbeats). 48-piece mode benchmark: shang 75% -> 100%; the yu piece asked to be very sad
+# that music21 heard as its relative major now comes out in G minor.
+MODAL_ESCALATION = 0.5
+
+
+def hold_last_notes(score: Score) -> None:
+    """Let the final note of each part ring to the end of the last bar."""
+    end = score.bars * score.bar_quarters
+    for p in score.parts:
+        if p.notes:
+            last = max(p.notes, key=lambda n: n.onset)
+            if last.end < end:
+                last.duration = end - last.onset

@@ -1,0 +1,265 @@
+"""Infilling: regenerate bars in the middle of a piece so that they join both neighbours.
+
+The model is *trained* to fill holes (fill-in-the-middle, as in code models and the
+Anticipatory Music Transformer's use of future context), not asked to continue left to right.
+A training or inference sequence reorders the piece around the hole:
+
+    header  prefix bars  Hole_<n>  suffix bars  Fill  middle bars (n of them)  EOS
+
+``Hole_n`` says how many bars are missing; after ``Fill`` the model writes exactly those bars,
+having read the music on both sides. The prefix and suffix are whole bars cut to fit the
+context (the bars nearest the hole are kept). The first note of every voice in the middle's
+first bar and in the suffix's first bar carries an explicit ``Pos`` (``Tokenizer.encode``'s
+``pos_bars``), so those bars read the same whatever comes before them.
+
+`fim_sequence` builds the sequence for training (``TrainConfig.infill_rate``) and for inference
+alike, so the two cannot drift apart. `infill` regenerates bars of a user's score (all parts, or
+one part with the others given bar by bar) and `bridge` joins two pieces by infilling the bars
+between them.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from symphony.decoding.fim import bar_bounds, encode_for_hole, fim_parts
+from symphony.decoding.sampler import Constraints, Hooks
+from symphony.errors import RequestError
+from symphony.model.tokens import (
+    MAX_HOLE_BARS,
+    TICKS_PER_QUARTER,
+    Tokenizer,
+    TokenizerConfig,
+    conditioning_key,
+)
+from symphony.music.score import Note, Part, Score
+from symphony.music.styles import get_style
+from symphony.tasks.common import MAX_INPUT_BARS, record_edit
+from symphony.tasks.edit import detect_style
+from symphony.tasks.engine import Engine
+from symphony.tasks.limits import FILL_CANDIDATES, MAX_FILL_CANDIDATES
+
+PREFIX_SHARE = 0.4  # of the context left after the middle's expected length, at inference
+SUFFIX_SHARE = 0.6
+CANDIDATES, MAX_CANDIDATES = FILL_CANDIDATES, MAX_FILL_CANDIDATES  # fills drawn per hole (fill_bars)
+SCORE_BARS_BEFORE = 4  # bars of context before the hole when the seams are scored
+
+
+# ----------------------------------------------------------------------------- inference
+
+def parse_bar_range(text: str | tuple[int, int], n_bars: int) -> tuple[int, int]:
+    """'5-8' or '5' (1-based, inclusive) -> (first, last), checked against the piece."""
+    if isinstance(text, tuple):
+        lo, hi = text
+    else:
+        parts = str(text).replace("–", "-").split("-")
+        try:
+            lo, hi = (int(parts[0]), int(parts[-1])) if len(parts) <= 2 else (0, -1)
+        except ValueError:
+            raise RequestError(f"cannot read the bar range {text!r}; write it like '5-8' or '5'") from None
+    if not 1 <= lo <= hi:
+        raise RequestError(f"bar range {text!r} must be first-last with 1 <= first <= last")
+    if hi > n_bars:
+        raise RequestError(f"bar range {lo}-{hi} lies outside the piece, which has {n_bars} bars")
+    if hi - lo + 1 > MAX_HOLE_BARS:
+        raise RequestError(f"at most {MAX_HOLE_BARS} bars can be infilled at once ({lo}-{hi} is {hi - lo + 1})")
+    return lo, hi
+
+
+def _voice_blocks(tok: Tokenizer, middle: list[int], n_voices: int) -> dict[tuple[int, int], list[int]]:
+    """(bar 1.., voice) -> the tokens of that voice in that bar (without its Voice_v token)."""
+    out: dict[tuple[int, int], list[int]] = {}
+    bar, voice = 0, 0
+    for t in middle:
+        if t == tok.bar:
+            bar, voice = bar + 1, 0
+            for v in range(n_voices):
+                out[(bar, v)] = []
+        elif tok.names[t].startswith("BarMeter_"):
+            continue
+        elif tok.voice0 <= t < tok.voice0 + 8:
+            voice = t - tok.voice0
+        else:
+            out.setdefault((bar, voice), []).append(t)
+    return out
+
+
+def fill_bars(score: Score, first: int, last: int, part: int | None = None, style: str | None = None,
+              seed: int = 0, engine=None, temperature: float = 1.0,
+              candidates: int = CANDIDATES, hooks: Hooks | None = None) -> tuple[Score, float]:
+    """Regenerate bars first..last (1-based) of `score` (all parts, or only `part`, 0-based, with
+    the others kept); every note that starts outside those bars stays as it was. Returns the new
+    score and the model time in seconds.
+
+    `candidates` fills are drawn (decoded side by side in one batch) and one is kept by how well
+    it joins both sides: the model, reading left to right, scores the hole's first bar after the
+    bars before it and the first bar after the hole after the filled bars; the first bar's score
+    is divided by the probability the fill-in-the-middle pass gave it (an importance weight: the
+    fill-in-the-middle proposal, corrected towards the left-to-right model's judgement of both
+    seams)."""
+    engine = Engine.of(engine)
+    model, tok = engine.model, engine.tokenizer
+    if not tok.config.infill:
+        raise RequestError("this model was not trained for infilling (its vocabulary has no Hole "
+                           "tokens); use the default model or train one with --infill-rate")
+    voices = len(score.parts)
+    if voices > 8:
+        raise RequestError(f"the piece has {voices} parts; infill works on up to 8")
+    if part is not None and not 0 <= part < voices:
+        raise RequestError(f"part {part + 1} does not exist (the piece has {voices})")
+    style = get_style(style).name if style else detect_style(score, engine)
+    ck = conditioning_key(score.key)
+    src = Score([Part(list(p.notes)) for p in score.parts], ck, score.meter, score.bpm, score.bars,
+                style=style, meta={k: v for k, v in (score.meta or {}).items() if k == "bar_meters"})
+    layout = tok.bar_layout(src)
+    regular = round(float(score.meter.bar_quarters) * TICKS_PER_QUARTER)
+    odd = [i + 1 for i in range(first - 1, last) if layout[i][1] != regular]
+    if odd:
+        raise RequestError(f"bar {odd[0]} is not a whole bar of {score.meter} (an upbeat or a meter "
+                           f"change); infill works on bars of the piece's meter")
+    start, n = first - 1, last - first + 1
+    seq = encode_for_hole(tok, src, start, n, style)
+    bounds = bar_bounds(tok, seq)
+    block = model.cfg.block_size
+    room = block + 1 - tok.HEADER_LEN - 3
+    per_bar = (bounds[-1] - bounds[0]) / max(1, len(layout))
+    middle_est = min(room // 2, int(per_bar * n * 1.25) + 8)
+    left = room - middle_est
+    suffix_budget = int(left * SUFFIX_SHARE)
+    prefix_budget = left - min(suffix_budget, bounds[-1] - bounds[start + n])
+    fp = fim_parts(tok, seq, start, n, prefix_budget, suffix_budget, bounds)
+    before = fp.prefix.count(tok.bar)
+    given = None
+    if part is not None and voices > 1:
+        blocks = _voice_blocks(tok, fp.middle, voices)
+        given = {(before + b, v): toks for (b, v), toks in blocks.items() if v != part}
+    cons = Constraints(key=score.key, meter=score.meter, bars=before + n, voices=voices, token_key=ck,
+                       end_on_tonic=last == len(layout) and part in (None, 0, voices - 1),
+                       given_voices=given, pos_bars=frozenset({before + 1}))
+    insert = fp.sequence(tok, with_middle=False)[len(fp.header) + len(fp.prefix):]
+    lo_q = layout[start][0] / TICKS_PER_QUARTER
+    hi_q = (layout[last - 1][0] + layout[last - 1][1]) / TICKS_PER_QUARTER
+    t0 = time.perf_counter()
+    results, first_bar_logq = [], []
+    n_draws = max(1, candidates)
+    logqs: list[list[float]] = [[] for _ in range(n_draws)]
+    outs = engine.sample_many(fp.header + fp.prefix, cons, [seed + 7919 * j for j in range(n_draws)],
+                       temperature=temperature, insert=insert, logps=logqs, hooks=hooks)
+    for out, logq in zip(outs, logqs):
+        middle = out[len(fp.header) + len(fp.prefix):]
+        # The new bars are decoded on their own (the grammar starts each bar at its first tick,
+        # as the decoder does when nothing is held over the barline).
+        results.append(_merge(score, tok.decode(fp.header + middle), part, lo_q, hi_q, style))
+        bars_at = [i for i, t in enumerate(middle) if t == tok.bar] + [len(middle)]
+        first_bar_logq.append(sum(logq[: bars_at[1]]))
+    best = 0
+    if len(results) > 1:
+        fit = _seam_fit(model, tok, [Score(r.parts, ck, r.meter, r.bpm, r.bars, style=style, meta=src.meta)
+                                     for r in results], style, start, n)
+        best = int(np.argmax(np.asarray(fit) - np.asarray(first_bar_logq)))
+    return results[best], time.perf_counter() - t0
+
+
+def _seam_fit(model, tok: Tokenizer, candidates: list[Score], style: str, start: int, n: int) -> list[float]:
+    """For each candidate (the piece with the hole filled), the model's left-to-right log-probability
+    of the hole's first bar and of the first bar after the hole, given the bars before each. The
+    tokens the candidates share (the header and the bars before the hole) are run once."""
+    seqs, spans = [], []
+    for c in candidates:
+        seq = tok.encode(c, style=style)
+        b = bar_bounds(tok, seq)
+        a, m1, z = b[start], b[start + 1], b[min(start + n + 1, len(b) - 1)]
+        h = b[start + n]
+        p = start
+        while p > 0 and start - p < SCORE_BARS_BEFORE and tok.HEADER_LEN + z - b[p - 1] <= model.cfg.block_size:
+            p -= 1
+        body = seq[: tok.HEADER_LEN] + seq[b[p]:z]
+        off = tok.HEADER_LEN - b[p]
+        seqs.append(body)
+        spans.append([(a + off, m1 + off), (h + off, z + off)])
+    shared = min(len(x) for x in seqs)
+    for x in seqs[1:]:
+        shared = next((j for j in range(shared) if x[j] != seqs[0][j]), shared)
+    shared = max(1, min([shared] + [lo for sp in spans for lo, _ in sp]))  # every scored token is in a row
+    lps = model.continuation_logprobs(seqs[0][:shared], [x[shared:] for x in seqs])
+    return [sum(float(lp[lo - shared:hi - shared].sum()) for lo, hi in sp if hi > lo)
+            for lp, sp in zip(lps, spans)]
+
+
+def _merge(score: Score, new: Score, part: int | None, lo_q: float, hi_q: float, style: str) -> Score:
+    """`score` with the notes of `new` (the hole's bars, from its start) in lo_q..hi_q."""
+    offset = lo_q
+    parts = []
+    for v, p in enumerate(score.parts):
+        keep = [x for x in p.notes if not lo_q - 1e-6 <= x.onset < hi_q - 1e-6]
+        if part is not None and v != part:
+            parts.append(Part(list(p.notes), p.name, p.program))
+            continue
+        held = max([x.end for x in keep if x.onset < lo_q - 1e-6], default=lo_q)
+        added = []
+        for x in (new.parts[v].notes if v < len(new.parts) else []):
+            on = x.onset + offset
+            if not lo_q - 1e-6 <= on < hi_q - 1e-6 or on < held - 1e-6:
+                continue  # outside the hole, or under a note held into it from before
+            added.append(Note(x.pitch, on, x.duration, x.velocity))
+        parts.append(Part(sorted(keep + added, key=lambda x: (x.onset, x.pitch)), p.name, p.program))
+    result = Score(parts, score.key, score.meter, score.bpm, score.bars, score.title, score.style or style,
+                   dict(score.meta or {}), list(score.chords))
+    result.style = style
+    return result
+
+
+def _check_candidates(candidates: int) -> None:
+    if not isinstance(candidates, int) or not 1 <= candidates <= MAX_CANDIDATES:
+        raise RequestError(f"--candidates must be between 1 and {MAX_CANDIDATES}, got {candidates}")
+
+
+def infill(score: Score, bars: str | tuple[int, int], part: int | None = None, style: str | None = None,
+           seed: int = 0, engine=None, candidates: int = CANDIDATES, hooks: Hooks | None = None) -> Score:
+    """`symphony edit infill IN --bars 5-8 [--part P]`: regenerate those bars (1-based, inclusive)
+    of that part (0-based here; all parts by default) so that they join both neighbours."""
+    _check_candidates(candidates)
+    first, last = parse_bar_range(bars, score.bars)
+    result, secs = fill_bars(score, first, last, part, style, seed, engine, candidates=candidates, hooks=hooks)
+    record_edit(result, "infill", {"bars": f"{first}-{last}", "part": "all" if part is None else part + 1,
+                               "style": result.style, "candidates": candidates}, score, seed, secs)
+    return result
+
+
+def bridge(a: Score, b: Score, bars: int, style: str | None = None, seed: int = 0, engine=None,
+           candidates: int = CANDIDATES, hooks: Hooks | None = None) -> Score:
+    """`symphony edit bridge A B --bars N`: A, then N new bars that lead from A's end into B's
+    beginning (infilled with both in view), then B, in A's key, meter and tempo (B's notes keep
+    their pitches; its bars are laid in its own meter)."""
+    if not isinstance(bars, int) or not 1 <= bars <= MAX_HOLE_BARS:
+        raise RequestError(f"--bars must be between 1 and {MAX_HOLE_BARS} for a bridge, got {bars}")
+    _check_candidates(candidates)
+    if a.bars + bars + b.bars > MAX_INPUT_BARS:
+        raise RequestError(f"A, the bridge and B would have {a.bars + bars + b.bars} bars; at most {MAX_INPUT_BARS}")
+    layout_tok = Tokenizer(TokenizerConfig())
+    la, lb = layout_tok.bar_layout(a), layout_tok.bar_layout(b)
+    q = TICKS_PER_QUARTER
+    a_end = (la[-1][0] + la[-1][1]) / q
+    bar_q = float(a.meter.bar_quarters)
+    b_at = a_end + bars * bar_q - lb[0][0] / q
+    voices = max(len(a.parts), len(b.parts))
+    parts = []
+    for v in range(voices):
+        pa = a.parts[v] if v < len(a.parts) else Part()
+        pb = b.parts[v] if v < len(b.parts) else Part()
+        notes = list(pa.notes) + [Note(x.pitch, x.onset + b_at, x.duration, x.velocity) for x in pb.notes]
+        parts.append(Part(notes, pa.name or pb.name, pa.program if v < len(a.parts) else pb.program))
+    meta = {}
+    if a.meta.get("bar_meters") or b.meta.get("bar_meters") or str(a.meter) != str(b.meter):
+        meta["bar_meters"] = ([[s / q, m] for s, _, m in la] + [[a_end + i * bar_q, str(a.meter)] for i in range(bars)]
+                              + [[s / q + b_at, m] for s, _, m in lb])
+    joined = Score(parts, a.key, a.meter, a.bpm, len(la) + bars + len(lb), a.title, a.style, meta)
+    result, secs = fill_bars(joined, len(la) + 1, len(la) + bars, None, style, seed, engine, candidates=candidates, hooks=hooks)
+    result.meta.pop("fingerprint", None)
+    result.meta.pop("source", None)
+    record_edit(result, "bridge", {"bars": bars, "bridge_bars": f"{len(la) + 1}-{len(la) + bars}",
+                               "style": result.style, "candidates": candidates,
+                               "b": {"file": b.meta.get("source"), "fingerprint": b.meta.get("fingerprint")}},
+            a, seed, secs)
+    return result
