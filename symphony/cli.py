@@ -64,25 +64,25 @@ def generate(
     no_audio: bool = typer.Option(False, "--no-audio", help="skip the WAV file"),
 ):
     """Compose a new piece: writes music.mid, music.musicxml, music.wav and music.json."""
-    from symphony.formats.render import check_out_dir, write_outputs
+    from symphony.formats.render import locked_out_dir, write_outputs
     from symphony.tasks.api import Options, run_many
     opts = Options(prompt, style, key, meter, tempo, bars, seed, chords, accompany, form, range_, density, emotion,
                    valence, arousal, image, melody, melody_use, melody_harmony, guidance, not no_repeats,
                    not no_tonic_ending, count)
     if count < 1 or count > 100:
         _err(f"-n must be between 1 and 100, got {count}")
-    check_out_dir(out)
-    with _progress("composing", count if count > 1 else 0) as hooks:
-        results = run_many(opts, checkpoint, hooks)
-    first = results[0]
-    heard = [line for line in first.explanation if not line.startswith("structure:")]
-    for line in heard:
-        typer.echo(f"heard: {line}", err=True)
-    for line in first.explanation:  # what the composing itself decided (the repetition plan)
-        if line.startswith("structure:"):
-            typer.echo(line, err=True)
-    for f in write_outputs([(r.score, r.record) for r in results], out, audio=not no_audio):
-        typer.echo(str(f))
+    with locked_out_dir(out):
+        with _progress("composing", count if count > 1 else 0) as hooks:
+            results = run_many(opts, checkpoint, hooks)
+        first = results[0]
+        heard = [line for line in first.explanation if not line.startswith("structure:")]
+        for line in heard:
+            typer.echo(f"heard: {line}", err=True)
+        for line in first.explanation:  # what the composing itself decided (the repetition plan)
+            if line.startswith("structure:"):
+                typer.echo(line, err=True)
+        for f in write_outputs([(r.score, r.record) for r in results], out, audio=not no_audio):
+            typer.echo(str(f))
 
 
 class _progress:
@@ -120,14 +120,14 @@ app.add_typer(edit_app, name="edit")
 def _run_edit(out: Path, no_audio: bool, checkpoint, make_request, long: bool = False) -> None:
     """Check the output folder, build the typed request (reading the user's files), run it on
     the engine and write the result set (all files or none)."""
-    from symphony.formats.render import check_out_dir, write_outputs
+    from symphony.formats.render import locked_out_dir, write_outputs
     from symphony.tasks.api import run
-    check_out_dir(out)
-    request = make_request()
-    with _progress("composing", 0) as hooks:
-        result = run(request, checkpoint, hooks)
-    for f in write_outputs([(result.score, result.record)], out, audio=not no_audio):
-        typer.echo(str(f))
+    with locked_out_dir(out):  # one command at a time; removed again if it was new and this fails
+        request = make_request()
+        with _progress("composing", 0) as hooks:
+            result = run(request, checkpoint, hooks)
+        for f in write_outputs([(result.score, result.record)], out, audio=not no_audio):
+            typer.echo(str(f))
 
 
 def _read(path: Path):
@@ -393,13 +393,35 @@ def _weights(text: str) -> dict[str, float]:
     return out
 
 
-def main() -> None:
-    """Entry point: typer handles usage errors (exit 2); our errors print one line, exit 2."""
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: every error, a usage error (an unknown option, ``--bars ten``) included,
+    prints one line on stderr and exits with 2; a traceback is a bug."""
+    from typer._click import exceptions as click  # typer's own click (typer >= 0.26)
     try:
-        app()
+        rv = app(args=argv, prog_name="symphony", standalone_mode=False)
     except SymphonyError as e:
-        typer.echo(f"symphony: error: {e}", err=True)
+        _one_line(str(e))
         sys.exit(2)
+    except click.NoArgsIsHelpError as e:  # `symphony edit`: the help, as before
+        typer.echo(e.ctx.get_help() if e.ctx else e.format_message(), err=True)
+        sys.exit(2)
+    except click.UsageError as e:
+        where = e.ctx.command_path if e.ctx is not None else "symphony"
+        _one_line(f"{e.format_message()} (see '{where} --help')")
+        sys.exit(2)
+    except click.ClickException as e:
+        _one_line(e.format_message())
+        sys.exit(e.exit_code)
+    except (click.Abort, KeyboardInterrupt):
+        typer.echo("symphony: interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(1)
+    sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _one_line(msg: str) -> None:
+    typer.echo("symphony: error: " + " ".join(str(msg).split()), err=True)
 
 
 if __name__ == "__main__":

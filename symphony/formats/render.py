@@ -1,11 +1,16 @@
 """Rendering: audio through a General MIDI SoundFont synth (FluidSynth), sheet music through
-verovio, and the four output files of every task written atomically."""
+verovio, and the output files of every task written atomically, as one complete set, into an
+output folder that one command holds at a time (``locked_out_dir``)."""
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from symphony.errors import RequestError, SymphonyError
@@ -13,9 +18,12 @@ from symphony.formats.files import write_json
 from symphony.formats.midi import write_midi
 from symphony.formats.musicxml import write_musicxml
 from symphony.music.score import Score
+from symphony.music.text import clean_text
 from symphony.settings import SOUNDFONT_CANDIDATES, soundfont_override
 
 SAMPLE_RATE = 44100
+# The files of a result set (write_outputs): music.* for one piece, music-001.* ... for several.
+RESULT_FILE = re.compile(r"music(?:-\d{3,})?\.(?:mid|musicxml|wav|svg|json)")
 
 
 class RenderError(SymphonyError):
@@ -78,6 +86,34 @@ def prepare_out_dir(out_dir: str | os.PathLike) -> Path:
     return out
 
 
+@contextmanager
+def locked_out_dir(out_dir: str | os.PathLike) -> Iterator[Path]:
+    """Hold the output folder for the whole of one command (an exclusive ``flock`` on the
+    folder itself, so no lock file is left in it): a second command writing into the same
+    folder at the same time fails at once with RequestError instead of mixing or replacing the
+    first one's result set. A folder created here is removed again if the command fails."""
+    import fcntl
+    check_out_dir(out_dir)
+    created = not Path(out_dir).exists()
+    out = prepare_out_dir(out_dir)
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise RequestError(f"another symphony command is writing into {os.fspath(out_dir)!r}; "
+                           f"wait for it to finish or choose another folder") from None
+    ok = False
+    try:
+        yield out
+        ok = True
+    finally:
+        if not ok and created:
+            shutil.rmtree(out, ignore_errors=True)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
 def write_outputs(items: list[tuple[Score, dict]], out_dir: str | os.PathLike, audio: bool = True,
                   svg: bool = True) -> list[Path]:
     """Write music.{mid,musicxml,wav,json} (music-001.* ... when several) into out_dir.
@@ -85,6 +121,9 @@ def write_outputs(items: list[tuple[Score, dict]], out_dir: str | os.PathLike, a
     Everything is rendered in a temporary folder next to out_dir first and moved into place only
     when all files exist, so a failure leaves no half-written output behind."""
     out = prepare_out_dir(out_dir)
+    # User text (a prompt, an input file's title) loses control characters on its way into the
+    # MusicXML, MIDI and SVG: XML 1.0 forbids them and Symphony must read its files back.
+    items = [(dataclasses.replace(score, title=clean_text(score.title)), info) for score, info in items]
     stems = ["music"] if len(items) == 1 else [f"music-{i + 1:03d}" for i in range(len(items))]
     written: list[Path] = []
     with tempfile.TemporaryDirectory(dir=out, prefix=".symphony-") as tmp:
@@ -104,4 +143,10 @@ def write_outputs(items: list[tuple[Score, dict]], out_dir: str | os.PathLike, a
             dest = out / f.name
             os.replace(f, dest)
             written.append(dest)
+    # The set is complete and alone: files of an earlier result set (its music.wav when this one
+    # has no audio, its music-003.* when this one has fewer pieces) go.
+    keep = {f.name for f in written}
+    for f in out.iterdir():
+        if RESULT_FILE.fullmatch(f.name) and f.name not in keep and f.is_file():
+            f.unlink(missing_ok=True)
     return written

@@ -49,6 +49,11 @@ class Style:
     # 19%) for thirds and semitones; unguided (and with free note lengths, sampling.DURATION_TOP_P)
     # a classifier told 120 of them from 120 real tunes 81% of the time instead of 88%.
     guidance: float = STYLE_GUIDANCE
+    # A style a user trained a model on (``symphony data add`` + ``symphony train``): its defaults
+    # come from the training pieces, stored in the checkpoint (``register_styles``).
+    default_key: str = ""  # "" : the tasks' own default for the style
+    voices: int = 0  # 0: the tasks' own default for the style
+    user: bool = False
 
 
 STYLES: dict[str, Style] = {s.name: s for s in (
@@ -92,15 +97,44 @@ GENRES = {
 }
 
 
+# Styles known from a loaded checkpoint (a user's own style): name -> Style. Filled by the engine
+# when it loads a checkpoint whose metadata describes styles STYLES does not know.
+_CHECKPOINT_STYLES: dict[str, Style] = {}
+
+USER_STYLE_DEFAULTS = {"meter": "4/4", "bpm": 96, "key": "C major", "program": 0, "voices": 1}
+
+
+def style_from_defaults(name: str, defaults: dict | None) -> Style:
+    """A user's style from the defaults a checkpoint stores for it (measured on its training
+    pieces: the commonest meter, key, instrument and voice count, the median tempo)."""
+    d = {**USER_STYLE_DEFAULTS, **{k: v for k, v in (defaults or {}).items() if v not in (None, "")}}
+    pieces = d.get("pieces")
+    desc = d.get("description") or ("your own style" + (f" ({pieces} training pieces)" if pieces else ""))
+    return Style(name, desc, int(round(float(d["bpm"]))), str(d["meter"]), int(d["program"]) % 128, (),
+                 guidance=0.0, default_key=str(d["key"]), voices=max(1, min(4, int(d["voices"]))), user=True)
+
+
+def register_styles(defaults: dict[str, dict]) -> None:
+    """Make the styles a checkpoint knows (and STYLES does not) usable by name."""
+    for name, d in defaults.items():
+        if name not in STYLES:
+            _CHECKPOINT_STYLES[name] = style_from_defaults(name, d)
+
+
+def known_styles() -> dict[str, Style]:
+    return {**STYLES, **_CHECKPOINT_STYLES}
+
+
 def get_style(name: str) -> Style:
     key = name.strip().lower()
     key = ALIASES.get(key, key)
-    if key in STYLES:
-        return STYLES[key]
-    guess = difflib.get_close_matches(key, list(STYLES) + list(ALIASES), n=1, cutoff=0.6)
+    known = known_styles()
+    if key in known:
+        return known[key]
+    guess = difflib.get_close_matches(key, list(known) + list(ALIASES), n=1, cutoff=0.6)
     hint = f"; did you mean '{guess[0]}'?" if guess else ""
-    raise StyleError(f"unknown style {name!r}{hint} (known: {', '.join(STYLES)})")
+    raise StyleError(f"unknown style {name!r}{hint} (known: {', '.join(known)})")
 
 
 def style_names() -> list[str]:
-    return list(STYLES)
+    return list(known_styles())

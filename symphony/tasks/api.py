@@ -35,6 +35,7 @@ from symphony.tasks.engine import Engine
 from symphony.tasks.generate import generate_request
 from symphony.tasks.limits import MAX_COUNT
 from symphony.tasks.requests import require_request, resolve
+from symphony.understanding.prompt import check_prompt
 
 
 @dataclass
@@ -178,6 +179,8 @@ def run(request: Request, engine: Engine | str | Path | None = None,
     hooks = hooks or TaskHooks()
     sh = Hooks(cancel=hooks.cancel, on_bar=_bar_progress(hooks))
     r = request
+    if not isinstance(r, TransformRequest):
+        engine = Engine.of(engine)  # loaded first: its checkpoint's own styles resolve by name
     if isinstance(r, ContinueRequest):
         score = edit.continue_piece(r.score, r.bars, r.style, r.seed, engine, hooks=sh)
     elif isinstance(r, InfillRequest):
@@ -203,7 +206,7 @@ def run_many(options: Options, engine: Engine | str | Path | None = None,
              hooks: TaskHooks | None = None) -> list[TaskResult]:
     """``options.count`` new pieces (seeds seed, seed + 1, ...), resolved once."""
     hooks = hooks or TaskHooks()
-    o = options
+    o = replace(options, prompt=check_prompt(options.prompt))  # control characters out, length capped
     if not 1 <= o.count <= MAX_COUNT:
         raise RequestError(f"-n must be between 1 and {MAX_COUNT}, got {o.count}")
     sh = Hooks(cancel=hooks.cancel)
@@ -213,17 +216,18 @@ def run_many(options: Options, engine: Engine | str | Path | None = None,
             if value is not None:
                 raise RequestError(f"{flag} cannot be combined with --melody (the melody gives the notes; "
                                    "see docs/melody.md)")
+        engine = Engine.of(engine)
         scores = melody.compose_from_melody(
             o.melody, o.melody_use, o.prompt, style=o.style, key=o.key, meter=o.meter, tempo=o.tempo, bars=o.bars,
             seed=o.seed, form=o.form, harmony=o.melody_harmony, emotion=o.emotion, valence=o.valence,
             arousal=o.arousal, image=o.image, count=o.count, end_on_tonic=o.end_on_tonic, engine=engine, hooks=sh)
         return [result_of(s, melody_input=True) for s in scores]
     require_request(o.prompt, **o.describing())
+    engine = Engine.of(engine)  # loaded first: its styles are the ones a request may name
     req, why = resolve(o.prompt, o.style, o.key, o.meter, o.tempo, o.bars, o.seed, chords=o.chords,
                        accompany=o.accompany, form=o.form, range=o.range, density=o.density, emotion=o.emotion,
                        valence=o.valence, arousal=o.arousal, end_on_tonic=o.end_on_tonic, image=o.image,
-                       guidance=o.guidance, repeats=o.repeats)
-    engine = Engine.of(engine)
+                       guidance=o.guidance, repeats=o.repeats, styles=engine.styles)
     out = []
     for i in range(o.count):
         req_i = req if i == 0 else replace(req, seed=req.seed + i)

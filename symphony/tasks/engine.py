@@ -20,6 +20,7 @@ from symphony.model.checkpoint import load_checkpoint
 from symphony.model.decoder import DecoderPool
 from symphony.model.tokens import Tokenizer
 from symphony.model.transformer import MusicTransformer
+from symphony.music.styles import register_styles
 from symphony.settings import default_checkpoint
 
 
@@ -36,6 +37,10 @@ class Engine:
         self.meta = dict(meta or {})
         self.checkpoint = str(checkpoint) if checkpoint is not None else None
         self.decoders = DecoderPool(model)
+        # A style the checkpoint knows and the built-in table does not (a user's own) becomes
+        # usable by name, with the defaults measured on its training pieces (training.loop).
+        defaults = self.meta.get("style_defaults") or {}
+        register_styles({s: defaults.get(s) or {} for s in tokenizer.config.styles})
 
     @classmethod
     def load(cls, checkpoint: str | os.PathLike | None = None) -> "Engine":

@@ -20,7 +20,7 @@ from symphony.errors import StyleError
 from symphony.music.form import borrowed_repeats, plan_form
 from symphony.music.harmony import accompaniment, layout, parse_progression
 from symphony.music.score import Note, Part, Score, analyze_key
-from symphony.music.styles import STYLES, get_style
+from symphony.music.styles import get_style
 from symphony.music.theory import Key, parse_key, parse_meter
 from symphony.tasks.engine import Engine
 from symphony.tasks.requests import Request
@@ -52,7 +52,7 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     engine = Engine.of(engine)
     tok = engine.tokenizer
     if req.guidance is None:
-        req = replace(req, guidance=STYLES[req.style].guidance)
+        req = replace(req, guidance=get_style(req.style).guidance)
     for s in (req.blend or {req.style: 1.0}):
         if f"Style_{s}" not in tok.ids:
             raise StyleError(f"the model was not trained on style {s!r} "
@@ -77,16 +77,16 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     if req.low is not None:
         ranges = [(req.low, req.high)] + DEFAULT_RANGES[req.voices][1:]
     cons = Constraints(key=key, meter=meter, bars=req.bars, voices=req.voices, ranges=ranges,
-                       end_on_tonic=req.end_on_tonic and (plan is not None or not _free_final(STYLES[req.style], key)),
+                       end_on_tonic=req.end_on_tonic and (plan is not None or not _free_final(get_style(req.style), key)),
                        chords=spans,
                        cadence_bars=plan.cadence_bars if plan else None,
                        copy_from=copy_from,
-                       density=min(1.0, max(-1.0, req.density + STYLES[req.style].density_offset)),
+                       density=min(1.0, max(-1.0, req.density + get_style(req.style).density_offset)),
                        token_key=cond_key, center=req.center if req.center is not None else _soprano_centre(req),
                        register_edge=REGISTER_EDGE if req.center is not None else None,
                        modal_emphasis=0.0 if key.mode in ("major", "minor") else MODAL_EMPHASIS,
                        colour=MODAL_COLOUR, colour_notes=max(2, req.bars // 4),
-                       step_bias=STYLES[req.style].step_bias, repeat_bias=STYLES[req.style].repeat_bias)
+                       step_bias=get_style(req.style).step_bias, repeat_bias=get_style(req.style).repeat_bias)
     best, model_s = None, 0.0
     for attempt in range(KEY_ATTEMPTS):
         t0 = time.perf_counter()

@@ -11,7 +11,7 @@ from symphony.decoding.sampler import DEFAULT_RANGES
 from symphony.errors import RequestError, StyleError
 from symphony.music.form import default_bars, parse_form, plan_form
 from symphony.music.harmony import layout, parse_progression
-from symphony.music.styles import STYLES, get_style
+from symphony.music.styles import get_style
 from symphony.music.theory import parse_key, parse_meter, pitch_class
 from symphony.tasks.limits import MAX_BARS, MAX_GUIDANCE
 from symphony.understanding import emotion as emo
@@ -39,6 +39,11 @@ DEFAULT_KEYS = {"chinese": "G gong", "german": "F major", "celtic": "D major", "
 VOICES = {"chorale": 4, "renaissance": 4}
 
 
+
+
+def _default_key(style: str) -> str:
+    """The usual key of a style (a user's style: the commonest key of its training pieces)."""
+    return DEFAULT_KEYS.get(style) or get_style(style).default_key or "C major"
 
 
 @dataclass
@@ -131,8 +136,9 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
             form: str | None = None, range: str | None = None, density: float | None = None,
             emotion: str | None = None, valence: float | None = None, arousal: float | None = None,
             end_on_tonic: bool = True, image=None, guidance: float | None = None,
-            repeats: bool = True) -> tuple[Request, list[str]]:
-    """Combine the prompt's attributes with explicit ones and style defaults (validated)."""
+            repeats: bool = True, styles: list[str] | None = None) -> tuple[Request, list[str]]:
+    """Combine the prompt's attributes with explicit ones and style defaults (validated).
+    ``styles``: the styles of the model in use; the default style is one of them."""
     if guidance is not None and not 0.0 <= float(guidance) <= MAX_GUIDANCE:
         raise RequestError(f"--guidance must be between 0 (off) and {MAX_GUIDANCE:g}, got {guidance}")
     u = parse_prompt(prompt or "")
@@ -161,15 +167,18 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
         if style is None:
             style = DEFAULT_STYLE
             src["style"] = "default"
-            if emotion is None and valence is None and arousal is None and (a.get("arousal") or 0.0) < 0:
+            calm = emotion is None and valence is None and arousal is None and (a.get("arousal") or 0.0) < 0
+            if styles and (DEFAULT_STYLE not in styles or (calm and CALM_DEFAULT_STYLE not in styles)):
+                style = styles[0]  # a model trained on other styles (a user's own)
+                why.append(f"default: no style given → {style} (the model's first style)")
+            elif calm:
                 style = CALM_DEFAULT_STYLE
                 why.append(f"default: no style given → {style} (the text's mood is calm or sad; busy celtic "
                            f"fiddle tunes are heard as lively: benchmarks/prompts.md)")
             else:
                 why.append(f"default: no style given → {style}")
-    if style not in STYLES:
-        raise StyleError(f"unknown style {style!r} (known: {', '.join(STYLES)})")
-    st = STYLES[style]
+    st = get_style(style)  # a built-in style or one the loaded checkpoint describes
+    style = st.name
     n_why = len(why)
     mood = _resolve_emotion(emotion, valence, arousal, st, why)
     if mood is not None:
@@ -200,11 +209,11 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
     if key and a.get("key") and parse_key(key) != parse_key(a["key"]):
         why.append(f"option: --key {key} wins over the text's {a['key']}")
     if key_txt is None and a.get("mode"):  # a mode said without a tonic: the style's usual tonic
-        key_txt = f"{parse_key(DEFAULT_KEYS.get(style, 'C major')).tonic} {a['mode']}"
+        key_txt = f"{parse_key(_default_key(style)).tonic} {a['mode']}"
         why.append(f"text: {a['mode']} mode on the usual tonic for {style} → key {key_txt}")
     if key_txt is None:
         src["key"] = "default"
-        key_txt = DEFAULT_KEYS.get(style, "C major")
+        key_txt = _default_key(style)
         if mood is not None:  # the emotion chooses the mode colour of the style's usual key
             key_txt = str(emotional_key(parse_key(key_txt), mood["valence"]))
             why.append(f"default: no key given → {key_txt} (usual tonic for {style}, mode for the emotion)")
@@ -224,7 +233,7 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
     if tempo is None:
         base_bpm = a.get("genre_bpm", st.default_bpm)
         if blend and "genre_bpm" not in a:
-            base_bpm = sum(w * STYLES[s].default_bpm for s, w in blend.items())
+            base_bpm = sum(w * get_style(s).default_bpm for s, w in blend.items())
         # the text's speed words are inside a mood read from the text; else they scale the tempo
         speed = 1.0 if src.get("mood") == "text" else u.tempo_factor
         tempo = a.get("tempo") or round(base_bpm * speed * (mood["tempo_factor"] if mood else 1.0))
@@ -245,7 +254,7 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
             why.append(f"option: --bars {bars} wins over the text's {a['bars']} bars")
     if not isinstance(bars, int) or bars <= 0 or bars > MAX_BARS:
         raise RequestError(f"--bars must be between 1 and {MAX_BARS}, got {bars}")
-    voices = VOICES.get(style, 1)
+    voices = VOICES.get(style, st.voices or 1)
     if chords:
         layout(parse_progression(chords, k), m, 1)  # validates: readable chords that fit a bar
     if form:

@@ -23,7 +23,9 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from symphony.errors import RequestError
 from symphony.music.styles import GENRES
+from symphony.music.text import clean_text
 from symphony.music.theory import MODE_ALIASES, MODES, SUPPORTED_METERS
 from symphony.settings import use_sentence_model
 from symphony.understanding import lexicon as L
@@ -213,6 +215,23 @@ ZH_FILLER = re.compile(r"一首|一段|一支|一曲|旋律|音乐|曲子|乐曲
 
 # ----------------------------------------------------------------------------- the parser
 
+MAX_PROMPT_CHARS = 2000  # a description, not a document (README: "Prompts")
+
+
+def check_prompt(text: str | None) -> str:
+    """The prompt as it will be understood and written into files: control characters and
+    terminal escapes removed (clean_text), at most MAX_PROMPT_CHARS characters (RequestError)."""
+    if text is None:
+        return ""
+    if not isinstance(text, str):
+        raise RequestError(f"the prompt must be text, got {type(text).__name__}")
+    cleaned = clean_text(text)
+    if len(cleaned) > MAX_PROMPT_CHARS:
+        raise RequestError(f"the prompt has {len(cleaned):,} characters; at most {MAX_PROMPT_CHARS:,} "
+                           f"are understood (describe the music in a sentence or two)")
+    return cleaned
+
+
 def parse_prompt(text: str, use_embedding: bool | None = None) -> Understood:
     """Understand a prompt: attributes (style or blend, key or mode, meter, tempo, bars, form,
     density, instrument, valence/arousal) and one explanation line per thing understood.
@@ -241,6 +260,9 @@ def parse_prompt(text: str, use_embedding: bool | None = None) -> Understood:
         _embedding_fallback(u, left, use_embedding)
     elif u.unexplained:
         u.explanation.append(f"text: not understood (ignored): '{u.unexplained}'")
+    if not u.attributes and not u.unexplained:  # emoji, punctuation, symbols only
+        u.explanation.append(f"text: nothing in the prompt was understood ('{' '.join(text.split())[:60]}'); "
+                             "the defaults below are used")
     return u
 
 
