@@ -252,10 +252,14 @@ def edit_transform(
 
 
 @app.command()
-def styles():
-    """List the styles Symphony knows."""
-    from symphony.music.styles import STYLES
-    for s in STYLES.values():
+def styles(checkpoint: Optional[Path] = CHECKPOINT):
+    """List the styles the model knows (the shipped one, or --checkpoint's), with their defaults."""
+    from symphony.model.checkpoint import read_checkpoint_meta
+    from symphony.music.styles import STYLES, style_from_defaults
+    meta = read_checkpoint_meta(checkpoint)
+    defaults = meta.get("style_defaults") or {}
+    for name in meta.get("tokenizer", {}).get("styles", []):
+        s = STYLES.get(name) or style_from_defaults(name, defaults.get(name))
         typer.echo(f"{s.name:12s} {s.default_meter:5s} {s.default_bpm:4d} bpm  {s.description}")
 
 
@@ -281,22 +285,24 @@ def data_add(folder: Path, style: str = typer.Option(..., "--style", help="style
     """Add your own folder of MIDI / MusicXML / ABC files to the corpus under a style label."""
     from symphony.training.corpus import add_user_folder
     ok, bad = add_user_folder(folder, style)
-    typer.echo(f"added {ok} pieces with style {style!r}" + (f"; {bad} files could not be read" if bad else ""))
+    typer.echo(f"added {ok} pieces with style {style!r}" + (f"; {bad} could not be read" if bad else ""))
 
 
 @app.command()
 def train(
     out_dir: Path = typer.Option(Path("runs/default"), "--out", help="checkpoint folder"),
-    max_iters: int = typer.Option(3000, help="optimizer steps"),
-    batch_size: int = typer.Option(16),
-    block_size: int = typer.Option(512),
+    max_iters: int = typer.Option(3000, help="optimizer steps (at least 1)"),
+    batch_size: int = typer.Option(16, help="sequences a step (at least 1)"),
+    block_size: int = typer.Option(512, help="context length in tokens (at least 64)"),
     n_layer: int = typer.Option(4),
-    n_head: int = typer.Option(4),
+    n_head: int = typer.Option(4, help="attention heads (--n-embd must be a multiple)"),
     n_embd: int = typer.Option(256),
-    lr: float = typer.Option(1e-3),
+    lr: float = typer.Option(1e-3, help="peak learning rate (positive)"),
     eval_interval: int = typer.Option(250),
     max_minutes: float = typer.Option(0.0, help="stop after this many minutes (0: no limit)"),
-    styles: str = typer.Option("chinese,german,celtic,chorale", help="styles to train on"),
+    styles: Optional[str] = typer.Option(None, help="styles to train on (default: chinese, german, celtic, "
+                                                    "chorale and every style added with 'data add')"),
+    no_user_data: bool = typer.Option(False, "--no-user-data", help="leave out the folders added with 'data add'"),
     seed: int = typer.Option(1337),
     resume: bool = typer.Option(False, help="continue from OUT/train_state.pt"),
     oversample: str = typer.Option("", help="sample some styles more often, e.g. 'chorale:4'"),
@@ -306,24 +312,67 @@ def train(
     warmup_iters: int = typer.Option(100, help="learning-rate warm-up steps"),
     min_lr: float = typer.Option(1e-4, help="learning rate at the end of the cosine schedule"),
 ):
-    """Train a model on the corpus (and your added folders); checkpoints to OUT/model.safetensors."""
-    from symphony.training.corpus import builtin_sources, iter_split, load_corpus
+    """Train a model on the corpus and your added folders; checkpoints to OUT/model.safetensors."""
+    import shutil
+
+    from symphony.training.corpus import BUILTIN_STYLES, builtin_sources, iter_split, load_corpus, user_sources
     from symphony.training.loop import TrainConfig, load_scores
     from symphony.training.loop import train as run
-    style_list = [s.strip() for s in styles.split(",") if s.strip()]
+    users = [] if no_user_data else user_sources()
+    user_styles = list(dict.fromkeys(s.style for s in users))
+    if styles is None:
+        style_list = list(BUILTIN_STYLES) + [s for s in user_styles if s not in BUILTIN_STYLES]
+    else:
+        style_list = list(dict.fromkeys(s.strip().lower() for s in styles.split(",") if s.strip()))
+    if not style_list:
+        _err("--styles is empty; name at least one style, e.g. --styles celtic")
     cfg = TrainConfig(out_dir=str(out_dir), max_iters=max_iters, batch_size=batch_size,
                       block_size=block_size, n_layer=n_layer, n_head=n_head, n_embd=n_embd, lr=lr,
                       eval_interval=eval_interval, max_minutes=max_minutes, styles=style_list, seed=seed,
                       oversample=_weights(oversample), infill_rate=infill_rate,
                       init_from=str(init_from) if init_from else "", warmup_iters=warmup_iters, min_lr=min_lr)
+    cfg.check()
+    if workers < 1:
+        _err(f"--workers must be at least 1, got {workers}")
+    known = set(BUILTIN_STYLES) | {"renaissance"} | set(user_styles)
+    unknown = [s for s in style_list if s not in known]
+    if unknown:
+        added = f"; added with 'data add': {', '.join(user_styles)}" if user_styles else ""
+        _err(f"no pieces of style {unknown[0]!r} to train on (built-in: {', '.join(BUILTIN_STYLES)}{added})")
+    if out_dir.exists() and not out_dir.is_dir():
+        _err(f"--out {str(out_dir)!r} is a file, not a folder")
+    if resume and not (out_dir / "train_state.pt").is_file():
+        _err(f"nothing to resume: {out_dir / 'train_state.pt'} does not exist (leave out --resume to start afresh)")
+    if init_from is not None and not init_from.is_file():
+        _err(f"--init-from {str(init_from)!r}: no such checkpoint file")
+    from symphony.formats.render import check_out_dir
+    check_out_dir(out_dir)
     sources = [src for src in builtin_sources() if src.style in style_list]  # parse only what is used
-    recs = load_corpus(sources, workers=workers, progress=sys.stderr.isatty())
-    tr = load_scores(list(iter_split(recs, "train", style_list)))
+    recs = load_corpus(sources + [u for u in users if u.style in style_list], workers=workers,
+                       progress=sys.stderr.isatty(), user=False, log=lambda m: typer.echo(m, err=True))
+    train_recs = list(iter_split(recs, "train", style_list))
+    tr = load_scores(train_recs)
     va = load_scores(list(iter_split(recs, "valid", style_list)))
     if not tr:
-        _err(f"no training pieces for styles {styles!r}")
-    history = run(cfg, tr, va, resume=resume)
-    typer.echo(f"done: {history[-1] if history else {}}")
+        _err(f"no training pieces for styles {', '.join(style_list)}")
+    counts: dict[str, int] = {}
+    for r in train_recs:
+        counts[r["style"]] = counts.get(r["style"], 0) + 1
+    missing = [s for s in style_list if s not in counts]
+    typer.echo(f"training on {len(tr)} pieces ({', '.join(f'{s} {n}' for s, n in counts.items())}), "
+               f"{len(va)} held out for validation" + (f"; no pieces of {', '.join(missing)}" if missing else ""),
+               err=True)
+    created = not out_dir.exists()
+    try:
+        history = run(cfg, tr, va, resume=resume, progress=sys.stderr.isatty(),
+                      log=lambda m: typer.echo(m, err=True))
+    except BaseException:
+        if created and not (out_dir / "model.safetensors").exists():  # no empty folder left behind
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise
+    typer.echo(str(out_dir / "model.safetensors"))
+    if history:
+        typer.echo(f"done: {history[-1]}", err=True)
 
 
 @app.command("eval")

@@ -28,7 +28,7 @@ def read_score(path: str | os.PathLike | bytes, style: str | None = None, *, fil
         return read_score_bytes(bytes(path), filename or "upload", style)
     p = Path(path)
     if not p.is_file():
-        raise ScoreReadError(f"no such file: {os.fspath(path)!r}")
+        raise ScoreReadError(not_a_file(path))
     if p.stat().st_size > MAX_FILE_BYTES:
         raise ScoreReadError(f"{p.name} is larger than {MAX_FILE_BYTES // 2**20} MB")
     suffix = p.suffix.lower()
@@ -45,6 +45,29 @@ def read_score(path: str | os.PathLike | bytes, style: str | None = None, *, fil
     except Exception as e:  # music21 raises a wide range of errors on corrupt input
         raise ScoreReadError(f"cannot read {p.name}: {type(e).__name__}: {e}".split("\n")[0]) from e
     return _from_parsed(parsed, p.name, style)
+
+
+def not_a_file(path: str | os.PathLike) -> str:
+    """Why ``path`` cannot be read as a file: missing, a folder, a symbolic link loop, a link
+    to nothing, something else (a device, a pipe)."""
+    import errno
+    p, shown = Path(path), repr(os.fspath(path))
+    try:
+        st = p.stat()
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return f"{shown} is a symbolic link loop, not a music file"
+        if p.is_symlink():
+            return f"{shown} is a symbolic link to {os.readlink(p)!r}, which does not exist"
+        if e.errno == errno.EACCES:
+            return f"cannot read {shown}: permission denied"
+        if e.errno == errno.ENOTDIR:
+            return f"no such file: {shown} (a part of the path is not a folder)"
+        return f"no such file: {shown}"
+    import stat
+    if stat.S_ISDIR(st.st_mode):
+        return f"{shown} is a folder, not a music file (name a .mid, .musicxml, .mxl, .abc or .krn file in it)"
+    return f"{shown} is not a regular file"
 
 
 def read_score_bytes(data: bytes, filename: str, style: str | None = None) -> Score:

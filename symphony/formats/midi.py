@@ -85,6 +85,16 @@ def _spell(tonic: str) -> str:
     return SHARP_NAMES[pitch_class(tonic)]
 
 
+def _midi_reason(e: Exception) -> str:
+    """A reason a musician can act on for mido's error (EOFError has no message at all)."""
+    if isinstance(e, EOFError):
+        return "the file is empty or cut short (truncated)"
+    text = " ".join(str(e).split())
+    if "MThd" in text or "header" in text.lower():
+        return f"not a Standard MIDI File ({text})"
+    return text or type(e).__name__
+
+
 def read_midi(path: str | os.PathLike | BinaryIO, name: str | None = None) -> Score:
     """A MIDI file by path, or from an open binary file (``name`` names it in messages)."""
     import mido
@@ -92,7 +102,7 @@ def read_midi(path: str | os.PathLike | BinaryIO, name: str | None = None) -> Sc
         mid = mido.MidiFile(file=path) if hasattr(path, "read") else mido.MidiFile(str(path))
     except Exception as e:  # mido raises many types (OSError, EOFError, KeyError, ValueError)
         where = name or (os.fspath(path) if not hasattr(path, "read") else "upload")
-        raise ScoreReadError(f"cannot read MIDI file {where!r}: {e or type(e).__name__}") from e
+        raise ScoreReadError(f"cannot read MIDI file {where!r}: {_midi_reason(e)}") from e
     tpq = mid.ticks_per_beat
     qbpm, meter_txt, key_txt = 120.0, "4/4", None
     parts: dict[tuple[int, int], Part] = {}

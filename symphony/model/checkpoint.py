@@ -30,9 +30,34 @@ def save_checkpoint(path: str | os.PathLike, model: MusicTransformer, tok: Token
     tmp.replace(path)
 
 
+def _model_file(path: Path) -> Path:
+    """A checkpoint folder (``symphony train --out``) stands for the model file in it."""
+    return path / "model.safetensors" if path.is_dir() and (path / "model.safetensors").is_file() else path
+
+
+def read_checkpoint_meta(path: str | os.PathLike | None = None) -> dict:
+    """The metadata of a checkpoint (config, tokenizer, styles and their defaults) without
+    loading its weights or torch: the safetensors header is 8 bytes of length and JSON."""
+    import struct
+    path = _model_file(Path(path) if path else default_checkpoint())
+    if not path.is_file():
+        raise CheckpointError(f"no model checkpoint at {os.fspath(path)!r}" +
+                              (" (a folder; name the model.safetensors in it)" if path.is_dir() else ""))
+    try:
+        with open(path, "rb") as fh:
+            (n,) = struct.unpack("<Q", fh.read(8))
+            if not 0 < n <= 100_000_000:
+                raise ValueError("bad header length")
+            header = json.loads(fh.read(n))
+        return json.loads(header["__metadata__"]["symphony"])
+    except Exception as e:  # truncated, not safetensors, not Symphony's
+        raise CheckpointError(f"checkpoint {os.fspath(path)!r} is corrupt or not a Symphony model: "
+                              f"{type(e).__name__}: {str(e)[:120]}") from e
+
+
 def load_checkpoint(path: str | os.PathLike | None = None) -> tuple[MusicTransformer, Tokenizer, dict]:
     """Rebuild model and tokenizer from a checkpoint (the default model if no path)."""
-    path = Path(path) if path else default_checkpoint()
+    path = _model_file(Path(path) if path else default_checkpoint())
     if not path.is_file():
         raise CheckpointError(f"no model checkpoint at {os.fspath(path)!r}; train one with "
                               f"'symphony train' or restore the default with 'git checkout'")

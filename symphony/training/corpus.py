@@ -28,6 +28,7 @@ from symphony.settings import cache_root
 CACHE_VERSION = 2
 SPLITS = ("train", "valid", "test")
 SPLIT_PERCENT = {"train": 90, "valid": 5, "test": 5}
+BUILTIN_STYLES = ("chinese", "german", "celtic", "chorale")  # what `symphony train` trains on by default
 ESSEN_GERMAN = ("altdeu", "ballad", "boehme", "erk", "fink", "kinder", "zuccal", "dva", "lot", "lux")
 RYAN_GENRES = ("reel", "jig", "hornpipe", "strathspey", "waltz", "march", "polka", "schottische",
                "clog", "fling", "quickstep")
@@ -166,11 +167,14 @@ def split_of(rec_id: str) -> str:
 
 
 def load_corpus(sources: list[Source] | None = None, workers: int = 1,
-                progress: bool = False) -> list[dict]:
-    """All piece records of the given sources, de-duplicated, with a 'split' field."""
+                progress: bool = False, user: bool = True, log=None) -> list[dict]:
+    """All piece records of the given sources (and, with ``user``, of the folders added with
+    ``symphony data add``), de-duplicated, with a 'split' field. ``progress``: a progress bar
+    (a terminal); ``log``: a line per stage of a first, uncached parse (anywhere else)."""
     sources = builtin_sources() if sources is None else sources
-    sources = sources + user_sources()
-    records_per_source = _map(parse_source, sources, workers, progress)
+    if user:
+        sources = sources + [s for s in user_sources() if s not in sources]
+    records_per_source = _map(parse_source, sources, workers, progress, log)
     seen: set[str] = set()
     out = []
     for recs in records_per_source:
@@ -186,21 +190,38 @@ def load_corpus(sources: list[Source] | None = None, workers: int = 1,
     return out
 
 
-def _map(fn, items: list, workers: int, progress: bool) -> list:
+def _map(fn, items: list, workers: int, progress: bool, log=None) -> list:
     from rich.progress import track
+    todo = sum(not cache_file(x).exists() for x in items)
+    if log is not None and todo and not progress:  # not a terminal: a line every tenth of the files
+        log(f"parsing corpus: {todo} of {len(items)} files are not cached yet (the first run takes "
+            f"up to 20 minutes on 2 cores; later runs read {cache_dir()})")
+        step = max(1, len(items) // 10)
+        counter = {"n": 0}
+
+        def tick(results):
+            for r in results:
+                counter["n"] += 1
+                if counter["n"] % step == 0 or counter["n"] == len(items):
+                    log(f"parsing corpus: {counter['n']}/{len(items)} files")
+                yield r
+    else:
+        def tick(results):
+            return results
     if workers > 1 and len(items) > 1:
         import multiprocessing as mp
         # Biggest files first so the two workers finish together.
         order = sorted(range(len(items)), key=lambda i: -Path(items[i].path).stat().st_size)
         with mp.get_context("fork").Pool(workers) as pool:
             it = pool.imap(fn, [items[i] for i in order])
-            results = list(track(it, total=len(items), description="parsing corpus")) if progress else list(it)
+            results = list(track(it, total=len(items), description="parsing corpus")) if progress else list(tick(it))
         out = [None] * len(items)
         for i, r in zip(order, results):
             out[i] = r
         return out
-    it = track(items, description="parsing corpus") if progress else items
-    return [fn(x) for x in it]
+    if progress:
+        return [fn(x) for x in track(items, description="parsing corpus")]
+    return list(tick(fn(x) for x in items))
 
 
 def iter_split(records: list[dict], split: str, styles: Iterable[str] | None = None) -> Iterator[dict]:
@@ -247,15 +268,28 @@ def add_user_folder(folder: str | os.PathLike, style: str) -> tuple[int, int]:
     files = sorted(f for f in root.rglob("*") if f.suffix.lower() in MIDI_SUFFIXES | MUSIC21_SUFFIXES)
     if not files:
         raise SymphonyError(f"no MIDI, MusicXML or ABC files in {os.fspath(folder)!r}")
-    new = [Source(str(f.resolve()), f"user/{style}", style) for f in files]
+    new = [Source(str(f.resolve()), f"user/{style}", style) for f in files if f.is_file()]
     ok = bad = 0
+    readable = []
+    first_error = ""
     for src in new:
         recs = parse_source(src)
-        ok += sum("error" not in r for r in recs)
-        bad += sum("error" in r for r in recs)
+        good = sum("error" not in r for r in recs)
+        ok += good
+        bad += len(recs) - good
+        if good:
+            readable.append(src)
+        else:
+            first_error = first_error or next((r["error"] for r in recs if "error" in r), "no pieces")
+    if not ok:  # nothing is recorded: training on the folder would silently train on nothing
+        raise SymphonyError(f"none of the {len(new)} files in {os.fspath(folder)!r} could be read "
+                            f"({Path(new[0].path).name if new else 'no files'}: {first_error[:150]}); nothing was added")
+    new = readable
     existing = {s.path: s for s in user_sources()}
     existing.update({s.path: s for s in new})
     reg = _user_registry()
     reg.parent.mkdir(parents=True, exist_ok=True)
-    reg.write_text(json.dumps([s.__dict__ for s in existing.values()], indent=1))
+    tmp = reg.with_suffix(".tmp")
+    tmp.write_text(json.dumps([s.__dict__ for s in existing.values()], indent=1))
+    tmp.replace(reg)
     return ok, bad

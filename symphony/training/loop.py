@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from symphony.decoding.fim import fim_training_sequence
-from symphony.errors import CheckpointError
+from symphony.errors import CheckpointError, RequestError
 from symphony.model.checkpoint import load_checkpoint, save_checkpoint
 from symphony.model.tokens import Tokenizer, TokenizerConfig
 from symphony.model.transformer import ModelConfig, MusicTransformer
@@ -55,6 +55,31 @@ class TrainConfig:
     # order (adds the Hole_<n>/Fill tokens to the vocabulary); 0 trains left to right only.
     infill_rate: float = 0.0
     init_from: str = ""  # start from this checkpoint's weights (new tokens get fresh embeddings)
+
+    def check(self) -> None:
+        """Every setting in range, before anything is parsed or written (RequestError)."""
+        def need(ok: bool, msg: str) -> None:
+            if not ok:
+                raise RequestError(msg)
+        need(self.max_iters >= 1, f"--max-iters must be at least 1, got {self.max_iters}")
+        need(self.batch_size >= 1, f"--batch-size must be at least 1, got {self.batch_size}")
+        need(self.block_size >= 64, f"--block-size must be at least 64 tokens, got {self.block_size}")
+        need(self.n_layer >= 1, f"--n-layer must be at least 1, got {self.n_layer}")
+        need(self.n_head >= 1, f"--n-head must be at least 1, got {self.n_head}")
+        need(self.n_embd >= 1 and self.n_embd % self.n_head == 0,
+             f"--n-embd ({self.n_embd}) must be a positive multiple of --n-head ({self.n_head})")
+        need(math.isfinite(self.lr) and self.lr > 0, f"--lr must be a positive number, got {self.lr}")
+        need(math.isfinite(self.min_lr) and 0 <= self.min_lr <= self.lr,
+             f"--min-lr must be between 0 and --lr ({self.lr:g}), got {self.min_lr}")
+        need(self.warmup_iters >= 0, f"--warmup-iters must be 0 or more, got {self.warmup_iters}")
+        need(self.eval_interval >= 1, f"--eval-interval must be at least 1, got {self.eval_interval}")
+        need(math.isfinite(self.max_minutes) and self.max_minutes >= 0,
+             f"--max-minutes must be 0 (no limit) or more, got {self.max_minutes}")
+        need(0.0 <= self.infill_rate <= 1.0, f"--infill-rate must be between 0 and 1, got {self.infill_rate}")
+        need(0.0 <= self.dropout < 1.0, f"dropout must be in [0, 1), got {self.dropout}")
+        for style, w in self.oversample.items():
+            need(math.isfinite(w) and w > 0, f"--oversample weight of {style!r} must be positive, got {w:g}")
+        need(bool(self.styles), "no styles to train on")
 
 
 # ----------------------------------------------------------------------------- data
@@ -161,6 +186,28 @@ class TokenDataset:
         return x, y, c
 
 
+def style_defaults(scores: list[Score]) -> dict[str, dict]:
+    """Per style of the training pieces: the commonest meter, key, instrument and voice count and
+    the median tempo, stored in the checkpoint so that a style of the user's own (one the
+    built-in table does not know) has sensible defaults when the model composes in it."""
+    from collections import Counter
+    by_style: dict[str, list[Score]] = {}
+    for s in scores:
+        if s.style:
+            by_style.setdefault(s.style, []).append(s)
+    out = {}
+    for style, group in sorted(by_style.items()):
+        def common(values):
+            return Counter(values).most_common(1)[0][0]
+        out[style] = {"meter": common(str(s.meter) for s in group),
+                      "key": common(str(s.key) for s in group),
+                      "bpm": round(float(np.median([s.bpm for s in group]))),
+                      "program": common(s.parts[0].program if s.parts else 0 for s in group),
+                      "voices": common(min(len(s.parts), 4) or 1 for s in group),
+                      "pieces": len(group)}
+    return out
+
+
 def load_scores(records: list[dict]) -> list[Score]:
     return [Score.from_dict(r["score"]) for r in records]
 
@@ -239,6 +286,10 @@ def train(cfg: TrainConfig, train_scores: list[Score], valid_scores: list[Score]
           resume: bool = False, progress: bool = True, log=None) -> list[dict]:
     """Train a model; returns the validation history. Checkpoints go to cfg.out_dir."""
     log = log or (lambda msg: print(msg, flush=True))
+    cfg.check()
+    if resume and not (Path(cfg.out_dir) / "train_state.pt").is_file():
+        raise RequestError(f"nothing to resume: {Path(cfg.out_dir) / 'train_state.pt'} does not exist "
+                           f"(train without --resume to start afresh)")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     random.seed(cfg.seed)
@@ -246,6 +297,7 @@ def train(cfg: TrainConfig, train_scores: list[Score], valid_scores: list[Score]
     styles = sorted({s.style for s in train_scores if s.style} | set(cfg.styles))
     tok = Tokenizer(TokenizerConfig(styles=styles, pos_every_note=cfg.pos_every_note,
                                     relative_pitch=cfg.relative_pitch, infill=cfg.infill_rate > 0))
+    defaults = style_defaults(train_scores)
     use_chords = cfg.chord_loss_weight > 0
     data = TokenDataset(train_scores, tok, cfg.block_size, cfg.seed, cfg.oversample, chords=use_chords,
                         infill_rate=cfg.infill_rate)
@@ -263,7 +315,7 @@ def train(cfg: TrainConfig, train_scores: list[Score], valid_scores: list[Score]
     out.mkdir(parents=True, exist_ok=True)
     state_path, ckpt_path = out / "train_state.pt", out / "model.safetensors"
     it0, history = 0, []
-    if resume and state_path.exists():
+    if resume:
         st = torch.load(state_path, weights_only=False)
         model.load_state_dict(st["model"])
         opt.load_state_dict(st["opt"])
@@ -311,7 +363,8 @@ def train(cfg: TrainConfig, train_scores: list[Score], valid_scores: list[Score]
                    **{k: round(v, 4) if isinstance(v, float) else v for k, v in val.items()}}
             history.append(rec)
             log(json.dumps(rec))
-            save_checkpoint(ckpt_path, model, tok, {"train": asdict(cfg), "history": history})
+            save_checkpoint(ckpt_path, model, tok, {"train": asdict(cfg), "history": history,
+                                                     "style_defaults": defaults})
             torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "iter": it + 1,
                         "history": history}, state_path)
         if overtime:
