@@ -2,7 +2,7 @@
 
 | variable | default | what it sets |
 |---|---|---|
-| ``SYMPHONY_CACHE`` | ``<repository>/.cache`` | parsed corpus and user-folder registry |
+| ``SYMPHONY_CACHE`` | ``$XDG_CACHE_HOME/symphony`` (``~/.cache/symphony``) | parsed corpus, user-folder registry, numba's compiled pitch tracker (``NUMBA_CACHE_DIR`` unless set) |
 | ``SYMPHONY_SOUNDFONT`` | the first General MIDI SoundFont found (``SOUNDFONT_CANDIDATES``) | the synth's SoundFont |
 | ``SYMPHONY_CHECKPOINT`` | the shipped model | the model the CLI and the Python API load |
 | ``SYMPHONY_EMBEDDING`` | ``1`` | ``0`` turns off the MiniLM sentence model for prompt words the rules do not explain |
@@ -25,8 +25,27 @@ SOUNDFONT_CANDIDATES = (
 
 
 def cache_root() -> Path:
+    """Where Symphony keeps what it computes once: ``SYMPHONY_CACHE``, else the user's cache
+    folder (``$XDG_CACHE_HOME/symphony``, ``~/.cache/symphony``), never the installation. A
+    development checkout that already holds a parsed corpus in ``<repository>/.cache`` (the
+    default before issue 21) keeps using it rather than parsing 20 minutes again; move it to
+    the user's cache folder to stop that."""
     root = os.environ.get("SYMPHONY_CACHE")
-    return Path(root) if root else REPO_ROOT / ".cache"
+    if root:
+        return Path(root)
+    legacy = REPO_ROOT / ".cache"
+    if (legacy / "corpus-v2").is_dir() and (REPO_ROOT / "pyproject.toml").is_file():
+        return legacy
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+    return base / "symphony"
+
+
+def use_user_numba_cache() -> None:
+    """Point numba's on-disk cache (librosa's compiled pitch tracker) into Symphony's cache
+    folder before librosa is imported, instead of the ``__pycache__`` folders of the virtual
+    environment; a ``NUMBA_CACHE_DIR`` the user set wins."""
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(cache_root() / "numba"))
 
 
 def soundfont_override() -> str | None:
