@@ -130,6 +130,16 @@ def _run_edit(out: Path, no_audio: bool, checkpoint, make_request, long: bool = 
             typer.echo(str(f))
 
 
+def _checkpoint_styles(checkpoint: Optional[Path]) -> None:
+    """Make the checkpoint's own styles known by name before a request is checked (its
+    metadata only: no weights, no torch)."""
+    from symphony.model.checkpoint import read_checkpoint_meta
+    from symphony.music.styles import register_styles
+    meta = read_checkpoint_meta(checkpoint)
+    defaults = meta.get("style_defaults") or {}
+    register_styles({s: defaults.get(s) or {} for s in meta.get("tokenizer", {}).get("styles", [])})
+
+
 def _read(path: Path):
     from symphony.tasks.common import load_input
     return load_input(path)
@@ -234,6 +244,7 @@ def edit_restyle(
 ):
     """Keep the tune's skeleton (strong-beat notes, bars) and recompose it in another style."""
     from symphony.tasks.variation import check_restyle
+    _checkpoint_styles(checkpoint)  # a style of the user's own model is a style to restyle into
     check_restyle(style, meter, mode)
     _run_edit(out, no_audio, checkpoint, lambda: _api().RestyleRequest(_read(infile), style, meter, mode, part - 1, seed))
 
@@ -461,7 +472,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as e:
         _one_line(e.format_message())
         sys.exit(e.exit_code)
-    except (click.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         typer.echo("symphony: interrupted", err=True)
         sys.exit(130)
     except BrokenPipeError:

@@ -32,6 +32,7 @@ import bisect
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from symphony.errors import StyleError
 from symphony.music.score import Note, Part, Score
 from symphony.music.styles import STYLES
 from symphony.music.theory import (
@@ -185,7 +186,8 @@ class Tokenizer:
     def header(self, style: str, key: Key, meter: Meter, bpm: float, bars: int, voices: int) -> list[int]:
         style_tok = self.ids.get(f"Style_{style}", None)
         if style_tok is None:
-            raise ValueError(f"style {style!r} is not in this tokenizer's vocabulary")
+            raise StyleError(f"the model was not trained on style {style!r} "
+                             f"(it knows {', '.join(self.config.styles)})")
         return [self.bos, style_tok, self.ids[f"Tonic_{key.tonic_pc}"], self.ids[f"Mode_{key.mode}"],
                 self.ids[f"Meter_{meter}"], self.ids[f"Tempo_{bisect.bisect_left(TEMPO_EDGES, bpm)}"],
                 self.ids[f"Len_{bisect.bisect_left(LEN_EDGES, bars)}"],

@@ -116,14 +116,15 @@ def harmonize(score: Score, as_: str = "satb", style: str | None = None, part: i
     melody = melody_line(score, part)
     key = score.key if score.key else analyze_key(Score([melody], Key("C", "major"), score.meter, score.bpm, score.bars))
     if as_ == "satb":
-        return _satb(score, melody, key, style or "chorale", seed, engine, hooks)
+        return _satb(score, melody, key, style, seed, engine, hooks)
     return _chords(score, melody, key, style, seed, with_pattern=as_ == "accompaniment")
 
 
 def _satb(score: Score, melody: Part, key: Key, style: str, seed: int, engine, hooks: Hooks | None) -> Score:
     engine = Engine.of(engine)
     tok = engine.tokenizer
-    style = get_style(style).name
+    # Bach's chorales, or the model's own first style when it was trained without them (a user's)
+    style = get_style(style).name if style else "chorale" if "Style_chorale" in tok.ids else tok.config.styles[0]
     ck = conditioning_key(key)
     # The sampler fills bars of the header's meter, so the melody is laid on that regular grid
     # (its onsets unchanged). Irregular bars (a chorale's 3 + 1 beat bars around a repeat,
