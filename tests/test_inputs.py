@@ -79,12 +79,16 @@ def test_user_style_end_to_end(user_model, tmp_path):
     assert plain.returncode == 0, plain.stderr
     assert json.loads((tmp_path / "plain" / "music.json").read_text())["attributes"]["style"] == "mystyle"
 
-    for edit in (["continue", "--bars", "2", "--style", "mystyle"],
-                 ["infill", "--bars", "2-3", "--style", "mystyle", "--candidates", "1"],
-                 ["continue", "--bars", "2"]):  # the style found likeliest: one the model knows
-        dest = tmp_path / ("edit-" + "-".join(edit[:1] + edit[-1:]))
-        done = cli("edit", edit[0], str(out / "music.musicxml"), *edit[1:], "--checkpoint", str(ckpt),
-                   "-o", str(dest), "--no-audio", cache=cache)
+    piece, tune = str(out / "music.musicxml"), str(DATA / "han_sample.abc")  # a single melodic line
+    for edit in (["continue", piece, "--bars", "2", "--style", "mystyle"],
+                 ["continue", piece, "--bars", "2"],  # the style found likeliest: one the model knows
+                 ["infill", piece, "--bars", "2-3", "--style", "mystyle", "--candidates", "1"],
+                 ["bridge", piece, piece, "--bars", "2", "--candidates", "1"],
+                 ["harmonize", tune],  # four voices in the model's own style (it knows no chorales)
+                 ["vary", tune, "--amount", "0.5"],
+                 ["restyle", tune, "--style", "mystyle"]):
+        dest = tmp_path / ("edit-" + "-".join(a.lstrip("-") for a in edit if a not in (piece, tune)))
+        done = cli("edit", *edit, "--checkpoint", str(ckpt), "-o", str(dest), "--no-audio", cache=cache)
         assert done.returncode == 0, (edit, done.stderr)
         assert json.loads((dest / "music.json").read_text())["attributes"]["style"] == "mystyle"
 
