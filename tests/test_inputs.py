@@ -247,3 +247,23 @@ def test_a_second_writer_into_a_held_folder_fails_clearly(user_model, tmp_path):
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
     assert "another symphony command is writing into" in r.stderr
     assert (out / "music.mid").read_bytes() == b"earlier"  # untouched
+
+
+def test_bridge_between_keys_writes_b_key_signature_where_b_starts(user_model, tmp_path):
+    import re
+    _, cache, ckpt = user_model
+    for name, key in (("a", "D major"), ("b", "G major")):
+        r = cli("edit", "transform", str(DATA / "han_sample.abc"), "--key", key, "-o", str(tmp_path / name),
+                "--no-audio", cache=cache)
+        assert r.returncode == 0, r.stderr
+    out = tmp_path / "ab"
+    r = cli("edit", "bridge", str(tmp_path / "a" / "music.musicxml"), str(tmp_path / "b" / "music.musicxml"),
+            "--bars", "2", "--candidates", "1", "--style", "mystyle", "--checkpoint", str(ckpt), "-o", str(out),
+            "--no-audio", cache=cache)
+    assert r.returncode == 0, r.stderr
+    xml_text = (out / "music.musicxml").read_text()
+    first_part = xml_text.split("</part>")[0]
+    changes = re.findall(r'<measure[^>]*number="(\d+)"[^>]*>(?:(?!</measure>).)*?<fifths>(-?\d+)</fifths>',
+                         first_part, re.S)
+    bars_a = json.loads((tmp_path / "a" / "music.json").read_text())["attributes"]["bars"]
+    assert [(int(m), int(f)) for m, f in changes] == [(1, 2), (bars_a + 2 + 1, 1)]

@@ -117,11 +117,11 @@ def run_eval(out_dir: str | os.PathLike, n: int = 20, styles: Iterable[str] = DE
         raise RequestError(f"--max-real must be at least 1, got {max_real}")
     if requests not in REQUEST_MODES:
         raise RequestError(f"unknown request mode {requests!r}; choose {' or '.join(REQUEST_MODES)}")
+    check_out_dir(out_dir)
+    tok = Engine.load(checkpoint).tokenizer  # first: a style of the user's own model is known by name
     style_list = list(dict.fromkeys(get_style(s).name for s in styles))
     if not style_list:
         raise StyleError("no styles to evaluate")
-    check_out_dir(out_dir)
-    tok = Engine.load(checkpoint).tokenizer
     unknown = [s for s in style_list if f"Style_{s}" not in tok.ids]
     if unknown:
         raise StyleError(f"the model was not trained on style {unknown[0]!r} "
@@ -134,7 +134,7 @@ def run_eval(out_dir: str | os.PathLike, n: int = 20, styles: Iterable[str] = DE
         sources = [s for s in builtin_sources() if s.style in set(model_styles) | set(style_list)]
     log(f"loading the corpus ({len(sources)} source files)")
     cached = all(cache_file(s).exists() for s in sources)  # parsing is slow: use both cores then
-    records = load_corpus(sources, workers=1 if cached else 2, progress=progress and not cached)
+    records = load_corpus(sources, workers=1 if cached else 2, progress=progress and not cached, log=log)
     train_recs: dict[str, list[dict]] = defaultdict(list)
     real_recs: dict[str, list[dict]] = defaultdict(list)
     for r in iter_split(records, train_split):

@@ -21,6 +21,7 @@ from symphony.music.theory import (
     Key,
     bar_meter_quarters,
     meter_for_quarters,
+    parse_key,
     parse_meter,
     quarter_bpm_to_bpm,
 )
@@ -137,6 +138,8 @@ def to_music21(score: Score):
         inst = instrument.instrumentFromMidiProgram(part.program)
         p.insert(0, inst)
         p.insert(0, key_to_music21(score.key))
+        for onset, key_txt in (score.meta or {}).get("key_changes", []):  # e.g. a bridge into B's key
+            p.insert(quantize(onset), key_to_music21(parse_key(key_txt)))
         p.insert(0, m21meter.TimeSignature(str(score.meter)))
         if i == 0:
             beat = m21meter.TimeSignature(str(score.meter)).beatDuration

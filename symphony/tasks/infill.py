@@ -254,6 +254,8 @@ def bridge(a: Score, b: Score, bars: int, style: str | None = None, seed: int = 
     if a.meta.get("bar_meters") or b.meta.get("bar_meters") or str(a.meter) != str(b.meter):
         meta["bar_meters"] = ([[s / q, m] for s, _, m in la] + [[a_end + i * bar_q, str(a.meter)] for i in range(bars)]
                               + [[s / q + b_at, m] for s, _, m in lb])
+    if str(b.key) != str(a.key):  # B's key signature where B starts (formats.musicxml writes it)
+        meta["key_changes"] = [[a_end + bars * bar_q, str(b.key)]]
     joined = Score(parts, a.key, a.meter, a.bpm, len(la) + bars + len(lb), a.title, a.style, meta)
     result, secs = fill_bars(joined, len(la) + 1, len(la) + bars, None, style, seed, engine, candidates=candidates, hooks=hooks)
     result.meta.pop("fingerprint", None)
