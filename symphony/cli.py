@@ -72,6 +72,8 @@ def generate(
     if count < 1 or count > 100:
         _err(f"-n must be between 1 and 100, got {count}")
     with locked_out_dir(out):
+        if melody is not None:
+            _first_pitch_tracking_note()
         with _progress("composing", count if count > 1 else 0) as hooks:
             results = run_many(opts, checkpoint, hooks)
         first = results[0]
@@ -83,6 +85,18 @@ def generate(
                 typer.echo(line, err=True)
         for f in write_outputs([(r.score, r.record) for r in results], out, audio=not no_audio):
             typer.echo(str(f))
+
+
+def _first_pitch_tracking_note() -> None:
+    """A line before the slow first use of the pitch tracker (numba compiles librosa's pYIN once
+    into the cache folder), whether or not stderr is a terminal."""
+    import os
+
+    from symphony.settings import cache_root
+    folder = Path(os.environ.get("NUMBA_CACHE_DIR") or cache_root() / "numba")
+    if not folder.is_dir() or not any(folder.rglob("*.nbi")):
+        typer.echo(f"first use of the pitch tracker: compiling it once (a minute or two; cached in {folder})",
+                   err=True)
 
 
 class _progress:
@@ -282,7 +296,8 @@ def data_stats(workers: int = typer.Option(2, help="parallel parsers for the fir
     from rich.table import Table
 
     from symphony.training.corpus import load_corpus, stats
-    recs = load_corpus([] if user_only else None, workers=workers, progress=sys.stderr.isatty())
+    recs = load_corpus([] if user_only else None, workers=workers, progress=sys.stderr.isatty(),
+                       log=lambda m: typer.echo(m, err=True))
     table = Table(title=f"Symphony corpus: {len(recs)} pieces after de-duplication")
     for col in ("style", "pieces", "train", "valid", "test", "notes", "bars"):
         table.add_column(col, justify="right" if col != "style" else "left")

@@ -47,26 +47,28 @@ def read_score(path: str | os.PathLike | bytes, style: str | None = None, *, fil
     return _from_parsed(parsed, p.name, style)
 
 
-def not_a_file(path: str | os.PathLike) -> str:
+def not_a_file(path: str | os.PathLike, kind: str = "music file",
+               suffixes: str = ".mid, .musicxml, .mxl, .abc or .krn") -> str:
     """Why ``path`` cannot be read as a file: missing, a folder, a symbolic link loop, a link
     to nothing, something else (a device, a pipe)."""
     import errno
     p, shown = Path(path), repr(os.fspath(path))
+    an = "an" if kind[:1] in "aeiou" else "a"
     try:
         st = p.stat()
     except OSError as e:
         if e.errno == errno.ELOOP:
-            return f"{shown} is a symbolic link loop, not a music file"
+            return f"{shown} is a symbolic link loop, not {an} {kind}"
         if p.is_symlink():
             return f"{shown} is a symbolic link to {os.readlink(p)!r}, which does not exist"
         if e.errno == errno.EACCES:
             return f"cannot read {shown}: permission denied"
         if e.errno == errno.ENOTDIR:
-            return f"no such file: {shown} (a part of the path is not a folder)"
-        return f"no such file: {shown}"
+            return f"no such {kind}: {shown} (a part of the path is not a folder)"
+        return f"no such {kind}: {shown}"
     import stat
     if stat.S_ISDIR(st.st_mode):
-        return f"{shown} is a folder, not a music file (name a .mid, .musicxml, .mxl, .abc or .krn file in it)"
+        return f"{shown} is a folder, not {an} {kind} (name a {suffixes} file in it)"
     return f"{shown} is not a regular file"
 
 

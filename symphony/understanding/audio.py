@@ -141,8 +141,9 @@ def load_audio(path: str | os.PathLike, sr: int = SAMPLE_RATE) -> tuple[np.ndarr
     """Mono float32 samples at `sr` and the length in seconds. Clear RequestErrors for missing,
     unsupported, corrupt, too long or too short files."""
     p = Path(path)
-    if not p.is_file():
-        raise RequestError(f"no such audio file: {os.fspath(path)!r}")
+    if not p.is_file():  # missing, a folder, a link loop: said as such
+        from symphony.formats.files import not_a_file
+        raise RequestError(not_a_file(path, "audio file", ", ".join(sorted(AUDIO_SUFFIXES))))
     if p.suffix.lower() not in AUDIO_SUFFIXES:
         raise RequestError(f"unsupported audio type {p.suffix or '(none)'!r} for {p.name}; "
                            "use WAV, FLAC, OGG or MP3")

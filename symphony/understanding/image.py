@@ -108,10 +108,10 @@ def load(path) -> "Image.Image":
 
     p = Path(path)
     name = str(path)
-    if not p.exists():
-        raise ImageError(f"picture {name!r} does not exist")
-    if not p.is_file():
-        raise ImageError(f"picture {name!r} is not a file")
+    if not p.is_file():  # missing, a folder, a link loop: said as such
+        from symphony.formats.files import not_a_file
+        why = not_a_file(path, "picture", "PNG, JPEG or WebP")
+        raise ImageError(f"picture {name!r} does not exist" if why.startswith("no such") else why)
     size = p.stat().st_size
     if size == 0:
         raise ImageError(f"picture {name!r} is empty (0 bytes)")
