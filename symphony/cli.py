@@ -72,8 +72,6 @@ def generate(
     if count < 1 or count > 100:
         _err(f"-n must be between 1 and 100, got {count}")
     with locked_out_dir(out):
-        if melody is not None:
-            _first_pitch_tracking_note()
         with _progress("composing", count if count > 1 else 0) as hooks:
             results = run_many(opts, checkpoint, hooks)
         first = results[0]
@@ -85,18 +83,6 @@ def generate(
                 typer.echo(line, err=True)
         for f in write_outputs([(r.score, r.record) for r in results], out, audio=not no_audio):
             typer.echo(str(f))
-
-
-def _first_pitch_tracking_note() -> None:
-    """A line before the slow first use of the pitch tracker (numba compiles librosa's pYIN once
-    into the cache folder), whether or not stderr is a terminal."""
-    import os
-
-    from symphony.settings import cache_root
-    folder = Path(os.environ.get("NUMBA_CACHE_DIR") or cache_root() / "numba")
-    if not folder.is_dir() or not any(folder.rglob("*.nbi")):
-        typer.echo(f"first use of the pitch tracker: compiling it once (a minute or two; cached in {folder})",
-                   err=True)
 
 
 class _progress:
@@ -472,6 +458,13 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: every error, a usage error (an unknown option, ``--bars ten``) included,
     prints one line on stderr and exits with 2; a traceback is a bug."""
     from typer._click import exceptions as click  # typer's own click (typer >= 0.26)
+    import logging
+    notes = logging.StreamHandler(sys.stderr)  # the library's notes (a slow first step) as plain lines
+    notes.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("symphony")
+    logger.addHandler(notes)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
     try:
         rv = app(args=argv, prog_name="symphony", standalone_mode=False)
     except SymphonyError as e:

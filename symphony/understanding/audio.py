@@ -166,7 +166,7 @@ def load_audio(path: str | os.PathLike, sr: int = SAMPLE_RATE) -> tuple[np.ndarr
         try:
             import warnings
 
-            use_user_numba_cache()
+            _note_first_compile()
             import librosa
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -180,7 +180,7 @@ def load_audio(path: str | os.PathLike, sr: int = SAMPLE_RATE) -> tuple[np.ndarr
     if not np.all(np.isfinite(y)):
         raise RequestError(f"{p.name} contains invalid (NaN or infinite) samples")
     if rate != sr:
-        use_user_numba_cache()
+        _note_first_compile()
         import librosa
         y = librosa.resample(y, orig_sr=rate, target_sr=sr, res_type="soxr_hq")
     return np.ascontiguousarray(y, dtype=np.float32), len(y) / sr
@@ -195,7 +195,7 @@ def _frame_times(n: int, sr: int) -> np.ndarray:
 def pitch_range(y: np.ndarray, sr: int = SAMPLE_RATE) -> tuple[float, float]:
     """The lowest and highest pitch (Hz) the recording holds steadily, from a quick YIN pass
     (pYIN's cost grows with the square of its pitch range, so it is run on this range only)."""
-    use_user_numba_cache()
+    _note_first_compile()
     import librosa
     f = librosa.yin(y, fmin=FMIN_HZ, fmax=FMAX_HZ, sr=sr, frame_length=FRAME, hop_length=HOP, center=True)
     rms = librosa.feature.rms(y=y, frame_length=FRAME, hop_length=HOP, center=True)[0][: len(f)]
@@ -220,10 +220,26 @@ PYIN_RESOLUTION = 0.2  # pitch bins of 20 cents
 PYIN_OPTIONS: dict = {}  # further librosa.pyin arguments (the defaults are used)
 
 
+def _note_first_compile() -> None:
+    """Call before ``import librosa``. Say so before the slow first use of librosa of an
+    installation: numba compiles it once into NUMBA_CACHE_DIR (a line on stderr through the ``symphony`` logger, terminal or not)."""
+    global _COMPILE_NOTED
+    import logging
+    use_user_numba_cache()  # librosa compiles some of its functions when it is imported
+    folder = Path(os.environ.get("NUMBA_CACHE_DIR") or ".")
+    if not _COMPILE_NOTED and (not folder.is_dir() or not any(folder.rglob("*.nbi"))):
+        logging.getLogger("symphony").warning(
+            f"first use of the pitch tracker: compiling it once (a minute or two; cached in {folder})")
+    _COMPILE_NOTED = True
+
+
+_COMPILE_NOTED = False
+
+
 def track_pitch(y: np.ndarray, sr: int = SAMPLE_RATE) -> dict:
     """pYIN f0 (MIDI, NaN when unvoiced), voicing probability, frame level (dB re the loudest
     frame) and onset strength, all on the same frames."""
-    use_user_numba_cache()
+    _note_first_compile()
     import librosa
     fmin, fmax = pitch_range(y, sr)
     f0, voiced, vprob = librosa.pyin(y, fmin=fmin, fmax=fmax, sr=sr, frame_length=FRAME,
@@ -288,7 +304,7 @@ def level_dips(db: np.ndarray, lo: int, hi: int) -> list[tuple[int, float, int]]
 
 def segment_notes(track: dict, sr: int = SAMPLE_RATE) -> tuple[list[NoteEvent], float]:
     """Notes (seconds) from the pitch track; also the global tuning offset in cents."""
-    use_user_numba_cache()
+    _note_first_compile()
     import librosa
     from scipy.ndimage import median_filter
     midi, times = track["midi"], track["times"]
@@ -668,7 +684,7 @@ def transcribe(source, meter: str | Meter | None = None, tempo: float | None = N
         if y.ndim == 2:
             y = y.mean(axis=1)
         if rate != sr:
-            use_user_numba_cache()
+            _note_first_compile()
             import librosa
             y = librosa.resample(y, orig_sr=rate, target_sr=sr, res_type="soxr_hq")
         duration = len(y) / sr
