@@ -110,8 +110,8 @@ def load(path) -> "Image.Image":
     name = str(path)
     if not p.is_file():  # missing, a folder, a link loop: said as such
         from symphony.formats.files import not_a_file
-        why = not_a_file(path, "picture", "PNG, JPEG or WebP")
-        raise ImageError(f"picture {name!r} does not exist" if why.startswith("no such") else why)
+        why = not_a_file(path, "file", "PNG, JPEG or WebP")
+        raise ImageError(f"picture {name!r} does not exist" if why.startswith("no such") else f"picture {why}")
     size = p.stat().st_size
     if size == 0:
         raise ImageError(f"picture {name!r} is empty (0 bytes)")
