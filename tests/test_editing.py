@@ -128,8 +128,8 @@ def test_satb_follows_irregular_bars(tiny_checkpoint):
     soprano (they are sampled on the meter's regular grid, on which the melody keeps its onsets)."""
     path, _ = tiny_checkpoint
     src = read_score(DATA / "bwv269.mxl")
-    assert src.meta.get("bar_meters")  # the file really has irregular bars
-    sop = Score([src.parts[0]], src.key, src.meter, src.bpm, src.bars, meta=dict(src.meta))
+    assert src.bar_meters  # the file really has irregular bars
+    sop = Score([src.parts[0]], src.key, src.meter, src.bpm, src.bars, bar_meters=src.bar_meters)
     out = harmonize(sop, "satb", seed=1, engine=path)
     bq = src.bar_quarters
     end = max(n.end for n in src.parts[0].notes)
@@ -158,7 +158,7 @@ def test_accompaniment_and_melody_part(tmp_path):
     s = load_input(DATA / "bwv66.6.mxl")
     acc = harmonize(s, "accompaniment", style="german", part=2)  # the tenor as the melody
     assert acc.parts[0].notes == sorted(s.parts[2].notes, key=lambda n: (n.onset, -n.pitch))
-    assert acc.chords and acc.meta["edit"]["parameters"] == {"as": "accompaniment", "style": "german"}
+    assert acc.chords and acc.provenance["parameters"] == {"as": "accompaniment", "style": "german"}
     assert len(acc.parts) == 3 and acc.parts[1].notes and acc.parts[2].notes
 
 

@@ -61,7 +61,7 @@ def from_music21(s, style: str | None = None, default_bpm: float = 96.0,
         first_meter = float(bar_meter_quarters(ratios[0])) if ratios[0] in BAR_METERS + SUPPORTED_METERS else bar
         if 0 < first < first_meter - 1e-6:
             shift = first_meter - first
-    meta: dict = {}
+    bar_meters_out = None
     bar_meters, current = [], ratios[0]
     for i, m in enumerate(measures):
         if m.timeSignature is not None:
@@ -85,7 +85,7 @@ def from_music21(s, style: str | None = None, default_bpm: float = 96.0,
                 meter_for_quarters(Fraction(b - a).limit_denominator(96))
             except TheoryError as e:
                 raise ScoreReadError(f"irregular bar: {e}") from e
-        meta["bar_meters"] = bar_meters
+        bar_meters_out = bar_meters
     out_parts = []
     for p in parts:
         notes = []
@@ -103,13 +103,13 @@ def from_music21(s, style: str | None = None, default_bpm: float = 96.0,
     if not out_parts:
         raise ScoreReadError("the score has no notes")
     end = max(n.end for p in out_parts for n in p.notes)
-    bars = len(meta["bar_meters"]) if meta else max(1, math.ceil(end / bar - 1e-6))
+    bars = len(bar_meters_out) if bar_meters_out else max(1, math.ceil(end / bar - 1e-6))
     if analyze_key:
         key = key_from_music21(s.analyze("key"))
     else:
         key = Key("C", "major")
     title = s.metadata.title if getattr(s, "metadata", None) is not None and s.metadata.title else ""
-    return Score(out_parts, key, meter, round(bpm, 3), bars, title or "", style, meta)
+    return Score(out_parts, key, meter, round(bpm, 3), bars, title or "", style, bar_meters=bar_meters_out)
 
 
 def _chord_symbol(figure: str):

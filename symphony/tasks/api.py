@@ -162,11 +162,11 @@ class TaskResult:
 
 def result_of(score: Score, melody_input: bool = False) -> TaskResult:
     record = describe(score)
-    if score.meta.get("edit"):
-        record["edit"] = score.meta["edit"]
+    if score.provenance:
+        record["edit"] = score.provenance
     if melody_input:
         record["melody"] = score.meta.get("melody")
-    return TaskResult(score, record["attributes"], list(record["explanation"]), score.meta.get("edit"), record)
+    return TaskResult(score, record["attributes"], list(record["explanation"]), score.provenance, record)
 
 
 def run(request: Request, engine: Engine | str | Path | None = None,

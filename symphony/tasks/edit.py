@@ -19,7 +19,7 @@ All of them prompt and constrain the one sequence model (DESIGN principle 3):
   included). It writes the chord symbols and a bass-and-chords accompaniment part.
 
 The result records the operation, its parameters, the seed and the input's fingerprint in
-``score.meta["edit"]`` (written to music.json), so an edit history can be replayed.
+``score.provenance`` (written to music.json), so an edit history can be replayed.
 """
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def continue_piece(score: Score, bars: int, style: str | None = None, seed: int 
     style = get_style(style).name if style else detect_style(score, engine)
     key = score.key
     src = Score([Part(list(p.notes)) for p in score.parts], conditioning_key(key), score.meter, score.bpm,
-                score.bars, style=style, meta={k: v for k, v in (score.meta or {}).items() if k == "bar_meters"})
+                score.bars, style=style, bar_meters=score.bar_meters)
     layout = tok.bar_layout(src)  # the bars as the tokens see them (mixed meters included)
     total = len(layout) + bars
     end = (layout[-1][0] + layout[-1][1]) / TICKS_PER_QUARTER
@@ -88,8 +88,8 @@ def continue_piece(score: Score, bars: int, style: str | None = None, seed: int 
     for i, p in enumerate(score.parts):
         added = [n for n in (new.parts[i].notes if i < len(new.parts) else []) if n.onset >= end - 1e-6]
         parts.append(Part(list(p.notes) + added, p.name or f"Part {i + 1}", p.program))
-    meta = {"bar_meters": new.meta["bar_meters"]} if new.meta.get("bar_meters") else {}
-    result = Score(parts, key, score.meter, score.bpm, new.bars, score.title, style, meta, list(score.chords))
+    result = Score(parts, key, score.meter, score.bpm, new.bars, score.title, style, {}, list(score.chords),
+                   bar_meters=new.bar_meters)
     record_edit(result, "continue", {"bars": bars, "style": style}, score, seed, time.perf_counter() - t0)
     return result
 
@@ -201,8 +201,8 @@ MOVE_WEIGHT = 0.4  # weight of the root-move preferences against the fit to the 
 
 def bar_layout(score: Score) -> list[tuple[float, float, float]]:
     """(start, length, beat) in quarters of every bar, following the irregular and mixed-meter
-    bars of ``score.meta["bar_meters"]`` (folk songs, chorales with repeats) when there are any."""
-    changes = (score.meta or {}).get("bar_meters")
+    bars of ``score.bar_meters`` (folk songs, chorales with repeats) when there are any."""
+    changes = score.bar_meters
     if not changes:
         bq = float(score.meter.bar_quarters)
         return [(i * bq, bq, score.meter.beat_quarters) for i in range(score.bars)]
@@ -290,9 +290,8 @@ def _chords(score: Score, melody: Part, key: Key, style: str | None, seed: int, 
     upper = [Note(p, on, d, 62) for p, on, d in notes if p >= 55]
     parts = [Part(list(melody.notes), melody.name or "Melody", melody.program),
              Part(upper, "Chords", 0), Part(bass, "Bass", 32)]
-    meta = {k: v for k, v in (score.meta or {}).items() if k == "bar_meters"}
-    result = Score(parts, key, score.meter, score.bpm, score.bars, score.title, score.style, meta,
-                   [(s.onset, s.chord.figure) for s in spans])
+    result = Score(parts, key, score.meter, score.bpm, score.bars, score.title, score.style, {},
+                   [(s.onset, s.chord.figure) for s in spans], bar_meters=score.bar_meters)
     record_edit(result, "harmonize", {"as": "accompaniment" if with_pattern else "chords", "style": st_name},
             score, seed, time.perf_counter() - t0)
     return result

@@ -1,7 +1,7 @@
 """The generate task: a prompt and explicit attributes in, a new Score out.
 
 Explicit arguments always win over what the prompt says; what was understood and what was
-defaulted is recorded in ``score.meta["explanation"]``.
+defaulted is recorded in ``score.explanation``.
 """
 from __future__ import annotations
 
@@ -128,11 +128,11 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     score.meta = {"request": req_d, "tokens": len(seq), "model_seconds": round(model_s, 4),
                   "attempts": attempts, "key_analysis": str(found),
                   "model": {"checkpoint": engine.checkpoint,
-                            "tokens_version": engine.meta.get("tokens_version")},
-                  "explanation": list(explanation or [])}
+                            "tokens_version": engine.meta.get("tokens_version")}}
+    score.explanation = list(explanation or [])
     if borrowed and borrowed[0]:
         score.meta["repeats"] = {"plan_of": borrowed[1], "bars": {str(b): a for b, a in sorted(borrowed[0].items())}}
-        score.meta["explanation"].append(f"structure: {_bar_list(borrowed[0])} (the repetition plan of a real "
+        score.explanation.append(f"structure: {_bar_list(borrowed[0])} (the repetition plan of a real "
                                          f"{req.style} tune, {borrowed[1]!r}; --form or --no-repeats to change)")
     if plan:
         score.meta["form"] = {"form": plan.form, "sections": [
