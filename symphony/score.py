@@ -32,6 +32,8 @@ class Note:
     onset: float  # quarter lengths from the start of the first full bar
     duration: float  # quarter lengths
     velocity: int = 80
+    spelling: str | None = None  # as written in the input file (music21 name: 'E#4', 'B-3'); None: from the key
+    fermata: bool = False
 
     @property
     def end(self) -> float:
@@ -160,15 +162,19 @@ def from_music21(s, style: str | None = None, default_bpm: float = 96.0,
                 raise ScoreReadError(f"irregular bar: {e}") from e
         meta["bar_meters"] = bar_meters
     out_parts = []
+    from .notation import fermata_spans
     for p in parts:
         notes = []
+        held = fermata_spans(p)
         for el in p.stripTies().flatten().notes:
             dur = float(el.quarterLength)
             if dur <= 0:  # grace notes
                 continue
             onset = float(el.offset) + shift
             for pitch in el.pitches:
-                notes.append(Note(int(pitch.midi), round(onset, 6), round(dur, 6)))
+                notes.append(Note(int(pitch.midi), round(onset, 6), round(dur, 6),
+                                  spelling=pitch.nameWithOctave,
+                                  fermata=held(float(el.offset), dur, int(pitch.midi))))
         notes.sort(key=lambda n: (n.onset, n.pitch))
         if notes:
             name = p.partName if hasattr(p, "partName") and p.partName else ""
@@ -201,8 +207,10 @@ def _ql(x: float) -> Fraction:
 
 def to_music21(score: Score):
     """Build a music21 Score for notation export (MusicXML)."""
-    from music21 import chord, instrument, metadata, note, stream, tempo
+    from dataclasses import replace
+    from music21 import instrument, metadata, stream, tempo
     from music21 import meter as m21meter
+    from . import notation
 
     s = stream.Score()
     s.metadata = metadata.Metadata()
@@ -219,15 +227,17 @@ def to_music21(score: Score):
             p.insert(0, tempo.MetronomeMark(number=round(score.bpm), referent=beat))
             for onset, figure in score.chords:
                 p.insert(_ql(onset) if onset > 0 else 0, _chord_symbol(figure))
-        groups: dict[tuple[float, float], list[int]] = {}
-        for n in part.notes:
-            groups.setdefault((n.onset, n.duration), []).append(n.pitch)
-        for (onset, dur), pitches in sorted(groups.items()):
-            el = note.Note(pitches[0]) if len(pitches) == 1 else chord.Chord(sorted(pitches))
+        groups: dict[tuple[float, float], list[Note]] = {}
+        names = notation.spell_part(part.notes, score.key)
+        for n, name in zip(part.notes, names):
+            groups.setdefault((n.onset, n.duration), []).append(replace(n, spelling=name))
+        for (onset, dur), group in sorted(groups.items(), key=lambda g: g[0]):
+            el = notation.music21_element(group)
             el.quarterLength = _ql(dur)
             p.insert(_ql(onset) if onset > 0 else 0, el)
         end = score.bars * score.bar_quarters
         p.makeRests(fillGaps=True, inPlace=True, timeRangeFromBarDuration=True, refStreamOrTimeRange=[0, end])
+        notation.finish_part(p, notation.signature_alters(score.key))
         s.insert(0, p)
     return s
 
