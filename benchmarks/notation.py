@@ -177,8 +177,9 @@ def generated_requests(n: int) -> list[dict]:
         if emo and "key" not in r:
             r["emotion"] = emo
         form = FORMS[k % len(FORMS)]
-        if form and r["bars"] >= 8:
+        if form:
             r["form"] = form
+            r["bars"] = 12 if len(form) == 3 else (8, 16)[i % 2]
         reqs.append(r)
     return reqs
 
@@ -191,7 +192,7 @@ REAL = (
     + [("essenFolksong/kinder0", k) for k in (1, 2, 3, 4, 5, 6)]
     + [("essenFolksong/han2", k) for k in (1, 2, 3)]
     + [("essenFolksong/altdeu10", k) for k in (1, 2, 3)]
-    + [("oneills1850/book1", k) for k in (1, 2, 3, 4, 5, 6)]
+    + [("oneills1850/0001-0050", k) for k in (1, 2, 3, 4, 5, 6)]
 )
 
 
