@@ -95,7 +95,6 @@ def spell(midi: int, key: Key, prev: int | None = None, nxt: int | None = None) 
         if abs(alter) <= 2:
             return _name(letter, alter, midi)
     # The two candidates: the lower neighbouring letter raised, the upper one lowered.
-    t = LETTERS.index(key.tonic[0].upper())
     cands = []
     for letter in LETTERS:
         alter = _alter(pc, letter)
@@ -121,7 +120,6 @@ def spell(midi: int, key: Key, prev: int | None = None, nxt: int | None = None) 
     rising = prev is not None and prev < midi
     cands.sort(key=lambda c: (distance(c), abs(c[1]), -c[1] if rising else c[1]))
     letter, alter = cands[0]
-    del t
     return _name(letter, alter, midi)
 
 
@@ -239,10 +237,7 @@ def _split_in_bar(a, z, bar, beat, compound, middle, is_rest, pos):
         if not beats_inside:
             return []
         if not (_on(a, beat) and _on(z, beat)) or compound:
-            cuts = beats_inside  # one rest per beat (dotted in compound meters)
-            if middle is not None and compound and a == 0 and z >= middle:
-                pass
-            return [pos + c for c in cuts]
+            return [pos + c for c in beats_inside]  # one rest per beat (dotted in compound meters)
         if middle is not None and a < middle < z:
             return [pos + middle]
         return []
@@ -297,10 +292,11 @@ def split_by_meter(part, numerator: int, denominator: int) -> None:
 def set_accidentals(part, key_alters: dict[str, int]) -> None:
     """Show accidentals exactly where required (rules in the module docstring) on a part made
     of measures; marks the part so that music21's export does not redo them."""
-    from music21 import pitch as m21pitch, stream
+    from music21 import harmony, pitch as m21pitch, stream
     for m in part.getElementsByClass(stream.Measure):
         state: dict[tuple[str, int], int] = {}
-        els = sorted(m.recurse().notes, key=lambda e: e.getOffsetInHierarchy(m))
+        els = sorted((e for e in m.recurse().notes if not isinstance(e, harmony.ChordSymbol)),
+                     key=lambda e: e.getOffsetInHierarchy(m))
         for el in els:
             # a tied note prints no sign; one tied over the bar line leaves the bar's state alone
             tied_in = el.tie is not None and el.tie.type in ("stop", "continue")
