@@ -348,3 +348,38 @@ def fermata_spans(part):
     def held(offset: float, duration: float, midi: int) -> bool:
         return any(offset - EPS <= o < offset + duration - EPS and midi in ps for o, ps in marks)
     return held
+
+
+# ----------------------------------------------------------------------------- key signature
+
+def read_signature(m21part, key: Key) -> dict | None:
+    """The key signature a file writes (its first), remembered with the key Symphony analysed, so
+    that a score written back keeps the user's signature while its key is unchanged."""
+    from music21 import key as m21key
+    ks = m21part.recurse().getElementsByClass(m21key.KeySignature).first()
+    if ks is None:
+        return None
+    mode = getattr(ks, "mode", None)
+    return {"sharps": int(ks.sharps), "mode": mode if isinstance(mode, str) else None, "for_key": str(key)}
+
+
+def written_signature(score):
+    """The music21 key signature to write: the input file's while the score's key is the one it
+    was read with, else the signature of the score's key (modes included)."""
+    from music21 import key as m21key
+    from .score import key_to_music21
+    sig = (score.meta or {}).get("key_signature")
+    if sig and sig.get("for_key") == str(score.key):
+        ks = m21key.KeySignature(int(sig["sharps"]))
+        if sig.get("mode"):
+            try:
+                return ks.asKey(sig["mode"])
+            except Exception:  # music21 raises several error types on odd mode names
+                return ks
+        return ks
+    return key_to_music21(score.key)
+
+
+def m21_signature_alters(ks) -> dict[str, int]:
+    """Letter -> alteration of a music21 KeySignature or Key."""
+    return {p.step: int(round(p.alter)) for p in ks.alteredPitches}

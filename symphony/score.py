@@ -162,10 +162,10 @@ def from_music21(s, style: str | None = None, default_bpm: float = 96.0,
                 raise ScoreReadError(f"irregular bar: {e}") from e
         meta["bar_meters"] = bar_meters
     out_parts = []
-    from .notation import fermata_spans
+    from . import notation
     for p in parts:
         notes = []
-        held = fermata_spans(p)
+        held = notation.fermata_spans(p)
         for el in p.stripTies().flatten().notes:
             dur = float(el.quarterLength)
             if dur <= 0:  # grace notes
@@ -188,6 +188,9 @@ def from_music21(s, style: str | None = None, default_bpm: float = 96.0,
     else:
         key = Key("C", "major")
     title = s.metadata.title if getattr(s, "metadata", None) is not None and s.metadata.title else ""
+    signature = notation.read_signature(parts[0], key)
+    if signature:
+        meta["key_signature"] = signature
     return Score(out_parts, key, meter, round(bpm, 3), bars, title or "", style, meta)
 
 
@@ -220,7 +223,8 @@ def to_music21(score: Score):
         p.partName = part.name or f"Part {i + 1}"
         inst = instrument.instrumentFromMidiProgram(part.program)
         p.insert(0, inst)
-        p.insert(0, key_to_music21(score.key))
+        signature = notation.written_signature(score)
+        p.insert(0, signature)
         p.insert(0, m21meter.TimeSignature(str(score.meter)))
         if i == 0:
             beat = m21meter.TimeSignature(str(score.meter)).beatDuration
@@ -237,7 +241,7 @@ def to_music21(score: Score):
             p.insert(_ql(onset) if onset > 0 else 0, el)
         end = score.bars * score.bar_quarters
         p.makeRests(fillGaps=True, inPlace=True, timeRangeFromBarDuration=True, refStreamOrTimeRange=[0, end])
-        notation.finish_part(p, notation.signature_alters(score.key))
+        notation.finish_part(p, notation.m21_signature_alters(signature))
         s.insert(0, p)
     return s
 

@@ -53,6 +53,19 @@ def test_abc_round_trip_keeps_spellings(tmp_path, name):
     _clean(tmp_path / "x.musicxml")
     back = read_score(tmp_path / "x.musicxml")
     assert [(n.pitch, n.spelling) for n in back.all_notes()] == [(n.pitch, n.spelling) for n in s.all_notes()]
+    assert back.meta["key_signature"]["sharps"] == s.meta["key_signature"]["sharps"]
+
+
+def test_key_signature_is_the_files_until_the_key_changes(tmp_path):
+    from music21 import corpus
+    from symphony.score import from_music21
+    s = from_music21(corpus.parse("ryansMammoth/AcrobatsHornpipe"))  # two flats; analysed as D minor
+    assert s.meta["key_signature"]["sharps"] == -2 and str(s.key) != "Bb major"
+    write_musicxml(s, tmp_path / "a.musicxml")
+    assert ET.parse(str(tmp_path / "a.musicxml")).getroot().findtext(".//key/fifths") == "-2"
+    s.key = parse_key("G major")  # an edit that changes the key writes the new key's signature
+    write_musicxml(s, tmp_path / "b.musicxml")
+    assert ET.parse(str(tmp_path / "b.musicxml")).getroot().findtext(".//key/fifths") == "1"
 
 
 def test_rare_spellings_survive(tmp_path):
