@@ -335,8 +335,8 @@ def transform(score: Score, transpose: int = 0, key: str | None = None, tempo: f
     """Transpose by semitones, or move to another key/mode (scale degrees kept: C major -> C
     minor lowers the 3rd, 6th and 7th), and/or set the tempo."""
     from .theory import HEPTATONIC
-    parts = [Part([Note(n.pitch, n.onset, n.duration, n.velocity) for n in p.notes], p.name, p.program)
-             for p in score.parts]
+    parts = [Part([Note(n.pitch, n.onset, n.duration, n.velocity, n.spelling, n.fermata) for n in p.notes],
+                  p.name, p.program) for p in score.parts]  # a moved note is spelled again on export
     new_key = score.key
     params: dict = {}
     if key:
@@ -370,6 +370,7 @@ def transform(score: Score, transpose: int = 0, key: str | None = None, tempo: f
     if not params:
         raise RequestError("nothing to do: give --transpose, --key or --tempo")
     chords = list(score.chords) if not (key or transpose) else []  # symbols would no longer fit
-    result = Score(parts, new_key, score.meter, bpm, score.bars, score.title, score.style, {}, chords)
+    kept = {k: v for k, v in (score.meta or {}).items() if k == "key_signature"}  # written while the key stays
+    result = Score(parts, new_key, score.meter, bpm, score.bars, score.title, score.style, kept, chords)
     _record(result, "transform", params, score, 0, 0.0)
     return result

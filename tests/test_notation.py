@@ -174,3 +174,18 @@ def test_written_file_shows_the_beat(tmp_path):
     _clean(tmp_path / "c.musicxml")
     root = ET.parse(str(tmp_path / "c.musicxml")).getroot()
     assert [t.get("type") for t in root.iter("tie")] == ["start", "stop"]
+
+
+def test_transform_keeps_spellings_fermatas_and_signature(tmp_path):
+    from symphony.editing import transform
+    s = read_score(DATA / "bwv66.6.mxl")
+    t = transform(s, tempo=80)
+    assert [(n.pitch, n.spelling, n.fermata) for n in t.all_notes()] == \
+        [(n.pitch, n.spelling, n.fermata) for n in s.all_notes()]
+    write_musicxml(t, tmp_path / "t.musicxml")
+    _clean(tmp_path / "t.musicxml")
+    assert sum(w[4] for w in _written(tmp_path / "t.musicxml")) == 6
+    up = transform(s, transpose=1)  # G minor: every note spelled again from the new key
+    write_musicxml(up, tmp_path / "u.musicxml")
+    _clean(tmp_path / "u.musicxml")
+    assert str(up.key) == "G minor" and ("F", 1) in {(st, al) for st, al, *_ in _written(tmp_path / "u.musicxml")}
