@@ -291,7 +291,7 @@ def main(argv=None) -> int:
     if args.quick or args.no_write:
         return 0
     cpu = platform.processor() or platform.machine()
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     fails = "; ".join(f"{k}: {len(v)} failed ({v[0][:120]})" for k, v in result["failures"].items()) or "none"
     section = (f"\n## Notation (issue 16): accidentals, spelling, beats, read from the written MusicXML\n\n"
                f"*Measured {stamp} on {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "

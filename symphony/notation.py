@@ -226,7 +226,7 @@ def split_points(start: Fraction, length: Fraction, numerator: int, denominator:
             cuts.append(pos)
         cuts += _split_in_bar(a - pos, z - pos, bar, beat, compound, middle, is_rest, pos)
         pos += bar
-    return sorted(set(c for c in cuts if start < c < end))
+    return sorted({c for c in cuts if start < c < end})
 
 
 def _split_in_bar(a, z, bar, beat, compound, middle, is_rest, pos):
@@ -292,7 +292,8 @@ def split_by_meter(part, numerator: int, denominator: int) -> None:
 def set_accidentals(part, key_alters: dict[str, int]) -> None:
     """Show accidentals exactly where required (rules in the module docstring) on a part made
     of measures; marks the part so that music21's export does not redo them."""
-    from music21 import harmony, pitch as m21pitch, stream
+    from music21 import harmony, stream
+    from music21 import pitch as m21pitch
     for m in part.getElementsByClass(stream.Measure):
         state: dict[tuple[str, int], int] = {}
         els = sorted((e for e in m.recurse().notes if not isinstance(e, harmony.ChordSymbol)),
@@ -367,6 +368,7 @@ def written_signature(score):
     """The music21 key signature to write: the input file's while the score's key is the one it
     was read with, else the signature of the score's key (modes included)."""
     from music21 import key as m21key
+
     from .score import key_to_music21
     sig = (score.meta or {}).get("key_signature")
     if sig and sig.get("for_key") == str(score.key):

@@ -211,8 +211,10 @@ def _ql(x: float) -> Fraction:
 def to_music21(score: Score):
     """Build a music21 Score for notation export (MusicXML)."""
     from dataclasses import replace
+
     from music21 import instrument, metadata, stream, tempo
     from music21 import meter as m21meter
+
     from . import notation
 
     s = stream.Score()

@@ -58,6 +58,7 @@ def test_abc_round_trip_keeps_spellings(tmp_path, name):
 
 def test_key_signature_is_the_files_until_the_key_changes(tmp_path):
     from music21 import corpus
+
     from symphony.score import from_music21
     s = from_music21(corpus.parse("ryansMammoth/AcrobatsHornpipe"))  # two flats; analysed as D minor
     assert s.meta["key_signature"]["sharps"] == -2 and str(s.key) != "Bb major"
