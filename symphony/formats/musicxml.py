@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import math
 import os
+from dataclasses import replace
 from fractions import Fraction
 
 from symphony.errors import ScoreReadError, TheoryError
+from symphony.formats import notation
 from symphony.music.score import (
     Note,
     Part,
     Score,
     key_from_music21,
-    key_to_music21,
     quantize,
 )
 from symphony.music.theory import (
@@ -89,13 +90,16 @@ def from_music21(s, style: str | None = None, default_bpm: float = 96.0,
     out_parts = []
     for p in parts:
         notes = []
+        held = notation.fermata_spans(p)
         for el in p.stripTies().flatten().notes:
             dur = float(el.quarterLength)
             if dur <= 0:  # grace notes
                 continue
             onset = float(el.offset) + shift
             for pitch in el.pitches:
-                notes.append(Note(int(pitch.midi), round(onset, 6), round(dur, 6)))
+                notes.append(Note(int(pitch.midi), round(onset, 6), round(dur, 6),
+                                  spelling=pitch.nameWithOctave,
+                                  fermata=held(float(el.offset), dur, int(pitch.midi))))
         notes.sort(key=lambda n: (n.onset, n.pitch))
         if notes:
             name = p.partName if hasattr(p, "partName") and p.partName else ""
@@ -109,7 +113,8 @@ def from_music21(s, style: str | None = None, default_bpm: float = 96.0,
     else:
         key = Key("C", "major")
     title = s.metadata.title if getattr(s, "metadata", None) is not None and s.metadata.title else ""
-    return Score(out_parts, key, meter, round(bpm, 3), bars, title or "", style, bar_meters=bar_meters_out)
+    return Score(out_parts, key, meter, round(bpm, 3), bars, title or "", style, bar_meters=bar_meters_out,
+                 key_signature=notation.read_signature(parts[0], key))
 
 
 def _chord_symbol(figure: str):
@@ -125,7 +130,7 @@ def _chord_symbol(figure: str):
 
 def to_music21(score: Score):
     """Build a music21 Score for notation export (MusicXML)."""
-    from music21 import chord, instrument, metadata, note, stream, tempo
+    from music21 import instrument, metadata, stream, tempo
     from music21 import meter as m21meter
 
     s = stream.Score()
@@ -136,22 +141,25 @@ def to_music21(score: Score):
         p.partName = part.name or f"Part {i + 1}"
         inst = instrument.instrumentFromMidiProgram(part.program)
         p.insert(0, inst)
-        p.insert(0, key_to_music21(score.key))
+        signature = notation.written_signature(score)
+        p.insert(0, signature)
         p.insert(0, m21meter.TimeSignature(str(score.meter)))
         if i == 0:
             beat = m21meter.TimeSignature(str(score.meter)).beatDuration
             p.insert(0, tempo.MetronomeMark(number=round(score.bpm), referent=beat))
             for onset, figure in score.chords:
                 p.insert(quantize(onset) if onset > 0 else 0, _chord_symbol(figure))
-        groups: dict[tuple[float, float], list[int]] = {}
-        for n in part.notes:
-            groups.setdefault((n.onset, n.duration), []).append(n.pitch)
-        for (onset, dur), pitches in sorted(groups.items()):
-            el = note.Note(pitches[0]) if len(pitches) == 1 else chord.Chord(sorted(pitches))
+        groups: dict[tuple[float, float], list[Note]] = {}
+        names = notation.spell_part(part.notes, score.key)
+        for n, name in zip(part.notes, names):
+            groups.setdefault((n.onset, n.duration), []).append(replace(n, spelling=name))
+        for (onset, dur), group in sorted(groups.items(), key=lambda g: g[0]):
+            el = notation.music21_element(group)
             el.quarterLength = quantize(dur)
             p.insert(quantize(onset) if onset > 0 else 0, el)
         end = score.bars * score.bar_quarters
         p.makeRests(fillGaps=True, inPlace=True, timeRangeFromBarDuration=True, refStreamOrTimeRange=[0, end])
+        notation.finish_part(p, notation.m21_signature_alters(signature))
         s.insert(0, p)
     return s
 

@@ -20,6 +20,8 @@ class Note:
     onset: float  # quarter lengths from the start of the first full bar
     duration: float  # quarter lengths
     velocity: int = 80
+    spelling: str | None = None  # as written in the input file (music21 name: 'E#4', 'B-3'); None: from the key
+    fermata: bool = False
 
     @property
     def end(self) -> float:
@@ -51,6 +53,9 @@ class Score:
     provenance: dict | None = None  # the edit that made this score: operation, parameters, seed, input
     source: str | None = None  # the file name this score was read from
     fingerprint: str | None = None  # "sha256:..." of that file
+    # the key signature the input file wrote ({"sharps", "mode", "for_key"}), kept on export while
+    # the score's key is still the one it was read with (formats.notation.written_signature)
+    key_signature: dict | None = None
 
     @property
     def bar_quarters(self) -> float:

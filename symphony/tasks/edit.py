@@ -302,8 +302,8 @@ def _chords(score: Score, melody: Part, key: Key, style: str | None, seed: int, 
 def transform(score: Score, transpose: int = 0, key: str | None = None, tempo: float | None = None) -> Score:
     """Transpose by semitones, or move to another key/mode (scale degrees kept: C major -> C
     minor lowers the 3rd, 6th and 7th), and/or set the tempo."""
-    parts = [Part([Note(n.pitch, n.onset, n.duration, n.velocity) for n in p.notes], p.name, p.program)
-             for p in score.parts]
+    parts = [Part([Note(n.pitch, n.onset, n.duration, n.velocity, n.spelling, n.fermata) for n in p.notes],
+                  p.name, p.program) for p in score.parts]  # a moved note is spelled again on export
     new_key = score.key
     params: dict = {}
     if key:
@@ -336,6 +336,7 @@ def transform(score: Score, transpose: int = 0, key: str | None = None, tempo: f
     if not params:
         raise RequestError("nothing to do: give --transpose, --key or --tempo")
     chords = list(score.chords) if not (key or transpose) else []  # symbols would no longer fit
-    result = Score(parts, new_key, score.meter, bpm, score.bars, score.title, score.style, {}, chords)
+    result = Score(parts, new_key, score.meter, bpm, score.bars, score.title, score.style, {}, chords,
+                   key_signature=score.key_signature)  # written while the key stays the file's
     record_edit(result, "transform", params, score, 0, 0.0)
     return result

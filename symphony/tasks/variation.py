@@ -341,10 +341,10 @@ def vary(score: Score, amount: float, keep: str | None = None, part: int = 0, se
     line = Part(list(notes), score.parts[part].name, score.parts[part].program)
     params = {"amount": amount, "keep": keep or "none", "part": part + 1}
     if amount == 0.0:  # the original, unchanged
-        parts = [Part([Note(n.pitch, n.onset, n.duration, n.velocity) for n in p.notes], p.name, p.program)
-                 for p in score.parts]
+        parts = [Part([Note(n.pitch, n.onset, n.duration, n.velocity, n.spelling, n.fermata) for n in p.notes],
+                      p.name, p.program) for p in score.parts]
         result = Score(parts, score.key, score.meter, score.bpm, score.bars, score.title, score.style, {},
-                       list(score.chords), bar_meters=score.bar_meters)
+                       list(score.chords), bar_meters=score.bar_meters, key_signature=score.key_signature)
         record_edit(result, "vary", params, score, seed, 0.0)
         result.provenance["measures"] = {"distance": 0.0, "resampled_notes": 0.0}
         return result
@@ -370,7 +370,8 @@ def vary(score: Score, amount: float, keep: str | None = None, part: int = 0, se
     decoded = sorted(tok.decode(seq).parts[0].notes, key=lambda n: n.onset)
     vel = int(statistics.median(n.velocity for n in notes))
     grid = _grid(notes)
-    out = [Note(n.pitch, n.onset, n.duration, n.velocity) for i, n in enumerate(notes) if i not in plan.resampled]
+    out = [Note(n.pitch, n.onset, n.duration, n.velocity, n.spelling, n.fermata)  # kept notes as written
+           for i, n in enumerate(notes) if i not in plan.resampled]
     if keep == "rhythm":  # the original's onsets and lengths exactly, the model's pitches
         by_tick = {round(n.onset * TPQ): n.pitch for n in decoded}
         for i in sorted(plan.resampled):
