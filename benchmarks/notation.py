@@ -21,7 +21,7 @@ Three sets: >= 100 generated pieces (all four styles, moods, forms, modes and me
 ABC, Ryan's Mammoth) read by ``from_music21`` and written the same way; and the same real pieces
 written directly by music21 (the reference for beat-hiding).
 
-    python -m benchmarks.notation            # full run, appends a section to RESULTS.md
+    python -m benchmarks.notation            # full run: benchmarks/notation.md, included in RESULTS.md
     python -m benchmarks.notation --quick    # 12 generated + 6 real, prints only
 """
 from __future__ import annotations
@@ -274,7 +274,7 @@ def table(result: dict) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-n", type=int, default=100, help="generated pieces (default 100)")
-    ap.add_argument("--quick", action="store_true", help="12 generated and 6 real pieces, no RESULTS.md")
+    ap.add_argument("--quick", action="store_true", help="12 generated and 6 real pieces, nothing written")
     ap.add_argument("--no-write", action="store_true", help="print only")
     args = ap.parse_args(argv)
     real = REAL[:1] + REAL[12:14] + REAL[18:19] + REAL[-2:] if args.quick else REAL
@@ -293,14 +293,16 @@ def main(argv=None) -> int:
     cpu = platform.processor() or platform.machine()
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     fails = "; ".join(f"{k}: {len(v)} failed ({v[0][:120]})" for k, v in result["failures"].items()) or "none"
-    section = (f"\n## Notation (issue 16): accidentals, spelling, beats, read from the written MusicXML\n\n"
+    section = (f"# Notation (issue 16): accidentals, spelling, beats, read from the written MusicXML\n\n"
                f"*Measured {stamp} on {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
                f"{platform.system()}; `python -m benchmarks.notation -n {n}` ({time.time() - t0:.0f} s).*\n\n"
                f"Definitions in `benchmarks/notation.py`; rates are per note head. Targets: needless and "
                f"missing accidentals 0, misspelled <= 0.5%, hiding the beat <= the real pieces' rate "
                f"(music21 direct). Pieces that could not be made or read: {fails}.\n\n{text}\n")
-    with open(HERE / "RESULTS.md", "a", encoding="utf-8") as f:
-        f.write(section)
+    (HERE / "notation.md").write_text(section, encoding="utf-8")  # RESULTS.md includes it
+    from benchmarks.report import write_results_md
+    import json
+    write_results_md(json.loads((HERE / "results.json").read_text()), HERE / "RESULTS.md")
     return 0
 
 
