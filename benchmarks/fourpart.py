@@ -92,8 +92,10 @@ def _cadence(score, f: float, beat: float, key) -> bool:
     if c is None or p is None or c[1] not in ("maj", "min") or min(here) % 12 != c[0]:
         return False
     up = (p[0] - c[0]) % 12
-    if p[1] in ("maj", "dom7") and up == 7 or p[1] in ("dim", "dim7", "hdim7") and up == 11:
+    if p[1] in ("maj", "dom7") and up == 7 or p[1] in ("dim", "hdim7") and up == 11:
         return True  # authentic (V-I, vii°-I)
+    if p[1] == "dim7" and (c[0] - 1) % 12 in {x % 12 for x in before}:
+        return True  # vii°7-I (a diminished seventh chord has no one written root)
     if up == 5 and p[1] in ("maj", "min"):
         return True  # plagal
     if p[1] in ("maj", "dom7") and (c[0] - p[0]) % 12 in (1, 2) and c[1] == "min" or \

@@ -152,7 +152,12 @@ def harmonize(score: Score, as_: str = "satb", style: str | None = None, part: i
     return _chords(score, melody, key, style, seed, with_pattern=as_ == "accompaniment")
 
 
+SATB_METHOD = "fourpart"  # "fourpart": symphony.fourpart (functional harmony); "model": the sampler
+
+
 def _satb(score: Score, melody: Part, key: Key, style: str, seed: int, checkpoint) -> Score:
+    if SATB_METHOD == "fourpart":
+        return _satb_fourpart(score, melody, key, style, seed)
     model, tok, _ = _model(checkpoint)
     style = get_style(style).name
     ck = _cond_key(key)
@@ -193,6 +198,24 @@ def _satb(score: Score, melody: Part, key: Key, style: str, seed: int, checkpoin
         parts.append(Part(_enter_with(notes, first), names[v], st.program))
     result = Score(parts, key, score.meter, score.bpm, bars, score.title, style, {}, list(score.chords))
     _record(result, "harmonize", {"as": "satb", "style": style}, score, seed, secs)
+    return result
+
+
+def _satb_fourpart(score: Score, melody: Part, key: Key, style: str, seed: int) -> Score:
+    """Alto, tenor and bass from ``symphony.fourpart`` under the melody as written (every note,
+    and the piece's own bars); the Roman numerals and phrase ends go into the meta."""
+    from .fourpart import analysis_meta, lower_voices
+    st = get_style(style)
+    lower, fp = lower_voices(score, melody.notes, key, bar_layout(score), st.program)
+    parts = [Part(list(melody.notes), melody.name if melody.name not in ("", "Melody") else "Soprano",
+                  melody.program or st.program)] + lower
+    end = max(n.end for n in melody.notes)
+    bars = max(score.bars, math.ceil(end / float(score.meter.bar_quarters) - 1e-6)) \
+        if not (score.meta or {}).get("bar_meters") else score.bars
+    meta = {k: v for k, v in (score.meta or {}).items() if k == "bar_meters"}
+    meta["harmony"] = analysis_meta(fp)
+    result = Score(parts, key, score.meter, score.bpm, bars, score.title, st.name, meta, list(score.chords))
+    _record(result, "harmonize", {"as": "satb", "style": st.name, "method": "fourpart"}, score, seed, fp.seconds)
     return result
 
 

@@ -456,6 +456,7 @@ def generate_request(req: Request, checkpoint: str | Path | None = None, tempera
         for n in p.notes:
             n.velocity = req.velocity
     _hold_last_notes(score)
+    harmony = _reharmonize(score, key, st) if req.voices == 4 and REHARMONIZE_CHORALES else None
     if spans:
         score.chords = [(sp.onset, sp.chord.figure) for sp in spans]
         if req.accompany:
@@ -468,6 +469,8 @@ def generate_request(req: Request, checkpoint: str | Path | None = None, tempera
                   "model": {"checkpoint": str(checkpoint or DEFAULT_CHECKPOINT),
                             "tokens_version": meta.get("tokens_version")},
                   "explanation": list(explanation or [])}
+    if harmony:
+        score.meta["harmony"] = harmony
     if borrowed and borrowed[0]:
         score.meta["repeats"] = {"plan_of": borrowed[1], "bars": {str(b): a for b, a in sorted(borrowed[0].items())}}
         score.meta["explanation"].append(f"structure: {_bar_list(borrowed[0])} (the repetition plan of a real "
@@ -570,6 +573,26 @@ def generate(prompt: str = "", *, style: str | None = None, key: str | None = No
     return generate_request(req, checkpoint, temperature, top_p, explanation=why)
 
 
+REHARMONIZE_CHORALES = True  # four-voice pieces: the model's soprano, lower voices from symphony.fourpart
+
+
+def _reharmonize(score: Score, key: Key, st) -> dict | None:
+    """Keep the model's soprano and write alto, tenor and bass with ``symphony.fourpart``
+    (functional chords, cadences, voice leading by construction); the analysis for music.json."""
+    from .fourpart import analysis_meta, lower_voices
+    if len(score.parts) < 4 or not score.parts[0].notes:
+        return None
+    grid = [(i * float(score.meter.bar_quarters), float(score.meter.bar_quarters), score.meter.beat_quarters)
+            for i in range(score.bars)]
+    lower, fp = lower_voices(score, score.parts[0].notes, key, grid, score.parts[1].program)
+    for i, part in enumerate(lower, start=1):
+        vel = score.parts[i].notes[0].velocity if score.parts[i].notes else score.parts[0].notes[0].velocity
+        for n in part.notes:
+            n.velocity = vel
+        score.parts[i].notes = part.notes
+    return analysis_meta(fp)
+
+
 def describe(score: Score) -> dict:
     """The music.json record of a generated score."""
     return {"prompt": score.meta.get("request", {}).get("prompt", ""),
@@ -581,6 +604,7 @@ def describe(score: Score) -> dict:
                                        "valence", "arousal", "program") and v not in (None, False, 0.0)}},
             "form": score.meta.get("form"),
             **({"image": score.meta["request"]["image"]} if score.meta.get("request", {}).get("image") else {}),
+            **({"harmony": score.meta["harmony"]} if score.meta.get("harmony") else {}),
             "chords": [[o, c] for o, c in score.chords],
             "explanation": score.meta.get("explanation", []),
             "notes": score.n_notes,
