@@ -12,7 +12,8 @@ Bach's own chorales through the same code as the reference:
 * **final chord**: the sounding pitch classes at the last onset of the piece are a complete
   major or minor triad with its root in the bass.
 * **cadences**: share of fermatas (phrase ends; Bach's, read from music21) where the chord on
-  the fermata and the chord a beat before form a cadence: authentic (a major or dominant-seventh
+  the fermata and the chord a beat before form a cadence (the chord before read without the
+  soprano when the soprano is a non-chord tone there): authentic (a major or dominant-seventh
   chord a fifth above, or a diminished chord a semitone below, resolving to a root-position
   triad), plagal (a fourth above), deceptive (a dominant resolving up a step), or half (a
   root-position major triad on the dominant of the key, of its relative or of its dominant).
@@ -89,6 +90,8 @@ def _cadence(score, f: float, beat: float, key) -> bool:
     if not here or not before:
         return False
     c, p = chord_name({x % 12 for x in here}, True), chord_name({x % 12 for x in before}, True)
+    if p is None and len(before) == 4:  # a soprano appoggiatura or suspension over the chord
+        p = chord_name({x % 12 for x in before[1:]}, True)
     if c is None or p is None or c[1] not in ("maj", "min") or min(here) % 12 != c[0]:
         return False
     up = (p[0] - c[0]) % 12

@@ -284,7 +284,7 @@ class Voicer:
             if c.diminished:
                 inv = 4.0 if bpc == root else 0.0
             if cadence_root and bpc != root:
-                inv += 8.0
+                inv += 20.0
             for t in tenors:
                 if t <= b or t - b > 19:
                     continue
@@ -416,6 +416,7 @@ def harmonize_melody(melody: list[Note], key: Key, meter: Meter,
     ranges, _ = _ranges(notes)
     voicer = Voicer(tonic, ranges)
     sung = [i for i, s in enumerate(slots) if not s.rest]
+    scale = set(key.degree_semitones())  # the natural scale (natural minor)
 
     # states per slot: (chord index, voicing, unary cost)
     states: list[list[tuple[int, tuple[int, int, int, int], float]]] = []
@@ -426,7 +427,11 @@ def harmonize_melody(melody: list[Note], key: Key, meter: Meter,
         row = []
         for relax in (False, True):
             for ci, c in enumerate(vocab):
-                fit = 0.0 if (s.sop - tonic) % 12 in c.pcs else 12.0
+                sp = (s.sop - tonic) % 12
+                fit = 0.0 if sp in c.pcs else 40.0 if s.phrase_end else 12.0
+                if sp not in c.pcs and any((q - sp) % 12 in (1, 11) and ((q in scale) != (sp in scale))
+                                           for q in c.pcs):
+                    fit += 20.0  # a chromatic neighbour of the melody note (A against A#): a false relation
                 cost = c.cost + fit
                 if s.final:
                     ok = c.name in (("V/iv", "i") if minor else ("I",))
