@@ -27,6 +27,10 @@ fermatas gives them), and 30 chorales from ``generate --style chorale`` (16 bars
 
     python -m benchmarks.fourpart                  # all three groups, writes benchmarks/fourpart.json
     python -m benchmarks.fourpart --n 5 --skip-generated
+    python -m benchmarks.fourpart --before --out benchmarks/fourpart_before.json   # the old sampler
+
+Generated chorales carry no fermatas; their phrase ends (for the cadence share) are found in the
+soprano by ``symphony.fourpart.phrase_ends``' heuristic, the same for before and after.
 """
 from __future__ import annotations
 
@@ -208,7 +212,7 @@ def melody_of(score, fermatas):
 
 
 def run(n: int = 30, generated: bool = True, seed: int = 0) -> dict:
-    from symphony.editing import harmonize
+    from symphony.editing import bar_layout, harmonize
     chorales = heldout_chorales(n)
     bach, ours = [], []
     for name, s, ferm in chorales:
@@ -239,7 +243,10 @@ def run(n: int = 30, generated: bool = True, seed: int = 0) -> dict:
             t0 = time.perf_counter()
             g = generate_request(req)
             secs = time.perf_counter() - t0
-            ferm = [(x.onset, x.end) for x in g.parts[0].notes if getattr(x, "fermata", False)]
+            # the model writes no fermatas: phrase ends found in its soprano by fourpart's heuristic
+            from symphony.fourpart import phrase_ends
+            ends = set(phrase_ends(g.parts[0].notes, g.meter, bar_layout(g)))
+            ferm = [(x.onset, x.end) for x in g.parts[0].notes if x.onset in ends]
             r = measure(g, ferm)
             r["piece"] = f"{req.key} seed {req.seed}"
             r["generate_seconds"] = round(secs, 3)
@@ -256,7 +263,14 @@ def main(argv=None) -> None:
     ap.add_argument("--n", type=int, default=30)
     ap.add_argument("--skip-generated", action="store_true")
     ap.add_argument("--out", default=str(Path(__file__).with_name("fourpart.json")))
+    ap.add_argument("--before", action="store_true",
+                    help="Symphony before issue 18: the model's sampler for SATB, generated chorales as sampled")
     a = ap.parse_args(argv)
+    if a.before:
+        import symphony.editing
+        import symphony.generation
+        symphony.editing.SATB_METHOD = "model"
+        symphony.generation.REHARMONIZE_CHORALES = False
     res = run(a.n, generated=not a.skip_generated)
     Path(a.out).write_text(json.dumps(res, indent=1))
     for group in ("bach", "harmonized", "generated"):
