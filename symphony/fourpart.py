@@ -118,7 +118,7 @@ LOCAL_TONICS = {"major": {"I": 0.0, "vi": 1.5, "ii": 2.5, "IV": 2.5, "iii": 3.0}
 HALF_CLOSES = {"major": {"V": 0.6, "V/V": 1.5, "V/vi": 1.5},
                "minor": {"V": 0.6, "VII": 1.0, "V/V": 2.0}}
 # cost of a move of 0..24 semitones: inner voices (alto, tenor) and bass
-INNER_MOTION = np.array([0.25, 0.0, 0.0, 0.35, 0.4, 0.9, 4.0, 1.6] + [4.0 + 0.5 * k for k in range(17)])
+INNER_MOTION = np.array([0.45, 0.0, 0.0, 0.35, 0.4, 0.9, 4.0, 1.6] + [4.0 + 0.5 * k for k in range(17)])
 BASS_MOTION = np.array([0.2, 0.0, 0.0, 0.15, 0.15, 0.2, 3.0, 0.3, 0.5, 0.5, 0.8, 1.0, 0.6] + [5.0] * 12)
 
 
@@ -245,9 +245,9 @@ def _ranges(melody: list[Note]) -> tuple[dict[str, tuple[int, int]], int]:
     ps = sorted(n.pitch for n in melody)
     med = ps[len(ps) // 2]
     shift = 0
-    while med + shift < SOPRANO_RANGE[0] + 2:
+    while med + shift < SOPRANO_RANGE[0]:
         shift += 12
-    while med + shift > SOPRANO_RANGE[1] - 4:
+    while med + shift > SOPRANO_RANGE[1]:
         shift -= 12
     return {k: (lo - shift, hi - shift) for k, (lo, hi) in RANGES.items()}, shift
 
@@ -258,8 +258,11 @@ class Voicer:
         self.ranges = ranges
         self.cache: dict = {}
 
-    def voicings(self, c: ChordDef, s: int | None, final: bool, cadence_root: bool) -> list[tuple[tuple[int, int, int, int], float]]:
-        key = (c, s, final, cadence_root)
+    def voicings(self, c: ChordDef, s: int | None, final: bool, cadence_root: bool,
+                 floor: int | None = None) -> list[tuple[tuple[int, int, int, int], float]]:
+        """(S, A, T, B) voicings of chord ``c`` under the soprano ``s`` with their costs; the
+        alto stays below ``floor`` (the lowest soprano note of the beat) too."""
+        key = (c, s, final, cadence_root, floor)
         if key in self.cache:
             return self.cache[key]
         pcs = [(p + self.tonic) % 12 for p in c.pcs]
@@ -269,6 +272,8 @@ class Voicer:
         out = []
         (alo, ahi), (tlo, thi), (blo, bhi) = self.ranges["alto"], self.ranges["tenor"], self.ranges["bass"]
         top = s if s is not None else ahi + 1
+        if floor is not None:
+            top = min(top, floor)
         s_in = s is not None and s % 12 in pcs
         pcset = set(pcs)
         basses = [b for b in range(blo, bhi + 1) if b % 12 in pcset]
@@ -451,7 +456,9 @@ def harmonize_melody(melody: list[Note], key: Key, meter: Meter,
                     cost += -1.0 if c.root == 0 and c.func == "T" else 0.5 if c.func == "D" else 1.5
                 if s.struck:  # soprano notes struck inside the beat: chord tones are a plus
                     cost -= 0.2 * sum(1 for n in s.struck if (n.pitch - tonic) % 12 in c.pcs)
-                for v, vc in voicer.voicings(c, s.sop, s.final, s.phrase_end or (before_cad and c.func in ("D", "A"))):
+                floor = None if relax else min([s.sop] + [n.pitch for n in s.struck])
+                for v, vc in voicer.voicings(c, s.sop, s.final, s.phrase_end or (before_cad and c.func in ("D", "A")),
+                                             floor):
                     row.append((ci, v, cost + vc))
             if row:
                 break
@@ -488,7 +495,8 @@ def harmonize_melody(melody: list[Note], key: Key, meter: Meter,
         cv = np.array([x[1] for x in C], dtype=float)
         pv[:, 0] = prev_slot.sop_end if prev_slot.sop_end is not None else pv[:, 0]
         cu = np.array([x[2] for x in C])
-        T = grammar[pc_idx][:, cc_idx].copy()
+        # the last chord's approach is priced by the cadence alone (a Picardy tonic is a tonic there)
+        T = grammar[pc_idx][:, cc_idx].copy() if not cur_slot.final else np.zeros((len(P), len(C)))
         same = pc_idx[:, None] == cc_idx[None, :]
         if cur_slot.held:
             T += np.where(same, -0.5, 0.3)
