@@ -4,7 +4,8 @@ Bach's own chorales through the same code as the reference:
 * **complete chords**: share of beats (the meter's beats, from the first to the last onset of
   the piece) whose sounding pitch classes, all voices together, are exactly a triad (major,
   minor, diminished, augmented) or a seventh chord (dominant, major, minor, half-diminished,
-  diminished). Incomplete chords (a third alone, a seventh without its fifth) do not count.
+  diminished). Incomplete chords (a third alone, a seventh without its fifth) do not count, nor
+  do beats where every voice is silent (a breath); the share among sounding beats is given too.
 * **mid-phrase rests** per piece: gaps inside a voice's line (after its first note, before its
   last) while the music goes on: no moment of the gap has all four voices silent, and the gap
   does not start within a beat after a fermata note (phrase end) ends.
@@ -13,7 +14,8 @@ Bach's own chorales through the same code as the reference:
   major or minor triad with its root in the bass.
 * **cadences**: share of fermatas (phrase ends; Bach's, read from music21) where the chord on
   the fermata and the chord a beat before form a cadence (the chord before read without the
-  soprano when the soprano is a non-chord tone there): authentic (a major or dominant-seventh
+  soprano when the soprano is a non-chord tone there, or half a beat later when a suspension
+  delays it): authentic (a major or dominant-seventh
   chord a fifth above, or a diminished chord a semitone below, resolving to a root-position
   triad), plagal (a fourth above), deceptive (a dominant resolving up a step), or half (a
   root-position major triad on the dominant of the key, of its relative or of its dominant).
@@ -23,7 +25,8 @@ Bach's own chorales through the same code as the reference:
 Pieces: 30 held-out Bach chorales of the music21 corpus (the corpus' valid and test splits,
 ``symphony.data.split_of``, without the four in tests/data), their soprano lines harmonized by
 ``symphony.editing.harmonize(..., "satb")`` (with the fermatas given, as a score read with
-fermatas gives them), and 30 chorales from ``generate --style chorale`` (16 bars, 8 keys).
+fermatas gives them; and again without them, phrase ends guessed, measured at Bach's fermatas),
+and 30 chorales from ``generate --style chorale`` (16 bars, 8 keys).
 
     python -m benchmarks.fourpart                  # all three groups, writes benchmarks/fourpart.json
     python -m benchmarks.fourpart --n 5 --skip-generated
@@ -96,6 +99,8 @@ def _cadence(score, f: float, beat: float, key) -> bool:
     c, p = chord_name({x % 12 for x in here}, True), chord_name({x % 12 for x in before}, True)
     if p is None and len(before) == 4:  # a soprano appoggiatura or suspension over the chord
         p = chord_name({x % 12 for x in before[1:]}, True)
+    if p is None:  # a suspension in an inner voice: the chord once it resolves, on the half beat
+        p = chord_name({x % 12 for x in sounding(score, f - beat / 2)}, True)
     if c is None or p is None or c[1] not in ("maj", "min") or min(here) % 12 != c[0]:
         return False
     up = (p[0] - c[0]) % 12
@@ -121,6 +126,7 @@ def measure(score, fermatas: list[tuple[float, float]] | None = None) -> dict:
     parts = score.parts[:4]
     bl = beats(score)
     complete = sum(1 for t in bl if chord_name({x % 12 for x in sounding(score, t)}) is not None)
+    silent = sum(1 for t in bl if not sounding(score, t))
     beat = score.meter.beat_quarters
     rests = 0
     for v, p in enumerate(parts):
@@ -142,7 +148,7 @@ def measure(score, fermatas: list[tuple[float, float]] | None = None) -> dict:
     final_ok = bool(name and name[1] in ("maj", "min") and min(fin) % 12 == name[0]
                     and len({x % 12 for x in fin}) == 3)
     cad = sum(1 for f, _ in fermatas if _cadence(score, f, beat, score.key))
-    return {"beats": len(bl), "complete_beats": complete, "mid_phrase_rests": rests,
+    return {"beats": len(bl), "complete_beats": complete, "silent_beats": silent, "mid_phrase_rests": rests,
             "parallels": vl["parallels"], "transitions": vl["transitions"], "final_ok": final_ok,
             "fermatas": len(fermatas), "cadences": cad, "bars": score.bars}
 
@@ -152,6 +158,8 @@ def summarize(rows: list[dict]) -> dict:
     tr = sum(r["transitions"] for r in rows)
     out = {"pieces": len(rows),
            "complete_chords_pct": round(100 * sum(r["complete_beats"] for r in rows) / max(sum(r["beats"] for r in rows), 1), 1),
+           "complete_of_sounding_beats_pct": round(100 * sum(r["complete_beats"] for r in rows) / max(
+               sum(r["beats"] - r["silent_beats"] for r in rows), 1), 1),
            "mid_phrase_rests_per_piece": round(sum(r["mid_phrase_rests"] for r in rows) / n, 2),
            "parallels_per_100": round(100 * sum(r["parallels"] for r in rows) / max(tr, 1), 2),
            "final_chord_pct": round(100 * sum(r["final_ok"] for r in rows) / n, 1)}
@@ -211,7 +219,7 @@ def melody_of(score, fermatas):
                  score.style, {k: v for k, v in (score.meta or {}).items() if k == "bar_meters"})
 
 
-def run(n: int = 30, generated: bool = True, seed: int = 0) -> dict:
+def run(n: int = 30, generated: bool = True, seed: int = 0, before: bool = False) -> dict:
     from symphony.editing import bar_layout, harmonize
     chorales = heldout_chorales(n)
     bach, ours = [], []
@@ -234,6 +242,18 @@ def run(n: int = 30, generated: bool = True, seed: int = 0) -> dict:
               f"par {r['parallels']} rests {r['mid_phrase_rests']} final {r['final_ok']} cad {r['cadences']}/{r['fermatas']} "
               f"{secs:.2f}s", flush=True)
     res = {"bach": summarize(bach), "harmonized": summarize(ours), "rows": {"bach": bach, "harmonized": ours}}
+    if not before:  # the same melodies without their fermatas (read_score does not carry them yet)
+        guessed = []
+        for name, s, ferm in chorales:
+            mel = melody_of(s, [])
+            t0 = time.perf_counter()
+            h = harmonize(mel, "satb", seed=seed)
+            r = measure(h, ferm)
+            r["piece"] = name
+            r["seconds_per_16_bars"] = round((time.perf_counter() - t0) * 16 / max(h.bars, 1), 4)
+            guessed.append(r)
+        res["harmonized_no_fermatas"] = summarize(guessed)
+        res["rows"]["harmonized_no_fermatas"] = guessed
     if generated:
         from symphony.generation import Request, generate_request
         gen = []
@@ -271,9 +291,9 @@ def main(argv=None) -> None:
         import symphony.generation
         symphony.editing.SATB_METHOD = "model"
         symphony.generation.REHARMONIZE_CHORALES = False
-    res = run(a.n, generated=not a.skip_generated)
+    res = run(a.n, generated=not a.skip_generated, before=a.before)
     Path(a.out).write_text(json.dumps(res, indent=1))
-    for group in ("bach", "harmonized", "generated"):
+    for group in ("bach", "harmonized", "harmonized_no_fermatas", "generated"):
         if group in res:
             print(group, res[group])
 

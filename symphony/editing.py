@@ -5,7 +5,11 @@ All of them prompt and constrain the one sequence model (DESIGN principle 3):
 
 * **continue** encodes the piece as the prompt and samples the requested number of new bars
   under the usual grammar (meter, key, cadence); the input's notes are kept exactly.
-* **harmonize --as satb** writes the chorale token sequence bar by bar with the soprano *given*:
+* **harmonize --as satb** is functional four-part harmony from ``symphony.fourpart`` (issue 18):
+  a chord per beat and its voicing chosen by one dynamic programme, cadences at the melody's
+  fermatas (or guessed phrase ends), voice leading rules by construction; the melody is kept
+  exactly, on the bars as written. With ``SATB_METHOD = "model"`` it is the sampler as before:
+  it writes the chorale token sequence bar by bar with the soprano *given*:
   after each ``BAR`` the melody's tokens are taken as they are, and the model (trained on Bach's
   chorales, voice after voice inside each bar) composes alto, tenor and bass for that bar having
   read the soprano of this bar and everything before it. Lower voices keep to their ranges and

@@ -573,6 +573,14 @@ def harmonize_melody(melody: list[Note], key: Key, meter: Meter,
         prev_ci = ci
     alto, tenor, bass = voices
     if passing:
+        cadences = []
+        for k in range(2, len(chosen)):
+            cad, dom = slots[sung[k]], slots[sung[k - 1]]
+            c_dom, c_cad = vocab[chosen[k - 1][0]], vocab[chosen[k][0]]
+            if cad.phrase_end and c_dom.leading is not None and not c_dom.diminished \
+                    and (c_cad.root - c_dom.root) % 12 == 5 and abs(dom.end - cad.start) < EPS:
+                cadences.append((dom.start, dom.end, (c_dom.leading + tonic) % 12))
+        _suspensions(notes, [alto, tenor, bass], cadences)
         _passing_notes(notes, [alto, tenor, bass], key, [s.start for s in slots if s.phrase_end], meter)
     for line in (alto, tenor, bass):
         for n in line:
@@ -628,6 +636,40 @@ def _passing_notes(soprano: list[Note], lower: list[list[Note]], key: Key, caden
             a.duration = half - a.onset
             line.insert(i, Note(m, half, b.onset - half))
             i += 1
+
+
+def _suspensions(soprano: list[Note], lower: list[list[Note]], cadences: list[tuple[float, float, int]]) -> None:
+    """4-3 suspensions on the dominant of authentic cadences: an alto or tenor that steps down
+    from the tonic to the leading tone as the dominant comes holds the tonic over the beat and
+    resolves on its second half, where no parallel fifth or octave and no crossing results."""
+    for start, end, lt in cadences:
+        half = start + (end - start) / 2
+        if end - start < 1.0 - EPS:
+            continue
+        for v in (0, 1):  # alto, tenor
+            line = lower[v]
+            i = next((j for j, n in enumerate(line) if abs(n.onset - start) < EPS), None)
+            if i is None or i == 0:
+                continue
+            a, b = line[i - 1], line[i]
+            if abs(a.end - b.onset) > EPS or b.pitch % 12 != lt or a.pitch != b.pitch + 1 or b.end < half + EPS:
+                continue
+            voices = [soprano] + lower
+            if any(_sounding(x, start) is not None and _sounding(x, start) % 12 == lt
+                   for u, x in enumerate(voices) if u != v + 1):
+                continue  # the leading tone sounds elsewhere: no clash with the suspended tonic
+            rows_t = sorted({start, half} | {n.onset for x in voices for n in x if start < n.onset < end})
+            before = [_sounding(x, start - 1e-3) for x in voices]
+            rows = [before]
+            for t in rows_t:
+                r = [_sounding(x, t) for x in voices]
+                r[v + 1] = a.pitch if t < half - EPS else b.pitch
+                rows.append(r)
+            if any(_parallels(r1, r2) for r1, r2 in zip(rows, rows[1:])) or any(_crossing(r) for r in rows):
+                continue
+            a.duration = half - a.onset
+            b.duration, b.onset = b.end - half, half
+            break
 
 
 def _crossing(row: list[int | None]) -> bool:
