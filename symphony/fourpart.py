@@ -37,9 +37,15 @@ beat), leading tones of dominants rise a semitone, chordal sevenths fall by step
 in the inner voices, no overlapping, no hidden octaves/fifths in the outer voices with a leaping
 soprano. The rules are hard (they cost 1000) except where a melody leaves no other choice.
 
-**Passing notes.** Where the bass or tenor moves a third from one beat to the next under a
-beat of at least a quarter, the scale step between is added on the half beat when it makes no
-parallel fifth or octave with any voice and does not collide with the soprano.
+A chordal seventh in the given soprano that does not fall by step, and an augmented second (the
+minor's sixth to its raised seventh) in a lower voice, are avoided at a price.
+
+**Passing notes and suspensions.** Where the bass or tenor moves a third from one beat to the
+next, the scale step between is added on the last half beat (not across an augmented second,
+not under a cadence chord) when it makes no parallel fifth or octave with any voice and no
+crossing. On the dominant of an authentic cadence, an alto or tenor that steps down from the
+tonic to the leading tone holds the tonic over the beat and resolves on its second half (4-3),
+under the same checks.
 """
 from __future__ import annotations
 
@@ -546,6 +552,18 @@ def harmonize_melody(melody: list[Note], key: Key, meter: Meter,
                 had_sev = (pv[:, None, v] % 12 == psev) & (psev >= 0)
                 T += 25.0 * (had_sev & change & ~((d[..., v] == -1) | (d[..., v] == -2)))
             T += np.where(same & (ad[..., 1:].sum(-1) == 0), -0.3, 0.0)
+            # a seventh in the (given) soprano that does not fall by step: rather no seventh chord
+            if prev_slot.sop_end is not None and cur_slot.sop is not None:
+                ds = cur_slot.sop - prev_slot.sop_end
+                if ds not in (-1, -2):
+                    T += 8.0 * ((prev_slot.sop_end % 12 == sevs[pc_idx])[:, None] & change)
+            # no augmented second (the minor's sixth to its raised seventh) in a lower voice
+            if minor:
+                lo6, lt7 = (tonic + 8) % 12, (tonic + 11) % 12
+                for v in (1, 2, 3):
+                    a_pc, b_pc = pv[:, None, v] % 12, cv[None, :, v] % 12
+                    aug = (ad[..., v] == 3) & (((a_pc == lo6) & (b_pc == lt7)) | ((a_pc == lt7) & (b_pc == lo6)))
+                    T += 8.0 * aug
         tot = best[:, None] + T
         arg = tot.argmin(0)
         best = tot[arg, np.arange(len(C))] + cu
@@ -615,7 +633,8 @@ def _passing_notes(soprano: list[Note], lower: list[list[Note]], key: Key, caden
                 continue
             step = 1 if b.pitch > a.pitch else -1
             mids = [p for p in range(a.pitch + step, b.pitch, step) if p % 12 in scale]
-            if len(mids) != 1:
+            if len(mids) != 1 or a.pitch % 12 not in scale and b.pitch % 12 not in scale \
+                    or abs(b.pitch - a.pitch) == 3 and (a.pitch % 12 not in scale or b.pitch % 12 not in scale):
                 continue
             m, half = mids[0], a.end - (beat / 3 if meter.is_compound else beat / 2)
             voices = [soprano] + lower
