@@ -265,7 +265,7 @@ def run(n: int = 30, generated: bool = True, seed: int = 0, before: bool = False
             secs = time.perf_counter() - t0
             # the model writes no fermatas: phrase ends found in its soprano by fourpart's heuristic
             from symphony.fourpart import phrase_ends
-            ends = set(phrase_ends(g.parts[0].notes, g.meter, bar_layout(g)))
+            ends = set(phrase_ends(g.parts[0].notes, g.meter, bar_layout(g), g.key))
             ferm = [(x.onset, x.end) for x in g.parts[0].notes if x.onset in ends]
             r = measure(g, ferm)
             r["piece"] = f"{req.key} seed {req.seed}"

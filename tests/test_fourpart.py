@@ -125,16 +125,18 @@ def test_pickup_long_notes_and_a_minor_mode():
 
 
 def test_phrase_heuristic_without_fermatas():
-    meter = parse_meter("4/4")
-    # two four-bar phrases ending in half notes on beat 3, then a whole note
-    mel = []
-    t = 0.0
-    for p, d in [(67, 1), (69, 1), (71, 2), (72, 1), (71, 1), (69, 2), (67, 1), (69, 1), (71, 1), (72, 1),
-                 (74, 2), (72, 2), (71, 1), (69, 1), (67, 2), (66, 1), (67, 1), (69, 2), (71, 1), (69, 1),
-                 (67, 4)]:
-        mel.append(Note(p, t, d))
-        t += d
-    layout = [(i * 4.0, 4.0, 1.0) for i in range(int(t // 4))]
-    ends = phrase_ends(mel, meter, layout)
-    assert ends[-1] == mel[-1].onset and len(ends) >= 2
-    assert all(b - a >= 8 - 1e-6 for a, b in zip(ends, ends[1:-1]))
+    """Four two-bar phrases of six quarter notes closing on a half note on beat 3: the guess finds
+    exactly those closes (with or without the key)."""
+    meter, key = parse_meter("4/4"), parse_key("G major")
+    phrases = [[67, 69, 71, 72, 74, 72, 71], [74, 72, 71, 69, 71, 72, 74], [79, 78, 76, 74, 72, 71, 69],
+               [71, 72, 74, 72, 71, 69, 67]]
+    mel, closes = [], []
+    for k, ph in enumerate(phrases):
+        for j, p in enumerate(ph):
+            mel.append(Note(p, 8.0 * k + j, 1.0 if j < 6 else 2.0))
+        closes.append(mel[-1].onset)
+    layout = [(i * 4.0, 4.0, 1.0) for i in range(8)]
+    assert phrase_ends(mel, meter, layout, key) == closes
+    assert phrase_ends(mel, meter, layout) == closes
+    mel[13].fermata = True  # a fermata, where there is one, wins
+    assert phrase_ends(mel, meter, layout, key) == [mel[13].onset, closes[-1]]
