@@ -38,6 +38,7 @@ soprano by ``symphony.fourpart.phrase_ends``' heuristic, the same for before and
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import time
 from pathlib import Path
@@ -131,7 +132,7 @@ def measure(score, fermatas: list[tuple[float, float]] | None = None) -> dict:
     rests = 0
     for v, p in enumerate(parts):
         ns = sorted(p.notes, key=lambda n: n.onset)
-        for a, b in zip(ns, ns[1:]):
+        for a, b in itertools.pairwise(ns):
             if b.onset - a.end < EPS:
                 continue
             g0, g1 = a.end, b.onset
@@ -177,6 +178,7 @@ def summarize(rows: list[dict]) -> dict:
 def heldout_chorales(n: int = 30) -> list[tuple[str, object, list[tuple[float, float]]]]:
     """(name, Score, soprano fermatas) of held-out four-part Bach chorales."""
     from music21 import converter, expressions
+
     from symphony.data import _corpus_root, split_of
     from symphony.score import from_music21
     out = []
@@ -188,7 +190,7 @@ def heldout_chorales(n: int = 30) -> list[tuple[str, object, list[tuple[float, f
         try:
             m = converter.parse(str(f))
             s = from_music21(m, style="chorale")
-        except Exception:
+        except Exception:  # noqa: BLE001, S112  (music21 raises many error types; such a file is skipped)
             continue
         if len(s.parts) != 4 or len(m.parts) != 4:
             continue

@@ -337,7 +337,7 @@ class Voicer:
         altos = [a for a in range(alo, ahi + 1) if a % 12 in pcset]
         for b in basses:
             bpc = b % 12
-            if bpc == fifth and not (c.seventh and False):
+            if bpc == fifth:
                 continue  # no second inversion
             if final and bpc != root:
                 continue
@@ -367,9 +367,8 @@ class Voicer:
                         continue
                     if seventh is not None and counts.get(seventh, 0) > 1:
                         continue
-                    if any(v > 2 for v in counts.values()) and not (c.seventh and counts.get(root, 0) == 2):
-                        if any(v > 2 for v in counts.values()):
-                            cost += 4.0
+                    if any(v > 2 for v in counts.values()):
+                        cost += 4.0  # a tripled note
                     if not c.seventh:
                         doubled = [p for p, v in counts.items() if v >= 2]
                         for p in doubled:
@@ -699,7 +698,7 @@ def _passing_notes(soprano: list[Note], lower: list[list[Note]], key: Key, caden
             # soprano notes struck between the half beat and the next beat
             inner = [n.onset for n in soprano if half + EPS < n.onset < b.onset - EPS]
             rows = [here] + [[_sounding(x, t) if u != v + 1 else m for u, x in enumerate(voices)] for t in inner]
-            if any(_parallels(r1, r2) for r1, r2 in zip(rows, rows[1:])) or _parallels(rows[-1], after) \
+            if any(_parallels(r1, r2) for r1, r2 in itertools.pairwise(rows)) or _parallels(rows[-1], after) \
                     or any(_crossing(r) for r in rows):
                 continue
             a.duration = half - a.onset
@@ -734,7 +733,7 @@ def _suspensions(soprano: list[Note], lower: list[list[Note]], cadences: list[tu
                 r = [_sounding(x, t) for x in voices]
                 r[v + 1] = a.pitch if t < half - EPS else b.pitch
                 rows.append(r)
-            if any(_parallels(r1, r2) for r1, r2 in zip(rows, rows[1:])) or any(_crossing(r) for r in rows):
+            if any(_parallels(r1, r2) for r1, r2 in itertools.pairwise(rows)) or any(_crossing(r) for r in rows):
                 continue
             a.duration = half - a.onset
             b.duration, b.onset = b.end - half, half
