@@ -60,6 +60,7 @@ from .theory import Key, Meter
 
 EPS = 1e-6
 HARD = 1000.0
+MAX_STATES = 240  # chord-and-voicing states kept per beat
 RANGES = {"alto": (55, 74), "tenor": (48, 67), "bass": (40, 62)}
 SOPRANO_RANGE = (60, 81)
 
@@ -522,6 +523,12 @@ def harmonize_melody(melody: list[Note], key: Key, meter: Meter,
             for ci, c in enumerate(vocab):
                 for v, vc in wide.voicings(c, s.sop, False, False):
                     row.append((ci, v, c.cost + vc + (0.0 if (s.sop - tonic) % 12 in c.pcs else 12.0)))
+        if len(row) > MAX_STATES:  # keep the cheapest voicings of each chord (speed)
+            by_chord: dict[int, list] = {}
+            for st in sorted(row, key=lambda x: x[2]):
+                by_chord.setdefault(st[0], []).append(st)
+            per = max(8, MAX_STATES // max(1, len(by_chord)))
+            row = [st for group in by_chord.values() for st in group[:per]]
         states.append(row)
 
     n_ch = len(vocab)
