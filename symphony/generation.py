@@ -456,7 +456,8 @@ def generate_request(req: Request, checkpoint: str | Path | None = None, tempera
         for n in p.notes:
             n.velocity = req.velocity
     _hold_last_notes(score)
-    harmony = _reharmonize(score, key, st) if req.voices == 4 and REHARMONIZE_CHORALES else None
+    # (with --chords the sampler's voices follow the requested chords, so they stay)
+    harmony = _reharmonize(score, key, st) if req.voices == 4 and REHARMONIZE_CHORALES and not spans else None
     if spans:
         score.chords = [(sp.onset, sp.chord.figure) for sp in spans]
         if req.accompany:
