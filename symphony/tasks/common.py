@@ -49,6 +49,7 @@ def describe(score: Score) -> dict:
                                        "valence", "arousal", "program") and v not in (None, False, 0.0)}},
             "form": score.meta.get("form"),
             **({"image": score.meta["request"]["image"]} if score.meta.get("request", {}).get("image") else {}),
+            **({"harmony": score.meta["harmony"]} if score.meta.get("harmony") else {}),
             "chords": [[o, c] for o, c in score.chords],
             "explanation": score.explanation,
             "notes": score.n_notes,

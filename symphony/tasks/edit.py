@@ -5,7 +5,11 @@ All of them prompt and constrain the one sequence model (DESIGN principle 3):
 
 * **continue** encodes the piece as the prompt and samples the requested number of new bars
   under the usual grammar (meter, key, cadence); the input's notes are kept exactly.
-* **harmonize --as satb** writes the chorale token sequence bar by bar with the soprano *given*:
+* **harmonize --as satb** is functional four-part harmony from ``symphony.fourpart`` (issue 18):
+  a chord per beat and its voicing chosen by one dynamic programme, cadences at the melody's
+  fermatas (or guessed phrase ends), voice leading rules by construction; the melody is kept
+  exactly, on the bars as written. With ``SATB_METHOD = "model"`` it is the sampler as before:
+  it writes the chorale token sequence bar by bar with the soprano *given*:
   after each ``BAR`` the melody's tokens are taken as they are, and the model (trained on Bach's
   chorales, voice after voice inside each bar) composes alto, tenor and bass for that bar having
   read the soprano of this bar and everything before it. Lower voices keep to their ranges and
@@ -32,6 +36,7 @@ import numpy as np
 from symphony.decoding.sampler import Constraints, Hooks
 from symphony.errors import RequestError
 from symphony.model.tokens import TICKS_PER_QUARTER, conditioning_key
+from symphony.music.fourpart import analysis_meta, lower_voices
 from symphony.music.harmony import Chord, ChordSpan, accompaniment, parse_chord
 from symphony.music.score import Note, Part, Score, analyze_key
 from symphony.music.styles import get_style
@@ -120,7 +125,12 @@ def harmonize(score: Score, as_: str = "satb", style: str | None = None, part: i
     return _chords(score, melody, key, style, seed, with_pattern=as_ == "accompaniment")
 
 
+SATB_METHOD = "fourpart"  # "fourpart": music.fourpart (functional harmony); "model": the sampler
+
+
 def _satb(score: Score, melody: Part, key: Key, style: str, seed: int, engine, hooks: Hooks | None) -> Score:
+    if SATB_METHOD == "fourpart":
+        return _satb_fourpart(score, melody, key, style, seed)
     engine = Engine.of(engine)
     tok = engine.tokenizer
     style = get_style(style).name
@@ -162,6 +172,22 @@ def _satb(score: Score, melody: Part, key: Key, style: str, seed: int, engine, h
         parts.append(Part(_enter_with(notes, first), names[v], st.program))
     result = Score(parts, key, score.meter, score.bpm, bars, score.title, style, {}, list(score.chords))
     record_edit(result, "harmonize", {"as": "satb", "style": style}, score, seed, secs)
+    return result
+
+
+def _satb_fourpart(score: Score, melody: Part, key: Key, style: str, seed: int) -> Score:
+    """Alto, tenor and bass from ``symphony.fourpart`` under the melody as written (every note,
+    and the piece's own bars); the Roman numerals and phrase ends go into the meta."""
+    st = get_style(style)
+    lower, fp = lower_voices(score, melody.notes, key, bar_layout(score), st.program)
+    parts = [Part(list(melody.notes), melody.name if melody.name not in ("", "Melody") else "Soprano",
+                  melody.program or st.program)] + lower
+    end = max(n.end for n in melody.notes)
+    bars = max(score.bars, math.ceil(end / float(score.meter.bar_quarters) - 1e-6)) \
+        if not score.bar_meters else score.bars
+    result = Score(parts, key, score.meter, score.bpm, bars, score.title, st.name, {"harmony": analysis_meta(fp)},
+                   list(score.chords), bar_meters=score.bar_meters)
+    record_edit(result, "harmonize", {"as": "satb", "style": st.name, "method": "fourpart"}, score, seed, fp.seconds)
     return result
 
 
