@@ -31,7 +31,7 @@ def _records(styles):
 def _soprano_only(score):
     from symphony.music.score import Part, Score
     return Score([Part(list(score.parts[0].notes), "Soprano")], score.key, score.meter, score.bpm,
-                 score.bars, score.title, score.style, dict(score.meta or {}))
+                 score.bars, score.title, score.style, dict(score.meta or {}), bar_meters=score.bar_meters)
 
 
 # ----------------------------------------------------------------------------- (a) SATB
@@ -47,7 +47,7 @@ def bench_satb(tests, checkpoint=None, seed=0) -> dict:
         g, r = analyze(h), analyze(s)
         gen.append(g)
         real.append(r)
-        secs = h.meta["edit"]["model_seconds"]
+        secs = h.provenance["model_seconds"]
         per16.append(secs * 16 / h.bars)
         rows.append({"title": s.title, "bars": h.bars, "model_s": secs,
                      "generated_parallels_per_100": round(g["parallels_per_100"], 2),
@@ -195,7 +195,7 @@ def bench_continue(pieces, checkpoint=None, bars=8, seed=0) -> dict:
         c = continue_piece(s, bars, s.style, seed + i, checkpoint)
         added = c.n_notes - s.n_notes
         rows.append({"style": s.style, "voices": len(s.parts), "input_bars": s.bars,
-                     "model_s": c.meta["edit"]["model_seconds"], "notes_added": added})
+                     "model_s": c.provenance["model_seconds"], "notes_added": added})
     out = {"n": len(rows), "bars_added": bars}
     for label, sel in (("melody", [r for r in rows if r["voices"] == 1]),
                        ("chorale", [r for r in rows if r["voices"] > 1])):

@@ -93,7 +93,7 @@ def _left_to_right(score, first: int, last: int, seed: int, checkpoint):
     lo_q, hi_q = layout[first - 1][0] / 24, (layout[last - 1][0] + layout[last - 1][1]) / 24
     head = Score([Part([x for x in p.notes if x.onset < lo_q - 1e-6]) for p in score.parts], score.key,
                  score.meter, score.bpm, first - 1, style=score.style,
-                 meta={"bar_meters": score.meta["bar_meters"][: first - 1]} if score.meta.get("bar_meters") else {})
+                 bar_meters=score.bar_meters[: first - 1] if score.bar_meters else None)
     t0 = time.perf_counter()
     cont = continue_piece(head, last - first + 1, score.style, seed, checkpoint)
     secs = time.perf_counter() - t0

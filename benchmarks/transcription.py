@@ -89,10 +89,8 @@ def excerpt(rec: dict):
     notes = [Note(n.pitch, n.onset, min(n.duration, end_q - n.onset), 80)
              for n in s.parts[0].notes if n.onset < end_q - 1e-6]
     bars = max(1, math.ceil(max(n.end for n in notes) / s.bar_quarters - 1e-6))
-    meta = {}
-    if s.meta.get("bar_meters"):
-        meta["bar_meters"] = [bm for bm in s.meta["bar_meters"] if bm[0] < end_q - 1e-6]
-    return Score([Part(notes, "Melody")], s.key, s.meter, s.bpm, bars, s.title, s.style, meta)
+    bar_meters = [bm for bm in s.bar_meters if bm[0] < end_q - 1e-6] if s.bar_meters else None
+    return Score([Part(notes, "Melody")], s.key, s.meter, s.bpm, bars, s.title, s.style, bar_meters=bar_meters)
 
 
 def reference_notes(score) -> tuple[np.ndarray, np.ndarray]:

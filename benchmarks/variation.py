@@ -52,7 +52,7 @@ def held_out_melodies(records, n_per_style: int, seed: int = 0) -> list:
                 melodic_line(s, 0, "vary")
             except RequestError:
                 continue
-            s.meta = {**s.meta, "source": r["id"]}
+            s.source = r["id"]
             out.append(s)
             got += 1
             if got >= n_per_style:
@@ -83,7 +83,7 @@ def bench_vary(melodies, checkpoint=None, seed=0, log=None) -> dict:
             for a in AMOUNTS:
                 v = vary(s, a, keep, seed=seed + i, engine=checkpoint, style=s.style)
                 notes = v.parts[0].notes
-                e = v.meta["edit"]
+                e = v.provenance
                 d = note_distance(src, notes)
                 curve.append(d)
                 rows[a].append({"distance": d, "resampled": e["measures"]["resampled_notes"],
@@ -141,11 +141,11 @@ def bench_restyle(melodies, clf, checkpoint=None, seed=0, log=None) -> dict:
                 if target == s.style:
                     continue
                 r = restyle(s, target, seed=seed + i, engine=checkpoint)
-                e = r.meta["edit"]
+                e = r.provenance
                 f = _through_midi(r, tmp, f"r{i}-{target}")
                 proba = clf.predict_proba(feature_matrix([f]))[0]
                 pred = clf.classes[int(proba.argmax())]
-                rows.append({"source": s.meta.get("source"), "from": s.style, "to": target, "key": str(r.key),
+                rows.append({"source": s.source, "from": s.style, "to": target, "key": str(r.key),
                              "bars": r.bars, "skeleton_notes": e["skeleton"]["notes"],
                              "skeleton_kept": e["skeleton"]["kept"], "placed": e["skeleton"]["placed"],
                              "pitch_unchanged": e["skeleton"]["pitch_unchanged"], "predicted": pred,
@@ -249,7 +249,7 @@ def main(argv=None) -> None:
     log(f"{len(melodies)} held-out melodies ({time.perf_counter() - t0:.0f} s)")
     res = {"melodies": len(melodies),
            "per_style": {s: sum(m.style == s for m in melodies) for s in FOLK},
-           "sources": [m.meta.get("source") for m in melodies]}
+           "sources": [m.source for m in melodies]}
     res["vary"] = bench_vary(melodies, args.checkpoint, args.seed, log)
     t = time.perf_counter()
     clf = train_style_classifier(records, seed=args.seed)

@@ -86,26 +86,30 @@ def generate(
 
 
 class _progress:
-    """A progress bar on stderr for long work (``-n``, long pieces, harmonizing), or a line per
-    step when stderr is not a terminal."""
+    """Progress on stderr while the engine works: on a terminal, a bar (pieces of ``-n``, or bars
+    of a long piece or an edit as they are sampled); elsewhere a line per finished piece of ``-n``
+    (bar-by-bar lines would flood a log)."""
 
-    def __init__(self, what: str, total: int):
-        self.what, self.total, self.bar = what, total, None
+    def __init__(self, what: str, pieces: int = 0):
+        self.what, self.pieces, self.bar, self.task = what, pieces, None, None
+        self.tty = sys.stderr.isatty()
 
     def __enter__(self):
         from symphony.tasks.api import TaskHooks
-        if self.total and sys.stderr.isatty():
+        if self.tty:
             from rich.progress import Progress
             self.bar = Progress(transient=True)
             self.bar.start()
-            self.task = self.bar.add_task(self.what, total=self.total)
-        return TaskHooks(progress=self._step if self.total else None)
+        return TaskHooks(progress=self._step)
 
     def _step(self, done: int, total: int) -> None:
+        unit = "pieces" if self.pieces else "bars"
         if self.bar is not None:
-            self.bar.update(self.task, completed=done)
-        else:
-            typer.echo(f"{self.what}: {done}/{total}", err=True)
+            if self.task is None:
+                self.task = self.bar.add_task(f"{self.what} ({unit})", total=total or None)
+            self.bar.update(self.task, completed=done, total=total or None)
+        elif self.pieces:
+            typer.echo(f"{self.what}: {done}/{total} {unit}", err=True)
 
     def __exit__(self, *exc):
         if self.bar is not None:

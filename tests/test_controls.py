@@ -98,7 +98,7 @@ def test_without_a_form_bars_repeat_as_in_a_real_tune(tiny_checkpoint, tmp_path)
     plan, title = borrowed_repeats("celtic", 16, s.meta["request"]["seed"])
     assert plan and all(a < b <= 16 for b, a in plan.items())
     assert s.meta["repeats"] == {"plan_of": title, "bars": {str(b): a for b, a in sorted(plan.items())}}
-    assert any(line.startswith("structure: ") and title in line for line in s.meta["explanation"])
+    assert any(line.startswith("structure: ") and title in line for line in s.explanation)
     found = repeat_plan_of(_roundtrip(s, tmp_path))
     assert all(found.get(b) is not None for b in plan if b < 16)  # each planned bar repeats an earlier one
     free = symphony.generate(style="celtic", key="D major", meter="6/8", bars=16, seed=4, checkpoint=path,

@@ -32,7 +32,7 @@ def requests_():
     other = read_score(DATA / "german_sample.abc")
     chorale = read_score(DATA / "bwv66.6.mxl")
     soprano = Score([Part(list(chorale.parts[0].notes), "Soprano")], chorale.key, chorale.meter, chorale.bpm,
-                    chorale.bars, meta={k: v for k, v in chorale.meta.items() if k == "bar_meters"})
+                    chorale.bars, bar_meters=chorale.bar_meters)
     return [
         Options(style="celtic", key="D major", bars=6, seed=1),
         Options(style="german", key="F major", meter="3/4", bars=6, seed=2, guidance=1.0),  # batched headers

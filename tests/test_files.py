@@ -43,5 +43,5 @@ def test_an_upload_is_an_edit_input_with_its_fingerprint():
     data = (DATA / "oneills_sample.abc").read_bytes()
     a = load_input(data, "tune.abc")
     b = load_input(DATA / "oneills_sample.abc")
-    assert a.meta["source"] == "tune.abc" and a.meta["fingerprint"] == b.meta["fingerprint"]
+    assert a.source == "tune.abc" and a.fingerprint == b.fingerprint
     assert _notes(a) == _notes(b)

@@ -254,7 +254,7 @@ def test_python_api_accepts_an_image(tmp_path):
     pic = save(serene(), tmp_path / "lake.webp", format="WEBP")
     s = symphony.generate(style="celtic", bars=4, seed=1, image=pic)
     assert s.bars == 4 and s.meta["request"]["image"]["quadrant"] == "calm/content"
-    assert any(line.startswith("picture: lake.webp") for line in s.meta["explanation"])
+    assert any(line.startswith("picture: lake.webp") for line in s.explanation)
 
 
 def test_cli_picture_moves_tempo_and_mode(tmp_path):

@@ -84,7 +84,7 @@ def test_infill_changes_only_the_bars_asked_for(tiny_checkpoint, tmp_path, name,
     _check_record(info, infile, "infill", {"bars": bars, "part": part or "all"}, 4)
     first, last = (int(x) for x in bars.split("-"))
     bq = src.bar_quarters
-    pickup = src.meta.get("bar_meters", [[0, 0], [bq, 0]])[1][0] if src.meta.get("bar_meters") else 0.0
+    pickup = src.bar_meters[1][0] if src.bar_meters else 0.0
     start = pickup + (first - 2) * bq if pickup else (first - 1) * bq
     end = start + (last - first + 1) * bq
     assert back.bars == src.bars and len(back.parts) == len(src.parts)

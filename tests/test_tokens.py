@@ -24,7 +24,7 @@ def test_sample_corpus_round_trips_exactly(tok, sample_scores):
 
 
 def test_mixed_meter_song_round_trips(tok, sample_scores):
-    mixed = [s for s in sample_scores if s.meta.get("bar_meters")]
+    mixed = [s for s in sample_scores if s.bar_meters]
     assert mixed, "the Han sample contains mixed-meter songs"
     assert all(exact_round_trip(tok, s) for s in mixed)
 

@@ -200,7 +200,7 @@ def test_precedence_option_text_melody(rendered, transcribed):
     from symphony.tasks.melody import compose_from_melody
     path, _ = rendered
     [s] = compose_from_melody(path, "harmonize", "3/4", key="A minor", harmony="chords", seed=1)
-    why = s.meta["explanation"]
+    why = s.explanation
     assert str(s.key) == "A minor" and str(s.meter) == "3/4"
     assert any(x.startswith("option: key A minor") for x in why)
     assert any(x.startswith("text: meter 3/4") for x in why)

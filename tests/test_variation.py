@@ -60,7 +60,7 @@ def test_amount_zero_is_the_original(german):
     v = vary(german, 0.0, seed=5)
     assert grid(v.parts[0].notes) == grid(german.parts[0].notes)
     assert v.parts[0].notes == german.parts[0].notes and v.bars == german.bars and v.key == german.key
-    assert v.meta["edit"]["measures"]["distance"] == 0.0
+    assert v.provenance["measures"]["distance"] == 0.0
 
 
 @pytest.mark.parametrize("fixture,amount", [("german", 1.0), ("han", 0.5), ("oneills", 1.0)])
@@ -108,7 +108,7 @@ def test_vary_one_part_of_a_chorale_leaves_the_others():
     for i in (0, 2, 3):
         assert v.parts[i].notes == src.parts[i].notes
     assert grid(v.parts[1].notes) != grid(src.parts[1].notes)
-    assert v.meta["edit"]["parameters"]["part"] == 2
+    assert v.provenance["parameters"]["part"] == 2
 
 
 def test_polyphonic_part_is_refused(tmp_path):
@@ -135,7 +135,7 @@ def test_restyle_meter_and_mode(oneills):
     assert in_scale(notes, key)
     skel = skeleton(oneills, melodic_line(oneills, 0, "restyle"), key, r.meter)
     assert len(skel) >= oneills.bars  # downbeats, and mid-bar beats where 2/4 has none: dropped
-    assert skeleton_kept(skel, notes, r.meter) == 1.0 and r.meta["edit"]["skeleton"]["kept"] == 1.0
+    assert skeleton_kept(skel, notes, r.meter) == 1.0 and r.provenance["skeleton"]["kept"] == 1.0
     bq = float(r.meter.bar_quarters)
     assert max(n.end for n in notes) == pytest.approx(r.bars * bq)
 

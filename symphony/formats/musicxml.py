@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 import os
+from dataclasses import replace
 from fractions import Fraction
 
 from symphony.errors import ScoreReadError, TheoryError
+from symphony.formats import notation
 from symphony.music.score import (
     Note,
     Part,
@@ -62,7 +64,7 @@ def from_music21(s, style: str | None = None, default_bpm: float = 96.0,
         first_meter = float(bar_meter_quarters(ratios[0])) if ratios[0] in BAR_METERS + SUPPORTED_METERS else bar
         if 0 < first < first_meter - 1e-6:
             shift = first_meter - first
-    meta: dict = {}
+    bar_meters_out = None
     bar_meters, current = [], ratios[0]
     for i, m in enumerate(measures):
         if m.timeSignature is not None:
@@ -86,17 +88,20 @@ def from_music21(s, style: str | None = None, default_bpm: float = 96.0,
                 meter_for_quarters(Fraction(b - a).limit_denominator(96))
             except TheoryError as e:
                 raise ScoreReadError(f"irregular bar: {e}") from e
-        meta["bar_meters"] = bar_meters
+        bar_meters_out = bar_meters
     out_parts = []
     for p in parts:
         notes = []
+        held = notation.fermata_spans(p)
         for el in p.stripTies().flatten().notes:
             dur = float(el.quarterLength)
             if dur <= 0:  # grace notes
                 continue
             onset = float(el.offset) + shift
             for pitch in el.pitches:
-                notes.append(Note(int(pitch.midi), round(onset, 6), round(dur, 6)))
+                notes.append(Note(int(pitch.midi), round(onset, 6), round(dur, 6),
+                                  spelling=pitch.nameWithOctave,
+                                  fermata=held(float(el.offset), dur, int(pitch.midi))))
         notes.sort(key=lambda n: (n.onset, n.pitch))
         if notes:
             name = p.partName if hasattr(p, "partName") and p.partName else ""
@@ -104,13 +109,14 @@ def from_music21(s, style: str | None = None, default_bpm: float = 96.0,
     if not out_parts:
         raise ScoreReadError("the score has no notes")
     end = max(n.end for p in out_parts for n in p.notes)
-    bars = len(meta["bar_meters"]) if meta else max(1, math.ceil(end / bar - 1e-6))
+    bars = len(bar_meters_out) if bar_meters_out else max(1, math.ceil(end / bar - 1e-6))
     if analyze_key:
         key = key_from_music21(s.analyze("key"))
     else:
         key = Key("C", "major")
     title = s.metadata.title if getattr(s, "metadata", None) is not None and s.metadata.title else ""
-    return Score(out_parts, key, meter, round(bpm, 3), bars, title or "", style, meta)
+    return Score(out_parts, key, meter, round(bpm, 3), bars, title or "", style, bar_meters=bar_meters_out,
+                 key_signature=notation.read_signature(parts[0], key))
 
 
 def _chord_symbol(figure: str):
@@ -126,7 +132,7 @@ def _chord_symbol(figure: str):
 
 def to_music21(score: Score):
     """Build a music21 Score for notation export (MusicXML)."""
-    from music21 import chord, instrument, metadata, note, stream, tempo
+    from music21 import instrument, metadata, stream, tempo
     from music21 import meter as m21meter
 
     s = stream.Score()
@@ -137,7 +143,8 @@ def to_music21(score: Score):
         p.partName = part.name or f"Part {i + 1}"
         inst = instrument.instrumentFromMidiProgram(part.program)
         p.insert(0, inst)
-        p.insert(0, key_to_music21(score.key))
+        signature = notation.written_signature(score)
+        p.insert(0, signature)
         for onset, key_txt in (score.meta or {}).get("key_changes", []):  # e.g. a bridge into B's key
             p.insert(quantize(onset), key_to_music21(parse_key(key_txt)))
         p.insert(0, m21meter.TimeSignature(str(score.meter)))
@@ -146,15 +153,17 @@ def to_music21(score: Score):
             p.insert(0, tempo.MetronomeMark(number=round(score.bpm), referent=beat))
             for onset, figure in score.chords:
                 p.insert(quantize(onset) if onset > 0 else 0, _chord_symbol(figure))
-        groups: dict[tuple[float, float], list[int]] = {}
-        for n in part.notes:
-            groups.setdefault((n.onset, n.duration), []).append(n.pitch)
-        for (onset, dur), pitches in sorted(groups.items()):
-            el = note.Note(pitches[0]) if len(pitches) == 1 else chord.Chord(sorted(pitches))
+        groups: dict[tuple[float, float], list[Note]] = {}
+        names = notation.spell_part(part.notes, score.key)
+        for n, name in zip(part.notes, names):
+            groups.setdefault((n.onset, n.duration), []).append(replace(n, spelling=name))
+        for (onset, dur), group in sorted(groups.items(), key=lambda g: g[0]):
+            el = notation.music21_element(group)
             el.quarterLength = quantize(dur)
             p.insert(quantize(onset) if onset > 0 else 0, el)
         end = score.bars * score.bar_quarters
         p.makeRests(fillGaps=True, inPlace=True, timeRangeFromBarDuration=True, refStreamOrTimeRange=[0, end])
+        notation.finish_part(p, notation.m21_signature_alters(signature))
         s.insert(0, p)
     return s
 

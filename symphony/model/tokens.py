@@ -198,7 +198,7 @@ class Tokenizer:
     # ------------------------------------------------------------------ encode
     def bar_layout(self, score: Score) -> list[tuple[int, int, str]]:
         """(start tick, length in ticks, meter) of every bar."""
-        changes = score.meta.get("bar_meters") if score.meta else None
+        changes = score.bar_meters
         if changes:
             # A bar lasts until the next one starts; irregular bars get the meter of their length.
             starts = [round(start * TICKS_PER_QUARTER) for start, _ in changes]
@@ -303,8 +303,8 @@ class Tokenizer:
         parts = [p for p in parts if p.notes] or [Part()]
         for p in parts:
             p.notes.sort(key=lambda n: (n.onset, n.pitch))
-        meta = {"bar_meters": bar_meters} if mixed else {}
-        return Score(parts, key, meter, hdr["bpm"], max(n_bars, 1), style=hdr["style"], meta=meta)
+        return Score(parts, key, meter, hdr["bpm"], max(n_bars, 1), style=hdr["style"],
+                     bar_meters=bar_meters if mixed else None)
 
     def read_header(self, tokens: list[int]) -> dict:
         out = {"style": None, "key": Key("C", "major"), "meter": parse_meter("4/4"), "bpm": 100.0,

@@ -88,7 +88,7 @@ def duration_bin(q: float) -> int:
 
 def bar_starts(score: Score) -> list[float]:
     """Start of every bar in quarter lengths, plus the end of the last bar."""
-    bar_meters = score.meta.get("bar_meters") if score.meta else None
+    bar_meters = score.bar_meters
     if bar_meters:
         starts = [float(s) for s, _ in bar_meters]
         return starts + [starts[-1] + float(bar_meter_quarters(bar_meters[-1][1]))]

@@ -272,7 +272,7 @@ def _candidates(reference_mode: str, poly: bool):
 def chord_windows(score) -> list[tuple[float, float]]:
     """(onset, end) in quarters of the windows label_chords gives a chord each."""
     poly = len(score.parts) > 1
-    changes = (score.meta or {}).get("bar_meters")
+    changes = score.bar_meters
     bar_q = float(score.meter.bar_quarters)
     bars = ([(float(s), float(_bar_quarters_of(m))) for s, m in changes] if changes
             else [(i * bar_q, bar_q) for i in range(score.bars)])

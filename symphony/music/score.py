@@ -20,6 +20,8 @@ class Note:
     onset: float  # quarter lengths from the start of the first full bar
     duration: float  # quarter lengths
     velocity: int = 80
+    spelling: str | None = None  # as written in the input file (music21 name: 'E#4', 'B-3'); None: from the key
+    fermata: bool = False
 
     @property
     def end(self) -> float:
@@ -42,8 +44,18 @@ class Score:
     bars: int
     title: str = ""
     style: str | None = None
-    meta: dict = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)  # diagnostics: the resolved request, model time, tokens ...
     chords: list[tuple[float, str]] = field(default_factory=list)  # (onset, chord symbol) to print
+    # [onset in quarters, "n/d"] of every bar when the bars are not all of the meter (mixed meters,
+    # a chorale's short bars around a repeat); None when every bar is a bar of `meter`
+    bar_meters: list[list] | None = None
+    explanation: list[str] = field(default_factory=list)  # what was understood and decided, line by line
+    provenance: dict | None = None  # the edit that made this score: operation, parameters, seed, input
+    source: str | None = None  # the file name this score was read from
+    fingerprint: str | None = None  # "sha256:..." of that file
+    # the key signature the input file wrote ({"sharps", "mode", "for_key"}), kept on export while
+    # the score's key is still the one it was read with (formats.notation.written_signature)
+    key_signature: dict | None = None
 
     @property
     def bar_quarters(self) -> float:
@@ -64,7 +76,7 @@ class Score:
         return {
             "title": self.title, "style": self.style, "key": str(self.key),
             "meter": str(self.meter), "bpm": self.bpm, "bars": self.bars, "meta": self.meta,
-            "chords": [list(c) for c in self.chords],
+            "chords": [list(c) for c in self.chords], "bar_meters": self.bar_meters,
             "parts": [{"name": p.name, "program": p.program,
                        "notes": [[n.pitch, n.onset, n.duration] for n in p.notes]}
                       for p in self.parts],
@@ -74,9 +86,11 @@ class Score:
     def from_dict(cls, d: dict) -> "Score":
         parts = [Part([Note(int(a), float(b), float(c)) for a, b, c in p["notes"]],
                       p.get("name", ""), int(p.get("program", 0))) for p in d["parts"]]
+        meta = dict(d.get("meta", {}))
+        bar_meters = d.get("bar_meters", meta.pop("bar_meters", None))  # older caches kept them in meta
         return cls(parts, parse_key(d["key"]), parse_meter(d["meter"]), float(d["bpm"]),
-                   int(d["bars"]), d.get("title", ""), d.get("style"), d.get("meta", {}),
-                   [(float(o), str(c)) for o, c in d.get("chords", [])])
+                   int(d["bars"]), d.get("title", ""), d.get("style"), meta,
+                   [(float(o), str(c)) for o, c in d.get("chords", [])], bar_meters or None)
 
 
 # ----------------------------------------------------------------------------- music21 bridge

@@ -163,11 +163,11 @@ class TaskResult:
 
 def result_of(score: Score, melody_input: bool = False) -> TaskResult:
     record = describe(score)
-    if score.meta.get("edit"):
-        record["edit"] = score.meta["edit"]
+    if score.provenance:
+        record["edit"] = score.provenance
     if melody_input:
         record["melody"] = score.meta.get("melody")
-    return TaskResult(score, record["attributes"], list(record["explanation"]), score.meta.get("edit"), record)
+    return TaskResult(score, record["attributes"], list(record["explanation"]), score.provenance, record)
 
 
 def run(request: Request, engine: Engine | str | Path | None = None,
@@ -177,10 +177,12 @@ def run(request: Request, engine: Engine | str | Path | None = None,
         results = run_many(replace(request, count=1), engine, hooks)
         return results[0]
     hooks = hooks or TaskHooks()
-    sh = Hooks(cancel=hooks.cancel, on_bar=_bar_progress(hooks))
     r = request
     if not isinstance(r, TransformRequest):
         engine = Engine.of(engine)  # loaded first: its checkpoint's own styles resolve by name
+    total = (r.score.bars + r.bars if isinstance(r, ContinueRequest)
+             else r.score.bars if isinstance(r, (HarmonizeRequest, VaryRequest, RestyleRequest)) else 0)
+    sh = Hooks(cancel=hooks.cancel, on_bar=_bar_progress(hooks, total))
     if isinstance(r, ContinueRequest):
         score = edit.continue_piece(r.score, r.bars, r.style, r.seed, engine, hooks=sh)
     elif isinstance(r, InfillRequest):
@@ -255,10 +257,11 @@ def generate(prompt: str = "", *, checkpoint: str | Path | None = None, engine: 
     return run(Options(prompt, **options), engine or checkpoint).score
 
 
-def _bar_progress(hooks: TaskHooks) -> Callable[[int, list[int]], None] | None:
+def _bar_progress(hooks: TaskHooks, total: int) -> Callable[[int, list[int]], None] | None:
+    """Bars sampled so far of an edit (``total`` 0: not known in advance, e.g. an infill)."""
     if hooks.progress is None:
         return None
-    return lambda done, _seq: hooks.progress(done, 0)  # an edit's total depends on the task
+    return lambda done, _seq: hooks.progress(min(done, total) if total else done, total)
 
 
 def _note_stream(hooks: TaskHooks, total_bars: int, tok) -> Callable[[int, list[int]], None] | None:

@@ -27,15 +27,15 @@ def load_input(path: str | os.PathLike | bytes, filename: str | None = None) -> 
         raise RequestError(f"{name} has no notes")
     if score.bars > MAX_INPUT_BARS:
         raise RequestError(f"{name} has {score.bars} bars; at most {MAX_INPUT_BARS} can be edited")
-    score.meta = {**(score.meta or {}), "fingerprint": fingerprint(path), "source": name}
+    score.fingerprint, score.source = fingerprint(path), name
     return score
 
 
 def record_edit(score: Score, op: str, params: dict, source: Score, seed: int, seconds: float) -> None:
-    score.meta = {**(score.meta or {}), "edit": {
+    score.provenance = {
         "operation": op, "parameters": params, "seed": seed,
-        "input": {"file": source.meta.get("source"), "fingerprint": source.meta.get("fingerprint")},
-        "model_seconds": round(seconds, 4)}}
+        "input": {"file": source.source, "fingerprint": source.fingerprint},
+        "model_seconds": round(seconds, 4)}
 
 
 def describe(score: Score) -> dict:
@@ -49,7 +49,8 @@ def describe(score: Score) -> dict:
                                        "valence", "arousal", "program") and v not in (None, False, 0.0)}},
             "form": score.meta.get("form"),
             **({"image": score.meta["request"]["image"]} if score.meta.get("request", {}).get("image") else {}),
+            **({"harmony": score.meta["harmony"]} if score.meta.get("harmony") else {}),
             "chords": [[o, c] for o, c in score.chords],
-            "explanation": score.meta.get("explanation", []),
+            "explanation": score.explanation,
             "notes": score.n_notes,
             "generation": {k: score.meta.get(k) for k in ("tokens", "model_seconds", "attempts", "key_analysis", "model")}}

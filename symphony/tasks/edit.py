@@ -5,7 +5,11 @@ All of them prompt and constrain the one sequence model (DESIGN principle 3):
 
 * **continue** encodes the piece as the prompt and samples the requested number of new bars
   under the usual grammar (meter, key, cadence); the input's notes are kept exactly.
-* **harmonize --as satb** writes the chorale token sequence bar by bar with the soprano *given*:
+* **harmonize --as satb** is functional four-part harmony from ``symphony.fourpart`` (issue 18):
+  a chord per beat and its voicing chosen by one dynamic programme, cadences at the melody's
+  fermatas (or guessed phrase ends), voice leading rules by construction; the melody is kept
+  exactly, on the bars as written. With ``SATB_METHOD = "model"`` it is the sampler as before:
+  it writes the chorale token sequence bar by bar with the soprano *given*:
   after each ``BAR`` the melody's tokens are taken as they are, and the model (trained on Bach's
   chorales, voice after voice inside each bar) composes alto, tenor and bass for that bar having
   read the soprano of this bar and everything before it. Lower voices keep to their ranges and
@@ -19,7 +23,7 @@ All of them prompt and constrain the one sequence model (DESIGN principle 3):
   included). It writes the chord symbols and a bass-and-chords accompaniment part.
 
 The result records the operation, its parameters, the seed and the input's fingerprint in
-``score.meta["edit"]`` (written to music.json), so an edit history can be replayed.
+``score.provenance`` (written to music.json), so an edit history can be replayed.
 """
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ import numpy as np
 from symphony.decoding.sampler import Constraints, Hooks
 from symphony.errors import RequestError
 from symphony.model.tokens import TICKS_PER_QUARTER, conditioning_key
+from symphony.music.fourpart import analysis_meta, lower_voices
 from symphony.music.harmony import Chord, ChordSpan, accompaniment, parse_chord
 from symphony.music.score import Note, Part, Score, analyze_key
 from symphony.music.styles import get_style
@@ -73,7 +78,7 @@ def continue_piece(score: Score, bars: int, style: str | None = None, seed: int 
     style = get_style(style).name if style else detect_style(score, engine)
     key = score.key
     src = Score([Part(list(p.notes)) for p in score.parts], conditioning_key(key), score.meter, score.bpm,
-                score.bars, style=style, meta={k: v for k, v in (score.meta or {}).items() if k == "bar_meters"})
+                score.bars, style=style, bar_meters=score.bar_meters)
     layout = tok.bar_layout(src)  # the bars as the tokens see them (mixed meters included)
     total = len(layout) + bars
     end = (layout[-1][0] + layout[-1][1]) / TICKS_PER_QUARTER
@@ -88,8 +93,8 @@ def continue_piece(score: Score, bars: int, style: str | None = None, seed: int 
     for i, p in enumerate(score.parts):
         added = [n for n in (new.parts[i].notes if i < len(new.parts) else []) if n.onset >= end - 1e-6]
         parts.append(Part(list(p.notes) + added, p.name or f"Part {i + 1}", p.program))
-    meta = {"bar_meters": new.meta["bar_meters"]} if new.meta.get("bar_meters") else {}
-    result = Score(parts, key, score.meter, score.bpm, new.bars, score.title, style, meta, list(score.chords))
+    result = Score(parts, key, score.meter, score.bpm, new.bars, score.title, style, {}, list(score.chords),
+                   bar_meters=new.bar_meters)
     record_edit(result, "continue", {"bars": bars, "style": style}, score, seed, time.perf_counter() - t0)
     return result
 
@@ -120,7 +125,12 @@ def harmonize(score: Score, as_: str = "satb", style: str | None = None, part: i
     return _chords(score, melody, key, style, seed, with_pattern=as_ == "accompaniment")
 
 
+SATB_METHOD = "fourpart"  # "fourpart": music.fourpart (functional harmony); "model": the sampler
+
+
 def _satb(score: Score, melody: Part, key: Key, style: str, seed: int, engine, hooks: Hooks | None) -> Score:
+    if SATB_METHOD == "fourpart":
+        return _satb_fourpart(score, melody, key, style, seed)
     engine = Engine.of(engine)
     tok = engine.tokenizer
     # Bach's chorales, or the model's own first style when it was trained without them (a user's)
@@ -166,6 +176,22 @@ def _satb(score: Score, melody: Part, key: Key, style: str, seed: int, engine, h
     return result
 
 
+def _satb_fourpart(score: Score, melody: Part, key: Key, style: str, seed: int) -> Score:
+    """Alto, tenor and bass from ``symphony.fourpart`` under the melody as written (every note,
+    and the piece's own bars); the Roman numerals and phrase ends go into the meta."""
+    st = get_style(style)
+    lower, fp = lower_voices(score, melody.notes, key, bar_layout(score), st.program)
+    parts = [Part(list(melody.notes), melody.name if melody.name not in ("", "Melody") else "Soprano",
+                  melody.program or st.program)] + lower
+    end = max(n.end for n in melody.notes)
+    bars = max(score.bars, math.ceil(end / float(score.meter.bar_quarters) - 1e-6)) \
+        if not score.bar_meters else score.bars
+    result = Score(parts, key, score.meter, score.bpm, bars, score.title, st.name, {"harmony": analysis_meta(fp)},
+                   list(score.chords), bar_meters=score.bar_meters)
+    record_edit(result, "harmonize", {"as": "satb", "style": st.name, "method": "fourpart"}, score, seed, fp.seconds)
+    return result
+
+
 def _enter_with(notes: list[Note], first: float) -> list[Note]:
     """The lower voices enter with the melody: the sampler fills whole bars, so under a
     melody that starts with an upbeat it writes notes before it; those are dropped (a note
@@ -202,8 +228,8 @@ MOVE_WEIGHT = 0.4  # weight of the root-move preferences against the fit to the 
 
 def bar_layout(score: Score) -> list[tuple[float, float, float]]:
     """(start, length, beat) in quarters of every bar, following the irregular and mixed-meter
-    bars of ``score.meta["bar_meters"]`` (folk songs, chorales with repeats) when there are any."""
-    changes = (score.meta or {}).get("bar_meters")
+    bars of ``score.bar_meters`` (folk songs, chorales with repeats) when there are any."""
+    changes = score.bar_meters
     if not changes:
         bq = float(score.meter.bar_quarters)
         return [(i * bq, bq, score.meter.beat_quarters) for i in range(score.bars)]
@@ -291,9 +317,8 @@ def _chords(score: Score, melody: Part, key: Key, style: str | None, seed: int, 
     upper = [Note(p, on, d, 62) for p, on, d in notes if p >= 55]
     parts = [Part(list(melody.notes), melody.name or "Melody", melody.program),
              Part(upper, "Chords", 0), Part(bass, "Bass", 32)]
-    meta = {k: v for k, v in (score.meta or {}).items() if k == "bar_meters"}
-    result = Score(parts, key, score.meter, score.bpm, score.bars, score.title, score.style, meta,
-                   [(s.onset, s.chord.figure) for s in spans])
+    result = Score(parts, key, score.meter, score.bpm, score.bars, score.title, score.style, {},
+                   [(s.onset, s.chord.figure) for s in spans], bar_meters=score.bar_meters)
     record_edit(result, "harmonize", {"as": "accompaniment" if with_pattern else "chords", "style": st_name},
             score, seed, time.perf_counter() - t0)
     return result
@@ -304,8 +329,8 @@ def _chords(score: Score, melody: Part, key: Key, style: str | None, seed: int, 
 def transform(score: Score, transpose: int = 0, key: str | None = None, tempo: float | None = None) -> Score:
     """Transpose by semitones, or move to another key/mode (scale degrees kept: C major -> C
     minor lowers the 3rd, 6th and 7th), and/or set the tempo."""
-    parts = [Part([Note(n.pitch, n.onset, n.duration, n.velocity) for n in p.notes], p.name, p.program)
-             for p in score.parts]
+    parts = [Part([Note(n.pitch, n.onset, n.duration, n.velocity, n.spelling, n.fermata) for n in p.notes],
+                  p.name, p.program) for p in score.parts]  # a moved note is spelled again on export
     new_key = score.key
     params: dict = {}
     if key:
@@ -338,6 +363,7 @@ def transform(score: Score, transpose: int = 0, key: str | None = None, tempo: f
     if not params:
         raise RequestError("nothing to do: give --transpose, --key or --tempo")
     chords = list(score.chords) if not (key or transpose) else []  # symbols would no longer fit
-    result = Score(parts, new_key, score.meter, bpm, score.bars, score.title, score.style, {}, chords)
+    result = Score(parts, new_key, score.meter, bpm, score.bars, score.title, score.style, {}, chords,
+                   key_signature=score.key_signature)  # written while the key stays the file's
     record_edit(result, "transform", params, score, 0, 0.0)
     return result

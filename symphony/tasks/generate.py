@@ -1,7 +1,7 @@
 """The generate task: a prompt and explicit attributes in, a new Score out.
 
 Explicit arguments always win over what the prompt says; what was understood and what was
-defaulted is recorded in ``score.meta["explanation"]``.
+defaulted is recorded in ``score.explanation``.
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from symphony.decoding.sampler import (
 )
 from symphony.errors import StyleError
 from symphony.music.form import borrowed_repeats, plan_form
+from symphony.music.fourpart import analysis_meta, lower_voices
 from symphony.music.harmony import accompaniment, layout, parse_progression
 from symphony.music.score import Note, Part, Score, analyze_key
 from symphony.music.styles import get_style
@@ -118,6 +119,8 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
         for n in p.notes:
             n.velocity = req.velocity
     hold_last_notes(score)
+    # (with --chords the sampler's voices follow the requested chords, so they stay)
+    harmony = _reharmonize(score, key, st) if req.voices == 4 and REHARMONIZE_CHORALES and not spans else None
     if spans:
         score.chords = [(sp.onset, sp.chord.figure) for sp in spans]
         if req.accompany:
@@ -128,11 +131,13 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     score.meta = {"request": req_d, "tokens": len(seq), "model_seconds": round(model_s, 4),
                   "attempts": attempts, "key_analysis": str(found),
                   "model": {"checkpoint": engine.checkpoint,
-                            "tokens_version": engine.meta.get("tokens_version")},
-                  "explanation": list(explanation or [])}
+                            "tokens_version": engine.meta.get("tokens_version")}}
+    score.explanation = list(explanation or [])
+    if harmony:
+        score.meta["harmony"] = harmony
     if borrowed and borrowed[0]:
         score.meta["repeats"] = {"plan_of": borrowed[1], "bars": {str(b): a for b, a in sorted(borrowed[0].items())}}
-        score.meta["explanation"].append(f"structure: {_bar_list(borrowed[0])} (the repetition plan of a real "
+        score.explanation.append(f"structure: {_bar_list(borrowed[0])} (the repetition plan of a real "
                                          f"{req.style} tune, {borrowed[1]!r}; --form or --no-repeats to change)")
     if plan:
         score.meta["form"] = {"form": plan.form, "sections": [
@@ -184,6 +189,25 @@ MODAL_COLOUR = 7.0
 # downbeats). 48-piece mode benchmark: shang 75% -> 100%; the yu piece asked to be very sad
 # that music21 heard as its relative major now comes out in G minor.
 MODAL_ESCALATION = 0.5
+
+
+REHARMONIZE_CHORALES = True  # four-voice pieces: the model's soprano, lower voices from music.fourpart
+
+
+def _reharmonize(score: Score, key: Key, st) -> dict | None:
+    """Keep the model's soprano and write alto, tenor and bass with ``music.fourpart``
+    (functional chords, cadences, voice leading by construction); the analysis for music.json."""
+    if len(score.parts) < 4 or not score.parts[0].notes:
+        return None
+    grid = [(i * float(score.meter.bar_quarters), float(score.meter.bar_quarters), score.meter.beat_quarters)
+            for i in range(score.bars)]
+    lower, fp = lower_voices(score, score.parts[0].notes, key, grid, score.parts[1].program)
+    for i, part in enumerate(lower, start=1):
+        vel = score.parts[i].notes[0].velocity if score.parts[i].notes else score.parts[0].notes[0].velocity
+        for n in part.notes:
+            n.velocity = vel
+        score.parts[i].notes = part.notes
+    return analysis_meta(fp)
 
 
 def hold_last_notes(score: Score) -> None:

@@ -111,7 +111,7 @@ def fill_bars(score: Score, first: int, last: int, part: int | None = None, styl
     style = get_style(style).name if style else detect_style(score, engine)
     ck = conditioning_key(score.key)
     src = Score([Part(list(p.notes)) for p in score.parts], ck, score.meter, score.bpm, score.bars,
-                style=style, meta={k: v for k, v in (score.meta or {}).items() if k == "bar_meters"})
+                style=style, bar_meters=score.bar_meters)
     layout = tok.bar_layout(src)
     regular = round(float(score.meter.bar_quarters) * TICKS_PER_QUARTER)
     odd = [i + 1 for i in range(first - 1, last) if layout[i][1] != regular]
@@ -155,7 +155,7 @@ def fill_bars(score: Score, first: int, last: int, part: int | None = None, styl
         first_bar_logq.append(sum(logq[: bars_at[1]]))
     best = 0
     if len(results) > 1:
-        fit = _seam_fit(model, tok, [Score(r.parts, ck, r.meter, r.bpm, r.bars, style=style, meta=src.meta)
+        fit = _seam_fit(model, tok, [Score(r.parts, ck, r.meter, r.bpm, r.bars, style=style, bar_meters=src.bar_meters)
                                      for r in results], style, start, n)
         best = int(np.argmax(np.asarray(fit) - np.asarray(first_bar_logq)))
     return results[best], time.perf_counter() - t0
@@ -205,7 +205,8 @@ def _merge(score: Score, new: Score, part: int | None, lo_q: float, hi_q: float,
             added.append(Note(x.pitch, on, x.duration, x.velocity))
         parts.append(Part(sorted(keep + added, key=lambda x: (x.onset, x.pitch)), p.name, p.program))
     result = Score(parts, score.key, score.meter, score.bpm, score.bars, score.title, score.style or style,
-                   dict(score.meta or {}), list(score.chords))
+                   dict(score.meta or {}), list(score.chords), bar_meters=score.bar_meters,
+                   source=score.source, fingerprint=score.fingerprint)
     result.style = style
     return result
 
@@ -250,18 +251,18 @@ def bridge(a: Score, b: Score, bars: int, style: str | None = None, seed: int = 
         pb = b.parts[v] if v < len(b.parts) else Part()
         notes = list(pa.notes) + [Note(x.pitch, x.onset + b_at, x.duration, x.velocity) for x in pb.notes]
         parts.append(Part(notes, pa.name or pb.name, pa.program if v < len(a.parts) else pb.program))
-    meta = {}
-    if a.meta.get("bar_meters") or b.meta.get("bar_meters") or str(a.meter) != str(b.meter):
-        meta["bar_meters"] = ([[s / q, m] for s, _, m in la] + [[a_end + i * bar_q, str(a.meter)] for i in range(bars)]
-                              + [[s / q + b_at, m] for s, _, m in lb])
-    if str(b.key) != str(a.key):  # B's key signature where B starts (formats.musicxml writes it)
-        meta["key_changes"] = [[a_end + bars * bar_q, str(b.key)]]
-    joined = Score(parts, a.key, a.meter, a.bpm, len(la) + bars + len(lb), a.title, a.style, meta)
+    bar_meters = None
+    if a.bar_meters or b.bar_meters or str(a.meter) != str(b.meter):
+        bar_meters = ([[s / q, m] for s, _, m in la] + [[a_end + i * bar_q, str(a.meter)] for i in range(bars)]
+                      + [[s / q + b_at, m] for s, _, m in lb])
+    # B's key signature where B starts, if the keys differ (formats.musicxml writes it)
+    meta = {"key_changes": [[a_end + bars * bar_q, str(b.key)]]} if str(b.key) != str(a.key) else {}
+    joined = Score(parts, a.key, a.meter, a.bpm, len(la) + bars + len(lb), a.title, a.style, meta,
+                   bar_meters=bar_meters)
     result, secs = fill_bars(joined, len(la) + 1, len(la) + bars, None, style, seed, engine, candidates=candidates, hooks=hooks)
-    result.meta.pop("fingerprint", None)
-    result.meta.pop("source", None)
+    result.fingerprint = result.source = None
     record_edit(result, "bridge", {"bars": bars, "bridge_bars": f"{len(la) + 1}-{len(la) + bars}",
                                "style": result.style, "candidates": candidates,
-                               "b": {"file": b.meta.get("source"), "fingerprint": b.meta.get("fingerprint")}},
+                               "b": {"file": b.source, "fingerprint": b.fingerprint}},
             a, seed, secs)
     return result

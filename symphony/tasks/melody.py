@@ -75,7 +75,7 @@ def compose_from_melody(melody: str | os.PathLike, use: str = "continue", prompt
                         hooks: Hooks | None = None) -> list[Score]:
     """``symphony generate --melody FILE``: transcribe the recording, then continue it,
     harmonize it or develop it as a theme (``use``). Returns ``count`` scores (seeds seed,
-    seed + 1, ...), each with ``meta["explanation"]`` saying where every attribute came from.
+    seed + 1, ...), each with ``explanation`` saying where every attribute came from.
 
     Precedence: explicit options (key, meter, tempo, style, bars, form) > the text prompt's
     explicit terms > a mood (an emotion option > mood words in the text > a picture), which
@@ -188,7 +188,7 @@ def compose_from_melody(melody: str | os.PathLike, use: str = "continue", prompt
         import hashlib
         seed = int(hashlib.sha1(f"{_fingerprint_bytes(melody)}|{use}|{prompt}".encode()).hexdigest()[:8], 16)
     fp = _fingerprint_bytes(melody)
-    score.meta = {"source": name, "fingerprint": fp}
+    score.meta, score.source, score.fingerprint = {}, name, fp
     if bars is None and text.get("bars"):
         bars = int(text["bars"])
         why.append(f"text: {bars} bars")
@@ -201,7 +201,7 @@ def compose_from_melody(melody: str | os.PathLike, use: str = "continue", prompt
         s_i = seed + i
         melody_copy = Score([Part([Note(n.pitch, n.onset, n.duration, n.velocity) for n in p.notes], p.name, p.program)
                              for p in score.parts], score.key, score.meter, score.bpm, score.bars, score.title,
-                            st_name, dict(score.meta))
+                            st_name, dict(score.meta), source=score.source, fingerprint=score.fingerprint)
         lines = list(why)
         if use == "continue":
             total = bars if bars is not None else score.bars + CONTINUE_BARS
@@ -235,7 +235,8 @@ def compose_from_melody(melody: str | os.PathLike, use: str = "continue", prompt
         elif result.style in STYLES and not (use == "harmonize" and as_ == "satb"):
             result.parts[0].program = STYLES[result.style].program
         result.title = f"{use.title()} of the melody in {name}"
-        result.meta = {**(result.meta or {}), "explanation": lines,
+        result.explanation = lines
+        result.meta = {**(result.meta or {}),
                        "request": {"prompt": prompt or "", "seed": s_i, "melody": name, "melody_use": use,
                                    **({"harmony": as_} if as_ else {}),
                                    **({"form": result.meta.get("form", {}).get("form")} if use == "develop" else {})},

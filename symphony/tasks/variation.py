@@ -340,14 +340,13 @@ def vary(score: Score, amount: float, keep: str | None = None, part: int = 0, se
     notes = melodic_line(score, part, "vary")
     line = Part(list(notes), score.parts[part].name, score.parts[part].program)
     params = {"amount": amount, "keep": keep or "none", "part": part + 1}
-    meta = {k: v for k, v in (score.meta or {}).items() if k == "bar_meters"}
     if amount == 0.0:  # the original, unchanged
-        parts = [Part([Note(n.pitch, n.onset, n.duration, n.velocity) for n in p.notes], p.name, p.program)
-                 for p in score.parts]
-        result = Score(parts, score.key, score.meter, score.bpm, score.bars, score.title, score.style, meta,
-                       list(score.chords))
+        parts = [Part([Note(n.pitch, n.onset, n.duration, n.velocity, n.spelling, n.fermata) for n in p.notes],
+                      p.name, p.program) for p in score.parts]
+        result = Score(parts, score.key, score.meter, score.bpm, score.bars, score.title, score.style, {},
+                       list(score.chords), bar_meters=score.bar_meters, key_signature=score.key_signature)
         record_edit(result, "vary", params, score, seed, 0.0)
-        result.meta["edit"]["measures"] = {"distance": 0.0, "resampled_notes": 0.0}
+        result.provenance["measures"] = {"distance": 0.0, "resampled_notes": 0.0}
         return result
     engine = Engine.of(engine)
     tok = engine.tokenizer
@@ -357,7 +356,7 @@ def vary(score: Score, amount: float, keep: str | None = None, part: int = 0, se
     elif score.style and f"Style_{score.style}" in tok.ids:
         style = score.style
     else:
-        style = _likeliest_style(Score([line], key, score.meter, score.bpm, score.bars, meta=dict(meta)), engine)
+        style = _likeliest_style(Score([line], key, score.meter, score.bpm, score.bars, bar_meters=score.bar_meters), engine)
     plan = plan_variation(score, notes, amount, keep, seed, key)
     lo, hi = _melody_range([n.pitch for n in notes])
     cond = conditioning_key(key)
@@ -371,7 +370,8 @@ def vary(score: Score, amount: float, keep: str | None = None, part: int = 0, se
     decoded = sorted(tok.decode(seq).parts[0].notes, key=lambda n: n.onset)
     vel = int(statistics.median(n.velocity for n in notes))
     grid = _grid(notes)
-    out = [Note(n.pitch, n.onset, n.duration, n.velocity) for i, n in enumerate(notes) if i not in plan.resampled]
+    out = [Note(n.pitch, n.onset, n.duration, n.velocity, n.spelling, n.fermata)  # kept notes as written
+           for i, n in enumerate(notes) if i not in plan.resampled]
     if keep == "rhythm":  # the original's onsets and lengths exactly, the model's pitches
         by_tick = {round(n.onset * TPQ): n.pitch for n in decoded}
         for i in sorted(plan.resampled):
@@ -383,9 +383,10 @@ def vary(score: Score, amount: float, keep: str | None = None, part: int = 0, se
     out.sort(key=lambda n: (n.onset, n.pitch))
     parts = [Part(out, p.name, p.program) if i == part else Part(list(p.notes), p.name, p.program)
              for i, p in enumerate(score.parts)]
-    result = Score(parts, key, score.meter, score.bpm, score.bars, score.title, style, meta, list(score.chords))
+    result = Score(parts, key, score.meter, score.bpm, score.bars, score.title, style, {}, list(score.chords),
+                   bar_meters=score.bar_meters)
     record_edit(result, "vary", {**params, "style": style}, score, seed, secs)
-    result.meta["edit"]["measures"] = {
+    result.provenance["measures"] = {
         "distance": round(note_distance(notes, out), 4),
         "resampled_notes": round(len(plan.resampled) / len(notes), 4),
         "rhythm_kept": round(rhythm_kept(notes, out), 4),
@@ -534,12 +535,12 @@ def restyle(score: Score, style: str, meter: str | None = None, mode: str | None
     names = ["Soprano", "Alto", "Tenor", "Bass"] if voices == 4 else ["Melody"]
     parts = [Part([Note(n.pitch, n.onset, n.duration, 80) for n in p.notes],
                   names[i] if i < len(names) else f"Voice {i + 1}", st.program) for i, p in enumerate(new.parts)]
-    title = f"{score.title or score.meta.get('source') or 'Tune'} ({st.name})"
+    title = f"{score.title or score.source or 'Tune'} ({st.name})"
     result = Score(parts, key, m, bpm, bars, title, st.name, {}, [])
     hold_last_notes(result)
     record_edit(result, "restyle", {"style": st.name, "meter": str(m), "key": str(key), "part": part + 1},
             score, seed, secs)
-    result.meta["edit"]["skeleton"] = {
+    result.provenance["skeleton"] = {
         "notes": len(skel), "placed": sum(s.tick is not None for s in skel),
         "kept": round(skeleton_kept(skel, result.parts[0].notes, m), 4),
         "pitch_unchanged": round(sum(s.pitch == s.source + tonic_shift(score.key, key) for s in skel)

@@ -28,7 +28,7 @@ def build_repeat_plans(records: list[dict], per_style: int = PLANS_PER_STYLE, se
         if r["split"] != "train" or r["style"] not in STYLES:
             continue
         s = Score.from_dict(r["score"])
-        if s.meta.get("bar_meters") or s.bars < 2:
+        if s.bar_meters or s.bars < 2:
             continue
         plan = repeat_plan_of(s)
         by_style.setdefault(r["style"], []).append([s.bars, s.title or r["id"], sorted(plan.items())])
