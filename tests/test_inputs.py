@@ -84,7 +84,7 @@ def test_user_style_end_to_end(user_model, tmp_path):
                  ["continue", piece, "--bars", "2"],  # the style found likeliest: one the model knows
                  ["infill", piece, "--bars", "2-3", "--style", "mystyle", "--candidates", "1"],
                  ["bridge", piece, piece, "--bars", "2", "--candidates", "1"],
-                 ["harmonize", tune],  # four voices in the model's own style (it knows no chorales)
+                 ["harmonize", tune, "--style", "mystyle"],  # four voices, the style's instrument
                  ["vary", tune, "--amount", "0.5"],
                  ["restyle", tune, "--style", "mystyle"]):
         dest = tmp_path / ("edit-" + "-".join(a.lstrip("-") for a in edit if a not in (piece, tune)))

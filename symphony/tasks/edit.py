@@ -130,7 +130,7 @@ SATB_METHOD = "fourpart"  # "fourpart": music.fourpart (functional harmony); "mo
 
 def _satb(score: Score, melody: Part, key: Key, style: str, seed: int, engine, hooks: Hooks | None) -> Score:
     if SATB_METHOD == "fourpart":
-        return _satb_fourpart(score, melody, key, style, seed)
+        return _satb_fourpart(score, melody, key, style or "chorale", seed)  # Bach's rules, any model
     engine = Engine.of(engine)
     tok = engine.tokenizer
     # Bach's chorales, or the model's own first style when it was trained without them (a user's)
