@@ -17,6 +17,7 @@ from symphony.decoding.sampler import (
     Hooks,
 )
 from symphony.errors import StyleError
+from symphony.formats.markings import dynamic_for
 from symphony.music.form import borrowed_repeats, plan_form
 from symphony.music.harmony import accompaniment, layout, parse_progression
 from symphony.music.score import Note, Part, Score, analyze_key
@@ -118,6 +119,10 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
         for n in p.notes:
             n.velocity = req.velocity
     hold_last_notes(score)
+    if req.arousal is not None or req.velocity != DEFAULT_VELOCITY:  # a mood set the loudness
+        score.dynamic = dynamic_for(req.velocity)
+    if req.style == "chorale":
+        phrase_end_fermatas(score, [s.first_bar + s.n_bars - 1 for s in plan.sections] if plan else [])
     if spans:
         score.chords = [(sp.onset, sp.chord.figure) for sp in spans]
         if req.accompany:
@@ -184,6 +189,22 @@ MODAL_COLOUR = 7.0
 # downbeats). 48-piece mode benchmark: shang 75% -> 100%; the yu piece asked to be very sad
 # that music21 heard as its relative major now comes out in G minor.
 MODAL_ESCALATION = 0.5
+
+
+DEFAULT_VELOCITY = 80  # Request.velocity without a mood
+
+
+def phrase_end_fermatas(score: Score, bars: list[int]) -> None:
+    """A chorale holds the last chord of each phrase: a fermata on the last note each part
+    starts in these bars (1-based; the ends of a form's sections) and in the final bar."""
+    q = score.bar_quarters
+    for b in sorted(set(bars) | {score.bars}):
+        for p in score.parts:
+            inside = [n for n in p.notes if (b - 1) * q - 1e-6 <= n.onset < b * q - 1e-6]
+            if inside:
+                last = max(n.onset for n in inside)
+                for n in inside:
+                    n.fermata = n.fermata or n.onset == last
 
 
 def hold_last_notes(score: Score) -> None:
