@@ -63,7 +63,7 @@ def generate(
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="model file (default: shipped model)"),
     no_audio: bool = typer.Option(False, "--no-audio", help="skip the WAV file"),
 ):
-    """Compose a new piece: writes music.mid, music.musicxml, music.wav and music.json."""
+    """Compose a new piece: writes music.mid, music.musicxml, music.wav, music.svg, music.pdf and music.json."""
     from symphony.formats.render import check_out_dir, write_outputs
     from symphony.tasks.api import Options, run_many
     opts = Options(prompt, style, key, meter, tempo, bars, seed, chords, accompany, form, range_, density, emotion,
