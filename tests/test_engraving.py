@@ -152,6 +152,28 @@ def test_title_composer_and_parts_survive_edit_transform(tmp_path):
     assert "The Acacia Reel" in svg and "Music21" not in svg
 
 
+def test_a_users_clef_and_instrument_survive_an_edit(tmp_path):
+    from music21 import clef, converter, instrument
+
+    from symphony.tasks.api import TransformRequest, run
+    from symphony.tasks.common import load_input
+    s = converter.parse(str(DATA / "AcaciaReel.abc"))
+    part = s.parts[0]
+    part.partName = "Viola"
+    for old in list(part.recurse().getElementsByClass((instrument.Instrument, clef.Clef))):
+        old.activeSite.remove(old)
+    part.insert(0, instrument.Viola())
+    part.getElementsByClass("Measure").first().insert(0, clef.AltoClef())
+    part.transpose(-12, inPlace=True)
+    s.write("musicxml", fp=str(tmp_path / "viola.musicxml"))
+    result = run(TransformRequest(load_input(tmp_path / "viola.musicxml"), key="E minor"))
+    write_musicxml(result.score, tmp_path / "out.musicxml")
+    root = _xml(tmp_path / "out.musicxml")
+    assert _clefs(root.find("part")) == [("1", "C", None)]
+    assert root.findtext("part-list/score-part/part-name") == "Viola"
+    assert root.findtext("part-list/score-part/score-instrument/instrument-name") == "Viola"
+
+
 def test_generated_piece_has_no_music21_composer(tmp_path):
     s = read_score(DATA / "AcaciaReel.abc")
     s.title, s.style = "", "celtic"

@@ -127,13 +127,16 @@ def _titles(s) -> tuple[str, str | None]:
     return str(title), (str(composer) if composer else None)
 
 
-def _part_identity(p) -> tuple[str, int, str]:
-    """(name, General MIDI program, instrument name) of a music21 part as its file gives them."""
+def _part_identity(p) -> tuple[str, int, str, str]:
+    """(name, General MIDI program, instrument name, first clef) of a music21 part as its file
+    gives them."""
+    from music21 import clef
     name = p.partName if getattr(p, "partName", None) else ""
     inst = p.getInstrument(returnDefault=False) if hasattr(p, "getInstrument") else None
     program = inst.midiProgram if inst is not None and inst.midiProgram is not None else 0
     instrument = inst.instrumentName if inst is not None and inst.instrumentName else ""
-    return str(name), int(program), str(instrument)
+    first = p.recurse().getElementsByClass(clef.Clef).first()
+    return str(name), int(program), str(instrument), type(first).__name__ if first is not None else ""
 
 
 def _chord_symbol(figure: str):
@@ -211,7 +214,7 @@ def to_music21(score: Score):
     for i, part in enumerate(score.parts):
         if not part.name:
             part = replace(part, name=f"Part {i + 1}" if len(score.parts) > 1 else "Melody")
-        if staves.is_grand_staff(part):
+        if not part.clef and staves.is_grand_staff(part):  # a user's one-staff part stays one
             upper, lower = staves.split_hands(part.notes)
             group = [_staff(score, part, upper, staves.TREBLE, i == 0, stream.PartStaff),
                      _staff(score, part, lower, staves.BASS, False, stream.PartStaff, dynamic=False)]
@@ -221,7 +224,7 @@ def to_music21(score: Score):
             s.insert(0, layout.StaffGroup(group, name=part.name, abbreviation=staves.abbreviation(part.name),
                                           symbol="brace"))
         else:
-            p = _staff(score, part, part.notes, staves.clef_for(part), i == 0, stream.Part)
+            p = _staff(score, part, part.notes, part.clef or staves.clef_for(part), i == 0, stream.Part)
             staffs.append(p)
             s.insert(0, p)
     markings.apply_repeats(staffs, markings.repeats(score))

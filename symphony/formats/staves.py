@@ -61,5 +61,11 @@ def abbreviation(name: str) -> str:
 
 
 def music21_clef(kind: str):
+    """A music21 clef: treble, treble8vb, bass, or a music21 clef class name read from a file
+    ("AltoClef")."""
     from music21 import clef
-    return {TREBLE: clef.TrebleClef, TREBLE_8VB: clef.Treble8vbClef, BASS: clef.BassClef}[kind]()
+    known = {TREBLE: clef.TrebleClef, TREBLE_8VB: clef.Treble8vbClef, BASS: clef.BassClef}
+    cls = known.get(kind) or getattr(clef, kind, None)
+    if not (isinstance(cls, type) and issubclass(cls, clef.Clef)) or kind in ("Clef", "PitchClef"):
+        cls = clef.TrebleClef
+    return cls()

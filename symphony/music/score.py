@@ -34,6 +34,7 @@ class Part:
     name: str = ""
     program: int = 0  # General MIDI program, 0-based
     instrument: str = ""  # the instrument's name in the input file ("Violin"); "" = from the program
+    clef: str = ""  # the input file's clef (music21's class name: "AltoClef"); "" = by the voice or range
 
 
 @dataclass

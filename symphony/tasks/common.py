@@ -50,6 +50,7 @@ def keep_identity(score: Score, source: Score) -> None:
         if new.name in ("", old.name) or new.name.startswith("Part "):
             new.name = old.name or new.name
             new.instrument = new.instrument or old.instrument
+            new.clef = new.clef or old.clef
             if not new.program:
                 new.program = old.program
 
