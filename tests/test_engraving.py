@@ -149,7 +149,7 @@ def test_title_composer_and_parts_survive_edit_transform(tmp_path):
     assert sp.findtext("score-instrument/instrument-name") == "Violin"
     assert sp.findtext("midi-instrument/midi-program") == "41"  # General MIDI violin, 1-based
     svg = svg_pages(tmp_path / "out" / "music.musicxml", tall=True)[0]
-    assert "The Acacia Reel" in svg and "Music21" not in svg
+    assert "The Acacia Reel" in svg and "Trad., arr. M. Byrne" in svg and "Music21" not in svg
 
 
 def test_a_users_clef_and_instrument_survive_an_edit(tmp_path):
@@ -250,6 +250,23 @@ def test_tempo_dynamic_and_fermata_marks(tmp_path):
     assert first.find(".//dynamics/p") is not None
     assert len(list(root.iter("fermata"))) == 1
     assert [dynamic_for(v) for v in (60, 70, 80, 95, 110)] == ["p", "mp", "mf", "f", "ff"]
+
+
+def test_harmonized_voices_hold_with_the_melody(tmp_path):
+    """A Bach melody's fermatas, and alto, tenor and bass written without any: every voice whose
+    note ends with a fermata note holds too."""
+    s = read_score(DATA / "bwv66.6.mxl")
+    for p in s.parts[1:]:
+        for n in p.notes:
+            n.fermata = False
+    ends = {n.end for n in s.parts[0].notes if n.fermata}
+    assert len(ends) >= 4
+    write_musicxml(s, tmp_path / "x.musicxml")
+    root = _xml(tmp_path / "x.musicxml")
+    counts = [sum(1 for n in part.iter("note") if n.find("notations/fermata") is not None)
+              for part in root.findall("part")]
+    assert counts[0] >= len(ends) and all(c >= len(ends) - 1 for c in counts[1:]), counts
+    assert not any(n.fermata for p in s.parts[1:] for n in p.notes)  # the score itself is unchanged
 
 
 def test_chorale_phrase_ends_get_fermatas():

@@ -9,9 +9,10 @@ repeat signs: Symphony does not expand repeats of the files it reads).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from symphony.music.score import Score
+from symphony.formats.staves import is_voice
+from symphony.music.score import Part, Score
 
 # velocity (Symphony's moods give 60 ... 110) -> the dynamic printed at bar 1
 DYNAMICS = [(50, "pp"), (64, "p"), (76, "mp"), (92, "mf"), (106, "f"), (128, "ff")]
@@ -20,6 +21,24 @@ DYNAMICS = [(50, "pp"), (64, "p"), (76, "mp"), (92, "mf"), (106, "f"), (128, "ff
 def dynamic_for(velocity: float) -> str:
     """The dynamic mark for a MIDI velocity: 80 (Symphony's neutral mood) is mf."""
     return next(mark for limit, mark in DYNAMICS if velocity < limit)
+
+
+def fermatas_in_every_voice(score: Score) -> list[Part]:
+    """The parts to write, where a choir's voices without any fermata of their own (the alto,
+    tenor and bass a harmonizer wrote under a Bach melody) hold with the voices that have one:
+    their note ending where a fermata note ends gets a fermata too. Other parts, and voices with
+    fermatas of their own, are written as they are."""
+    ends = sorted({round(n.end, 6) for p in score.parts for n in p.notes if n.fermata})
+    if not ends:
+        return score.parts
+    out = []
+    for p in score.parts:
+        if not is_voice(p.name) or any(n.fermata for n in p.notes):
+            out.append(p)
+            continue
+        notes = [replace(n, fermata=True) if any(abs(n.end - e) < 1e-6 for e in ends) else n for n in p.notes]
+        out.append(replace(p, notes=notes))
+    return out
 
 
 @dataclass

@@ -25,6 +25,11 @@ def _word(name: str) -> str:
     return name.strip().lower().split(" ")[0].rstrip(".0123456789") if name.strip() else ""
 
 
+def is_voice(name: str) -> bool:
+    """Is this the name of a choir's voice (soprano, alto, tenor, bass ...)?"""
+    return bool(_VOICE_CLEFS.get(_word(name)))
+
+
 def clef_for(part: Part) -> str:
     """The clef of a single-staff part: by the voice its name gives, else by its notes (treble
     from a median of G3 up with nothing below E3 -- violin, flute, a melody -- bass otherwise)."""
