@@ -26,17 +26,18 @@ def dynamic_for(velocity: float) -> str:
 def fermatas_in_every_voice(score: Score) -> list[Part]:
     """The parts to write, where a choir's voices without any fermata of their own (the alto,
     tenor and bass a harmonizer wrote under a Bach melody) hold with the voices that have one:
-    their note ending where a fermata note ends gets a fermata too. Other parts, and voices with
-    fermatas of their own, are written as they are."""
-    ends = sorted({round(n.end, 6) for p in score.parts for n in p.notes if n.fermata})
-    if not ends:
+    their note sounding when a fermata note starts (the chord under the fermata) gets a fermata
+    too. Other parts, and voices with fermatas of their own, are written as they are."""
+    starts = sorted({round(n.onset, 6) for p in score.parts for n in p.notes if n.fermata})
+    if not starts:
         return score.parts
     out = []
     for p in score.parts:
         if not is_voice(p.name) or any(n.fermata for n in p.notes):
             out.append(p)
             continue
-        notes = [replace(n, fermata=True) if any(abs(n.end - e) < 1e-6 for e in ends) else n for n in p.notes]
+        notes = [replace(n, fermata=True) if any(n.onset - 1e-6 <= o < n.end - 1e-6 for o in starts) else n
+                 for n in p.notes]
         out.append(replace(p, notes=notes))
     return out
 
