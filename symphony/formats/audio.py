@@ -56,7 +56,7 @@ def integrated_loudness(samples: np.ndarray, rate: int) -> float:
     x = _channels(samples)
     for b, a in k_weighting(rate):
         x = lfilter(b, a, x, axis=0)
-    block, step = int(round(BLOCK_S * rate)), int(round(STEP_S * rate))
+    block, step = round(BLOCK_S * rate), round(STEP_S * rate)
     if len(x) < block:
         return -math.inf
     sq = np.concatenate([np.zeros((1, x.shape[1])), np.cumsum(x * x, axis=0)])

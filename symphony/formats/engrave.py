@@ -35,7 +35,7 @@ def _toolkit(musicxml_path: str | os.PathLike, options: dict):
     # verovio's page header shows a composer only as MEI's <composer> in the title statement; its
     # MusicXML import puts the file's composer in a <respStmt>: copy it there
     mei = tk.getMEI()
-    m = re.search(r'<titleStmt\b.*?</titleStmt>', mei, re.S)
+    m = re.search(r'<titleStmt\b.*?</titleStmt>', mei, re.DOTALL)
     who = re.search(r'<persName role="composer">([^<]+)</persName>', m.group(0)) if m else None
     if who and "<composer" not in m.group(0):
         stmt = m.group(0).replace("</titleStmt>", f"<composer>{who.group(1)}</composer></titleStmt>")

@@ -105,10 +105,9 @@ def write_outputs(items: list[tuple[Score, dict]], out_dir: str | os.PathLike, a
                 render_audio(tmpd / f"{stem}.mid", tmpd / f"{stem}.wav")
                 normalize_wav(tmpd / f"{stem}.wav")
             if svg:
-                for engrave in (lambda: render_svg(tmpd / f"{stem}.musicxml", tmpd / f"{stem}.svg"),
-                                lambda: render_pdf(tmpd / f"{stem}.musicxml", tmpd / f"{stem}.pdf")):
+                for engrave, suffix in ((render_svg, ".svg"), (render_pdf, ".pdf")):
                     try:
-                        engrave()
+                        engrave(tmpd / f"{stem}.musicxml", tmpd / f"{stem}{suffix}")
                     except Exception:  # engraving is a convenience; the MusicXML is the score
                         pass
             write_json(info, tmpd / f"{stem}.json")

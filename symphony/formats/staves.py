@@ -17,7 +17,7 @@ _VOICE_CLEFS = {"soprano": TREBLE, "sopran": TREBLE, "alto": TREBLE, "alt": TREB
 ABBREVIATIONS = {"soprano": "S.", "alto": "A.", "tenor": "T.", "bass": "B.", "accompaniment": "Acc.",
                  "melody": "Mel.", "piano": "Pno.", "organ": "Org.", "violin": "Vln.", "flute": "Fl.",
                  "chords": "Ch."}
-KEYBOARD_PROGRAMS = range(0, 24)  # General MIDI pianos, chromatic percussion and organs
+KEYBOARD_PROGRAMS = range(24)  # General MIDI pianos, chromatic percussion and organs
 ACCOMPANIMENT_NAMES = ("accompaniment", "piano", "keyboard", "organ", "chords", "harpsichord")
 
 
