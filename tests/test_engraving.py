@@ -322,3 +322,19 @@ def test_svg_of_a_generated_chorale_keeps_its_last_bar(tmp_path):
     svg = (tmp_path / "music.svg").read_text()
     assert svg.count('class="measure"') == 16
     assert len(re.findall(r"<svg\b", svg)) >= 1
+
+
+def test_generated_jig_in_aabb_has_repeats_tempo_and_dynamic(tmp_path):
+    """The shipped model: a lively AABB jig is written |: A :|: B :| with its mood's dynamic and a
+    dotted-quarter tempo mark."""
+    import symphony
+    s = symphony.generate("a lively Irish jig in D major", form="AABB", bars=16, seed=1)
+    assert s.dynamic in ("f", "ff")
+    plan = repeats(s)
+    assert plan and plan[0].first == 1
+    write_musicxml(s, tmp_path / "jig.musicxml")
+    root = _xml(tmp_path / "jig.musicxml")
+    assert {r.get("direction") for r in root.iter("repeat")} == {"forward", "backward"}
+    assert len(root.find("part").findall("measure")) < 16
+    assert root.find(".//metronome/beat-unit-dot") is not None
+    assert root.find(".//dynamics") is not None
