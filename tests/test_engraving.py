@@ -18,7 +18,7 @@ from symphony.formats.audio import (
 )
 from symphony.formats.engrave import outline_music_text, svg_pages
 from symphony.formats.files import read_score
-from symphony.formats.markings import dynamic_for, repeats
+from symphony.formats.markings import dynamic_for, fermatas_in_every_voice, repeats
 from symphony.formats.musicxml import write_musicxml
 from symphony.formats.render import write_outputs
 from symphony.music.score import Note, Part, Score
@@ -257,21 +257,26 @@ def test_tempo_dynamic_and_fermata_marks(tmp_path):
     assert [dynamic_for(v) for v in (60, 70, 80, 95, 110)] == ["p", "mp", "mf", "f", "ff"]
 
 
-def test_harmonized_voices_hold_with_the_melody(tmp_path):
+def test_harmonized_voices_hold_with_the_melody():
     """A Bach melody's fermatas, and alto, tenor and bass written without any: every voice holds
-    the chord under the fermata."""
+    the chord under the fermata (a harmonize result); a user's file is left as it is."""
+    from symphony.tasks.common import record_edit
     s = read_score(DATA / "bwv66.6.mxl")
     for p in s.parts[1:]:
         for n in p.notes:
             n.fermata = False
-    ends = {n.onset for n in s.parts[0].notes if n.fermata}
-    assert len(ends) >= 4
-    write_musicxml(s, tmp_path / "x.musicxml")
-    root = _xml(tmp_path / "x.musicxml")
-    counts = [sum(1 for n in part.iter("note") if n.find("notations/fermata") is not None)
-              for part in root.findall("part")]
-    assert counts[0] >= len(ends) and all(c >= len(ends) - 1 for c in counts[1:]), counts
-    assert not any(n.fermata for p in s.parts[1:] for n in p.notes)  # the score itself is unchanged
+    starts = {n.onset for n in s.parts[0].notes if n.fermata}
+    assert len(starts) >= 4
+    held = fermatas_in_every_voice(s)
+    for p in held[1:]:
+        assert {o for o in starts if any(n.fermata and n.onset <= o < n.end for n in p.notes)} == starts
+        assert all(any(n.onset <= o < n.end for o in starts) for n in p.notes if n.fermata)
+    assert not any(n.fermata for p in s.parts[1:] for n in p.notes)  # copies: the score is unchanged
+    source = deepcopy(s)
+    record_edit(s, "transform", {}, source, 0, 0.0)
+    assert not any(n.fermata for p in s.parts[1:] for n in p.notes)
+    record_edit(s, "harmonize", {}, source, 0, 0.0)
+    assert all(any(n.fermata for n in p.notes) for p in s.parts)
 
 
 def test_chorale_phrase_ends_get_fermatas():

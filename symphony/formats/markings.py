@@ -24,10 +24,11 @@ def dynamic_for(velocity: float) -> str:
 
 
 def fermatas_in_every_voice(score: Score) -> list[Part]:
-    """The parts to write, where a choir's voices without any fermata of their own (the alto,
-    tenor and bass a harmonizer wrote under a Bach melody) hold with the voices that have one:
-    their note sounding when a fermata note starts (the chord under the fermata) gets a fermata
-    too. Other parts, and voices with fermatas of their own, are written as they are."""
+    """The parts of a score where a choir's voices without any fermata of their own (the alto,
+    tenor and bass a harmonizer wrote under a Bach melody: tasks.common.record_edit) hold with
+    the voices that have one: their note sounding when a fermata note starts (the chord under the
+    fermata) gets a fermata too. Other parts, and voices with fermatas of their own, are as they
+    are; the notes are copies. Not applied to a user's own file, whose markings are kept exactly."""
     starts = sorted({round(n.onset, 6) for p in score.parts for n in p.notes if n.fermata})
     if not starts:
         return score.parts

@@ -211,7 +211,7 @@ def to_music21(score: Score):
     if score.composer:
         s.metadata.composer = score.composer
     staffs = []
-    for i, part in enumerate(markings.fermatas_in_every_voice(score)):
+    for i, part in enumerate(score.parts):
         if not part.name:
             part = replace(part, name=f"Part {i + 1}" if len(score.parts) > 1 else "Melody")
         if not part.clef and staves.is_grand_staff(part):  # a user's one-staff part stays one

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from symphony.errors import RequestError
 from symphony.formats.files import read_score
+from symphony.formats.markings import fermatas_in_every_voice
 from symphony.music.score import Score
 
 MAX_INPUT_BARS = 512
@@ -33,6 +34,8 @@ def load_input(path: str | os.PathLike | bytes, filename: str | None = None) -> 
 
 def record_edit(score: Score, op: str, params: dict, source: Score, seed: int, seconds: float) -> None:
     keep_identity(score, source)
+    if op == "harmonize":  # the new alto, tenor and bass hold the chords under the melody's fermatas
+        score.parts = fermatas_in_every_voice(score)
     score.provenance = {
         "operation": op, "parameters": params, "seed": seed,
         "input": {"file": source.source, "fingerprint": source.fingerprint},
