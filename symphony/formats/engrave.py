@@ -10,8 +10,8 @@ import re
 from pathlib import Path
 
 A4 = {"pageWidth": 2100, "pageHeight": 2970}
-# verovio's largest page height: a tall SVG holds about 60 four-staff systems; longer pieces go on
-# to further tall pages (music.p2.svg ...)
+# verovio's largest page height: a tall SVG holds a 120-bar SATB piece (25 systems) and more;
+# longer pieces go on to further tall pages (music.p2.svg ...)
 TALL_PAGE = 60000
 OPTIONS = {"scale": 40, "pageMarginTop": 100, "pageMarginBottom": 100, "pageMarginLeft": 100,
            "pageMarginRight": 100, "footer": "none", "header": "auto",
