@@ -12,13 +12,15 @@ PROMPT  ?= a lively Irish jig in D major
 
 setup: $(STAMP) $(SYSTEM)
 
-# FluidSynth (the synth) and a General MIDI SoundFont come from Debian's packages.
+# FluidSynth (the synth), a General MIDI SoundFont and cairo (cairosvg draws the PDF) come from
+# Debian's packages.
 $(SYSTEM):
-	@if ! command -v fluidsynth >/dev/null || [ ! -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ]; then \
+	@if ! command -v fluidsynth >/dev/null || [ ! -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] \
+	    || ! ldconfig -p 2>/dev/null | grep -q 'libcairo\.so\.2'; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
-	    fluidsynth fluid-soundfont-gm; \
+	    fluidsynth fluid-soundfont-gm libcairo2; \
 	fi
 	@mkdir -p $(dir $@) && touch $@
 

@@ -63,7 +63,7 @@ def generate(
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="model file (default: shipped model)"),
     no_audio: bool = typer.Option(False, "--no-audio", help="skip the WAV file"),
 ):
-    """Compose a new piece: writes music.mid, music.musicxml, music.wav and music.json."""
+    """Compose a new piece: writes music.mid, music.musicxml, music.wav, music.svg, music.pdf and music.json."""
     from symphony.formats.render import locked_out_dir, write_outputs
     from symphony.tasks.api import Options, run_many
     opts = Options(prompt, style, key, meter, tempo, bars, seed, chords, accompany, form, range_, density, emotion,
@@ -331,7 +331,13 @@ def train(
     """Train a model on the corpus and your added folders; checkpoints to OUT/model.safetensors."""
     import shutil
 
-    from symphony.training.corpus import BUILTIN_STYLES, builtin_sources, iter_split, load_corpus, user_sources
+    from symphony.training.corpus import (
+        BUILTIN_STYLES,
+        builtin_sources,
+        iter_split,
+        load_corpus,
+        user_sources,
+    )
     from symphony.training.loop import TrainConfig, load_scores
     from symphony.training.loop import train as run
     users = [] if no_user_data else user_sources()
@@ -461,8 +467,9 @@ def _weights(text: str) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: every error, a usage error (an unknown option, ``--bars ten``) included,
     prints one line on stderr and exits with 2; a traceback is a bug."""
-    from typer._click import exceptions as click  # typer's own click (typer >= 0.26)
     import logging
+
+    from typer._click import exceptions as click  # typer's own click (typer >= 0.26)
     notes = logging.StreamHandler(sys.stderr)  # the library's notes (a slow first step) as plain lines
     notes.setFormatter(logging.Formatter("%(message)s"))
     logger = logging.getLogger("symphony")

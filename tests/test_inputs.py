@@ -237,7 +237,7 @@ def test_result_set_replaces_an_earlier_one_whole(user_model, tmp_path):
     (out / "notes.txt").write_text("the user's own file stays")
     r = cli(*base, "--no-audio", cache=cache)
     assert r.returncode == 0, r.stderr
-    assert {p.name for p in out.iterdir()} == {"music.mid", "music.musicxml", "music.svg", "music.json", "notes.txt"}
+    assert {p.name for p in out.iterdir()} == {"music.mid", "music.musicxml", "music.svg", "music.pdf", "music.json", "notes.txt"}
 
 
 def test_a_second_writer_into_a_held_folder_fails_clearly(user_model, tmp_path):

@@ -8,7 +8,7 @@ from dataclasses import replace
 from fractions import Fraction
 
 from symphony.errors import ScoreReadError, TheoryError
-from symphony.formats import notation
+from symphony.formats import markings, notation, staves
 from symphony.music.score import (
     Note,
     Part,
@@ -104,8 +104,7 @@ def from_music21(s, style: str | None = None, default_bpm: float = 96.0,
                                   fermata=held(float(el.offset), dur, int(pitch.midi))))
         notes.sort(key=lambda n: (n.onset, n.pitch))
         if notes:
-            name = p.partName if hasattr(p, "partName") and p.partName else ""
-            out_parts.append(Part(notes, name or ""))
+            out_parts.append(Part(notes, *_part_identity(p)))
     if not out_parts:
         raise ScoreReadError("the score has no notes")
     end = max(n.end for p in out_parts for n in p.notes)
@@ -114,9 +113,32 @@ def from_music21(s, style: str | None = None, default_bpm: float = 96.0,
         key = key_from_music21(s.analyze("key"))
     else:
         key = Key("C", "major")
-    title = s.metadata.title if getattr(s, "metadata", None) is not None and s.metadata.title else ""
-    return Score(out_parts, key, meter, round(bpm, 3), bars, title or "", style, bar_meters=bar_meters_out,
-                 key_signature=notation.read_signature(parts[0], key))
+    title, composer = _titles(s)
+    return Score(out_parts, key, meter, round(bpm, 3), bars, title, style, bar_meters=bar_meters_out,
+                 key_signature=notation.read_signature(parts[0], key), composer=composer)
+
+
+def _titles(s) -> tuple[str, str | None]:
+    """(title, composer) of a parsed file: the work title, else the movement's; music21's
+    placeholders for files without them ('Music21 Fragment', 'Music21') count as none."""
+    md = getattr(s, "metadata", None)
+    if md is None:
+        return "", None
+    title = next((t for t in (md.title, md.movementName) if t and str(t) != "Music21 Fragment"), "")
+    composer = md.composer if md.composer and str(md.composer) != "Music21" else None
+    return str(title), (str(composer) if composer else None)
+
+
+def _part_identity(p) -> tuple[str, int, str, str]:
+    """(name, General MIDI program, instrument name, first clef) of a music21 part as its file
+    gives them."""
+    from music21 import clef
+    name = p.partName if getattr(p, "partName", None) else ""
+    inst = p.getInstrument(returnDefault=False) if hasattr(p, "getInstrument") else None
+    program = inst.midiProgram if inst is not None and inst.midiProgram is not None else 0
+    instrument = inst.instrumentName if inst is not None and inst.instrumentName else ""
+    first = p.recurse().getElementsByClass(clef.Clef).first()
+    return str(name), int(program), str(instrument), type(first).__name__ if first is not None else ""
 
 
 def _chord_symbol(figure: str):
@@ -130,44 +152,93 @@ def _chord_symbol(figure: str):
         return expressions.TextExpression(figure)
 
 
-def to_music21(score: Score):
-    """Build a music21 Score for notation export (MusicXML)."""
-    from music21 import instrument, metadata, stream, tempo
+def default_title(score: Score) -> str:
+    """A title for a score that has none: what it is ("Chorale in G major")."""
+    return f"{score.style.title()} in {score.key}" if score.style else f"Piece in {score.key}"
+
+
+def _instrument(part: Part):
+    from music21 import instrument
+    inst = instrument.instrumentFromMidiProgram(part.program)
+    if part.instrument:
+        inst.instrumentName = part.instrument
+    inst.partName = part.name or inst.instrumentName
+    inst.instrumentAbbreviation = inst.partAbbreviation = staves.abbreviation(inst.partName)
+    return inst
+
+
+def _staff(score: Score, part: Part, notes: list[Note], clef_kind: str, first: bool, cls, dynamic: bool = True):
+    """One staff (a music21 Part or PartStaff) of a Symphony part, made into measures."""
+    from music21 import dynamics, tempo
     from music21 import meter as m21meter
+
+    p = cls()
+    p.partName = part.name
+    p.partAbbreviation = staves.abbreviation(part.name)
+    p.insert(0, _instrument(part))
+    p.insert(0, staves.music21_clef(clef_kind))
+    signature = notation.written_signature(score)
+    p.insert(0, signature)
+    for onset, key_txt in (score.meta or {}).get("key_changes", []):  # e.g. a bridge into B's key
+        p.insert(quantize(onset), key_to_music21(parse_key(key_txt)))
+    p.insert(0, m21meter.TimeSignature(str(score.meter)))
+    if first:
+        beat = m21meter.TimeSignature(str(score.meter)).beatDuration  # 6/8: a dotted quarter
+        p.insert(0, tempo.MetronomeMark(number=round(score.bpm), referent=beat))
+        for onset, figure in score.chords:
+            p.insert(quantize(onset) if onset > 0 else 0, _chord_symbol(figure))
+    if score.dynamic and dynamic:
+        p.insert(0, dynamics.Dynamic(score.dynamic))
+    groups: dict[tuple[float, float], list[Note]] = {}
+    names = notation.spell_part(notes, score.key)
+    for n, name in zip(notes, names):
+        groups.setdefault((n.onset, n.duration), []).append(replace(n, spelling=name))
+    for (onset, dur), group in sorted(groups.items(), key=lambda g: g[0]):
+        el = notation.music21_element(group)
+        el.quarterLength = quantize(dur)
+        p.insert(quantize(onset) if onset > 0 else 0, el)
+    end = score.bars * score.bar_quarters
+    p.makeRests(fillGaps=True, inPlace=True, timeRangeFromBarDuration=True, refStreamOrTimeRange=[0, end])
+    notation.finish_part(p, notation.m21_signature_alters(signature))
+    return p
+
+
+def to_music21(score: Score):
+    """Build a music21 Score for notation export (MusicXML): each part on its staff (SATB voices
+    in their clefs, an accompaniment on a grand staff), the title and composer, the tempo with
+    its beat unit, the mood's dynamic and the form's repeats."""
+    from music21 import layout, metadata, stream
 
     s = stream.Score()
     s.metadata = metadata.Metadata()
-    s.metadata.title = score.title or "Symphony"
+    s.metadata.title = score.title or default_title(score)
+    if score.composer:
+        s.metadata.composer = score.composer
+    staffs = []
     for i, part in enumerate(score.parts):
-        p = stream.Part()
-        p.partName = part.name or f"Part {i + 1}"
-        inst = instrument.instrumentFromMidiProgram(part.program)
-        p.insert(0, inst)
-        signature = notation.written_signature(score)
-        p.insert(0, signature)
-        for onset, key_txt in (score.meta or {}).get("key_changes", []):  # e.g. a bridge into B's key
-            p.insert(quantize(onset), key_to_music21(parse_key(key_txt)))
-        p.insert(0, m21meter.TimeSignature(str(score.meter)))
-        if i == 0:
-            beat = m21meter.TimeSignature(str(score.meter)).beatDuration
-            p.insert(0, tempo.MetronomeMark(number=round(score.bpm), referent=beat))
-            for onset, figure in score.chords:
-                p.insert(quantize(onset) if onset > 0 else 0, _chord_symbol(figure))
-        groups: dict[tuple[float, float], list[Note]] = {}
-        names = notation.spell_part(part.notes, score.key)
-        for n, name in zip(part.notes, names):
-            groups.setdefault((n.onset, n.duration), []).append(replace(n, spelling=name))
-        for (onset, dur), group in sorted(groups.items(), key=lambda g: g[0]):
-            el = notation.music21_element(group)
-            el.quarterLength = quantize(dur)
-            p.insert(quantize(onset) if onset > 0 else 0, el)
-        end = score.bars * score.bar_quarters
-        p.makeRests(fillGaps=True, inPlace=True, timeRangeFromBarDuration=True, refStreamOrTimeRange=[0, end])
-        notation.finish_part(p, notation.m21_signature_alters(signature))
-        s.insert(0, p)
+        if not part.name:
+            part = replace(part, name=f"Part {i + 1}" if len(score.parts) > 1 else "Melody")
+        if not part.clef and staves.is_grand_staff(part):  # a user's one-staff part stays one
+            upper, lower = staves.split_hands(part.notes)
+            group = [_staff(score, part, upper, staves.TREBLE, i == 0, stream.PartStaff),
+                     _staff(score, part, lower, staves.BASS, False, stream.PartStaff, dynamic=False)]
+            staffs += group
+            for p in group:
+                s.insert(0, p)
+            s.insert(0, layout.StaffGroup(group, name=part.name, abbreviation=staves.abbreviation(part.name),
+                                          symbol="brace"))
+        else:
+            p = _staff(score, part, part.notes, part.clef or staves.clef_for(part), i == 0, stream.Part)
+            staffs.append(p)
+            s.insert(0, p)
+    markings.apply_repeats(staffs, markings.repeats(score))
     return s
 
 
 def write_musicxml(score: Score, path: str | os.PathLike) -> None:
-    s = to_music21(score)
-    s.write("musicxml", fp=str(path))
+    from music21.musicxml.m21ToXml import GeneralObjectExporter
+    data = GeneralObjectExporter(to_music21(score)).parse()
+    if not score.composer:  # music21 names itself the composer of a score without one
+        data = data.replace(b'<creator type="composer">Music21</creator>', b"", 1)
+    with open(path, "wb") as f:
+        f.write(data)

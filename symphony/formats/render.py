@@ -1,6 +1,7 @@
-"""Rendering: audio through a General MIDI SoundFont synth (FluidSynth), sheet music through
-verovio, and the output files of every task written atomically, as one complete set, into an
-output folder that one command holds at a time (``locked_out_dir``)."""
+"""Rendering: audio through a General MIDI SoundFont synth (FluidSynth), normalised in loudness
+(formats.audio), sheet music through verovio (formats.engrave: every page, SVG and PDF), and the
+output files of every task written atomically, as one complete set, into an output folder that
+one command holds at a time (``locked_out_dir``)."""
 from __future__ import annotations
 
 import dataclasses
@@ -14,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from symphony.errors import RequestError, SymphonyError
+from symphony.formats.audio import normalize_wav
+from symphony.formats.engrave import EngraveError, write_pdf, write_svg
 from symphony.formats.files import write_json
 from symphony.formats.midi import write_midi
 from symphony.formats.musicxml import write_musicxml
@@ -23,7 +26,7 @@ from symphony.settings import SOUNDFONT_CANDIDATES, soundfont_override
 
 SAMPLE_RATE = 44100
 # The files of a result set (write_outputs): music.* for one piece, music-001.* ... for several.
-RESULT_FILE = re.compile(r"music(?:-\d{3,})?\.(?:mid|musicxml|wav|svg|json)")
+RESULT_FILE = re.compile(r"music(?:-\d{3,})?\.(?:mid|musicxml|wav|svg|pdf|json)")
 
 
 class RenderError(SymphonyError):
@@ -54,14 +57,20 @@ def render_audio(midi_path: str | os.PathLike, wav_path: str | os.PathLike,
 
 
 def render_svg(musicxml_path: str | os.PathLike, svg_path: str | os.PathLike) -> int:
-    """Engrave the first page of a MusicXML file to SVG with verovio; returns the page count."""
-    import verovio
-    tk = verovio.toolkit()
-    tk.setOptions({"pageWidth": 2100, "pageHeight": 2970, "scale": 40, "adjustPageHeight": True})
-    if not tk.loadFile(str(musicxml_path)):
-        raise RenderError(f"verovio could not read {musicxml_path}")
-    Path(svg_path).write_text(tk.renderToSVG(1), encoding="utf-8")
-    return tk.getPageCount()
+    """Engrave a MusicXML file with verovio: the whole score as one tall SVG page (very long
+    pieces go on in stem.p2.svg ...); returns the number of SVG files written."""
+    try:
+        return len(write_svg(musicxml_path, svg_path))
+    except EngraveError as e:
+        raise RenderError(str(e)) from e
+
+
+def render_pdf(musicxml_path: str | os.PathLike, pdf_path: str | os.PathLike) -> int:
+    """Every A4 page of a MusicXML file in one PDF; returns the page count."""
+    try:
+        return write_pdf(musicxml_path, pdf_path)
+    except EngraveError as e:
+        raise RenderError(str(e)) from e
 
 
 def check_out_dir(out_dir: str | os.PathLike) -> None:
@@ -116,7 +125,7 @@ def locked_out_dir(out_dir: str | os.PathLike) -> Iterator[Path]:
 
 def write_outputs(items: list[tuple[Score, dict]], out_dir: str | os.PathLike, audio: bool = True,
                   svg: bool = True) -> list[Path]:
-    """Write music.{mid,musicxml,wav,json} (music-001.* ... when several) into out_dir.
+    """Write music.{mid,musicxml,wav,svg,pdf,json} (music-001.* ... when several) into out_dir.
 
     Everything is rendered in a temporary folder next to out_dir first and moved into place only
     when all files exist, so a failure leaves no half-written output behind."""
@@ -133,11 +142,13 @@ def write_outputs(items: list[tuple[Score, dict]], out_dir: str | os.PathLike, a
             write_musicxml(score, tmpd / f"{stem}.musicxml")
             if audio:
                 render_audio(tmpd / f"{stem}.mid", tmpd / f"{stem}.wav")
+                normalize_wav(tmpd / f"{stem}.wav")
             if svg:
-                try:
-                    render_svg(tmpd / f"{stem}.musicxml", tmpd / f"{stem}.svg")
-                except Exception:  # engraving is a convenience; the MusicXML is the score
-                    pass
+                for engrave, suffix in ((render_svg, ".svg"), (render_pdf, ".pdf")):
+                    try:
+                        engrave(tmpd / f"{stem}.musicxml", tmpd / f"{stem}{suffix}")
+                    except Exception:  # engraving is a convenience; the MusicXML is the score
+                        pass
             write_json(info, tmpd / f"{stem}.json")
         for f in sorted(tmpd.iterdir()):
             dest = out / f.name

@@ -33,6 +33,8 @@ class Part:
     notes: list[Note] = field(default_factory=list)
     name: str = ""
     program: int = 0  # General MIDI program, 0-based
+    instrument: str = ""  # the instrument's name in the input file ("Violin"); "" = from the program
+    clef: str = ""  # the input file's clef (music21's class name: "AltoClef"); "" = by the voice or range
 
 
 @dataclass
@@ -56,6 +58,8 @@ class Score:
     # the key signature the input file wrote ({"sharps", "mode", "for_key"}), kept on export while
     # the score's key is still the one it was read with (formats.notation.written_signature)
     key_signature: dict | None = None
+    composer: str | None = None  # as the input file names them; None for a generated piece
+    dynamic: str | None = None  # the dynamic at bar 1 that the mood set ("mp", "f"); None: none printed
 
     @property
     def bar_quarters(self) -> float:
@@ -74,7 +78,7 @@ class Score:
 
     def to_dict(self) -> dict:
         return {
-            "title": self.title, "style": self.style, "key": str(self.key),
+            "title": self.title, **({"composer": self.composer} if self.composer else {}), "style": self.style, "key": str(self.key),
             "meter": str(self.meter), "bpm": self.bpm, "bars": self.bars, "meta": self.meta,
             "chords": [list(c) for c in self.chords], "bar_meters": self.bar_meters,
             "parts": [{"name": p.name, "program": p.program,
@@ -90,7 +94,8 @@ class Score:
         bar_meters = d.get("bar_meters", meta.pop("bar_meters", None))  # older caches kept them in meta
         return cls(parts, parse_key(d["key"]), parse_meter(d["meter"]), float(d["bpm"]),
                    int(d["bars"]), d.get("title", ""), d.get("style"), meta,
-                   [(float(o), str(c)) for o, c in d.get("chords", [])], bar_meters or None)
+                   [(float(o), str(c)) for o, c in d.get("chords", [])], bar_meters or None,
+                   composer=d.get("composer"))
 
 
 # ----------------------------------------------------------------------------- music21 bridge

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from symphony.errors import RequestError
 from symphony.formats.files import read_score
+from symphony.formats.markings import fermatas_in_every_voice
 from symphony.music.score import Score
 
 MAX_INPUT_BARS = 512
@@ -32,10 +33,29 @@ def load_input(path: str | os.PathLike | bytes, filename: str | None = None) -> 
 
 
 def record_edit(score: Score, op: str, params: dict, source: Score, seed: int, seconds: float) -> None:
+    keep_identity(score, source)
+    if op == "harmonize":  # the new alto, tenor and bass hold the chords under the melody's fermatas
+        score.parts = fermatas_in_every_voice(score)
     score.provenance = {
         "operation": op, "parameters": params, "seed": seed,
         "input": {"file": source.source, "fingerprint": source.fingerprint},
         "model_seconds": round(seconds, 4)}
+
+
+def keep_identity(score: Score, source: Score) -> None:
+    """An edit keeps what the user's file says the piece and its parts are: the title, the
+    composer, and each part's name, program and instrument (matched by position; parts an edit
+    adds keep their own)."""
+    score.title = score.title or source.title
+    score.composer = score.composer or source.composer
+    score.dynamic = score.dynamic or source.dynamic
+    for new, old in zip(score.parts, source.parts):
+        if new.name in ("", old.name) or new.name.startswith("Part "):
+            new.name = old.name or new.name
+            new.instrument = new.instrument or old.instrument
+            new.clef = new.clef or old.clef
+            if not new.program:
+                new.program = old.program
 
 
 def describe(score: Score) -> dict:

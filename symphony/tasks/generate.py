@@ -17,6 +17,7 @@ from symphony.decoding.sampler import (
     Hooks,
 )
 from symphony.errors import StyleError
+from symphony.formats.markings import dynamic_for
 from symphony.music.form import borrowed_repeats, plan_form
 from symphony.music.fourpart import analysis_meta, lower_voices
 from symphony.music.harmony import accompaniment, layout, parse_progression
@@ -121,6 +122,10 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     hold_last_notes(score)
     # (with --chords the sampler's voices follow the requested chords, so they stay)
     harmony = _reharmonize(score, key, st) if req.voices == 4 and REHARMONIZE_CHORALES and not spans else None
+    if req.arousal is not None or req.velocity != DEFAULT_VELOCITY:  # a mood set the loudness
+        score.dynamic = dynamic_for(req.velocity)
+    if req.style == "chorale":
+        phrase_end_fermatas(score, [s.first_bar + s.n_bars - 1 for s in plan.sections] if plan else [])
     if spans:
         score.chords = [(sp.onset, sp.chord.figure) for sp in spans]
         if req.accompany:
@@ -208,6 +213,22 @@ def _reharmonize(score: Score, key: Key, st) -> dict | None:
             n.velocity = vel
         score.parts[i].notes = part.notes
     return analysis_meta(fp)
+
+
+DEFAULT_VELOCITY = 80  # Request.velocity without a mood
+
+
+def phrase_end_fermatas(score: Score, bars: list[int]) -> None:
+    """A chorale holds the last chord of each phrase: a fermata on the last note each part
+    starts in these bars (1-based; the ends of a form's sections) and in the final bar."""
+    q = score.bar_quarters
+    for b in sorted(set(bars) | {score.bars}):
+        for p in score.parts:
+            inside = [n for n in p.notes if (b - 1) * q - 1e-6 <= n.onset < b * q - 1e-6]
+            if inside:
+                last = max(n.onset for n in inside)
+                for n in inside:
+                    n.fermata = n.fermata or n.onset == last
 
 
 def hold_last_notes(score: Score) -> None:

@@ -8,7 +8,7 @@ import hashlib
 from dataclasses import dataclass
 
 from symphony.decoding.sampler import DEFAULT_RANGES
-from symphony.errors import RequestError, StyleError
+from symphony.errors import RequestError
 from symphony.music.form import default_bars, parse_form, plan_form
 from symphony.music.harmony import layout, parse_progression
 from symphony.music.styles import get_style

@@ -36,9 +36,9 @@ from pathlib import Path
 import numpy as np
 
 from symphony.errors import RequestError
-from symphony.settings import use_user_numba_cache
 from symphony.music.score import Note, Part, Score, analyze_key
 from symphony.music.theory import Key, Meter, parse_key, parse_meter
+from symphony.settings import use_user_numba_cache
 
 SAMPLE_RATE = 22050
 HOP = 256  # samples between pitch frames (11.6 ms)

@@ -1,0 +1,142 @@
+"""Markings written into the MusicXML besides the notes: the dynamic a mood sets, and repeat
+signs (with first and second endings) for the sections of a form plan that repeat exactly.
+
+A form like AABB is written as a fiddler reads it, ``|: A :|: B :|``: the second A and the second
+B are not written out but repeated. When a repeat differs from its section only in its last bar
+(a different cadence), that bar is written twice, under a 1st and a 2nd ending. The MIDI and the
+WAV play the piece written out; the MusicXML read back has the written bars (as any file with
+repeat signs: Symphony does not expand repeats of the files it reads).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from symphony.formats.staves import is_voice
+from symphony.music.score import Part, Score
+
+# velocity (Symphony's moods give 60 ... 110) -> the dynamic printed at bar 1
+DYNAMICS = [(50, "pp"), (64, "p"), (76, "mp"), (92, "mf"), (106, "f"), (128, "ff")]
+
+
+def dynamic_for(velocity: float) -> str:
+    """The dynamic mark for a MIDI velocity: 80 (Symphony's neutral mood) is mf."""
+    return next(mark for limit, mark in DYNAMICS if velocity < limit)
+
+
+def fermatas_in_every_voice(score: Score) -> list[Part]:
+    """The parts of a score where a choir's voices without any fermata of their own (the alto,
+    tenor and bass a harmonizer wrote under a Bach melody: tasks.common.record_edit) hold with
+    the voices that have one: their note sounding when a fermata note starts (the chord under the
+    fermata) gets a fermata too. Other parts, and voices with fermatas of their own, are as they
+    are; the notes are copies. Not applied to a user's own file, whose markings are kept exactly."""
+    starts = sorted({round(n.onset, 6) for p in score.parts for n in p.notes if n.fermata})
+    if not starts:
+        return score.parts
+    out = []
+    for p in score.parts:
+        if not is_voice(p.name) or any(n.fermata for n in p.notes):
+            out.append(p)
+            continue
+        notes = [replace(n, fermata=True) if any(n.onset - 1e-6 <= o < n.end - 1e-6 for o in starts) else n
+                 for n in p.notes]
+        out.append(replace(p, notes=notes))
+    return out
+
+
+@dataclass
+class Repeat:
+    """Bars first..last (1-based, inclusive) are played twice; with ending_bars = k > 0 the
+    last k bars are a 1st ending and the k bars after the repeat, second..second+k-1, the 2nd
+    ending (bars of the written-out score)."""
+    first: int
+    last: int
+    ending_bars: int = 0
+
+    @property
+    def copy(self) -> range:
+        """The bars of the written-out score that are not written."""
+        n = self.last - self.first + 1
+        return range(self.last + 1, self.last + 1 + n - self.ending_bars)
+
+
+def _bar_content(score: Score, bar: int):
+    """Everything written in a bar (1-based): each part's notes relative to the bar, their
+    fermatas, whether they tie in or out, and the chord symbols."""
+    q = score.bar_quarters
+    a, z = (bar - 1) * q, bar * q
+    parts = []
+    for p in score.parts:
+        notes = sorted((n.pitch, round(max(n.onset, a) - a, 4), round(min(n.end, z) - max(n.onset, a), 4),
+                        n.fermata, n.onset < a - 1e-6, n.end > z + 1e-6)
+                       for n in p.notes if n.onset < z - 1e-6 and n.end > a + 1e-6)
+        parts.append(tuple(notes))
+    chords = tuple(sorted((round(o - a, 4), c) for o, c in score.chords if a - 1e-6 <= o < z - 1e-6))
+    return tuple(parts), chords
+
+
+def _ties_across(score: Score, bar_end: int) -> bool:
+    """Does a note sound across the bar line after bar bar_end (1-based)?"""
+    t = bar_end * score.bar_quarters
+    return any(n.onset < t - 1e-6 < n.end - 2e-6 for p in score.parts for n in p.notes)
+
+
+def repeats(score: Score) -> list[Repeat]:
+    """The repeats to write for score.meta['form']'s sections: a section followed by the same
+    label (not primed) of the same length whose bars are all the same is a repeat; if only the
+    last bar differs, that bar becomes the 1st and 2nd endings. No repeats for pieces with bars
+    of several meters, or where a note is tied across a section's bar lines."""
+    form = (score.meta or {}).get("form") or {}
+    sections = form.get("sections") or []
+    if score.bar_meters or len(sections) < 2:
+        return []
+    out: list[Repeat] = []
+    i = 0
+    while i + 1 < len(sections):
+        s, t = sections[i], sections[i + 1]
+        (a1, z1), (a2, z2) = s["bars"], t["bars"]
+        n = z1 - a1 + 1
+        if (s["label"] != t["label"] or "'" in t["label"] or a2 != z1 + 1 or z2 - a2 + 1 != n
+                or z2 > score.bars or any(_ties_across(score, b) for b in (a1 - 1, z1, z2) if b > 0)):
+            i += 1
+            continue
+        same = [_bar_content(score, a1 + k) == _bar_content(score, a2 + k) for k in range(n)]
+        if all(same):
+            out.append(Repeat(a1, z1))
+            i += 2
+        elif n > 1 and all(same[:-1]) and not _ties_across(score, z1 - 1) and not _ties_across(score, z2 - 1):
+            out.append(Repeat(a1, z1, ending_bars=1))
+            i += 2
+        else:
+            i += 1
+    return out
+
+
+def apply_repeats(parts, plan: list[Repeat]) -> None:
+    """Write the repeats into music21 parts made into measures (numbered 1... as the written-out
+    score): repeat barlines, 1st/2nd ending brackets, the repeated copies removed and the
+    measures renumbered."""
+    from music21 import bar, spanner, stream
+    if not plan:
+        return
+    drop = {b for r in plan for b in r.copy}
+    for p in parts:
+        measures = {k + 1: m for k, m in enumerate(p.getElementsByClass(stream.Measure))}
+        for r in plan:
+            measures[r.first].leftBarline = bar.Repeat(direction="start")
+            end = measures[r.last]
+            end.rightBarline = bar.Repeat(direction="end")
+            if r.ending_bars:
+                first = [measures[b] for b in range(r.last - r.ending_bars + 1, r.last + 1)]
+                second = [measures[b] for b in range(r.copy.stop, r.copy.stop + r.ending_bars)]
+                p.insert(0, spanner.RepeatBracket(first, number=1))
+                p.insert(0, spanner.RepeatBracket(second, number=2))
+        shift = 0.0
+        for k, m in enumerate(list(p.getElementsByClass(stream.Measure))):
+            if k + 1 in drop:
+                shift += m.duration.quarterLength
+                p.remove(m)
+            elif shift:
+                p.coreSetElementOffset(m, m.offset - shift)
+        p.coreElementsChanged()
+        for k, m in enumerate(p.getElementsByClass(stream.Measure)):
+            m.number = k + 1
