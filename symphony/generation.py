@@ -425,6 +425,15 @@ def generate_request(req: Request, checkpoint: str | Path | None = None, tempera
                        modal_emphasis=0.0 if key.mode in ("major", "minor") else MODAL_EMPHASIS,
                        colour=MODAL_COLOUR, colour_notes=max(2, req.bars // 4),
                        step_bias=STYLES[req.style].step_bias, repeat_bias=STYLES[req.style].repeat_bias)
+    if req.voices == 1:  # melody craft (symphony/cadence.py): the style's rhythm, a composed final cadence
+        from .cadence import MAX_REST
+        from .rhythm import final_onsets, vocabulary
+        from .tokens import TICKS_PER_QUARTER as TPQ
+        vocabs = [vocabulary(s, str(meter)) for s in (req.blend or {req.style: 1.0})]
+        bar_t, beat_t = round(float(meter.bar_quarters) * TPQ), round(meter.beat_quarters * TPQ)
+        cons = replace(cons, rhythm=frozenset().union(*vocabs) if all(vocabs) else None,
+                       final_onsets=None if spans else final_onsets(req.style, meter, beat_t, bar_t),
+                       max_rest=MAX_REST)
     best, model_s = None, 0.0
     for attempt in range(KEY_ATTEMPTS):
         t0 = time.perf_counter()

@@ -1,0 +1,83 @@
+"""Melody craft (issue 17) with the shipped model: composed final cadences, the style's rhythmic
+vocabulary, no half-silent inner bars, no copied pickup bars."""
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.melody_craft import piece_measures
+from symphony.generation import generate
+from symphony.rhythm import RHYTHM_VOCAB, final_onsets, vocabulary
+from symphony.tokens import TICKS_PER_QUARTER
+
+pytestmark = pytest.mark.skipif(not RHYTHM_VOCAB.exists(), reason="no rhythm table next to the checkpoint")
+
+FOLK = ("celtic", "chinese", "german")
+
+
+def _ticks(q: float) -> int:
+    return round(q * TICKS_PER_QUARTER)
+
+
+@pytest.mark.parametrize("style", FOLK)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_final_note_is_long_on_a_strong_beat_and_does_not_stutter(style, seed):
+    score = generate(style=style, seed=seed, bars=8)
+    m = piece_measures(score)
+    notes = score.parts[0].notes
+    last, before = notes[-1], notes[-2]
+    bar_t, beat_t = _ticks(score.bar_quarters), _ticks(score.meter.beat_quarters)
+    onset = _ticks(last.onset) - (score.bars - 1) * bar_t
+    assert onset in final_onsets(style, score.meter, beat_t, bar_t)
+    assert m["last_long"] and m["last_strong"] and not m["stutter"]
+    assert _ticks(last.end) == score.bars * bar_t  # to the bar's end
+    assert before.pitch != last.pitch and abs(before.pitch - last.pitch) <= 7  # approached, not leapt to
+    assert _ticks(before.end) == _ticks(last.onset)  # no rest before the final
+    if score.key.mode in ("major", "minor") or style != "chinese":
+        assert (last.pitch - score.key.tonic_pc) % 12 == 0  # the tonic
+
+
+@pytest.mark.parametrize("style", FOLK)
+def test_dense_and_lively_requests_keep_the_styles_note_lengths(style):
+    for kw in ({"density": 1.0, "seed": 5}, {"prompt": "very lively and fast", "seed": 6}):
+        kw = dict(kw)
+        prompt = kw.pop("prompt", "")
+        score = generate(prompt, style=style, bars=8, **kw)
+        vocab = vocabulary(style, str(score.meter))
+        assert vocab
+        lengths = {_ticks(n.duration) for n in score.parts[0].notes[:-1]}
+        assert lengths <= vocab, (style, kw, sorted(lengths - vocab))
+
+
+@pytest.mark.parametrize("style", FOLK)
+def test_inner_bars_are_not_half_silent(style):
+    for seed in (3, 4):
+        m = piece_measures(generate(style=style, seed=seed, emotion="sad"))
+        assert m["half_silent_bars"] == 0
+
+
+def test_a_vocabulary_is_learned_per_style_and_meter():
+    jig = vocabulary("celtic", "6/8")
+    assert 12 in jig and 3 not in jig  # eighths, no 32nds
+    assert vocabulary("german", "4/4") and vocabulary("chinese", "2/4")
+
+
+def test_a_mostly_silent_or_pickup_bar_is_not_copied():
+    from symphony.cadence import copyable
+    from symphony.train import load_checkpoint  # noqa: F401  (the tokenizer of the shipped model)
+    from symphony.generation import get_model
+    _, tok, _ = get_model()
+    from symphony.theory import Key
+    k = Key("D", "major")
+    note = [tok.pitch_token(62, k), tok.dur_token(24)]
+    full = note * 3
+    pickup = [tok.pos0 + 48] + note
+    assert copyable(tok, full, 72, first_bar=False)
+    assert not copyable(tok, pickup, 72, first_bar=True)
+    assert not copyable(tok, [tok.pos0 + 36] + note, 72, first_bar=False)  # half the bar silent
+    assert not copyable(tok, [], 72, first_bar=False)
+
+
+def test_fits_fills_a_remainder_with_the_vocabulary():
+    from symphony.cadence import fits
+    v = frozenset({12, 24, 36})
+    assert fits(v, 0) and fits(v, 60) and not fits(v, 6) and fits(None, 7)
