@@ -5,13 +5,15 @@ nothing to say, so the grammar's own rules then hold as before.
 
 * **Rhythmic vocabulary** (``Constraints.rhythm``, from symphony.rhythm): a note's length is one of
   the style's (dance's) lengths, wherever the rest of the bar can still be filled with them.
-* **Final cadence** (``Constraints.final_onsets``): in the last bar the final note (the tonic, or
+* **Cadences** (``Constraints.final_onsets``): in the last bar the final note (the tonic, or
   with ``end_on_tonic`` off any note of the scale) starts on one of the given strong beats and
   lasts to the bar's end; the note before it approaches it by step (a neighbouring degree of the
   mode's scale) or from the dominant, never repeats it, and no rest comes between them. Notes
-  before the final keep to the vocabulary and do not cross the last of those beats.
-* **Breaths** (``Constraints.max_rest``): an inner bar (not the first, not the last) is silent for
-  less than this share of its length.
+  before the final keep to the vocabulary and do not cross the last of those beats. A form's
+  section ends (``Constraints.cadence_bars``) close the same way on their cadence notes (a note of
+  the tonic triad: approached from another pitch within a fifth).
+* **Breaths** (``Constraints.max_rest``): an inner bar (not the first, not the last; the first
+  too when a repetition plan copies it) is silent for less than this share of its length.
 """
 from __future__ import annotations
 
@@ -61,55 +63,67 @@ def _active(st) -> bool:
     return st.voice == 0 and c.voices == 1 and not c.anchors and not c.given and not c.given_voices
 
 
+def _cadence_pcs(st, bar: int) -> frozenset[int] | None:
+    """Semitones over the tonic of the composed cadence note ending `bar` (the final, or a form's
+    section end: ``Constraints.cadence_bars``); None where the bar ends no phrase."""
+    c = st.cons
+    if not c.final_onsets or not _active(st):
+        return None
+    if bar == c.bars:
+        return frozenset({0}) if c.end_on_tonic else frozenset(_scale(c.key))
+    if c.cadence_bars and bar in c.cadence_bars:
+        return c.cadence_bars[bar]
+    return None
+
+
 def final_bar(st) -> bool:
-    return bool(st.cons.final_onsets) and _active(st) and st.bars_done == st.cons.bars
+    """The current bar ends with a composed cadence (the last bar, or a section's last)."""
+    return _cadence_pcs(st, st.bars_done) is not None
 
 
-def _pre_final(st) -> bool:
-    """The bar before the last when the final starts on the last bar's downbeat: its last note is
-    the one that approaches the final."""
-    c = st.cons
-    return bool(c.final_onsets) and _active(st) and max(c.final_onsets) == 0 and st.bars_done == c.bars - 1
+def _pre_final(st) -> frozenset[int] | None:
+    """The cadence notes of the next bar when its cadence note starts on its downbeat: this bar's
+    last note is the one that approaches it."""
+    if max(st.cons.final_onsets or (1,)) != 0:
+        return None
+    return _cadence_pcs(st, st.bars_done + 1)
 
 
-def _final_pcs(st) -> frozenset[int]:
-    c = st.cons
-    return frozenset({0}) if c.end_on_tonic else frozenset(_scale(c.key))
-
-
-def _approaches(st, prev: int, final: int) -> bool:
-    """MIDI `prev` leads to the final note `final`."""
+def _approaches(st, prev: int, final: int, pcs: frozenset[int]) -> bool:
+    """MIDI `prev` leads to the cadence note `final`: to the tonic by step or from the dominant; to
+    another cadence note (a half cadence, a free final) from another pitch within a fifth."""
     c = st.cons
     if prev < 0:
         return True
     d = abs(final - prev)
-    if not c.end_on_tonic:
+    if pcs != frozenset({0}):
         return 0 < d <= 7
     rel = (prev - c.key.tonic_pc) % 12
     return rel in approach_set(c.key) and (d <= 3 or (rel == 7 and d in (5, 7)))
 
 
-def _penultimate_ok(st, midi: int) -> bool:
-    """A note that may sound right before the final: some final note in range is approached from it."""
+def _penultimate_ok(st, midi: int, pcs: frozenset[int]) -> bool:
+    """A note that may sound right before the cadence note: some cadence note in range is approached from it."""
     lo, hi = st.cons.voice_range(0)
-    pcs = _final_pcs(st)
     tonic = st.cons.key.tonic_pc
-    return any((m - tonic) % 12 in pcs and _approaches(st, midi, m) for m in range(max(lo, midi - 7), min(hi, midi + 7) + 1))
+    return any((m - tonic) % 12 in pcs and _approaches(st, midi, m, pcs)
+               for m in range(max(lo, midi - 7), min(hi, midi + 7) + 1))
 
 
 def _final_lengths(st, cursor: int, midi: int, prev: int) -> list[int]:
-    """Lengths (ticks) allowed for a note of `midi` at `cursor` of the last bar, `prev` sounding before it."""
+    """Lengths (ticks) allowed for a note of `midi` at `cursor` of a cadence bar, `prev` sounding before it."""
     c, bar = st.cons, st.bar_ticks
+    pcs = _cadence_pcs(st, st.bars_done)
     onsets = sorted(t for t in c.final_onsets if t < bar)
     last = onsets[-1] if onsets else 0
-    is_final = (midi - c.key.tonic_pc) % 12 in _final_pcs(st) and _approaches(st, prev, midi)
+    is_final = (midi - c.key.tonic_pc) % 12 in pcs and _approaches(st, prev, midi, pcs)
     if cursor >= last:
         return [bar - cursor] if cursor == last and is_final else []
     out = [bar - cursor] if cursor in onsets and is_final else []
     for d in _lengths_up_to(c.rhythm, last - cursor):
         rest = last - cursor - d
         if rest == 0:
-            if _penultimate_ok(st, midi):
+            if _penultimate_ok(st, midi, pcs):
                 out.append(d)
         elif fits(c.rhythm, rest):
             out.append(d)
@@ -119,7 +133,7 @@ def _final_lengths(st, cursor: int, midi: int, prev: int) -> list[int]:
 def note_lengths(st) -> np.ndarray | None:
     """Duration tokens allowed after the pitch just written (``pending == "pitch"``), or None."""
     c = st.cons
-    if not _active(st) or not (c.rhythm or final_bar(st) or _pre_final(st)):
+    if not _active(st) or not (c.rhythm or final_bar(st) or _pre_final(st) is not None):
         return None
     cur, bar = st.cursor, st.bar_ticks
     if final_bar(st):
@@ -130,7 +144,8 @@ def note_lengths(st) -> np.ndarray | None:
         if cad is not None and st.pitch_rel not in cad:
             end = bar - st.beat_ticks
         out = [d for d in _lengths_up_to(c.rhythm, end - cur) if fits(c.rhythm, bar - cur - d)]
-        if _pre_final(st) and not _penultimate_ok(st, st.pitch_midi):
+        nxt = _pre_final(st)
+        if nxt is not None and not _penultimate_ok(st, st.pitch_midi, nxt):
             out = [d for d in out if cur + d < bar]
     if not out:
         return None
@@ -140,7 +155,7 @@ def note_lengths(st) -> np.ndarray | None:
 
 def filter_pitches(st, ids: np.ndarray) -> np.ndarray:
     """The pitch tokens among `ids` that can be followed by an allowed length here."""
-    if not (final_bar(st) or _pre_final(st)) or not len(ids):
+    if not (final_bar(st) or _pre_final(st) is not None) or not len(ids):
         return ids
     tok, key, cur = st.tok, st.cons.tkey, st.cursor
     keep = []
@@ -150,14 +165,14 @@ def filter_pitches(st, ids: np.ndarray) -> np.ndarray:
             ok = bool(_final_lengths(st, cur, m, st.top_midi))
         else:
             bar, v = st.bar_ticks, st.cons.rhythm
-            ok = (_penultimate_ok(st, m) and (v is None or bar - cur in v)) or any(
+            ok = (_penultimate_ok(st, m, _pre_final(st)) and (v is None or bar - cur in v)) or any(
                 cur + d < st.bar_ticks and fits(st.cons.rhythm, st.bar_ticks - cur - d)
                 for d in _lengths_up_to(st.cons.rhythm, st.bar_ticks - cur - 1))
         if ok:
             keep.append(int(t))
     if not keep and final_bar(st) and cur == max(st.cons.final_onsets):
         # no final note in range approaches the last one: any final note (a leap rather than a dead end)
-        pcs, tonic = _final_pcs(st), st.cons.key.tonic_pc
+        pcs, tonic = _cadence_pcs(st, st.bars_done), st.cons.key.tonic_pc
         keep = [int(t) for t in ids if (tok.pitch_of(int(t), key) - tonic) % 12 in pcs]
     return np.array(keep, dtype=np.int64) if keep else ids
 
@@ -175,8 +190,8 @@ def filter_rests(st, ids: np.ndarray) -> np.ndarray:
         p = int(t) - pos0
         if c.rhythm is not None and not fits(c.rhythm, bar - p):
             continue
-        if c.max_rest is not None and 1 < st.bars_done < c.bars \
-                and st.rest + (p - st.cursor) >= c.max_rest * bar - EPS:
+        inner = 1 < st.bars_done < c.bars or st.bars_done in (c.copy_from or {}).values()  # (a copied bar sounds mid-tune)
+        if c.max_rest is not None and inner and st.rest + (p - st.cursor) >= c.max_rest * bar - EPS:
             continue
         keep.append(int(t))
     return np.array(keep, dtype=np.int64)
