@@ -1,7 +1,7 @@
 """The rhythmic vocabulary of each style (and dance type), learned from the corpus.
 
 A style's vocabulary is the set of note lengths (in ticks, ``tokens.TICKS_PER_QUARTER`` a quarter
-note) that make up at least ``VOCAB_MIN_SHARE`` of the melody notes of its real tunes in the
+note) that make up at least ``VOCAB_MIN_SHARE`` (1%) of the melody notes of its real tunes in the
 training split, per meter (a meter stands in for the dance type: celtic 6/8 = jigs, 9/8 = slip
 jigs, 4/4 = reels and hornpipes, 2/4 = polkas) and for the style as a whole. The sampler keeps note
 lengths inside it (``sampling.Constraints.rhythm``), so the density and mood biases move within
@@ -22,7 +22,7 @@ from pathlib import Path
 from .tokens import TICKS_PER_QUARTER
 
 RHYTHM_VOCAB = Path(__file__).resolve().parent / "checkpoints" / "default" / "rhythm_vocab.json"
-VOCAB_MIN_SHARE = 0.005  # a length used by under 0.5% of a style's (dance's) real notes is left out
+VOCAB_MIN_SHARE = 0.01  # a length used by under 1% of a style's (dance's) real notes is left out
 MIN_NOTES_PER_METER = 400  # fewer real notes in a style's meter: the style's whole vocabulary
 FINAL_MIN_SHARE = 0.1  # a final-note position (a beat of the bar) used by at least 10% of real tunes
 
