@@ -69,11 +69,15 @@ def _cadence_pcs(st, bar: int) -> frozenset[int] | None:
     c = st.cons
     if not c.final_onsets or not _active(st):
         return None
+    pcs = None
     if bar == c.bars:
-        return frozenset({0}) if c.end_on_tonic else frozenset(_scale(c.key))
-    if c.cadence_bars and bar in c.cadence_bars:
-        return c.cadence_bars[bar]
-    return None
+        pcs = frozenset({0}) if c.end_on_tonic else frozenset(_scale(c.key))
+    elif c.cadence_bars and bar in c.cadence_bars:
+        pcs = c.cadence_bars[bar]
+    chord = st.beat_chords.get((bar, max(c.final_onsets))) if pcs is not None else None
+    if chord is not None and not pcs & chord:  # the user's progression ends elsewhere: on its chord
+        pcs = chord
+    return pcs
 
 
 def final_bar(st) -> bool:

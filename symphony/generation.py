@@ -432,7 +432,7 @@ def generate_request(req: Request, checkpoint: str | Path | None = None, tempera
         vocabs = [vocabulary(s, str(meter)) for s in (req.blend or {req.style: 1.0})]
         bar_t, beat_t = round(float(meter.bar_quarters) * TPQ), round(meter.beat_quarters * TPQ)
         cons = replace(cons, rhythm=frozenset().union(*vocabs) if all(vocabs) else None,
-                       final_onsets=None if spans else final_onsets(req.style, meter, beat_t, bar_t),
+                       final_onsets=final_onsets(req.style, meter, beat_t, bar_t),
                        max_rest=MAX_REST)
     best, model_s = None, 0.0
     for attempt in range(KEY_ATTEMPTS):

@@ -81,3 +81,25 @@ def test_fits_fills_a_remainder_with_the_vocabulary():
     from symphony.cadence import fits
     v = frozenset({12, 24, 36})
     assert fits(v, 0) and fits(v, 60) and not fits(v, 6) and fits(None, 7)
+
+
+def test_form_sections_close_on_a_long_cadence_note_and_repeat_exactly():
+    from symphony.form import plan_form, repeats_present
+    score = generate(style="celtic", form="AABB", seed=7)
+    plan = plan_form("AABB", score.bars, score.key)
+    bar_t, beat_t = _ticks(score.bar_quarters), _ticks(score.meter.beat_quarters)
+    onsets = final_onsets("celtic", score.meter, beat_t, bar_t)
+    notes = score.parts[0].notes
+    for bar, pcs in plan.cadence_bars.items():
+        last = max((n for n in notes if _ticks(n.onset) < bar * bar_t), key=lambda n: n.onset)
+        assert _ticks(last.onset) - (bar - 1) * bar_t in onsets and _ticks(last.end) == bar * bar_t
+        assert (last.pitch - score.key.tonic_pc) % 12 in pcs
+    same, planned = repeats_present(score, plan)
+    assert same == planned
+
+
+def test_a_progression_that_ends_on_the_tonic_chord_ends_on_a_long_tonic():
+    score = generate(style="german", key="G major", chords="G C D7 G", bars=4, seed=2)
+    m = piece_measures(score)
+    assert m["last_long"] and not m["stutter"]
+    assert (score.parts[0].notes[-1].pitch - score.key.tonic_pc) % 12 == 0
