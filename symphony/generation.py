@@ -429,9 +429,8 @@ def generate_request(req: Request, checkpoint: str | Path | None = None, tempera
         from .cadence import MAX_REST
         from .rhythm import final_onsets, vocabulary
         from .tokens import TICKS_PER_QUARTER as TPQ
-        vocabs = [vocabulary(s, str(meter)) for s in (req.blend or {req.style: 1.0})]
         bar_t, beat_t = round(float(meter.bar_quarters) * TPQ), round(meter.beat_quarters * TPQ)
-        cons = replace(cons, rhythm=frozenset().union(*vocabs) if all(vocabs) else None,
+        cons = replace(cons, rhythm=vocabulary(req.blend or req.style, str(meter)),
                        final_onsets=final_onsets(req.style, meter, beat_t, bar_t),
                        max_rest=MAX_REST)
     best, model_s = None, 0.0

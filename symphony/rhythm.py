@@ -79,15 +79,27 @@ def _table() -> dict:
     return json.loads(RHYTHM_VOCAB.read_text()) if RHYTHM_VOCAB.exists() else {}
 
 
-def vocabulary(style: str, meter: str, min_share: float = VOCAB_MIN_SHARE) -> frozenset[int] | None:
-    """Note lengths (ticks) of `style` in `meter` (its whole vocabulary when that meter has few real
-    notes); None when the style is not in the table."""
+def _shares(style: str, meter: str) -> dict[str, float] | None:
     entry = (_table().get("styles") or {}).get(style)
     if not entry:
         return None
     m = entry["meters"].get(str(meter))
-    shares = m["shares"] if m and m["notes"] >= MIN_NOTES_PER_METER else entry["all"]
-    vocab = frozenset(int(d) for d, s in shares.items() if s >= min_share)
+    return m["shares"] if m and m["notes"] >= MIN_NOTES_PER_METER else entry["all"]
+
+
+def vocabulary(style: str | dict[str, float], meter: str, min_share: float = VOCAB_MIN_SHARE) -> frozenset[int] | None:
+    """Note lengths (ticks) of `style` in `meter` (its whole vocabulary when that meter has few real
+    notes); None when the style is not in the table. A blend {style: weight} (weights summing to
+    1) has the lengths whose weighted share reaches `min_share`."""
+    weights = style if isinstance(style, dict) else {style: 1.0}
+    mixed: dict[int, float] = {}
+    for s, w in weights.items():
+        shares = _shares(s, meter)
+        if shares is None:
+            return None
+        for d, x in shares.items():
+            mixed[int(d)] = mixed.get(int(d), 0.0) + w * x
+    vocab = frozenset(d for d, x in mixed.items() if x >= min_share - 1e-12)
     return vocab or None
 
 
