@@ -426,13 +426,14 @@ def generate_request(req: Request, checkpoint: str | Path | None = None, tempera
                        colour=MODAL_COLOUR, colour_notes=max(2, req.bars // 4),
                        step_bias=STYLES[req.style].step_bias, repeat_bias=STYLES[req.style].repeat_bias)
     if req.voices == 1:  # melody craft (symphony/cadence.py): the style's rhythm, a composed final cadence
-        from .cadence import MAX_REST
+        from .cadence import MAX_REST, phrase_cadences
         from .rhythm import final_onsets, vocabulary
         from .tokens import TICKS_PER_QUARTER as TPQ
         bar_t, beat_t = round(float(meter.bar_quarters) * TPQ), round(meter.beat_quarters * TPQ)
         cons = replace(cons, rhythm=vocabulary(req.blend or req.style, str(meter)),
                        final_onsets=final_onsets(req.style, meter, beat_t, bar_t),
-                       max_rest=MAX_REST)
+                       max_rest=MAX_REST,
+                       phrase_bars=None if plan else phrase_cadences(req.style, req.bars, key, req.seed))
     best, model_s = None, 0.0
     for attempt in range(KEY_ATTEMPTS):
         t0 = time.perf_counter()

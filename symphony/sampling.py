@@ -79,6 +79,8 @@ class Constraints:
     final_onsets: tuple[int, ...] | None = None  # ticks of the last bar where a composed final
     # note may start (it lasts to the bar's end, approached by step or from the dominant)
     max_rest: float | None = None  # an inner bar is silent for less than this share of it
+    phrase_bars: dict[int, frozenset[int]] | None = None  # phrase ends without a form: bar ->
+    # semitones over the tonic of its cadence note (a long note to the barline, as at the final)
 
     @property
     def tkey(self) -> Key:
