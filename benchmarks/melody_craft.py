@@ -13,6 +13,8 @@ against generated ones through the same code:
   the first row, not in the second);
 * notes whose length lies outside the style's rhythmic vocabulary (symphony.rhythm, per meter =
   dance type; the last note excepted): share of notes;
+* phrase ends (every fourth bar but the last) whose last note starts on a strong beat, lasts a
+  beat or more and reaches the barline: share of those bars;
 * distinct pitches per piece (mean) and per 16 bars;
 * the longest near-static run: the most bars covered by consecutive notes on at most two pitches.
 
@@ -91,6 +93,20 @@ def piece_measures(score, vocab: frozenset[int] | None = None) -> dict:
         out["outside_vocab"] = sum(t not in vocab for t in ticks)
         out["outside_ticks"] = sorted({t for t in ticks if t not in vocab})
         out["vocab_notes"] = len(ticks)
+    # phrase ends (every fourth bar but the last) closing on a long note: from a strong beat to
+    # the barline, at least a beat
+    phrase_long = phrase_ends = 0
+    for b in range(4, n_bars, 4):
+        lo, hi = starts[b - 1], starts[b]
+        inb = [n for n in notes if lo - EPS <= n.onset < hi - EPS]
+        if not inb:
+            continue
+        phrase_ends += 1
+        e = inb[-1]
+        mid = {0.0} | ({(hi - lo) / 2} if round((hi - lo) / beat) % 2 == 0 else set())
+        phrase_long += (any(abs(e.onset - lo - x) < EPS for x in mid) and e.end >= hi - EPS
+                        and e.duration >= beat - EPS)
+    out["phrase_long"], out["phrase_ends"] = phrase_long, phrase_ends
     out["distinct"] = len({n.pitch for n in notes})
     out["bars"] = n_bars
     # longest near-static run: consecutive notes on at most two pitches, in bars
@@ -118,6 +134,7 @@ def summarise(rows: list[dict]) -> dict:
         "half_silent_bars": sum(r["half_silent_bars"] for r in rows) / max(1, sum(r["inner_bars"] for r in rows)),
         "over_half_silent_pieces": sum(r["over_half_silent_bars"] > 0 for r in rows) / n,
         "outside_vocab": sum(r.get("outside_vocab", 0) for r in rows) / vn if vn else None,
+        "phrase_long": sum(r["phrase_long"] for r in rows) / max(1, sum(r["phrase_ends"] for r in rows)),
         "distinct": sum(r["distinct"] for r in rows) / n,
         "distinct_per_16_bars": sum(r["distinct"] * 16 / max(1, r["bars"]) for r in rows) / n,
         "static_bars": sum(r["static_bars"] for r in rows) / n,
@@ -190,6 +207,7 @@ ROWS = (("last_long", "last note lasts at least a beat", True),
         ("half_silent_pieces", "pieces with an inner bar half or more silent", True),
         ("over_half_silent_pieces", "pieces with an inner bar more than half silent", True),
         ("outside_vocab", "notes outside the style's rhythmic vocabulary", True),
+        ("phrase_long", "phrase ends (bars 4, 8, ...) closing on a long note", True),
         ("distinct", "distinct pitches (mean)", False),
         ("distinct_per_16_bars", "distinct pitches per 16 bars (mean)", False),
         ("static_bars", "longest run on two pitches, bars (mean)", False),
