@@ -83,8 +83,9 @@ def _active(st) -> bool:
 
 
 def _cadence_pcs(st, bar: int) -> frozenset[int] | None:
-    """Semitones over the tonic of the composed cadence note ending `bar` (the final, or a form's
-    section end: ``Constraints.cadence_bars``); None where the bar ends no phrase."""
+    """Semitones over the tonic of the composed cadence note ending `bar` (the final, a form's
+    section end: ``Constraints.cadence_bars``, a drawn phrase end: ``Constraints.phrase_bars``);
+    None where the bar ends no phrase."""
     c = st.cons
     if not c.final_onsets or not _active(st):
         return None
@@ -102,7 +103,7 @@ def _cadence_pcs(st, bar: int) -> frozenset[int] | None:
 
 
 def final_bar(st) -> bool:
-    """The current bar ends with a composed cadence (the last bar, or a section's last)."""
+    """The current bar ends with a composed cadence (the last bar, a section's or a phrase's last)."""
     return _cadence_pcs(st, st.bars_done) is not None
 
 
@@ -208,7 +209,7 @@ def filter_rests(st, ids: np.ndarray) -> np.ndarray:
     if not _active(st) or not len(ids):
         return ids
     if final_bar(st):
-        return ids[:0]  # the final approach runs without a break
+        return ids[:0]  # a cadence's approach runs without a break
     bar, pos0 = st.bar_ticks, st.tok.pos0
     keep = []
     for t in ids:
