@@ -13,8 +13,9 @@ against generated ones through the same code:
   the first row, not in the second);
 * notes whose length lies outside the style's rhythmic vocabulary (symphony.rhythm, per meter =
   dance type; the last note excepted): share of notes;
-* phrase ends (every fourth bar but the last) whose last note starts on a strong beat, lasts a
-  beat or more and reaches the barline: share of those bars;
+* phrase ends (every fourth bar but the last; a bar later when the first bar opens with a rest,
+  a pickup) whose last note starts on a strong beat, lasts a beat or more and reaches the
+  barline: share of those bars;
 * distinct pitches per piece (mean) and per 16 bars;
 * the longest near-static run: the most bars covered by consecutive notes on at most two pitches.
 
@@ -96,7 +97,8 @@ def piece_measures(score, vocab: frozenset[int] | None = None) -> dict:
     # phrase ends (every fourth bar but the last) closing on a long note: from a strong beat to
     # the barline, at least a beat
     phrase_long = phrase_ends = 0
-    for b in range(4, n_bars, 4):
+    pickup = 1 if notes[0].onset > starts[0] + EPS else 0  # a first bar opening with a rest: phrases end a bar later
+    for b in range(4 + pickup, n_bars, 4):
         lo, hi = starts[b - 1], starts[b]
         inb = [n for n in notes if lo - EPS <= n.onset < hi - EPS]
         if not inb:

@@ -129,6 +129,7 @@ class GrammarState:
         self.anchor_ticks: dict[int, list[int]] = {}  # bar -> its anchored ticks, in order
         self.rest = 0  # ticks of rest so far in this bar of the current voice (Constraints.max_rest)
         self.prev_midi = -1  # the top voice's note before its last one (the final's approach)
+        self.pickup = 0  # 1 when the first bar opens with a rest (Constraints.phrase_bars count from the next)
         for b, tick in sorted(self.cons.anchors or ()):
             self.anchor_ticks.setdefault(b, []).append(tick)
 
@@ -309,6 +310,8 @@ class GrammarState:
             self.rest = 0
         elif t.is_pos(token):
             self.rest += max(0, token - t.pos0 - self.cursor)
+            if self.bars_done == 1 and self.voice == 0 and not self.placed and token > t.pos0:
+                self.pickup = 1
             self.cursor, self.pending = token - t.pos0, "pos"
         elif t.is_pitch(token):
             self.pending = "pitch"
