@@ -13,7 +13,8 @@ nothing to say, so the grammar's own rules then hold as before.
   section ends (``Constraints.cadence_bars``) close the same way on their cadence notes (a note of
   the tonic triad: approached from another pitch within a fifth).
 * **Breaths** (``Constraints.max_rest``): an inner bar (not the first, not the last; the first
-  too when a repetition plan copies it) is silent for less than this share of its length.
+  too when a repetition plan copies it) is silent for less than this share of its length; the bar
+  after a cadence may breathe for exactly that share (German songs rest half a bar after a phrase).
 """
 from __future__ import annotations
 
@@ -212,13 +213,16 @@ def filter_rests(st, ids: np.ndarray) -> np.ndarray:
     if final_bar(st):
         return ids[:0]  # a cadence's approach runs without a break
     bar, pos0 = st.bar_ticks, st.tok.pos0
+    breath = _cadence_pcs(st, st.bars_done - 1) is not None  # after a cadence: a breath of up to half the bar
     keep = []
     for t in ids:
         p = int(t) - pos0
         if c.rhythm is not None and not fits(c.rhythm, bar - p):
             continue
         inner = 1 < st.bars_done < c.bars or st.bars_done in (c.copy_from or {}).values()  # (a copied bar sounds mid-tune)
-        if c.max_rest is not None and inner and st.rest + (p - st.cursor) >= c.max_rest * bar - EPS:
+        rest = st.rest + (p - st.cursor)
+        if c.max_rest is not None and inner and rest >= c.max_rest * bar - EPS \
+                and not (breath and rest <= c.max_rest * bar + EPS):
             continue
         keep.append(int(t))
     return np.array(keep, dtype=np.int64)

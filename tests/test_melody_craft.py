@@ -52,7 +52,7 @@ def test_dense_and_lively_requests_keep_the_styles_note_lengths(style):
 def test_inner_bars_are_not_half_silent(style):
     for seed in (3, 4):
         m = piece_measures(generate(style=style, seed=seed, emotion="sad"))
-        assert m["half_silent_bars"] == 0
+        assert m["over_half_silent_bars"] == 0  # (half a bar: a breath after a cadence)
 
 
 def test_a_vocabulary_is_learned_per_style_and_meter():
