@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from symphony.decoding import cadence as craft
 from symphony.errors import Cancelled
 from symphony.model.decoder import BatchDecoder, DecoderPool, NumpyDecoder
 from symphony.model.tokens import (
@@ -27,7 +28,7 @@ from symphony.model.tokens import (
 )
 from symphony.music.form import tonic_triad
 from symphony.music.harmony import chord_at
-from symphony.music.theory import CHARACTERISTIC, Key, Meter
+from symphony.music.theory import CHARACTERISTIC, MODE_EXTRA_SEMITONES, Key, Meter
 
 DEFAULT_RANGES = {  # (lowest, highest) MIDI pitch per voice count, top voice first
     1: [(57, 88)],
@@ -84,6 +85,13 @@ class Constraints:
     # (a mode the model was not trained on is conditioned on its nearest major/minor key)
     anchors: dict[tuple[int, int], Anchor] | None = None  # (bar, tick) -> Anchor for the top
     # voice; free notes before an anchor end by its tick, so it always starts where it is given
+    # Melody craft of a one-voice piece (symphony/cadence.py):
+    rhythm: frozenset[int] | None = None  # the style's note lengths in ticks (symphony.rhythm)
+    final_onsets: tuple[int, ...] | None = None  # ticks of the last bar where a composed final
+    # note may start (it lasts to the bar's end, approached by step or from the dominant)
+    max_rest: float | None = None  # an inner bar is silent for less than this share of it
+    phrase_bars: dict[int, frozenset[int]] | None = None  # phrase ends without a form: bar ->
+    # semitones over the tonic of its cadence note (a long note to the barline, as at the final)
 
     @property
     def tkey(self) -> Key:
@@ -129,6 +137,9 @@ class GrammarState:
                     if ch is not None:
                         self.beat_chords[(b, tick)] = frozenset((pc - tonic) % 12 for pc in ch.pcs)
         self.anchor_ticks: dict[int, list[int]] = {}  # bar -> its anchored ticks, in order
+        self.rest = 0  # ticks of rest so far in this bar of the current voice (Constraints.max_rest)
+        self.prev_midi = -1  # the top voice's note before its last one (the final's approach)
+        self.pickup = 0  # 1 when the first bar opens with a rest (Constraints.phrase_bars count from the next)
         for b, tick in sorted(self.cons.anchors or ()):
             self.anchor_ticks.setdefault(b, []).append(tick)
 
@@ -145,6 +156,9 @@ class GrammarState:
             anchor = self._anchor()
             if anchor is not None and anchor.duration is not None:  # a given length
                 return _ids((t.dur_token(anchor.duration),))
+            crafted = craft.note_lengths(self)  # the style's lengths, the final cadence
+            if crafted is not None:
+                return crafted
             end = self._next_anchor(self.cursor + 1)  # the bar's end, or the next anchor
             cadence = self._cadence()
             if cadence is not None and self.pitch_rel not in cadence:
@@ -172,7 +186,9 @@ class GrammarState:
         elif open_bar:
             choices.append(self._pitches())
             if self.cursor + 1 < pos_end:
-                choices.append(_range_ids(t.pos0 + self.cursor + 1, t.pos0 + pos_end))
+                rests = craft.filter_rests(self, _range_ids(t.pos0 + self.cursor + 1, t.pos0 + pos_end))
+                if len(rests):
+                    choices.append(rests)
         # A voice closes its bar only when the bar is full. Rests at bar ends are rare in the
         # corpus (1-5% of bars) and the model, which sees positions only through durations,
         # tends to close bars too early; rests inside a bar remain possible through Pos tokens.
@@ -225,7 +241,7 @@ class GrammarState:
                 kept = np.setdiff1d(ids, np.array([self.tok.pitch_token(m, c.tkey) for m in bad]))
                 if len(kept):
                     ids = kept
-        return ids
+        return craft.filter_pitches(self, ids)
 
     def _anchor(self) -> Anchor | None:
         """The anchor at the cursor (anchors are for the top voice)."""
@@ -271,6 +287,8 @@ class GrammarState:
         bar ends a phrase: the melody at every section end of a form, the outer voices (tonic)
         at the end of the piece."""
         c = self.cons
+        if craft.final_bar(self):  # the composed final cadence takes the last bar
+            return None
         if c.cadence_bars and self.voice == 0 and self.bars_done in c.cadence_bars:
             return c.cadence_bars[self.bars_done]
         if c.end_on_tonic and self.bars_done == c.bars and self.voice in (0, c.voices - 1):
@@ -291,6 +309,7 @@ class GrammarState:
             self.voice, self.cursor, self.pending = 0, 0, ""
             self.opened = self.cons.voices == 1
             self.placed = False
+            self.rest = 0
             if self.sounding:  # forget notes that ended before the previous bar
                 keep = self._abs(0) - self.bar_ticks
                 self.sounding = {v: [x for x in ns if x[1] > keep] for v, ns in self.sounding.items()}
@@ -298,7 +317,11 @@ class GrammarState:
             self.voice, self.cursor, self.pending = token - t.voice0, 0, ""
             self.opened = True
             self.placed = False
+            self.rest = 0
         elif t.is_pos(token):
+            self.rest += max(0, token - t.pos0 - self.cursor)
+            if self.bars_done == 1 and self.voice == 0 and not self.placed and token > t.pos0:
+                self.pickup = 1
             self.cursor, self.pending = token - t.pos0, "pos"
         elif t.is_pitch(token):
             self.pending = "pitch"
@@ -307,7 +330,7 @@ class GrammarState:
             if self._anchor() is not None:
                 self.anchor_midi = self.pitch_midi
             if self.voice == 0:
-                self.top_midi = self.pitch_midi
+                self.prev_midi, self.top_midi = self.top_midi, self.pitch_midi
         elif t.is_dur(token):
             self.placed = True
             d = t.dur_of(token)
@@ -335,7 +358,6 @@ def _dur_ids(dur1: int, max_ticks: int) -> np.ndarray:
 
 # Minor keys also use the raised sixth and seventh of melodic and harmonic minor: the leading
 # note is what makes a minor tune sound (and analyse) as minor rather than its relative major.
-MODE_EXTRA_SEMITONES = {"minor": (9, 11)}
 
 
 _TONIC = frozenset({0})
@@ -644,6 +666,9 @@ def _draw_token(d: _Draw, logits: list[np.ndarray], headers, cons: Constraints, 
         src = (cons.copy_from or {}).get(b)
         if src is not None and src in d.bar_start and src + 1 in d.bar_start:
             d.forced = seq[d.bar_start[src]: d.bar_start[src + 1] - 1]
+            if cons.max_rest is not None and cons.cadence_bars is None \
+                    and not craft.copyable(tok, d.forced, state.bar_ticks, src == 1):
+                d.forced = []  # a borrowed plan (no form) does not repeat a mostly silent bar or a pickup
         if cons.given and b in cons.given:
             d.given = list(cons.given[b])
     elif cons.given and not d.given and state.bars_done in cons.given and state.voice == 0:

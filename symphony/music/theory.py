@@ -52,6 +52,8 @@ MODES = tuple(HEPTATONIC) + tuple(PENTATONIC)
 # The note that tells a church mode from the major or minor scale with the same third (semitones
 # above the final): dorian's major sixth, phrygian's minor second, lydian's raised fourth,
 # mixolydian's minor seventh, locrian's diminished fifth. Without it a dorian tune is a minor one.
+# Chromatic notes a mode also uses: a minor key's raised 6th and 7th (melodic and harmonic minor).
+MODE_EXTRA_SEMITONES = {"minor": (9, 11)}
 CHARACTERISTIC = {"dorian": 9, "phrygian": 1, "lydian": 6, "mixolydian": 10, "locrian": 6}
 
 

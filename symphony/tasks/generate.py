@@ -9,6 +9,8 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from symphony.decoding.cadence import MAX_REST, phrase_cadences
+from symphony.decoding.rhythm import final_onsets, vocabulary
 from symphony.decoding.sampler import (
     DEFAULT_RANGES,
     REGISTER_BAND,
@@ -18,6 +20,7 @@ from symphony.decoding.sampler import (
 )
 from symphony.errors import StyleError
 from symphony.formats.markings import dynamic_for
+from symphony.model.tokens import TICKS_PER_QUARTER
 from symphony.music.form import borrowed_repeats, plan_form
 from symphony.music.fourpart import analysis_meta, lower_voices
 from symphony.music.harmony import accompaniment, layout, parse_progression
@@ -89,6 +92,12 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
                        modal_emphasis=0.0 if key.mode in ("major", "minor") else MODAL_EMPHASIS,
                        colour=MODAL_COLOUR, colour_notes=max(2, req.bars // 4),
                        step_bias=get_style(req.style).step_bias, repeat_bias=get_style(req.style).repeat_bias)
+    if req.voices == 1:  # melody craft (decoding/cadence.py): the style's rhythm, a composed final cadence
+        bar_t, beat_t = round(float(meter.bar_quarters) * TICKS_PER_QUARTER), round(meter.beat_quarters * TICKS_PER_QUARTER)
+        cons = replace(cons, rhythm=vocabulary(req.blend or req.style, str(meter)),
+                       final_onsets=final_onsets(req.style, meter, beat_t, bar_t),
+                       max_rest=MAX_REST,
+                       phrase_bars=None if plan else phrase_cadences(req.style, req.bars, key, req.seed))
     best, model_s = None, 0.0
     for attempt in range(KEY_ATTEMPTS):
         t0 = time.perf_counter()

@@ -1,0 +1,287 @@
+"""Melody craft (DESIGN.md "Measures"), issue 17: do our tunes end and breathe like real ones?
+
+Top part of each piece, per folk style, real tunes (test split, then valid, of the corpus cache)
+against generated ones through the same code:
+
+* last note lasts at least a beat (the meter's counted beat: a dotted quarter in 6/8), and starts
+  on a strong beat (the downbeat, or the middle of a bar of an even number of beats);
+* the ending stutters one pitch in short notes: the final note is preceded by a note of the same
+  pitch, and every note of that run, the final too, is shorter than a beat (G G G G in the last
+  beat; G G | G-- with a long final is a real tunes' ending, not counted);
+* inner bars (not the first, not the last) half or more silent, and more than half silent: share
+  of pieces with one (real German songs breathe with a half-bar rest at phrase ends: they count in
+  the first row, not in the second);
+* notes whose length lies outside the style's rhythmic vocabulary (symphony.decoding.rhythm, per meter =
+  dance type; the last note excepted): share of notes;
+* phrase ends (every fourth bar but the last; a bar later when the first bar opens with a rest,
+  a pickup) whose last note starts on a strong beat, lasts a beat or more and reaches the
+  barline: share of those bars;
+* distinct pitches per piece (mean) and per 16 bars;
+* the longest near-static run: the most bars covered by consecutive notes on at most two pitches.
+
+Generated requests: ``style=S`` with seeds, and, in equal shares of a third of them, the prompt
+"lively", ``density=0.8`` and ``emotion="sad"``.
+
+    python -m benchmarks.melody_craft [--n 60] [--real 60] [--styles celtic,chinese,german]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+FOLK = ("celtic", "chinese", "german")
+EPS = 1e-6
+
+
+# ----------------------------------------------------------------------------- measures
+
+def _bar_starts(score) -> list[float]:
+    from symphony.music.analysis import bar_starts
+    return bar_starts(score)
+
+
+def piece_measures(score, vocab: frozenset[int] | None = None) -> dict:
+    """The melody-craft measures of one score's top part."""
+    import bisect
+
+    from symphony.model.tokens import TICKS_PER_QUARTER
+    from symphony.music.analysis import melody
+    notes = melody(score)
+    if not notes:
+        return {}
+    beat = float(score.meter.beat_quarters)
+    starts = _bar_starts(score)
+    last = notes[-1]
+    bi = max(0, bisect.bisect_right(starts, last.onset + EPS) - 1)
+    bar_len = starts[bi + 1] - starts[bi] if bi + 1 < len(starts) else score.bar_quarters
+    rel = last.onset - starts[bi]
+    strong = {0.0}
+    n_beats = round(bar_len / beat) if beat else 1
+    if n_beats >= 2 and n_beats % 2 == 0:
+        strong.add(bar_len / 2)
+    out = {"last_long": last.duration >= beat - EPS,
+           "last_strong": any(abs(rel - s) < EPS for s in strong)}
+    # stutter: the final pitch repeated in short notes before the final
+    run = 1
+    while run < len(notes) and notes[-run - 1].pitch == last.pitch:
+        run += 1
+    out["stutter"] = run >= 2 and all(n.duration < beat - EPS for n in notes[-run:])
+    # inner bars half or more silent
+    n_bars = len(starts) - 1
+    half_silent = over_half = 0
+    for b in range(1, n_bars - 1):
+        lo, hi = starts[b], starts[b + 1]
+        sound = 0.0
+        cursor = lo
+        for n in notes:  # notes are in onset order and do not overlap in the top line
+            s, e = max(n.onset, cursor), min(n.end, hi)
+            if e > s:
+                sound += e - s
+                cursor = e
+        if sound <= (hi - lo) / 2 + EPS:
+            half_silent += 1
+        if sound < (hi - lo) / 2 - EPS:
+            over_half += 1
+    out["half_silent_bars"] = half_silent
+    out["over_half_silent_bars"] = over_half
+    out["inner_bars"] = max(0, n_bars - 2)
+    # rhythmic vocabulary (the last note, held to the bar's end, is the cadence's)
+    if vocab:
+        ticks = [round(n.duration * TICKS_PER_QUARTER) for n in notes[:-1]]
+        out["outside_vocab"] = sum(t not in vocab for t in ticks)
+        out["outside_ticks"] = sorted({t for t in ticks if t not in vocab})
+        out["vocab_notes"] = len(ticks)
+    # phrase ends (every fourth bar but the last) closing on a long note: from a strong beat to
+    # the barline, at least a beat
+    phrase_long = phrase_ends = 0
+    pickup = 1 if notes[0].onset > starts[0] + EPS else 0  # a first bar opening with a rest: phrases end a bar later
+    for b in range(4 + pickup, n_bars, 4):
+        lo, hi = starts[b - 1], starts[b]
+        inb = [n for n in notes if lo - EPS <= n.onset < hi - EPS]
+        if not inb:
+            continue
+        phrase_ends += 1
+        e = inb[-1]
+        mid = {0.0} | ({(hi - lo) / 2} if round((hi - lo) / beat) % 2 == 0 else set())
+        phrase_long += (any(abs(e.onset - lo - x) < EPS for x in mid) and e.end >= hi - EPS
+                        and e.duration >= beat - EPS)
+    out["phrase_long"], out["phrase_ends"] = phrase_long, phrase_ends
+    out["distinct"] = len({n.pitch for n in notes})
+    out["bars"] = n_bars
+    # longest near-static run: consecutive notes on at most two pitches, in bars
+    best, i = 0.0, 0
+    for j in range(len(notes)):
+        while len({n.pitch for n in notes[i:j + 1]}) > 2:
+            i += 1
+        best = max(best, notes[j].end - notes[i].onset)
+    out["static_bars"] = best / float(score.bar_quarters)
+    return out
+
+
+def summarise(rows: list[dict]) -> dict:
+    rows = [r for r in rows if r]
+    n = len(rows)
+    if not n:
+        return {"n": 0}
+    vn = sum(r.get("vocab_notes", 0) for r in rows)
+    return {
+        "n": n,
+        "last_long": sum(r["last_long"] for r in rows) / n,
+        "last_strong": sum(r["last_strong"] for r in rows) / n,
+        "stutter": sum(r["stutter"] for r in rows) / n,
+        "half_silent_pieces": sum(r["half_silent_bars"] > 0 for r in rows) / n,
+        "half_silent_bars": sum(r["half_silent_bars"] for r in rows) / max(1, sum(r["inner_bars"] for r in rows)),
+        "over_half_silent_pieces": sum(r["over_half_silent_bars"] > 0 for r in rows) / n,
+        "outside_vocab": sum(r.get("outside_vocab", 0) for r in rows) / vn if vn else None,
+        "phrase_long": sum(r["phrase_long"] for r in rows) / max(1, sum(r["phrase_ends"] for r in rows)),
+        "distinct": sum(r["distinct"] for r in rows) / n,
+        "distinct_per_16_bars": sum(r["distinct"] * 16 / max(1, r["bars"]) for r in rows) / n,
+        "static_bars": sum(r["static_bars"] for r in rows) / n,
+        "static_4_bars": sum(r["static_bars"] >= 4 - EPS for r in rows) / n,
+        "bars": sum(r["bars"] for r in rows) / n,
+    }
+
+
+# ----------------------------------------------------------------------------- pieces
+
+def real_scores(style: str, n: int) -> list:
+    """Up to n real tunes of `style`: the test split, then the valid split, of the corpus cache."""
+    from symphony.music.score import Score
+    from symphony.training.corpus import iter_split
+    recs = _corpus()
+    picked = list(iter_split(recs, "test", [style]))
+    if len(picked) < n:
+        picked += list(iter_split(recs, "valid", [style]))
+    return [Score.from_dict(r["score"]) for r in picked[:n]]
+
+
+_CORPUS: list = []
+
+
+def _corpus() -> list:
+    """The corpus cache's records; only the sources already parsed into it (a warning says how
+    many are missing), so a run never spends 20 minutes parsing."""
+    if not _CORPUS:
+        import sys
+
+        from symphony.training.corpus import builtin_sources, cache_file, load_corpus
+        sources = builtin_sources()
+        present = [s for s in sources if cache_file(s).exists()]
+        if len(present) < len(sources):
+            print(f"warning: {len(sources) - len(present)} of {len(sources)} corpus sources are not in the cache; "
+                  f"real tunes come from the other {len(present)}", file=sys.stderr)
+        _CORPUS.extend(load_corpus(present))
+    return _CORPUS
+
+
+def requests(style: str, n: int) -> list[tuple[str, dict]]:
+    """n generation requests for `style`: two thirds plain, the rest lively / dense / sad."""
+    out = []
+    for i in range(n):
+        kind = ("plain", "plain", "lively", "plain", "plain", "density 0.8", "plain", "plain", "sad")[i % 9]
+        kw = {"style": style, "seed": 1000 + i}
+        if kind == "lively":
+            kw["prompt"] = "lively"
+        elif kind == "density 0.8":
+            kw["density"] = 0.8
+        elif kind == "sad":
+            kw["emotion"] = "sad"
+        out.append((kind, kw))
+    return out
+
+
+def generated_scores(style: str, n: int) -> list[tuple[str, object]]:
+    from symphony.tasks.api import generate
+    out = []
+    for kind, kw in requests(style, n):
+        prompt = kw.pop("prompt", "")
+        out.append((kind, generate(prompt, **kw)))
+    return out
+
+
+# ----------------------------------------------------------------------------- report
+
+ROWS = (("last_long", "last note lasts at least a beat", True),
+        ("last_strong", "last note starts on a strong beat", True),
+        ("stutter", "ends by stuttering one pitch in short notes", True),
+        ("half_silent_pieces", "pieces with an inner bar half or more silent", True),
+        ("over_half_silent_pieces", "pieces with an inner bar more than half silent", True),
+        ("outside_vocab", "notes outside the style's rhythmic vocabulary", True),
+        ("phrase_long", "phrase ends (bars 4, 8, ...) closing on a long note", True),
+        ("distinct", "distinct pitches (mean)", False),
+        ("distinct_per_16_bars", "distinct pitches per 16 bars (mean)", False),
+        ("static_bars", "longest run on two pitches, bars (mean)", False),
+        ("static_4_bars", "pieces with a run on two pitches of 4+ bars", True))
+
+
+def fmt(v, pct: bool) -> str:
+    if v is None:
+        return "-"
+    return f"{v:.0%}" if pct else f"{v:.1f}"
+
+
+def table(res: dict) -> str:
+    styles = list(res["styles"])
+    head = "| melody (top part) | " + " | ".join(f"{s} real / ours" for s in styles) + " |"
+    lines = [head, "|---|" + "---|" * len(styles)]
+    lines.append("| pieces | " + " | ".join(f"{res['styles'][s]['real']['n']} / {res['styles'][s]['ours']['n']}"
+                                           for s in styles) + " |")
+    for key, label, pct in ROWS:
+        cells = [f"{fmt(res['styles'][s]['real'].get(key), pct)} / {fmt(res['styles'][s]['ours'].get(key), pct)}"
+                 for s in styles]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append("Generated, by request kind (last note >= beat / stutter / outside vocabulary):")
+    for s in styles:
+        parts = [f"{k} {fmt(v['last_long'], True)}/{fmt(v['stutter'], True)}/{fmt(v['outside_vocab'], True)} (n={v['n']})"
+                 for k, v in res["styles"][s]["ours_by_kind"].items()]
+        lines.append(f"- {s}: " + "; ".join(parts))
+    return "\n".join(lines)
+
+
+def run(styles=FOLK, n: int = 60, n_real: int = 60) -> dict:
+    from symphony.decoding.rhythm import vocabulary
+    res = {"n": n, "n_real": n_real, "styles": {}}
+    for style in styles:
+        real = real_scores(style, n_real)
+        real_rows = [piece_measures(s, vocabulary(style, str(s.meter))) for s in real]
+        gen = generated_scores(style, n)
+        by_kind: dict[str, list] = {}
+        ours_rows, outside = [], {}
+        for kind, s in gen:
+            r = piece_measures(s, vocabulary(style, str(s.meter)))
+            ours_rows.append(r)
+            by_kind.setdefault(kind, []).append(r)
+            for t in r.get("outside_ticks", ()):
+                outside[t] = outside.get(t, 0) + 1
+        res["styles"][style] = {"real": summarise(real_rows), "ours": summarise(ours_rows),
+                                "ours_by_kind": {k: summarise(v) for k, v in by_kind.items()},
+                                "outside_ticks_pieces": {str(k): v for k, v in sorted(outside.items())}}
+    return res
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=60, help="generated pieces per style")
+    ap.add_argument("--real", type=int, default=60, help="real tunes per style")
+    ap.add_argument("--styles", default=",".join(FOLK))
+    ap.add_argument("--out", default=str(HERE / "melody_craft"), help="writes OUT.json and OUT.md")
+    a = ap.parse_args(argv)
+    t0 = time.time()
+    res = run(tuple(a.styles.split(",")), a.n, a.real)
+    res["seconds"] = round(time.time() - t0, 1)
+    res["machine"] = f"{platform.node()} {platform.processor() or platform.machine()}"
+    res["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    md = table(res)
+    Path(a.out + ".json").write_text(json.dumps(res, indent=1))
+    Path(a.out + ".md").write_text(f"# Melody craft ({res['date']}, {res['seconds']} s)\n\n"
+                                   f"`python -m benchmarks.melody_craft --n {a.n} --real {a.real}`\n\n{md}\n")
+    print(md)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,247 @@
+"""Melody craft in the sampler's grammar (issue 17): the composed final cadence, the style's
+rhythmic vocabulary and breaths that do not empty a bar. ``sampling.GrammarState`` asks these
+functions about the top voice of a one-voice piece; each returns None (or its input) where it has
+nothing to say, so the grammar's own rules then hold as before.
+
+* **Rhythmic vocabulary** (``Constraints.rhythm``, from symphony.rhythm): a note's length is one of
+  the style's (dance's) lengths, wherever the rest of the bar can still be filled with them.
+* **Cadences** (``Constraints.final_onsets``): in the last bar the final note (the tonic, or
+  with ``end_on_tonic`` off any note of the scale) starts on one of the given strong beats and
+  lasts to the bar's end; the note before it approaches it by step (a neighbouring degree of the
+  mode's scale) or from the dominant, never repeats it, and no rest comes between them. Notes
+  before the final keep to the vocabulary and do not cross the last of those beats. A form's
+  section ends (``Constraints.cadence_bars``) close the same way on their cadence notes (a note of
+  the tonic triad: approached from another pitch within a fifth).
+* **Breaths** (``Constraints.max_rest``): an inner bar (not the first, not the last; the first
+  too when a repetition plan copies it) is silent for less than this share of its length; the bar
+  after a cadence may breathe for exactly that share (German songs rest half a bar after a phrase).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from symphony.music.form import tonic_triad
+from symphony.music.theory import MODE_EXTRA_SEMITONES
+
+EPS = 1e-9
+MAX_REST = 0.5  # an inner bar is silent for less than half its length (Constraints.max_rest)
+
+
+@lru_cache(maxsize=4096)
+def fits(vocab: frozenset[int] | None, ticks: int) -> bool:
+    """`ticks` can be filled by notes of the vocabulary's lengths (any length without one)."""
+    if ticks <= 0 or vocab is None:
+        return ticks == 0 or vocab is None
+    return any(d <= ticks and fits(vocab, ticks - d) for d in vocab)
+
+
+def _lengths_up_to(vocab: frozenset[int] | None, most: int) -> list[int]:
+    if most <= 0:
+        return []
+    return [d for d in sorted(vocab) if d <= most] if vocab else list(range(1, most + 1))
+
+
+def _scale(key) -> list[int]:
+    return sorted(set(key.scale_semitones()) | set(MODE_EXTRA_SEMITONES.get(key.mode, ())))
+
+
+@lru_cache(maxsize=64)
+def approach_set(key) -> frozenset[int]:
+    """Semitones over the tonic from which a final tonic is approached: the scale's notes within a
+    whole tone of it, its neighbouring degrees (a pentatonic mode's are a minor third away), and
+    the dominant."""
+    sc = [s for s in _scale(key) if s]
+    near = {s for s in sc if min(s, 12 - s) <= 2}
+    if sc:
+        near |= {sc[0], sc[-1]}  # the degree above and the degree below the tonic
+    if 7 in sc:
+        near.add(7)
+    return frozenset(near)
+
+
+# Phrase ends without a form: the share of a style's phrase ends (every fourth bar; a bar later
+# after a pickup) that close on a long note (from a strong beat to the barline, at least a beat) is,
+# in the training split (benchmarks.melody_craft's measure, the 21 corpus sources parsed on
+# 2026-12-06), celtic 11%, chinese 38%, german 21%; the model alone wrote 0%, 28% and 6% (24 plain
+# pieces a style). A phrase end is given a cadence with the probability that brings the model's
+# rate to the real one: (real - model) / (1 - model).
+PHRASE_CADENCE = {"celtic": 0.11, "chinese": 0.14, "german": 0.16}
+
+
+def phrase_cadences(style: str, bars: int, key, seed: int) -> dict[int, frozenset[int]] | None:
+    """{bar: cadence notes (the tonic triad)} for the phrase ends (every fourth bar, not the last)
+    of a piece composed without a form, drawn with the style's PHRASE_CADENCE rate."""
+    import random
+    rate = PHRASE_CADENCE.get(style, 0.0)
+    rng = random.Random(f"phrase|{seed}")
+    out = {b: tonic_triad(key) for b in range(4, bars, 4) if rng.random() < rate}
+    return out or None
+
+
+def _active(st) -> bool:
+    c = st.cons
+    return st.voice == 0 and c.voices == 1 and not c.anchors and not c.given and not c.given_voices
+
+
+def _cadence_pcs(st, bar: int) -> frozenset[int] | None:
+    """Semitones over the tonic of the composed cadence note ending `bar` (the final, a form's
+    section end: ``Constraints.cadence_bars``, a drawn phrase end: ``Constraints.phrase_bars``);
+    None where the bar ends no phrase."""
+    c = st.cons
+    if not c.final_onsets or not _active(st):
+        return None
+    pcs = None
+    if bar == c.bars:
+        pcs = frozenset({0}) if c.end_on_tonic else frozenset(_scale(c.key))
+    elif c.cadence_bars and bar in c.cadence_bars:
+        pcs = c.cadence_bars[bar]
+    elif c.phrase_bars and bar - st.pickup in c.phrase_bars:  # (after a pickup, a bar later)
+        pcs = c.phrase_bars[bar - st.pickup]
+    chord = st.beat_chords.get((bar, max(c.final_onsets))) if pcs is not None else None
+    if chord is not None and not pcs & chord:  # the user's progression ends elsewhere: on its chord
+        pcs = chord
+    return pcs
+
+
+def final_bar(st) -> bool:
+    """The current bar ends with a composed cadence (the last bar, a section's or a phrase's last)."""
+    return _cadence_pcs(st, st.bars_done) is not None
+
+
+def _pre_final(st) -> frozenset[int] | None:
+    """The cadence notes of the next bar when its cadence note starts on its downbeat: this bar's
+    last note is the one that approaches it."""
+    if max(st.cons.final_onsets or (1,)) != 0:
+        return None
+    return _cadence_pcs(st, st.bars_done + 1)
+
+
+def _approaches(st, prev: int, final: int, pcs: frozenset[int]) -> bool:
+    """MIDI `prev` leads to the cadence note `final`: to the tonic by step or from the dominant; to
+    another cadence note (a half cadence, a free final) from another pitch within a fifth."""
+    c = st.cons
+    if prev < 0:
+        return True
+    d = abs(final - prev)
+    if pcs != frozenset({0}):
+        return 0 < d <= 7
+    rel = (prev - c.key.tonic_pc) % 12
+    return rel in approach_set(c.key) and (d <= 3 or (rel == 7 and d in (5, 7)))
+
+
+def _penultimate_ok(st, midi: int, pcs: frozenset[int]) -> bool:
+    """A note that may sound right before the cadence note: some cadence note in range is approached from it."""
+    lo, hi = st.cons.voice_range(0)
+    tonic = st.cons.key.tonic_pc
+    return any((m - tonic) % 12 in pcs and _approaches(st, midi, m, pcs)
+               for m in range(max(lo, midi - 7), min(hi, midi + 7) + 1))
+
+
+def _final_lengths(st, cursor: int, midi: int, prev: int) -> list[int]:
+    """Lengths (ticks) allowed for a note of `midi` at `cursor` of a cadence bar, `prev` sounding before it."""
+    c, bar = st.cons, st.bar_ticks
+    pcs = _cadence_pcs(st, st.bars_done)
+    onsets = sorted(t for t in c.final_onsets if t < bar)
+    last = onsets[-1] if onsets else 0
+    is_final = (midi - c.key.tonic_pc) % 12 in pcs and _approaches(st, prev, midi, pcs)
+    if cursor >= last:
+        return [bar - cursor] if cursor == last and is_final else []
+    out = [bar - cursor] if cursor in onsets and is_final else []
+    for d in _lengths_up_to(c.rhythm, last - cursor):
+        rest = last - cursor - d
+        if rest == 0:
+            if _penultimate_ok(st, midi, pcs):
+                out.append(d)
+        elif fits(c.rhythm, rest):
+            out.append(d)
+    return out
+
+
+def note_lengths(st) -> np.ndarray | None:
+    """Duration tokens allowed after the pitch just written (``pending == "pitch"``), or None."""
+    c = st.cons
+    if not _active(st) or not (c.rhythm or final_bar(st) or _pre_final(st) is not None):
+        return None
+    cur, bar = st.cursor, st.bar_ticks
+    if final_bar(st):
+        out = _final_lengths(st, cur, st.pitch_midi, st.prev_midi)
+    else:
+        end = bar
+        cad = st._cadence()  # a section's cadence (forms): other notes leave it the last beat
+        if cad is not None and st.pitch_rel not in cad:
+            end = bar - st.beat_ticks
+        out = [d for d in _lengths_up_to(c.rhythm, end - cur) if fits(c.rhythm, bar - cur - d)]
+        nxt = _pre_final(st)
+        if nxt is not None and not _penultimate_ok(st, st.pitch_midi, nxt):
+            out = [d for d in out if cur + d < bar]
+    if not out:
+        return None
+    tok = st.tok
+    return np.array([tok.dur_token(d) for d in out], dtype=np.int64)
+
+
+def filter_pitches(st, ids: np.ndarray) -> np.ndarray:
+    """The pitch tokens among `ids` that can be followed by an allowed length here."""
+    if not (final_bar(st) or _pre_final(st) is not None) or not len(ids):
+        return ids
+    tok, key, cur = st.tok, st.cons.tkey, st.cursor
+    keep = []
+    for t in ids:
+        m = tok.pitch_of(int(t), key)
+        if final_bar(st):
+            ok = bool(_final_lengths(st, cur, m, st.top_midi))
+        else:
+            bar, v = st.bar_ticks, st.cons.rhythm
+            ok = (_penultimate_ok(st, m, _pre_final(st)) and (v is None or bar - cur in v)) or any(
+                cur + d < st.bar_ticks and fits(st.cons.rhythm, st.bar_ticks - cur - d)
+                for d in _lengths_up_to(st.cons.rhythm, st.bar_ticks - cur - 1))
+        if ok:
+            keep.append(int(t))
+    if not keep and final_bar(st) and cur == max(st.cons.final_onsets):
+        # no final note in range approaches the last one: any final note (a leap rather than a dead end)
+        pcs, tonic = _cadence_pcs(st, st.bars_done), st.cons.key.tonic_pc
+        keep = [int(t) for t in ids if (tok.pitch_of(int(t), key) - tonic) % 12 in pcs]
+    return np.array(keep, dtype=np.int64) if keep else ids
+
+
+def filter_rests(st, ids: np.ndarray) -> np.ndarray:
+    """The Pos tokens among `ids` (a rest up to that tick) allowed here."""
+    c = st.cons
+    if not _active(st) or not len(ids):
+        return ids
+    if final_bar(st):
+        return ids[:0]  # a cadence's approach runs without a break
+    bar, pos0 = st.bar_ticks, st.tok.pos0
+    breath = _cadence_pcs(st, st.bars_done - 1) is not None  # after a cadence: a breath of up to half the bar
+    keep = []
+    for t in ids:
+        p = int(t) - pos0
+        if c.rhythm is not None and not fits(c.rhythm, bar - p):
+            continue
+        inner = 1 < st.bars_done < c.bars or st.bars_done in (c.copy_from or {}).values()  # (a copied bar sounds mid-tune)
+        rest = st.rest + (p - st.cursor)
+        if c.max_rest is not None and inner and rest >= c.max_rest * bar - EPS \
+                and not (breath and rest <= c.max_rest * bar + EPS):
+            continue
+        keep.append(int(t))
+    return np.array(keep, dtype=np.int64)
+
+
+def copyable(tok, bar_tokens: list[int], bar_ticks: int, first_bar: bool) -> bool:
+    """A bar that a repetition plan may copy: not empty, not silent for a quarter of its length or
+    more, and not the first bar's rest-padded pickup."""
+    cursor, silent, notes = 0, 0, 0
+    for t in bar_tokens:
+        if tok.is_pos(t):
+            p = t - tok.pos0
+            silent += max(0, p - cursor)
+            if first_bar and cursor == 0 and p > 0:
+                return False
+            cursor = p
+        elif tok.is_dur(t):
+            cursor += tok.dur_of(t)
+            notes += 1
+    silent += max(0, bar_ticks - cursor)
+    return notes > 0 and silent < bar_ticks / 4

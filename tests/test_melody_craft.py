@@ -1,0 +1,121 @@
+"""Melody craft (issue 17) with the shipped model: composed final cadences, the style's rhythmic
+vocabulary, no half-silent inner bars, no copied pickup bars."""
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.melody_craft import piece_measures
+from symphony.decoding.rhythm import RHYTHM_VOCAB, final_onsets, vocabulary
+from symphony.model.tokens import TICKS_PER_QUARTER
+from symphony.tasks.api import generate
+
+pytestmark = pytest.mark.skipif(not RHYTHM_VOCAB.exists(), reason="no rhythm table next to the checkpoint")
+
+FOLK = ("celtic", "chinese", "german")
+
+
+def _ticks(q: float) -> int:
+    return round(q * TICKS_PER_QUARTER)
+
+
+@pytest.mark.parametrize("style", FOLK)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_final_note_is_long_on_a_strong_beat_and_does_not_stutter(style, seed):
+    score = generate(style=style, seed=seed, bars=8)
+    m = piece_measures(score)
+    notes = score.parts[0].notes
+    last, before = notes[-1], notes[-2]
+    bar_t, beat_t = _ticks(score.bar_quarters), _ticks(score.meter.beat_quarters)
+    onset = _ticks(last.onset) - (score.bars - 1) * bar_t
+    assert onset in final_onsets(style, score.meter, beat_t, bar_t)
+    assert m["last_long"] and m["last_strong"] and not m["stutter"]
+    assert _ticks(last.end) == score.bars * bar_t  # to the bar's end
+    assert before.pitch != last.pitch and abs(before.pitch - last.pitch) <= 7  # approached, not leapt to
+    assert _ticks(before.end) == _ticks(last.onset)  # no rest before the final
+    if score.key.mode in ("major", "minor") or style != "chinese":
+        assert (last.pitch - score.key.tonic_pc) % 12 == 0  # the tonic
+
+
+@pytest.mark.parametrize("style", FOLK)
+def test_dense_and_lively_requests_keep_the_styles_note_lengths(style):
+    for kw in ({"density": 1.0, "seed": 5}, {"prompt": "very lively and fast", "seed": 6}):
+        kw = dict(kw)
+        prompt = kw.pop("prompt", "")
+        score = generate(prompt, style=style, bars=8, **kw)
+        vocab = vocabulary(style, str(score.meter))
+        assert vocab
+        lengths = {_ticks(n.duration) for n in score.parts[0].notes[:-1]}
+        assert lengths <= vocab, (style, kw, sorted(lengths - vocab))
+
+
+@pytest.mark.parametrize("style", FOLK)
+def test_inner_bars_are_not_half_silent(style):
+    for seed in (3, 4):
+        m = piece_measures(generate(style=style, seed=seed, emotion="sad"))
+        assert m["over_half_silent_bars"] == 0  # (half a bar: a breath after a cadence)
+
+
+def test_a_vocabulary_is_learned_per_style_and_meter():
+    jig = vocabulary("celtic", "6/8")
+    assert 12 in jig and 3 not in jig  # eighths, no 32nds
+    assert vocabulary("german", "4/4") and vocabulary("chinese", "2/4")
+
+
+def test_a_mostly_silent_or_pickup_bar_is_not_copied():
+    from symphony.decoding.cadence import copyable
+    from symphony.tasks.engine import Engine
+    tok = Engine.load().tokenizer
+    from symphony.music.theory import Key
+    k = Key("D", "major")
+    note = [tok.pitch_token(62, k), tok.dur_token(24)]
+    full = note * 3
+    pickup = [tok.pos0 + 48] + note
+    assert copyable(tok, full, 72, first_bar=False)
+    assert not copyable(tok, pickup, 72, first_bar=True)
+    assert not copyable(tok, [tok.pos0 + 36] + note, 72, first_bar=False)  # half the bar silent
+    assert not copyable(tok, [], 72, first_bar=False)
+
+
+def test_fits_fills_a_remainder_with_the_vocabulary():
+    from symphony.decoding.cadence import fits
+    v = frozenset({12, 24, 36})
+    assert fits(v, 0) and fits(v, 60) and not fits(v, 6) and fits(None, 7)
+
+
+def test_form_sections_close_on_a_long_cadence_note_and_repeat_exactly():
+    from symphony.music.form import plan_form, repeats_present
+    score = generate(style="celtic", form="AABB", seed=7)
+    plan = plan_form("AABB", score.bars, score.key)
+    bar_t, beat_t = _ticks(score.bar_quarters), _ticks(score.meter.beat_quarters)
+    onsets = final_onsets("celtic", score.meter, beat_t, bar_t)
+    notes = score.parts[0].notes
+    for bar, pcs in plan.cadence_bars.items():
+        last = max((n for n in notes if _ticks(n.onset) < bar * bar_t), key=lambda n: n.onset)
+        assert _ticks(last.onset) - (bar - 1) * bar_t in onsets and _ticks(last.end) == bar * bar_t
+        assert (last.pitch - score.key.tonic_pc) % 12 in pcs
+    same, planned = repeats_present(score, plan)
+    assert same == planned
+
+
+def test_a_progression_that_ends_on_the_tonic_chord_ends_on_a_long_tonic():
+    score = generate(style="german", key="G major", chords="G C D7 G", bars=4, seed=2)
+    m = piece_measures(score)
+    assert m["last_long"] and not m["stutter"]
+    assert (score.parts[0].notes[-1].pitch - score.key.tonic_pc) % 12 == 0
+
+
+def test_drawn_phrase_ends_close_on_a_long_note_of_the_tonic_triad():
+    from symphony.decoding.cadence import phrase_cadences
+    from symphony.music.theory import parse_key
+    seed = next(s for s in range(50) if phrase_cadences("german", 16, parse_key("F major"), s))
+    score = generate(style="german", seed=seed)
+    bars = phrase_cadences("german", 16, score.key, seed)
+    bar_t, beat_t = _ticks(score.bar_quarters), _ticks(score.meter.beat_quarters)
+    onsets = final_onsets("german", score.meter, beat_t, bar_t)
+    notes = score.parts[0].notes
+    pickup = 1 if notes[0].onset > 0 else 0  # after a pickup bar the phrases end a bar later
+    for bar, pcs in bars.items():
+        bar += pickup
+        last = max((n for n in notes if _ticks(n.onset) < bar * bar_t), key=lambda n: n.onset)
+        assert _ticks(last.onset) - (bar - 1) * bar_t in onsets and _ticks(last.end) == bar * bar_t
+        assert (last.pitch - score.key.tonic_pc) % 12 in pcs
