@@ -71,6 +71,27 @@ def test_key_signature_is_the_files_until_the_key_changes(tmp_path):
     assert ET.parse(str(tmp_path / "b.musicxml")).getroot().findtext(".//key/fifths") == "1"
 
 
+def test_key_changes_reach_the_midi_file_and_come_back(tmp_path):
+    """A bridge into B's key: the MIDI file carries B's key signature where B starts (issue 21)."""
+    import mido
+
+    from symphony.formats.midi import read_midi, write_midi
+    from symphony.music.score import Note, Part, Score
+    from symphony.music.theory import parse_meter
+    notes = [Note(p, i * 1.0, 1.0, 80) for i, p in enumerate([67, 71, 74, 67, 64, 67, 71, 76])]
+    s = Score([Part(notes)], parse_key("G major"), parse_meter("4/4"), 100, 2,
+              meta={"key_changes": [[4.0, "E minor"]]}, chords=[(0.0, "G"), (4.0, "Em")])
+    write_midi(s, tmp_path / "k.mid")
+    tick, keys = 0, []
+    for msg in mido.MidiFile(str(tmp_path / "k.mid")).tracks[0]:
+        tick += msg.time
+        if msg.type == "key_signature":
+            keys.append((tick, msg.key))
+    assert keys == [(0, "G"), (4 * 480, "Em")]
+    back = read_midi(tmp_path / "k.mid")
+    assert back.meta["key_changes"] == [[4.0, "E minor"]] and back.chords == [(0.0, "G"), (4.0, "Em")]
+
+
 def test_rare_spellings_survive(tmp_path):
     """E#, B#, Cb, double sharps and double flats, as a user's file writes them."""
     from music21 import expressions, key, meter, note, stream

@@ -11,6 +11,7 @@ from symphony.music.score import Note, Part, Score, analyze_key
 from symphony.music.theory import (
     SHARP_NAMES,
     Key,
+    parse_key,
     parse_meter,
     pitch_class,
     quarter_bpm_to_bpm,
@@ -37,10 +38,14 @@ def write_midi(score: Score, path: str | os.PathLike | BinaryIO) -> None:
     conductor.append(mido.MetaMessage("time_signature", numerator=score.meter.numerator,
                                       denominator=score.meter.denominator, time=0))
     conductor.append(mido.MetaMessage("key_signature", key=_midi_key_name(score.key), time=0))
+    timed = [(round(onset * tpq), 1, "marker", {"text": figure})  # chord symbols as MIDI markers
+             for onset, figure in score.chords]
+    for onset, key_txt in (score.meta or {}).get("key_changes", []):  # e.g. a bridge into B's key
+        if onset > 0:
+            timed.append((round(onset * tpq), 0, "key_signature", {"key": _midi_key_name(parse_key(key_txt))}))
     now = 0
-    for onset, figure in sorted(score.chords):  # chord symbols as MIDI markers
-        tick = round(onset * tpq)
-        conductor.append(mido.MetaMessage("marker", text=figure, time=tick - now))
+    for tick, _, kind, fields in sorted(timed, key=lambda t: (t[0], t[1])):
+        conductor.append(mido.MetaMessage(kind, time=tick - now, **fields))
         now = tick
     end_tick = round(score.bars * score.bar_quarters * tpq)
     conductor.append(mido.MetaMessage("end_of_track", time=max(0, end_tick - now)))
@@ -107,6 +112,7 @@ def read_midi(path: str | os.PathLike | BinaryIO, name: str | None = None) -> Sc
     qbpm, meter_txt, key_txt = 120.0, "4/4", None
     parts: dict[tuple[int, int], Part] = {}
     chords: list[tuple[float, str]] = []
+    key_changes: list[tuple[float, str]] = []  # (onset, MIDI key name) after the first
     for ti, track in enumerate(mid.tracks):
         tick, active, programs = 0, {}, {}
         for msg in track:
@@ -119,6 +125,8 @@ def read_midi(path: str | os.PathLike | BinaryIO, name: str | None = None) -> Sc
                 meter_txt = f"{msg.numerator}/{msg.denominator}"
             elif msg.type == "key_signature" and key_txt is None:
                 key_txt = msg.key
+            elif msg.type == "key_signature" and tick > 0:
+                key_changes.append((tick / tpq, msg.key))
             elif msg.type == "program_change":
                 programs[msg.channel] = msg.program
             elif msg.type in ("note_on", "note_off"):
@@ -142,4 +150,11 @@ def read_midi(path: str | os.PathLike | BinaryIO, name: str | None = None) -> Sc
     end = max(n.end for p in parts_list for n in p.notes)
     bars = max(1, math.ceil(end / float(meter.bar_quarters) - 1e-6))
     key = analyze_key(Score(parts_list, Key("C", "major"), meter, 0, bars))
-    return Score(parts_list, key, meter, round(quarter_bpm_to_bpm(qbpm, meter), 3), bars, chords=sorted(chords))
+    meta = {"key_changes": [[onset, _key_text(name)] for onset, name in key_changes]} if key_changes else {}
+    return Score(parts_list, key, meter, round(quarter_bpm_to_bpm(qbpm, meter), 3), bars, meta=meta,
+                 chords=sorted(chords))
+
+
+def _key_text(midi_key: str) -> str:
+    """A MIDI key signature name ("Em", "Bb") as Symphony writes keys ("E minor", "Bb major")."""
+    return f"{midi_key[:-1]} minor" if midi_key.endswith("m") else f"{midi_key} major"
