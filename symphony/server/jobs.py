@@ -62,22 +62,25 @@ class JobPool:
     def _run(self, job: Job, work: Callable[[Job], object]) -> None:
         with self._lock:
             self.running += 1
-        outcome = "done"
+        result, error = None, None
         try:
             if job.cancel.is_set():
                 raise Cancelled("cancelled before it started")
-            job.future.set_result(work(job))
+            result = work(job)
         except BaseException as e:  # handed to whoever waits for the job
-            outcome = "cancelled" if isinstance(e, Cancelled) else "failed"
-            job.future.set_exception(e)
-        finally:
-            with self._lock:
-                self.running -= 1
-                self.pending -= 1
-                self._clients[job.client] -= 1
-                if self._clients[job.client] <= 0:
-                    del self._clients[job.client]
-                self.counts[outcome] += 1
+            error = e
+        # the slot is free before anyone hears the job has ended
+        with self._lock:
+            self.running -= 1
+            self.pending -= 1
+            self._clients[job.client] -= 1
+            if self._clients[job.client] <= 0:
+                del self._clients[job.client]
+            self.counts["done" if error is None else "cancelled" if isinstance(error, Cancelled) else "failed"] += 1
+        if error is None:
+            job.future.set_result(result)
+        else:
+            job.future.set_exception(error)
 
     def stats(self) -> dict:
         with self._lock:

@@ -95,11 +95,8 @@ class Studio:
         """Runs on a worker: an edit of the saved piece, saved as its next version."""
         base = document.read(self.store.get(piece_id).doc)
         request = edit_request(body, base.score, self.settings.max_bars)
-        total = [0]
-
         def progress(done: int, of: int) -> None:
-            total[0] = of
-            job.emit({"type": "progress", "done": done, "total": of})
+            job.emit({"type": "progress", "done": int(done), "total": int(of)})
         result = api.run(request, self.engine, api.TaskHooks(progress=progress, cancel=job.cancel))
         if job.cancel.is_set():
             raise Cancelled("cancelled")

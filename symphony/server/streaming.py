@@ -26,7 +26,8 @@ def wants_stream(request: Request) -> bool:
 
 
 def sse(event: str, data: dict) -> str:
-    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+    text = json.dumps(data, ensure_ascii=False, default=lambda o: o.item() if hasattr(o, "item") else str(o))
+    return f"event: {event}\ndata: {text}\n\n"
 
 
 async def wait(request: Request, job: Job, status: int = 200, retry_after: int = 5):
