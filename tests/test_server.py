@@ -512,3 +512,44 @@ def test_live_server_answers_while_composing(live):
     t.join()
     assert result["r"].status_code == 201
     assert times and max(times) < 1.0
+
+
+def test_live_server_cancels_a_plain_request_whose_client_gives_up(live):
+    base, app = live
+    studio = app.state.studio
+    compose = studio.compose
+
+    def slow_compose(options, job):
+        emit = job.on_event
+        job.on_event = lambda e: (time.sleep(0.05), emit and emit(e))
+        return compose(options, job)
+    studio.compose = slow_compose
+    try:
+        before = httpx.get(base + "/api/pieces").json()
+        cancelled = httpx.get(base + "/api/health").json()["jobs"].get("cancelled", 0)
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.post(base + "/api/pieces", json={**REQUEST, "bars": 64}, timeout=httpx.Timeout(5, read=0.5))
+        for _ in range(200):
+            jobs = httpx.get(base + "/api/health").json()["jobs"]
+            if jobs.get("cancelled", 0) > cancelled:
+                break
+            time.sleep(0.05)
+        assert jobs.get("cancelled", 0) == cancelled + 1
+        assert httpx.get(base + "/api/pieces").json() == before
+    finally:
+        studio.compose = compose
+
+
+def test_live_server_refuses_an_oversized_body_before_reading_it(live):
+    base, _app = live
+    r = httpx.post(base + "/api/pieces/upload", files={"file": ("big.mid", b"\0" * (UPLOAD_LIMIT + 2**20 + 10))})
+    assert_error(r, 413, "limit")
+
+
+def test_a_version_can_be_read(client):
+    p = new_piece(client, seed=12)
+    client.post(f"/api/pieces/{p['id']}/edits", json={"op": "transform", "transpose": 1})
+    v1 = client.get(f"/api/pieces/{p['id']}/versions/1").json()
+    assert v1["version"] == 1 and by_id(v1) == by_id(p)
+    assert client.get(f"/api/pieces/{p['id']}").json()["version"] == 2
+    assert_error(client.get(f"/api/pieces/{p['id']}/versions/7"), 404)

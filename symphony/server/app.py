@@ -14,6 +14,7 @@ from symphony.server.config import ServerSettings
 from symphony.server.routes import meta, pieces, versions
 from symphony.server.service import Studio
 
+BODY_MARGIN = 2**20  # room for the multipart envelope and large JSON note lists
 NOT_BUILT = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Symphony</title></head>
 <body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
 <h1>Symphony</h1>
@@ -45,6 +46,7 @@ def create_app(settings: ServerSettings | None = None, *, preload: bool = True) 
                   description="Compose and edit music: the HTTP API of the Symphony studio. Attribute names are "
                               "the `symphony` CLI's; every error is JSON {\"detail\": \"one clear sentence\"}.")
     http_errors.install(app, settings.retry_after_s)
+    app.add_middleware(http_errors.BodyLimit, limit=settings.max_upload_bytes + BODY_MARGIN)
     for r in (meta.router, pieces.router, versions.router):
         app.include_router(r)
     _studio_files(app, Path(settings.static_dir))

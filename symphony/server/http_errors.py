@@ -28,6 +28,24 @@ class TooLarge(Exception):
     """An upload over the size limit."""
 
 
+class BodyLimit:
+    """Refuse a request whose declared body is over ``limit`` bytes (413) before any of it is
+    read, so an oversized upload is never spooled to disk."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            length = dict(scope.get("headers") or []).get(b"content-length")
+            if length is not None and length.isdigit() and int(length) > self.limit:
+                response = JSONResponse({"detail": f"the request body is larger than this server's limit of "
+                                                   f"{self.limit / 2**20:.1f} MB"}, status_code=413)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def answer(exc: BaseException, retry_after: int = 5) -> tuple[int, str, dict]:
     """(status, detail, headers) for an error raised by the studio."""
     if isinstance(exc, NotFound):

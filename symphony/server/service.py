@@ -59,9 +59,9 @@ class Studio:
         hit = self.store.cached((piece_id, version))
         return hit if hit is not None else self.piece_of(self.store.get(piece_id))
 
-    def piece_of(self, stored: Stored) -> dict:
+    def piece_of(self, stored: Stored, cache: bool = True) -> dict:
         """The API's piece: {id, title, attributes, explanation, bars, version, parts: [...]}."""
-        hit = self.store.cached((stored.id, stored.version))
+        hit = self.store.cached((stored.id, stored.version)) if cache else None
         if hit is not None:
             return hit
         c = document.read(stored.doc)
@@ -74,7 +74,8 @@ class Studio:
         out = {"id": stored.id, "title": stored.title, "attributes": c.attributes,
                "explanation": list(c.score.explanation), "bars": c.score.bars, "version": stored.version,
                "created": iso(stored.created), "updated": iso(stored.updated), "parts": parts}
-        self.store.remember((stored.id, stored.version), out)
+        if cache:
+            self.store.remember((stored.id, stored.version), out)
         return out
 
     # ------------------------------------------------------------------ jobs
@@ -82,7 +83,7 @@ class Studio:
         """Runs on a worker: a new piece, saved as version 1 (nothing saved if it fails)."""
         hooks = api.TaskHooks(on_event=job.emit, cancel=job.cancel)
         result = api.run(options, self.engine, hooks)
-        title = _title(result.score.title or options.prompt) or "Untitled"
+        title = result.score.title = _title(result.score.title or options.prompt) or "Untitled"
         stored = self.store.create(document.content_of(result.score, result.attributes), title, "generate")
         return self.piece_of(stored)
 
@@ -115,7 +116,7 @@ class Studio:
         score = load_input(data, name)
         if score.bars > self.settings.max_bars:
             raise RequestError(f"{name} has {score.bars} bars; this server takes at most {self.settings.max_bars}")
-        title = _title(score.title or Path(name).stem) or "Untitled"
+        title = score.title = _title(score.title or Path(name).stem) or "Untitled"
         record = api.result_of(score).attributes
         return self.piece_of(self.store.create(document.content_of(score, record), title, "upload"))
 
@@ -125,14 +126,26 @@ class Studio:
         def edit(doc):
             base = document.read(doc)
             target = notes_content(base, parts, self.settings.max_bars)
+            if title:
+                target.score.title = _title(title)
             document.apply(doc, base, target)
-            return _title(title) if title else None
+            return target.score.title or None
         return self.piece_of(self.store.change(piece_id, edit, "notes"))
+
+    def at_version(self, piece_id: str, version: int) -> dict:
+        """The piece as it was at ``version`` (read-only; ``restore`` makes it current)."""
+        current = self.store.get(piece_id)
+        doc = self.store.snapshot(piece_id, version)
+        title = document.read(doc).score.title or current.title
+        return self.piece_of(Stored(piece_id, title, version, current.created, current.updated, doc), cache=False)
 
     def restore(self, piece_id: str, version: int) -> dict:
         old = document.read(self.store.snapshot(piece_id, version))
-        return self.piece_of(self.store.change(
-            piece_id, lambda doc: document.apply(doc, document.read(doc), old), "restore"))
+
+        def edit(doc):
+            document.apply(doc, document.read(doc), old)
+            return old.score.title or None
+        return self.piece_of(self.store.change(piece_id, edit, "restore"))
 
     def export(self, piece_id: str, fmt: str) -> tuple[bytes, str, str]:
         """The piece as a file: (bytes, media type, file name)."""

@@ -43,6 +43,12 @@ def list_versions(piece_id: str, studio: StudioDep):
     return studio.store.versions(piece_id)
 
 
+@router.get("/versions/{version}", response_model=Piece, responses=ERRORS)
+def get_version(piece_id: str, version: int, studio: StudioDep):
+    """The piece as it was at that version (to compare or preview before restoring)."""
+    return studio.at_version(piece_id, version)
+
+
 @router.post("/versions/{version}/restore", response_model=Piece, responses=ERRORS)
 def restore_version(piece_id: str, version: int, studio: StudioDep):
     """Make an earlier version the current one (saved as a new version: nothing is lost)."""
