@@ -287,16 +287,13 @@ def serve(
     checkpoint: Optional[Path] = CHECKPOINT,
 ):
     """Start the studio and its HTTP API (docs at /docs) with uvicorn."""
-    import uvicorn
-
-    from symphony.server.app import create_app
+    from symphony.server.app import serve as run_server
     from symphony.server.config import ServerSettings
     if workers is not None and workers < 1:
         _err(f"--workers must be at least 1, got {workers}")
     settings = ServerSettings.from_env(database_url=db, workers=workers,
                                        checkpoint=str(checkpoint) if checkpoint else None)
-    typer.echo(f"Symphony studio on http://{host}:{port}/ (API docs: /docs)", err=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    run_server(settings, host, port, lambda url: typer.echo(f"Symphony studio on {url} (API docs: {url}docs)", err=True))
 
 
 @data_app.command("stats")

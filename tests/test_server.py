@@ -553,3 +553,15 @@ def test_a_version_can_be_read(client):
     assert v1["version"] == 1 and by_id(v1) == by_id(p)
     assert client.get(f"/api/pieces/{p['id']}").json()["version"] == 2
     assert_error(client.get(f"/api/pieces/{p['id']}/versions/7"), 404)
+
+
+def test_serve_on_a_port_in_use_is_one_clear_error(capsys):
+    from symphony.cli import main
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        with pytest.raises(SystemExit) as e:
+            main(["serve", "--port", str(sock.getsockname()[1])])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "choose another --port" in err[0]

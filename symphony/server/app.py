@@ -66,3 +66,19 @@ def _studio_files(app: FastAPI, static: Path) -> None:
         if index.is_file():
             return FileResponse(index, media_type="text/html")
         return HTMLResponse(NOT_BUILT)
+
+
+def serve(settings: ServerSettings, host: str, port: int, announce=print) -> None:
+    """Run the app with uvicorn (``symphony serve``); a port in use is one clear error."""
+    import socket
+
+    import uvicorn
+
+    from symphony.errors import RequestError
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as e:
+            raise RequestError(f"cannot listen on {host}:{port} ({e.strerror}); choose another --port") from None
+    announce(f"http://{host}:{port}/")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
