@@ -8,6 +8,7 @@ that fails or is cancelled leaves the saved piece as it was."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import tempfile
 import threading
 from pathlib import Path
@@ -58,6 +59,15 @@ class Studio:
         version = self.store.version_of(piece_id)
         hit = self.store.cached((piece_id, version))
         return hit if hit is not None else self.piece_of(self.store.get(piece_id))
+
+    def piece_json(self, piece_id: str) -> bytes:
+        """The piece as JSON bytes, encoded once per version (the studio reads pieces often)."""
+        raw = self.store.cached((piece_id, self.store.version_of(piece_id), "json"))
+        if raw is None:
+            piece = self.piece(piece_id)
+            raw = json.dumps(piece, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            self.store.remember((piece_id, piece["version"], "json"), raw)
+        return raw
 
     def piece_of(self, stored: Stored, cache: bool = True) -> dict:
         """The API's piece: {id, title, attributes, explanation, bars, version, parts: [...]}."""

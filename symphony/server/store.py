@@ -93,7 +93,7 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         Base.metadata.create_all(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._cache: OrderedDict[tuple[str, int], dict] = OrderedDict()  # (id, version) -> piece JSON
+        self._cache: OrderedDict[tuple, object] = OrderedDict()  # (id, version[, 'json']) -> the piece, serialised
         self._cache_lock = threading.Lock()
 
     def close(self) -> None:
@@ -182,14 +182,14 @@ class Store:
             s.delete(row)
 
     # ------------------------------------------------------------------ serialised pieces
-    def cached(self, key: tuple[str, int]) -> dict | None:
+    def cached(self, key: tuple):
         with self._cache_lock:
             hit = self._cache.get(key)
             if hit is not None:
                 self._cache.move_to_end(key)
             return hit
 
-    def remember(self, key: tuple[str, int], piece: dict, size: int = 256) -> None:
+    def remember(self, key: tuple, piece, size: int = 512) -> None:
         with self._cache_lock:
             self._cache[key] = piece
             while len(self._cache) > size:

@@ -56,7 +56,8 @@ def list_pieces(studio: StudioDep):
 
 @router.get("/{piece_id}", response_model=Piece, responses=ERRORS)
 def get_piece(piece_id: str, studio: StudioDep):
-    return studio.piece(piece_id)
+    """The piece with all its notes (encoded once per version)."""
+    return Response(studio.piece_json(piece_id), media_type="application/json")
 
 
 @router.delete("/{piece_id}", status_code=204, responses=ERRORS)
