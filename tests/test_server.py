@@ -565,3 +565,33 @@ def test_serve_on_a_port_in_use_is_one_clear_error(capsys):
     assert e.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "choose another --port" in err[0]
+
+
+def test_export_an_earlier_version(client):
+    p = new_piece(client, seed=13)
+    client.post(f"/api/pieces/{p['id']}/edits", json={"op": "transform", "transpose": 3})
+    old = read_score(client.get(f"/api/pieces/{p['id']}/export/mid?v=1").content, filename="x.mid")
+    new = read_score(client.get(f"/api/pieces/{p['id']}/export/mid").content, filename="x.mid")
+    assert [n.pitch for n in old.parts[0].notes] == [n["pitch"] for n in p["parts"][0]["notes"]]
+    assert [n.pitch for n in new.parts[0].notes] == [n["pitch"] + 3 for n in p["parts"][0]["notes"]]
+    assert_error(client.get(f"/api/pieces/{p['id']}/export/mid?v=9"), 404, "9")
+
+
+def test_edits_at_the_same_time_are_all_saved(client):
+    p = new_piece(client, bars=6, seed=14)
+    from concurrent.futures import ThreadPoolExecutor
+    bodies = [{"op": "infill", "bars": "2-2", "seed": 1, "candidates": 1},
+              {"op": "infill", "bars": "5-5", "seed": 2, "candidates": 1}]
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda b: client.post(f"/api/pieces/{p['id']}/edits", json=b), bodies))
+    assert all(r.status_code == 200 for r in answers), [r.text for r in answers]
+    assert sorted(r.json()["version"] for r in answers) == [2, 3]
+    final = client.get(f"/api/pieces/{p['id']}").json()
+    assert final["version"] == 3
+    bq = 3.0
+    untouched = lambda piece: {i: v for i, v in by_id(piece).items()  # noqa: E731
+                               if not (bq <= v[2] < 2 * bq or 4 * bq <= v[2] < 5 * bq)}
+    assert untouched(final) == untouched(p)  # bars 1, 3-4 and 6 as they were; both bars were redone
+    for r, (lo, hi) in zip(answers, [(bq, 2 * bq), (4 * bq, 5 * bq)]):  # each edit's bar is in the final piece
+        mine = {i for i, v in by_id(r.json()).items() if lo <= v[2] < hi}
+        assert mine and mine <= set(by_id(final))

@@ -157,10 +157,11 @@ class Studio:
             return old.score.title or None
         return self.piece_of(self.store.change(piece_id, edit, "restore"))
 
-    def export(self, piece_id: str, fmt: str) -> tuple[bytes, str, str]:
-        """The piece as a file: (bytes, media type, file name)."""
+    def export(self, piece_id: str, fmt: str, version: int | None = None) -> tuple[bytes, str, str]:
+        """The piece (at ``version``; None: the current one) as a file: (bytes, media type, file name)."""
         stored = self.store.get(piece_id)
-        score = document.read(stored.doc).score
+        doc = stored.doc if version is None or version == stored.version else self.store.snapshot(piece_id, version)
+        score = document.read(doc).score
         return export_bytes(score, fmt), EXPORT_TYPES[fmt], f"{_file_stem(stored.title)}.{fmt}"
 
 

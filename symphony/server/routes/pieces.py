@@ -2,9 +2,9 @@
 export."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import Response
 
 from symphony.server.deps import ClientDep, StudioDep
@@ -69,7 +69,8 @@ def delete_piece(piece_id: str, studio: StudioDep):
 @router.get("/{piece_id}/export/{fmt}", responses={**ERRORS, 200: {"content": {
     "audio/midi": {}, "application/vnd.recordare.musicxml+xml": {}, "audio/wav": {}, "image/svg+xml": {},
     "application/pdf": {}}}})
-def export_piece(piece_id: str, fmt: Literal["mid", "musicxml", "wav", "svg", "pdf"], studio: StudioDep):
+def export_piece(piece_id: str, fmt: Literal["mid", "musicxml", "wav", "svg", "pdf"], studio: StudioDep,
+                 v: Annotated[int | None, Query(ge=1, description="a version of the piece (default: the current one)")] = None):
     """The piece as a file: MIDI, MusicXML, WAV (General MIDI SoundFont), SVG (one tall page) or PDF (A4)."""
-    data, media, name = studio.export(piece_id, fmt)
+    data, media, name = studio.export(piece_id, fmt, v)
     return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
