@@ -595,3 +595,29 @@ def test_edits_at_the_same_time_are_all_saved(client):
     for r, (lo, hi) in zip(answers, [(bq, 2 * bq), (4 * bq, 5 * bq)]):  # each edit's bar is in the final piece
         mine = {i for i, v in by_id(r.json()).items() if lo <= v[2] < hi}
         assert mine and mine <= set(by_id(final))
+
+
+def test_the_store_redoes_a_change_that_lost_a_race(tmp_path):
+    from symphony.server import document
+    from symphony.server.store import Store
+    store = Store(f"sqlite:///{tmp_path / 'race.db'}")
+    score = read_score(DATA / "oneills_sample.abc")
+    piece = store.create(document.content_of(score), "race", "upload")
+    calls = []
+
+    def edit(tag, delay):
+        def change(doc):
+            calls.append(tag)
+            time.sleep(delay)  # both read version 1 before either writes
+            doc.get("attributes", type=document.Map)[tag] = True
+        return change
+    threads = [threading.Thread(target=store.change, args=(piece.id, edit(t, d), t)) for t, d in (("a", 0.2), ("b", 0.5))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    attrs = document.read(store.get(piece.id).doc).attributes
+    assert attrs["a"] is True and attrs["b"] is True  # neither overwrote the other
+    assert calls.count("b") == 2  # b lost the race and was redone on a's version
+    assert [v["op"] for v in store.versions(piece.id)] == ["upload", "a", "b"]
+    store.close()
