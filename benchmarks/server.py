@@ -185,6 +185,11 @@ def write_md(r: dict, path: Path) -> None:
         f"| `GET` of that 64-bar piece ({r['piece_64_bars']['notes']} notes), idle server (median / max of 20) | "
         f"{r['piece_64_bars']['get_ms_median']} / {r['piece_64_bars']['get_ms_max']} ms | |",
         f"| server start to the first answer (model loaded) | {r['server_start_s']} s | |", "",
+        "All requests came from one address, so the server ran with `SYMPHONY_SERVER_JOBS_PER_CLIENT=20` "
+        "(default 4); the 20 generations queue behind 2 workers, which is why each waits several seconds. "
+        "Time to first note is the first bar's sampling plus request resolution: the sampler reports every "
+        "finished bar (`TaskHooks.on_event`) and the server sends it at once. Reads of a saved piece never "
+        "wait for a worker: they run beside the job pool, and a piece's JSON is encoded once per version.", "",
     ]
     path.write_text("\n".join(lines) + "\n")
 
