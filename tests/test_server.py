@@ -621,3 +621,17 @@ def test_the_store_redoes_a_change_that_lost_a_race(tmp_path):
     assert calls.count("b") == 2  # b lost the race and was redone on a's version
     assert [v["op"] for v in store.versions(piece.id)] == ["upload", "a", "b"]
     store.close()
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--db", "nosuchdb://x"], ["cannot open the database"]),
+    (["--checkpoint", "/nonexistent/model.safetensors"], ["model.safetensors"]),
+    (["--workers", "0"], ["--workers"]),
+])
+def test_serve_with_bad_settings_is_one_clear_error(capsys, tmp_path, args, words):
+    from symphony.cli import main
+    with pytest.raises(SystemExit) as e:
+        main(["serve", "--port", "0", *([] if "--db" in args else ["--db", f"sqlite:///{tmp_path}/x.db"]), *args])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and all(w in err[0] for w in words), err

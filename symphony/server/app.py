@@ -80,5 +80,18 @@ def serve(settings: ServerSettings, host: str, port: int, announce=print) -> Non
             probe.bind((host, port))
         except OSError as e:
             raise RequestError(f"cannot listen on {host}:{port} ({e.strerror}); choose another --port") from None
+    _check_database(settings.database_url)
+    from symphony.tasks.engine import Engine
+    Engine.load(settings.checkpoint)  # a bad checkpoint is one clear error now, not a traceback later
     announce(f"http://{host}:{port}/")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+def _check_database(url: str) -> None:
+    from symphony.errors import RequestError
+    from symphony.server.store import Store
+    try:
+        Store(url).close()
+    except Exception as e:  # SQLAlchemy raises many kinds: a bad URL, a missing driver, no server
+        reason = " ".join(str(e).split())[:200]
+        raise RequestError(f"cannot open the database {url!r}: {reason}") from None
