@@ -278,6 +278,24 @@ def styles(checkpoint: Optional[Path] = CHECKPOINT):
         typer.echo(f"{s.name:12s} {s.default_meter:5s} {s.default_bpm:4d} bpm  {s.description}")
 
 
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="address to listen on (0.0.0.0: every interface)"),
+    port: int = typer.Option(8000, "--port", help="port to listen on"),
+    db: Optional[str] = typer.Option(None, "--db", help="database URL (default: SYMPHONY_DATABASE_URL or ~/.local/share/symphony/studio.db)"),
+    workers: Optional[int] = typer.Option(None, "--workers", help="jobs composing at the same time (default 2)"),
+    checkpoint: Optional[Path] = CHECKPOINT,
+):
+    """Start the studio and its HTTP API (docs at /docs) with uvicorn."""
+    from symphony.server.app import serve as run_server
+    from symphony.server.config import ServerSettings
+    if workers is not None and workers < 1:
+        _err(f"--workers must be at least 1, got {workers}")
+    settings = ServerSettings.from_env(database_url=db, workers=workers,
+                                       checkpoint=str(checkpoint) if checkpoint else None)
+    run_server(settings, host, port, lambda url: typer.echo(f"Symphony studio on {url} (API docs: {url}docs)", err=True))
+
+
 @data_app.command("stats")
 def data_stats(workers: int = typer.Option(2, help="parallel parsers for the first run"),
                user_only: bool = typer.Option(False, "--user-only", help="only folders added with 'data add'")):

@@ -7,6 +7,9 @@
 | ``SYMPHONY_CHECKPOINT`` | the shipped model | the model the CLI and the Python API load |
 | ``SYMPHONY_EMBEDDING`` | ``1`` | ``0`` turns off the MiniLM sentence model for prompt words the rules do not explain |
 
+The server's own variables (``SYMPHONY_DATABASE_URL``, ``SYMPHONY_SERVER_WORKERS`` ...) are in
+``symphony/server/config.py``.
+
 Values are read when used, so a test or a server can set them at run time.
 """
 from __future__ import annotations

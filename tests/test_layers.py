@@ -21,7 +21,8 @@ LAYERS = {
     "decoding": 4, "understanding": 4,
     "training": 5, "tasks": 5,
     "evaluation": 6,
-    "cli": 7, "": 7,  # symphony/__init__.py: the Python API
+    "server": 7,  # the HTTP API and the studio's server
+    "cli": 8, "": 8,  # symphony/__init__.py: the Python API
 }
 
 
