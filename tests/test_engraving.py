@@ -343,3 +343,18 @@ def test_generated_jig_in_aabb_has_repeats_tempo_and_dynamic(tmp_path):
     assert len(root.find("part").findall("measure")) < 16
     assert root.find(".//metronome/beat-unit-dot") is not None
     assert root.find(".//dynamics") is not None
+
+
+def test_engraving_works_in_any_thread(tmp_path):
+    """The server engraves in worker threads after the main thread has used verovio: a toolkit
+    made in another thread must still find verovio's fonts (it once could not read any file)."""
+    import threading
+    path = tmp_path / "bwv66.musicxml"
+    write_musicxml(read_score(DATA / "bwv66.6.mxl"), path)
+    in_main = svg_pages(path, tall=True)
+    found: list = []
+    worker = threading.Thread(target=lambda: found.append(svg_pages(path, tall=True)))
+    worker.start()
+    worker.join()
+    assert found and len(found[0]) == len(in_main) == 1
+    assert found[0][0].count('class="note"') == in_main[0].count('class="note"') > 30

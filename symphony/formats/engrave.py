@@ -32,6 +32,10 @@ def _toolkit(musicxml_path: str | os.PathLike, options: dict):
     import verovio
     verovio.enableLog(verovio.LOG_OFF)
     tk = verovio.toolkit()
+    # verovio's module sets its fonts' folder for the thread that imports it; a toolkit made in
+    # another thread (the server's workers) starts from the path the wheel was built at and
+    # cannot load any file: name the folder on every toolkit
+    tk.setResourcePath(str(Path(verovio.__file__).parent / "data"))
     tk.setOptions({**OPTIONS, **options})
     if not tk.loadFile(str(musicxml_path)):
         raise EngraveError(f"verovio could not read {musicxml_path}")
