@@ -343,3 +343,18 @@ def test_generated_jig_in_aabb_has_repeats_tempo_and_dynamic(tmp_path):
     assert len(root.find("part").findall("measure")) < 16
     assert root.find(".//metronome/beat-unit-dot") is not None
     assert root.find(".//dynamics") is not None
+
+
+def test_scores_engraved_at_once_in_several_threads(tmp_path):
+    """The server engraves in worker threads: verovio once failed to read every file outside the
+    thread that imported it (its fonts were looked for where its wheel was built)."""
+    from concurrent.futures import ThreadPoolExecutor
+    score = read_score(DATA / "AcaciaReel.abc")
+    paths = []
+    for i in range(4):
+        paths.append(tmp_path / f"tune{i}.musicxml")
+        write_musicxml(score, paths[-1])
+    with ThreadPoolExecutor(4) as pool:
+        pages = list(pool.map(lambda p: svg_pages(p, tall=True), paths))
+    notes = [p[0].count('class="note"') for p in pages]  # (verovio's element ids differ each time)
+    assert len(notes) == 4 and notes[0] > 100 and len(set(notes)) == 1, notes

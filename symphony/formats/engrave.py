@@ -31,7 +31,11 @@ class EngraveError(RuntimeError):
 def _toolkit(musicxml_path: str | os.PathLike, options: dict):
     import verovio
     verovio.enableLog(verovio.LOG_OFF)
-    tk = verovio.toolkit()
+    # verovio finds its fonts by a resource path it keeps per thread: right in the thread that
+    # imported it, a path from its wheel's build in any other (the server engraves in worker
+    # threads), where every file then fails to load; so it is always given here
+    tk = verovio.toolkit(False)
+    tk.setResourcePath(str(Path(verovio.__file__).parent / "data"))
     tk.setOptions({**OPTIONS, **options})
     if not tk.loadFile(str(musicxml_path)):
         raise EngraveError(f"verovio could not read {musicxml_path}")
