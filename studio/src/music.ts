@@ -25,6 +25,12 @@ export function quartersPerSecond(m: Meter, tempo: number): number {
   return (tempo * beatQuarters(m)) / 60;
 }
 
+/** The beat's note value as a musician writes a tempo mark: ♩. = 116 in 6/8. */
+export function beatSymbol(m: Meter): string {
+  const symbols: Record<number, string> = { 0.5: "♪", 0.75: "♪.", 1: "♩", 1.5: "♩.", 2: "𝅗𝅥", 3: "𝅗𝅥." };
+  return symbols[beatQuarters(m)] ?? "♩";
+}
+
 const NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"];
 
 export function noteName(pitch: number): string {

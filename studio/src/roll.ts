@@ -82,6 +82,8 @@ export class PianoRoll {
     this.bars = Math.max(this.bars, Math.ceil((note.onset + note.duration) / this.barLength - 1e-9));
     if (note.pitch < this.lo + 2 || note.pitch > this.hi - 2) this.fitPitches(false);
     this.layout();
+    const x = this.xOf(note.onset + note.duration);
+    if (x > this.scroller.scrollLeft + this.scroller.clientWidth) this.scroller.scrollLeft = x - this.scroller.clientWidth / 2;
   }
 
   zoom(factor: number): void {
@@ -123,6 +125,12 @@ export class PianoRoll {
       width: note.duration * this.pxPerQuarter,
       height: ROW_H,
     };
+  }
+
+  /** The middle of the grid cell at ``quarter`` and ``pitch``, in page coordinates. */
+  pointAt(quarter: number, pitch: number): { x: number; y: number } {
+    const r = this.canvas.getBoundingClientRect();
+    return { x: r.left + this.xOf(quarter) - this.scroller.scrollLeft, y: r.top + this.yOf(pitch) + ROW_H / 2 - this.scroller.scrollTop };
   }
 
   /** The middle of bar ``bar`` (from 0) on the ruler, in page coordinates. */

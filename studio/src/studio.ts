@@ -3,7 +3,7 @@
 // and redo restore an earlier version (as a new one, so nothing is ever lost).
 import { api, streamed, type Note, type Part, type Piece, type Style, type Version } from "./api";
 import { $, h } from "./dom";
-import { barQuarters, barRange, parseMeter, prettySpelling, quartersPerSecond } from "./music";
+import { barQuarters, barRange, beatSymbol, parseMeter, prettySpelling, quartersPerSecond } from "./music";
 import { Player } from "./player";
 import { PianoRoll } from "./roll";
 
@@ -64,6 +64,7 @@ export class StudioView {
     this.roll.readOnly = false;
     if (piece) {
       this.show(piece, false);
+      this.roll.scrollToQuarter(0); // the roll followed the notes in; a musician reads from the start
       void this.refreshVersions();
     }
     return piece;
@@ -79,7 +80,7 @@ export class StudioView {
     this.player.setTempo(quartersPerSecond(meter, Number(tempo.value)));
     $("#title", this.element).textContent = piece.title || "Untitled";
     $("#facts", this.element).textContent =
-      `${prettySpelling(piece.attributes.key.replace("-", "b"))} · ${piece.attributes.meter} · ♩-beat ${Math.round(piece.attributes.tempo)} · ${piece.bars} bars · ${piece.attributes.style} · version ${piece.version}`;
+      `${prettySpelling(piece.attributes.key.replace("-", "b"))} · ${piece.attributes.meter} · ${beatSymbol(meter)} = ${Math.round(piece.attributes.tempo)} · ${piece.bars} bars · ${piece.attributes.style} · version ${piece.version}`;
     $("#explanation", this.element).replaceChildren(...piece.explanation.map((line) => h("li", {}, line)));
     const partSelect = $("#part", this.element) as HTMLSelectElement;
     const chosen = partSelect.value;
@@ -123,7 +124,7 @@ export class StudioView {
     const body = { op, ...options };
     const label = op === "infill" ? "Regenerating" : `${op[0].toUpperCase()}${op.slice(1)}`;
     const result = await this.runJob(label, (signal) => streamed(`/api/pieces/${piece.id}/edits`, body, {
-      progress: (p) => this.status(`${label}… ${Math.round((100 * p.done) / Math.max(1, p.total))}%`),
+      progress: (p) => this.status(`${label}… ${Math.min(99, Math.round((100 * p.done) / Math.max(1, p.total)))}%`),
     }, signal));
     if (result) this.changed(before, result);
   }
