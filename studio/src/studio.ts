@@ -202,7 +202,8 @@ export class StudioView {
     if (this.scoreVersion !== version) return; // a newer version is on its way
     const score = $("#score", this.element);
     if (!r.ok) {
-      score.textContent = "The score could not be engraved.";
+      const detail = await r.json().then((j) => j.detail).catch(() => r.statusText);
+      score.textContent = `The score could not be engraved: ${detail}`;
       return;
     }
     score.innerHTML = await r.text();
