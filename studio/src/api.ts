@@ -74,7 +74,10 @@ export const api = {
   exportUrl: (id: string, fmt: string, v?: number) => `/api/pieces/${id}/export/${fmt}${v ? `?v=${v}` : ""}`,
 };
 
+export interface StreamedAttributes { key: string; meter: string; tempo: number; bars: number }
+
 export interface StreamHandlers {
+  attributes?: (a: StreamedAttributes) => void; // before the notes: the grid to draw them on
   note?: (n: StreamedNote) => void;
   restart?: () => void;
   progress?: (p: { done: number; total: number }) => void;
@@ -102,6 +105,7 @@ export async function streamed(path: string, body: unknown, on: StreamHandlers, 
       if (!event) continue;
       const data = event.data;
       if (event.name === "note") on.note?.(data as StreamedNote);
+      else if (event.name === "attributes") on.attributes?.(data as StreamedAttributes);
       else if (event.name === "restart") on.restart?.();
       else if (event.name === "progress") on.progress?.(data as { done: number; total: number });
       else if (event.name === "done") return (data as { piece: Piece }).piece;

@@ -46,12 +46,17 @@ export class StudioView {
   async compose(body: Record<string, unknown>, styles: Style[]): Promise<Piece | null> {
     this.styles = styles;
     this.fillStyles();
-    const meter = parseMeter(String(body.meter ?? "4/4"));
+    let meter = parseMeter(String(body.meter ?? "4/4"));
     const parts: Part[] = [];
     this.roll.readOnly = true;
     this.roll.show(parts, meter, Number(body.bars ?? 16), true);
     $("#title", this.element).textContent = String(body.prompt || "New piece");
     const piece = await this.runJob("Composing", (signal) => streamed("/api/pieces", body, {
+      attributes: (a) => {
+        meter = parseMeter(a.meter);
+        this.roll.show(parts, meter, a.bars);
+        $("#facts", this.element).textContent = `${prettySpelling(a.key)} · ${a.meter} · ${beatSymbol(meter)} = ${Math.round(a.tempo)} · ${a.bars} bars`;
+      },
       note: (n) => {
         this.roll.addStreamed(n.part, { pitch: n.pitch, onset: n.onset, duration: n.duration, velocity: 80 });
         this.status(`Composing… bar ${Math.floor(n.onset / this.roll.barLength) + 1}`);
@@ -80,7 +85,7 @@ export class StudioView {
     this.player.setTempo(quartersPerSecond(meter, Number(tempo.value)));
     $("#title", this.element).textContent = piece.title || "Untitled";
     $("#facts", this.element).textContent =
-      `${prettySpelling(piece.attributes.key.replace("-", "b"))} · ${piece.attributes.meter} · ${beatSymbol(meter)} = ${Math.round(piece.attributes.tempo)} · ${piece.bars} bars · ${piece.attributes.style} · version ${piece.version}`;
+      `${prettySpelling(piece.attributes.key)} · ${piece.attributes.meter} · ${beatSymbol(meter)} = ${Math.round(piece.attributes.tempo)} · ${piece.bars} bars · ${piece.attributes.style} · version ${piece.version}`;
     $("#explanation", this.element).replaceChildren(...piece.explanation.map((line) => h("li", {}, line)));
     const partSelect = $("#part", this.element) as HTMLSelectElement;
     const chosen = partSelect.value;
