@@ -86,7 +86,8 @@ export class StudioView {
     $("#title", this.element).textContent = piece.title || "Untitled";
     $("#facts", this.element).textContent =
       `${prettySpelling(piece.attributes.key)} · ${piece.attributes.meter} · ${beatSymbol(meter)} = ${Math.round(piece.attributes.tempo)} · ${piece.bars} bars · ${piece.attributes.style} · version ${piece.version}`;
-    $("#explanation", this.element).replaceChildren(...piece.explanation.map((line) => h("li", {}, line)));
+    const lines = piece.explanation.length ? piece.explanation : ["(nothing new: this version came from an edit; see Versions)"];
+    $("#explanation", this.element).replaceChildren(...lines.map((line) => h("li", {}, line)));
     const partSelect = $("#part", this.element) as HTMLSelectElement;
     const chosen = partSelect.value;
     partSelect.replaceChildren(h("option", { value: "" }, "all parts"),
