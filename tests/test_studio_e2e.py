@@ -1,7 +1,7 @@
 """The studio end to end: headless Chromium (Debian's, driven by Playwright) against uvicorn on
 127.0.0.1 serving the built studio and the tiny model. What a musician does: type a prompt and
-watch the notes stream in, select bars 5-8 and regenerate them, undo, redo, play (the audio runs
-and the cursor moves), add a note and drag it (the score follows), export a MIDI file, reload and
+watch the notes stream in, select bars 5-8 and regenerate them, undo, redo, play (the SoundFont
+sounds and the cursor moves), add a note and drag it (the score follows), export a MIDI file, reload and
 find the piece saved; open a score file, and a bad one."""
 from __future__ import annotations
 
@@ -155,12 +155,25 @@ def test_compose_edit_play_export_and_reload(page, server, tmp_path):
     page.click("#play")
     page.wait_for_function("window.symphony.studio.player.playing && window.symphony.studio.roll.cursor > 0.5")
     assert roll(page, "studio.player.audioState") == "running"
+    page.wait_for_function("window.symphony.studio.player.peak() > 0.01", polling=20)  # the SoundFont sounds
     here = roll(page, "roll.cursor")
     page.wait_for_timeout(400)
     assert roll(page, "roll.cursor") > here
     assert page.locator("#score g.measure.playing").count() == 1
     page.click("#play")
     assert roll(page, "roll.cursor") is None
+
+    # loop the selected bars 5-8 at a faster tempo: the cursor goes round inside them
+    page.fill("#tempo-now", "300")
+    page.dispatch_event("#tempo-now", "change")
+    page.check("#loop")
+    page.click("#play")
+    seen = page.evaluate("""async () => { const out = [];
+        for (let i = 0; i < 50; i++) { await new Promise(r => setTimeout(r, 50)); out.push(window.symphony.studio.roll.cursor); }
+        return out; }""")
+    page.click("#play")
+    assert all(4 * bar - 1e-6 <= q < 8 * bar + 0.5 for q in seen), seen
+    assert any(b < a for a, b in zip(seen, seen[1:])), "the loop never went round"
 
     # add a note by double-clicking an empty cell of bar 2, then drag it up a tone and on a beat
     notes_before = page.locator("#score g.note").count()
@@ -218,7 +231,7 @@ def test_open_a_score_file_and_a_bad_one(page, server):
 
 def test_cancel_while_composing_saves_nothing(page, server):
     before = httpx.get(server + "/api/pieces").json()
-    page.fill("#prompt", "a slow Chinese folk song")
+    page.fill("#prompt", "a Bach chorale")  # four voices, 64 bars: long enough to cancel in the middle
     page.fill("#bars", "64")
     page.click("#compose")
     page.locator("#cancel").click()

@@ -21,6 +21,7 @@ export class Player {
   onPosition: (quarter: number | null) => void = () => {};
   private context: AudioContext | null = null;
   private synth: WorkletSynthesizer | null = null;
+  private analyser: AnalyserNode | null = null; // taps the output: how loud it sounds now
   private loading: Promise<void> | null = null;
   private events: Event[] = [];
   private programs: number[] = []; // the GM instrument of each part
@@ -60,6 +61,8 @@ export class Player {
       await this.context.audioWorklet.addModule(processorUrl);
       this.synth = new WorkletSynthesizer(this.context);
       this.synth.connect(this.context.destination);
+      this.analyser = this.context.createAnalyser();
+      this.synth.connect(this.analyser);
       const font = await (await fetch(soundFontUrl)).arrayBuffer();
       await this.synth.soundBankManager.addSoundBank(font, "gm");
       await this.synth.isReady;
@@ -90,10 +93,19 @@ export class Player {
     if (report) this.onPosition(null);
   }
 
+  /** The output's peak level over the last few milliseconds (0 = silence, 1 = full scale). */
+  peak(): number {
+    if (!this.analyser) return 0;
+    const samples = new Float32Array(this.analyser.fftSize);
+    this.analyser.getFloatTimeDomainData(samples);
+    return samples.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  }
+
   /** Where the music is now, in quarters. */
   position(): number {
     if (!this.context) return 0;
-    return this.anchorQuarter + (this.context.currentTime - this.anchorTime) * this.quartersPerSecond;
+    const since = Math.max(0, this.context.currentTime - this.anchorTime); // (the first note sounds a moment after play)
+    return this.anchorQuarter + since * this.quartersPerSecond;
   }
 
   setTempo(quartersPerSecond: number): void {
