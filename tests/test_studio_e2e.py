@@ -198,6 +198,13 @@ def test_compose_edit_play_export_and_reload(page, server, tmp_path):
     assert page.inner_html("#score") != score_before  # engraved again
     assert page.locator("#score g.note").count() == notes_before + 1
 
+    # delete it and undo at once: the deletion is saved first, then undone (the note is back)
+    page.keyboard.press("Delete")
+    page.click("#undo")
+    wait_for_version(page, 8)
+    assert [v["op"] for v in httpx.get(f"{server}/api/pieces/{piece_id}/versions").json()][-2:] == ["notes", "restore"]
+    assert notes_of(current(server, piece_id)) == notes_of(httpx.get(f"{server}/api/pieces/{piece_id}/versions/6").json())
+
     # export MIDI: the file holds the notes the roll shows
     with page.expect_download() as download:
         page.click("a[data-fmt=mid]")
@@ -210,7 +217,7 @@ def test_compose_edit_play_export_and_reload(page, server, tmp_path):
 
     # reload: the same piece, then the start page lists it
     page.reload()
-    wait_for_version(page, 6)
+    wait_for_version(page, 8)
     assert roll(page, "roll.parts[0].notes.length") == len(shown["parts"][0]["notes"])
     page.click("#home")
     page.wait_for_selector(f"#pieces a[href='#/piece/{piece_id}']")

@@ -125,7 +125,7 @@ export class StudioView {
   private async edit(op: string, options: Record<string, unknown>): Promise<void> {
     const piece = this.piece;
     if (!piece) return;
-    await this.saving;
+    await this.flush();
     const before = piece.version;
     const body = { op, ...options };
     const label = op === "infill" ? "Regenerating" : `${op[0].toUpperCase()}${op.slice(1)}`;
@@ -146,8 +146,21 @@ export class StudioView {
 
   private scheduleSave(): void {
     window.clearTimeout(this.saveTimer);
-    this.saveTimer = window.setTimeout(() => { this.saving = this.save(); }, SAVE_DELAY_MS);
+    this.saveTimer = window.setTimeout(() => {
+      this.saveTimer = 0;
+      this.saving = this.save();
+    }, SAVE_DELAY_MS);
     this.player.setParts(this.roll.parts);
+  }
+
+  /** Save a pending manual edit now: an edit, undo or restore must start from it, not beside it. */
+  private async flush(): Promise<void> {
+    if (this.saveTimer) {
+      window.clearTimeout(this.saveTimer);
+      this.saveTimer = 0;
+      this.saving = this.save();
+    }
+    await this.saving;
   }
 
   /** PUT every note; new notes get their ids from the answer (matched by part, pitch and time). */
@@ -175,17 +188,17 @@ export class StudioView {
   }
 
   async undo(): Promise<void> {
+    await this.flush();
     const target = this.undoStack.pop();
     if (target === undefined || !this.piece) return;
-    await this.saving;
     this.redoStack.push(this.piece.version);
     await this.restoreTo(target, "Undo");
   }
 
   async redo(): Promise<void> {
+    await this.flush();
     const target = this.redoStack.pop();
     if (target === undefined || !this.piece) return;
-    await this.saving;
     this.undoStack.push(this.piece.version);
     await this.restoreTo(target, "Redo");
   }
@@ -228,7 +241,7 @@ export class StudioView {
   }
 
   private async restoreVersion(version: number): Promise<void> {
-    await this.saving;
+    await this.flush();
     const before = this.piece!.version;
     const piece = await api.restore(this.piece!.id, version);
     this.changed(before, piece);
