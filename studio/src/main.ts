@@ -53,7 +53,11 @@ async function startPage(): Promise<HTMLElement> {
   list.append(...pieces.map((p) => h("li", {},
     h("a", { href: `#/piece/${p.id}` }, p.title || "Untitled"),
     h("span", { class: "hint" }, `version ${p.version} · changed ${p.updated.slice(0, 16).replace("T", " ")}`),
-    h("button", { class: "link", title: "delete this piece", onclick: async () => { await api.remove(p.id); void route(); } }, "delete"))));
+    h("button", { class: "link", title: "delete this piece", onclick: async () => {
+      if (!confirm(`Delete "${p.title || "Untitled"}" and all its versions?`)) return;
+      await api.remove(p.id);
+      void route();
+    } }, "delete"))));
   if (!pieces.length) list.append(h("li", { class: "hint" }, "No pieces yet: describe one, or open a score file."));
   return h("div", { class: "start" },
     h("header", { class: "bar" }, h("h1", {}, "Symphony"), h("span", { class: "facts" }, "compose, edit, hear and export music")),
