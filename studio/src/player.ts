@@ -118,8 +118,12 @@ export class Player {
     this.synth?.stopAll(true);
     this.anchorTime = this.context!.currentTime + 0.05;
     this.anchorQuarter = quarter;
-    this.nextEvent = this.events.findIndex((e) => e.onset >= quarter - 1e-9);
-    if (this.nextEvent < 0) this.nextEvent = this.events.length;
+    this.nextEvent = this.firstEventFrom(quarter);
+  }
+
+  private firstEventFrom(quarter: number): number {
+    const i = this.events.findIndex((e) => e.onset >= quarter - 1e-9);
+    return i < 0 ? this.events.length : i;
   }
 
   private timeOf(quarter: number): number {
@@ -145,8 +149,10 @@ export class Player {
   }
 
   private seekAtBoundary(quarter: number): void {
-    this.anchorTime = this.timeOf(this.loop![1]); // no gap: the loop's start sounds where its end would
+    // no gap: the loop's start sounds where its end would (or now, when the loop was switched
+    // on with the music already past it)
+    this.anchorTime = Math.max(this.timeOf(this.loop![1]), this.context!.currentTime);
     this.anchorQuarter = quarter;
-    this.nextEvent = Math.max(0, this.events.findIndex((e) => e.onset >= quarter - 1e-9));
+    this.nextEvent = this.firstEventFrom(quarter);
   }
 }
