@@ -29,6 +29,7 @@ def select_bars(page, first: int, last: int) -> None:
 def wait_for_score(page) -> None:
     page.wait_for_function("window.symphony.studio?.piece && document.querySelector('#score')?.dataset.version"
                            " === String(window.symphony.studio.piece.version)", timeout=120_000)
+    page.wait_for_timeout(2000)  # headless Chromium drew the later systems' key signatures late
 
 
 def compose(page, base: str, prompt: str, bars: int, seed: int, shot: Path | None = None) -> None:
