@@ -12,7 +12,7 @@ const KEYS_W = 44; // the keyboard at the left
 const RULER_H = 22; // the bar numbers at the top
 const ROW_H = 11;
 const EDGE_PX = 6; // grab the last pixels of a note to resize it
-const PART_COLOURS = ["#2f6fb0", "#c2572b", "#3d8b4f", "#8a4fb0", "#b08a2f", "#2f9fa0"];
+export const PART_COLOURS = ["#2f6fb0", "#c2572b", "#3d8b4f", "#8a4fb0", "#b08a2f", "#2f9fa0"];
 
 export interface RollEvents {
   edited: () => void; // the user changed notes (save them)

@@ -5,7 +5,7 @@ import { api, streamed, type Note, type Part, type Piece, type Style, type Versi
 import { $, h } from "./dom";
 import { barQuarters, barRange, beatSymbol, parseMeter, prettySpelling, quartersPerSecond } from "./music";
 import { Player } from "./player";
-import { PianoRoll } from "./roll";
+import { PART_COLOURS, PianoRoll } from "./roll";
 
 const SAVE_DELAY_MS = 250;
 
@@ -94,6 +94,8 @@ export class StudioView {
       ...piece.parts.map((p, i) => h("option", { value: String(i + 1) }, `${i + 1}: ${p.name}`)));
     partSelect.value = chosen && Number(chosen) <= piece.parts.length ? chosen : "";
     this.roll.activePart = Math.max(0, Number(partSelect.value || 1) - 1);
+    $("#legend", this.element).replaceChildren(...piece.parts.map((p, i) => h("span", { class: "swatch" },
+      h("i", { style: `background: ${PART_COLOURS[i % PART_COLOURS.length]}` }), p.name)));
     this.updateExports();
     this.updateUndo();
     void this.refreshScore();
@@ -423,6 +425,7 @@ function layout(): HTMLElement {
         h("div", { class: "roll-tools" },
           h("span", { id: "selection" }, "Drag across the bar numbers to select bars"),
           h("label", {}, "part ", h("select", { id: "part" })),
+          h("span", { id: "legend", class: "legend", title: "the colour of each part in the roll" }),
           h("label", {}, "snap ", h("select", { id: "snap" },
             h("option", { value: "1" }, "♩ quarter"), h("option", { value: "0.5", selected: true }, "♪ eighth"),
             h("option", { value: "0.25" }, "16th"), h("option", { value: "0" }, "off"))),
