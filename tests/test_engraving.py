@@ -358,3 +358,18 @@ def test_engraving_works_in_any_thread(tmp_path):
     worker.join()
     assert found and len(found[0]) == len(in_main) == 1
     assert found[0][0].count('class="note"') == in_main[0].count('class="note"') > 30
+
+
+def test_scores_engraved_at_once_in_several_threads(tmp_path):
+    """The server engraves in worker threads: verovio once failed to read every file outside the
+    thread that imported it (its fonts were looked for where its wheel was built)."""
+    from concurrent.futures import ThreadPoolExecutor
+    score = read_score(DATA / "AcaciaReel.abc")
+    paths = []
+    for i in range(4):
+        paths.append(tmp_path / f"tune{i}.musicxml")
+        write_musicxml(score, paths[-1])
+    with ThreadPoolExecutor(4) as pool:
+        pages = list(pool.map(lambda p: svg_pages(p, tall=True), paths))
+    notes = [p[0].count('class="note"') for p in pages]  # (verovio's element ids differ each time)
+    assert len(notes) == 4 and notes[0] > 100 and len(set(notes)) == 1, notes

@@ -138,6 +138,10 @@ def test_the_streamed_piece_is_the_piece_without_streaming(client):
     notes = [(d["part"], d["pitch"], d["onset"], d["duration"]) for k, d in events[last + 1:] if k == "note"]
     assert [(n[0], n[1], n[2]) for n in notes] == [(0, n["pitch"], n["onset"]) for n in plain["parts"][0]["notes"]]
     assert [n[2] for n in notes] == sorted(n[2] for n in notes)  # bar by bar, in time order
+    grid = events[last + 1]
+    assert grid[0] == "attributes", kinds  # before the notes of each attempt: the studio draws the bars
+    assert {k: grid[1][k] for k in ("key", "meter", "bars")} == \
+        {k: plain["attributes"][k] for k in ("key", "meter", "bars")}
     assert client.get(f"/api/pieces/{streamed['id']}").json() == streamed  # saved
 
 

@@ -31,10 +31,10 @@ class EngraveError(RuntimeError):
 def _toolkit(musicxml_path: str | os.PathLike, options: dict):
     import verovio
     verovio.enableLog(verovio.LOG_OFF)
-    tk = verovio.toolkit()
-    # verovio's module sets its fonts' folder for the thread that imports it; a toolkit made in
-    # another thread (the server's workers) starts from the path the wheel was built at and
-    # cannot load any file: name the folder on every toolkit
+    # verovio finds its fonts by a resource path it keeps per thread: right in the thread that
+    # imported it, a path from its wheel's build in any other (the server engraves in worker
+    # threads), where every file then fails to load; so it is always given here
+    tk = verovio.toolkit(False)
     tk.setResourcePath(str(Path(verovio.__file__).parent / "data"))
     tk.setOptions({**OPTIONS, **options})
     if not tk.loadFile(str(musicxml_path)):

@@ -278,8 +278,11 @@ def _note_stream(hooks: TaskHooks, total_bars: int, tok) -> Callable[[int, list[
         if done <= state["sent"]:
             return
         if hooks.on_event:
-            from_bar = state["sent"]
-            for event in _bar_notes(tok, seq, from_bar, done):
+            partial = tok.decode(list(seq))
+            if state["sent"] == 0:  # the grid first: a studio draws the bars before their notes
+                hooks.on_event({"type": "attributes", "key": str(partial.key), "meter": str(partial.meter),
+                                "tempo": partial.bpm, "bars": total_bars})
+            for event in _bar_notes(partial, state["sent"], done):
                 hooks.on_event(event)
         state["sent"] = done
         if hooks.progress:
@@ -287,9 +290,8 @@ def _note_stream(hooks: TaskHooks, total_bars: int, tok) -> Callable[[int, list[
     return on_bar
 
 
-def _bar_notes(tok, seq: list[int], first_bar: int, end_bar: int) -> list[dict]:
-    """The notes that start in bars first_bar..end_bar-1 (0-based) of a partial token sequence."""
-    partial = tok.decode(list(seq))
+def _bar_notes(partial, first_bar: int, end_bar: int) -> list[dict]:
+    """The notes that start in bars first_bar..end_bar-1 (0-based) of a partial score."""
     bq = partial.bar_quarters
     lo, hi = first_bar * bq, end_bar * bq
     return [{"type": "note", "part": i, "pitch": n.pitch, "onset": n.onset, "duration": n.duration}
