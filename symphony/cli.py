@@ -208,13 +208,15 @@ def edit_harmonize(
     as_: str = typer.Option("satb", "--as", help="satb (four-part chorale), chords (symbols + bass), accompaniment"),
     style: Optional[str] = typer.Option(None, "--style"),
     part: int = typer.Option(1, "--part", help="which part holds the melody (1 = top)"),
+    numerals: bool = typer.Option(False, "--numerals", help="print the Roman-numeral analysis under the bass staff"),
     seed: int = SEED,
     out: Path = OUT,
     checkpoint: Optional[Path] = CHECKPOINT,
     no_audio: bool = NO_AUDIO,
 ):
-    """Harmonize a melody (never altered): four voices learned from Bach, or chords and bass."""
-    _run_edit(out, no_audio, checkpoint, lambda: _api().HarmonizeRequest(_read(infile), as_, style, part - 1, seed))
+    """Harmonize a melody (never altered): four-part functional harmony, or chords and bass."""
+    _run_edit(out, no_audio, checkpoint,
+              lambda: _api().HarmonizeRequest(_read(infile), as_, style, part - 1, seed, numerals))
 
 
 @edit_app.command("vary")

@@ -109,6 +109,7 @@ class HarmonizeRequest:
     style: str | None = None
     part: int = 0
     seed: int = 0
+    numerals: bool = False  # print the Roman numerals under the bass (they are always in the meta)
 
 
 @dataclass
@@ -190,7 +191,7 @@ def run(request: Request, engine: Engine | str | Path | None = None,
     elif isinstance(r, BridgeRequest):
         score = infill.bridge(r.first, r.second, r.bars, r.style, r.seed, engine, candidates=r.candidates, hooks=sh)
     elif isinstance(r, HarmonizeRequest):
-        score = edit.harmonize(r.score, r.as_, r.style, r.part, r.seed, engine, hooks=sh)
+        score = edit.harmonize(r.score, r.as_, r.style, r.part, r.seed, engine, hooks=sh, numerals=r.numerals)
     elif isinstance(r, VaryRequest):
         amount, keep = variation.check_vary(r.amount, r.keep)
         score = variation.vary(r.score, amount, keep, r.part, r.seed, engine, hooks=sh)
