@@ -58,9 +58,11 @@ CHANGE_NEAR_CADENCE = 0.2  # any beat in the approach to a phrase end
 HOLD_OVER_BARLINE = {"T": 0.3, "PD": 0.6, "D": 0.9, "A": 1.2}  # the same chord over a bar line
 HOLD_SEVENTH = 0.5  # ... a seventh chord, more
 HOLD_INTO_PHRASE = 1.5  # the same chord from a cadence into the next phrase
+ALTERNATION = 0.35  # back to the chord before last (I V I V ... on and on)
 HOLD_CADENCE_NOTE_BREAK = 6.0  # a change under a held phrase-end note
 STRONG_NCT = 4.0  # a beat's melody note that is not a chord tone
 HELD_NCT = 3.0  # ... held into the beat from before
+SEMITONE_CLASH = 1.5  # ... a semitone from a chord tone (C against C#), more
 WEAK_NCT = 0.4  # an off-beat note that is not a chord tone, per beat of its length
 NO_CADENCE = 6.0
 FIRST_NOT_TONIC = 2.5
@@ -212,6 +214,7 @@ def plan_chords(melody: list[Note], key: Key, meter: Meter,
     vocab = vocabulary(key)
     path = _best_path(slots, vocab, key)
     plan = _merge(slots, path, vocab, key, notes)
+    plan.chords[-1].duration = max(end, layout[-1][0] + layout[-1][1]) - plan.chords[-1].onset  # to the bar line
     _choose_bass(plan, key, notes)
     plan.phrase_ends = [round(e, 6) for e in ends]
     plan.seconds = time.perf_counter() - t0
@@ -257,6 +260,9 @@ def _slots(notes: list[Note], layout, ends: list[float], end: float) -> list[_Sl
         s, length, beat = bars[-1]
         bars.append((s + length, length, beat))
     for start, length, beat in bars:
+        if length < beat - EPS and grid:  # a pickup shorter than a beat inside the tune: an upbeat
+            grid[-1] = (grid[-1][0], start + length, grid[-1][2])
+            continue
         n_beats = max(1, round(length / beat))
         half = n_beats // 2 if n_beats == 4 or (n_beats == 2 and length >= 3 - EPS) else None
         for k in range(n_beats):
@@ -308,6 +314,8 @@ def _fit(slot: _Slot, vocab, key: Key) -> np.ndarray:
         pcs = {(p + tonic) % 12 for p in d.pcs}
         if slot.note is not None and slot.note.pitch % 12 not in pcs:
             out[j] += HELD_NCT if slot.held else STRONG_NCT
+            if any((slot.note.pitch - pc) % 12 in (1, 11) for pc in pcs):
+                out[j] += SEMITONE_CLASH
         beat = max(slot.end - slot.start, EPS)
         out[j] += sum(WEAK_NCT * min(n.duration, slot.end - n.onset) / beat
                       for n in slot.weak if n.pitch % 12 not in pcs)
@@ -367,15 +375,20 @@ def _cadence(a: Degree | None, b: Degree, final: bool, phrase: int, modal: bool)
 
 
 def _best_path(slots: list[_Slot], vocab, key: Key) -> list[int]:
+    """The cheapest chord per slot. A state is (chord now, the different chord before it), so
+    that going back to the chord before last (I V I V ...) can cost ``ALTERNATION``."""
     n = len(vocab)
+    none = n  # "no chord before": the first chord's state
     modal = key.mode not in ("major", "minor")
     trans = np.array([[0.0 if i == j else _transition(a, b) for j, b in enumerate(vocab)]
                       for i, a in enumerate(vocab)])
     hold = np.array([HOLD_OVER_BARLINE[d.func] + HOLD_SEVENTH * d.seventh for d in vocab])
     start = np.array([0.0 if (d.root == 0 and d.func == "T") else 1.0 if d.numeral in ("V", "v") and not modal
                       else FIRST_NOT_TONIC + d.cost for d in vocab])
-    total = start + _fit(slots[0], vocab, key)
-    back = np.zeros((len(slots), n), dtype=int)
+    total = np.full((n, n + 1), np.inf)  # (chord now, chord before)
+    total[:, none] = start + _fit(slots[0], vocab, key)
+    back = np.zeros((len(slots), n, n + 1), dtype=int)  # flat index of the previous state
+    flat = np.arange(n * (n + 1)).reshape(n, n + 1)
     for k in range(1, len(slots)):
         s = slots[k]
         step = trans + s.change_cost
@@ -383,17 +396,24 @@ def _best_path(slots: list[_Slot], vocab, key: Key) -> list[int]:
         if s.cadence_hold:
             step = step + HOLD_CADENCE_NOTE_BREAK * (1 - np.eye(n))
         if s.phrase_end >= 0:
-            cad = np.array([[_cadence(None if i == j else a, b, s.final, s.phrase_end, modal)[0]
-                             for j, b in enumerate(vocab)] for i, a in enumerate(vocab)])
-            step = step + cad
-        cand = total[:, None] + step  # (from, to)
-        back[k] = cand.argmin(0)
-        total = cand.min(0) + _fit(s, vocab, key)
-    j = int(total.argmin())
-    path = [j]
-    for k in range(len(slots) - 1, 0, -1):
-        j = int(back[k, j])
-        path.append(j)
+            step = step + np.array([[_cadence(None if i == j else a, b, s.final, s.phrase_end, modal)[0]
+                                     for j, b in enumerate(vocab)] for i, a in enumerate(vocab)])
+        new = total + np.diag(step)[:, None]  # the chord held
+        back[k] = flat
+        for j in range(n):  # a change to chord j from state (i, p): the new state is (j, i)
+            via = total + ALTERNATION * (np.arange(n + 1) == j)[None, :]
+            best_p = via.argmin(1)
+            cost = via[np.arange(n), best_p] + step[:, j]
+            cost[j] = np.inf
+            better = cost < new[j, :n]
+            new[j, :n] = np.where(better, cost, new[j, :n])
+            back[k, j, :n] = np.where(better, flat[np.arange(n), best_p], back[k, j, :n])
+        total = new + _fit(s, vocab, key)[:, None]
+    state = int(total.argmin())
+    path = []
+    for k in range(len(slots) - 1, -1, -1):
+        path.append(state // (n + 1))
+        state = int(back[k].flat[state])
     return path[::-1]
 
 
@@ -414,7 +434,6 @@ def _merge(slots: list[_Slot], path: list[int], vocab, key: Key, notes: list[Not
         pcs = {(p + key.tonic_pc) % 12 for p in d.pcs}
         if s.note is not None and s.note.pitch % 12 not in pcs and not any(x[0] == s.note.onset for x in nct):
             nct.append((s.note.onset, s.note.pitch, non_chord_tone_kind(notes, s.note, s.held)))
-    chords[-1].duration = max(n.end for n in notes) - chords[-1].onset
     return ChordPlan(chords, [], cadences, nct)
 
 
@@ -533,8 +552,8 @@ def plan_meta(plan: ChordPlan) -> dict:
 
 def voice(plan: ChordPlan, melody: list[Note], layout, pattern: bool = False) -> list[Note]:
     """The accompaniment as one keyboard part: the right hand's chords in close position from
-    middle C up, under the melody where it can, moving by the smallest steps; the left hand's
-    bass in E2-G3. Chords are struck again on every bar line; with ``pattern`` the left hand
+    middle C up, under the melody where it can, moving by the smallest steps (leaving out a
+    chord tone a semitone from a non-chord tone in the melody); the left hand's bass in E2-G3. Chords are struck again on every bar line; with ``pattern`` the left hand
     plays on the first beat (and the half bar) and the right hand on the other beats, as a
     dance accompaniment does ("oom-pah")."""
     out: list[Note] = []
@@ -545,6 +564,9 @@ def voice(plan: ChordPlan, melody: list[Note], layout, pattern: bool = False) ->
         pcs = sorted(c.chord.pcs)
         low_mel = min((n.pitch for n in melody if n.onset < c.end - EPS and n.end > c.onset + EPS), default=84)
         rh = _close_position(pcs, prev_rh, low_mel)
+        top = _melody_at(melody, c.onset)
+        if top is not None and top % 12 not in c.chord.pcs:  # a non-chord tone: no semitone clash under it
+            rh = tuple(p for p in rh if (p - top) % 12 not in (1, 11)) or rh
         bass = min(range(BASS_RANGE[0], BASS_RANGE[1] + 1),
                    key=lambda p: (p % 12 != c.bass_pc, abs(p - prev_bass)))
         cuts = [c.onset] + [b for b in bar_starts if c.onset + EPS < b < c.end - EPS] + [c.end]
