@@ -44,7 +44,7 @@ def generate(
     bars: Optional[int] = typer.Option(None, "--bars", help="length in bars (1-512, default 16)"),
     seed: Optional[int] = typer.Option(None, "--seed", help="random seed (same seed, same music)"),
     chords: Optional[str] = typer.Option(None, "--chords", help="chord progression, one chord per bar ('G C D G') or bars split by | ('G C | D G'); Roman numerals work too"),
-    accompany: bool = typer.Option(False, "--accompany", help="add an accompaniment part that plays the --chords"),
+    accompany: bool = typer.Option(False, "--accompany", help="add a piano accompaniment: the --chords, or chords planned for the melody"),
     form: Optional[str] = typer.Option(None, "--form", help="phrase form: AABB, ABA, AABA, AA'BA (' = varied repeat)"),
     range_: Optional[str] = typer.Option(None, "--range", help="melody range, e.g. 'C4-G5'"),
     density: Optional[float] = typer.Option(None, "--density", help="-1 (long notes, sparse) .. 1 (short notes, dense)"),

@@ -7,9 +7,9 @@ import time
 import pytest
 
 from symphony.music.chordplan import plan_chords, vocabulary
-from symphony.music.harmony import chord_tone_rate, parse_chord
+from symphony.music.harmony import ChordSpan, chord_tone_rate, parse_chord
 from symphony.music.score import Part, Score
-from symphony.music.theory import Key
+from symphony.music.theory import Key, parse_key
 from symphony.tasks.common import load_input
 from symphony.tasks.edit import bar_layout, harmonize
 
@@ -156,3 +156,25 @@ def test_sixteen_bars_in_well_under_three_seconds():
     out = harmonize(Score([Part(melody)], s.key, s.meter, s.bpm, s.bars, bar_meters=s.bar_meters), "chords")
     assert time.perf_counter() - t0 < 3.0
     assert out.parts[0].notes == melody
+
+
+@pytest.mark.parametrize("style,key,meter", [("german", "F major", "3/4"), ("celtic", "D major", "6/8")])
+def test_generate_accompany_without_chords_plans_them(tiny_checkpoint, tmp_path, style, key, meter):
+    """--accompany without --chords: chords planned for the melody the model wrote, written as
+    symbols and played by a piano part; the user's own --chords stay his (test_controls)."""
+    import symphony
+    from symphony.formats.midi import read_midi, write_midi
+    path, _ = tiny_checkpoint
+    s = symphony.generate(style=style, key=key, meter=meter, bars=8, accompany=True, seed=2, checkpoint=path)
+    write_midi(s, tmp_path / "a.mid")
+    back = read_midi(tmp_path / "a.mid")
+    assert len(back.parts) == 2 and back.chords and s.meta["harmony"]["method"] == "symphony.chordplan"
+    end = 8 * back.bar_quarters
+    spans = [ChordSpan(parse_chord(fig, back.key), o, nxt - o)
+             for (o, fig), nxt in zip(back.chords, [o for o, _ in back.chords[1:]] + [end])]
+    hit, total = chord_tone_rate(back.parts[0].notes, spans, back.meter)
+    assert total >= 8 and hit / total >= 0.85, (hit, total)
+    assert all(any(sp.chord.contains(n.pitch) for sp in spans if sp.onset - 1e-6 <= n.onset < sp.end - 1e-6)
+               for n in back.parts[1].notes)
+    assert spans[-1].chord.root_pc == parse_key(key).tonic_pc
+    assert any(line.startswith("accompaniment: chords planned") for line in s.explanation)

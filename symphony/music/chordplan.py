@@ -72,6 +72,7 @@ BASS_MOTION = {0: 0.6, 1: 0.0, 2: 0.0, 3: 0.3, 4: 0.3, 5: 0.2, 6: 1.5}  # by pit
 BASS_DOUBLES_MELODY = 1.0  # an inverted chord whose bass doubles the melody (an exposed third)
 LEADING_TONE_BASS_UNRESOLVED = 3.0
 
+SUSTAINED_STYLES = ("chorale", "renaissance")  # accompanied by held chords, not a dance pattern
 BASS_RANGE = (40, 55)  # E2-G3
 RH_LOW, RH_HIGH = 60, 76  # the right hand's chords: from middle C to E5
 
@@ -554,8 +555,8 @@ def voice(plan: ChordPlan, melody: list[Note], layout, pattern: bool = False) ->
     """The accompaniment as one keyboard part: the right hand's chords in close position from
     middle C up, under the melody where it can, moving by the smallest steps (leaving out a
     chord tone a semitone from a non-chord tone in the melody); the left hand's bass in E2-G3. Chords are struck again on every bar line; with ``pattern`` the left hand
-    plays on the first beat (and the half bar) and the right hand on the other beats, as a
-    dance accompaniment does ("oom-pah")."""
+    plays alone on the first beat (and the half bar) and the right hand on the other beats, as
+    a dance accompaniment does ("oom-pah"), with the bass of a chord that starts there."""
     out: list[Note] = []
     prev_rh: tuple[int, ...] | None = None
     prev_bass = 48
@@ -605,9 +606,9 @@ def _strike(rh, bass, a: float, b: float, layout, pattern: bool) -> list[Note]:
     while t < b - EPS:
         d = min(beat, b - t)
         k = round((t - bar[0]) / beat)
-        if t == a or k == half:
+        if k == 0 or k == half:  # the strong beats: the bass alone
             out.append(Note(bass, t, d, 70))
-        else:
-            out += [Note(p, t, d, 62) for p in rh]
+        else:  # the others: the chord, with its bass where it is new
+            out += ([Note(bass, t, d, 70)] if t == a else []) + [Note(p, t, d, 62) for p in rh]
         t += beat
     return out

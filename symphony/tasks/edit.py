@@ -39,7 +39,7 @@ from symphony.decoding.sampler import Constraints, Hooks
 from symphony.errors import RequestError
 from symphony.model.tokens import TICKS_PER_QUARTER, conditioning_key
 from symphony.music.fourpart import analysis_meta, lower_voices
-from symphony.music.chordplan import plan_chords, plan_meta, voice
+from symphony.music.chordplan import SUSTAINED_STYLES, plan_chords, plan_meta, voice
 from symphony.music.numerals import analyze
 from symphony.music.score import Note, Part, Score, analyze_key
 from symphony.music.styles import get_style
@@ -249,9 +249,6 @@ def _chords(score: Score, melody: Part, key: Key, style: str | None, seed: int, 
     record_edit(result, "harmonize", {"as": "accompaniment" if with_pattern else "chords", "style": st_name},
                 score, seed, plan.seconds)
     return result
-
-
-SUSTAINED_STYLES = ("chorale", "renaissance")  # accompanied by held chords, not a dance pattern
 
 
 # ----------------------------------------------------------------------------- transformations
