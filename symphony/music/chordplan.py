@@ -53,8 +53,8 @@ PHRASE_BARS = 4  # bars of a phrase in a melody without fermatas
 
 # costs (lower is better)
 CHANGE_ON_BEAT = 1.5  # a chord change on a beat that is neither the bar line nor the half bar
-CHANGE_HALF_BAR = 0.3  # a change on the half bar of a four-beat (or long two-beat) bar
-CHANGE_NEAR_CADENCE = 0.2  # any beat in the approach to a phrase end
+CHANGE_HALF_BAR = 0.6  # a change on the half bar of a four-beat (or long two-beat) bar
+CHANGE_NEAR_CADENCE = 0.4  # any beat in the approach to a phrase end
 HOLD_OVER_BARLINE = {"T": 0.3, "PD": 0.6, "D": 0.9, "A": 1.2}  # the same chord over a bar line
 HOLD_SEVENTH = 0.5  # ... a seventh chord, more
 HOLD_INTO_PHRASE = 1.5  # the same chord from a cadence into the next phrase
@@ -65,6 +65,7 @@ HELD_NCT = 3.0  # ... held into the beat from before
 SEMITONE_CLASH = 1.5  # ... a semitone from a chord tone (C against C#), more
 WEAK_NCT = 0.4  # an off-beat note that is not a chord tone, per beat of its length
 NO_CADENCE = 6.0
+PLAGAL, PLAGAL_FINAL = 1.5, 2.5  # IV -> I closes inside, and at the end (authentic: 0)
 FIRST_NOT_TONIC = 2.5
 
 INVERSION = 0.35  # a first-inversion chord (against root position)
@@ -361,7 +362,7 @@ def _cadence(a: Degree | None, b: Degree, final: bool, phrase: int, modal: bool)
         if a.func == "D":  # v -> i, bVII -> I
             return authentic_pref + (0.3 if modal else 1.5), "modal"
         if a.root == 5 and a.func == "PD":
-            return authentic_pref + 1.2, "plagal"
+            return authentic_pref + (PLAGAL_FINAL if final else PLAGAL), "plagal"
         if a.numeral == "VII":
             return authentic_pref + 0.8, "modal"
     if final:
