@@ -59,6 +59,7 @@ def generate(
     no_repeats: bool = typer.Option(False, "--no-repeats", help="without --form, do not repeat bars the way a real tune of the style does (docs/form.md)"),
     guidance: Optional[float] = typer.Option(None, "--guidance", help="style guidance 0 (off) .. 5: how hard the sampler leans towards what sets the style apart from the others (default: the style's, 0 for chinese and celtic, 1 for the others; each unit costs decoding time)"),
     count: int = typer.Option(1, "-n", help="how many pieces"),
+    numerals: bool = typer.Option(False, "--numerals", help="with a chorale or --accompany: the Roman-numeral analysis under the bass staff"),
     out: Path = typer.Option(..., "-o", "--out", help="output folder"),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="model file (default: shipped model)"),
     no_audio: bool = typer.Option(False, "--no-audio", help="skip the WAV file"),
@@ -68,7 +69,7 @@ def generate(
     from symphony.tasks.api import Options, run_many
     opts = Options(prompt, style, key, meter, tempo, bars, seed, chords, accompany, form, range_, density, emotion,
                    valence, arousal, image, melody, melody_use, melody_harmony, guidance, not no_repeats,
-                   not no_tonic_ending, count)
+                   not no_tonic_ending, count, numerals=numerals)
     if count < 1 or count > 100:
         _err(f"-n must be between 1 and 100, got {count}")
     with locked_out_dir(out):

@@ -89,3 +89,21 @@ def analyze(score: Score, onsets: list[float], chord_parts: list[int] | None = N
 def display(numeral: str) -> str:
     """The numeral as a teacher writes it under the bass: vii°, iiø7 (music21: viio, ii/o7)."""
     return numeral.replace("/o", "ø").replace("o", "°")
+
+
+def annotate(score: Score, show: bool = False) -> bool:
+    """Add the Roman numerals of a harmonized score to ``score.meta["harmony"]``, at the chord
+    changes its harmonizer recorded: four-part harmony (``roman_numerals`` in the meta: all
+    voices read) or chord symbols with an accompaniment (``score.chords``: the last part, the
+    accompaniment, read without the melody). ``show`` prints them under the bass staff. False when the score has neither."""
+    harmony = dict(score.meta.get("harmony") or {})
+    if harmony.get("roman_numerals"):
+        onsets, parts = [o for o, _ in harmony["roman_numerals"]], None
+    elif score.chords and len(score.parts) > 1:
+        onsets, parts = [o for o, _ in score.chords], [len(score.parts) - 1]
+    else:
+        return False
+    harmony["numerals"] = analyze(score, onsets, chord_parts=parts)
+    harmony["show_numerals"] = bool(show)
+    score.meta["harmony"] = harmony
+    return True

@@ -40,7 +40,7 @@ from symphony.errors import RequestError
 from symphony.model.tokens import TICKS_PER_QUARTER, conditioning_key
 from symphony.music.fourpart import analysis_meta, lower_voices
 from symphony.music.chordplan import SUSTAINED_STYLES, plan_chords, plan_meta, voice
-from symphony.music.numerals import analyze
+from symphony.music.numerals import annotate
 from symphony.music.score import Note, Part, Score, analyze_key
 from symphony.music.styles import get_style
 from symphony.music.theory import HEPTATONIC, SHARP_NAMES, Key, Meter, parse_key
@@ -127,12 +127,10 @@ def harmonize(score: Score, as_: str = "satb", style: str | None = None, part: i
     key = score.key if score.key else analyze_key(Score([melody], Key("C", "major"), score.meter, score.bpm, score.bars))
     if as_ == "satb":
         result = _satb(score, melody, key, style, seed, engine, hooks)
-        harmony = result.meta.setdefault("harmony", {})
-        onsets = [o for o, _ in harmony.get("roman_numerals", [])] or sorted({n.onset for n in result.parts[-1].notes})
-        harmony["numerals"] = analyze(result, onsets)
-        harmony["show_numerals"] = bool(numerals)
-        return result
-    return _chords(score, melody, key, style, seed, with_pattern=as_ == "accompaniment", numerals=numerals)
+    else:
+        result = _chords(score, melody, key, style, seed, with_pattern=as_ == "accompaniment")
+    annotate(result, numerals)  # (the sampler's four parts, SATB_METHOD "model", have no chords to read)
+    return result
 
 
 SATB_METHOD = "fourpart"  # "fourpart": music.fourpart (functional harmony); "model": the sampler
@@ -231,8 +229,7 @@ def bar_layout(score: Score) -> list[tuple[float, float, float]]:
     return out
 
 
-def _chords(score: Score, melody: Part, key: Key, style: str | None, seed: int, with_pattern: bool,
-            numerals: bool = False) -> Score:
+def _chords(score: Score, melody: Part, key: Key, style: str | None, seed: int, with_pattern: bool) -> Score:
     """The melody with a chord plan (``symphony.music.chordplan``): its symbols, and the chords
     and bass on a grand staff (sustained, or in the style's dance pattern for accompaniment)."""
     layout = bar_layout(score)
@@ -243,9 +240,7 @@ def _chords(score: Score, melody: Part, key: Key, style: str | None, seed: int, 
              Part(voice(plan, melody.notes, layout, pattern), "Piano", 0)]
     result = Score(parts, key, score.meter, score.bpm, score.bars, score.title, score.style, {},
                    [(c.onset, c.chord.figure) for c in plan.chords], bar_meters=score.bar_meters)
-    result.meta["harmony"] = {**plan_meta(plan),
-                              "numerals": analyze(result, [c.onset for c in plan.chords], chord_parts=[1]),
-                              "show_numerals": bool(numerals)}
+    result.meta["harmony"] = plan_meta(plan)
     record_edit(result, "harmonize", {"as": "accompaniment" if with_pattern else "chords", "style": st_name},
                 score, seed, plan.seconds)
     return result
