@@ -17,6 +17,8 @@ numeral with its inversion figures as music21 and RomanText write them (``V65``,
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from symphony.music.score import Score, key_to_music21
 from symphony.music.theory import HEPTATONIC, Key
 
@@ -47,10 +49,17 @@ def _sounding(parts, t: float) -> list[int]:
     return sorted({n.pitch for p in parts for n in p.notes if n.onset <= t + EPS < n.end})
 
 
-def _read(pitches: list[int], key: Key, m21key):
+@lru_cache(maxsize=64)
+def _m21key(key: Key):
+    return key_to_music21(key)
+
+
+@lru_cache(maxsize=4096)
+def _read(pitches: tuple[int, ...], key: Key):
+    """(music21 RomanNumeral, letter figure) of sounding pitches; cached, as chords recur."""
     from music21 import chord, harmony, pitch, roman
     ch = chord.Chord([pitch.Pitch(spell(p, key) + str(p // 12 - 1)) for p in pitches])
-    rn = roman.romanNumeralFromChord(ch, m21key)
+    rn = roman.romanNumeralFromChord(ch, _m21key(key))
     try:
         figure = harmony.chordSymbolFigureFromChord(ch, True)[0].replace("-", "b")
     except Exception:  # music21 raises several kinds of errors for chords it cannot name
@@ -65,7 +74,6 @@ def analyze(score: Score, onsets: list[float], chord_parts: list[int] | None = N
     carry the chords (an accompaniment without its melody); by default all. Where those notes
     form no triad or seventh chord (a suspension, a passing note), the lowest parts alone are
     read, dropping the top part first."""
-    m21key = key_to_music21(score.key)
     parts = [score.parts[i] for i in chord_parts] if chord_parts is not None else list(score.parts)
     out = []
     for t in onsets:
@@ -74,7 +82,7 @@ def analyze(score: Score, onsets: list[float], chord_parts: list[int] | None = N
             pitches = _sounding(parts[k:], t)
             if len(set(p % 12 for p in pitches)) < 2:
                 break
-            rn, figure = _read(pitches, score.key, m21key)
+            rn, figure = _read(tuple(pitches), score.key)
             best = best or (rn, figure)
             if rn.isTriad() or rn.isSeventh():
                 best = (rn, figure)
