@@ -244,25 +244,53 @@ def phrase_ends(notes: list[Note], layout: list[tuple[float, float, float]], key
         third = 3 if key.is_minor_like else 4
         stable = {(key.tonic_pc + x) % 12 for x in (0, third, 7, 11 if key.mode in ("major", "minor") else 10, 2)}
     out = []
-    for i in range(PHRASE_BARS - 1, len(bars), PHRASE_BARS):
-        start, length, beat = bars[i]
+    for start, length, beat in bars[PHRASE_BARS - 1::PHRASE_BARS]:
         on_beat = [n for n in notes if start - EPS <= n.onset < start + length - EPS
                    and abs(((n.onset - start) / beat + EPS) % 1) < 2 * EPS]
         if on_beat and last - on_beat[0].onset > length - EPS:
-            def score(n):
-                return n.duration / beat + (abs(n.onset - start) < EPS) + (n.pitch % 12 in stable)
-            out.append(max(on_beat, key=lambda n: (score(n), -n.onset)).onset)
+            score = {id(n): n.duration / beat + (abs(n.onset - start) < EPS) + (n.pitch % 12 in stable)
+                     for n in on_beat}
+            out.append(max(on_beat, key=lambda n: (score[id(n)], -n.onset)).onset)
     return sorted(set(out) | {last})
 
 
 def _slots(notes: list[Note], layout, ends: list[float], end: float) -> list[_Slot]:
-    grid: list[tuple[float, float, float]] = []  # (start, beat, change cost)
+    """One slot per beat of the bars as written, with the melody note sounding at its start,
+    the notes struck inside it, and the phrase ends and cadence approaches marked."""
+    first = notes[0].onset
+    end_list = sorted({round(e, 6) for e in ends})
+    final_onset = round(notes[-1].onset, 6)
+    slots: list[_Slot] = []
+    arrived: set[float] = set()
+    for t, e, cost in _beat_grid(layout, first, end):
+        cur = next((n for n in notes if n.onset <= t + EPS < n.end), None)
+        weak = [n for n in notes if t + EPS < n.onset < e - EPS]
+        held = cur is not None and cur.onset < t - EPS
+        sl = _Slot(t, e, cost, cur, held, weak)
+        if cur is not None and round(cur.onset, 6) in end_list:
+            if held and round(cur.onset, 6) in arrived:
+                sl.cadence_hold = True
+            else:  # (a phrase-end note struck off the beat arrives on the next beat)
+                sl.phrase_end = end_list.index(round(cur.onset, 6))
+                sl.final = round(cur.onset, 6) == final_onset
+                arrived.add(round(cur.onset, 6))
+        slots.append(sl)
+    if slots and not any(s.final for s in slots):
+        slots[-1].phrase_end, slots[-1].final = len(end_list) - 1, True
+    _mark_approaches(slots, max(b[1] for b in layout))
+    return slots
+
+
+def _beat_grid(layout, first: float, end: float) -> list[tuple[float, float, float]]:
+    """(start, end, price of a chord change) of every beat from the melody's first note to its
+    end; a pickup shorter than a beat inside the tune belongs to the beat before it."""
+    grid: list[tuple[float, float, float]] = []
     bars = list(layout)
     while bars[-1][0] + bars[-1][1] < end - EPS:  # a melody running past the layout
         s, length, beat = bars[-1]
         bars.append((s + length, length, beat))
     for start, length, beat in bars:
-        if length < beat - EPS and grid:  # a pickup shorter than a beat inside the tune: an upbeat
+        if length < beat - EPS and grid:
             grid[-1] = (grid[-1][0], start + length, grid[-1][2])
             continue
         n_beats = max(1, round(length / beat))
@@ -271,31 +299,17 @@ def _slots(notes: list[Note], layout, ends: list[float], end: float) -> list[_Sl
             t = start + k * beat
             cost = 0.0 if k == 0 else CHANGE_HALF_BAR if k == half else CHANGE_ON_BEAT
             grid.append((t, min(start + length, t + beat), cost))
-    first = notes[0].onset
-    grid = [g for g in grid if g[1] > first + EPS and g[0] < end - EPS]
-    end_set = {round(e, 6) for e in ends}
-    final_onset = round(notes[-1].onset, 6)
-    slots: list[_Slot] = []
-    arrived: set[float] = set()
-    for t, e, cost in grid:
-        t = max(t, first)  # the beat holding a pickup starts with it
-        cur = next((n for n in notes if n.onset <= t + EPS < n.end), None)
-        weak = [n for n in notes if t + EPS < n.onset < e - EPS]
-        held = cur is not None and cur.onset < t - EPS
-        sl = _Slot(t, e, cost, cur, held, weak)
-        if cur is not None and round(cur.onset, 6) in end_set:
-            if held and round(cur.onset, 6) in arrived:
-                sl.cadence_hold = True
-            else:
-                sl.phrase_end = sorted(end_set).index(round(cur.onset, 6))
-                sl.final = round(cur.onset, 6) == final_onset
-                arrived.add(round(cur.onset, 6))  # (an off-beat one arrives on the next beat)
-        slots.append(sl)
-    for i, s in enumerate(slots):  # the approach to a cadence moves faster
+    # the beat holding a pickup starts with it
+    return [(max(t, first), e, c) for t, e, c in grid if e > first + EPS and t < end - EPS]
+
+
+def _mark_approaches(slots: list[_Slot], bar_length: float) -> None:
+    """Changes are cheaper in the bar before a phrase end (the cadence moves faster), and the
+    first bar line after it starts a new phrase."""
+    for i, s in enumerate(slots):
         if s.phrase_end >= 0:
-            bar_before = s.start - max(b[1] for b in layout)
             for p in slots[max(0, i - 4):i]:
-                if p.start >= bar_before - EPS and p.change_cost > CHANGE_NEAR_CADENCE:
+                if p.start >= s.start - bar_length - EPS and p.change_cost > CHANGE_NEAR_CADENCE:
                     p.change_cost = CHANGE_NEAR_CADENCE
     after = False
     for s in slots:
@@ -303,9 +317,6 @@ def _slots(notes: list[Note], layout, ends: list[float], end: float) -> list[_Sl
             after = True
         elif after and s.change_cost == 0.0 and not s.cadence_hold:
             s.phrase_start, after = True, False
-    if slots and not any(s.final for s in slots):
-        slots[-1].phrase_end, slots[-1].final = len(end_set) - 1, True
-    return slots
 
 
 def _fit(slot: _Slot, vocab, key: Key) -> np.ndarray:
