@@ -22,8 +22,8 @@ The real harmony: Bach's four-part chorales reduced to a chord per beat
 helping to pick the root; equal neighbours merged), and the chord symbols written in the few
 tunes of music21's corpus that have any (the Nottingham Music Database sample and the lead
 sheets). Pieces: 30 held-out Bach chorales (``benchmarks.fourpart.heldout_chorales``), their
-sopranos harmonized with their fermatas; 30 German and 30 Han Chinese songs of the corpus
-cache's test split (ours only: those tunes carry no chords).
+sopranos harmonized with their fermatas; 30 German songs, 30 Han Chinese songs and 30 Irish and
+Scottish dance tunes of the corpus cache's test split (ours only: those tunes carry no chords).
 
     python -m benchmarks.chords                 # writes benchmarks/chords.json
     python -m benchmarks.chords --n 5
@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import time
 from pathlib import Path
 
@@ -201,7 +202,9 @@ def run(n: int = 30) -> dict:
            "lead_sheets": {"real": summary(ls_real), "ours": summary(ls_mine)},
            "german": {"ours": summary(folk_rows("german", n))},
            "chinese": {"ours": summary(folk_rows("chinese", n))},
+           "celtic": {"ours": summary(folk_rows("celtic", n))},
            "seconds_16_bars": {"pieces": len(seconds), "mean": round(sum(seconds) / max(1, len(seconds)), 4),
+                               "median": round(statistics.median(seconds), 4) if seconds else 0.0,
                                "max": round(max(seconds, default=0.0), 4)},
            "rows": {"bach_real": real, "bach_ours": mine, "lead_real": ls_real, "lead_ours": ls_mine}}
     return out
@@ -210,13 +213,13 @@ def run(n: int = 30) -> dict:
 def table(res: dict) -> str:
     lines = ["| group | chords | pieces | beat notes that are chord tones | phrase ends with a cadence | chord changes per bar |",
              "|---|---|---|---|---|---|"]
-    for group in ("bach", "lead_sheets", "german", "chinese"):
+    for group in ("bach", "lead_sheets", "german", "chinese", "celtic"):
         for who, s in res[group].items():
             lines.append(f"| {group} | {who} | {s['pieces']} | {s['beat_chord_tones']:.1%} | "
                          f"{s['phrase_end_cadences']:.1%} | {s['changes_per_bar']:.2f} |")
     t = res["seconds_16_bars"]
     lines.append(f"\nharmonize --as chords, 16 bars or more ({t['pieces']} chorales): "
-                 f"{t['mean']:.3f} s mean, {t['max']:.3f} s max")
+                 f"{t['mean']:.3f} s mean, {t['median']:.3f} s median, {t['max']:.3f} s max")
     return "\n".join(lines)
 
 

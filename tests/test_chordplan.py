@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from symphony.music.chordplan import plan_chords, vocabulary
+from symphony.music.chordplan import MIN_BAR, plan_chords, vocabulary
 from symphony.music.harmony import ChordSpan, chord_tone_rate, parse_chord
 from symphony.music.score import Part, Score
 from symphony.music.theory import Key, parse_key
@@ -28,8 +28,10 @@ def _plan(name):
 
 
 def _beat_notes(melody, layout):
-    """The melody notes struck on a beat of the bars as written."""
-    beats = {round(a + j * b, 6) for a, length, b in layout for j in range(max(1, round(length / b)))}
+    """The melody notes struck on a beat of the bars as written (not in an upbeat bar shorter
+    than a quarter between two repeats, which chordplan leaves to the chord before it)."""
+    beats = {round(a + j * b, 6) for i, (a, length, b) in enumerate(layout)
+             for j in range(max(1, round(length / b))) if i == 0 or length >= MIN_BAR}
     return [n for n in melody if round(n.onset, 6) in beats]
 
 
@@ -178,3 +180,14 @@ def test_generate_accompany_without_chords_plans_them(tiny_checkpoint, tmp_path,
                for n in back.parts[1].notes)
     assert spans[-1].chord.root_pc == parse_key(key).tonic_pc
     assert any(line.startswith("accompaniment: chords planned") for line in s.explanation)
+
+
+def test_numerals_read_a_dance_pattern_over_its_beats():
+    """An accompaniment that plays the bass alone on the first beat and the chord after it is
+    read over the whole chord: every chord change gets its numeral, printed under the bass."""
+    s = load_input(DATA / "oneills_sample.abc")
+    out = harmonize(s, "accompaniment", style="celtic", numerals=True)
+    h = out.meta["harmony"]
+    assert [e["offset"] for e in h["numerals"]] == [c[0] for c in h["chords"]]
+    planned = [c[1] for c in h["chords"]]  # the plan's numerals (with 6 for a first inversion)
+    assert sum(e["numeral"] == p for e, p in zip(h["numerals"], planned)) >= 0.9 * len(planned)

@@ -49,6 +49,7 @@ from symphony.music.score import Note
 from symphony.music.theory import HEPTATONIC, Key, Meter
 
 EPS = 1e-6
+MIN_BAR = 1.0  # quarters: a shorter bar inside a tune (an upbeat between repeats) gets no chord of its own
 PHRASE_BARS = 4  # bars of a phrase in a melody without fermatas
 
 # costs (lower is better)
@@ -283,14 +284,15 @@ def _slots(notes: list[Note], layout, ends: list[float], end: float) -> list[_Sl
 
 def _beat_grid(layout, first: float, end: float) -> list[tuple[float, float, float]]:
     """(start, end, price of a chord change) of every beat from the melody's first note to its
-    end; a pickup shorter than a beat inside the tune belongs to the beat before it."""
+    end; a pickup bar inside the tune shorter than a beat (or a quarter note) belongs to the
+    beat before it."""
     grid: list[tuple[float, float, float]] = []
     bars = list(layout)
     while bars[-1][0] + bars[-1][1] < end - EPS:  # a melody running past the layout
         s, length, beat = bars[-1]
         bars.append((s + length, length, beat))
     for start, length, beat in bars:
-        if length < beat - EPS and grid:
+        if (length < beat - EPS or length < MIN_BAR - EPS) and grid:
             grid[-1] = (grid[-1][0], start + length, grid[-1][2])
             continue
         n_beats = max(1, round(length / beat))
@@ -618,7 +620,7 @@ def _strike(rh, bass, a: float, b: float, layout, pattern: bool) -> list[Note]:
     while t < b - EPS:
         d = min(beat, b - t)
         k = round((t - bar[0]) / beat)
-        if k == 0 or k == half:  # the strong beats: the bass alone
+        if (k == 0 or k == half) and t + beat < b - EPS:  # a strong beat with more to come: the bass alone
             out.append(Note(bass, t, d, 70))
         else:  # the others: the chord, with its bass where it is new
             out += ([Note(bass, t, d, 70)] if t == a else []) + [Note(p, t, d, 62) for p in rh]

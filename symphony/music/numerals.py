@@ -17,6 +17,7 @@ numeral with its inversion figures as music21 and RomanText write them (``V65``,
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from symphony.music.score import Score, key_to_music21
@@ -27,19 +28,30 @@ _LETTERS = "CDEFGAB"
 _NATURAL = (0, 2, 4, 5, 7, 9, 11)
 
 
+# semitones over the tonic of the notes outside the scale that are written as the step below
+# raised (else as the step above lowered): V/ii's #1, V/V's #4, V/vi's #5 in major; the
+# Picardy third, V/V's #4 and the raised 6th and 7th in minor; b3, b7 (bVII, V7/IV) and the
+# Neapolitan b2 are flats
+RAISED = {"major": {1, 6, 8}, "minor": {4, 6, 9, 11}}
+
+
 def spell(pc: int, key: Key) -> str:
-    """music21 name of a pitch class in ``key``: the scale's own letter, else the letter of the
-    scale step a semitone below, sharpened (a minor key's raised 6th and 7th, V/V's #4)."""
+    """music21 name of a pitch class in ``key``: the scale's own letter, else a raised step
+    below or a lowered step above (``RAISED``).
+
+    >>> [spell(pc, Key("C", "major")) for pc in (6, 10, 8)], spell(8, Key("A", "minor"))
+    (['F#', 'B-', 'G#'], 'G#')
+    """
     tonic_letter = _LETTERS.index(key.tonic[0].upper())
     scale = HEPTATONIC[key.reference_mode]
-    for step, semis in enumerate(scale):
-        if (key.tonic_pc + semis) % 12 == pc % 12:
-            break
+    rel = (pc - key.tonic_pc) % 12
+    if rel in scale:
+        step = scale.index(rel)
     else:
-        step = next(s for s, semis in enumerate(scale) if (key.tonic_pc + semis + 1) % 12 == pc % 12) \
-            if any((key.tonic_pc + semis + 1) % 12 == pc % 12 for semis in scale) else None
-        if step is None:
-            return ("C", "C#", "D", "E-", "E", "F", "F#", "G", "G#", "A", "B-", "B")[pc % 12]
+        raised = rel in RAISED.get("minor" if key.is_minor_like else "major", set())
+        below = [i for i, semis in enumerate(scale) if (semis + 1) % 12 == rel]
+        above = [i for i, semis in enumerate(scale) if (semis - 1) % 12 == rel]
+        step = (below or above)[0] if raised else (above or below)[0]
     letter = (tonic_letter + step) % 7
     alter = (pc - _NATURAL[letter] + 6) % 12 - 6
     return _LETTERS[letter] + ("#" * alter if alter > 0 else "-" * -alter)
@@ -54,12 +66,19 @@ def _m21key(key: Key):
     return key_to_music21(key)
 
 
+def _within(parts, start: float, end: float) -> list[int]:
+    return sorted({n.pitch for p in parts for n in p.notes if n.onset < end - EPS and n.end > start + EPS})
+
+
 @lru_cache(maxsize=4096)
 def _read(pitches: tuple[int, ...], key: Key):
     """(music21 RomanNumeral, letter figure) of sounding pitches; cached, as chords recur."""
     from music21 import chord, harmony, pitch, roman
     ch = chord.Chord([pitch.Pitch(spell(p, key) + str(p // 12 - 1)) for p in pitches])
     rn = roman.romanNumeralFromChord(ch, _m21key(key))
+    applied = APPLIED_DOMINANT_ROOTS["minor" if key.is_minor_like else "major"]
+    if rn.romanNumeral in applied and rn.impliedQuality == "major" or rn.romanNumeral == "I" and rn.isDominantSeventh():
+        rn = roman.romanNumeralFromChord(ch, _m21key(key), preferSecondaryDominants=True)  # D7 in C: V7/V
     try:
         figure = harmony.chordSymbolFigureFromChord(ch, True)[0].replace("-", "b")
     except Exception:  # music21 raises several kinds of errors for chords it cannot name
@@ -71,15 +90,18 @@ def _read(pitches: tuple[int, ...], key: Key):
 
 def analyze(score: Score, onsets: list[float], chord_parts: list[int] | None = None) -> list[dict]:
     """The Roman numeral of the notes sounding at each onset. ``chord_parts``: the parts that
-    carry the chords (an accompaniment without its melody); by default all. Where those notes
-    form no triad or seventh chord (a suspension, a passing note), the lowest parts alone are
-    read, dropping the top part first."""
+    carry the chords (an accompaniment without its melody), read over the whole time until the
+    next onset, since an accompaniment may spread its chord over the beats (bass, then chord);
+    by default all parts, read where the onset sounds. Where those notes form no triad or
+    seventh chord (a suspension, a passing note), the lowest parts alone are read, dropping the
+    top part first."""
     parts = [score.parts[i] for i in chord_parts] if chord_parts is not None else list(score.parts)
+    ends = list(onsets[1:]) + [max((n.end for p in parts for n in p.notes), default=0.0)]
     out = []
-    for t in onsets:
+    for t, end in zip(onsets, ends):
         best = None
         for k in range(len(parts)):
-            pitches = _sounding(parts[k:], t)
+            pitches = _sounding(parts[k:], t) if chord_parts is None else _within(parts[k:], t, end)
             if len(set(p % 12 for p in pitches)) < 2:
                 break
             rn, figure = _read(tuple(pitches), score.key)
@@ -90,8 +112,25 @@ def analyze(score: Score, onsets: list[float], chord_parts: list[int] | None = N
         if best is None:
             continue
         rn, figure = best
-        out.append({"offset": round(float(t), 6), "numeral": rn.figure, "figure": figure, "key": str(score.key)})
+        out.append({"offset": round(float(t), 6), "numeral": _figure(rn), "figure": figure, "key": str(score.key)})
     return out
+
+
+# major chords on these degrees are read as the dominant of another degree (V/V, not II)
+APPLIED_DOMINANT_ROOTS = {"major": ("II", "III", "VI", "VII"), "minor": ("II",)}
+_INVERSIONS = {False: ("", "6", "64"), True: ("7", "65", "43", "42")}
+_ALTERED_FIGURE = re.compile(r"[#b]\d")
+
+
+def _figure(rn) -> str:
+    """music21's figure of a numeral, with the plain inversion figures where music21 spells
+    out an altered interval (V7 in minor: 'V75#3' -> 'V7', 'V#643' -> 'V43')."""
+    head, _, applied = rn.figure.partition("/")
+    if not _ALTERED_FIGURE.search(head[1:]):
+        return rn.figure
+    figures = _INVERSIONS[bool(rn.isSeventh())]
+    inversion = rn.inversion()
+    return rn.romanNumeral + (figures[inversion] if inversion < len(figures) else "") + (f"/{applied}" if applied else "")
 
 
 def display(numeral: str) -> str:
