@@ -12,6 +12,8 @@ Per piece, on the melody (the top part) and a list of chord spans:
   chord a fifth above, or a diminished one a semitone below, to a triad in root position),
   plagal (a fourth above, to the tonic), deceptive (a dominant up a step to a minor triad), or
   half (a major triad on the dominant of the key, of its relative or of its dominant).
+* **strong-beat chord tones**: the same, among notes on the strong beats only (the bar line, and
+  the half bar of a four-beat bar: beats 1 and 3 of 4/4; weak beats may carry passing notes).
 * **chord changes per bar**: spans whose chord differs from the one before, per bar.
 * **time** to harmonize 16 bars: the whole ``harmonize(score, "chords")`` call (plan, voicing,
   Roman-numeral analysis), for the held-out chorales of 16 bars or more, in a process that has
@@ -80,15 +82,30 @@ def chord_before(spans, t: float):
     return here.chord, prev
 
 
+def strong_beat_rate(melody, spans, layout) -> tuple[int, int]:
+    """(chord tones, notes) among melody notes struck on a strong beat: the bar line, and the
+    half bar of a four-beat bar (beats 1 and 3 of 4/4, 1 of 2/4 and 3/4, 1 of 6/8)."""
+    from symphony.music.harmony import chord_at
+    strong = set()
+    for start, length, beat in layout:
+        n_beats = max(1, round(length / beat))
+        strong |= {round(start, 4)} | ({round(start + 2 * beat, 4)} if n_beats == 4 else set())
+    hits = [chord_at(spans, n.onset).contains(n.pitch) for n in melody
+            if round(n.onset, 4) in strong and chord_at(spans, n.onset) is not None]
+    return sum(hits), len(hits)
+
+
 def measure(melody, spans, score, layout, ends: list[float]) -> dict:
     from symphony.music.harmony import chord_tone_rate
     hit, total = chord_tone_rate(melody, spans, score.meter, layout)
+    s_hit, s_total = strong_beat_rate(melody, spans, layout)
     kinds = []
     for e in ends:
         here, prev = chord_before(spans, e)
         kinds.append(cadence(prev, here, score.key) if here is not None else None)
     changes = sum(1 for a, b in zip(spans, spans[1:]) if a.chord.pcs != b.chord.pcs or a.chord.bass_pc != b.chord.bass_pc)
-    return {"beat_notes": total, "chord_tones": hit, "phrase_ends": len(ends),
+    return {"beat_notes": total, "chord_tones": hit, "strong_notes": s_total, "strong_chord_tones": s_hit,
+            "phrase_ends": len(ends),
             "cadences": sum(k is not None for k in kinds), "kinds": kinds,
             "changes_per_bar": (changes + 1) / max(1, len(layout))}
 
@@ -189,7 +206,9 @@ def summary(rows: list[dict]) -> dict:
     for r in rows:
         for k in r["kinds"]:
             kinds[str(k)] = kinds.get(str(k), 0) + 1
+    strong = sum(r["strong_notes"] for r in rows)
     return {"pieces": len(rows), "beat_chord_tones": round(sum(r["chord_tones"] for r in rows) / max(1, beat), 4),
+            "strong_beat_chord_tones": round(sum(r["strong_chord_tones"] for r in rows) / max(1, strong), 4),
             "phrase_end_cadences": round(sum(r["cadences"] for r in rows) / max(1, ends), 4),
             "changes_per_bar": round(sum(r["changes_per_bar"] for r in rows) / max(1, len(rows)), 3),
             "cadence_kinds": kinds}
@@ -211,11 +230,12 @@ def run(n: int = 30) -> dict:
 
 
 def table(res: dict) -> str:
-    lines = ["| group | chords | pieces | beat notes that are chord tones | phrase ends with a cadence | chord changes per bar |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| group | chords | pieces | notes on beats that are chord tones | on strong beats | "
+             "phrase ends with a cadence | chord changes per bar |", "|---|---|---|---|---|---|---|"]
     for group in ("bach", "lead_sheets", "german", "chinese", "celtic"):
         for who, s in res[group].items():
             lines.append(f"| {group} | {who} | {s['pieces']} | {s['beat_chord_tones']:.1%} | "
+                         f"{s['strong_beat_chord_tones']:.1%} | "
                          f"{s['phrase_end_cadences']:.1%} | {s['changes_per_bar']:.2f} |")
     t = res["seconds_16_bars"]
     lines.append(f"\nharmonize --as chords, 16 bars or more ({t['pieces']} chorales): "

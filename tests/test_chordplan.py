@@ -46,7 +46,16 @@ def test_every_beat_note_is_a_chord_tone_or_a_documented_non_chord_tone(name):
     assert all(kind in ("passing", "neighbour", "appoggiatura", "suspension", "free")
                for _, _, kind in plan.non_chord_tones)
     hit, total = chord_tone_rate(melody, spans, s.meter, layout)
-    assert total >= 15 and hit / total >= 0.9, (hit, total)
+    assert total >= 15 and hit / total >= 0.85, (hit, total)
+    # on the strong beats (1 and 3 of 4/4, the first of 2/4, 3/4 and 6/8) nearly all are chord
+    # tones; the weak beats may carry passing and neighbour notes, as a songwriter's chords do
+    strong, hits = 0, 0
+    for start, length, beat in layout:
+        for t in [start] + ([start + 2 * beat] if round(length / beat) == 4 else []):
+            for n in (m for m in melody if abs(m.onset - t) < 1e-6):
+                chord = next(sp.chord for sp in spans if sp.onset - 1e-6 <= n.onset < sp.end - 1e-6)
+                strong, hits = strong + 1, hits + chord.contains(n.pitch)
+    assert hits >= 0.95 * strong, (hits, strong)
 
 
 @pytest.mark.parametrize("name", MELODIES)

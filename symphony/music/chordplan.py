@@ -14,9 +14,12 @@ the Chinese pentatonic modes take the triads of their own heptatonic scale (dori
 mixolydian's bVII, no leading tone), since a harmonic-minor V would contradict their scale.
 
 **Fit.** The melody note sounding at each beat (struck there or held into it) must be a chord
-tone; a strong-beat note no cheap chord holds is allowed as a *documented* non-chord tone
+tone; a note no cheap chord holds is allowed as a *documented* non-chord tone
 (``ChordPlan.non_chord_tones``: passing, neighbour, appoggiatura, suspension or free) at a heavy
-price. Off-beat notes cost a little when they are not chord tones, by length.
+price, more when it rubs a semitone against the chord. On a weak beat (not the bar line, not the
+half bar of a four-beat bar) a note that passes or turns by step is cheaper, so a scale in
+quarter notes does not get a chord per note. Off-beat notes cost a little when they are not
+chord tones, by length.
 
 **Grammar** (costs, lower is better): tonic -> anything; predominant (ii, IV) -> dominant or
 back to the tonic (plagal); dominant -> tonic, rarely the deceptive vi; V/V -> V; V7 -> I.
@@ -64,6 +67,7 @@ HOLD_CADENCE_NOTE_BREAK = 6.0  # a change under a held phrase-end note
 STRONG_NCT = 4.0  # a beat's melody note that is not a chord tone
 HELD_NCT = 3.0  # ... held into the beat from before
 SEMITONE_CLASH = 1.5  # ... a semitone from a chord tone (C against C#), more
+WEAK_BEAT_PASSING = 1.2  # a passing or neighbour note on a weak beat (2 and 4 of 4/4, 2 and 3 of 3/4)
 WEAK_NCT = 0.4  # an off-beat note that is not a chord tone, per beat of its length
 NO_CADENCE = 6.0
 PLAGAL, PLAGAL_FINAL = 1.5, 2.5  # IV -> I closes inside, and at the end (authentic: 0)
@@ -198,6 +202,7 @@ class _Slot:
     final: bool = False
     cadence_hold: bool = False  # a phrase-end note held from the slot before
     phrase_start: bool = False  # the first bar line after a cadence
+    passing: bool = False  # a weak beat whose note passes or turns by step (may be a non-chord tone)
 
 
 def plan_chords(melody: list[Note], key: Key, meter: Meter,
@@ -268,6 +273,8 @@ def _slots(notes: list[Note], layout, ends: list[float], end: float) -> list[_Sl
         weak = [n for n in notes if t + EPS < n.onset < e - EPS]
         held = cur is not None and cur.onset < t - EPS
         sl = _Slot(t, e, cost, cur, held, weak)
+        sl.passing = cost == CHANGE_ON_BEAT and cur is not None and not held \
+            and non_chord_tone_kind(notes, cur, held) in ("passing", "neighbour")
         if cur is not None and round(cur.onset, 6) in end_list:
             if held and round(cur.onset, 6) in arrived:
                 sl.cadence_hold = True
@@ -328,9 +335,12 @@ def _fit(slot: _Slot, vocab, key: Key) -> np.ndarray:
     for j, d in enumerate(vocab):
         pcs = {(p + tonic) % 12 for p in d.pcs}
         if slot.note is not None and slot.note.pitch % 12 not in pcs:
-            out[j] += HELD_NCT if slot.held else STRONG_NCT
-            if any((slot.note.pitch - pc) % 12 in (1, 11) for pc in pcs):
-                out[j] += SEMITONE_CLASH
+            if slot.passing:
+                out[j] += WEAK_BEAT_PASSING
+            else:
+                out[j] += HELD_NCT if slot.held else STRONG_NCT
+                if any((slot.note.pitch - pc) % 12 in (1, 11) for pc in pcs):
+                    out[j] += SEMITONE_CLASH
         beat = max(slot.end - slot.start, EPS)
         out[j] += sum(WEAK_NCT * min(n.duration, slot.end - n.onset) / beat
                       for n in slot.weak if n.pitch % 12 not in pcs)
