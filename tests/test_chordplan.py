@@ -108,6 +108,7 @@ def test_bass_moves_by_step_with_inversions_written_as_slash_chords():
                 if a.degree.numeral.startswith("V") and a.degree.root == 7:
                     assert (b.bass_pc - a.bass_pc) % 12 == 1  # V6 -> I
     assert inverted >= 3
+    assert parse_chord("Cm/Eb", Key("C", "minor")).bass_pc == 3  # a flat bass reads back too
 
 
 def test_modal_keys_use_the_chords_of_their_mode():
