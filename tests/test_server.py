@@ -264,6 +264,7 @@ def test_infill_keeps_the_other_bars_and_their_ids(client):
 @pytest.mark.parametrize("body", [
     {"op": "continue", "bars": 2, "seed": 1},
     {"op": "harmonize", "as": "chords", "style": "celtic"},
+    {"op": "harmonize", "as": "chords", "numerals": True},
     {"op": "vary", "amount": 0.5, "seed": 1},
     {"op": "restyle", "style": "chinese", "seed": 1},
     {"op": "transform", "transpose": 2},

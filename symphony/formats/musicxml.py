@@ -232,7 +232,23 @@ def to_music21(score: Score):
             staffs.append(p)
             s.insert(0, p)
     markings.apply_repeats(staffs, markings.repeats(score))
+    harmony = (score.meta or {}).get("harmony") or {}
+    if harmony.get("show_numerals") and staffs:
+        _numeral_lyrics(staffs[-1], harmony.get("numerals") or [])
     return s
+
+
+def _numeral_lyrics(staff, numerals: list[dict]) -> None:
+    """Roman numerals as lyrics under the lowest staff (the bass), on the note or chord struck
+    at each numeral's offset, as a theory teacher writes them."""
+    from symphony.music.numerals import display
+    by_onset = {}
+    for el in staff.recurse().notes:
+        by_onset.setdefault(round(float(el.getOffsetInHierarchy(staff)), 4), el)
+    for entry in numerals:
+        el = by_onset.get(round(float(quantize(entry["offset"])) if entry["offset"] > 0 else 0.0, 4))
+        if el is not None:
+            el.addLyric(display(entry["numeral"]))
 
 
 def write_musicxml(score: Score, path: str | os.PathLike) -> None:

@@ -205,7 +205,8 @@ def edit_request(body: dict, score: Score, max_bars: int) -> api.EditRequest:
             raise RequestError(f"the piece would have {score.bars + more} bars; this server takes at most {max_bars}")
         return api.ContinueRequest(score, more, body.get("style"), seed)
     if op == "harmonize":
-        return api.HarmonizeRequest(score, body.get("as") or "satb", body.get("style"), (part or 1) - 1, seed)
+        return api.HarmonizeRequest(score, body.get("as") or "satb", body.get("style"), (part or 1) - 1, seed,
+                                    bool(body.get("numerals")))
     if op == "vary":
         return api.VaryRequest(score, 0.5 if body.get("amount") is None else body["amount"], body.get("keep"),
                                (part or 1) - 1, seed)

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from symphony.decoding.sampler import Hooks
 from symphony.errors import RequestError
+from symphony.music.numerals import annotate as annotate_numerals
 from symphony.music.score import Score
 from symphony.tasks import edit, infill, melody, variation
 from symphony.tasks.common import describe
@@ -67,6 +68,7 @@ class Options:
     count: int = 1
     temperature: float = 1.0
     top_p: float = 0.95
+    numerals: bool = False  # Roman numerals under the bass (chorales, --accompany)
 
     def describing(self) -> dict:
         """The options that describe the music (an empty request names none of them)."""
@@ -109,6 +111,7 @@ class HarmonizeRequest:
     style: str | None = None
     part: int = 0
     seed: int = 0
+    numerals: bool = False  # print the Roman numerals under the bass (they are always in the meta)
 
 
 @dataclass
@@ -190,7 +193,7 @@ def run(request: Request, engine: Engine | str | Path | None = None,
     elif isinstance(r, BridgeRequest):
         score = infill.bridge(r.first, r.second, r.bars, r.style, r.seed, engine, candidates=r.candidates, hooks=sh)
     elif isinstance(r, HarmonizeRequest):
-        score = edit.harmonize(r.score, r.as_, r.style, r.part, r.seed, engine, hooks=sh)
+        score = edit.harmonize(r.score, r.as_, r.style, r.part, r.seed, engine, hooks=sh, numerals=r.numerals)
     elif isinstance(r, VaryRequest):
         amount, keep = variation.check_vary(r.amount, r.keep)
         score = variation.vary(r.score, amount, keep, r.part, r.seed, engine, hooks=sh)
@@ -230,12 +233,16 @@ def run_many(options: Options, engine: Engine | str | Path | None = None,
                        accompany=o.accompany, form=o.form, range=o.range, density=o.density, emotion=o.emotion,
                        valence=o.valence, arousal=o.arousal, end_on_tonic=o.end_on_tonic, image=o.image,
                        guidance=o.guidance, repeats=o.repeats, styles=engine.styles)
+    if o.numerals and req.voices != 4 and not req.accompany:
+        raise RequestError("--numerals needs harmony to read: a chorale (--style chorale) or --accompany")
     out = []
     for i in range(o.count):
         req_i = req if i == 0 else replace(req, seed=req.seed + i)
         if o.count == 1:
             sh = Hooks(cancel=hooks.cancel, on_bar=_note_stream(hooks, req_i.bars, engine.tokenizer))
         score = generate_request(req_i, engine, o.temperature, o.top_p, explanation=why, hooks=sh)
+        if o.numerals:
+            annotate_numerals(score, show=True)
         out.append(result_of(score))
         if hooks.progress and o.count > 1:
             hooks.progress(i + 1, o.count)

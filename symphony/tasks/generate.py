@@ -21,6 +21,7 @@ from symphony.decoding.sampler import (
 from symphony.errors import StyleError
 from symphony.formats.markings import dynamic_for
 from symphony.model.tokens import TICKS_PER_QUARTER
+from symphony.music.chordplan import SUSTAINED_STYLES, plan_chords, plan_meta, voice
 from symphony.music.form import borrowed_repeats, plan_form
 from symphony.music.fourpart import analysis_meta, lower_voices
 from symphony.music.harmony import accompaniment, layout, parse_progression
@@ -157,7 +158,27 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
         score.meta["form"] = {"form": plan.form, "sections": [
             {"label": s.label + ("'" if s.varied else ""), "bars": [s.first_bar, s.first_bar + s.n_bars - 1]}
             for s in plan.sections]}
+    if req.accompany and not spans and req.voices == 1:
+        _accompany(score, req)
     return score
+
+
+def _accompany(score: Score, req: Request) -> None:
+    """--accompany without --chords: a functional chord plan for the melody the model wrote
+    (``symphony.music.chordplan``), its symbols, and a piano part playing it."""
+    melody = sorted(score.parts[0].notes, key=lambda n: n.onset)
+    if not melody:
+        return
+    bq = float(score.meter.bar_quarters)
+    bars = [(i * bq, bq, score.meter.beat_quarters) for i in range(score.bars)]
+    plan = plan_chords(melody, score.key, score.meter, bars)
+    pattern = req.style not in SUSTAINED_STYLES
+    notes = [replace(n, velocity=max(30, req.velocity - 20)) for n in voice(plan, melody, bars, pattern)]
+    score.parts.append(Part(notes, "Accompaniment", ACCOMPANIMENT_PROGRAM))
+    score.chords = [(c.onset, c.chord.figure) for c in plan.chords]
+    score.meta["harmony"] = plan_meta(plan)
+    score.explanation.append(f"accompaniment: chords planned for the melody ({len(plan.chords)} chords, "
+                             f"{', '.join(k for _, k in plan.cadences)} cadences; --chords to choose them)")
 
 
 def _free_final(style, key: Key) -> bool:
