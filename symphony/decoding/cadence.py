@@ -22,7 +22,6 @@ from functools import lru_cache
 
 import numpy as np
 
-from symphony.music.form import tonic_triad
 from symphony.music.theory import MODE_EXTRA_SEMITONES
 
 EPS = 1e-9
@@ -59,25 +58,6 @@ def approach_set(key) -> frozenset[int]:
     if 7 in sc:
         near.add(7)
     return frozenset(near)
-
-
-# Phrase ends without a form: the share of a style's phrase ends (every fourth bar; a bar later
-# after a pickup) that close on a long note (from a strong beat to the barline, at least a beat) is,
-# in the training split (benchmarks.melody_craft's measure, the 21 corpus sources parsed on
-# 2026-12-06), celtic 11%, chinese 38%, german 21%; the model alone wrote 0%, 28% and 6% (24 plain
-# pieces a style). A phrase end is given a cadence with the probability that brings the model's
-# rate to the real one: (real - model) / (1 - model).
-PHRASE_CADENCE = {"celtic": 0.11, "chinese": 0.14, "german": 0.16}
-
-
-def phrase_cadences(style: str, bars: int, key, seed: int) -> dict[int, frozenset[int]] | None:
-    """{bar: cadence notes (the tonic triad)} for the phrase ends (every fourth bar, not the last)
-    of a piece composed without a form, drawn with the style's PHRASE_CADENCE rate."""
-    import random
-    rate = PHRASE_CADENCE.get(style, 0.0)
-    rng = random.Random(f"phrase|{seed}")
-    out = {b: tonic_triad(key) for b in range(4, bars, 4) if rng.random() < rate}
-    return out or None
 
 
 def _active(st) -> bool:
