@@ -3,8 +3,11 @@ contrasting phrase sung higher and one high point. ``sampler.GrammarState`` asks
 about the top voice of a one-voice piece with ``Constraints.shape`` on (a piece with a phrase plan,
 ``music.phrase``); each returns None (or its input) where it has nothing to say.
 
-* **Leaps recover** (a prior): after a leap wider than a fourth, the next note moves back by a
-  step (a pentatonic step may be a minor third); other notes lose ``LEAP_PENALTY``.
+* **Leaps recover** (a prior): after a leap wider than a fourth the melody turns back or holds:
+  a note that goes on in the leap's direction loses ``LEAP_PENALTY`` (``STEP_ON_PENALTY`` for a
+  step on). In real tunes (German and Chinese sources of the corpus, 300 tunes each) such a leap
+  is followed by a step back in 33-40%, a leap back in 21-30%, the same pitch in 18-39%, a step on
+  in 6-14% and a leap on in 1-2%.
 * **No circling** (a prior, then a mask): once the notes of the last ``RUN_SOFT_BARS`` bars use
   only two pitches, those two lose ``RUN_PENALTY``; after ``RUN_HARD_BARS`` bars a third pitch
   must come (where the cadence rules leave one), so no run on two pitches lasts four bars.
@@ -21,9 +24,9 @@ import numpy as np
 
 from symphony.model.tokens import N_OCTAVES, PITCHES_PER_OCTAVE
 
-LEAP = 5  # semitones: a leap wider than a fourth asks for a step back
-RECOVERY_STEP = 3  # semitones: a step back (a pentatonic scale's steps include minor thirds)
-LEAP_PENALTY = 2.5
+LEAP = 5  # semitones: a leap wider than a fourth asks the melody to turn back or hold
+STEP = 3  # semitones: a step (a pentatonic scale's steps include minor thirds)
+LEAP_PENALTY, STEP_ON_PENALTY = 3.0, 1.0
 RUN_SOFT_BARS, RUN_PENALTY = 2.0, 2.0
 RUN_HARD_BARS = 3.0
 LIFT, LIFT_SPAN = 1.5, 7.0  # logit bonus at LIFT_SPAN semitones above the tune's mean so far
@@ -67,8 +70,9 @@ def prior(st) -> np.ndarray | None:
     bias = np.zeros(len(midis), dtype=np.float32)
     last, prev = st.top_midi, st.prev_midi
     if prev >= 0 and abs(last - prev) > LEAP:
-        back = (midis - last) * (1 if last < prev else -1)  # > 0: against the leap
-        bias[(back < 1) | (back > RECOVERY_STEP)] -= LEAP_PENALTY
+        on = (midis - last) * (1 if last > prev else -1)  # > 0: on in the leap's direction
+        bias[on > STEP] -= LEAP_PENALTY
+        bias[(on > 0) & (on <= STEP)] -= STEP_ON_PENALTY
     run, ticks = two_pitch_run(st)
     if run and ticks >= RUN_SOFT_BARS * st.bar_ticks:
         bias[np.isin(midis, list(run))] -= RUN_PENALTY

@@ -58,7 +58,7 @@ class PhrasePlan:
     lift: frozenset[int] = frozenset()  # bars sung higher than the opening (the contrasting phrases)
     peak_bar: int | None = None  # the bar that reaches the tune's highest note
 
-    def describe(self, key: Key) -> str:
+    def describe(self) -> str:
         """'bars 1-4 opening (half cadence), 5-8 answer (tonic), ...' for music.json's explanation."""
         def end(ph: Phrase) -> str:
             if ph.role == "return" or ph is self.phrases[-1]:

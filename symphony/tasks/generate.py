@@ -165,7 +165,7 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     if phrases:
         score.meta["phrases"] = [{"role": ph.role, "bars": [ph.first_bar, ph.last_bar],
                                   "cadence": sorted(ph.cadence)} for ph in phrases.phrases]
-        score.explanation.append(phrases.describe(key) + ("; the answer and the return repeat the opening's bars "
+        score.explanation.append("structure: " + phrases.describe() + ("; the answer and the return repeat the opening's bars "
                                                           "(--no-repeats to compose them anew)" if req.repeats else ""))
     if plan:
         score.meta["form"] = {"form": plan.form, "sections": [
