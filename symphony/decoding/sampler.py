@@ -93,6 +93,8 @@ class Constraints:
     max_rest: float | None = None  # an inner bar is silent for less than this share of it
     phrase_bars: dict[int, frozenset[int]] | None = None  # phrase ends without a form: bar ->
     # semitones over the tonic of its cadence note (a long note to the barline, as at the final)
+    phrase_marks: dict[int, frozenset[int]] | None = None  # phrase ends not held: bar -> semitones
+    # over the tonic of the note that starts on its last strong beat
     # Melodic shape of a one-voice piece with a phrase plan (symphony/decoding/contour.py):
     shape: bool = False  # leaps recover by step, no long runs on two pitches
     lift_bars: frozenset[int] = frozenset()  # bars sung higher than the tune so far

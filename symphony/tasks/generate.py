@@ -79,7 +79,7 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     plan = plan_form(req.form, req.bars, key, req.end_on_tonic) if req.form else None
     # a melody without a form is composed in phrases (music/phrase.py); other pieces borrow the
     # repetition plan of a real tune of their style
-    phrases = plan_phrases(req.bars, key) if plan is None and req.voices == 1 else None
+    phrases = plan_phrases(req.bars, key, req.style, req.seed) if plan is None and req.voices == 1 else None
     borrowed = borrowed_repeats(req.style, req.bars, req.seed) if plan is None and phrases is None and req.repeats \
         else None
     copy_from = plan.copy_from if plan else borrowed[0] if borrowed else None
@@ -105,8 +105,9 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
                        final_onsets=final_onsets(req.style, meter, beat_t, bar_t),
                        max_rest=MAX_REST)
     if phrases:
-        cons = replace(cons, phrase_bars=phrases.cadences, shape=True, lift_bars=phrases.lift,
-                       peak_bar=phrases.peak_bar)
+        cons = replace(cons, phrase_bars={b: p for b, p in phrases.cadences.items() if b in phrases.held},
+                       phrase_marks={b: p for b, p in phrases.cadences.items() if b not in phrases.held},
+                       shape=True, lift_bars=phrases.lift, peak_bar=phrases.peak_bar)
     best, model_s = None, 0.0
     for attempt in range(KEY_ATTEMPTS):
         t0 = time.perf_counter()
@@ -163,8 +164,10 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
         score.explanation.append(f"structure: {_bar_list(borrowed[0])} (the repetition plan of a real "
                                          f"{req.style} tune, {borrowed[1]!r}; --form or --no-repeats to change)")
     if phrases:
-        score.meta["phrases"] = [{"role": ph.role, "bars": [ph.first_bar, ph.last_bar],
-                                  "cadence": sorted(ph.cadence)} for ph in phrases.phrases]
+        score.meta["phrases"] = [{"role": ph.role, "bars": [ph.first_bar, ph.last_bar], "cadence": sorted(ph.cadence),
+                                  "held": ph.last_bar in phrases.held or ph is phrases.phrases[-1]}
+                                 for ph in phrases.phrases]
+        score.meta["high_point_bar"] = phrases.peak_bar
         score.explanation.append("structure: " + phrases.describe() + ("; the answer and the return repeat the opening's bars "
                                                           "(--no-repeats to compose them anew)" if req.repeats else ""))
     if plan:
