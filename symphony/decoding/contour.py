@@ -11,6 +11,8 @@ about the top voice of a one-voice piece with ``Constraints.shape`` on (a piece 
 * **No circling** (a prior, then a mask): once the notes of the last ``RUN_SOFT_BARS`` bars use
   only two pitches, those two lose ``RUN_PENALTY``; after ``RUN_HARD_BARS`` bars a third pitch
   must come (where the cadence rules leave one), so no run on two pitches lasts four bars.
+* **Variety** (a prior): until the tune has sounded ``Constraints.variety`` distinct pitches (the
+  style's real mean), a pitch it has not sounded yet, within a fifth of the last, gains ``NEW_PITCH``.
 * **Register and high point** (priors): in the contrasting phrases (``Constraints.lift_bars``)
   higher notes gain up to ``LIFT`` over the mean of the tune so far; in the planned peak bar
   (``Constraints.peak_bar``) a note above everything before gains ``PEAK_BONUS``, and after it a
@@ -31,6 +33,7 @@ RUN_SOFT_BARS, RUN_PENALTY = 2.0, 2.0
 RUN_HARD_BARS = 3.0
 LIFT, LIFT_SPAN = 1.5, 7.0  # logit bonus at LIFT_SPAN semitones above the tune's mean so far
 PEAK_BONUS, PEAK_GUARD = 2.0, 2.0
+NEW_PITCH, NEW_PITCH_REACH = 1.0, 7  # bonus for a pitch the tune has not sounded yet, within a fifth
 MELODY_MEMORY = 64  # top-voice notes kept for the run rule
 
 
@@ -76,6 +79,9 @@ def prior(st) -> np.ndarray | None:
     run, ticks = two_pitch_run(st)
     if run and ticks >= RUN_SOFT_BARS * st.bar_ticks:
         bias[np.isin(midis, list(run))] -= RUN_PENALTY
+    if len(st.heard) < c.variety:
+        fresh = ~np.isin(midis, list(st.heard)) & (np.abs(midis - last) <= NEW_PITCH_REACH)
+        bias[fresh] += NEW_PITCH
     bar = st.bars_done
     if bar in c.lift_bars and st.pitch_count:
         mean = st.pitch_sum / st.pitch_count

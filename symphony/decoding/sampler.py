@@ -99,6 +99,7 @@ class Constraints:
     shape: bool = False  # leaps recover by step, no long runs on two pitches
     lift_bars: frozenset[int] = frozenset()  # bars sung higher than the tune so far
     peak_bar: int | None = None  # the bar that reaches the tune's highest note
+    variety: int = 0  # distinct pitches a melody is encouraged to reach
 
     @property
     def tkey(self) -> Key:
@@ -152,6 +153,7 @@ class GrammarState:
         self.melody: list[tuple[int, int, int]] = []
         self.top_high = self.high_before_bar = -1
         self.pitch_sum, self.pitch_count = 0, 0
+        self.heard: set[int] = set()  # every pitch the top voice has sounded
         for b, tick in sorted(self.cons.anchors or ()):
             self.anchor_ticks.setdefault(b, []).append(tick)
 
@@ -362,6 +364,7 @@ class GrammarState:
         self.melody.append((start, start + d, self.pitch_midi))
         del self.melody[:-contour.MELODY_MEMORY]
         self.top_high = max(self.top_high, self.pitch_midi)
+        self.heard.add(self.pitch_midi)
         self.pitch_sum += self.pitch_midi
         self.pitch_count += 1
 

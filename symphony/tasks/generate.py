@@ -107,7 +107,7 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     if phrases:
         cons = replace(cons, phrase_bars={b: p for b, p in phrases.cadences.items() if b in phrases.held},
                        phrase_marks={b: p for b, p in phrases.cadences.items() if b not in phrases.held},
-                       shape=True, lift_bars=phrases.lift, peak_bar=phrases.peak_bar)
+                       shape=True, lift_bars=phrases.lift, peak_bar=phrases.peak_bar, variety=phrases.variety)
     best, model_s = None, 0.0
     for attempt in range(KEY_ATTEMPTS):
         t0 = time.perf_counter()
