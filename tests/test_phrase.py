@@ -143,12 +143,12 @@ def test_leaps_wider_than_a_fourth_turn_back_or_hold(tiny_checkpoint, tmp_path):
 
 @pytest.mark.skipif(not RHYTHM_VOCAB.exists(), reason="no shipped model")
 def test_the_high_point_comes_where_it_is_planned():
-    """The shipped model: the tune's highest note is first reached in its planned bar, or within
-    a bar of it, in most pieces."""
+    """The shipped model: the tune's highest note is first reached in the quarter of the piece
+    that holds its planned peak bar (early in Chinese songs) in most pieces."""
     hits = []
     for style in ("celtic", "chinese", "german"):
-        for seed in (0, 1):
+        for seed in range(4):
             s = symphony.generate(style=style, seed=seed, bars=16)
             top = max(s.parts[0].notes, key=lambda n: (n.pitch, -n.onset))
-            hits.append(abs(1 + int(top.onset // s.bar_quarters) - s.meta["high_point_bar"]) <= 1)
-    assert sum(hits) >= 5, hits
+            hits.append(int(top.onset // s.bar_quarters) // 4 == (s.meta["high_point_bar"] - 1) // 4)
+    assert sum(hits) >= 9, hits

@@ -15,8 +15,9 @@ about the top voice of a one-voice piece with ``Constraints.shape`` on (a piece 
   style's real mean), a pitch it has not sounded yet, within a fifth of the last, gains ``NEW_PITCH``.
 * **Register and high point** (priors): in the contrasting phrases (``Constraints.lift_bars``)
   higher notes gain up to ``LIFT`` over the mean of the tune so far; in the planned peak bar
-  (``Constraints.peak_bar``) a note above everything before gains ``PEAK_BONUS``, and after it a
-  note above that peak loses ``PEAK_GUARD``, so the tune's highest note falls where it is planned.
+  (``Constraints.peak_bar``) a note above everything before gains ``PEAK_BONUS``, and in the other
+  bars after the first a note above everything before loses ``PEAK_GUARD``, so the tune's highest
+  note falls where it is planned.
 """
 from __future__ import annotations
 
@@ -89,7 +90,7 @@ def prior(st) -> np.ndarray | None:
     if c.peak_bar is not None:
         if bar == c.peak_bar:
             bias[midis > st.high_before_bar] += PEAK_BONUS
-        elif bar > c.peak_bar:
+        elif bar > 1:  # the first bar sets the ambitus; later ones keep under it until the peak
             bias[midis > st.top_high] -= PEAK_GUARD
     if not bias.any():
         return None
