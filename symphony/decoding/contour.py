@@ -29,7 +29,7 @@ from symphony.model.tokens import N_OCTAVES, PITCHES_PER_OCTAVE
 
 LEAP = 5  # semitones: a leap wider than a fourth asks the melody to turn back or hold
 STEP = 3  # semitones: a step (a pentatonic scale's steps include minor thirds)
-LEAP_PENALTY, STEP_ON_PENALTY = 3.0, 1.0
+LEAP_PENALTY, STEP_ON_PENALTY = 3.0, 0.3
 RUN_SOFT_BARS, RUN_PENALTY = 2.0, 2.0
 RUN_HARD_BARS = 3.0
 LIFT, LIFT_SPAN = 1.5, 7.0  # logit bonus at LIFT_SPAN semitones above the tune's mean so far
