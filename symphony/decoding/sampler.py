@@ -16,6 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from symphony.decoding import cadence as craft
+from symphony.decoding import contour
 from symphony.errors import Cancelled
 from symphony.model.decoder import BatchDecoder, DecoderPool, NumpyDecoder
 from symphony.model.tokens import (
@@ -92,6 +93,13 @@ class Constraints:
     max_rest: float | None = None  # an inner bar is silent for less than this share of it
     phrase_bars: dict[int, frozenset[int]] | None = None  # phrase ends without a form: bar ->
     # semitones over the tonic of its cadence note (a long note to the barline, as at the final)
+    phrase_marks: dict[int, frozenset[int]] | None = None  # phrase ends not held: bar -> semitones
+    # over the tonic of the note that starts on its last strong beat
+    # Melodic shape of a one-voice piece with a phrase plan (symphony/decoding/contour.py):
+    shape: bool = False  # leaps recover by step, no long runs on two pitches
+    lift_bars: frozenset[int] = frozenset()  # bars sung higher than the tune so far
+    peak_bar: int | None = None  # the bar that reaches the tune's highest note
+    variety: int = 0  # distinct pitches a melody is encouraged to reach
 
     @property
     def tkey(self) -> Key:
@@ -140,6 +148,12 @@ class GrammarState:
         self.rest = 0  # ticks of rest so far in this bar of the current voice (Constraints.max_rest)
         self.prev_midi = -1  # the top voice's note before its last one (the final's approach)
         self.pickup = 0  # 1 when the first bar opens with a rest (Constraints.phrase_bars count from the next)
+        # the top voice's recent notes (start, end, midi; absolute ticks), its highest pitch, the
+        # highest before this bar and the sum and count of its pitches (symphony/decoding/contour.py)
+        self.melody: list[tuple[int, int, int]] = []
+        self.top_high = self.high_before_bar = -1
+        self.pitch_sum, self.pitch_count = 0, 0
+        self.heard: set[int] = set()  # every pitch the top voice has sounded
         for b, tick in sorted(self.cons.anchors or ()):
             self.anchor_ticks.setdefault(b, []).append(tick)
 
@@ -164,11 +178,11 @@ class GrammarState:
             if cadence is not None and self.pitch_rel not in cadence:
                 end = min(end, self.bar_ticks - self.beat_ticks)  # leave the last beat to the cadence note
             if self._checks_crossing():  # stop before a voice above goes below this note
-                here = self._abs(self.cursor)
+                here = self.abs_tick(self.cursor)
                 for u in range(self.voice):
                     for start, _, midi in self.sounding.get(u, ()):
                         if start > here and midi < self.pitch_midi:
-                            end = min(end, start - self._abs(0))
+                            end = min(end, start - self.abs_tick(0))
                             break
             return _dur_ids(t.dur1, max(1, min(end - self.cursor, MAX_BAR_TICKS)))
         if self.pending == "pos":
@@ -202,7 +216,7 @@ class GrammarState:
                 choices.append(_ids((t.eos,)))
         return np.concatenate(choices) if len(choices) > 1 else choices[0]
 
-    def _abs(self, cursor: int) -> int:
+    def abs_tick(self, cursor: int) -> int:
         return (self.bars_done - 1) * self.bar_ticks + cursor
 
     def _checks_crossing(self) -> bool:
@@ -212,7 +226,7 @@ class GrammarState:
         c = self.cons
         lo, hi = c.voice_range(self.voice)
         if self._checks_crossing():  # at most the pitch of the voice above, sounding here
-            here = self._abs(self.cursor)
+            here = self.abs_tick(self.cursor)
             above = [m for u in range(self.voice) for start, end, m in self.sounding.get(u, ()) if start <= here < end]
             if above and min(above) >= lo + 2:
                 hi = min(hi, min(above))
@@ -241,7 +255,7 @@ class GrammarState:
                 kept = np.setdiff1d(ids, np.array([self.tok.pitch_token(m, c.tkey) for m in bad]))
                 if len(kept):
                     ids = kept
-        return craft.filter_pitches(self, ids)
+        return contour.break_runs(self, craft.filter_pitches(self, ids))
 
     def _anchor(self) -> Anchor | None:
         """The anchor at the cursor (anchors are for the top voice)."""
@@ -264,7 +278,7 @@ class GrammarState:
     def _parallels(self, lo: int, hi: int) -> set[int]:
         """Pitches for this voice that would move in parallel fifths or octaves (unisons) with
         a voice above that moves at the same moment."""
-        here = self._abs(self.cursor)
+        here = self.abs_tick(self.cursor)
         prev = self._sounding(self.voice, here - 1)
         if prev is None:
             return set()
@@ -310,8 +324,9 @@ class GrammarState:
             self.opened = self.cons.voices == 1
             self.placed = False
             self.rest = 0
+            self.high_before_bar = self.top_high
             if self.sounding:  # forget notes that ended before the previous bar
-                keep = self._abs(0) - self.bar_ticks
+                keep = self.abs_tick(0) - self.bar_ticks
                 self.sounding = {v: [x for x in ns if x[1] > keep] for v, ns in self.sounding.items()}
         elif t.voice0 <= token < t.voice0 + 8:
             self.voice, self.cursor, self.pending = token - t.voice0, 0, ""
@@ -335,10 +350,23 @@ class GrammarState:
             self.placed = True
             d = t.dur_of(token)
             if self.cons.voices > 1 and self.pending == "pitch":
-                start = self._abs(self.cursor)
+                start = self.abs_tick(self.cursor)
                 self.sounding.setdefault(self.voice, []).append((start, start + d, self.pitch_midi))
+            if self.cons.shape and self.voice == 0 and self.pending == "pitch":
+                self._remember(d)
             self.cursor += d
             self.pending = ""
+
+
+    def _remember(self, d: int) -> None:
+        """Keep the top voice's note of `d` ticks just written (Constraints.shape)."""
+        start = self.abs_tick(self.cursor)
+        self.melody.append((start, start + d, self.pitch_midi))
+        del self.melody[:-contour.MELODY_MEMORY]
+        self.top_high = max(self.top_high, self.pitch_midi)
+        self.heard.add(self.pitch_midi)
+        self.pitch_sum += self.pitch_midi
+        self.pitch_count += 1
 
 
 @lru_cache(maxsize=4096)
@@ -640,6 +668,9 @@ def _draw_token(d: _Draw, logits: list[np.ndarray], headers, cons: Constraints, 
         if (cons.step_bias or cons.repeat_bias) and state.top_midi >= 0:
             motion = _step_bias(tok, cons.tkey, state.top_midi, cons.step_bias, cons.repeat_bias)
             prior = motion if prior is None else prior + motion
+        shape = contour.prior(state)  # leaps that recover, no circling, register and high point
+        if shape is not None:
+            prior = shape if prior is None else prior + shape
         if prior is not None:
             mixed = _reweight_pitches(tok, mixed, prior)
     if d.given:  # the user's notes are taken as they are

@@ -9,7 +9,7 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from symphony.decoding.cadence import MAX_REST, phrase_cadences
+from symphony.decoding.cadence import MAX_REST
 from symphony.decoding.rhythm import final_onsets, vocabulary
 from symphony.decoding.sampler import (
     DEFAULT_RANGES,
@@ -25,6 +25,7 @@ from symphony.music.chordplan import SUSTAINED_STYLES, plan_chords, plan_meta, v
 from symphony.music.form import borrowed_repeats, plan_form
 from symphony.music.fourpart import analysis_meta, lower_voices
 from symphony.music.harmony import accompaniment, layout, parse_progression
+from symphony.music.phrase import plan_phrases
 from symphony.music.score import Note, Part, Score, analyze_key
 from symphony.music.styles import get_style
 from symphony.music.theory import Key, parse_key, parse_meter
@@ -77,8 +78,14 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     guided = blend is not None and not req.blend
     spans = layout(parse_progression(req.chords, key), meter, req.bars) if req.chords else None
     plan = plan_form(req.form, req.bars, key, req.end_on_tonic) if req.form else None
-    borrowed = borrowed_repeats(req.style, req.bars, req.seed) if plan is None and req.repeats else None
+    # a melody without a form is composed in phrases (music/phrase.py); other pieces borrow the
+    # repetition plan of a real tune of their style
+    phrases = plan_phrases(req.bars, key, req.style, req.seed) if plan is None and req.voices == 1 else None
+    borrowed = borrowed_repeats(req.style, req.bars, req.seed) if plan is None and phrases is None and req.repeats \
+        else None
     copy_from = plan.copy_from if plan else borrowed[0] if borrowed else None
+    if phrases and req.repeats:
+        copy_from = phrases.copy_from
     ranges = None
     if req.low is not None:
         ranges = [(req.low, req.high)] + DEFAULT_RANGES[req.voices][1:]
@@ -97,8 +104,11 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
         bar_t, beat_t = round(float(meter.bar_quarters) * TICKS_PER_QUARTER), round(meter.beat_quarters * TICKS_PER_QUARTER)
         cons = replace(cons, rhythm=vocabulary(req.blend or req.style, str(meter)),
                        final_onsets=final_onsets(req.style, meter, beat_t, bar_t),
-                       max_rest=MAX_REST,
-                       phrase_bars=None if plan else phrase_cadences(req.style, req.bars, key, req.seed))
+                       max_rest=MAX_REST)
+    if phrases:
+        cons = replace(cons, phrase_bars={b: p for b, p in phrases.cadences.items() if b in phrases.held},
+                       phrase_marks={b: p for b, p in phrases.cadences.items() if b not in phrases.held},
+                       shape=True, lift_bars=phrases.lift, peak_bar=phrases.peak_bar, variety=phrases.variety)
     best, model_s = None, 0.0
     for attempt in range(KEY_ATTEMPTS):
         t0 = time.perf_counter()
@@ -154,6 +164,13 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
         score.meta["repeats"] = {"plan_of": borrowed[1], "bars": {str(b): a for b, a in sorted(borrowed[0].items())}}
         score.explanation.append(f"structure: {_bar_list(borrowed[0])} (the repetition plan of a real "
                                          f"{req.style} tune, {borrowed[1]!r}; --form or --no-repeats to change)")
+    if phrases:
+        score.meta["phrases"] = [{"role": ph.role, "bars": [ph.first_bar, ph.last_bar], "cadence": sorted(ph.cadence),
+                                  "held": ph.last_bar in phrases.held or ph is phrases.phrases[-1]}
+                                 for ph in phrases.phrases]
+        score.meta["high_point_bar"] = phrases.peak_bar
+        score.explanation.append("structure: " + phrases.describe() + ("; the answer and the return repeat the opening's bars "
+                                                          "(--no-repeats to compose them anew)" if req.repeats else ""))
     if plan:
         score.meta["form"] = {"form": plan.form, "sections": [
             {"label": s.label + ("'" if s.varied else ""), "bars": [s.first_bar, s.first_bar + s.n_bars - 1]}
