@@ -666,7 +666,9 @@ def _draw_token(d: _Draw, logits: list[np.ndarray], headers, cons: Constraints, 
         src = (cons.copy_from or {}).get(b)
         if src is not None and src in d.bar_start and src + 1 in d.bar_start:
             d.forced = seq[d.bar_start[src]: d.bar_start[src + 1] - 1]
-            if cons.max_rest is not None and cons.cadence_bars is None \
+            if src == 1 and state.pickup:
+                d.forced = []  # no plan (a form's or a borrowed one) copies the pickup bar into the tune
+            elif cons.max_rest is not None and cons.cadence_bars is None \
                     and not craft.copyable(tok, d.forced, state.bar_ticks, src == 1):
                 d.forced = []  # a borrowed plan (no form) does not repeat a mostly silent bar or a pickup
         if cons.given and b in cons.given:

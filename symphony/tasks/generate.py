@@ -24,6 +24,7 @@ from symphony.model.tokens import TICKS_PER_QUARTER
 from symphony.music.form import borrowed_repeats, plan_form
 from symphony.music.fourpart import analysis_meta, lower_voices
 from symphony.music.harmony import accompaniment, layout, parse_progression
+from symphony.music.pickup import mark_pickup
 from symphony.music.score import Note, Part, Score, analyze_key
 from symphony.music.styles import get_style
 from symphony.music.theory import Key, parse_key, parse_meter
@@ -140,6 +141,7 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
         if req.accompany:
             notes = [Note(p, on, d, max(30, req.velocity - 20)) for p, on, d in accompaniment(spans, meter, req.style)]
             score.parts.append(Part(notes, "Accompaniment", ACCOMPANIMENT_PROGRAM))
+    upbeat = mark_pickup(score)
     score.title = req.prompt or f"{req.style.title()} piece in {key}"
     req_d = asdict(req)
     score.meta = {"request": req_d, "tokens": len(seq), "model_seconds": round(model_s, 4),
@@ -147,11 +149,16 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
                   "model": {"checkpoint": engine.checkpoint,
                             "tokens_version": engine.meta.get("tokens_version")}}
     score.explanation = list(explanation or [])
+    if upbeat:
+        score.explanation.append(f"upbeat: the piece opens with a pickup of {_note_value(score.pickup)} (bar 0)"
+                                 + ("; its last bar completes it" if score.pickup_completed else ""))
     if harmony:
         score.meta["harmony"] = harmony
+    if borrowed and score.pickup:  # the sampler composed anew what would have copied the pickup bar
+        borrowed = ({b: a for b, a in borrowed[0].items() if a != 1}, borrowed[1])
     if borrowed and borrowed[0]:
         score.meta["repeats"] = {"plan_of": borrowed[1], "bars": {str(b): a for b, a in sorted(borrowed[0].items())}}
-        score.explanation.append(f"structure: {_bar_list(borrowed[0])} (the repetition plan of a real "
+        score.explanation.append(f"structure: {_bar_list(borrowed[0], 1 if score.pickup else 0)} (the repetition plan of a real "
                                          f"{req.style} tune, {borrowed[1]!r}; --form or --no-repeats to change)")
     if plan:
         score.meta["form"] = {"form": plan.form, "sections": [
@@ -160,15 +167,25 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     return score
 
 
+NOTE_VALUES = {0.25: "a sixteenth", 0.5: "an eighth", 0.75: "a dotted eighth", 1.0: "a quarter",
+               1.5: "a dotted quarter", 2.0: "a half", 3.0: "a dotted half"}
+
+
+def _note_value(q: float) -> str:
+    """1.0 -> 'a quarter note', 2.5 -> '2.5 quarter notes'."""
+    return f"{NOTE_VALUES[q]} note" if q in NOTE_VALUES else f"{q:g} quarter notes"
+
+
 def _free_final(style, key: Key) -> bool:
     """The style leaves the final to the mode (Style.free_final) and the key is major or minor."""
     return style.free_final and key.mode in ("major", "minor")
 
 
-def _bar_list(copy_from: dict[int, int]) -> str:
-    """{5: 1, 6: 2, 7: 3, 12: 4} -> 'bars 5-7 repeat bars 1-3, bar 12 repeats bar 4'."""
+def _bar_list(copy_from: dict[int, int], shift: int = 0) -> str:
+    """{5: 1, 6: 2, 7: 3, 12: 4} -> 'bars 5-7 repeat bars 1-3, bar 12 repeats bar 4' (bars as
+    printed: ``shift`` 1 after a pickup bar 0)."""
     runs: list[list[int]] = []  # [first bar, first source, length]
-    for b, a in sorted(copy_from.items()):
+    for b, a in sorted((b - shift, a - shift) for b, a in copy_from.items()):
         if runs and b == runs[-1][0] + runs[-1][2] and a == runs[-1][1] + runs[-1][2]:
             runs[-1][2] += 1
         else:
