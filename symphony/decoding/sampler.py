@@ -92,6 +92,8 @@ class Constraints:
     max_rest: float | None = None  # an inner bar is silent for less than this share of it
     phrase_bars: dict[int, frozenset[int]] | None = None  # phrase ends without a form: bar ->
     # semitones over the tonic of its cadence note (a long note to the barline, as at the final)
+    upbeat: bool | None = None  # True: the top voice opens after a rest of at least half the first
+    # bar (a pickup of at most half a bar); False: on its downbeat; None: as the model writes it
 
     @property
     def tkey(self) -> Key:
@@ -181,7 +183,13 @@ class GrammarState:
         open_bar = self.cursor < self.bar_ticks and (anchor is None or anchor.rest is None)
         pos_end = min(self.bar_ticks, self._next_anchor(self.cursor) + 1)  # no Pos past an anchor
         seam = self.bars_done in (c.pos_bars or ()) and self.cursor == 0 and not self.placed
-        if open_bar and (t.config.pos_every_note or seam):  # a Pos before every note / this one
+        opening = open_bar and c.upbeat is not None and self.bars_done == 1 and self.voice == 0 \
+            and self.cursor == 0 and not self.placed and pos_end > self.bar_ticks // 2 + 1
+        if opening and c.upbeat:  # a pickup: the first note after a rest of half the bar or more
+            choices.append(_range_ids(t.pos0 + self.bar_ticks // 2, t.pos0 + pos_end))
+        elif opening:
+            choices.append(_ids((t.pos0,)) if t.config.pos_every_note or seam else self._pitches())
+        elif open_bar and (t.config.pos_every_note or seam):  # a Pos before every note / this one
             choices.append(_range_ids(t.pos0 + self.cursor, t.pos0 + pos_end))
         elif open_bar:
             choices.append(self._pitches())

@@ -5,6 +5,7 @@ defaulted is recorded in ``score.explanation``.
 """
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -92,7 +93,8 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
                        register_edge=REGISTER_EDGE if req.center is not None else None,
                        modal_emphasis=0.0 if key.mode in ("major", "minor") else MODAL_EMPHASIS,
                        colour=MODAL_COLOUR, colour_notes=max(2, req.bars // 4),
-                       step_bias=get_style(req.style).step_bias, repeat_bias=get_style(req.style).repeat_bias)
+                       step_bias=get_style(req.style).step_bias, repeat_bias=get_style(req.style).repeat_bias,
+                       upbeat=None if spans else opens_with_upbeat(req.blend or {req.style: 1.0}, req.seed))
     if req.voices == 1:  # melody craft (decoding/cadence.py): the style's rhythm, a composed final cadence
         bar_t, beat_t = round(float(meter.bar_quarters) * TICKS_PER_QUARTER), round(meter.beat_quarters * TICKS_PER_QUARTER)
         cons = replace(cons, rhythm=vocabulary(req.blend or req.style, str(meter)),
@@ -165,6 +167,16 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
             {"label": s.label + ("'" if s.varied else ""), "bars": [s.first_bar, s.first_bar + s.n_bars - 1]}
             for s in plan.sections]}
     return score
+
+
+def opens_with_upbeat(styles: dict[str, float], seed: int) -> bool | None:
+    """Does this piece open with a pickup? As often as the real tunes of its style (a blend: the
+    weighted share; Style.pickup_rate), drawn from the seed; None if a style has no measured rate."""
+    rates = [(get_style(s).pickup_rate, w) for s, w in styles.items()]
+    if any(r is None for r, _ in rates):
+        return None
+    rate = sum(r * w for r, w in rates) / sum(w for _, w in rates)
+    return random.Random(f"upbeat/{seed}").random() < rate
 
 
 NOTE_VALUES = {0.25: "a sixteenth", 0.5: "an eighth", 0.75: "a dotted eighth", 1.0: "a quarter",
