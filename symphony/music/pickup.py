@@ -34,12 +34,15 @@ def upbeat_length(score: Score) -> float:
 def complete_last_bar(score: Score, pickup: float) -> bool:
     """End the final notes ``pickup`` quarters before the last bar line, so that the last bar
     and the pickup make one bar, as in a published tune. Only when every note of the last bar
-    starts before that point (a note starting later is kept, and the last bar stays whole).
-    Returns whether the last bar was shortened."""
+    starts before that point and the final notes keep at least a beat (a final that would be cut
+    shorter, or a note starting later, leaves the last bar whole). Returns whether the last bar
+    was shortened."""
     end = score.bars * score.bar_quarters
     cut = end - pickup
     last_bar = [n for n in score.all_notes() if n.end > end - score.bar_quarters + EPS]
     if not last_bar or any(n.onset > cut - EPS for n in last_bar):
+        return False
+    if any(n.end > cut + EPS and cut - n.onset < float(score.meter.beat_quarters) - EPS for n in last_bar):
         return False
     for n in last_bar:
         if n.end > cut + EPS:
