@@ -94,7 +94,9 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
                        modal_emphasis=0.0 if key.mode in ("major", "minor") else MODAL_EMPHASIS,
                        colour=MODAL_COLOUR, colour_notes=max(2, req.bars // 4),
                        step_bias=get_style(req.style).step_bias, repeat_bias=get_style(req.style).repeat_bias,
-                       upbeat=None if spans else opens_with_upbeat(req.blend or {req.style: 1.0}, req.seed))
+                       # a form's repeats copy whole bars from the downbeat, so a piece with a form
+                       # starts on it (written |: A :| with an upbeat is not planned yet)
+                       upbeat=None if spans else False if plan else opens_with_upbeat(req.blend or {req.style: 1.0}, req.seed))
     if req.voices == 1:  # melody craft (decoding/cadence.py): the style's rhythm, a composed final cadence
         bar_t, beat_t = round(float(meter.bar_quarters) * TICKS_PER_QUARTER), round(meter.beat_quarters * TICKS_PER_QUARTER)
         cons = replace(cons, rhythm=vocabulary(req.blend or req.style, str(meter)),
