@@ -172,7 +172,7 @@ def edit_continue(
 @edit_app.command("infill")
 def edit_infill(
     infile: Path = typer.Argument(..., help="MIDI, MusicXML, ABC or Humdrum file"),
-    bars: str = typer.Option(..., "--bars", help="the bars to regenerate, e.g. '5-8' (1 = first bar)"),
+    bars: str = typer.Option(..., "--bars", help="the bars to regenerate as the score numbers them, e.g. '5-8' (a pickup is bar 0)"),
     part: Optional[int] = typer.Option(None, "--part", help="regenerate only this part (1 = top); default: all"),
     style: Optional[str] = DETECTED_STYLE,
     candidates: int = CANDIDATES,

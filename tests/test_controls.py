@@ -98,6 +98,8 @@ def test_without_a_form_bars_repeat_as_in_a_real_tune(tiny_checkpoint, tmp_path)
     s = symphony.generate(style="chorale", key="G major", meter="4/4", bars=16, seed=4, checkpoint=path)
     plan, title = borrowed_repeats("chorale", 16, s.meta["request"]["seed"])
     assert plan and all(a < b <= 16 for b, a in plan.items())
+    if s.pickup:  # a pickup bar is not copied into the tune: those bars are composed anew
+        plan = {b: a for b, a in plan.items() if a != 1}
     assert s.meta["repeats"] == {"plan_of": title, "bars": {str(b): a for b, a in sorted(plan.items())}}
     assert any(line.startswith("structure: ") and title in line for line in s.explanation)
     found = repeat_plan_of(_roundtrip(s, tmp_path))

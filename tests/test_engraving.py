@@ -49,7 +49,7 @@ def _written_notes(root) -> int:
 
 
 def test_every_page_is_engraved(tmp_path):
-    s = _long_satb()
+    s = _long_satb(5)  # three A4 pages or more (bar 0 is a one-beat pickup bar, not a whole bar)
     written = write_outputs([(s, {})], tmp_path / "out", audio=False)
     out = tmp_path / "out"
     assert {p.name for p in written} >= {"music.svg", "music.pdf", "music.musicxml"}

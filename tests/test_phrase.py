@@ -105,10 +105,10 @@ def test_phrase_ends_close_on_long_notes_of_the_planned_degree(tiny_checkpoint, 
 @pytest.mark.parametrize("style,key,meter,seed", CASES)
 def test_the_answer_and_the_last_phrase_bring_back_the_opening(tiny_checkpoint, tmp_path, style, key, meter, seed):
     s, back = _generate(tiny_checkpoint, tmp_path, style, key, meter, seed)
-    first = 2 if back.parts[0].notes[0].onset > 0 else 1  # a pickup bar is not repeated mid-tune
+    shift = 1 if back.parts[0].notes[0].onset > 0 else 0  # after a pickup bar, a bar later
     for bar, src in plan_phrases(16, s.key, style, seed).copy_from.items():
-        if src >= first:
-            assert _content(back, bar) == _content(back, src), (bar, src)
+        if bar + shift <= s.bars:
+            assert _content(back, bar + shift) == _content(back, src + shift), (bar, src)
     free = symphony.generate(style=style, key=key, meter=meter, bars=16, seed=seed, repeats=False,
                              checkpoint=tiny_checkpoint[0])
     assert "repeat the opening" not in " ".join(free.explanation) and free.meta["phrases"] == s.meta["phrases"]

@@ -100,6 +100,8 @@ class Constraints:
     lift_bars: frozenset[int] = frozenset()  # bars sung higher than the tune so far
     peak_bar: int | None = None  # the bar that reaches the tune's highest note
     variety: int = 0  # distinct pitches a melody is encouraged to reach
+    upbeat: bool | None = None  # True: the top voice opens after a rest of at least half the first
+    # bar (a pickup of at most half a bar); False: on its downbeat; None: as the model writes it
 
     @property
     def tkey(self) -> Key:
@@ -195,7 +197,13 @@ class GrammarState:
         open_bar = self.cursor < self.bar_ticks and (anchor is None or anchor.rest is None)
         pos_end = min(self.bar_ticks, self._next_anchor(self.cursor) + 1)  # no Pos past an anchor
         seam = self.bars_done in (c.pos_bars or ()) and self.cursor == 0 and not self.placed
-        if open_bar and (t.config.pos_every_note or seam):  # a Pos before every note / this one
+        opening = open_bar and c.upbeat is not None and self.bars_done == 1 and self.voice == 0 \
+            and self.cursor == 0 and not self.placed and pos_end > self.bar_ticks // 2 + 1
+        if opening and c.upbeat:  # a pickup: the first note after a rest of half the bar or more
+            choices.append(_range_ids(t.pos0 + self.bar_ticks // 2, t.pos0 + pos_end))
+        elif opening:
+            choices.append(_ids((t.pos0,)) if t.config.pos_every_note or seam else self._pitches())
+        elif open_bar and (t.config.pos_every_note or seam):  # a Pos before every note / this one
             choices.append(_range_ids(t.pos0 + self.cursor, t.pos0 + pos_end))
         elif open_bar:
             choices.append(self._pitches())
@@ -694,10 +702,15 @@ def _draw_token(d: _Draw, logits: list[np.ndarray], headers, cons: Constraints, 
     if t == tok.bar:
         b = state.bars_done
         d.bar_start[b] = len(seq)
-        src = (cons.copy_from or {}).get(b)
+        # a phrase plan counts its bars from the first full bar: after a pickup, a bar later
+        shift = state.pickup if cons.phrase_bars is not None or cons.phrase_marks is not None else 0
+        src = (cons.copy_from or {}).get(b - shift)
+        src = None if src is None else src + shift
         if src is not None and src in d.bar_start and src + 1 in d.bar_start:
             d.forced = seq[d.bar_start[src]: d.bar_start[src + 1] - 1]
-            if cons.max_rest is not None and cons.cadence_bars is None \
+            if src == 1 and state.pickup:
+                d.forced = []  # no plan (a form's or a borrowed one) copies the pickup bar into the tune
+            elif cons.max_rest is not None and cons.cadence_bars is None \
                     and not craft.copyable(tok, d.forced, state.bar_ticks, src == 1):
                 d.forced = []  # a borrowed plan (no form) does not repeat a mostly silent bar or a pickup
         if cons.given and b in cons.given:

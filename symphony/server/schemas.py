@@ -98,6 +98,8 @@ class Piece(BaseModel):
     attributes: dict
     explanation: list[str]
     bars: int
+    pickup: float = Field(0.0, description="quarter notes of the anacrusis (bar 0); 0 = none")
+    bar_numbers: list[str] = Field(default_factory=list, description="each bar's printed number, as edits' bars count them")
     version: int
     created: str
     updated: str

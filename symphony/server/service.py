@@ -82,7 +82,8 @@ class Studio:
                 {"id": i, "pitch": n.pitch, "spelling": s, "onset": n.onset, "duration": n.duration,
                  "velocity": n.velocity} for n, i, s in zip(p.notes, ids, names)]})
         out = {"id": stored.id, "title": stored.title, "attributes": c.attributes,
-               "explanation": list(c.score.explanation), "bars": c.score.bars, "version": stored.version,
+               "explanation": list(c.score.explanation), "bars": c.score.bars, "pickup": c.score.pickup,
+               "bar_numbers": c.score.printed_numbers(), "version": stored.version,
                "created": iso(stored.created), "updated": iso(stored.updated), "parts": parts}
         if cache:
             self.store.remember((stored.id, stored.version), out)
