@@ -22,6 +22,8 @@ export interface Piece {
   attributes: Record<string, unknown> & { key: string; meter: string; tempo: number; style: string };
   explanation: string[];
   bars: number;
+  pickup?: number; // quarter notes of the anacrusis (bar 0); 0 = none
+  bar_numbers?: string[]; // each bar's printed number, as edits' bars count them
   version: number;
   created: string;
   updated: string;

@@ -46,7 +46,10 @@ export function prettySpelling(s: string): string {
   return s.replace(/--/g, "𝄫").replace(/-/g, "♭").replace(/##/g, "𝄪").replace(/#/g, "♯");
 }
 
-/** Bars "5-8" (numbered from 1, as the CLI and the API count them) from 0-based bar indices. */
-export function barRange(first: number, last: number): string {
-  return first === last ? `${first + 1}` : `${first + 1}-${last + 1}`;
+/** Bars "5-8" from 0-based bar indices, as the score prints them (`labels`: the piece's
+ * bar_numbers, where a pickup is bar 0) and as the CLI and the API count them; without labels
+ * the bars are numbered from 1. */
+export function barRange(first: number, last: number, labels: string[] = []): string {
+  const label = (i: number) => labels[i] ?? String(i + 1);
+  return first === last ? label(first) : `${label(first)}-${label(last)}`;
 }

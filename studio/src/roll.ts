@@ -29,6 +29,8 @@ export class PianoRoll {
   parts: Part[] = [];
   meter: Meter = { beats: 4, unit: 4 };
   bars = 0;
+  /** Printed bar numbers (the piece's bar_numbers: a pickup is bar 0); empty: 1, 2, ... */
+  labels: string[] = [];
   pxPerQuarter = 36;
   snap = 0.5; // quarters; 0 = off
   activePart = 0; // where new notes go
@@ -294,7 +296,7 @@ export class PianoRoll {
       g.fillRect(x, RULER_H - 6, 1, 6);
       if (b % every === 0) {
         g.fillStyle = chosen ? "#1b1f27" : "#e8ebf0";
-        g.fillText(String(b + 1), x + 4, RULER_H / 2);
+        g.fillText(this.labels[b] ?? String(b + 1), x + 4, RULER_H / 2);
       }
     }
   }

@@ -49,6 +49,7 @@ export class StudioView {
     let meter = parseMeter(String(body.meter ?? "4/4"));
     const parts: Part[] = [];
     this.roll.readOnly = true;
+    this.roll.labels = []; // a new piece: numbered once it is done (a pickup makes the first bar 0)
     this.roll.show(parts, meter, Number(body.bars ?? 16), true);
     $("#title", this.element).textContent = String(body.prompt || "New piece");
     const piece = await this.runJob("Composing", (signal) => streamed("/api/pieces", body, {
@@ -78,6 +79,7 @@ export class StudioView {
   private show(piece: Piece, first: boolean): void {
     this.piece = piece;
     const meter = parseMeter(piece.attributes.meter);
+    this.roll.labels = piece.bar_numbers ?? [];
     this.roll.show(piece.parts, meter, piece.bars, first);
     this.player.setParts(piece.parts);
     const tempo = $("#tempo-now", this.element) as HTMLInputElement;
@@ -266,7 +268,7 @@ export class StudioView {
   // ------------------------------------------------------------------ playback and selection
 
   private barsSelected(first: number, last: number): void {
-    $("#selection", this.element).textContent = `Bars ${barRange(first, last).replace("-", "–")} selected`;
+    $("#selection", this.element).textContent = `Bars ${barRange(first, last, this.roll.labels).replace("-", "–")} selected`;
     const bar = this.roll.barLength;
     if (($("#loop", this.element) as HTMLInputElement).checked) this.player.loop = [first * bar, (last + 1) * bar];
   }
@@ -311,7 +313,7 @@ export class StudioView {
       this.status("Select bars first: drag across the bar numbers above the roll.", true);
       return null;
     }
-    return barRange(sel[0], sel[1]);
+    return barRange(sel[0], sel[1], this.roll.labels);
   }
 
   private part(): number | undefined {
