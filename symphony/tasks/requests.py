@@ -8,10 +8,12 @@ import hashlib
 from dataclasses import dataclass
 
 from symphony.decoding.sampler import DEFAULT_RANGES
+from symphony.music import attributes as real
 from symphony.errors import RequestError
 from symphony.music.form import default_bars, parse_form, plan_form
 from symphony.music.harmony import layout, parse_progression
 from symphony.music.styles import get_style
+from symphony.understanding.prompt import SONG_GENRES
 from symphony.music.theory import parse_key, parse_meter, pitch_class
 from symphony.tasks.limits import MAX_BARS, MAX_GUIDANCE
 from symphony.understanding import emotion as emo
@@ -44,6 +46,14 @@ VOICES = {"chorale": 4, "renaissance": 4}
 def _default_key(style: str) -> str:
     """The usual key of a style (a user's style: the commonest key of its training pieces)."""
     return DEFAULT_KEYS.get(style) or get_style(style).default_key or "C major"
+
+
+def _draw_seed(seed: int | None, *given) -> int:
+    """The seed the open attributes are drawn with: the request's, else one from what was asked
+    (the same words and options draw the same key, meter and length)."""
+    if seed is not None:
+        return int(seed)
+    return int(hashlib.sha1("|".join(map(str, given)).encode()).hexdigest()[:8], 16)
 
 
 @dataclass
@@ -204,29 +214,9 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
         if mood is None:
             mood = pic_mood
             src["mood"] = "picture"
-    key_txt = key or a.get("key")
-    src["key"] = "option" if key else "text"
-    if key and a.get("key") and parse_key(key) != parse_key(a["key"]):
-        why.append(f"option: --key {key} wins over the text's {a['key']}")
-    if key_txt is None and a.get("mode"):  # a mode said without a tonic: the style's usual tonic
-        key_txt = f"{parse_key(_default_key(style)).tonic} {a['mode']}"
-        why.append(f"text: {a['mode']} mode on the usual tonic for {style} → key {key_txt}")
-    if key_txt is None:
-        src["key"] = "default"
-        key_txt = _default_key(style)
-        if mood is not None:  # the emotion chooses the mode colour of the style's usual key
-            key_txt = str(emotional_key(parse_key(key_txt), mood["valence"]))
-            why.append(f"default: no key given → {key_txt} (usual tonic for {style}, mode for the emotion)")
-        else:
-            why.append(f"default: no key given → {key_txt} (usual for {style})")
-    k = parse_key(key_txt)
-    meter_txt = meter or a.get("meter") or st.default_meter
-    src["meter"] = "option" if meter else "text" if a.get("meter") else "default"
-    if meter and a.get("meter") and meter.replace(" ", "") != a["meter"]:
-        why.append(f"option: --meter {meter} wins over the text's {a['meter']}")
-    m = parse_meter(meter_txt)
-    if src["meter"] == "default":
-        why.append(f"default: meter {m} (usual for {style})")
+    drawn = _draw_seed(seed, prompt, style, key, meter, tempo, bars, chords, form, emotion, valence, arousal)
+    k = _resolve_key(key, a, style, mood, drawn, src, why)
+    m = _resolve_meter(meter, a, st, drawn, src, why)
     src["tempo"] = "option" if tempo is not None else "text" if a.get("tempo") else "default"
     if tempo is not None and a.get("tempo") and float(tempo) != a["tempo"]:
         why.append(f"option: --tempo {tempo:g} wins over the text's {a['tempo']:g} bpm")
@@ -234,20 +224,28 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
         base_bpm = a.get("genre_bpm", st.default_bpm)
         if blend and "genre_bpm" not in a:
             base_bpm = sum(w * get_style(s).default_bpm for s, w in blend.items())
+        usual = base_bpm
+        if real.style_counts(style) and mood is None:  # real tunes' style, no mood to set the pace
+            base_bpm = real.draw_tempo(base_bpm, drawn)
         # the text's speed words are inside a mood read from the text; else they scale the tempo
         speed = 1.0 if src.get("mood") == "text" else u.tempo_factor
         tempo = a.get("tempo") or round(base_bpm * speed * (mood["tempo_factor"] if mood else 1.0))
         if not a.get("tempo"):
-            _tempo_line(why, tempo, base_bpm, a.get("genre"), style, speed, mood, src)
+            _tempo_line(why, tempo, base_bpm, a.get("genre"), style, speed, mood, src, usual)
     if not 20 <= float(tempo) <= 300:
         raise RequestError(f"tempo {tempo} bpm is outside 20-300")
     if form is None and a.get("form"):
         form, src["form"] = _text_form(a["form"], bars if bars is not None else a.get("bars"), why)
     if bars is None:
         src["bars"] = "text" if "bars" in a else "default"
-        bars = a.get("bars", default_bars(form) if form else 16)
-        if src["bars"] == "default":
-            why.append(f"default: {bars} bars" + (f" (4 per section of {form})" if form else ""))
+        bars = a.get("bars")
+        if bars is None and form:
+            bars = default_bars(form)
+            why.append(f"default: {bars} bars (4 per section of {form})")
+        elif bars is None:
+            d = real.draw_bars(style, str(m), drawn)
+            bars = d.value if d else 16
+            why.append(f"default: no length given → {d.why}" if d else "default: 16 bars")
     else:
         src["bars"] = "option"
         if a.get("bars") and a["bars"] != bars:
@@ -334,8 +332,12 @@ def _text_mood(a: dict, st, why, borrowed: dict[str, float] | None = None) -> di
             "density": mapping["density"], "velocity": mapping["velocity"]}
 
 
-def _tempo_line(why, tempo, base_bpm, genre, style, speed, mood, src) -> None:
-    parts = [f"{base_bpm:g} ({'a ' + genre if genre else 'usual for ' + style})"]
+def _tempo_line(why, tempo, base_bpm, genre, style, speed, mood, src, usual=None) -> None:
+    said = 'a ' + genre if genre else 'usual for ' + style
+    if usual is not None and usual != base_bpm:
+        said = (f"drawn within ±{real.TEMPO_SPREAD:.0%} of {usual:g}, {said}; the corpus has no tempo "
+                f"marks to count")
+    parts = [f"{base_bpm:g} ({said})"]
     if speed != 1.0:
         parts.append(f"× {speed:.2f} (speed words)")
     if mood:
@@ -392,3 +394,46 @@ def _resolve_image(pic, st, why, use: bool, winner: str | None = None,
                     "tempo_factor": mapping["bpm"] / st.default_bpm,
                     "register_shift": mapping["register_shift"], "density": mapping["density"],
                     "velocity": mapping["velocity"]}
+
+
+def _resolve_key(key: str | None, a: dict, style: str, mood: dict | None, seed: int, src: dict,
+                 why: list[str]):
+    """--key > the text's key > a key drawn from the style's real tunes (a mode said without a
+    tonic: a tonic drawn among them; a mood: the drawn tonic in the mood's mode)."""
+    key_txt = key or a.get("key")
+    src["key"] = "option" if key else "text"
+    if key and a.get("key") and parse_key(key) != parse_key(a["key"]):
+        why.append(f"option: --key {key} wins over the text's {a['key']}")
+    if key_txt is None and a.get("mode"):
+        d = real.draw_key(style, seed, a["mode"])
+        key_txt = d.value if d else f"{parse_key(_default_key(style)).tonic} {a['mode']}"
+        why.append(f"text: {a['mode']} mode, no tonic said → key {d.why}" if d else
+                   f"text: {a['mode']} mode on the usual tonic for {style} → key {key_txt}")
+    if key_txt is None:
+        src["key"] = "default"
+        d = real.draw_key(style, seed)
+        key_txt = d.value if d else _default_key(style)
+        origin = d.why if d else f"{key_txt} (usual for {style})"
+        if mood is not None:  # the emotion chooses the mode colour of the drawn (usual) key
+            key_txt = str(emotional_key(parse_key(key_txt), mood["valence"]))
+            why.append(f"default: no key given → {key_txt}: the tonic of {origin}, the mode for the emotion")
+        else:
+            why.append(f"default: no key given → {origin}")
+    return parse_key(key_txt)
+
+
+def _resolve_meter(meter: str | None, a: dict, st, seed: int, src: dict, why: list[str]):
+    """--meter > a meter said or a dance's (a jig is in 6/8) > one drawn from the style's real
+    tunes. A song type's meter ("a Chinese folk song": 2/4) is only its usual one: drawn too."""
+    said = a.get("meter")
+    if said and a.get("genre") in SONG_GENRES and a.get("meter_from_genre"):
+        said = None
+    if meter and said and meter.replace(" ", "") != said:
+        why.append(f"option: --meter {meter} wins over the text's {said}")
+    src["meter"] = "option" if meter else "text" if said else "default"
+    if meter or said:
+        return parse_meter(meter or said)
+    d = real.draw_meter(st.name, seed)
+    m = parse_meter(d.value if d else st.default_meter)
+    why.append(f"default: no meter given → {d.why}" if d else f"default: meter {m} (usual for {st.name})")
+    return m
