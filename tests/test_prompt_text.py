@@ -127,7 +127,8 @@ def test_a_minor_key_is_not_the_key_of_a_minor():
     u = parse_prompt("a sad song in a minor key")
     assert "key" not in u.attributes and u.attributes["mode"] == "minor"
     req, why = resolve("a sad song in a minor key")
-    assert req.key == "F minor"  # the style's usual tonic (german, for a sad mood: F), in the mode asked for
+    # the mode asked for, on a tonic drawn among real (german, for a sad mood) tunes in it
+    assert req.key.endswith(" minor") and any(x.startswith("text: minor mode, no tonic said → key") for x in why)
     assert parse_prompt("a song in A minor").attributes["key"] == "A minor"
 
 

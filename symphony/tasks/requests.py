@@ -5,6 +5,7 @@ the text, the text over the mood, the mood over the defaults."""
 from __future__ import annotations
 
 import hashlib
+import random
 from dataclasses import dataclass
 
 from symphony.decoding.sampler import DEFAULT_RANGES
@@ -12,7 +13,7 @@ from symphony.music import attributes as real
 from symphony.errors import RequestError
 from symphony.music.form import default_bars, parse_form, plan_form
 from symphony.music.harmony import layout, parse_progression
-from symphony.music.styles import get_style
+from symphony.music.styles import GENRES, get_style
 from symphony.understanding.prompt import SONG_GENRES
 from symphony.music.theory import parse_key, parse_meter, pitch_class
 from symphony.tasks.limits import MAX_BARS, MAX_GUIDANCE
@@ -67,6 +68,7 @@ class Request:
     voices: int
     prompt: str = ""
     blend: dict[str, float] | None = None  # style fusion: style -> weight (sums to 1)
+    rhythm_style: str | None = None  # the blend's style whose meter and note lengths the piece takes
     chords: str | None = None  # chord progression as written, e.g. "G C D G"
     accompany: bool = False  # add an accompaniment part playing the chords
     form: str | None = None  # phrase form, e.g. "AABB"
@@ -129,6 +131,28 @@ def parse_range(text: str) -> tuple[int, int]:
     return lo, hi
 
 
+def blend_roles(blend: dict[str, float], seed: int, genre: str | None = None) -> tuple[str, str]:
+    """(the style whose key and scale a blended piece takes, the style whose meter and note lengths
+    it takes). Each style leads each trait as often as its weight, and the two draws are made
+    opposite (one uniform number u picks the key's style, u + 1/2 the rhythm's), so a blend's
+    pieces mostly take the two traits from different styles: of chinese 60% + celtic 40%, 40%
+    have a Chinese scale in a Celtic rhythm, 40% the other way round and 20% are Chinese in both,
+    never Celtic in both. A dance named in the text ("meets an Irish jig") gives the rhythm."""
+    u = random.Random(f"blend|{seed}").random()
+
+    def at(x: float) -> str:
+        acc = 0.0
+        for s, w in blend.items():
+            acc += w
+            if x < acc:
+                return s
+        return list(blend)[-1]
+    rhythm = at((u + 0.5) % 1.0)
+    if genre in GENRES and genre not in SONG_GENRES and GENRES[genre][0] in blend:
+        rhythm = GENRES[genre][0]
+    return at(u), rhythm
+
+
 def require_request(prompt: str | None, **options) -> None:
     """A blank prompt with no option that describes the music (style, key, meter, tempo, bars,
     chords, form, range, density, emotion, valence/arousal, picture) is a request for nothing:
@@ -153,6 +177,7 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
         raise RequestError(f"--guidance must be between 0 (off) and {MAX_GUIDANCE:g}, got {guidance}")
     u = parse_prompt(prompt or "")
     a, why = u.attributes, list(u.explanation)
+    drawn = _draw_seed(seed, prompt, style, key, meter, tempo, bars, chords, form, emotion, valence, arousal)
     # Where each attribute came from (option / text / default), for the summary line.
     src: dict[str, str] = {}
     blend = None
@@ -162,8 +187,7 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
         src["style"] = "option"
         if len(weights) > 1:
             blend = weights
-            why.append("option: --style blend " + " + ".join(f"{s} {w:.0%}" for s, w in weights.items())
-                       + f" → meter, key and instrument of {style}")
+            why.append("option: --style blend " + " + ".join(f"{s} {w:.0%}" for s, w in weights.items()))
         else:
             why.append(f"option: --style {style}")
         if a.get("style") and (a.get("blend") or {a["style"]: 1.0}).keys() != weights.keys():
@@ -173,7 +197,7 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
         blend = a.get("blend")  # a fusion said in words: "Chinese folk song meets Irish jig"
         src["style"] = "text"
         if blend:
-            why.append(f"text: blend → key and instrument of {style} (named first of the heaviest)")
+            why.append(f"text: blend → instrument of {style} (named first of the heaviest)")
         if style is None:
             style = DEFAULT_STYLE
             src["style"] = "default"
@@ -189,6 +213,12 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
                 why.append(f"default: no style given → {style}")
     st = get_style(style)  # a built-in style or one the loaded checkpoint describes
     style = st.name
+    key_style = rhythm_style = style
+    if blend:
+        key_style, rhythm_style = blend_roles(blend, drawn, a.get("genre"))
+        why.append(f"blend: key and scale of {key_style}, meter and note lengths of {rhythm_style}, every "
+                   f"pitch drawn from both styles' predictions by weight (each style leads each trait as "
+                   f"often as its weight), instrument of {style}")
     n_why = len(why)
     mood = _resolve_emotion(emotion, valence, arousal, st, why)
     if mood is not None:
@@ -214,9 +244,8 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
         if mood is None:
             mood = pic_mood
             src["mood"] = "picture"
-    drawn = _draw_seed(seed, prompt, style, key, meter, tempo, bars, chords, form, emotion, valence, arousal)
-    k = _resolve_key(key, a, style, mood, drawn, src, why)
-    m = _resolve_meter(meter, a, st, drawn, src, why)
+    k = _resolve_key(key, a, key_style, mood, drawn, src, why)
+    m = _resolve_meter(meter, a, get_style(rhythm_style), drawn, src, why)
     src["tempo"] = "option" if tempo is not None else "text" if a.get("tempo") else "default"
     if tempo is not None and a.get("tempo") and float(tempo) != a["tempo"]:
         why.append(f"option: --tempo {tempo:g} wins over the text's {a['tempo']:g} bpm")
@@ -243,7 +272,7 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
             bars = default_bars(form)
             why.append(f"default: {bars} bars (4 per section of {form})")
         elif bars is None:
-            d = real.draw_bars(style, str(m), drawn)
+            d = real.draw_bars(rhythm_style, str(m), drawn)
             bars = d.value if d else 16
             why.append(f"default: no length given → {d.why}" if d else "default: 16 bars")
     else:
@@ -275,7 +304,7 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
     if seed is None:
         seed = int(hashlib.sha1(f"{prompt}|{style}|{k}|{m}|{tempo}|{bars}|{chords}|{form}".encode()).hexdigest()[:8], 16)
     req = Request(style, str(k), str(m), float(tempo), int(bars), int(seed), voices, prompt or "",
-                  blend=blend, chords=chords, accompany=bool(accompany and chords), form=form,
+                  blend=blend, rhythm_style=rhythm_style if blend else None, chords=chords, accompany=bool(accompany and chords), form=form,
                   low=lo, high=hi, density=float(density), center=center,
                   valence=mood["valence"] if mood else None, arousal=mood["arousal"] if mood else None,
                   velocity=mood["velocity"] if mood else 80, end_on_tonic=end_on_tonic,
