@@ -147,17 +147,16 @@ def draw_key(style: str, seed: int, mode: str | None = None) -> Draw | None:
     e = style_counts(style)
     if not e or not e["keys"]:
         return None
-    counts = e["keys"]
+    counts, where = e["keys"], ""
     if mode is not None:
         same = {k: n for k, n in counts.items() if parse_key(k).mode == mode}
+        where = f" in {mode}" if same else ""
         tonics: Counter = Counter()
         for k, n in (same or counts).items():
             tonics[f"{parse_key(k).tonic} {mode}"] += n
         counts = dict(tonics)
     key = _pick(counts, _rng(seed, "key"))
-    n = sum(counts.values())
-    return Draw(key, f"{key} drawn from {n} real {style} tunes" + (f" in {mode}" if mode and same else "")
-                + f" ({_shares(counts)})")
+    return Draw(key, f"{key} drawn from {sum(counts.values())} real {style} tunes{where} ({_shares(counts)})")
 
 
 def draw_meter(style: str, seed: int) -> Draw | None:

@@ -9,12 +9,11 @@ import random
 from dataclasses import dataclass
 
 from symphony.decoding.sampler import DEFAULT_RANGES
-from symphony.music import attributes as real
 from symphony.errors import RequestError
+from symphony.music import attributes as real
 from symphony.music.form import default_bars, parse_form, plan_form
 from symphony.music.harmony import layout, parse_progression
 from symphony.music.styles import GENRES, get_style
-from symphony.understanding.prompt import SONG_GENRES
 from symphony.music.theory import parse_key, parse_meter, pitch_class
 from symphony.tasks.limits import MAX_BARS, MAX_GUIDANCE
 from symphony.understanding import emotion as emo
@@ -24,7 +23,7 @@ from symphony.understanding.emotion import (
     emotional_key,
 )
 from symphony.understanding.image import analyze
-from symphony.understanding.prompt import parse_prompt, summary_line
+from symphony.understanding.prompt import SONG_GENRES, parse_prompt, summary_line
 
 DEFAULT_STYLE = "celtic"
 
@@ -260,7 +259,8 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
         speed = 1.0 if src.get("mood") == "text" else u.tempo_factor
         tempo = a.get("tempo") or round(base_bpm * speed * (mood["tempo_factor"] if mood else 1.0))
         if not a.get("tempo"):
-            _tempo_line(why, tempo, base_bpm, a.get("genre"), style, speed, mood, src, usual)
+            _tempo_line(why, tempo, base_bpm, a.get("genre"), "the blend (by weight)" if blend else style,
+                        speed, mood, src, usual)
     if not 20 <= float(tempo) <= 300:
         raise RequestError(f"tempo {tempo} bpm is outside 20-300")
     if form is None and a.get("form"):
