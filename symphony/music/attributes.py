@@ -79,8 +79,26 @@ def tune_attributes(rec: dict) -> dict | None:
             key = _chinese_key(key, max(top, key=lambda n: n[1])[0])
     except TheoryError:
         return None
-    pickup = min(n[1] for n in notes) > 1e-6  # stored with a leading rest (music.score)
-    return {"key": key, "meter": meter, "bars": int(rec["bars"]) - int(pickup)}
+    return {"key": key, "meter": meter, "bars": sounding_bars(rec)}
+
+
+def sounding_bars(rec: dict) -> int:
+    """A record's length as a musician counts it: the music from the first downbeat to the last
+    note's end, in bars of its meter. An upbeat is not a bar (the score stores it as a first bar
+    opening with a rest), and neither are the short bars around a repeat: O'Neill's jigs are
+    stored as 18 bars (upbeat, 8 bars, the second strain's upbeat, 8 bars) and are 16 bars long."""
+    sc = rec["score"]
+    notes = [n for p in sc["parts"] for n in p["notes"]]
+    first, end = min(n[1] for n in notes), max(n[1] + n[2] for n in notes)
+    q = float(parse_meter(rec["meter"]).bar_quarters)
+    if not sc.get("bar_meters"):
+        downbeat = 0.0 if first < 1e-6 else q
+        return max(1, round((end - downbeat) / q))
+    # mixed meters (a Chinese song's 3/4 bar among 2/4 ones): count the bars of at least half
+    # a bar of the main meter between the first downbeat and the end
+    starts = [float(at) for at, _ in sc["bar_meters"]] + [max(end, float(sc["bar_meters"][-1][0]) + q)]
+    bars = [(a, b) for a, b in zip(starts, starts[1:]) if a >= first - 1e-6 and a < end - 1e-6]
+    return max(1, sum(b - a >= q / 2 - 1e-6 for a, b in bars))
 
 
 def build(records: list[dict], split: str = "train") -> dict:
