@@ -9,7 +9,8 @@ nothing else asked. Measured on the written score's melody:
   folk styles (train split, ``symphony.evaluation.classify``) gives A and B;
 * **pentatonic**: share of the melody's duration on the five notes of its best-fitting pentatonic
   (gong) scale (1 = purely pentatonic);
-* **compound meter**: share of pieces in 6/8, 9/8 or 12/8 (jig time);
+* **compound meter**: share of pieces in 6/8, 9/8 or 12/8 (jig time); **fiddle meter**: in 6/8,
+  9/8 or 2/2 (jigs, slip jigs, reels: 59% of real Celtic tunes, 3 of 1,032 Chinese ones);
 * **eighths**: share of melody notes an eighth long (running eighths of fiddle tunes).
 
 Real tunes of each style (test split) are measured through the same code for reference.
@@ -29,6 +30,7 @@ HERE = Path(__file__).resolve().parent
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 FOLK = ("celtic", "chinese", "german")
 COMPOUND = ("6/8", "9/8", "12/8")
+FIDDLE = ("6/8", "9/8", "2/2")
 GONG = (0, 2, 4, 7, 9)
 
 
@@ -56,6 +58,7 @@ def measures(scores, clf, pair) -> dict:
     return {f"p_{s}": round(float(np.mean(proba[:, cols.index(s)])), 3) for s in pair} | {
         "pentatonic": round(statistics.mean(pentatonic_share(s) for s in scores), 3),
         "compound_meter": round(sum(str(s.meter) in COMPOUND for s in scores) / len(scores), 3),
+        "fiddle_meter": round(sum(str(s.meter) in FIDDLE for s in scores) / len(scores), 3),
         "eighths": round(statistics.mean(eighth_share(s) for s in scores), 3),
         "meters": dict(sorted({m: sum(str(s.meter) == m for s in scores)
                                for m in {str(s.meter) for s in scores}}.items())),
@@ -77,7 +80,7 @@ def run(pairs: list[tuple[str, str]], n: int, n_real: int = 60) -> dict:
     from symphony.tasks.generate import generate_request
     from symphony.tasks.requests import resolve
     from symphony.training.corpus import builtin_sources, iter_split, load_corpus
-    records = load_corpus(builtin_sources(), user=False)
+    records = load_corpus([s for s in builtin_sources(["essen", "oneills", "ryans"]) if s.style in FOLK], user=False)
     clf = train_style_classifier(records, FOLK, max_train=600)
     engine = Engine.load()
     real = {s: [Score.from_dict(r["score"]) for r in list(iter_split(records, "test", [s]))[:n_real]]
@@ -103,17 +106,18 @@ def table(res: dict) -> str:
     for pair, rows in res["pairs"].items():
         a, b = pair.split(":")
         lines += [f"### {a} × {b} ({res['n']} pieces a weight)", "",
-                  f"| weight of {a} | p({a}) | p({b}) | pentatonic | compound meter | eighths | meters |",
-                  "|---|---|---|---|---|---|---|"]
+                  f"| weight of {a} | p({a}) | p({b}) | pentatonic | compound meter | fiddle meter | eighths | meters |",
+                  "|---|---|---|---|---|---|---|---|"]
         for r in rows:
             meters = ", ".join(f"{m} {k}" for m, k in r["meters"].items())
             lines.append(f"| {r['weight']:g} | {r[f'p_{a}']:.2f} | {r[f'p_{b}']:.2f} | {r['pentatonic']:.2f} | "
-                         f"{r['compound_meter']:.0%} | {r['eighths']:.0%} | {meters} |")
+                         f"{r['compound_meter']:.0%} | {r['fiddle_meter']:.0%} | {r['eighths']:.0%} | {meters} |")
         for s in (a, b):
             r = res["real"].get(s)
             if r:
                 lines.append(f"| real {s} ({r['n']}) | {r.get(f'p_{a}', 0):.2f} | {r.get(f'p_{b}', 0):.2f} | "
-                             f"{r['pentatonic']:.2f} | {r['compound_meter']:.0%} | {r['eighths']:.0%} | |")
+                             f"{r['pentatonic']:.2f} | {r['compound_meter']:.0%} | {r['fiddle_meter']:.0%} | "
+                             f"{r['eighths']:.0%} | |")
         lines.append("")
     return "\n".join(lines)
 
