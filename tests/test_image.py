@@ -280,7 +280,8 @@ def test_cli_picture_moves_tempo_and_mode(tmp_path):
     (bpm_hi, mode_hi, (v_hi, a_hi), info_hi), (bpm_lo, mode_lo, (v_lo, a_lo), info_lo) = out["bright"], out["dark"]
     assert bpm_hi > 112 > bpm_lo  # celtic's default tempo is 112
     assert mode_hi == "major" and mode_lo == "minor"
-    assert info_hi["attributes"]["key"] == "D major" and info_lo["attributes"]["key"] == "D minor"
+    key_hi, key_lo = info_hi["attributes"]["key"].split(), info_lo["attributes"]["key"].split()
+    assert key_hi[0] == key_lo[0] and (key_hi[1], key_lo[1]) == ("major", "minor")  # one drawn tonic
     assert a_hi > a_lo and v_hi > v_lo
 
 
