@@ -6,21 +6,27 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 SYSTEM  := .cache/.system-packages
+STUDIO  := symphony/server/static/index.html
+STUDIO_SOURCES := $(wildcard studio/src/*) studio/index.html studio/package.json studio/package-lock.json \
+                  studio/vite.config.ts studio/tsconfig.json
 PROMPT  ?= a lively Irish jig in D major
 
 .PHONY: setup demo test bench data train clean
 
-setup: $(STAMP) $(SYSTEM)
+setup: $(STAMP) $(SYSTEM) $(STUDIO)
 
 # FluidSynth (the synth), a General MIDI SoundFont and cairo (cairosvg draws the PDF) come from
-# Debian's packages.
-$(SYSTEM):
+# Debian's packages; so do Node.js and npm (they build the studio) and Chromium (the studio's
+# end-to-end tests drive it through Playwright; Playwright downloads no browser of its own).
+$(SYSTEM): Makefile
 	@if ! command -v fluidsynth >/dev/null || [ ! -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] \
-	    || ! ldconfig -p 2>/dev/null | grep -q 'libcairo\.so\.2'; then \
+	    || ! ldconfig -p 2>/dev/null | grep -q 'libcairo\.so\.2' \
+	    || ! command -v chromium >/dev/null || ! command -v npm >/dev/null; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
-	    fluidsynth fluid-soundfont-gm libcairo2; \
+	    fluidsynth fluid-soundfont-gm libcairo2 chromium \
+	    $$(command -v npm >/dev/null || echo nodejs npm); \
 	fi
 	@mkdir -p $(dir $@) && touch $@
 
@@ -31,6 +37,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e ".[dev]"
 	@touch $@
+
+# The studio (studio/, TypeScript) is built into the Python package when its sources change.
+$(STUDIO): $(STUDIO_SOURCES) | $(SYSTEM)
+	cd studio && npm ci --no-audit --no-fund && npm run build
 
 demo: setup
 	$(BIN)/symphony generate "$(PROMPT)" --seed 1 -o demo
@@ -49,4 +59,4 @@ train: setup
 	$(BIN)/symphony train --out runs/default
 
 clean:
-	rm -rf $(VENV) .pytest_cache demo
+	rm -rf $(VENV) .pytest_cache demo studio/node_modules symphony/server/static

@@ -17,7 +17,12 @@ against generated ones through the same code:
   a pickup) whose last note starts on a strong beat, lasts a beat or more and reaches the
   barline: share of those bars;
 * distinct pitches per piece (mean) and per 16 bars;
-* the longest near-static run: the most bars covered by consecutive notes on at most two pitches.
+* the longest near-static run: the most bars covered by consecutive notes on at most two pitches;
+* phrase structure (issue 17, music/phrase.py): phrase ends (as above) whose last note is a half
+  cadence's (the mode's 2nd or 5th degree, ``phrase.half_cadence``) or the tonic; leaps wider than
+  a fourth followed by a note further on in the same direction; where the highest note is first
+  reached (share of the piece's length before it); bars repeating an earlier bar note for note;
+  pieces whose opening bar (the first full bar) comes back in their second half.
 
 Generated requests: ``style=S`` with seeds, and, in equal shares of a third of them, the prompt
 "lively", ``density=0.8`` and ``emotion="sad"``.
@@ -97,7 +102,9 @@ def piece_measures(score, vocab: frozenset[int] | None = None) -> dict:
         out["vocab_notes"] = len(ticks)
     # phrase ends (every fourth bar but the last) closing on a long note: from a strong beat to
     # the barline, at least a beat
-    phrase_long = phrase_ends = 0
+    phrase_long = phrase_ends = phrase_half = phrase_tonic = 0
+    from symphony.music.phrase import half_cadence
+    half = half_cadence(score.key) if score.key is not None else frozenset()
     pickup = 1 if notes[0].onset > starts[0] + EPS else 0  # a first bar opening with a rest: phrases end a bar later
     for b in range(4 + pickup, n_bars, 4):
         lo, hi = starts[b - 1], starts[b]
@@ -109,7 +116,13 @@ def piece_measures(score, vocab: frozenset[int] | None = None) -> dict:
         mid = {0.0} | ({(hi - lo) / 2} if round((hi - lo) / beat) % 2 == 0 else set())
         phrase_long += (any(abs(e.onset - lo - x) < EPS for x in mid) and e.end >= hi - EPS
                         and e.duration >= beat - EPS)
+        if score.key is not None:
+            rel = (e.pitch - score.key.tonic_pc) % 12
+            phrase_half += rel in half
+            phrase_tonic += rel == 0
     out["phrase_long"], out["phrase_ends"] = phrase_long, phrase_ends
+    out["phrase_half"], out["phrase_tonic"] = phrase_half, phrase_tonic
+    out.update(_shape(notes, starts, pickup))
     out["distinct"] = len({n.pitch for n in notes})
     out["bars"] = n_bars
     # longest near-static run: consecutive notes on at most two pitches, in bars
@@ -120,6 +133,22 @@ def piece_measures(score, vocab: frozenset[int] | None = None) -> dict:
         best = max(best, notes[j].end - notes[i].onset)
     out["static_bars"] = best / float(score.bar_quarters)
     return out
+
+
+def _shape(notes, starts: list[float], pickup: int) -> dict:
+    """Leaps going on, the high point's place, literal bar repeats and the opening's return."""
+    from symphony.music.analysis import bar_repeats
+    ps = [n.pitch for n in notes]
+    leaps = [(b - a, c - b) for a, b, c in zip(ps, ps[1:], ps[2:]) if abs(b - a) > 5]
+    top = max(notes, key=lambda n: (n.pitch, -n.onset))
+    length = max(EPS, notes[-1].end - notes[0].onset)
+    repeats, filled = bar_repeats(notes, starts)
+    opening = 1 + pickup
+    half = (len(starts) - 1) / 2
+    return {"leaps": len(leaps), "leaps_on": sum(x * y > 0 for x, y in leaps),
+            "peak_pos": (top.onset - notes[0].onset) / length,
+            "repeated_bars": len(repeats), "filled_bars": filled,
+            "opening_returns": any(src == opening and b > half for b, src in repeats.items())}
 
 
 def summarise(rows: list[dict]) -> dict:
@@ -143,6 +172,13 @@ def summarise(rows: list[dict]) -> dict:
         "static_bars": sum(r["static_bars"] for r in rows) / n,
         "static_4_bars": sum(r["static_bars"] >= 4 - EPS for r in rows) / n,
         "bars": sum(r["bars"] for r in rows) / n,
+        "phrase_half": sum(r["phrase_half"] for r in rows) / max(1, sum(r["phrase_ends"] for r in rows)),
+        "phrase_tonic": sum(r["phrase_tonic"] for r in rows) / max(1, sum(r["phrase_ends"] for r in rows)),
+        "leaps_on": sum(r["leaps_on"] for r in rows) / max(1, sum(r["leaps"] for r in rows)),
+        "peak_pos": sum(r["peak_pos"] for r in rows) / n,
+        "peak_second_half": sum(r["peak_pos"] >= 0.5 for r in rows) / n,
+        "repeated_bars": sum(r["repeated_bars"] for r in rows) / max(1, sum(r["filled_bars"] for r in rows)),
+        "opening_returns": sum(r["opening_returns"] for r in rows) / n,
     }
 
 
@@ -215,7 +251,14 @@ ROWS = (("last_long", "last note lasts at least a beat", True),
         ("distinct", "distinct pitches (mean)", False),
         ("distinct_per_16_bars", "distinct pitches per 16 bars (mean)", False),
         ("static_bars", "longest run on two pitches, bars (mean)", False),
-        ("static_4_bars", "pieces with a run on two pitches of 4+ bars", True))
+        ("static_4_bars", "pieces with a run on two pitches of 4+ bars", True),
+        ("phrase_half", "phrase ends on the 2nd or 5th degree (half cadence)", True),
+        ("phrase_tonic", "phrase ends on the tonic", True),
+        ("leaps_on", "leaps wider than a fourth followed by a note further on", True),
+        ("peak_pos", "highest note first reached at (share of the piece)", True),
+        ("peak_second_half", "pieces whose highest note comes in the second half", True),
+        ("repeated_bars", "bars repeating an earlier bar note for note", True),
+        ("opening_returns", "pieces whose opening bar returns in the second half", True))
 
 
 def fmt(v, pct: bool) -> str:

@@ -16,6 +16,21 @@ model in between), per note head:
   half rest in 6/8, an off-beat note across the middle of 4/4 or across a dotted beat), per note
   head; first bars shorter than the meter are read as pickups.
 
+Kept from the user's score (issue 16 item 2), per real piece written back by Symphony, read
+with music21 from both files:
+
+* pickups kept: real pieces whose first bar is shorter than the meter, written with a first bar
+  of the same length (and none invented for a piece without one);
+* fermatas kept: notes with a fermata in the source found in the written file at the same part,
+  offset and pitch;
+* user bar numbers kept: bars of a MusicXML source (which prints its own numbers; ABC has none)
+  whose number is on a written bar starting at the same offset — a bar split by a repeat (4, 4a)
+  is written as one bar of the meter, so its second half counts as lost;
+* bars outside an edited range unchanged: ``edit infill --bars 3-4`` (the user's bar numbers)
+  with the shipped model, on the pieces whose bars 3-4 are whole bars of the meter: stored bars
+  outside the range whose notes (pitch, onset, duration, spelling, fermata) are all unchanged,
+  and whether the bars regenerated are the ones the source prints as 3 and 4.
+
 Three sets: >= 100 generated pieces (all four styles, moods, forms, modes and meters) written by
 ``write_musicxml``; >= 30 real pieces from music21's corpus (Bach chorales, Essen and O'Neill's
 ABC, Ryan's Mammoth) read by ``from_music21`` and written the same way; and the same real pieces
@@ -28,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import sys
@@ -208,11 +224,85 @@ def _add(total: dict, c: dict) -> None:
         total[f] = total.get(f, 0) + c[f]
 
 
+KEPT = ("pickups", "fermatas", "user bar numbers", "bars outside an edited range", "edited bars where the user has them")
+
+
+def _measures(s):
+    from music21 import stream
+    return list(s.parts[0].getElementsByClass(stream.Measure))
+
+
+def _pickup_of(s) -> float:
+    ms = _measures(s)
+    if not ms:
+        return 0.0
+    ts = ms[0].timeSignature or ms[0].getContextByClass("TimeSignature")
+    first = float(ms[0].duration.quarterLength)
+    return first if ts is not None and first < float(ts.barDuration.quarterLength) - 1e-6 else 0.0
+
+
+def _fermatas(s) -> set:
+    out = set()
+    for i, p in enumerate(s.parts):
+        for n in p.stripTies().flatten().notes:
+            if any(type(e).__name__ == "Fermata" for e in n.expressions):
+                out |= {(i, round(float(n.offset), 4), x.midi) for x in n.pitches}
+    return out
+
+
+def _numbers(s) -> set:
+    return {(f"{m.number}{m.numberSuffix or ''}", round(float(m.offset), 4)) for m in _measures(s)}
+
+
+def kept_from_source(parsed, written_path, numbered: bool) -> dict:
+    """[kept, of] for pickups, fermatas and (``numbered``: a MusicXML source) bar numbers."""
+    from music21 import converter
+    back = converter.parse(str(written_path))
+    src_pickup, our_pickup = _pickup_of(parsed), _pickup_of(back)
+    fs, fo = _fermatas(parsed), _fermatas(back)
+    out = {"pickups": [int(bool(src_pickup) and abs(src_pickup - our_pickup) < 1e-6), int(bool(src_pickup))],
+           "fermatas": [len(fs & fo), len(fs)]}
+    if not src_pickup and our_pickup:
+        out["pickups"][1] += 1  # an invented pickup counts against
+    if numbered:
+        ns = _numbers(parsed)
+        out["user bar numbers"] = [len(ns & _numbers(back)), len(ns)]
+    return out
+
+
+def kept_through_infill(score, engine, bars: str = "3-4") -> dict | None:
+    """[unchanged, of] stored bars outside the user's ``bars`` after infilling them, and whether
+    the regenerated bars are where the source prints those numbers; None when the range is not
+    made of whole bars of the meter."""
+    from symphony.errors import RequestError
+    from symphony.music.analysis import bar_starts
+    from symphony.tasks.infill import infill, user_bar_range
+    try:
+        first, last = user_bar_range(score, bars)
+        out = infill(score, bars, seed=1, engine=engine)
+    except RequestError:
+        return None
+    starts = bar_starts(score)
+
+    def bar_notes(s, b):
+        return sorted((n.pitch, round(n.onset, 4), round(n.duration, 4), n.spelling, n.fermata)
+                      for p in s.parts for n in p.notes if starts[b] - 1e-6 <= n.onset < starts[b + 1] - 1e-6)
+    outside = [b for b in range(len(starts) - 1) if not first - 1 <= b <= last - 1]
+    same = sum(bar_notes(out, b) == bar_notes(score, b) for b in outside)
+    lo, hi = (int(x) for x in bars.split("-"))
+    where = [score.printed_numbers()[first - 1], score.printed_numbers()[last - 1]] == [str(lo), str(hi)]
+    return {"bars outside an edited range": [same, len(outside)],
+            "edited bars where the user has them": [int(where), 1]}
+
+
 def run(n_generated: int = 100, real=REAL, verbose: bool = True) -> dict:
     from symphony.formats.musicxml import from_music21, write_musicxml
     from symphony.tasks.api import generate
 
+    from symphony.tasks.engine import Engine
+    engine = Engine.load()
     rows: dict[str, dict] = {}
+    kept: dict[str, list[int]] = {k: [0, 0] for k in KEPT}
     examples: dict[str, list] = {}
     failures: dict[str, list] = {}
     times: dict[str, float] = {}
@@ -247,9 +337,14 @@ def run(n_generated: int = 100, real=REAL, verbose: bool = True) -> dict:
                 ours = Path(tmp) / f"r{i}.musicxml"
                 write_musicxml(score, ours)
                 cs = analyse_musicxml(ours)
+                k = kept_from_source(parsed, ours, numbered=group == "bach")
+                k.update(kept_through_infill(score, engine) or {})
             except Exception as e:  # corpus pieces Symphony cannot represent are reported
                 failures.setdefault(group, []).append(f"{label}: {type(e).__name__}: {e}")
                 continue
+            for name, (a, b) in k.items():
+                kept[name][0] += a
+                kept[name][1] += b
             for row, c in ((f"real via Symphony/{group}", cs), ("real via Symphony (all)", cs),
                            ("real, music21 direct (all)", cd)):
                 rows.setdefault(row, {"pieces": 0})
@@ -257,7 +352,7 @@ def run(n_generated: int = 100, real=REAL, verbose: bool = True) -> dict:
                 _add(rows[row], c)
             examples.setdefault(group, []).extend(cs["examples"][:2])
         times["real"] = time.time() - t0
-    return {"rows": rows, "examples": examples, "failures": failures, "times": times}
+    return {"rows": rows, "kept": kept, "examples": examples, "failures": failures, "times": times}
 
 
 def table(result: dict) -> str:
@@ -271,6 +366,13 @@ def table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def kept_table(result: dict) -> str:
+    lines = ["| kept from the user's score | kept | of | share |", "|---|---|---|---|"]
+    for name, (a, b) in result["kept"].items():
+        lines.append(f"| {name} | {a} | {b} | {100 * a / b:.1f}% |" if b else f"| {name} | 0 | 0 | - |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-n", type=int, default=100, help="generated pieces (default 100)")
@@ -281,7 +383,7 @@ def main(argv=None) -> int:
     n = 12 if args.quick else args.n
     t0 = time.time()
     result = run(n, real)
-    text = table(result)
+    text = table(result) + "\n\n" + kept_table(result)
     print(text)
     for k, v in result["failures"].items():
         print(f"failed ({k}): {len(v)}; first: {v[0][:200]}")
@@ -300,8 +402,9 @@ def main(argv=None) -> int:
                f"missing accidentals 0, misspelled <= 0.5%, hiding the beat <= the real pieces' rate "
                f"(music21 direct). Pieces that could not be made or read: {fails}.\n\n{text}\n")
     (HERE / "notation.md").write_text(section, encoding="utf-8")  # RESULTS.md includes it
+    (HERE / "notation.json").write_text(json.dumps({"measured": stamp, "command": f"python -m benchmarks.notation -n {n}",
+                                                    "rows": result["rows"], "kept": result["kept"]}, indent=1) + "\n")
     from benchmarks.report import write_results_md
-    import json
     write_results_md(json.loads((HERE / "results.json").read_text()), HERE / "RESULTS.md")
     return 0
 

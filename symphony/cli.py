@@ -44,7 +44,7 @@ def generate(
     bars: Optional[int] = typer.Option(None, "--bars", help="length in bars (1-512, default 16)"),
     seed: Optional[int] = typer.Option(None, "--seed", help="random seed (same seed, same music)"),
     chords: Optional[str] = typer.Option(None, "--chords", help="chord progression, one chord per bar ('G C D G') or bars split by | ('G C | D G'); Roman numerals work too"),
-    accompany: bool = typer.Option(False, "--accompany", help="add an accompaniment part that plays the --chords"),
+    accompany: bool = typer.Option(False, "--accompany", help="add a piano accompaniment: the --chords, or chords planned for the melody"),
     form: Optional[str] = typer.Option(None, "--form", help="phrase form: AABB, ABA, AABA, AA'BA (' = varied repeat)"),
     range_: Optional[str] = typer.Option(None, "--range", help="melody range, e.g. 'C4-G5'"),
     density: Optional[float] = typer.Option(None, "--density", help="-1 (long notes, sparse) .. 1 (short notes, dense)"),
@@ -59,6 +59,7 @@ def generate(
     no_repeats: bool = typer.Option(False, "--no-repeats", help="without --form, do not repeat bars the way a real tune of the style does (docs/form.md)"),
     guidance: Optional[float] = typer.Option(None, "--guidance", help="style guidance 0 (off) .. 5: how hard the sampler leans towards what sets the style apart from the others (default: the style's, 0 for chinese and celtic, 1 for the others; each unit costs decoding time)"),
     count: int = typer.Option(1, "-n", help="how many pieces"),
+    numerals: bool = typer.Option(False, "--numerals", help="with a chorale or --accompany: the Roman-numeral analysis under the bass staff"),
     out: Path = typer.Option(..., "-o", "--out", help="output folder"),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="model file (default: shipped model)"),
     no_audio: bool = typer.Option(False, "--no-audio", help="skip the WAV file"),
@@ -68,7 +69,7 @@ def generate(
     from symphony.tasks.api import Options, run_many
     opts = Options(prompt, style, key, meter, tempo, bars, seed, chords, accompany, form, range_, density, emotion,
                    valence, arousal, image, melody, melody_use, melody_harmony, guidance, not no_repeats,
-                   not no_tonic_ending, count)
+                   not no_tonic_ending, count, numerals=numerals)
     if count < 1 or count > 100:
         _err(f"-n must be between 1 and 100, got {count}")
     with locked_out_dir(out):
@@ -171,7 +172,7 @@ def edit_continue(
 @edit_app.command("infill")
 def edit_infill(
     infile: Path = typer.Argument(..., help="MIDI, MusicXML, ABC or Humdrum file"),
-    bars: str = typer.Option(..., "--bars", help="the bars to regenerate, e.g. '5-8' (1 = first bar)"),
+    bars: str = typer.Option(..., "--bars", help="the bars to regenerate as the score numbers them, e.g. '5-8' (a pickup is bar 0)"),
     part: Optional[int] = typer.Option(None, "--part", help="regenerate only this part (1 = top); default: all"),
     style: Optional[str] = DETECTED_STYLE,
     candidates: int = CANDIDATES,
@@ -208,13 +209,15 @@ def edit_harmonize(
     as_: str = typer.Option("satb", "--as", help="satb (four-part chorale), chords (symbols + bass), accompaniment"),
     style: Optional[str] = typer.Option(None, "--style"),
     part: int = typer.Option(1, "--part", help="which part holds the melody (1 = top)"),
+    numerals: bool = typer.Option(False, "--numerals", help="print the Roman-numeral analysis under the bass staff"),
     seed: int = SEED,
     out: Path = OUT,
     checkpoint: Optional[Path] = CHECKPOINT,
     no_audio: bool = NO_AUDIO,
 ):
-    """Harmonize a melody (never altered): four voices learned from Bach, or chords and bass."""
-    _run_edit(out, no_audio, checkpoint, lambda: _api().HarmonizeRequest(_read(infile), as_, style, part - 1, seed))
+    """Harmonize a melody (never altered): four-part functional harmony, or chords and bass."""
+    _run_edit(out, no_audio, checkpoint,
+              lambda: _api().HarmonizeRequest(_read(infile), as_, style, part - 1, seed, numerals))
 
 
 @edit_app.command("vary")

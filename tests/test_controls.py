@@ -89,24 +89,29 @@ def test_bar_repeats_finds_exact_repeats_only():
 
 
 def test_without_a_form_bars_repeat_as_in_a_real_tune(tiny_checkpoint, tmp_path):
-    """No form asked: the piece borrows a real celtic tune's repetition plan (training split);
-    the planned bars are written note for note (the last bar may be recomposed for the cadence)."""
+    """No form asked, several voices: the piece borrows a real chorale's repetition plan (training
+    split); the planned bars are written note for note (the last bar may be recomposed for the
+    cadence). A melody is composed in phrases instead (tests/test_phrase.py)."""
     from symphony.music.form import borrowed_repeats
     from symphony.training.plans import repeat_plan_of
     path, _ = tiny_checkpoint
-    s = symphony.generate(style="celtic", key="D major", meter="6/8", bars=16, seed=4, checkpoint=path)
-    plan, title = borrowed_repeats("celtic", 16, s.meta["request"]["seed"])
+    s = symphony.generate(style="chorale", key="G major", meter="4/4", bars=16, seed=4, checkpoint=path)
+    plan, title = borrowed_repeats("chorale", 16, s.meta["request"]["seed"])
     assert plan and all(a < b <= 16 for b, a in plan.items())
+    if s.pickup:  # a pickup bar is not copied into the tune: those bars are composed anew
+        plan = {b: a for b, a in plan.items() if a != 1}
     assert s.meta["repeats"] == {"plan_of": title, "bars": {str(b): a for b, a in sorted(plan.items())}}
     assert any(line.startswith("structure: ") and title in line for line in s.explanation)
     found = repeat_plan_of(_roundtrip(s, tmp_path))
     assert all(found.get(b) is not None for b in plan if b < 16)  # each planned bar repeats an earlier one
-    free = symphony.generate(style="celtic", key="D major", meter="6/8", bars=16, seed=4, checkpoint=path,
+    free = symphony.generate(style="chorale", key="G major", meter="4/4", bars=16, seed=4, checkpoint=path,
                              repeats=False)
     assert "repeats" not in free.meta
-    formed = symphony.generate(style="celtic", key="D major", meter="6/8", bars=16, seed=4, checkpoint=path,
+    formed = symphony.generate(style="chorale", key="G major", meter="4/4", bars=16, seed=4, checkpoint=path,
                                form="AABB")
     assert "repeats" not in formed.meta and formed.meta["form"]["form"] == "AABB"
+    melody = symphony.generate(style="celtic", key="D major", meter="6/8", bars=16, seed=4, checkpoint=path)
+    assert "repeats" not in melody.meta and melody.meta["phrases"][1]["role"] == "answer"
 
 
 def test_cli_says_which_bars_repeat_and_no_repeats_turns_it_off(tiny_checkpoint, tmp_path):
@@ -116,12 +121,13 @@ def test_cli_says_which_bars_repeat_and_no_repeats_turns_it_off(tiny_checkpoint,
     r = run_cli(*base, "-o", str(tmp_path / "a"))
     assert r.returncode == 0, r.stderr
     info = json.loads((tmp_path / "a" / "music.json").read_text())
-    assert any(line.startswith("structure: ") for line in r.stderr.splitlines())
-    assert info["explanation"][-1].startswith("structure: ")
+    said = [line for line in r.stderr.splitlines() if line.startswith("structure: phrases: bars 1-4 opening")]
+    assert said and "repeat the opening's bars" in said[0]
+    assert info["explanation"][-1] == said[0]
     r = run_cli(*base, "--no-repeats", "-o", str(tmp_path / "b"))
     assert r.returncode == 0, r.stderr
     info = json.loads((tmp_path / "b" / "music.json").read_text())
-    assert "structure: " not in r.stderr and not any(x.startswith("structure: ") for x in info["explanation"])
+    assert "repeat" not in info["explanation"][-1] and "repeat" not in r.stderr
 
 
 def test_bad_form_and_chords_exit_2(tmp_path, tiny_checkpoint):

@@ -80,6 +80,9 @@ def test_notes_stream_bar_by_bar_and_add_up_to_the_piece(engine):
     streamed = [(e["pitch"], round(e["onset"], 6)) for e in events[last + 1:] if e["type"] == "note"]
     final = [(n.pitch, round(n.onset, 6)) for n in result.score.parts[0].notes]
     assert streamed == final
+    grid = events[last + 1]  # first the grid the notes are drawn on
+    assert (grid["type"], grid["meter"], grid["key"], grid["bars"]) == \
+        ("attributes", str(result.score.meter), str(result.score.key), 6)
     assert done[-1] == (6, 6)
     bq = result.score.bar_quarters
     onsets = [e["onset"] for e in events[last + 1:] if e["type"] == "note"]

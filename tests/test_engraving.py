@@ -49,7 +49,7 @@ def _written_notes(root) -> int:
 
 
 def test_every_page_is_engraved(tmp_path):
-    s = _long_satb()
+    s = _long_satb(5)  # three A4 pages or more (bar 0 is a one-beat pickup bar, not a whole bar)
     written = write_outputs([(s, {})], tmp_path / "out", audio=False)
     out = tmp_path / "out"
     assert {p.name for p in written} >= {"music.svg", "music.pdf", "music.musicxml"}
@@ -343,3 +343,33 @@ def test_generated_jig_in_aabb_has_repeats_tempo_and_dynamic(tmp_path):
     assert len(root.find("part").findall("measure")) < 16
     assert root.find(".//metronome/beat-unit-dot") is not None
     assert root.find(".//dynamics") is not None
+
+
+def test_engraving_works_in_any_thread(tmp_path):
+    """The server engraves in worker threads after the main thread has used verovio: a toolkit
+    made in another thread must still find verovio's fonts (it once could not read any file)."""
+    import threading
+    path = tmp_path / "bwv66.musicxml"
+    write_musicxml(read_score(DATA / "bwv66.6.mxl"), path)
+    in_main = svg_pages(path, tall=True)
+    found: list = []
+    worker = threading.Thread(target=lambda: found.append(svg_pages(path, tall=True)))
+    worker.start()
+    worker.join()
+    assert found and len(found[0]) == len(in_main) == 1
+    assert found[0][0].count('class="note"') == in_main[0].count('class="note"') > 30
+
+
+def test_scores_engraved_at_once_in_several_threads(tmp_path):
+    """The server engraves in worker threads: verovio once failed to read every file outside the
+    thread that imported it (its fonts were looked for where its wheel was built)."""
+    from concurrent.futures import ThreadPoolExecutor
+    score = read_score(DATA / "AcaciaReel.abc")
+    paths = []
+    for i in range(4):
+        paths.append(tmp_path / f"tune{i}.musicxml")
+        write_musicxml(score, paths[-1])
+    with ThreadPoolExecutor(4) as pool:
+        pages = list(pool.map(lambda p: svg_pages(p, tall=True), paths))
+    notes = [p[0].count('class="note"') for p in pages]  # (verovio's element ids differ each time)
+    assert len(notes) == 4 and notes[0] > 100 and len(set(notes)) == 1, notes

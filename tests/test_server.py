@@ -138,6 +138,10 @@ def test_the_streamed_piece_is_the_piece_without_streaming(client):
     notes = [(d["part"], d["pitch"], d["onset"], d["duration"]) for k, d in events[last + 1:] if k == "note"]
     assert [(n[0], n[1], n[2]) for n in notes] == [(0, n["pitch"], n["onset"]) for n in plain["parts"][0]["notes"]]
     assert [n[2] for n in notes] == sorted(n[2] for n in notes)  # bar by bar, in time order
+    grid = events[last + 1]
+    assert grid[0] == "attributes", kinds  # before the notes of each attempt: the studio draws the bars
+    assert {k: grid[1][k] for k in ("key", "meter", "bars")} == \
+        {k: plain["attributes"][k] for k in ("key", "meter", "bars")}
     assert client.get(f"/api/pieces/{streamed['id']}").json() == streamed  # saved
 
 
@@ -250,7 +254,10 @@ def test_infill_keeps_the_other_bars_and_their_ids(client):
     q = r.json()
     assert q["version"] == 2 and q["bars"] == 8
     bq = 3.0  # 6/8
-    outside = lambda piece: {i: v for i, v in by_id(piece).items() if not 2 * bq <= v[2] < 4 * bq}  # noqa: E731
+    assert q["pickup"] == p["pickup"] and q["bar_numbers"] == p["bar_numbers"]
+    # the bars the piece prints as 3 and 4 (after a pickup bar 0, the 4th and 5th stored bars)
+    a, z = p["bar_numbers"].index("3") * bq, (p["bar_numbers"].index("4") + 1) * bq
+    outside = lambda piece: {i: v for i, v in by_id(piece).items() if not a <= v[2] < z}  # noqa: E731
     assert outside(q) == outside(p)  # same notes, same ids
     versions = client.get(f"/api/pieces/{p['id']}/versions").json()
     assert [(v["version"], v["op"]) for v in versions] == [(1, "generate"), (2, "infill")]
@@ -260,6 +267,7 @@ def test_infill_keeps_the_other_bars_and_their_ids(client):
 @pytest.mark.parametrize("body", [
     {"op": "continue", "bars": 2, "seed": 1},
     {"op": "harmonize", "as": "chords", "style": "celtic"},
+    {"op": "harmonize", "as": "chords", "numerals": True},
     {"op": "vary", "amount": 0.5, "seed": 1},
     {"op": "restyle", "style": "chinese", "seed": 1},
     {"op": "transform", "transpose": 2},
@@ -589,10 +597,12 @@ def test_edits_at_the_same_time_are_all_saved(client):
     final = client.get(f"/api/pieces/{p['id']}").json()
     assert final["version"] == 3
     bq = 3.0
+    # the bars the piece prints as 2 and 5 (one later in storage after a pickup bar 0)
+    (a2, z2), (a5, z5) = [(p["bar_numbers"].index(b) * bq, (p["bar_numbers"].index(b) + 1) * bq) for b in ("2", "5")]
     untouched = lambda piece: {i: v for i, v in by_id(piece).items()  # noqa: E731
-                               if not (bq <= v[2] < 2 * bq or 4 * bq <= v[2] < 5 * bq)}
+                               if not (a2 <= v[2] < z2 or a5 <= v[2] < z5)}
     assert untouched(final) == untouched(p)  # bars 1, 3-4 and 6 as they were; both bars were redone
-    for r, (lo, hi) in zip(answers, [(bq, 2 * bq), (4 * bq, 5 * bq)]):  # each edit's bar is in the final piece
+    for r, (lo, hi) in zip(answers, [(a2, z2), (a5, z5)]):  # each edit's bar is in the final piece
         mine = {i for i, v in by_id(r.json()).items() if lo <= v[2] < hi}
         assert mine and mine <= set(by_id(final))
 

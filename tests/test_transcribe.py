@@ -206,7 +206,7 @@ def test_precedence_option_text_melody(rendered, transcribed):
     assert any(x.startswith("text: meter 3/4") for x in why)
     assert any(x.startswith("melody: tempo") for x in why)
     assert s.bpm == transcribed.tempo
-    assert len(s.parts) == 3 and s.chords  # melody, chords, bass + chord symbols
+    assert len(s.parts) == 2 and s.chords  # melody, piano (chords and bass) + chord symbols
     pcs = {n.pitch % 12 for n in s.parts[0].notes}
     assert pcs <= {9, 11, 0, 2, 4, 5, 7, 8}  # A minor's notes (with the raised seventh)
 

@@ -12,6 +12,9 @@ nothing to say, so the grammar's own rules then hold as before.
   before the final keep to the vocabulary and do not cross the last of those beats. A form's
   section ends (``Constraints.cadence_bars``) close the same way on their cadence notes (a note of
   the tonic triad: approached from another pitch within a fifth).
+* **Phrase marks** (``Constraints.phrase_marks``, music/phrase.py): a phrase end that is not held
+  arrives on its cadence note at the bar's last strong beat (the last of ``final_onsets``): a note
+  of those pitches starts exactly there, no note or rest crosses it, and the bar goes on freely.
 * **Breaths** (``Constraints.max_rest``): an inner bar (not the first, not the last; the first
   too when a repetition plan copies it) is silent for less than this share of its length; the bar
   after a cadence may breathe for exactly that share (German songs rest half a bar after a phrase).
@@ -22,7 +25,6 @@ from functools import lru_cache
 
 import numpy as np
 
-from symphony.music.form import tonic_triad
 from symphony.music.theory import MODE_EXTRA_SEMITONES
 
 EPS = 1e-9
@@ -61,25 +63,6 @@ def approach_set(key) -> frozenset[int]:
     return frozenset(near)
 
 
-# Phrase ends without a form: the share of a style's phrase ends (every fourth bar; a bar later
-# after a pickup) that close on a long note (from a strong beat to the barline, at least a beat) is,
-# in the training split (benchmarks.melody_craft's measure, the 21 corpus sources parsed on
-# 2026-12-06), celtic 11%, chinese 38%, german 21%; the model alone wrote 0%, 28% and 6% (24 plain
-# pieces a style). A phrase end is given a cadence with the probability that brings the model's
-# rate to the real one: (real - model) / (1 - model).
-PHRASE_CADENCE = {"celtic": 0.11, "chinese": 0.14, "german": 0.16}
-
-
-def phrase_cadences(style: str, bars: int, key, seed: int) -> dict[int, frozenset[int]] | None:
-    """{bar: cadence notes (the tonic triad)} for the phrase ends (every fourth bar, not the last)
-    of a piece composed without a form, drawn with the style's PHRASE_CADENCE rate."""
-    import random
-    rate = PHRASE_CADENCE.get(style, 0.0)
-    rng = random.Random(f"phrase|{seed}")
-    out = {b: tonic_triad(key) for b in range(4, bars, 4) if rng.random() < rate}
-    return out or None
-
-
 def _active(st) -> bool:
     c = st.cons
     return st.voice == 0 and c.voices == 1 and not c.anchors and not c.given and not c.given_voices
@@ -103,6 +86,15 @@ def _cadence_pcs(st, bar: int) -> frozenset[int] | None:
     if chord is not None and not pcs & chord:  # the user's progression ends elsewhere: on its chord
         pcs = chord
     return pcs
+
+
+def phrase_mark(st) -> tuple[int, frozenset[int]] | None:
+    """(tick, cadence notes) of the phrase mark in the current bar (after a pickup, a bar later), or None."""
+    c = st.cons
+    if not c.phrase_marks or not c.final_onsets or not _active(st):
+        return None
+    pcs = c.phrase_marks.get(st.bars_done - st.pickup)
+    return (max(c.final_onsets), pcs) if pcs else None
 
 
 def final_bar(st) -> bool:
@@ -173,6 +165,9 @@ def note_lengths(st) -> np.ndarray | None:
         if cad is not None and st.pitch_rel not in cad:
             end = bar - st.beat_ticks
         out = [d for d in _lengths_up_to(c.rhythm, end - cur) if fits(c.rhythm, bar - cur - d)]
+        mark = phrase_mark(st)
+        if mark is not None and cur < mark[0]:  # a note ends by the mark, which a note starts
+            out = [d for d in out if cur + d <= mark[0] and fits(c.rhythm, mark[0] - cur - d)]
         nxt = _pre_final(st)
         if nxt is not None and not _penultimate_ok(st, st.pitch_midi, nxt):
             out = [d for d in out if cur + d < bar]
@@ -184,6 +179,11 @@ def note_lengths(st) -> np.ndarray | None:
 
 def filter_pitches(st, ids: np.ndarray) -> np.ndarray:
     """The pitch tokens among `ids` that can be followed by an allowed length here."""
+    mark = phrase_mark(st)
+    if mark is not None and st.cursor == mark[0] and len(ids):  # the phrase mark's note
+        tok, key, tonic = st.tok, st.cons.tkey, st.cons.key.tonic_pc
+        keep = [int(t) for t in ids if (tok.pitch_of(int(t), key) - tonic) % 12 in mark[1]]
+        return np.array(keep, dtype=np.int64) if keep else ids
     if not (final_bar(st) or _pre_final(st) is not None) or not len(ids):
         return ids
     tok, key, cur = st.tok, st.cons.tkey, st.cursor
@@ -215,10 +215,14 @@ def filter_rests(st, ids: np.ndarray) -> np.ndarray:
         return ids[:0]  # a cadence's approach runs without a break
     bar, pos0 = st.bar_ticks, st.tok.pos0
     breath = _cadence_pcs(st, st.bars_done - 1) is not None  # after a cadence: a breath of up to half the bar
+    mark = phrase_mark(st)
     keep = []
     for t in ids:
         p = int(t) - pos0
         if c.rhythm is not None and not fits(c.rhythm, bar - p):
+            continue
+        if mark is not None and (st.cursor <= mark[0] < p or  # the mark's note starts on its beat
+                                 (p < mark[0] and c.rhythm is not None and not fits(c.rhythm, mark[0] - p))):
             continue
         inner = 1 < st.bars_done < c.bars or st.bars_done in (c.copy_from or {}).values()  # (a copied bar sounds mid-tune)
         rest = st.rest + (p - st.cursor)

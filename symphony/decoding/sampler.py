@@ -16,6 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from symphony.decoding import cadence as craft
+from symphony.decoding import contour
 from symphony.errors import Cancelled
 from symphony.model.decoder import BatchDecoder, DecoderPool, NumpyDecoder
 from symphony.model.tokens import (
@@ -92,6 +93,15 @@ class Constraints:
     max_rest: float | None = None  # an inner bar is silent for less than this share of it
     phrase_bars: dict[int, frozenset[int]] | None = None  # phrase ends without a form: bar ->
     # semitones over the tonic of its cadence note (a long note to the barline, as at the final)
+    phrase_marks: dict[int, frozenset[int]] | None = None  # phrase ends not held: bar -> semitones
+    # over the tonic of the note that starts on its last strong beat
+    # Melodic shape of a one-voice piece with a phrase plan (symphony/decoding/contour.py):
+    shape: bool = False  # leaps recover by step, no long runs on two pitches
+    lift_bars: frozenset[int] = frozenset()  # bars sung higher than the tune so far
+    peak_bar: int | None = None  # the bar that reaches the tune's highest note
+    variety: int = 0  # distinct pitches a melody is encouraged to reach
+    upbeat: bool | None = None  # True: the top voice opens after a rest of at least half the first
+    # bar (a pickup of at most half a bar); False: on its downbeat; None: as the model writes it
 
     @property
     def tkey(self) -> Key:
@@ -140,6 +150,12 @@ class GrammarState:
         self.rest = 0  # ticks of rest so far in this bar of the current voice (Constraints.max_rest)
         self.prev_midi = -1  # the top voice's note before its last one (the final's approach)
         self.pickup = 0  # 1 when the first bar opens with a rest (Constraints.phrase_bars count from the next)
+        # the top voice's recent notes (start, end, midi; absolute ticks), its highest pitch, the
+        # highest before this bar and the sum and count of its pitches (symphony/decoding/contour.py)
+        self.melody: list[tuple[int, int, int]] = []
+        self.top_high = self.high_before_bar = -1
+        self.pitch_sum, self.pitch_count = 0, 0
+        self.heard: set[int] = set()  # every pitch the top voice has sounded
         for b, tick in sorted(self.cons.anchors or ()):
             self.anchor_ticks.setdefault(b, []).append(tick)
 
@@ -164,11 +180,11 @@ class GrammarState:
             if cadence is not None and self.pitch_rel not in cadence:
                 end = min(end, self.bar_ticks - self.beat_ticks)  # leave the last beat to the cadence note
             if self._checks_crossing():  # stop before a voice above goes below this note
-                here = self._abs(self.cursor)
+                here = self.abs_tick(self.cursor)
                 for u in range(self.voice):
                     for start, _, midi in self.sounding.get(u, ()):
                         if start > here and midi < self.pitch_midi:
-                            end = min(end, start - self._abs(0))
+                            end = min(end, start - self.abs_tick(0))
                             break
             return _dur_ids(t.dur1, max(1, min(end - self.cursor, MAX_BAR_TICKS)))
         if self.pending == "pos":
@@ -181,7 +197,13 @@ class GrammarState:
         open_bar = self.cursor < self.bar_ticks and (anchor is None or anchor.rest is None)
         pos_end = min(self.bar_ticks, self._next_anchor(self.cursor) + 1)  # no Pos past an anchor
         seam = self.bars_done in (c.pos_bars or ()) and self.cursor == 0 and not self.placed
-        if open_bar and (t.config.pos_every_note or seam):  # a Pos before every note / this one
+        opening = open_bar and c.upbeat is not None and self.bars_done == 1 and self.voice == 0 \
+            and self.cursor == 0 and not self.placed and pos_end > self.bar_ticks // 2 + 1
+        if opening and c.upbeat:  # a pickup: the first note after a rest of half the bar or more
+            choices.append(_range_ids(t.pos0 + self.bar_ticks // 2, t.pos0 + pos_end))
+        elif opening:
+            choices.append(_ids((t.pos0,)) if t.config.pos_every_note or seam else self._pitches())
+        elif open_bar and (t.config.pos_every_note or seam):  # a Pos before every note / this one
             choices.append(_range_ids(t.pos0 + self.cursor, t.pos0 + pos_end))
         elif open_bar:
             choices.append(self._pitches())
@@ -202,7 +224,7 @@ class GrammarState:
                 choices.append(_ids((t.eos,)))
         return np.concatenate(choices) if len(choices) > 1 else choices[0]
 
-    def _abs(self, cursor: int) -> int:
+    def abs_tick(self, cursor: int) -> int:
         return (self.bars_done - 1) * self.bar_ticks + cursor
 
     def _checks_crossing(self) -> bool:
@@ -212,7 +234,7 @@ class GrammarState:
         c = self.cons
         lo, hi = c.voice_range(self.voice)
         if self._checks_crossing():  # at most the pitch of the voice above, sounding here
-            here = self._abs(self.cursor)
+            here = self.abs_tick(self.cursor)
             above = [m for u in range(self.voice) for start, end, m in self.sounding.get(u, ()) if start <= here < end]
             if above and min(above) >= lo + 2:
                 hi = min(hi, min(above))
@@ -241,7 +263,7 @@ class GrammarState:
                 kept = np.setdiff1d(ids, np.array([self.tok.pitch_token(m, c.tkey) for m in bad]))
                 if len(kept):
                     ids = kept
-        return craft.filter_pitches(self, ids)
+        return contour.break_runs(self, craft.filter_pitches(self, ids))
 
     def _anchor(self) -> Anchor | None:
         """The anchor at the cursor (anchors are for the top voice)."""
@@ -264,7 +286,7 @@ class GrammarState:
     def _parallels(self, lo: int, hi: int) -> set[int]:
         """Pitches for this voice that would move in parallel fifths or octaves (unisons) with
         a voice above that moves at the same moment."""
-        here = self._abs(self.cursor)
+        here = self.abs_tick(self.cursor)
         prev = self._sounding(self.voice, here - 1)
         if prev is None:
             return set()
@@ -310,8 +332,9 @@ class GrammarState:
             self.opened = self.cons.voices == 1
             self.placed = False
             self.rest = 0
+            self.high_before_bar = self.top_high
             if self.sounding:  # forget notes that ended before the previous bar
-                keep = self._abs(0) - self.bar_ticks
+                keep = self.abs_tick(0) - self.bar_ticks
                 self.sounding = {v: [x for x in ns if x[1] > keep] for v, ns in self.sounding.items()}
         elif t.voice0 <= token < t.voice0 + 8:
             self.voice, self.cursor, self.pending = token - t.voice0, 0, ""
@@ -335,10 +358,23 @@ class GrammarState:
             self.placed = True
             d = t.dur_of(token)
             if self.cons.voices > 1 and self.pending == "pitch":
-                start = self._abs(self.cursor)
+                start = self.abs_tick(self.cursor)
                 self.sounding.setdefault(self.voice, []).append((start, start + d, self.pitch_midi))
+            if self.cons.shape and self.voice == 0 and self.pending == "pitch":
+                self._remember(d)
             self.cursor += d
             self.pending = ""
+
+
+    def _remember(self, d: int) -> None:
+        """Keep the top voice's note of `d` ticks just written (Constraints.shape)."""
+        start = self.abs_tick(self.cursor)
+        self.melody.append((start, start + d, self.pitch_midi))
+        del self.melody[:-contour.MELODY_MEMORY]
+        self.top_high = max(self.top_high, self.pitch_midi)
+        self.heard.add(self.pitch_midi)
+        self.pitch_sum += self.pitch_midi
+        self.pitch_count += 1
 
 
 @lru_cache(maxsize=4096)
@@ -640,6 +676,9 @@ def _draw_token(d: _Draw, logits: list[np.ndarray], headers, cons: Constraints, 
         if (cons.step_bias or cons.repeat_bias) and state.top_midi >= 0:
             motion = _step_bias(tok, cons.tkey, state.top_midi, cons.step_bias, cons.repeat_bias)
             prior = motion if prior is None else prior + motion
+        shape = contour.prior(state)  # leaps that recover, no circling, register and high point
+        if shape is not None:
+            prior = shape if prior is None else prior + shape
         if prior is not None:
             mixed = _reweight_pitches(tok, mixed, prior)
     if d.given:  # the user's notes are taken as they are
@@ -663,10 +702,15 @@ def _draw_token(d: _Draw, logits: list[np.ndarray], headers, cons: Constraints, 
     if t == tok.bar:
         b = state.bars_done
         d.bar_start[b] = len(seq)
-        src = (cons.copy_from or {}).get(b)
+        # a phrase plan counts its bars from the first full bar: after a pickup, a bar later
+        shift = state.pickup if cons.phrase_bars is not None or cons.phrase_marks is not None else 0
+        src = (cons.copy_from or {}).get(b - shift)
+        src = None if src is None else src + shift
         if src is not None and src in d.bar_start and src + 1 in d.bar_start:
             d.forced = seq[d.bar_start[src]: d.bar_start[src + 1] - 1]
-            if cons.max_rest is not None and cons.cadence_bars is None \
+            if src == 1 and state.pickup:
+                d.forced = []  # no plan (a form's or a borrowed one) copies the pickup bar into the tune
+            elif cons.max_rest is not None and cons.cadence_bars is None \
                     and not craft.copyable(tok, d.forced, state.bar_ticks, src == 1):
                 d.forced = []  # a borrowed plan (no form) does not repeat a mostly silent bar or a pickup
         if cons.given and b in cons.given:

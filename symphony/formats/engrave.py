@@ -31,7 +31,11 @@ class EngraveError(RuntimeError):
 def _toolkit(musicxml_path: str | os.PathLike, options: dict):
     import verovio
     verovio.enableLog(verovio.LOG_OFF)
-    tk = verovio.toolkit()
+    # verovio finds its fonts by a resource path it keeps per thread: right in the thread that
+    # imported it, a path from its wheel's build in any other (the server engraves in worker
+    # threads), where every file then fails to load; so it is always given here
+    tk = verovio.toolkit(False)
+    tk.setResourcePath(str(Path(verovio.__file__).parent / "data"))
     tk.setOptions({**OPTIONS, **options})
     if not tk.loadFile(str(musicxml_path)):
         raise EngraveError(f"verovio could not read {musicxml_path}")
@@ -68,6 +72,14 @@ def write_svg(musicxml_path: str | os.PathLike, svg_path: str | os.PathLike) -> 
 
 _MUSIC_TEXT = re.compile(r'(<text x="([-\d.]+)" y="([-\d.]+)"[^>]*>)(\s*(?:<tspan[^>]*>\s*)*)'
                          r'<tspan font-family="(\w+)" font-size="([\d.]+)px">([^<]*)</tspan>')
+# an accidental after text (the sharp of a chord symbol's bass, D/F#): the text font's own sign
+# (SMuFL: standard, figured-bass and chord-symbol flats, naturals and sharps)
+_ACCIDENTAL_SIGNS = {"\ue260": "\u266d", "\ue261": "\u266e", "\ue262": "\u266f",
+                     "\uea64": "\u266d", "\uea65": "\u266e", "\uea66": "\u266f",
+                     "\ued60": "\u266d", "\ued61": "\u266e", "\ued62": "\u266f"}
+_TEXT_ACCIDENTAL = re.compile(r'<tspan font-family="\w+" font-size="([\d.]+)px">([' + "".join(_ACCIDENTAL_SIGNS)
+                              + r'])</tspan>')
+MUSIC_TO_TEXT_SIZE = 405 / 720  # verovio's text size over its music-symbol size in text
 
 
 def _glyph(font: str, char: str) -> tuple[str, float] | None:
@@ -106,7 +118,9 @@ def outline_music_text(svg: str) -> str:
         # an en space is half an em of the text font: blank space as wide as the glyphs
         blank = f'<tspan font-size="{2 * offset:.1f}px">\u2002</tspan>'
         return "".join(paths) + head + inner + blank
-    return _MUSIC_TEXT.sub(repl, svg)
+    svg = _MUSIC_TEXT.sub(repl, svg)
+    return _TEXT_ACCIDENTAL.sub(lambda m: f'<tspan font-size="{float(m.group(1)) * MUSIC_TO_TEXT_SIZE:.0f}px">'
+                                          f'{_ACCIDENTAL_SIGNS[m.group(2)]}</tspan>', svg)
 
 
 def write_pdf(musicxml_path: str | os.PathLike, pdf_path: str | os.PathLike) -> int:

@@ -47,6 +47,11 @@ def read_score(path: str | os.PathLike | bytes, style: str | None = None, *, fil
     return _from_parsed(parsed, p.name, style)
 
 
+def _numbered(name: str) -> bool:
+    """Does a file of this name print its own bar numbers (MusicXML does; ABC and Humdrum do not)?"""
+    return Path(name).suffix.lower() in (".xml", ".musicxml", ".mxl")
+
+
 def not_a_file(path: str | os.PathLike, kind: str = "music file",
                suffixes: str = ".mid, .musicxml, .mxl, .abc or .krn") -> str:
     """Why ``path`` cannot be read as a file: missing, a folder, a symbolic link loop, a link
@@ -117,7 +122,7 @@ def _from_parsed(parsed, name: str, style: str | None) -> Score:
             raise ScoreReadError(f"{name} contains no tunes")
         parsed = scores[0]
     try:
-        return from_music21(parsed, style=style)
+        return from_music21(parsed, style=style, numbered=_numbered(name))
     except ScoreReadError:
         raise
     except Exception as e:

@@ -7,6 +7,7 @@ import os
 from typing import BinaryIO
 
 from symphony.errors import ScoreReadError, TheoryError
+from symphony.music.pickup import upbeat_length
 from symphony.music.score import Note, Part, Score, analyze_key
 from symphony.music.theory import (
     SHARP_NAMES,
@@ -151,8 +152,13 @@ def read_midi(path: str | os.PathLike | BinaryIO, name: str | None = None) -> Sc
     bars = max(1, math.ceil(end / float(meter.bar_quarters) - 1e-6))
     key = analyze_key(Score(parts_list, Key("C", "major"), meter, 0, bars))
     meta = {"key_changes": [[onset, _key_text(name)] for onset, name in key_changes]} if key_changes else {}
-    return Score(parts_list, key, meter, round(quarter_bpm_to_bpm(qbpm, meter), 3), bars, meta=meta,
-                 chords=sorted(chords))
+    score = Score(parts_list, key, meter, round(quarter_bpm_to_bpm(qbpm, meter), 3), bars, meta=meta,
+                  chords=sorted(chords))
+    # MIDI has no bars of its own: a first bar that opens with a rest in every part is an upbeat,
+    # as a score editor exports one (and a last bar ending that much early completes it)
+    score.pickup = upbeat_length(score)
+    score.pickup_completed = bool(score.pickup) and end < bars * float(meter.bar_quarters) - score.pickup + 1e-3
+    return score
 
 
 def _key_text(midi_key: str) -> str:

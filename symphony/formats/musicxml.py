@@ -9,6 +9,7 @@ from fractions import Fraction
 
 from symphony.errors import ScoreReadError, TheoryError
 from symphony.formats import markings, notation, staves
+from symphony.music.analysis import bar_starts
 from symphony.music.score import (
     Note,
     Part,
@@ -36,8 +37,10 @@ MUSIC21_SUFFIXES = {".xml", ".musicxml", ".mxl", ".abc", ".krn"}
 
 
 def from_music21(s, style: str | None = None, default_bpm: float = 96.0,
-                 analyze_key: bool = True) -> Score:
-    """Convert a parsed music21 score (or single part) into a Score.
+                 analyze_key: bool = True, numbered: bool = False) -> Score:
+    """Convert a parsed music21 score (or single part) into a Score. A short first bar is the
+    anacrusis (``Score.pickup``); ``numbered``: the file prints its own bar numbers (MusicXML),
+    which are kept, where ABC's and Humdrum's bars are counted.
 
     Raises ScoreReadError for pieces we cannot represent (meter changes, no notes)."""
     from music21 import meter as m21meter
@@ -58,12 +61,12 @@ def from_music21(s, style: str | None = None, default_bpm: float = 96.0,
     bar = float(meter.bar_quarters)
     marks = list(s.recurse().getElementsByClass(m21tempo.MetronomeMark))
     bpm = quarter_bpm_to_bpm(marks[0].getQuarterBPM(), meter) if marks and marks[0].number else default_bpm
-    shift = 0.0
+    shift = pickup = 0.0
     if measures:
         first = float(measures[0].duration.quarterLength)
         first_meter = float(bar_meter_quarters(ratios[0])) if ratios[0] in BAR_METERS + SUPPORTED_METERS else bar
         if 0 < first < first_meter - 1e-6:
-            shift = first_meter - first
+            shift, pickup = first_meter - first, first
     bar_meters_out = None
     bar_meters, current = [], ratios[0]
     for i, m in enumerate(measures):
@@ -114,8 +117,43 @@ def from_music21(s, style: str | None = None, default_bpm: float = 96.0,
     else:
         key = Key("C", "major")
     title, composer = _titles(s)
+    numbers = None if len(bar_meters) != len(measures) else _bar_numbers(measures, shift, numbered)
     return Score(out_parts, key, meter, round(bpm, 3), bars, title, style, bar_meters=bar_meters_out,
-                 key_signature=notation.read_signature(parts[0], key), composer=composer)
+                 key_signature=notation.read_signature(parts[0], key), composer=composer,
+                 pickup=round(pickup, 6), pickup_completed=bool(pickup) and _completes(measures[-1], pickup),
+                 bar_numbers=numbers)
+
+
+def _full_bar(m) -> float:
+    ts = m.getContextByClass("TimeSignature")
+    return float(ts.barDuration.quarterLength) if ts is not None else 4.0
+
+
+def _completes(last, pickup: float) -> bool:
+    """Is the last measure short by the pickup (bwv66.6: 3 beats of 4 after a one-beat upbeat)?"""
+    return abs(float(last.duration.quarterLength) + pickup - _full_bar(last)) < 1e-6
+
+
+def _bar_numbers(measures, shift: float, numbered: bool) -> list[str] | None:
+    """The printed number of every measure: the file's own (``numbered``), else counted as an
+    edition would: 0 for a pickup, then 1, 2, ...; a short bar that completes the short bar
+    before it (a bar split by a repeat and the next section's upbeat) is that bar's "a". None
+    when the numbers are the plain count."""
+    if numbered and all(m.number is not None for m in measures):
+        out = [f"{m.number}{m.numberSuffix or ''}" for m in measures]
+    else:
+        out, n, prev = [], 0 if shift else 1, None
+        for i, m in enumerate(measures):
+            length, full = float(m.duration.quarterLength), _full_bar(m)
+            if i > 0 and prev is not None and abs(prev + length - full) < 1e-6:
+                out.append(out[-1] + "a")
+                prev = None
+                continue
+            out.append(str(n))
+            n += 1
+            prev = length if i > 0 and length < full - 1e-6 else None
+    counted = [str(k + (0 if shift else 1)) for k in range(len(measures))]
+    return None if out == counted else out
 
 
 def _titles(s) -> tuple[str, str | None]:
@@ -197,7 +235,9 @@ def _staff(score: Score, part: Part, notes: list[Note], clef_kind: str, first: b
         el = notation.music21_element(group)
         el.quarterLength = quantize(dur)
         p.insert(quantize(onset) if onset > 0 else 0, el)
-    end = score.bars * score.bar_quarters
+    # whole bars of the meter up to the last bar's end: a piece with bars split by repeats (4, 4a)
+    # ends before bars * bar length
+    end = math.ceil(bar_starts(score)[-1] / score.bar_quarters - 1e-6) * score.bar_quarters
     p.makeRests(fillGaps=True, inPlace=True, timeRangeFromBarDuration=True, refStreamOrTimeRange=[0, end])
     notation.finish_part(p, notation.m21_signature_alters(signature))
     return p
@@ -231,8 +271,98 @@ def to_music21(score: Score):
             p = _staff(score, part, part.notes, part.clef or staves.clef_for(part), i == 0, stream.Part)
             staffs.append(p)
             s.insert(0, p)
-    markings.apply_repeats(staffs, markings.repeats(score))
+    plan = markings.repeats(score)
+    markings.apply_repeats(staffs, plan)
+    harmony = (score.meta or {}).get("harmony") or {}
+    if harmony.get("show_numerals") and staffs:  # placed by the score's onsets, before the pickup moves bars
+        _numeral_lyrics(staffs[-1], harmony.get("numerals") or [])
+    write_pickup(staffs, score)
+    number_bars(staffs, score, renumbered=bool(plan))
     return s
+
+
+def _numeral_lyrics(staff, numerals: list[dict]) -> None:
+    """Roman numerals as lyrics under the lowest staff (the bass), on the note or chord struck
+    at each numeral's offset, as a theory teacher writes them."""
+    from symphony.music.numerals import display
+    by_onset = {}
+    for el in staff.recurse().notes:
+        by_onset.setdefault(round(float(el.getOffsetInHierarchy(staff)), 4), el)
+    for entry in numerals:
+        el = by_onset.get(round(float(quantize(entry["offset"])) if entry["offset"] > 0 else 0.0, 4))
+        if el is not None:
+            el.addLyric(display(entry["numeral"]))
+
+
+def write_pickup(staffs, score: Score) -> bool:
+    """Write the anacrusis as a short first bar (the rests before the upbeat removed) and, where
+    the score says so, the last bar short by as much, completing it. Nothing changes if a note
+    sounds in the part of the first bar that the pickup leaves out. Returns whether it was
+    written."""
+    from music21 import stream
+    cut = Fraction(score.bar_quarters - score.pickup).limit_denominator(96)
+    if not score.pickup or cut <= 0:
+        return False
+    firsts = [p.getElementsByClass(stream.Measure).first() for p in staffs]
+    if any(m is None or any(not el.isRest for el in _rests_and_notes(m) if el.offset < cut) for m in firsts):
+        return False
+    for p, m in zip(staffs, firsts):
+        _trim(m, 0, cut)
+        m.paddingLeft = float(cut)
+        for later in list(p.getElementsByClass(stream.Measure))[1:]:
+            p.coreSetElementOffset(later, later.offset - cut)
+        p.coreElementsChanged()
+        last = p.getElementsByClass(stream.Measure).last()
+        if score.pickup_completed and last is not m and not any(
+                not el.isRest for el in _rests_and_notes(last) if el.offset + el.quarterLength > cut):
+            _trim(last, cut, Fraction(score.bar_quarters).limit_denominator(96))
+            last.paddingRight = score.pickup
+    return True
+
+
+def _rests_and_notes(m):
+    """The notes, chords and rests of a measure, in it or in its voices (offsets in the voice)."""
+    return [el for c in [m, *m.voices] for el in c.getElementsByClass(("GeneralNote",))]
+
+
+def _trim(m, a: Fraction, z: Fraction) -> None:
+    """Remove the rests of measure ``m`` within a..z (offsets in the bar), shorten those that
+    reach into it, and when a = 0 move what follows to the bar's start."""
+    for c in [m, *m.voices]:
+        for el in list(c.getElementsByClass(("GeneralNote",))):
+            start, end = Fraction(el.offset), Fraction(el.offset) + Fraction(el.quarterLength)
+            if end <= a or start >= z:
+                continue
+            if a <= start and end <= z:
+                c.remove(el)
+            elif start < a:
+                el.quarterLength = a - start
+            else:  # starts inside a..z and ends after z
+                c.coreSetElementOffset(el, z)
+                el.quarterLength = end - z
+        if a == 0:
+            for el in list(c):
+                if Fraction(el.offset) >= z:
+                    c.coreSetElementOffset(el, Fraction(el.offset) - z)
+        c.coreElementsChanged()
+
+
+def number_bars(staffs, score: Score, renumbered: bool) -> None:
+    """Number the written bars as the user's score does: a pickup bar is 0 (and, as in printed
+    editions, shows no number), then 1, 2, ...; the user's own numbers where the written bars are
+    the user's bars."""
+    from music21 import stream
+    for p in staffs:
+        measures = list(p.getElementsByClass(stream.Measure))
+        # a bar split in two by a repeat (4 and 4a) is written as one bar of the meter
+        printed = [label for label in score.printed_numbers() if label[-1:].isdigit()]
+        if renumbered or len(printed) != len(measures):
+            printed = [str(k + (0 if score.pickup else 1)) for k in range(len(measures))]
+        for m, label in zip(measures, printed):
+            digits = "".join(ch for ch in label if ch.isdigit())
+            m.number, m.numberSuffix = int(digits or 0), label[len(digits):] or None
+        if score.pickup and measures and measures[0].paddingLeft:
+            measures[0].showNumber = stream.enums.ShowNumber.NEVER  # MusicXML's implicit="yes"
 
 
 def write_musicxml(score: Score, path: str | os.PathLike) -> None:

@@ -248,11 +248,19 @@ def _split_in_bar(a, z, bar, beat, compound, middle, is_rest, pos):
         if inside:
             if not _on(a, beat):
                 cuts.append(inside[0])
-            if not _on(z, beat):
+            if not _on(z, beat) or not _one_note(z - a):  # 9/8's whole bar: dotted half + dotted quarter
                 cuts.append(inside[-1])
     elif middle is not None and not _on(a, beat) and a < middle < z:
         cuts.append(middle)
     return [pos + c for c in cuts]
+
+
+def _one_note(length: Fraction) -> bool:
+    """Can one note head (plain or dotted) last ``length`` quarters?"""
+    for base in (length, length * Fraction(2, 3)):
+        if base.numerator & (base.numerator - 1) == 0 and base.denominator & (base.denominator - 1) == 0:
+            return True
+    return False
 
 
 def hiding_beat(start: Fraction, length: Fraction, numerator: int, denominator: int,

@@ -61,7 +61,7 @@ def parse_chord(text: str, key: Key) -> Chord:
             pitches = rn.pitches
             root, bass = rn.root(), rn.bass()
         else:
-            cs = harmony.ChordSymbol(t.replace("b", "-") if re.match(r"^[A-G]b", t) else t)
+            cs = harmony.ChordSymbol(re.sub(r"(^|/)([A-G])b", r"\1\2-", t))  # Bb7, Cm/Eb: music21's flats
             pitches = cs.pitches
             root, bass = cs.root(), cs.bass()
         if not pitches:

@@ -2,7 +2,9 @@
 meter, tempo and length in bars. Reading and writing MIDI (mido), MusicXML and ABC (music21).
 
 Onsets count from the first downbeat of a *full* first bar: a piece with an anacrusis is stored
-with a leading rest, so bar k always starts at ``k * meter.bar_quarters``.
+with a leading rest, so bar k always starts at ``k * meter.bar_quarters``. ``Score.pickup`` says
+how much of that first bar is really there (the anacrusis, written as a short bar numbered 0), and
+``Score.bar_numbers`` how the user's score numbers its bars: ``--bars 5-8`` means those numbers.
 """
 from __future__ import annotations
 
@@ -60,6 +62,13 @@ class Score:
     key_signature: dict | None = None
     composer: str | None = None  # as the input file names them; None for a generated piece
     dynamic: str | None = None  # the dynamic at bar 1 that the mood set ("mp", "f"); None: none printed
+    # the anacrusis: quarters of the short first bar that are written (bwv66.6: 1.0 in 4/4); 0 = none.
+    # The first stored bar still spans a whole bar; its first bar_quarters - pickup are not written.
+    pickup: float = 0.0
+    pickup_completed: bool = False  # the last bar is short by the pickup, completing it
+    # the printed number of every bar as the user's file gives them ("0", "1", ... "4", "4a");
+    # None: counted (0 for a pickup bar, then 1, 2, ...)
+    bar_numbers: list[str] | None = None
 
     @property
     def bar_quarters(self) -> float:
@@ -69,6 +78,22 @@ class Score:
     def quarter_bpm(self) -> float:
         return bpm_to_quarter_bpm(self.bpm, self.meter)
 
+    def printed_numbers(self) -> list[str]:
+        """The printed number of every bar of the score (stored bar k, from 0, is entry k)."""
+        n = len(self.bar_meters) if self.bar_meters else self.bars
+        given = list(self.bar_numbers or [])[:n]
+        first = 0 if self.pickup else 1
+        last = int("".join(c for c in given[-1] if c.isdigit()) or 0) if given else first - 1
+        return given + [str(last + 1 + k) for k in range(n - len(given))]
+
+    def bar_index(self, number: int | str, last: bool = False) -> int | None:
+        """The stored bar (1-based) printed as ``number``: its first bar, or with ``last`` its last
+        one (bar 4 split as 4 and 4a ends at 4a); None if no bar is printed so."""
+        printed = self.printed_numbers()
+        hits = [i + 1 for i, label in enumerate(printed)
+                if label == str(number) or (last and label.rstrip("abcdefgh") == str(number))]
+        return (hits[-1] if last else hits[0]) if hits else None
+
     def all_notes(self) -> list[Note]:
         return [n for p in self.parts for n in p.notes]
 
@@ -77,25 +102,45 @@ class Score:
         return sum(len(p.notes) for p in self.parts)
 
     def to_dict(self) -> dict:
+        """A JSON-ready record. Notes stay [pitch, onset, duration] triples; their spellings and
+        fermatas, the pickup and the printed bar numbers are written only where there are any."""
         return {
             "title": self.title, **({"composer": self.composer} if self.composer else {}), "style": self.style, "key": str(self.key),
             "meter": str(self.meter), "bpm": self.bpm, "bars": self.bars, "meta": self.meta,
             "chords": [list(c) for c in self.chords], "bar_meters": self.bar_meters,
-            "parts": [{"name": p.name, "program": p.program,
-                       "notes": [[n.pitch, n.onset, n.duration] for n in p.notes]}
-                      for p in self.parts],
+            **({"pickup": self.pickup, "pickup_completed": self.pickup_completed} if self.pickup else {}),
+            **({"bar_numbers": list(self.bar_numbers)} if self.bar_numbers else {}),
+            "parts": [_part_dict(p) for p in self.parts],
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> "Score":
-        parts = [Part([Note(int(a), float(b), float(c)) for a, b, c in p["notes"]],
-                      p.get("name", ""), int(p.get("program", 0))) for p in d["parts"]]
+        parts = [_part_of(p) for p in d["parts"]]
         meta = dict(d.get("meta", {}))
         bar_meters = d.get("bar_meters", meta.pop("bar_meters", None))  # older caches kept them in meta
         return cls(parts, parse_key(d["key"]), parse_meter(d["meter"]), float(d["bpm"]),
                    int(d["bars"]), d.get("title", ""), d.get("style"), meta,
                    [(float(o), str(c)) for o, c in d.get("chords", [])], bar_meters or None,
-                   composer=d.get("composer"))
+                   composer=d.get("composer"), pickup=float(d.get("pickup", 0.0)),
+                   pickup_completed=bool(d.get("pickup_completed", False)),
+                   bar_numbers=[str(b) for b in d["bar_numbers"]] if d.get("bar_numbers") else None)
+
+
+def _part_dict(p: Part) -> dict:
+    out = {"name": p.name, "program": p.program, "notes": [[n.pitch, n.onset, n.duration] for n in p.notes]}
+    if any(n.spelling for n in p.notes):
+        out["spellings"] = [n.spelling for n in p.notes]
+    if any(n.fermata for n in p.notes):
+        out["fermatas"] = [i for i, n in enumerate(p.notes) if n.fermata]
+    return out
+
+
+def _part_of(d: dict) -> Part:
+    spellings = d.get("spellings") or [None] * len(d["notes"])
+    held = set(d.get("fermatas") or ())
+    return Part([Note(int(a), float(b), float(c), spelling=s, fermata=i in held)
+                 for i, ((a, b, c), s) in enumerate(zip(d["notes"], spellings))],
+                d.get("name", ""), int(d.get("program", 0)))
 
 
 # ----------------------------------------------------------------------------- music21 bridge

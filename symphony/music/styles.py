@@ -54,19 +54,24 @@ class Style:
     default_key: str = ""  # "" : the tasks' own default for the style
     voices: int = 0  # 0: the tasks' own default for the style
     user: bool = False
+    # Share of the style's real tunes that open with an upbeat (a pickup bar), measured on the
+    # corpus (music21's corpus via corpus-v2, first bar shorter than the meter): Essen German
+    # 76% of 6,776, O'Neill's 75% of 700, Ryan's 81% of 69, Bach chorales 64% of 56, Han Chinese
+    # 4% of 1,169. A generated piece opens with one as often; None: as the model writes it.
+    pickup_rate: float | None = None
 
 
 STYLES: dict[str, Style] = {s.name: s for s in (
     Style("chinese", "Han Chinese folk songs (Essen collection, han1/han2)", 72, "2/4", 73,
-          ("essen/han",), density_offset=-0.25, free_final=True, guidance=0.0),
+          ("essen/han",), density_offset=-0.25, free_final=True, guidance=0.0, pickup_rate=0.04),
     Style("german", "German-language folk songs (Essen: altdeu, ballad, boehme, erk, fink, kinder,"
           " zuccal, dva; Lorraine and Luxembourg)", 96, "4/4", 21, ("essen/german",),
-          step_bias=0.3, repeat_bias=-0.3),
+          step_bias=0.3, repeat_bias=-0.3, pickup_rate=0.76),
     Style("celtic", "Irish and Scottish fiddle tunes (O'Neill's Music of Ireland, Ryan's Mammoth"
           " Collection, Essen irl): jigs, reels, hornpipes, strathspeys", 112, "6/8", 110,
-          ("oneills", "ryans", "essen/irl"), guidance=0.0),
+          ("oneills", "ryans", "essen/irl"), guidance=0.0, pickup_rate=0.75),
     Style("chorale", "Bach four-part chorales", 72, "4/4", 19, ("bach",), density_offset=-0.4,
-          step_bias=0.6),
+          step_bias=0.6, pickup_rate=0.64),
     Style("renaissance", "Palestrina masses and motets (vocal polyphony)", 72, "2/2", 52,
           ("palestrina",)),
 )}

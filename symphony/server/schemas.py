@@ -45,6 +45,7 @@ class EditBody(Strict):
     seed: int = 0
     candidates: int | None = Field(None, ge=1, le=MAX_FILL_CANDIDATES)
     as_: Literal["satb", "chords", "accompaniment"] | None = Field(None, alias="as")
+    numerals: bool = Field(False, description="harmonize: print the Roman numerals under the bass staff")
     amount: float | None = Field(None, ge=0, le=1)
     keep: Literal["rhythm", "contour"] | None = None
     meter: str | None = None
@@ -97,6 +98,8 @@ class Piece(BaseModel):
     attributes: dict
     explanation: list[str]
     bars: int
+    pickup: float = Field(0.0, description="quarter notes of the anacrusis (bar 0); 0 = none")
+    bar_numbers: list[str] = Field(default_factory=list, description="each bar's printed number, as edits' bars count them")
     version: int
     created: str
     updated: str

@@ -82,7 +82,8 @@ class Studio:
                 {"id": i, "pitch": n.pitch, "spelling": s, "onset": n.onset, "duration": n.duration,
                  "velocity": n.velocity} for n, i, s in zip(p.notes, ids, names)]})
         out = {"id": stored.id, "title": stored.title, "attributes": c.attributes,
-               "explanation": list(c.score.explanation), "bars": c.score.bars, "version": stored.version,
+               "explanation": list(c.score.explanation), "bars": c.score.bars, "pickup": c.score.pickup,
+               "bar_numbers": c.score.printed_numbers(), "version": stored.version,
                "created": iso(stored.created), "updated": iso(stored.updated), "parts": parts}
         if cache:
             self.store.remember((stored.id, stored.version), out)
@@ -205,7 +206,8 @@ def edit_request(body: dict, score: Score, max_bars: int) -> api.EditRequest:
             raise RequestError(f"the piece would have {score.bars + more} bars; this server takes at most {max_bars}")
         return api.ContinueRequest(score, more, body.get("style"), seed)
     if op == "harmonize":
-        return api.HarmonizeRequest(score, body.get("as") or "satb", body.get("style"), (part or 1) - 1, seed)
+        return api.HarmonizeRequest(score, body.get("as") or "satb", body.get("style"), (part or 1) - 1, seed,
+                                    bool(body.get("numerals")))
     if op == "vary":
         return api.VaryRequest(score, 0.5 if body.get("amount") is None else body["amount"], body.get("keep"),
                                (part or 1) - 1, seed)

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from symphony.decoding.sampler import Hooks
 from symphony.errors import RequestError
+from symphony.music.numerals import annotate as annotate_numerals
 from symphony.music.score import Score
 from symphony.tasks import edit, infill, melody, variation
 from symphony.tasks.common import describe
@@ -67,6 +68,7 @@ class Options:
     count: int = 1
     temperature: float = 1.0
     top_p: float = 0.95
+    numerals: bool = False  # Roman numerals under the bass (chorales, --accompany)
 
     def describing(self) -> dict:
         """The options that describe the music (an empty request names none of them)."""
@@ -109,6 +111,7 @@ class HarmonizeRequest:
     style: str | None = None
     part: int = 0
     seed: int = 0
+    numerals: bool = False  # print the Roman numerals under the bass (they are always in the meta)
 
 
 @dataclass
@@ -190,7 +193,7 @@ def run(request: Request, engine: Engine | str | Path | None = None,
     elif isinstance(r, BridgeRequest):
         score = infill.bridge(r.first, r.second, r.bars, r.style, r.seed, engine, candidates=r.candidates, hooks=sh)
     elif isinstance(r, HarmonizeRequest):
-        score = edit.harmonize(r.score, r.as_, r.style, r.part, r.seed, engine, hooks=sh)
+        score = edit.harmonize(r.score, r.as_, r.style, r.part, r.seed, engine, hooks=sh, numerals=r.numerals)
     elif isinstance(r, VaryRequest):
         amount, keep = variation.check_vary(r.amount, r.keep)
         score = variation.vary(r.score, amount, keep, r.part, r.seed, engine, hooks=sh)
@@ -232,6 +235,8 @@ def run_many(options: Options, engine: Engine | str | Path | None = None,
                        valence=o.valence, arousal=o.arousal, end_on_tonic=o.end_on_tonic, image=o.image,
                        guidance=o.guidance, repeats=o.repeats, styles=engine.styles)
     req, why = resolved(o.seed)
+    if o.numerals and req.voices != 4 and not req.accompany:
+        raise RequestError("--numerals needs harmony to read: a chorale (--style chorale) or --accompany")
     out = []
     for i in range(o.count):
         # each piece draws the attributes left open with its own seed (twenty pieces, twenty keys)
@@ -239,6 +244,8 @@ def run_many(options: Options, engine: Engine | str | Path | None = None,
         if o.count == 1:
             sh = Hooks(cancel=hooks.cancel, on_bar=_note_stream(hooks, req_i.bars, engine.tokenizer))
         score = generate_request(req_i, engine, o.temperature, o.top_p, explanation=why, hooks=sh)
+        if o.numerals:
+            annotate_numerals(score, show=True)
         out.append(result_of(score))
         if hooks.progress and o.count > 1:
             hooks.progress(i + 1, o.count)
@@ -281,8 +288,11 @@ def _note_stream(hooks: TaskHooks, total_bars: int, tok) -> Callable[[int, list[
         if done <= state["sent"]:
             return
         if hooks.on_event:
-            from_bar = state["sent"]
-            for event in _bar_notes(tok, seq, from_bar, done):
+            partial = tok.decode(list(seq))
+            if state["sent"] == 0:  # the grid first: a studio draws the bars before their notes
+                hooks.on_event({"type": "attributes", "key": str(partial.key), "meter": str(partial.meter),
+                                "tempo": partial.bpm, "bars": total_bars})
+            for event in _bar_notes(partial, state["sent"], done):
                 hooks.on_event(event)
         state["sent"] = done
         if hooks.progress:
@@ -290,9 +300,8 @@ def _note_stream(hooks: TaskHooks, total_bars: int, tok) -> Callable[[int, list[
     return on_bar
 
 
-def _bar_notes(tok, seq: list[int], first_bar: int, end_bar: int) -> list[dict]:
-    """The notes that start in bars first_bar..end_bar-1 (0-based) of a partial token sequence."""
-    partial = tok.decode(list(seq))
+def _bar_notes(partial, first_bar: int, end_bar: int) -> list[dict]:
+    """The notes that start in bars first_bar..end_bar-1 (0-based) of a partial score."""
     bq = partial.bar_quarters
     lo, hi = first_bar * bq, end_bar * bq
     return [{"type": "note", "part": i, "pitch": n.pitch, "onset": n.onset, "duration": n.duration}

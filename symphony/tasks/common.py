@@ -44,8 +44,9 @@ def record_edit(score: Score, op: str, params: dict, source: Score, seed: int, s
 
 def keep_identity(score: Score, source: Score) -> None:
     """An edit keeps what the user's file says the piece and its parts are: the title, the
-    composer, and each part's name, program and instrument (matched by position; parts an edit
-    adds keep their own)."""
+    composer, each part's name, program and instrument (matched by position; parts an edit adds
+    keep their own), and its pickup and bar numbers while the edit keeps its bars."""
+    keep_bars(score, source)
     score.title = score.title or source.title
     score.composer = score.composer or source.composer
     score.dynamic = score.dynamic or source.dynamic
@@ -56,6 +57,20 @@ def keep_identity(score: Score, source: Score) -> None:
             new.clef = new.clef or old.clef
             if not new.program:
                 new.program = old.program
+
+
+def keep_bars(score: Score, source: Score) -> None:
+    """The source's pickup, short last bar and printed bar numbers, on an edit of the same meter
+    whose first bar still leaves the pickup's rest empty (a continuation keeps counting on; its
+    new last bar is a whole one)."""
+    same_start = (score.bar_meters or [])[:len(source.bar_meters or [])] == (source.bar_meters or [])
+    if str(score.meter) != str(source.meter) or not same_start:
+        return
+    cut = score.bar_quarters - source.pickup
+    if source.pickup and all(n.onset >= cut - 1e-6 for n in score.all_notes()):
+        score.pickup = source.pickup
+        score.pickup_completed = source.pickup_completed and score.bars == source.bars
+    score.bar_numbers = score.bar_numbers or source.bar_numbers
 
 
 def describe(score: Score) -> dict:
@@ -71,6 +86,9 @@ def describe(score: Score) -> dict:
             **({"image": score.meta["request"]["image"]} if score.meta.get("request", {}).get("image") else {}),
             **({"harmony": score.meta["harmony"]} if score.meta.get("harmony") else {}),
             "chords": [[o, c] for o, c in score.chords],
+            **({"pickup": {"quarters": score.pickup, "last_bar_completes_it": score.pickup_completed}}
+               if score.pickup else {}),
+            "bar_numbers": score.printed_numbers(),
             "explanation": score.explanation,
             "notes": score.n_notes,
             "generation": {k: score.meta.get(k) for k in ("tokens", "model_seconds", "attempts", "key_analysis", "model")}}

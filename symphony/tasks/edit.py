@@ -16,28 +16,31 @@ All of them prompt and constrain the one sequence model (DESIGN principle 3):
   the key's scale (with the raised 6th/7th in minor); the bass ends on the tonic.
   The melody is laid on the regular bars of its meter (its onsets unchanged), since the sampler
   fills whole bars of one meter; the lower voices enter with the melody (after an upbeat).
-* **harmonize --as chords** chooses a chord per half bar (or bar) from the key's diatonic triads
-  and dominant sevenths, by how well the chord covers the melody notes sounding there (weighted
-  by length, notes struck on a beat three times) and by a small preference for common
-  progressions; the bars are those of the piece as written (irregular and mixed-meter bars
-  included). It writes the chord symbols and a bass-and-chords accompaniment part.
+* **harmonize --as chords** (and ``--as accompaniment``) is a functional chord plan from
+  ``symphony.music.chordplan``: one or two chords a bar, faster at cadences, every melody note
+  on a beat a chord tone (or a documented non-chord tone), cadences at phrase ends, a bass with
+  inversions where it moves by step; the bars are those of the piece as written. It writes the
+  chord symbols (slash chords for inversions) and a piano part on a grand staff: close-position
+  chords in the right hand, the bass in the left (held, or in a dance pattern).
+
+Every harmonization also records a Roman-numeral analysis of the notes it wrote
+(``symphony.music.numerals``) in ``meta["harmony"]["numerals"]``; ``numerals=True`` prints it
+under the bass staff.
 
 The result records the operation, its parameters, the seed and the input's fingerprint in
 ``score.provenance`` (written to music.json), so an edit history can be replayed.
 """
 from __future__ import annotations
 
-import bisect
 import math
 import time
-
-import numpy as np
 
 from symphony.decoding.sampler import Constraints, Hooks
 from symphony.errors import RequestError
 from symphony.model.tokens import TICKS_PER_QUARTER, conditioning_key
 from symphony.music.fourpart import analysis_meta, lower_voices
-from symphony.music.harmony import Chord, ChordSpan, accompaniment, parse_chord
+from symphony.music.chordplan import SUSTAINED_STYLES, plan_chords, plan_meta, voice
+from symphony.music.numerals import annotate
 from symphony.music.score import Note, Part, Score, analyze_key
 from symphony.music.styles import get_style
 from symphony.music.theory import HEPTATONIC, SHARP_NAMES, Key, Meter, parse_key
@@ -114,15 +117,20 @@ def melody_line(score: Score, part: int = 0) -> Part:
 
 
 def harmonize(score: Score, as_: str = "satb", style: str | None = None, part: int = 0, seed: int = 0,
-              engine=None, hooks: Hooks | None = None) -> Score:
+              engine=None, hooks: Hooks | None = None, numerals: bool = False) -> Score:
+    """The melody of ``part`` harmonized (see the module doc). The Roman numerals of what was
+    written always go into the meta (music.json); ``numerals`` also prints them under the bass."""
     as_ = as_.lower()
     if as_ not in ("satb", "chords", "accompaniment"):
         raise RequestError(f"unknown harmonization {as_!r}; choose satb, chords or accompaniment")
     melody = melody_line(score, part)
     key = score.key if score.key else analyze_key(Score([melody], Key("C", "major"), score.meter, score.bpm, score.bars))
     if as_ == "satb":
-        return _satb(score, melody, key, style, seed, engine, hooks)
-    return _chords(score, melody, key, style, seed, with_pattern=as_ == "accompaniment")
+        result = _satb(score, melody, key, style, seed, engine, hooks)
+    else:
+        result = _chords(score, melody, key, style, seed, with_pattern=as_ == "accompaniment")
+    annotate(result, numerals)  # (the sampler's four parts, SATB_METHOD "model", have no chords to read)
+    return result
 
 
 SATB_METHOD = "fourpart"  # "fourpart": music.fourpart (functional harmony); "model": the sampler
@@ -206,26 +214,6 @@ def _enter_with(notes: list[Note], first: float) -> list[Note]:
     return out
 
 
-def diatonic_chords(key: Key) -> list[Chord]:
-    """Triads on the degrees of the key (harmonic minor's V and vii° in minor) and V7."""
-    if key.is_minor_like:
-        figs = ["i", "iio", "III", "iv", "V", "VI", "viio", "V7"]
-    else:
-        figs = ["I", "ii", "iii", "IV", "V", "vi", "V7"]
-    k = Key(key.tonic, "minor" if key.is_minor_like else "major")
-    return [parse_chord(f, k) for f in figs]
-
-
-# how natural a move from one chord root (semitones over the tonic) to the next is
-_MOVES = {(7, 0): 1.0, (5, 7): 0.6, (5, 0): 0.5, (2, 7): 0.8, (0, 5): 0.5, (0, 7): 0.5, (9, 2): 0.5,
-          (9, 5): 0.5, (0, 9): 0.3, (8, 7): 0.6, (3, 8): 0.4, (10, 3): 0.5}
-
-
-BEAT_WEIGHT = 3.0  # a melody note struck on a beat counts this many times its length
-MISS_PENALTY = 0.6  # a melody note outside the chord counts against it (times its weight)
-MOVE_WEIGHT = 0.4  # weight of the root-move preferences against the fit to the melody
-
-
 def bar_layout(score: Score) -> list[tuple[float, float, float]]:
     """(start, length, beat) in quarters of every bar, following the irregular and mixed-meter
     bars of ``score.bar_meters`` (folk songs, chorales with repeats) when there are any."""
@@ -241,86 +229,20 @@ def bar_layout(score: Score) -> list[tuple[float, float, float]]:
     return out
 
 
-def choose_chords(melody: Part, key: Key, meter, bars: int, per_bar: int | None = None,
-                  layout: list[tuple[float, float, float]] | None = None) -> list[ChordSpan]:
-    """Dynamic programming over chord windows (half bars in bars of 2 or 4 beats at least 3
-    quarters long: 4/4, 2/2, 6/8, 12/8; whole bars otherwise): fit = duration- and beat-weighted
-    share of melody notes that are chord tones; transitions favour common root moves; the first
-    and last chord prefer the tonic. ``layout`` gives the bars as (start, length, beat) when
-    they are irregular (``bar_layout``); by default every bar has the meter's length."""
-    if layout is None:
-        bq = float(meter.bar_quarters)
-        layout = [(i * bq, bq, meter.beat_quarters) for i in range(bars)]
-    starts: list[float] = []
-    lengths: list[float] = []
-    beats: list[tuple[float, float]] = []  # per window: (bar start, beat length)
-    for start, length, beat in layout:
-        n_beats = max(1, round(length / beat))
-        k = per_bar or (2 if n_beats in (2, 4) and length >= 3 else 1)
-        for j in range(k):
-            starts.append(start + j * length / k)
-            lengths.append(length / k)
-            beats.append((start, beat))
-    cands = diatonic_chords(key)
-    tonic = key.tonic_pc
-    W = len(starts)
-    fit = np.zeros((W, len(cands)))
-    ends = [a + d for a, d in zip(starts, lengths)]
-    for n in melody.notes:
-        w = max(bisect.bisect_right(starts, n.onset + 1e-6) - 1, 0)
-        t = n.onset
-        while t < n.end - 1e-6 and w < W:
-            seg_end = min(n.end, ends[w])
-            weight = seg_end - t
-            bar_start, beat = beats[w]
-            if weight > 0:
-                if abs(t - n.onset) < 1e-6 and abs(((n.onset - bar_start) / beat + 1e-6) % 1) < 2e-6:
-                    weight *= BEAT_WEIGHT  # notes struck on a beat matter most
-                for j, c in enumerate(cands):
-                    fit[w, j] += weight * (1.0 if c.contains(n.pitch) else -MISS_PENALTY)
-            t = max(t, seg_end)
-            w += 1
-    roots = [(c.root_pc - tonic) % 12 for c in cands]
-    score = np.full((W, len(cands)), -1e9)
-    back = np.zeros((W, len(cands)), dtype=int)
-    start_bonus = np.array([0.5 if r == 0 else 0.0 for r in roots])
-    score[0] = fit[0] + start_bonus
-    for w in range(1, W):
-        for j in range(len(cands)):
-            trans = np.array([(_MOVES.get((roots[i], roots[j]), 0.0) if i != j else 0.2) for i in range(len(cands))])
-            tot = score[w - 1] + MOVE_WEIGHT * trans
-            back[w, j] = int(tot.argmax())
-            score[w, j] = tot.max() + fit[w, j]
-    end_bonus = np.array([1.0 if r == 0 and len(c.pcs) == 3 else 0.0 for r, c in zip(roots, cands)])
-    j = int((score[-1] + end_bonus).argmax())
-    path = [j]
-    for w in range(W - 1, 0, -1):
-        j = back[w, j]
-        path.append(j)
-    path.reverse()
-    spans: list[ChordSpan] = []
-    for w, j in enumerate(path):  # merge repeated chords
-        c = cands[j]
-        if spans and spans[-1].chord == c:
-            spans[-1] = ChordSpan(c, spans[-1].onset, spans[-1].duration + lengths[w])
-        else:
-            spans.append(ChordSpan(c, starts[w], lengths[w]))
-    return spans
-
-
 def _chords(score: Score, melody: Part, key: Key, style: str | None, seed: int, with_pattern: bool) -> Score:
-    t0 = time.perf_counter()
-    spans = choose_chords(melody, key, score.meter, score.bars, layout=bar_layout(score))
+    """The melody with a chord plan (``symphony.music.chordplan``): its symbols, and the chords
+    and bass on a grand staff (sustained, or in the style's dance pattern for accompaniment)."""
+    layout = bar_layout(score)
+    plan = plan_chords(melody.notes, key, score.meter, layout)
     st_name = get_style(style).name if style else (score.style or "german")
-    notes = accompaniment(spans, score.meter, st_name if with_pattern else "chorale")
-    bass = [Note(p, on, d, 70) for p, on, d in notes if p < 55]
-    upper = [Note(p, on, d, 62) for p, on, d in notes if p >= 55]
+    pattern = with_pattern and st_name not in SUSTAINED_STYLES
     parts = [Part(list(melody.notes), melody.name or "Melody", melody.program),
-             Part(upper, "Chords", 0), Part(bass, "Bass", 32)]
+             Part(voice(plan, melody.notes, layout, pattern), "Piano", 0)]
     result = Score(parts, key, score.meter, score.bpm, score.bars, score.title, score.style, {},
-                   [(s.onset, s.chord.figure) for s in spans], bar_meters=score.bar_meters)
+                   [(c.onset, c.chord.figure) for c in plan.chords], bar_meters=score.bar_meters)
+    result.meta["harmony"] = plan_meta(plan)
     record_edit(result, "harmonize", {"as": "accompaniment" if with_pattern else "chords", "style": st_name},
-            score, seed, time.perf_counter() - t0)
+                score, seed, plan.seconds)
     return result
 
 

@@ -5,11 +5,12 @@ defaulted is recorded in ``score.explanation``.
 """
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from symphony.decoding.cadence import MAX_REST, phrase_cadences
+from symphony.decoding.cadence import MAX_REST
 from symphony.decoding.rhythm import final_onsets, vocabulary
 from symphony.decoding.sampler import (
     DEFAULT_RANGES,
@@ -21,9 +22,12 @@ from symphony.decoding.sampler import (
 from symphony.errors import StyleError
 from symphony.formats.markings import dynamic_for
 from symphony.model.tokens import TICKS_PER_QUARTER
+from symphony.music.chordplan import SUSTAINED_STYLES, plan_chords, plan_meta, voice
 from symphony.music.form import borrowed_repeats, plan_form
 from symphony.music.fourpart import analysis_meta, lower_voices
 from symphony.music.harmony import accompaniment, layout, parse_progression
+from symphony.music.phrase import plan_phrases
+from symphony.music.pickup import mark_pickup
 from symphony.music.score import Note, Part, Score, analyze_key
 from symphony.music.styles import get_style
 from symphony.music.theory import Key, parse_key, parse_meter
@@ -78,8 +82,15 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     guided = blend is not None and not req.blend
     spans = layout(parse_progression(req.chords, key), meter, req.bars) if req.chords else None
     plan = plan_form(req.form, req.bars, key, req.end_on_tonic) if req.form else None
-    borrowed = borrowed_repeats(req.style, req.bars, req.seed) if plan is None and req.repeats else None
+    # a melody without a form is composed in phrases (music/phrase.py); other pieces borrow the
+    # repetition plan of a real tune of their style
+    upbeat = None if spans else False if plan else opens_with_upbeat(req.blend or {req.style: 1.0}, req.seed)
+    phrases = plan_phrases(req.bars, key, req.style, req.seed) if plan is None and req.voices == 1 else None
+    borrowed = borrowed_repeats(req.style, req.bars, req.seed) if plan is None and phrases is None and req.repeats \
+        else None
     copy_from = plan.copy_from if plan else borrowed[0] if borrowed else None
+    if phrases and req.repeats:
+        copy_from = phrases.copy_from
     ranges = None
     if req.low is not None:
         ranges = [(req.low, req.high)] + DEFAULT_RANGES[req.voices][1:]
@@ -93,13 +104,19 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
                        register_edge=REGISTER_EDGE if req.center is not None else None,
                        modal_emphasis=0.0 if key.mode in ("major", "minor") else MODAL_EMPHASIS,
                        colour=MODAL_COLOUR, colour_notes=max(2, req.bars // 4),
-                       step_bias=get_style(req.style).step_bias, repeat_bias=get_style(req.style).repeat_bias)
+                       step_bias=get_style(req.style).step_bias, repeat_bias=get_style(req.style).repeat_bias,
+                       # a form's repeats copy whole bars from the downbeat, so a piece with a form
+                       # starts on it (written |: A :| with an upbeat is not planned yet)
+                       upbeat=upbeat)
     if req.voices == 1:  # melody craft (decoding/cadence.py): the style's rhythm, a composed final cadence
         bar_t, beat_t = round(float(meter.bar_quarters) * TICKS_PER_QUARTER), round(meter.beat_quarters * TICKS_PER_QUARTER)
         cons = replace(cons, rhythm=vocabulary(rhythm_style, str(meter)),
                        final_onsets=final_onsets(rhythm_style, meter, beat_t, bar_t),
-                       max_rest=MAX_REST,
-                       phrase_bars=None if plan else phrase_cadences(req.style, req.bars, key, req.seed))
+                       max_rest=MAX_REST)
+    if phrases:
+        cons = replace(cons, phrase_bars={b: p for b, p in phrases.cadences.items() if b in phrases.held},
+                       phrase_marks={b: p for b, p in phrases.cadences.items() if b not in phrases.held},
+                       shape=True, lift_bars=phrases.lift, peak_bar=phrases.peak_bar, variety=phrases.variety)
     best, model_s = None, 0.0
     for attempt in range(KEY_ATTEMPTS):
         t0 = time.perf_counter()
@@ -142,6 +159,7 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
         if req.accompany:
             notes = [Note(p, on, d, max(30, req.velocity - 20)) for p, on, d in accompaniment(spans, meter, req.style)]
             score.parts.append(Part(notes, "Accompaniment", ACCOMPANIMENT_PROGRAM))
+    upbeat = mark_pickup(score)
     score.title = req.prompt or f"{req.style.title()} piece in {key}"
     req_d = asdict(req)
     score.meta = {"request": req_d, "tokens": len(seq), "model_seconds": round(model_s, 4),
@@ -149,17 +167,68 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
                   "model": {"checkpoint": engine.checkpoint,
                             "tokens_version": engine.meta.get("tokens_version")}}
     score.explanation = list(explanation or [])
+    if upbeat:
+        score.explanation.append(f"upbeat: the piece opens with a pickup of {_note_value(score.pickup)} (bar 0)"
+                                 + ("; its last bar completes it" if score.pickup_completed else ""))
     if harmony:
         score.meta["harmony"] = harmony
+    if borrowed and score.pickup:  # the sampler composed anew what would have copied the pickup bar
+        borrowed = ({b: a for b, a in borrowed[0].items() if a != 1}, borrowed[1])
     if borrowed and borrowed[0]:
         score.meta["repeats"] = {"plan_of": borrowed[1], "bars": {str(b): a for b, a in sorted(borrowed[0].items())}}
-        score.explanation.append(f"structure: {_bar_list(borrowed[0])} (the repetition plan of a real "
+        score.explanation.append(f"structure: {_bar_list(borrowed[0], 1 if score.pickup else 0)} (the repetition plan of a real "
                                          f"{req.style} tune, {borrowed[1]!r}; --form or --no-repeats to change)")
+    if phrases:
+        score.meta["phrases"] = [{"role": ph.role, "bars": [ph.first_bar, ph.last_bar], "cadence": sorted(ph.cadence),
+                                  "held": ph.last_bar in phrases.held or ph is phrases.phrases[-1]}
+                                 for ph in phrases.phrases]
+        score.meta["high_point_bar"] = phrases.peak_bar
+        score.explanation.append("structure: " + phrases.describe() + ("; the answer and the return repeat the opening's bars "
+                                                          "(--no-repeats to compose them anew)" if req.repeats else ""))
     if plan:
         score.meta["form"] = {"form": plan.form, "sections": [
             {"label": s.label + ("'" if s.varied else ""), "bars": [s.first_bar, s.first_bar + s.n_bars - 1]}
             for s in plan.sections]}
+    if req.accompany and not spans and req.voices == 1:
+        _accompany(score, req)
     return score
+
+
+def _accompany(score: Score, req: Request) -> None:
+    """--accompany without --chords: a functional chord plan for the melody the model wrote
+    (``symphony.music.chordplan``), its symbols, and a piano part playing it."""
+    melody = sorted(score.parts[0].notes, key=lambda n: n.onset)
+    if not melody:
+        return
+    bq = float(score.meter.bar_quarters)
+    bars = [(i * bq, bq, score.meter.beat_quarters) for i in range(score.bars)]
+    plan = plan_chords(melody, score.key, score.meter, bars)
+    pattern = req.style not in SUSTAINED_STYLES
+    notes = [replace(n, velocity=max(30, req.velocity - 20)) for n in voice(plan, melody, bars, pattern)]
+    score.parts.append(Part(notes, "Accompaniment", ACCOMPANIMENT_PROGRAM))
+    score.chords = [(c.onset, c.chord.figure) for c in plan.chords]
+    score.meta["harmony"] = plan_meta(plan)
+    score.explanation.append(f"accompaniment: chords planned for the melody ({len(plan.chords)} chords, "
+                             f"{', '.join(k for _, k in plan.cadences)} cadences; --chords to choose them)")
+
+
+def opens_with_upbeat(styles: dict[str, float], seed: int) -> bool | None:
+    """Does this piece open with a pickup? As often as the real tunes of its style (a blend: the
+    weighted share; Style.pickup_rate), drawn from the seed; None if a style has no measured rate."""
+    rates = [(get_style(s).pickup_rate, w) for s, w in styles.items()]
+    if any(r is None for r, _ in rates):
+        return None
+    rate = sum(r * w for r, w in rates) / sum(w for _, w in rates)
+    return random.Random(f"upbeat/{seed}").random() < rate
+
+
+NOTE_VALUES = {0.25: "a sixteenth", 0.5: "an eighth", 0.75: "a dotted eighth", 1.0: "a quarter",
+               1.5: "a dotted quarter", 2.0: "a half", 3.0: "a dotted half"}
+
+
+def _note_value(q: float) -> str:
+    """1.0 -> 'a quarter note', 2.5 -> '2.5 quarter notes'."""
+    return f"{NOTE_VALUES[q]} note" if q in NOTE_VALUES else f"{q:g} quarter notes"
 
 
 def _free_final(style, key: Key) -> bool:
@@ -167,10 +236,11 @@ def _free_final(style, key: Key) -> bool:
     return style.free_final and key.mode in ("major", "minor")
 
 
-def _bar_list(copy_from: dict[int, int]) -> str:
-    """{5: 1, 6: 2, 7: 3, 12: 4} -> 'bars 5-7 repeat bars 1-3, bar 12 repeats bar 4'."""
+def _bar_list(copy_from: dict[int, int], shift: int = 0) -> str:
+    """{5: 1, 6: 2, 7: 3, 12: 4} -> 'bars 5-7 repeat bars 1-3, bar 12 repeats bar 4' (bars as
+    printed: ``shift`` 1 after a pickup bar 0)."""
     runs: list[list[int]] = []  # [first bar, first source, length]
-    for b, a in sorted(copy_from.items()):
+    for b, a in sorted((b - shift, a - shift) for b, a in copy_from.items()):
         if runs and b == runs[-1][0] + runs[-1][2] and a == runs[-1][1] + runs[-1][2]:
             runs[-1][2] += 1
         else:

@@ -48,8 +48,8 @@ SCORE_BARS_BEFORE = 4  # bars of context before the hole when the seams are scor
 
 # ----------------------------------------------------------------------------- inference
 
-def parse_bar_range(text: str | tuple[int, int], n_bars: int) -> tuple[int, int]:
-    """'5-8' or '5' (1-based, inclusive) -> (first, last), checked against the piece."""
+def parse_bar_range(text: str | tuple[int, int], n_bars: int, lowest: int = 1) -> tuple[int, int]:
+    """'5-8' or '5' (inclusive) -> (first, last), checked against bar numbers lowest..n_bars."""
     if isinstance(text, tuple):
         lo, hi = text
     else:
@@ -58,13 +58,29 @@ def parse_bar_range(text: str | tuple[int, int], n_bars: int) -> tuple[int, int]
             lo, hi = (int(parts[0]), int(parts[-1])) if len(parts) <= 2 else (0, -1)
         except ValueError:
             raise RequestError(f"cannot read the bar range {text!r}; write it like '5-8' or '5'") from None
-    if not 1 <= lo <= hi:
-        raise RequestError(f"bar range {text!r} must be first-last with 1 <= first <= last")
+    if not lowest <= lo <= hi:
+        raise RequestError(f"bar range {text!r} must be first-last with {lowest} <= first <= last")
     if hi > n_bars:
         raise RequestError(f"bar range {lo}-{hi} lies outside the piece, which has {n_bars} bars")
     if hi - lo + 1 > MAX_HOLE_BARS:
         raise RequestError(f"at most {MAX_HOLE_BARS} bars can be infilled at once ({lo}-{hi} is {hi - lo + 1})")
     return lo, hi
+
+
+def user_bar_range(score: Score, text: str | tuple[int, int]) -> tuple[int, int]:
+    """The stored bars (1-based, inclusive) of a range in the user's printed bar numbers: with a
+    pickup bar 0, '5-8' is the fifth to eighth full bars, as the user's score numbers them (and
+    a bar printed as 8 and 8a, split by a repeat, is both)."""
+    printed = score.printed_numbers()
+    numbers = [int(d) for d in ("".join(c for c in label if c.isdigit()) for label in printed) if d]
+    lo, hi = parse_bar_range(text, max(numbers), min(numbers))
+    first, last = score.bar_index(lo), score.bar_index(hi, last=True)
+    if first is None or last is None:
+        raise RequestError(f"bar {lo if first is None else hi} is not a bar of the piece (its bars are "
+                           f"numbered {printed[0]} to {printed[-1]})")
+    if last - first + 1 > MAX_HOLE_BARS:
+        raise RequestError(f"at most {MAX_HOLE_BARS} bars can be infilled at once ({lo}-{hi} is {last - first + 1})")
+    return first, last
 
 
 def _voice_blocks(tok: Tokenizer, middle: list[int], n_voices: int) -> dict[tuple[int, int], list[int]]:
@@ -114,10 +130,10 @@ def fill_bars(score: Score, first: int, last: int, part: int | None = None, styl
                 style=style, bar_meters=score.bar_meters)
     layout = tok.bar_layout(src)
     regular = round(float(score.meter.bar_quarters) * TICKS_PER_QUARTER)
-    odd = [i + 1 for i in range(first - 1, last) if layout[i][1] != regular]
+    odd = [i for i in range(first - 1, last) if layout[i][1] != regular]
     if odd:
-        raise RequestError(f"bar {odd[0]} is not a whole bar of {score.meter} (an upbeat or a meter "
-                           f"change); infill works on bars of the piece's meter")
+        raise RequestError(f"bar {score.printed_numbers()[odd[0]]} is not a whole bar of {score.meter} (an upbeat "
+                           f"or a meter change); infill works on bars of the piece's meter")
     start, n = first - 1, last - first + 1
     seq = encode_for_hole(tok, src, start, n, style)
     bounds = bar_bounds(tok, seq)
@@ -218,12 +234,14 @@ def _check_candidates(candidates: int) -> None:
 
 def infill(score: Score, bars: str | tuple[int, int], part: int | None = None, style: str | None = None,
            seed: int = 0, engine=None, candidates: int = CANDIDATES, hooks: Hooks | None = None) -> Score:
-    """`symphony edit infill IN --bars 5-8 [--part P]`: regenerate those bars (1-based, inclusive)
-    of that part (0-based here; all parts by default) so that they join both neighbours."""
+    """`symphony edit infill IN --bars 5-8 [--part P]`: regenerate those bars (inclusive, as the
+    user's score numbers them: after a pickup bar 0, bar 1 is the first full bar) of that part
+    (0-based here; all parts by default) so that they join both neighbours."""
     _check_candidates(candidates)
-    first, last = parse_bar_range(bars, score.bars)
+    first, last = user_bar_range(score, bars)
     result, secs = fill_bars(score, first, last, part, style, seed, engine, candidates=candidates, hooks=hooks)
-    record_edit(result, "infill", {"bars": f"{first}-{last}", "part": "all" if part is None else part + 1,
+    printed = score.printed_numbers()
+    record_edit(result, "infill", {"bars": f"{printed[first - 1]}-{printed[last - 1]}", "part": "all" if part is None else part + 1,
                                "style": result.style, "candidates": candidates}, score, seed, secs)
     return result
 

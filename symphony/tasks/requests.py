@@ -69,7 +69,7 @@ class Request:
     blend: dict[str, float] | None = None  # style fusion: style -> weight (sums to 1)
     rhythm_style: str | None = None  # the blend's style whose meter and note lengths the piece takes
     chords: str | None = None  # chord progression as written, e.g. "G C D G"
-    accompany: bool = False  # add an accompaniment part playing the chords
+    accompany: bool = False  # add an accompaniment part playing the chords (planned when none are given)
     form: str | None = None  # phrase form, e.g. "AABB"
     low: int | None = None  # melody range (MIDI numbers)
     high: int | None = None
@@ -304,7 +304,7 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
     if seed is None:
         seed = int(hashlib.sha1(f"{prompt}|{style}|{k}|{m}|{tempo}|{bars}|{chords}|{form}".encode()).hexdigest()[:8], 16)
     req = Request(style, str(k), str(m), float(tempo), int(bars), int(seed), voices, prompt or "",
-                  blend=blend, rhythm_style=rhythm_style if blend else None, chords=chords, accompany=bool(accompany and chords), form=form,
+                  blend=blend, rhythm_style=rhythm_style if blend else None, chords=chords, accompany=bool(accompany), form=form,
                   low=lo, high=hi, density=float(density), center=center,
                   valence=mood["valence"] if mood else None, arousal=mood["arousal"] if mood else None,
                   velocity=mood["velocity"] if mood else 80, end_on_tonic=end_on_tonic,

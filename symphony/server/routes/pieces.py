@@ -17,7 +17,8 @@ router = APIRouter(prefix="/api/pieces", tags=["pieces"])
 ERRORS = {400: {"model": ErrorOut}, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 JOB_ERRORS = {**ERRORS, 429: {"model": ErrorOut}, 503: {"model": ErrorOut}}
 SSE_DOC = {"text/event-stream": {"schema": {
-    "type": "string", "description": "with `Accept: text/event-stream`: events `note` {part, pitch, onset, duration} "
+    "type": "string", "description": "with `Accept: text/event-stream`: events `attributes` {key, meter, tempo, bars} "
+    "first (the grid), `note` {part, pitch, onset, duration} "
     "bar by bar as they are sampled, `restart` (drop the notes so far: the piece is drawn again), then `done` "
     "{piece} or `error` {detail, status}"}}}
 

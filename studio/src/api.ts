@@ -1,0 +1,125 @@
+// The HTTP API of `symphony serve` (docs/server.md), typed. Every error answer is JSON
+// {"detail": "one clear sentence"}; it becomes an ApiError with that sentence as its message.
+
+export interface Note {
+  id?: string; // absent on a note drawn in the studio and not yet saved
+  pitch: number;
+  spelling?: string;
+  onset: number; // quarter notes from the first full bar's downbeat
+  duration: number; // quarter notes
+  velocity: number;
+}
+
+export interface Part {
+  name: string;
+  program: number;
+  notes: Note[];
+}
+
+export interface Piece {
+  id: string;
+  title: string;
+  attributes: Record<string, unknown> & { key: string; meter: string; tempo: number; style: string };
+  explanation: string[];
+  bars: number;
+  version: number;
+  created: string;
+  updated: string;
+  parts: Part[];
+}
+
+export interface PieceSummary { id: string; title: string; version: number; created: string; updated: string }
+export interface Version { version: number; author: string | null; op: string; created: string }
+export interface Style { name: string; meter: string; tempo: number; description: string }
+export interface StreamedNote { part: number; pitch: number; onset: number; duration: number }
+
+export class ApiError extends Error {
+  constructor(message: string, readonly status: number) { super(message); }
+}
+
+async function send<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  const init: RequestInit = { method, signal, headers: {} };
+  if (body instanceof FormData) init.body = body;
+  else if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    init.headers = { "Content-Type": "application/json" };
+  }
+  const r = await fetch(path, init);
+  if (!r.ok) throw new ApiError(await detailOf(r), r.status);
+  return (r.status === 204 ? undefined : await r.json()) as T;
+}
+
+async function detailOf(r: Response): Promise<string> {
+  try {
+    const j = await r.json();
+    return typeof j.detail === "string" ? j.detail : `the server answered ${r.status}`;
+  } catch {
+    return `the server answered ${r.status}`;
+  }
+}
+
+export const api = {
+  styles: () => send<Style[]>("GET", "/api/styles"),
+  pieces: () => send<PieceSummary[]>("GET", "/api/pieces"),
+  piece: (id: string) => send<Piece>("GET", `/api/pieces/${id}`),
+  remove: (id: string) => send<void>("DELETE", `/api/pieces/${id}`),
+  upload: (file: File) => {
+    const form = new FormData();
+    form.append("file", file);
+    return send<Piece>("POST", "/api/pieces/upload", form);
+  },
+  saveNotes: (id: string, parts: Part[]) => send<Piece>("PUT", `/api/pieces/${id}/notes`, { parts }),
+  versions: (id: string) => send<Version[]>("GET", `/api/pieces/${id}/versions`),
+  restore: (id: string, v: number) => send<Piece>("POST", `/api/pieces/${id}/versions/${v}/restore`),
+  exportUrl: (id: string, fmt: string, v?: number) => `/api/pieces/${id}/export/${fmt}${v ? `?v=${v}` : ""}`,
+};
+
+export interface StreamedAttributes { key: string; meter: string; tempo: number; bars: number }
+
+export interface StreamHandlers {
+  attributes?: (a: StreamedAttributes) => void; // before the notes: the grid to draw them on
+  note?: (n: StreamedNote) => void;
+  restart?: () => void;
+  progress?: (p: { done: number; total: number }) => void;
+}
+
+/** POST with `Accept: text/event-stream` and read the Server-Sent Events as they come: `note`,
+ * `restart`, `progress`, then `done` {piece} (the promise's value) or `error` {detail, status}.
+ * Aborting the signal closes the connection, which cancels the job on the server. */
+export async function streamed(path: string, body: unknown, on: StreamHandlers, signal: AbortSignal): Promise<Piece> {
+  const r = await fetch(path, {
+    method: "POST", signal, body: JSON.stringify(body),
+    headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+  });
+  if (!r.ok || !r.body) throw new ApiError(await detailOf(r), r.status);
+  const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) throw new ApiError("the server closed the stream before the piece was finished", 502);
+    buffer += value;
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const event = parseEvent(buffer.slice(0, end));
+      buffer = buffer.slice(end + 2);
+      if (!event) continue;
+      const data = event.data;
+      if (event.name === "note") on.note?.(data as StreamedNote);
+      else if (event.name === "attributes") on.attributes?.(data as StreamedAttributes);
+      else if (event.name === "restart") on.restart?.();
+      else if (event.name === "progress") on.progress?.(data as { done: number; total: number });
+      else if (event.name === "done") return (data as { piece: Piece }).piece;
+      else if (event.name === "error") throw new ApiError(String(data.detail), Number(data.status) || 500);
+    }
+  }
+}
+
+function parseEvent(block: string): { name: string; data: any } | null {
+  let name = "message";
+  const data: string[] = [];
+  for (const line of block.split("\n")) {
+    if (line.startsWith("event:")) name = line.slice(6).trim();
+    else if (line.startsWith("data:")) data.push(line.slice(5).trimStart());
+  }
+  return data.length ? { name, data: JSON.parse(data.join("\n")) } : null; // comment-only blocks are keep-alives
+}

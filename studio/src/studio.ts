@@ -1,0 +1,457 @@
+// The piece screen: the piano roll above the engraved score, playback, actions on the selected
+// bars, undo / redo, versions and exports. Every change is a new version on the server; undo
+// and redo restore an earlier version (as a new one, so nothing is ever lost).
+import { api, streamed, type Note, type Part, type Piece, type Style, type Version } from "./api";
+import { $, h } from "./dom";
+import { barQuarters, barRange, beatSymbol, parseMeter, prettySpelling, quartersPerSecond } from "./music";
+import { Player } from "./player";
+import { PART_COLOURS, PianoRoll } from "./roll";
+
+const SAVE_DELAY_MS = 250;
+
+export class StudioView {
+  readonly element: HTMLElement;
+  piece: Piece | null = null;
+  readonly roll: PianoRoll;
+  readonly player = new Player();
+  private undoStack: number[] = [];
+  private redoStack: number[] = [];
+  private job: AbortController | null = null;
+  private saveTimer = 0;
+  private saving: Promise<void> = Promise.resolve();
+  private scoreVersion = 0;
+  private styles: Style[] = [];
+
+  constructor(private readonly home: () => void) {
+    this.element = layout();
+    this.roll = new PianoRoll($("#roll", this.element), {
+      edited: () => this.scheduleSave(),
+      barsSelected: (a, b) => this.barsSelected(a, b),
+      seek: (q) => this.player.playing && this.player.play(q),
+    });
+    this.player.onPosition = (q) => this.showPosition(q);
+    this.wire();
+  }
+
+  // ------------------------------------------------------------------ loading and composing
+
+  async open(id: string, styles: Style[]): Promise<void> {
+    this.styles = styles;
+    this.fillStyles();
+    this.show(await api.piece(id), true);
+    void this.refreshVersions();
+  }
+
+  /** Compose from the prompt panel's request, showing the notes as they stream in. */
+  async compose(body: Record<string, unknown>, styles: Style[]): Promise<Piece | null> {
+    this.styles = styles;
+    this.fillStyles();
+    let meter = parseMeter(String(body.meter ?? "4/4"));
+    const parts: Part[] = [];
+    this.roll.readOnly = true;
+    this.roll.show(parts, meter, Number(body.bars ?? 16), true);
+    $("#title", this.element).textContent = String(body.prompt || "New piece");
+    const piece = await this.runJob("Composing", (signal) => streamed("/api/pieces", body, {
+      attributes: (a) => {
+        meter = parseMeter(a.meter);
+        this.roll.show(parts, meter, a.bars);
+        $("#facts", this.element).textContent = `${prettySpelling(a.key)} · ${a.meter} · ${beatSymbol(meter)} = ${Math.round(a.tempo)} · ${a.bars} bars`;
+      },
+      note: (n) => {
+        this.roll.addStreamed(n.part, { pitch: n.pitch, onset: n.onset, duration: n.duration, velocity: 80 });
+        this.status(`Composing… bar ${Math.floor(n.onset / this.roll.barLength) + 1}`);
+      },
+      restart: () => {
+        for (const p of parts) p.notes = [];
+        this.roll.show(parts, meter, this.roll.bars);
+      },
+    }, signal));
+    this.roll.readOnly = false;
+    if (piece) {
+      this.show(piece, false);
+      this.roll.scrollToQuarter(0); // the roll followed the notes in; a musician reads from the start
+      void this.refreshVersions();
+    }
+    return piece;
+  }
+
+  private show(piece: Piece, first: boolean): void {
+    this.piece = piece;
+    const meter = parseMeter(piece.attributes.meter);
+    this.roll.show(piece.parts, meter, piece.bars, first);
+    this.player.setParts(piece.parts);
+    const tempo = $("#tempo-now", this.element) as HTMLInputElement;
+    if (first || !tempo.value) tempo.value = String(Math.round(piece.attributes.tempo));
+    this.player.setTempo(quartersPerSecond(meter, Number(tempo.value)));
+    $("#title", this.element).textContent = piece.title || "Untitled";
+    $("#facts", this.element).textContent =
+      `${prettySpelling(piece.attributes.key)} · ${piece.attributes.meter} · ${beatSymbol(meter)} = ${Math.round(piece.attributes.tempo)} · ${piece.bars} bars · ${piece.attributes.style} · version ${piece.version}`;
+    const lines = piece.explanation.length ? piece.explanation : ["(nothing new: this version came from an edit; see Versions)"];
+    $("#explanation", this.element).replaceChildren(...lines.map((line) => h("li", {}, line)));
+    const partSelect = $("#part", this.element) as HTMLSelectElement;
+    const chosen = partSelect.value;
+    partSelect.replaceChildren(h("option", { value: "" }, "all parts"),
+      ...piece.parts.map((p, i) => h("option", { value: String(i + 1) }, `${i + 1}: ${p.name}`)));
+    partSelect.value = chosen && Number(chosen) <= piece.parts.length ? chosen : "";
+    this.roll.activePart = Math.max(0, Number(partSelect.value || 1) - 1);
+    $("#legend", this.element).replaceChildren(...piece.parts.map((p, i) => h("span", { class: "swatch" },
+      h("i", { style: `background: ${PART_COLOURS[i % PART_COLOURS.length]}` }), p.name)));
+    this.updateExports();
+    this.updateUndo();
+    void this.refreshScore();
+  }
+
+  // ------------------------------------------------------------------ jobs
+
+  /** Run a job (compose or edit) with the Cancel button and the status line; null when it was
+   * cancelled or failed (the saved piece is then as it was). */
+  private async runJob<T>(what: string, run: (signal: AbortSignal) => Promise<T>): Promise<T | null> {
+    this.job?.abort();
+    const job = (this.job = new AbortController());
+    this.busy(true);
+    this.status(`${what}…`);
+    try {
+      const result = await run(job.signal);
+      this.status(`${what}: done`);
+      return result;
+    } catch (e) {
+      if (job.signal.aborted) this.status(`${what}: cancelled, nothing was changed`);
+      else this.status(e instanceof Error ? e.message : String(e), true);
+      return null;
+    } finally {
+      if (this.job === job) this.job = null;
+      this.busy(false);
+    }
+  }
+
+  private async edit(op: string, options: Record<string, unknown>): Promise<void> {
+    const piece = this.piece;
+    if (!piece) return;
+    await this.flush();
+    const before = piece.version;
+    const body = { op, ...options };
+    const label = op === "infill" ? "Regenerating" : `${op[0].toUpperCase()}${op.slice(1)}`;
+    const result = await this.runJob(label, (signal) => streamed(`/api/pieces/${piece.id}/edits`, body, {
+      progress: (p) => this.status(`${label}… ${Math.min(99, Math.round((100 * p.done) / Math.max(1, p.total)))}%`),
+    }, signal));
+    if (result) this.changed(before, result);
+  }
+
+  private changed(before: number, piece: Piece): void {
+    this.undoStack.push(before);
+    this.redoStack = [];
+    this.show(piece, false);
+    void this.refreshVersions();
+  }
+
+  // ------------------------------------------------------------------ manual edits, undo, redo
+
+  private scheduleSave(): void {
+    window.clearTimeout(this.saveTimer);
+    this.saveTimer = window.setTimeout(() => {
+      this.saveTimer = 0;
+      this.saving = this.save();
+    }, SAVE_DELAY_MS);
+    this.player.setParts(this.roll.parts);
+  }
+
+  /** Save a pending manual edit now: an edit, undo or restore must start from it, not beside it. */
+  private async flush(): Promise<void> {
+    if (this.saveTimer) {
+      window.clearTimeout(this.saveTimer);
+      this.saveTimer = 0;
+      this.saving = this.save();
+    }
+    await this.saving;
+  }
+
+  /** PUT every note; new notes get their ids from the answer (matched by part, pitch and time). */
+  private async save(): Promise<void> {
+    await this.saving;
+    const piece = this.piece;
+    if (!piece) return;
+    const sent = this.roll.parts.map((p) => ({ name: p.name, program: p.program, notes: p.notes.map((n) => ({ ...n })) }));
+    try {
+      const saved = await api.saveNotes(piece.id, sent);
+      adoptIds(this.roll.parts, saved.parts);
+      this.undoStack.push(piece.version);
+      this.redoStack = [];
+      this.piece = { ...saved, parts: this.roll.parts };
+      $("#facts", this.element).textContent = $("#facts", this.element).textContent!.replace(/version \d+/, `version ${saved.version}`);
+      this.updateUndo();
+      this.updateExports();
+      this.status(`Saved as version ${saved.version}`);
+      void this.refreshScore();
+      void this.refreshVersions();
+    } catch (e) {
+      this.status(e instanceof Error ? e.message : String(e), true);
+      this.show(await api.piece(piece.id), false); // back to what the server has
+    }
+  }
+
+  async undo(): Promise<void> {
+    await this.flush();
+    const target = this.undoStack.pop();
+    if (target === undefined || !this.piece) return;
+    this.redoStack.push(this.piece.version);
+    await this.restoreTo(target, "Undo");
+  }
+
+  async redo(): Promise<void> {
+    await this.flush();
+    const target = this.redoStack.pop();
+    if (target === undefined || !this.piece) return;
+    this.undoStack.push(this.piece.version);
+    await this.restoreTo(target, "Redo");
+  }
+
+  private async restoreTo(version: number, what: string): Promise<void> {
+    const piece = await api.restore(this.piece!.id, version);
+    this.show(piece, false);
+    this.status(`${what}: back to version ${version} (saved as version ${piece.version})`);
+    void this.refreshVersions();
+  }
+
+  // ------------------------------------------------------------------ score, versions, exports
+
+  private async refreshScore(): Promise<void> {
+    const piece = this.piece;
+    if (!piece) return;
+    const version = piece.version;
+    this.scoreVersion = version;
+    const r = await fetch(api.exportUrl(piece.id, "svg", version));
+    if (this.scoreVersion !== version) return; // a newer version is on its way
+    const score = $("#score", this.element);
+    if (!r.ok) {
+      const detail = await r.json().then((j) => j.detail).catch(() => r.statusText);
+      score.textContent = `The score could not be engraved: ${detail}`;
+      return;
+    }
+    score.innerHTML = await r.text();
+    score.dataset.version = String(version);
+  }
+
+  private async refreshVersions(): Promise<void> {
+    if (!this.piece) return;
+    const id = this.piece.id;
+    const versions: Version[] = await api.versions(id);
+    const list = $("#versions", this.element);
+    list.replaceChildren(...versions.slice().reverse().map((v) => h("li", {},
+      h("span", {}, `${v.version}. ${describeOp(v.op)}`), h("time", {}, v.created.slice(11, 16)),
+      v.version === this.piece?.version ? h("em", {}, "current")
+        : h("button", { class: "link", onclick: () => this.restoreVersion(v.version) }, "restore"))));
+  }
+
+  private async restoreVersion(version: number): Promise<void> {
+    await this.flush();
+    const before = this.piece!.version;
+    const piece = await api.restore(this.piece!.id, version);
+    this.changed(before, piece);
+    this.status(`Restored version ${version} (saved as version ${piece.version})`);
+  }
+
+  private updateExports(): void {
+    const piece = this.piece!;
+    for (const a of this.element.querySelectorAll<HTMLAnchorElement>("a[data-fmt]")) {
+      a.href = api.exportUrl(piece.id, a.dataset.fmt!, piece.version);
+      a.download = `${(piece.title || "symphony").replace(/[^\w\- ]+/g, "").trim() || "symphony"}.${a.dataset.fmt}`;
+    }
+  }
+
+  private updateUndo(): void {
+    ($("#undo", this.element) as HTMLButtonElement).disabled = !this.undoStack.length;
+    ($("#redo", this.element) as HTMLButtonElement).disabled = !this.redoStack.length;
+  }
+
+  // ------------------------------------------------------------------ playback and selection
+
+  private barsSelected(first: number, last: number): void {
+    $("#selection", this.element).textContent = `Bars ${barRange(first, last).replace("-", "–")} selected`;
+    const bar = this.roll.barLength;
+    if (($("#loop", this.element) as HTMLInputElement).checked) this.player.loop = [first * bar, (last + 1) * bar];
+  }
+
+  private showPosition(q: number | null): void {
+    this.roll.setCursor(q, true);
+    const score = $("#score", this.element);
+    score.querySelector(".playing")?.classList.remove("playing");
+    if (q === null || !this.piece) return;
+    const bar = Math.floor(q / barQuarters(parseMeter(this.piece.attributes.meter)));
+    score.querySelectorAll("g.measure")[bar]?.classList.add("playing");
+  }
+
+  private async togglePlay(): Promise<void> {
+    const button = $("#play", this.element);
+    if (this.player.playing) {
+      this.player.stop();
+      button.textContent = "▶ Play";
+      return;
+    }
+    const sel = this.roll.barSelection;
+    const from = sel ? sel[0] * this.roll.barLength : 0;
+    button.textContent = "■ Stop";
+    try {
+      await this.player.play(from);
+    } catch (e) {
+      button.textContent = "▶ Play";
+      this.status(`Playback failed: ${e instanceof Error ? e.message : e}`, true);
+    }
+  }
+
+  // ------------------------------------------------------------------ wiring
+
+  private fillStyles(): void {
+    const select = $("#restyle-style", this.element) as HTMLSelectElement;
+    if (!select.options.length) select.append(...this.styles.map((s) => h("option", { value: s.name }, s.name)));
+  }
+
+  private selectedBars(): string | null {
+    const sel = this.roll.barSelection;
+    if (!sel) {
+      this.status("Select bars first: drag across the bar numbers above the roll.", true);
+      return null;
+    }
+    return barRange(sel[0], sel[1]);
+  }
+
+  private part(): number | undefined {
+    const v = ($("#part", this.element) as HTMLSelectElement).value;
+    return v ? Number(v) : undefined;
+  }
+
+  private wire(): void {
+    const el = this.element;
+    const on = (sel: string, fn: () => unknown) => $(sel, el).addEventListener("click", () => void fn());
+    const value = (sel: string) => ($(sel, el) as HTMLInputElement).value;
+    on("#home", () => { this.player.stop(); this.job?.abort(); this.home(); });
+    on("#cancel", () => this.job?.abort());
+    on("#play", () => this.togglePlay());
+    on("#undo", () => this.undo());
+    on("#redo", () => this.redo());
+    on("#zoom-in", () => this.roll.zoom(1.4));
+    on("#zoom-out", () => this.roll.zoom(1 / 1.4));
+    on("#delete", () => this.roll.deleteSelected());
+    on("#regenerate", () => { const bars = this.selectedBars(); if (bars) return this.edit("infill", { bars, part: this.part() }); });
+    on("#continue", () => this.edit("continue", { bars: Number(value("#continue-bars")) }));
+    on("#harmonize", () => this.edit("harmonize", { as: value("#harmonize-as"), part: this.part() ?? 1 }));
+    on("#vary", () => this.edit("vary", { amount: Number(value("#vary-amount")) / 100, part: this.part() }));
+    on("#restyle", () => this.edit("restyle", { style: value("#restyle-style"), part: this.part() }));
+    on("#transform", () => {
+      const options: Record<string, unknown> = {};
+      if (Number(value("#transpose"))) options.transpose = Number(value("#transpose"));
+      if (value("#transform-key").trim()) options.key = value("#transform-key").trim();
+      if (!Object.keys(options).length) return this.status("Transform: give semitones or a key.", true);
+      return this.edit("transform", options);
+    });
+    $("#snap", el).addEventListener("change", () => { this.roll.snap = Number(value("#snap")); });
+    $("#part", el).addEventListener("change", () => {
+      this.roll.activePart = Math.max(0, Number(value("#part") || 1) - 1);
+      this.roll.draw();
+    });
+    $("#tempo-now", el).addEventListener("change", () => {
+      if (this.piece) this.player.setTempo(quartersPerSecond(parseMeter(this.piece.attributes.meter), Number(value("#tempo-now")) || 100));
+    });
+    $("#loop", el).addEventListener("change", () => {
+      const sel = this.roll.barSelection;
+      const bar = this.roll.barLength;
+      this.player.loop = ($("#loop", el) as HTMLInputElement).checked && sel ? [sel[0] * bar, (sel[1] + 1) * bar] : null;
+    });
+    document.addEventListener("keydown", (e) => {
+      if (!this.element.isConnected || (e.target as HTMLElement).matches("input, textarea, select")) return;
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "z") {
+        e.preventDefault();
+        void (e.shiftKey ? this.redo() : this.undo());
+      } else if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "y") {
+        e.preventDefault();
+        void this.redo();
+      } else if (e.key === " " && e.target === document.body) {
+        e.preventDefault();
+        void this.togglePlay();
+      }
+    });
+  }
+
+  private busy(on: boolean): void {
+    $("#cancel", this.element).hidden = !on;
+    for (const b of this.element.querySelectorAll<HTMLButtonElement>(".actions button")) b.disabled = on;
+  }
+
+  status(message: string, error = false): void {
+    const line = $("#status", this.element);
+    line.textContent = message;
+    line.classList.toggle("error", error);
+  }
+}
+
+/** Give the notes drawn in the studio the ids the server gave them. */
+function adoptIds(local: Part[], saved: Part[]): void {
+  local.forEach((part, i) => {
+    const known = new Set(part.notes.map((n) => n.id).filter(Boolean));
+    const fresh = (saved[i]?.notes ?? []).filter((n) => !known.has(n.id));
+    for (const n of part.notes) {
+      if (n.id) continue;
+      const k = fresh.findIndex((s) => s.pitch === n.pitch && Math.abs(s.onset - n.onset) < 1e-6 && Math.abs(s.duration - n.duration) < 1e-6);
+      if (k >= 0) Object.assign(n, { id: fresh[k].id, spelling: fresh[k].spelling });
+      if (k >= 0) fresh.splice(k, 1);
+    }
+    const byId = new Map((saved[i]?.notes ?? []).map((s) => [s.id, s]));
+    for (const n of part.notes as Note[]) if (!n.spelling && n.id) n.spelling = byId.get(n.id)?.spelling;
+  });
+}
+
+function describeOp(op: string): string {
+  const names: Record<string, string> = { generate: "composed", upload: "uploaded", notes: "notes edited", infill: "bars regenerated",
+    continue: "continued", harmonize: "harmonized", vary: "varied", restyle: "restyled", transform: "transformed", restore: "restored" };
+  return names[op] ?? op;
+}
+
+function layout(): HTMLElement {
+  const exportLink = (fmt: string, label: string) => h("a", { "data-fmt": fmt, class: "button", href: "#" }, label);
+  return h("div", { class: "studio" },
+    h("header", { class: "bar" },
+      h("button", { id: "home", class: "link" }, "← Pieces"),
+      h("div", { class: "titles" }, h("h1", { id: "title" }, ""), h("span", { id: "facts", class: "facts" })),
+      h("div", { class: "transport" },
+        h("button", { id: "play", class: "primary", title: "play from the start of the selection (space)" }, "▶ Play"),
+        h("label", { title: "repeat the selected bars" }, h("input", { id: "loop", type: "checkbox" }), " loop selection"),
+        h("label", {}, "tempo ", h("input", { id: "tempo-now", type: "number", min: 20, max: 300, class: "narrow" }))),
+      h("div", { class: "history" },
+        h("button", { id: "undo", disabled: true, title: "undo (Ctrl+Z)" }, "↶ Undo"),
+        h("button", { id: "redo", disabled: true, title: "redo (Ctrl+Shift+Z)" }, "↷ Redo"))),
+    h("div", { class: "status-line" }, h("span", { id: "status" }, ""),
+      h("button", { id: "cancel", hidden: true, class: "danger" }, "Cancel")),
+    h("main", { class: "workspace" },
+      h("section", { class: "editor" },
+        h("div", { class: "roll-tools" },
+          h("span", { id: "selection" }, "Drag across the bar numbers to select bars"),
+          h("label", {}, "part ", h("select", { id: "part" })),
+          h("span", { id: "legend", class: "legend", title: "the colour of each part in the roll" }),
+          h("label", {}, "snap ", h("select", { id: "snap" },
+            h("option", { value: "1" }, "♩ quarter"), h("option", { value: "0.5", selected: true }, "♪ eighth"),
+            h("option", { value: "0.25" }, "16th"), h("option", { value: "0" }, "off"))),
+          h("button", { id: "zoom-out", title: "zoom out" }, "−"), h("button", { id: "zoom-in", title: "zoom in" }, "+"),
+          h("button", { id: "delete", title: "delete the selected notes (Delete)" }, "Delete notes"),
+          h("span", { class: "hint" }, "double-click: add a note · drag: move · drag its end: lengthen")),
+        h("div", { id: "roll", class: "roll" }),
+        h("div", { id: "score", class: "score" })),
+      h("aside", { class: "side" },
+        h("section", { class: "actions" }, h("h2", {}, "Compose with the selection"),
+          h("div", { class: "action" }, h("button", { id: "regenerate", class: "primary" }, "Regenerate bars"),
+            h("span", { class: "hint" }, "new bars that join both sides")),
+          h("div", { class: "action" }, h("button", { id: "continue" }, "Continue"),
+            h("label", {}, "by ", h("input", { id: "continue-bars", type: "number", value: 8, min: 1, max: 64, class: "narrow" }), " bars")),
+          h("div", { class: "action" }, h("button", { id: "harmonize" }, "Harmonize"),
+            h("select", { id: "harmonize-as" }, h("option", { value: "satb" }, "as a four-part chorale"),
+              h("option", { value: "chords" }, "with chord symbols"), h("option", { value: "accompaniment" }, "with a piano part"))),
+          h("div", { class: "action" }, h("button", { id: "vary" }, "Vary"),
+            h("label", {}, h("input", { id: "vary-amount", type: "range", min: 5, max: 100, value: 30 }), " amount")),
+          h("div", { class: "action" }, h("button", { id: "restyle" }, "Restyle"), h("select", { id: "restyle-style" })),
+          h("div", { class: "action" }, h("button", { id: "transform" }, "Transform"),
+            h("label", {}, h("input", { id: "transpose", type: "number", value: 0, min: -24, max: 24, class: "narrow" }), " semitones"),
+            h("input", { id: "transform-key", placeholder: "or key: D dorian", class: "narrow-wide" }))),
+        h("section", {}, h("h2", {}, "Export"),
+          h("div", { class: "exports" }, exportLink("mid", "MIDI"), exportLink("musicxml", "MusicXML"),
+            exportLink("wav", "WAV"), exportLink("pdf", "PDF"), exportLink("svg", "SVG"))),
+        h("section", {}, h("h2", {}, "Versions"), h("ol", { id: "versions", class: "versions" })),
+        h("section", {}, h("h2", {}, "What Symphony understood"), h("ul", { id: "explanation", class: "explanation" })))));
+}

@@ -1,0 +1,61 @@
+"""The anacrusis (pickup, upbeat): a tune that starts before its first downbeat.
+
+A Score stores the pickup bar as a whole bar whose first ``bar_quarters - pickup`` quarters are
+empty (so bar k always starts at k bars), and says in ``Score.pickup`` how much of it is written.
+A generated piece whose first bar opens with a rest in every part, as the model learned from the
+padded pickups of the corpus, is such an upbeat; like a real tune, its last bar then completes
+the first: the final notes end ``pickup`` quarters before the bar line.
+
+>>> from symphony.music.score import Note, Part, Score
+>>> from symphony.music.theory import parse_key, parse_meter
+>>> s = Score([Part([Note(67, 3.0, 1.0), Note(72, 4.0, 4.0), Note(72, 8.0, 4.0)])],
+...           parse_key("C major"), parse_meter("4/4"), 96.0, 3)
+>>> mark_pickup(s), s.pickup, s.pickup_completed, s.parts[0].notes[-1].duration
+(True, 1.0, True, 3.0)
+"""
+from __future__ import annotations
+
+from symphony.music.score import Score
+
+EPS = 1e-6
+
+
+def upbeat_length(score: Score) -> float:
+    """Quarters of the upbeat a piece opens with: the first bar after its leading rest, when
+    that rest is there in every part and the first bar is a whole bar of the meter; else 0."""
+    notes = score.all_notes()
+    bar = score.bar_quarters
+    if not notes or score.bars < 2 or (score.bar_meters and float(score.bar_meters[1][0]) != bar):
+        return 0.0
+    first = min(n.onset for n in notes)
+    return round(bar - first, 6) if EPS < first < bar - EPS else 0.0
+
+
+def complete_last_bar(score: Score, pickup: float) -> bool:
+    """End the final notes ``pickup`` quarters before the last bar line, so that the last bar
+    and the pickup make one bar, as in a published tune. Only when every note of the last bar
+    starts before that point and the final notes keep at least a beat (a final that would be cut
+    shorter, or a note starting later, leaves the last bar whole). Returns whether the last bar
+    was shortened."""
+    end = score.bars * score.bar_quarters
+    cut = end - pickup
+    last_bar = [n for n in score.all_notes() if n.end > end - score.bar_quarters + EPS]
+    if not last_bar or any(n.onset > cut - EPS for n in last_bar):
+        return False
+    if any(n.end > cut + EPS and cut - n.onset < float(score.meter.beat_quarters) - EPS for n in last_bar):
+        return False
+    for n in last_bar:
+        if n.end > cut + EPS:
+            n.duration = round(cut - n.onset, 6)
+    return True
+
+
+def mark_pickup(score: Score) -> bool:
+    """Make a generated piece's opening upbeat its pickup (``Score.pickup``) and complete it in
+    the last bar. Returns whether the piece has a pickup."""
+    pickup = upbeat_length(score)
+    if not pickup:
+        return False
+    score.pickup = pickup
+    score.pickup_completed = complete_last_bar(score, pickup)
+    return True

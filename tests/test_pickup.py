@@ -1,0 +1,164 @@
+"""Pickups (anacruses) and bar numbers as the user's score has them (issue 16, item 2): read from
+real MusicXML, ABC and MIDI files, kept through JSON and MusicXML round trips, written as a short
+bar 0 and a short last bar, counted by ``--bars`` as the user counts, and given to generated
+pieces that open with an upbeat."""
+import json
+import re
+
+import pytest
+
+from symphony.errors import RequestError
+from symphony.formats.files import read_score, score_bytes
+from symphony.formats.midi import write_midi
+from symphony.formats.musicxml import write_musicxml
+from symphony.music.analysis import bar_starts
+from symphony.music.score import Score
+from symphony.tasks.common import load_input
+from symphony.tasks.infill import infill, user_bar_range
+
+from .conftest import DATA
+from .test_pipeline import run_cli
+
+
+def _tune(tmp_path, number: int, source: str = "oneills_sample.abc"):
+    """Tune X:number of a multi-tune ABC file, as a file of its own."""
+    text = (DATA / source).read_text()
+    tunes = re.split(r"\n(?=X:)", text)
+    body = next(t for t in tunes if re.match(rf"X:\s*{number}\b", t.strip()))
+    path = tmp_path / f"tune{number}.abc"
+    path.write_text(body.strip() + "\n")
+    return path
+
+
+def _notes(score: Score):
+    """Every note as written: pitch, onset, duration, spelling and fermata."""
+    return [[(n.pitch, round(n.onset, 4), round(n.duration, 4), n.spelling, n.fermata) for n in p.notes]
+            for p in score.parts]
+
+
+def _measures(xml: bytes) -> list[str]:
+    return re.findall(r"<measure [^>]*>", xml.decode())
+
+
+@pytest.mark.parametrize("name,pickup,numbers", [
+    ("bwv66.6.mxl", 1.0, ["0", "1", "2"]),            # a one-beat upbeat in 4/4
+    ("german_sample.abc", 0.5, ["0", "1", "2"]),       # an eighth in 3/4
+    ("bwv101.7.mxl", 1.0, ["0", "1", "2", "3", "4", "4a", "5"]),  # bar 4 split by a repeat
+    ("han_sample.abc", 0.0, ["1", "2", "3"]),          # no pickup: bars from 1
+])
+def test_real_files_keep_their_pickup_and_bar_numbers(tmp_path, name, pickup, numbers):
+    """Read, written to MusicXML and JSON and read back: the same pickup, short last bar, printed
+    bar numbers and notes (spellings and fermatas included)."""
+    src = read_score(DATA / name)
+    assert src.pickup == pickup and src.pickup_completed == bool(pickup)
+    assert src.printed_numbers()[:len(numbers)] == numbers
+    back = Score.from_dict(json.loads(score_bytes(src, "json")))
+    assert (back.pickup, back.pickup_completed, back.printed_numbers()) == \
+        (src.pickup, src.pickup_completed, src.printed_numbers())
+    assert _notes(back) == _notes(src)
+    write_musicxml(src, tmp_path / "x.musicxml")
+    again = read_score(tmp_path / "x.musicxml")
+    assert (again.pickup, again.pickup_completed) == (src.pickup, src.pickup_completed)
+    assert [[x[:3] + x[4:] for x in p] for p in _notes(again)] == [[x[:3] + x[4:] for x in p] for p in _notes(src)]
+    first = _measures((tmp_path / "x.musicxml").read_bytes())[0]
+    assert ('implicit="yes" number="0"' in first) == bool(pickup)
+
+
+def test_the_written_pickup_bar_is_short_and_the_last_bar_completes_it(tmp_path):
+    """bwv66.6: bar 0 holds one beat (no bar of rests before it), bar 9 three beats; music21
+    reads them as padded bars, as it reads Bach's own file."""
+    from music21 import converter, stream
+    src = read_score(DATA / "bwv66.6.mxl")
+    write_musicxml(src, tmp_path / "x.musicxml")
+    soprano = converter.parse(tmp_path / "x.musicxml").parts[0]
+    measures = list(soprano.getElementsByClass(stream.Measure))
+    assert [m.number for m in measures] == list(range(10))
+    assert (float(measures[0].duration.quarterLength), measures[0].paddingLeft) == (1.0, 3.0)
+    assert not measures[0].getElementsByClass("Rest")
+    assert float(measures[-1].duration.quarterLength) == 3.0
+    assert all(float(m.duration.quarterLength) == 4.0 for m in measures[1:-1])
+
+
+def test_oneills_tune_with_a_pickup_and_a_split_bar(tmp_path):
+    """O'Neill's 'Fare You Well' (2/4, an eighth-note upbeat, the B part's upbeat splitting bar
+    8): bar 0, then 1-8, 8a, 9-..., and the MIDI the piece is written to reads back the same
+    pickup."""
+    path = _tune(tmp_path, 2)
+    src = load_input(path)
+    assert src.pickup == 0.5 and src.pickup_completed
+    assert src.printed_numbers()[:11] == ["0", "1", "2", "3", "4", "5", "6", "7", "8", "8a", "9"]
+    write_midi(src, tmp_path / "x.mid")
+    midi = read_score(tmp_path / "x.mid")
+    assert midi.pickup == 0.5 and midi.pickup_completed
+
+
+def test_bar_ranges_are_the_users_bar_numbers():
+    bwv = read_score(DATA / "bwv101.7.mxl")
+    assert user_bar_range(bwv, "1-2") == (2, 3)  # bar 0 is the pickup, stored first
+    assert user_bar_range(bwv, "4") == (5, 6)  # 4 and 4a
+    assert user_bar_range(bwv, "0-1") == (1, 2)
+    with pytest.raises(RequestError, match="outside the piece"):
+        user_bar_range(bwv, "12-13")
+    han = read_score(DATA / "han_sample.abc")
+    assert user_bar_range(han, "5-8") == (5, 8)
+    with pytest.raises(RequestError, match="1 <= first"):
+        user_bar_range(han, "0-2")
+
+
+def test_infill_5_8_edits_the_users_bars_5_to_8_only(tiny_checkpoint, tmp_path):
+    """On an O'Neill's jig with an eighth-note pickup ('The Fun at Donnybrook', 6/8), `--bars 5-8`
+    regenerates the bars the user's score prints as 5 to 8 (not 4 to 7): every note outside
+    them, with its spelling, stays exactly, and so do the pickup and the bar numbers."""
+    path, _ = tiny_checkpoint
+    src = load_input(_tune(tmp_path, 5))
+    out = infill(src, "5-8", seed=3, engine=path, candidates=1)
+    starts = bar_starts(src)
+    a, z = starts[src.bar_index(5) - 1], starts[src.bar_index(8, last=True)]
+    assert (a, z) == (15.0, 27.0)  # after the pickup bar, user's bar 5 is the sixth stored bar
+    outside = lambda s: [x for x in _notes(s)[0] if not a - 1e-6 <= x[1] < z - 1e-6]  # noqa: E731
+    inside = lambda s: [x for x in _notes(s)[0] if a - 1e-6 <= x[1] < z - 1e-6]  # noqa: E731
+    assert outside(out) == outside(src)
+    assert inside(out) and inside(out) != inside(src)
+    assert (out.pickup, out.pickup_completed, out.printed_numbers()) == \
+        (src.pickup, src.pickup_completed, src.printed_numbers())
+    assert out.provenance["parameters"]["bars"] == "5-8"
+
+
+def test_infill_cli_keeps_fermatas_and_numbers_outside_the_range(tiny_checkpoint, tmp_path):
+    """bwv66.6 --bars 2-3: the user's bars 2 and 3; the fermatas of bars 4-9 and the pickup bar
+    are written back, and the MusicXML still starts with bar 0."""
+    path, _ = tiny_checkpoint
+    out = tmp_path / "o"
+    r = run_cli("edit", "infill", str(DATA / "bwv66.6.mxl"), "--bars", "2-3", "--seed", "1",
+                "--candidates", "1", "--checkpoint", str(path), "--no-audio", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    src, back = read_score(DATA / "bwv66.6.mxl"), read_score(out / "music.musicxml")
+    a, z = 8.0, 16.0  # user's bars 2-3 after the one-beat pickup padded to a bar
+    keep = lambda s: [[x[:3] + x[4:] for x in p if not a <= x[1] < z] for p in _notes(s)]  # noqa: E731
+    assert keep(back) == keep(src)
+    assert back.pickup == 1.0 and back.pickup_completed
+    info = json.loads((out / "music.json").read_text())
+    assert info["bar_numbers"][:3] == ["0", "1", "2"] and info["pickup"]["quarters"] == 1.0
+
+
+def test_generated_upbeat_pieces_engrave_with_a_short_first_bar(tmp_path):
+    """German songs mostly start with an upbeat (70% of the Essen German tunes); the shipped
+    model writes them, and they are written as a short bar 0 with a last bar completing it."""
+    import symphony
+    from symphony.formats.render import render_svg
+    with_pickup = 0
+    for seed in range(4):
+        s = symphony.generate(style="german", bars=8, seed=seed)
+        if not s.pickup:
+            assert min(n.onset for n in s.all_notes()) == 0.0
+            continue
+        with_pickup += 1
+        assert any(line.startswith("upbeat:") for line in s.explanation)
+        write_musicxml(s, tmp_path / "g.musicxml")
+        measures = _measures((tmp_path / "g.musicxml").read_bytes())
+        assert 'implicit="yes" number="0"' in measures[0] and len(measures) == s.bars
+        bar = s.bar_quarters
+        if s.pickup_completed:
+            assert max(n.end for n in s.all_notes()) == pytest.approx(s.bars * bar - s.pickup)
+        assert render_svg(tmp_path / "g.musicxml", tmp_path / "g.svg") >= 1
+    assert with_pickup >= 1
