@@ -317,6 +317,17 @@ def data_stats(workers: int = typer.Option(2, help="parallel parsers for the fir
     Console().print(table)
 
 
+@data_app.command("attributes")
+def data_attributes(workers: int = typer.Option(2, help="parallel parsers for the first run")):
+    """Count the keys, meters and lengths of the real tunes of each style (the table a request
+    draws the attributes it leaves open from) and write it next to the shipped model."""
+    from symphony.training.attributes import rebuild
+    from symphony.training.corpus import builtin_sources, load_corpus
+    recs = load_corpus(builtin_sources(), workers=workers, progress=sys.stderr.isatty(), user=False,
+                       log=lambda m: typer.echo(m, err=True))
+    rebuild(recs, log=typer.echo)
+
+
 @data_app.command("add")
 def data_add(folder: Path, style: str = typer.Option(..., "--style", help="style label for these pieces")):
     """Add your own folder of MIDI / MusicXML / ABC files to the corpus under a style label."""

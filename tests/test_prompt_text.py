@@ -127,7 +127,8 @@ def test_a_minor_key_is_not_the_key_of_a_minor():
     u = parse_prompt("a sad song in a minor key")
     assert "key" not in u.attributes and u.attributes["mode"] == "minor"
     req, why = resolve("a sad song in a minor key")
-    assert req.key == "F minor"  # the style's usual tonic (german, for a sad mood: F), in the mode asked for
+    # the mode asked for, on a tonic drawn among real (german, for a sad mood) tunes in it
+    assert req.key.endswith(" minor") and any(x.startswith("text: minor mode, no tonic said → key") for x in why)
     assert parse_prompt("a song in A minor").attributes["key"] == "A minor"
 
 
@@ -165,7 +166,8 @@ def test_text_mood_feeds_the_emotion_mapping():
     sad, why = resolve("a sad song")
     plain, _ = resolve("a song")
     assert sad.valence < 0 and sad.arousal < 0
-    assert parse_key(sad.key).is_minor_like and not parse_key(plain.key).is_minor_like
+    happy, _ = resolve("a happy song")  # (a song with no mood: a key drawn from real tunes, either mode)
+    assert parse_key(sad.key).is_minor_like and not parse_key(happy.key).is_minor_like
     assert sad.tempo < plain.tempo and sad.density < 0 and sad.velocity < plain.velocity
     assert any(line.startswith("text: mood") for line in why)
     fast, _ = resolve("a fast song")

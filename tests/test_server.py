@@ -321,7 +321,7 @@ def test_streamed_edit_reports_progress(client):
 
 
 def test_manual_note_edits_and_restore(client):
-    p = new_piece(client, bars=6, seed=10)
+    p = new_piece(client, bars=6, seed=10, meter="6/8")  # bars of 3 quarters (below)
     notes = p["parts"][0]["notes"]
     moved = {**notes[0], "pitch": notes[0]["pitch"] + 1}
     kept = notes[2:]

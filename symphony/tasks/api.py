@@ -209,7 +209,7 @@ def run(request: Request, engine: Engine | str | Path | None = None,
 
 def run_many(options: Options, engine: Engine | str | Path | None = None,
              hooks: TaskHooks | None = None) -> list[TaskResult]:
-    """``options.count`` new pieces (seeds seed, seed + 1, ...), resolved once."""
+    """``options.count`` new pieces (seeds seed, seed + 1, ...), each resolved with its seed."""
     hooks = hooks or TaskHooks()
     o = replace(options, prompt=check_prompt(options.prompt))  # control characters out, length capped
     if not 1 <= o.count <= MAX_COUNT:
@@ -229,15 +229,18 @@ def run_many(options: Options, engine: Engine | str | Path | None = None,
         return [result_of(s, melody_input=True) for s in scores]
     require_request(o.prompt, **o.describing())
     engine = Engine.of(engine)  # loaded first: its styles are the ones a request may name
-    req, why = resolve(o.prompt, o.style, o.key, o.meter, o.tempo, o.bars, o.seed, chords=o.chords,
+    def resolved(seed: int | None):
+        return resolve(o.prompt, o.style, o.key, o.meter, o.tempo, o.bars, seed, chords=o.chords,
                        accompany=o.accompany, form=o.form, range=o.range, density=o.density, emotion=o.emotion,
                        valence=o.valence, arousal=o.arousal, end_on_tonic=o.end_on_tonic, image=o.image,
                        guidance=o.guidance, repeats=o.repeats, styles=engine.styles)
+    req, why = resolved(o.seed)
     if o.numerals and req.voices != 4 and not req.accompany:
         raise RequestError("--numerals needs harmony to read: a chorale (--style chorale) or --accompany")
     out = []
     for i in range(o.count):
-        req_i = req if i == 0 else replace(req, seed=req.seed + i)
+        # each piece draws the attributes left open with its own seed (twenty pieces, twenty keys)
+        req_i, why = (req, why) if i == 0 else resolved(req.seed + i)
         if o.count == 1:
             sh = Hooks(cancel=hooks.cancel, on_bar=_note_stream(hooks, req_i.bars, engine.tokenizer))
         score = generate_request(req_i, engine, o.temperature, o.top_p, explanation=why, hooks=sh)

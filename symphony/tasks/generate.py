@@ -72,8 +72,10 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     cond_key = Key(key.tonic, "minor" if key.is_minor_like else "major")
     header = tok.header(req.style, cond_key, meter, req.tempo, req.bars, req.voices)
     blend = None
-    if req.blend:
-        blend = [(tok.header(s, cond_key, meter, req.tempo, req.bars, req.voices), w) for s, w in req.blend.items()]
+    rhythm_style = req.rhythm_style or req.style
+    if req.blend:  # the rhythm's style first: a blend's note lengths are drawn from it alone
+        order = sorted(req.blend.items(), key=lambda sw: sw[0] != rhythm_style)
+        blend = [(tok.header(s, cond_key, meter, req.tempo, req.bars, req.voices), w) for s, w in order]
     elif req.guidance:
         blend = style_guidance(tok, header, req.style, req.guidance,
                                lambda s: tok.header(s, cond_key, meter, req.tempo, req.bars, req.voices))
@@ -108,8 +110,8 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
                        upbeat=upbeat)
     if req.voices == 1:  # melody craft (decoding/cadence.py): the style's rhythm, a composed final cadence
         bar_t, beat_t = round(float(meter.bar_quarters) * TICKS_PER_QUARTER), round(meter.beat_quarters * TICKS_PER_QUARTER)
-        cons = replace(cons, rhythm=vocabulary(req.blend or req.style, str(meter)),
-                       final_onsets=final_onsets(req.style, meter, beat_t, bar_t),
+        cons = replace(cons, rhythm=vocabulary(rhythm_style, str(meter)),
+                       final_onsets=final_onsets(rhythm_style, meter, beat_t, bar_t),
                        max_rest=MAX_REST)
     if phrases:
         cons = replace(cons, phrase_bars={b: p for b, p in phrases.cadences.items() if b in phrases.held},
@@ -126,7 +128,7 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
             # tip a major tune into its relative minor (D major jigs heard as B minor)
             cons = replace(cons, center=None, register_edge=None)
         seq = engine.sample(header, cons, seed=req.seed + 7919 * attempt, temperature=temperature,
-                     top_p=top_p, blend=blend, plain_durations=guided, hooks=hooks)
+                     top_p=top_p, blend=blend, plain_durations=guided or bool(req.blend), hooks=hooks)
         model_s += time.perf_counter() - t0
         score = tok.decode(seq)
         found = analyze_key(score)

@@ -5,13 +5,15 @@ the text, the text over the mood, the mood over the defaults."""
 from __future__ import annotations
 
 import hashlib
+import random
 from dataclasses import dataclass
 
 from symphony.decoding.sampler import DEFAULT_RANGES
 from symphony.errors import RequestError
+from symphony.music import attributes as real
 from symphony.music.form import default_bars, parse_form, plan_form
 from symphony.music.harmony import layout, parse_progression
-from symphony.music.styles import get_style
+from symphony.music.styles import GENRES, get_style
 from symphony.music.theory import parse_key, parse_meter, pitch_class
 from symphony.tasks.limits import MAX_BARS, MAX_GUIDANCE
 from symphony.understanding import emotion as emo
@@ -21,7 +23,7 @@ from symphony.understanding.emotion import (
     emotional_key,
 )
 from symphony.understanding.image import analyze
-from symphony.understanding.prompt import parse_prompt, summary_line
+from symphony.understanding.prompt import SONG_GENRES, parse_prompt, summary_line
 
 DEFAULT_STYLE = "celtic"
 
@@ -46,6 +48,14 @@ def _default_key(style: str) -> str:
     return DEFAULT_KEYS.get(style) or get_style(style).default_key or "C major"
 
 
+def _draw_seed(seed: int | None, *given) -> int:
+    """The seed the open attributes are drawn with: the request's, else one from what was asked
+    (the same words and options draw the same key, meter and length)."""
+    if seed is not None:
+        return int(seed)
+    return int(hashlib.sha1("|".join(map(str, given)).encode()).hexdigest()[:8], 16)
+
+
 @dataclass
 class Request:
     style: str  # the style (the heaviest one of a blend)
@@ -57,6 +67,7 @@ class Request:
     voices: int
     prompt: str = ""
     blend: dict[str, float] | None = None  # style fusion: style -> weight (sums to 1)
+    rhythm_style: str | None = None  # the blend's style whose meter and note lengths the piece takes
     chords: str | None = None  # chord progression as written, e.g. "G C D G"
     accompany: bool = False  # add an accompaniment part playing the chords (planned when none are given)
     form: str | None = None  # phrase form, e.g. "AABB"
@@ -119,6 +130,28 @@ def parse_range(text: str) -> tuple[int, int]:
     return lo, hi
 
 
+def blend_roles(blend: dict[str, float], seed: int, genre: str | None = None) -> tuple[str, str]:
+    """(the style whose key and scale a blended piece takes, the style whose meter and note lengths
+    it takes). Each style leads each trait as often as its weight, and the two draws are made
+    opposite (one uniform number u picks the key's style, u + 1/2 the rhythm's), so a blend's
+    pieces mostly take the two traits from different styles: of chinese 60% + celtic 40%, 40%
+    have a Chinese scale in a Celtic rhythm, 40% the other way round and 20% are Chinese in both,
+    never Celtic in both. A dance named in the text ("meets an Irish jig") gives the rhythm."""
+    u = random.Random(f"blend|{seed}").random()
+
+    def at(x: float) -> str:
+        acc = 0.0
+        for s, w in blend.items():
+            acc += w
+            if x < acc:
+                return s
+        return list(blend)[-1]
+    rhythm = at((u + 0.5) % 1.0)
+    if genre in GENRES and genre not in SONG_GENRES and GENRES[genre][0] in blend:
+        rhythm = GENRES[genre][0]
+    return at(u), rhythm
+
+
 def require_request(prompt: str | None, **options) -> None:
     """A blank prompt with no option that describes the music (style, key, meter, tempo, bars,
     chords, form, range, density, emotion, valence/arousal, picture) is a request for nothing:
@@ -143,6 +176,7 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
         raise RequestError(f"--guidance must be between 0 (off) and {MAX_GUIDANCE:g}, got {guidance}")
     u = parse_prompt(prompt or "")
     a, why = u.attributes, list(u.explanation)
+    drawn = _draw_seed(seed, prompt, style, key, meter, tempo, bars, chords, form, emotion, valence, arousal)
     # Where each attribute came from (option / text / default), for the summary line.
     src: dict[str, str] = {}
     blend = None
@@ -152,8 +186,7 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
         src["style"] = "option"
         if len(weights) > 1:
             blend = weights
-            why.append("option: --style blend " + " + ".join(f"{s} {w:.0%}" for s, w in weights.items())
-                       + f" → meter, key and instrument of {style}")
+            why.append("option: --style blend " + " + ".join(f"{s} {w:.0%}" for s, w in weights.items()))
         else:
             why.append(f"option: --style {style}")
         if a.get("style") and (a.get("blend") or {a["style"]: 1.0}).keys() != weights.keys():
@@ -163,7 +196,7 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
         blend = a.get("blend")  # a fusion said in words: "Chinese folk song meets Irish jig"
         src["style"] = "text"
         if blend:
-            why.append(f"text: blend → key and instrument of {style} (named first of the heaviest)")
+            why.append(f"text: blend → instrument of {style} (named first of the heaviest)")
         if style is None:
             style = DEFAULT_STYLE
             src["style"] = "default"
@@ -179,6 +212,12 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
                 why.append(f"default: no style given → {style}")
     st = get_style(style)  # a built-in style or one the loaded checkpoint describes
     style = st.name
+    key_style = rhythm_style = style
+    if blend:
+        key_style, rhythm_style = blend_roles(blend, drawn, a.get("genre"))
+        why.append(f"blend: key and scale of {key_style}, meter and note lengths of {rhythm_style}, every "
+                   f"pitch drawn from both styles' predictions by weight (each style leads each trait as "
+                   f"often as its weight), instrument of {style}")
     n_why = len(why)
     mood = _resolve_emotion(emotion, valence, arousal, st, why)
     if mood is not None:
@@ -204,29 +243,8 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
         if mood is None:
             mood = pic_mood
             src["mood"] = "picture"
-    key_txt = key or a.get("key")
-    src["key"] = "option" if key else "text"
-    if key and a.get("key") and parse_key(key) != parse_key(a["key"]):
-        why.append(f"option: --key {key} wins over the text's {a['key']}")
-    if key_txt is None and a.get("mode"):  # a mode said without a tonic: the style's usual tonic
-        key_txt = f"{parse_key(_default_key(style)).tonic} {a['mode']}"
-        why.append(f"text: {a['mode']} mode on the usual tonic for {style} → key {key_txt}")
-    if key_txt is None:
-        src["key"] = "default"
-        key_txt = _default_key(style)
-        if mood is not None:  # the emotion chooses the mode colour of the style's usual key
-            key_txt = str(emotional_key(parse_key(key_txt), mood["valence"]))
-            why.append(f"default: no key given → {key_txt} (usual tonic for {style}, mode for the emotion)")
-        else:
-            why.append(f"default: no key given → {key_txt} (usual for {style})")
-    k = parse_key(key_txt)
-    meter_txt = meter or a.get("meter") or st.default_meter
-    src["meter"] = "option" if meter else "text" if a.get("meter") else "default"
-    if meter and a.get("meter") and meter.replace(" ", "") != a["meter"]:
-        why.append(f"option: --meter {meter} wins over the text's {a['meter']}")
-    m = parse_meter(meter_txt)
-    if src["meter"] == "default":
-        why.append(f"default: meter {m} (usual for {style})")
+    k = _resolve_key(key, a, key_style, mood, drawn, src, why)
+    m = _resolve_meter(meter, a, get_style(rhythm_style), drawn, src, why)
     src["tempo"] = "option" if tempo is not None else "text" if a.get("tempo") else "default"
     if tempo is not None and a.get("tempo") and float(tempo) != a["tempo"]:
         why.append(f"option: --tempo {tempo:g} wins over the text's {a['tempo']:g} bpm")
@@ -234,20 +252,29 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
         base_bpm = a.get("genre_bpm", st.default_bpm)
         if blend and "genre_bpm" not in a:
             base_bpm = sum(w * get_style(s).default_bpm for s, w in blend.items())
+        usual = base_bpm
+        if real.style_counts(style) and mood is None:  # real tunes' style, no mood to set the pace
+            base_bpm = real.draw_tempo(base_bpm, drawn)
         # the text's speed words are inside a mood read from the text; else they scale the tempo
         speed = 1.0 if src.get("mood") == "text" else u.tempo_factor
         tempo = a.get("tempo") or round(base_bpm * speed * (mood["tempo_factor"] if mood else 1.0))
         if not a.get("tempo"):
-            _tempo_line(why, tempo, base_bpm, a.get("genre"), style, speed, mood, src)
+            _tempo_line(why, tempo, base_bpm, a.get("genre"), "the blend (by weight)" if blend else style,
+                        speed, mood, src, usual)
     if not 20 <= float(tempo) <= 300:
         raise RequestError(f"tempo {tempo} bpm is outside 20-300")
     if form is None and a.get("form"):
         form, src["form"] = _text_form(a["form"], bars if bars is not None else a.get("bars"), why)
     if bars is None:
         src["bars"] = "text" if "bars" in a else "default"
-        bars = a.get("bars", default_bars(form) if form else 16)
-        if src["bars"] == "default":
-            why.append(f"default: {bars} bars" + (f" (4 per section of {form})" if form else ""))
+        bars = a.get("bars")
+        if bars is None and form:
+            bars = default_bars(form)
+            why.append(f"default: {bars} bars (4 per section of {form})")
+        elif bars is None:
+            d = real.draw_bars(rhythm_style, str(m), drawn)
+            bars = d.value if d else 16
+            why.append(f"default: no length given → {d.why}" if d else "default: 16 bars")
     else:
         src["bars"] = "option"
         if a.get("bars") and a["bars"] != bars:
@@ -277,7 +304,7 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
     if seed is None:
         seed = int(hashlib.sha1(f"{prompt}|{style}|{k}|{m}|{tempo}|{bars}|{chords}|{form}".encode()).hexdigest()[:8], 16)
     req = Request(style, str(k), str(m), float(tempo), int(bars), int(seed), voices, prompt or "",
-                  blend=blend, chords=chords, accompany=bool(accompany), form=form,
+                  blend=blend, rhythm_style=rhythm_style if blend else None, chords=chords, accompany=bool(accompany), form=form,
                   low=lo, high=hi, density=float(density), center=center,
                   valence=mood["valence"] if mood else None, arousal=mood["arousal"] if mood else None,
                   velocity=mood["velocity"] if mood else 80, end_on_tonic=end_on_tonic,
@@ -334,8 +361,12 @@ def _text_mood(a: dict, st, why, borrowed: dict[str, float] | None = None) -> di
             "density": mapping["density"], "velocity": mapping["velocity"]}
 
 
-def _tempo_line(why, tempo, base_bpm, genre, style, speed, mood, src) -> None:
-    parts = [f"{base_bpm:g} ({'a ' + genre if genre else 'usual for ' + style})"]
+def _tempo_line(why, tempo, base_bpm, genre, style, speed, mood, src, usual=None) -> None:
+    said = 'a ' + genre if genre else 'usual for ' + style
+    if usual is not None and usual != base_bpm:
+        said = (f"drawn within ±{real.TEMPO_SPREAD:.0%} of {usual:g}, {said}; the corpus has no tempo "
+                f"marks to count")
+    parts = [f"{base_bpm:g} ({said})"]
     if speed != 1.0:
         parts.append(f"× {speed:.2f} (speed words)")
     if mood:
@@ -392,3 +423,46 @@ def _resolve_image(pic, st, why, use: bool, winner: str | None = None,
                     "tempo_factor": mapping["bpm"] / st.default_bpm,
                     "register_shift": mapping["register_shift"], "density": mapping["density"],
                     "velocity": mapping["velocity"]}
+
+
+def _resolve_key(key: str | None, a: dict, style: str, mood: dict | None, seed: int, src: dict,
+                 why: list[str]):
+    """--key > the text's key > a key drawn from the style's real tunes (a mode said without a
+    tonic: a tonic drawn among them; a mood: the drawn tonic in the mood's mode)."""
+    key_txt = key or a.get("key")
+    src["key"] = "option" if key else "text"
+    if key and a.get("key") and parse_key(key) != parse_key(a["key"]):
+        why.append(f"option: --key {key} wins over the text's {a['key']}")
+    if key_txt is None and a.get("mode"):
+        d = real.draw_key(style, seed, a["mode"])
+        key_txt = d.value if d else f"{parse_key(_default_key(style)).tonic} {a['mode']}"
+        why.append(f"text: {a['mode']} mode, no tonic said → key {d.why}" if d else
+                   f"text: {a['mode']} mode on the usual tonic for {style} → key {key_txt}")
+    if key_txt is None:
+        src["key"] = "default"
+        d = real.draw_key(style, seed)
+        key_txt = d.value if d else _default_key(style)
+        origin = d.why if d else f"{key_txt} (usual for {style})"
+        if mood is not None:  # the emotion chooses the mode colour of the drawn (usual) key
+            key_txt = str(emotional_key(parse_key(key_txt), mood["valence"]))
+            why.append(f"default: no key given → {key_txt}: the tonic of {origin}, the mode for the emotion")
+        else:
+            why.append(f"default: no key given → {origin}")
+    return parse_key(key_txt)
+
+
+def _resolve_meter(meter: str | None, a: dict, st, seed: int, src: dict, why: list[str]):
+    """--meter > a meter said or a dance's (a jig is in 6/8) > one drawn from the style's real
+    tunes. A song type's meter ("a Chinese folk song": 2/4) is only its usual one: drawn too."""
+    said = a.get("meter")
+    if said and a.get("genre") in SONG_GENRES and a.get("meter_from_genre"):
+        said = None
+    if meter and said and meter.replace(" ", "") != said:
+        why.append(f"option: --meter {meter} wins over the text's {said}")
+    src["meter"] = "option" if meter else "text" if said else "default"
+    if meter or said:
+        return parse_meter(meter or said)
+    d = real.draw_meter(st.name, seed)
+    m = parse_meter(d.value if d else st.default_meter)
+    why.append(f"default: no meter given → {d.why}" if d else f"default: meter {m} (usual for {st.name})")
+    return m

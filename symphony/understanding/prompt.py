@@ -343,7 +343,7 @@ def _assemble_key(u: Understood, ctx: dict, styles: list) -> None:
         u.explanation.append(f"text: '{words.strip()}' → key {a['key']} ({how})")
     elif modes:
         a["mode"] = modes[0][0]
-        u.explanation.append(f"text: '{modes[0][1]}' → {a['mode']} mode (the tonic is the style's usual one)")
+        u.explanation.append(f"text: '{modes[0][1]}' → {a['mode']} mode (no tonic said)")
     elif ctx["pentatonic"]:
         a["mode"] = "gong"
 
@@ -482,7 +482,7 @@ def _vocabulary(t: _Text, u: Understood, ctx: dict, styles: list, cues: list) ->
         if i == 0:
             a["genre"], a["genre_bpm"] = val, bpm
         if i == 0 and "meter" not in a:
-            a["meter"] = meter
+            a["meter"], a["meter_from_genre"] = meter, True
             u.explanation.append(f"text: '{said}' → {val}: {style}, {meter}, about {bpm} bpm")
         elif i == 0:
             u.explanation.append(f"text: '{said}' → {val}: {style}, about {bpm} bpm (meter {a['meter']} as said)")
