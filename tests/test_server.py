@@ -645,3 +645,42 @@ def test_serve_with_bad_settings_is_one_clear_error(capsys, tmp_path, args, word
     assert e.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and all(w in err[0] for w in words), err
+
+
+def _b64(path) -> str:
+    import base64
+    return base64.b64encode(path.read_bytes()).decode()
+
+
+def test_compose_from_a_picture_and_from_a_hummed_melody(client, tmp_path):
+    """The prompt panel's picture and melody travel as base64 / data: URLs, as --image and --melody."""
+    import numpy as np
+    import soundfile as sf
+    from PIL import Image
+    Image.new("RGB", (64, 48), (250, 200, 40)).save(tmp_path / "sun.png")
+    r = client.post("/api/pieces", json={"style": "celtic", "bars": 4, "seed": 1,
+                                         "image": "data:image/png;base64," + _b64(tmp_path / "sun.png")})
+    assert r.status_code == 201, r.text
+    assert any(line.startswith("picture: picture.png") for line in r.json()["explanation"]), r.json()["explanation"]
+    # a sung line (G A B C D, half a second each, with a little vibrato) as a WAV file
+    rate, t = 8000, np.arange(4000) / 8000  # (small: this server takes 64 KB uploads)
+    tones = [440 * 2 ** ((m - 69 + 0.1 * np.sin(2 * np.pi * 5 * t)) / 12) for m in (67, 69, 71, 72, 74)]
+    sf.write(tmp_path / "hum.wav", np.concatenate([0.3 * np.sin(2 * np.pi * np.cumsum(f) / rate) for f in tones]), rate)
+    r = client.post("/api/pieces", json={"melody": _b64(tmp_path / "hum.wav"), "melody_use": "continue", "bars": 6,
+                                         "seed": 2})
+    assert r.status_code == 201, r.text
+    top = [n["pitch"] for n in r.json()["parts"][0]["notes"]]
+    assert top[:5] == [67, 69, 71, 72, 74], top  # the hummed notes open the piece, carried on after them
+    assert len(top) > 5
+
+
+@pytest.mark.parametrize("body, words", [
+    ({"image": "not base64!"}, ("image", "base64")),
+    ({"melody": "data:audio/wav;base64,AAAA"}, ("audio",)),
+    ({"image": "data:image/png;base64,AAAA"}, ("picture",)),
+])
+def test_bad_pictures_and_melodies(client, body, words):
+    r = client.post("/api/pieces", json={"style": "celtic", "bars": 4, **body})
+    assert 400 <= r.status_code < 500, r.text
+    assert all(w in r.json()["detail"] for w in words), r.json()
+    assert not list(__import__("pathlib").Path(__import__("tempfile").gettempdir()).glob("symphony-media-*"))

@@ -58,7 +58,10 @@ def server(tmp_path_factory, tiny_checkpoint):
 @pytest.fixture(scope="module")
 def browser():
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--autoplay-policy=no-user-gesture-required"])
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--autoplay-policy=no-user-gesture-required",
+                                                                       # a microphone that beeps, allowed without asking
+                                                                       "--use-fake-device-for-media-stream",
+                                                                       "--use-fake-ui-for-media-stream"])
         yield b
         b.close()
 
@@ -247,3 +250,23 @@ def test_cancel_while_composing_saves_nothing(page, server):
     page.wait_for_function("document.querySelector('#status').textContent.includes('cancelled')")
     time.sleep(0.5)
     assert httpx.get(server + "/api/pieces").json() == before
+
+
+def test_hum_a_take_and_compose_from_a_picture(page, server, tmp_path):
+    from PIL import Image
+    # hum into the (fake) microphone: the take is kept as a WAV for the request
+    page.click("#hum")
+    page.wait_for_timeout(1500)
+    page.click("#hum")
+    assert "a take of 1." in page.inner_text("#hum-status") or "a take of 2." in page.inner_text("#hum-status")
+    page.reload()  # (the beeping take is not a tune to compose from)
+    Image.new("RGB", (64, 48), (20, 30, 60)).save(tmp_path / "night.png")
+    page.set_input_files("#picture", str(tmp_path / "night.png"))
+    page.fill("#prompt", "a tune")
+    page.fill("#bars", "4")
+    page.click("#compose")
+    page.wait_for_function("location.hash.startsWith('#/piece/')")
+    wait_for_version(page, 1)
+    piece = current(server, page.evaluate("location.hash").split("/")[-1])
+    assert any(line.startswith("picture: picture.png") for line in piece["explanation"]), piece["explanation"]
+    assert "picture" in page.inner_text("#explanation")

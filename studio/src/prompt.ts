@@ -11,7 +11,7 @@ const FROM_PROMPT = "from the prompt";
 
 export interface PromptPanel {
   element: HTMLElement;
-  request(): Record<string, unknown>;
+  request(): Promise<Record<string, unknown>>;
 }
 
 export function promptPanel(styles: Style[], onCompose: (body: Record<string, unknown>) => void): PromptPanel {
@@ -31,9 +31,19 @@ export function promptPanel(styles: Style[], onCompose: (body: Record<string, un
   const form = h("input", { id: "form", placeholder: "AABB, ABA …" });
   const chords = h("input", { id: "chords", placeholder: "D G | A D  ·  I vi IV V7" });
   const seed = h("input", { id: "seed", type: "number", placeholder: "random" });
+  const picture = h("input", { id: "picture", type: "file", accept: "image/*", title: "its brightness, colour and busyness set the mood" });
+  const melodyFile = h("input", { id: "melody-file", type: "file", accept: "audio/*,.wav,.flac,.ogg,.mp3" });
+  const melodyUse = select("melody-use", ["continue", "harmonize", "develop"]);
+  const hum = humRecorder();
 
-  const request = () => {
+  const request = async () => {
     const body: Record<string, unknown> = { prompt: text.value.trim() };
+    if (picture.files?.length) body.image = await dataUrl(picture.files[0]);
+    const melody = hum.recording ?? melodyFile.files?.[0];
+    if (melody) {
+      body.melody = await dataUrl(melody);
+      body.melody_use = melodyUse.value;
+    }
     const blend = sliders.filter((s) => Number(s.input.value) > 0);
     if (blend.length === 1) body.style = blend[0].style;
     if (blend.length > 1) body.style = blend.map((s) => `${s.style}:${(Number(s.input.value) / 100).toFixed(2)}`).join(",");
@@ -48,7 +58,7 @@ export function promptPanel(styles: Style[], onCompose: (body: Record<string, un
     return body;
   };
 
-  const element = h("form", { class: "prompt-panel", onsubmit: (e: Event) => { e.preventDefault(); onCompose(request()); } },
+  const element = h("form", { class: "prompt-panel", onsubmit: async (e: Event) => { e.preventDefault(); onCompose(await request()); } },
     h("h2", {}, "New piece"),
     h("label", { class: "wide" }, "Describe it (English or 中文)", text),
     h("fieldset", {}, h("legend", {}, "Style blend"), ...sliders.map((s) => s.row),
@@ -62,6 +72,11 @@ export function promptPanel(styles: Style[], onCompose: (body: Record<string, un
       h("label", {}, "Form", form),
       h("label", {}, "Chords (one per bar)", chords),
       h("label", {}, "Seed", seed)),
+    h("fieldset", { class: "grid" }, h("legend", {}, "From a picture or a tune"),
+      h("label", {}, "Picture (sets the mood)", picture),
+      h("label", {}, "Melody: an audio file", melodyFile),
+      h("label", {}, "… or hum it", hum.element),
+      h("label", {}, "Use the melody to", melodyUse)),
     h("button", { type: "submit", class: "primary", id: "compose" }, "Compose"));
   return { element, request };
 }
@@ -99,4 +114,67 @@ function emotionPad(): { element: HTMLElement; value: { valence: number; arousal
 
 function clamp(v: number): number {
   return Math.max(-1, Math.min(1, v));
+}
+
+function dataUrl(file: Blob): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result));
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+}
+
+/** Hum into the microphone: a button that records (mono, the device's rate) until pressed again
+ * and keeps the take as a 16-bit WAV, which the server transcribes as --melody does. */
+function humRecorder(): { element: HTMLElement; recording: Blob | null } {
+  const state: { element: HTMLElement; recording: Blob | null } = { element: h("span"), recording: null };
+  const status = h("span", { class: "hint", id: "hum-status" }, "no take");
+  let stop: (() => void) | null = null;
+  const button = h("button", { type: "button", id: "hum", title: "record a tune from the microphone" }, "● Record");
+  button.onclick = async () => {
+    if (stop) { stop(); return; }
+    let stream: MediaStream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    } catch (e) {
+      status.textContent = `no microphone: ${(e as Error).message}`;
+      return;
+    }
+    const context = new AudioContext();
+    const source = context.createMediaStreamSource(stream);
+    const tap = context.createScriptProcessor(4096, 1, 1);
+    const chunks: Float32Array[] = [];
+    tap.onaudioprocess = (ev) => chunks.push(new Float32Array(ev.inputBuffer.getChannelData(0)));
+    source.connect(tap);
+    tap.connect(context.destination);
+    button.textContent = "■ Stop";
+    status.textContent = "recording…";
+    stop = () => {
+      stop = null;
+      tap.disconnect();
+      source.disconnect();
+      stream.getTracks().forEach((t) => t.stop());
+      void context.close();
+      state.recording = wav(chunks, context.sampleRate);
+      const seconds = chunks.reduce((n, c) => n + c.length, 0) / context.sampleRate;
+      status.textContent = `a take of ${seconds.toFixed(1)} s (used instead of the file)`;
+      button.textContent = "● Record again";
+    };
+  };
+  state.element = h("span", { class: "pair" }, button, status);
+  return state;
+}
+
+function wav(chunks: Float32Array[], rate: number): Blob {
+  const n = chunks.reduce((k, c) => k + c.length, 0);
+  const view = new DataView(new ArrayBuffer(44 + 2 * n));
+  const text = (at: number, s: string) => { for (let i = 0; i < s.length; i++) view.setUint8(at + i, s.charCodeAt(i)); };
+  text(0, "RIFF"); view.setUint32(4, 36 + 2 * n, true); text(8, "WAVE"); text(12, "fmt ");
+  view.setUint32(16, 16, true); view.setUint16(20, 1, true); view.setUint16(22, 1, true);
+  view.setUint32(24, rate, true); view.setUint32(28, 2 * rate, true); view.setUint16(32, 2, true); view.setUint16(34, 16, true);
+  text(36, "data"); view.setUint32(40, 2 * n, true);
+  let at = 44;
+  for (const c of chunks) for (const x of c) { view.setInt16(at, Math.max(-1, Math.min(1, x)) * 0x7fff, true); at += 2; }
+  return new Blob([view], { type: "audio/wav" });
 }

@@ -14,7 +14,8 @@ class Strict(BaseModel):
 
 
 class ComposeBody(Strict):
-    """A new piece: what `symphony generate` takes (files aside: pictures and melodies come later)."""
+    """A new piece: what `symphony generate` takes; its --image and --melody files travel as
+    base64 (or data: URLs, as a browser's FileReader gives them)."""
     prompt: str = Field("", max_length=2000, description="free text, English or Chinese")
     style: str | None = Field(None, examples=["celtic", "chinese:0.6,celtic:0.4"])
     key: str | None = Field(None, examples=["D major"])
@@ -33,6 +34,12 @@ class ComposeBody(Strict):
     repeats: bool = True
     end_on_tonic: bool = True
     seed: int | None = Field(None, description="same request and seed, same piece")
+    image: str | None = Field(None, description="a picture (PNG, JPEG, ...) as base64 or a data: URL: its brightness, "
+                              "colour and busyness set the mood (--image)")
+    melody: str | None = Field(None, description="a hummed, sung or played melody (WAV, FLAC, OGG, MP3) as base64 or a "
+                               "data: URL (--melody)")
+    melody_use: Literal["continue", "harmonize", "develop"] = Field(
+        "continue", description="with melody: carry it on to bars, harmonize it, or develop it as a form's theme")
 
 
 class EditBody(Strict):

@@ -7,7 +7,10 @@ saves the result as one Doc transaction and one database transaction at the very
 that fails or is cancelled leaves the saved piece as it was."""
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
+import shutil
 import json
 import tempfile
 import threading
@@ -98,6 +101,9 @@ class Studio:
         stored = self.store.create(document.content_of(result.score, result.attributes), title, "generate")
         return self.piece_of(stored)
 
+    def media_files(self, media: dict[str, str | None]) -> MediaFiles:
+        return decode_media(media, self.settings.max_upload_bytes)
+
     def check_options(self, options: api.Options) -> None:
         if options.bars is not None and not 1 <= options.bars <= self.settings.max_bars:
             raise RequestError(f"bars must be between 1 and {self.settings.max_bars} on this server, "
@@ -164,6 +170,76 @@ class Studio:
         doc = stored.doc if version is None or version == stored.version else self.store.snapshot(piece_id, version)
         score = document.read(doc).score
         return export_bytes(score, fmt), EXPORT_TYPES[fmt], f"{_file_stem(stored.title)}.{fmt}"
+
+
+MEDIA = ("image", "melody")  # ComposeBody's files, sent as base64 or data: URLs
+FILE_NAMES = {"image": "picture", "melody": "melody"}  # as the explanation names them
+
+
+class MediaFiles:
+    """The picture and melody of a compose request, decoded into a private folder for the job
+    (as --image and --melody files) and removed when it ends."""
+
+    def __init__(self, folder: Path | None, paths: dict[str, str]):
+        self.folder, self.paths = folder, paths
+
+    def around(self, work):
+        def run(job):
+            try:
+                return work(job)
+            finally:
+                self.remove()
+        return run
+
+    def remove(self) -> None:
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+
+
+def decode_media(media: dict[str, str | None], limit: int) -> MediaFiles:
+    """base64 (or data: URL) fields -> files in a new folder; a clear RequestError for text that is
+    not base64 or a file over the upload limit."""
+    decoded = {}
+    for name, text in media.items():
+        if not text:
+            continue
+        data = text.split(",", 1)[1] if text.startswith("data:") and "," in text else text
+        if len(data) * 3 // 4 > limit:
+            raise RequestError(f"{name} is larger than this server's upload limit of {limit / 2**20:g} MB")
+        try:
+            decoded[name] = base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError):
+            raise RequestError(f"{name} must be a file as base64 or a data: URL") from None
+        if not decoded[name]:
+            raise RequestError(f"{name} is empty")
+    if not decoded:
+        return MediaFiles(None, {})
+    folder = Path(tempfile.mkdtemp(prefix="symphony-media-"))
+    paths = {}
+    for name, data in decoded.items():
+        path = folder / (FILE_NAMES[name] + _suffix(data))  # the audio reader goes by the suffix
+        path.write_bytes(data)
+        paths[name] = str(path)
+    return MediaFiles(folder, paths)
+
+
+def _suffix(data: bytes) -> str:
+    """A file name suffix from a file's first bytes ('' when unknown: pictures are read by their
+    content, audio needs one of its suffixes)."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return ".png"
+    if data[:3] == b"\xff\xd8\xff":
+        return ".jpg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
+        return ".wav"
+    if data[:4] == b"fLaC":
+        return ".flac"
+    if data[:4] == b"OggS":
+        return ".ogg"
+    if data[:3] == b"ID3" or data[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"):
+        return ".mp3"
+    return ""
 
 
 class UnsupportedFile(ScoreReadError):

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from symphony.server.deps import ClientDep, StudioDep
 from symphony.server.http_errors import TooLarge
 from symphony.server.schemas import ComposeBody, ErrorOut, Piece, PieceSummary
+from symphony.server.service import MEDIA
 from symphony.server.streaming import stream, wait, wants_stream
 from symphony.tasks.api import Options
 
@@ -28,12 +29,21 @@ async def create_piece(body: ComposeBody, request: Request, studio: StudioDep, c
     """Compose a new piece (the same names as `symphony generate`'s flags) and save it as version 1.
     Send `Accept: text/event-stream` to watch its notes arrive bar by bar; the finished piece is
     the same as without streaming. A client that disconnects cancels the job; nothing is saved."""
-    options = Options(**body.model_dump())
-    studio.check_options(options)
+    fields = body.model_dump()
+    media = {name: fields.pop(name) for name in MEDIA}
+    studio.check_options(Options(**fields))
+    files = studio.media_files(media)  # a folder with the decoded picture and melody, removed after the job
+    options = Options(**fields, **files.paths)
+
+    def submit(on_event=None):
+        try:
+            return studio.jobs.submit(client, files.around(lambda job: studio.compose(options, job)), on_event)
+        except BaseException:  # refused (a full queue): the files go now
+            files.remove()
+            raise
     if wants_stream(request):
-        return stream(lambda on_event: studio.jobs.submit(client, lambda job: studio.compose(options, job), on_event),
-                      studio.settings.retry_after_s)
-    job = studio.jobs.submit(client, lambda job: studio.compose(options, job))
+        return stream(submit, studio.settings.retry_after_s)
+    job = submit()
     return await wait(request, job, 201, studio.settings.retry_after_s)
 
 
