@@ -18,8 +18,10 @@ VIEW = {"width": 1440, "height": 900}
 
 
 def select_bars(page, first: int, last: int) -> None:
-    a = page.evaluate(f"window.symphony.studio.roll.barPoint({first})")
-    b = page.evaluate(f"window.symphony.studio.roll.barPoint({last})")
+    """Drag across the printed bars first..last (after a pickup bar 0 they are one bar further on)."""
+    shift = page.evaluate("window.symphony.studio.roll.labels[0] === '0' ? 0 : -1")
+    a = page.evaluate(f"window.symphony.studio.roll.barPoint({first + shift})")
+    b = page.evaluate(f"window.symphony.studio.roll.barPoint({last + shift})")
     page.mouse.move(a["x"], a["y"])
     page.mouse.down()
     page.mouse.move(b["x"], b["y"], steps=4)
@@ -51,10 +53,10 @@ def main(base: str, out: Path) -> None:
         page = browser.new_page(viewport=VIEW)
         compose(page, base, "a slow Chinese folk song in G, sad", 16, 2)
         compose(page, base, "a lively Irish jig in D major", 16, 1, out / "studio-streaming.png")
-        select_bars(page, 4, 7)
+        select_bars(page, 5, 8)
         page.screenshot(path=out / "studio-piece.png")
         compose(page, base, "Bach chorale in F major", 8, 3)
-        select_bars(page, 4, 7)
+        select_bars(page, 5, 8)
         page.click("#regenerate")
         page.wait_for_function("document.querySelector('#status').textContent.includes('done')", timeout=120_000)
         wait_for_score(page)
