@@ -12,6 +12,8 @@ const SAVE_DELAY_MS = 250;
 export class StudioView {
   readonly element: HTMLElement;
   piece: Piece | null = null;
+  /** Notes drawn into the roll as they streamed in, before the finished piece replaced them. */
+  streamedNotes = 0;
   readonly roll: PianoRoll;
   readonly player = new Player();
   private undoStack: number[] = [];
@@ -48,6 +50,7 @@ export class StudioView {
     this.fillStyles();
     let meter = parseMeter(String(body.meter ?? "4/4"));
     const parts: Part[] = [];
+    this.streamedNotes = 0;
     this.roll.readOnly = true;
     this.roll.labels = []; // a new piece: numbered once it is done (a pickup makes the first bar 0)
     this.roll.show(parts, meter, Number(body.bars ?? 16), true);
@@ -60,6 +63,7 @@ export class StudioView {
       },
       note: (n) => {
         this.roll.addStreamed(n.part, { pitch: n.pitch, onset: n.onset, duration: n.duration, velocity: 80 });
+        this.streamedNotes++;
         this.status(`Composing… bar ${Math.floor(n.onset / this.roll.barLength) + 1}`);
       },
       restart: () => {
