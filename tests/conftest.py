@@ -57,3 +57,32 @@ def tiny_checkpoint(tmp_path_factory, sample_scores):
                       eval_pieces=10, seed=0, infill_rate=0.3)  # infilling tokens too
     history = train(cfg, sample_scores, sample_scores[:10], progress=False, log=lambda *_: None)
     return out / "model.safetensors", history
+
+
+def serve_live(app, tries: int = 400):
+    """Run ``app`` under uvicorn on a free port of 127.0.0.1 in a thread of this process, as
+    `symphony serve` does; a generator for fixtures: yields the base URL once /api/health answers."""
+    import socket
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(tries):
+        try:
+            if httpx.get(base + "/api/health").status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.05)
+    try:
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -15,7 +15,7 @@ from symphony.formats.files import read_score
 from symphony.server.app import create_app
 from symphony.server.config import ServerSettings
 
-from .conftest import DATA
+from .conftest import DATA, serve_live
 
 REQUEST = {"style": "celtic", "key": "D major", "bars": 6, "seed": 3}
 UPLOAD_LIMIT = 64 * 1024
@@ -438,24 +438,9 @@ def test_pieces_survive_a_restart(tmp_path, tiny_checkpoint):
 @pytest.fixture(scope="module")
 def live(tmp_path_factory, tiny_checkpoint):
     """uvicorn on 127.0.0.1 with a free port, in a thread of this process."""
-    import uvicorn
     app = create_app(settings_for(tmp_path_factory.mktemp("live"), tiny_checkpoint, workers=1))
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(base + "/api/health").status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.05)
-    yield base, app
-    server.should_exit = True
-    thread.join(10)
+    for base in serve_live(app, tries=200):
+        yield base, app
 
 
 def test_live_server_streams_notes_before_the_piece_is_done(live):

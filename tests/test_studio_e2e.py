@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
-import threading
 import time
 
 import httpx
@@ -18,7 +16,7 @@ from symphony.formats.files import read_score
 from symphony.server.app import create_app
 from symphony.server.config import STATIC_DIR, ServerSettings
 
-from .conftest import DATA
+from .conftest import DATA, serve_live
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (make setup installs it)")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -33,27 +31,10 @@ TIMEOUT_MS = 30_000
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, tiny_checkpoint):
     """uvicorn on a free port of 127.0.0.1, as `symphony serve` runs it, with the built studio."""
-    import uvicorn
     tmp = tmp_path_factory.mktemp("studio")
     settings = ServerSettings(database_url=f"sqlite:///{tmp / 'studio.db'}", checkpoint=str(tiny_checkpoint[0]),
                               workers=2, max_bars=64)
-    app = create_app(settings)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(400):
-        try:
-            if httpx.get(base + "/api/health").status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.05)
-    yield base
-    uv.should_exit = True
-    thread.join(10)
+    yield from serve_live(create_app(settings))
 
 
 @pytest.fixture(scope="module")
