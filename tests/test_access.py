@@ -373,3 +373,35 @@ def test_socket_access(studio):
         with client.websocket_connect("/test-socket/nosuchpiece", headers=dict(as_(tokens, "owner", links)["headers"])):
             pass
     assert gone.value.code == 4404
+
+
+def test_serve_beyond_loopback_requires_accounts(tmp_path, tiny_checkpoint):
+    """`symphony serve --host 0.0.0.0` (reachable by others) turns accounts on by itself."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "SYMPHONY_ACCOUNTS": ""}
+    server = subprocess.Popen([sys.executable, "-m", "symphony.cli", "serve", "--host", "0.0.0.0", "--port", str(port),
+                               "--db", f"sqlite:///{tmp_path / 'studio.db'}", "--checkpoint", str(tiny_checkpoint[0])],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        health = None
+        for _ in range(600):
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/api/health").json()
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert health is not None, server.stderr.read() if server.poll() is not None else "no answer"
+        assert health["accounts"] is True
+        assert httpx.get(f"http://127.0.0.1:{port}/api/pieces").status_code == 401
+    finally:
+        server.terminate()
+        server.wait(10)
