@@ -405,3 +405,18 @@ def test_serve_beyond_loopback_requires_accounts(tmp_path, tiny_checkpoint):
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_a_rate_limit_frees_a_slot_when_the_oldest_hit_leaves_its_window():
+    from symphony.server.ratelimit import RateLimit
+    now = [100.0]
+    limit = RateLimit(2, 60, clock=lambda: now[0])
+    assert limit.take("ana") == 0
+    now[0] += 10
+    assert limit.take("ana") == 0
+    assert limit.take("ana") == 50 and limit.retry_after("ana") == 50  # the first hit leaves at 160
+    assert limit.take("ben") == 0  # each key has its own window
+    now[0] = 160.5
+    assert limit.take("ana") == 0
+    limit.clear("ana")
+    assert limit.retry_after("ana") == 0
