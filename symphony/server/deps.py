@@ -17,5 +17,12 @@ def get_client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def get_author(request: Request) -> str | None:
+    """Who makes a change, by name, as the version history shows it (None in single-user mode;
+    accounts name the signed-in user)."""
+    return None
+
+
 StudioDep = Annotated[Studio, Depends(get_studio)]
 ClientDep = Annotated[str, Depends(get_client)]
+AuthorDep = Annotated[str | None, Depends(get_author)]

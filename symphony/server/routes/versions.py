@@ -1,20 +1,28 @@
 """Changes to a saved piece, each saved as its next version: edits by the engine (infill,
 continue, harmonize, vary, restyle, transform), the studio's manual note changes, restoring an
-earlier version; and the version list."""
+earlier version. And the history: the version list in words, named versions, the diff between
+any two versions."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
 
-from symphony.server.deps import ClientDep, StudioDep
+from fastapi import APIRouter, Query, Request, Response
+
+from symphony.server import history
+from symphony.server.deps import AuthorDep, ClientDep, StudioDep
 from symphony.server.routes.pieces import ERRORS, JOB_ERRORS
-from symphony.server.schemas import EditBody, NotesBody, Piece, VersionOut
+from symphony.server.schemas import DiffOut, EditBody, NameBody, NotesBody, Piece, VersionOut
+from symphony.server.store import VERSION_PAGE
 from symphony.server.streaming import stream, wait, wants_stream
 
 router = APIRouter(prefix="/api/pieces/{piece_id}", tags=["versions"])
+MAX_PAGE = 500
+VersionNumber = Annotated[int, Query(ge=1)]
 
 
 @router.post("/edits", response_model=Piece, responses=JOB_ERRORS)
-async def edit_piece(piece_id: str, body: EditBody, request: Request, studio: StudioDep, client: ClientDep):
+async def edit_piece(piece_id: str, body: EditBody, request: Request, studio: StudioDep, client: ClientDep,
+                     author: AuthorDep):
     """Run an edit (`symphony edit <op>`'s options; `bars` "5-8" for infill, a count for continue;
     `part` from 1) and save the result as the next version. With `Accept: text/event-stream`:
     `progress` {done, total} events, then `done` {piece} or `error` {detail, status}."""
@@ -22,25 +30,39 @@ async def edit_piece(piece_id: str, body: EditBody, request: Request, studio: St
     values = body.model_dump(by_alias=True)
 
     def work(job):
-        return studio.edit(piece_id, values, job)
+        return studio.edit(piece_id, values, job, author)
     if wants_stream(request):
         return stream(lambda on_event: studio.jobs.submit(client, work, on_event), studio.settings.retry_after_s)
     return await wait(request, studio.jobs.submit(client, work), 200, studio.settings.retry_after_s)
 
 
 @router.put("/notes", response_model=Piece, responses=ERRORS)
-def replace_notes(piece_id: str, body: NotesBody, studio: StudioDep):
+def replace_notes(piece_id: str, body: NotesBody, studio: StudioDep, author: AuthorDep):
     """Save the studio's manual edits as the next version: every part with all its notes as the
     user left them. A note that keeps its `id` is the same note (moved, resized...); a note
     without one is new; a note left out is deleted. Bars grow to hold every note."""
     parts = [p.model_dump(exclude_none=True) for p in body.parts]
-    return studio.replace_notes(piece_id, parts, body.title)
+    return studio.replace_notes(piece_id, parts, body.title, author)
 
 
 @router.get("/versions", response_model=list[VersionOut], responses=ERRORS)
-def list_versions(piece_id: str, studio: StudioDep):
-    """Every version of the piece, the first first: [{version, author, op, created}]."""
-    return studio.store.versions(piece_id)
+def list_versions(piece_id: str, studio: StudioDep, response: Response,
+                  limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = VERSION_PAGE,
+                  before: Annotated[int | None, Query(ge=1, description="only versions older than this one")] = None):
+    """The latest `limit` versions (older than `before`), the oldest first, each with who, when
+    and what in words: {version, author, op, created, name, what, text: "Ana regenerated bars
+    5-8 (infill)"}. When older versions exist, the `Link` header's rel="next" fetches them."""
+    rows, more = history.page(studio.store, piece_id, limit, before)
+    if more:
+        response.headers["Link"] = f'</api/pieces/{piece_id}/versions?before={rows[0]["version"]}&limit={limit}>; rel="next"'
+    return rows
+
+
+@router.post("/versions", status_code=201, response_model=VersionOut, responses=ERRORS)
+def name_version(piece_id: str, body: NameBody, studio: StudioDep):
+    """Name the piece's current state (its current version; naming it again renames it)."""
+    name = " ".join(body.name.split())
+    return history.listed(studio.store.name_version(piece_id, studio.store.version_of(piece_id), name))
 
 
 @router.get("/versions/{version}", response_model=Piece, responses=ERRORS)
@@ -50,6 +72,16 @@ def get_version(piece_id: str, version: int, studio: StudioDep):
 
 
 @router.post("/versions/{version}/restore", response_model=Piece, responses=ERRORS)
-def restore_version(piece_id: str, version: int, studio: StudioDep):
-    """Make an earlier version the current one (saved as a new version: nothing is lost)."""
-    return studio.restore(piece_id, version)
+def restore_version(piece_id: str, version: int, studio: StudioDep, author: AuthorDep):
+    """Make an earlier version the current one, saved as a new version: the later versions stay,
+    and the notes come back with their ids."""
+    return studio.restore(piece_id, version, author)
+
+
+@router.get("/diff", response_model=DiffOut, responses=ERRORS)
+def diff_versions(piece_id: str, studio: StudioDep, to: VersionNumber,
+                  from_: Annotated[int, Query(alias="from", ge=1)]):
+    """What changed from version `from` to version `to`: attributes (title, key, meter, tempo,
+    bars, style), parts, and bar by bar the notes added, removed and changed, in words ("bar 5:
+    F#5 quarter -> G5 eighth; added E5 eighth") and as data."""
+    return history.between(studio.store, piece_id, from_, to)
