@@ -135,7 +135,7 @@ class Diff:
                 "changed": sum(len(b.changed) for b in self.bars)}
 
     def lines(self) -> list[str]:
-        out = [f"{a['name']}: {_shown(a['from'])} -> {_shown(a['to'])}" for a in self.attributes]
+        out = [_attribute_words(a, ": ") for a in self.attributes]
         out += [f"part {p['part']} ({p['name']}) {p['change']}" for p in self.parts]
         return out + [b.text() for b in self.bars]
 
@@ -150,7 +150,7 @@ class Diff:
                 counts[0] = counts[0].replace(" ", " note " if counts[0].startswith("1 ") else " notes ", 1)
             notes = f": {', '.join(counts)}" if counts else ""
             bits.append(f"{bar_list([b.number for b in self.bars])} changed{notes}")
-        bits += [f"{a['name']} {_shown(a['from'])} -> {_shown(a['to'])}" for a in self.attributes]
+        bits += [_attribute_words(a) for a in self.attributes]
         bits += [f"part {p['part']} ({p['name']}) {p['change']}" for p in self.parts]
         return "; ".join(bits)
 
@@ -176,9 +176,11 @@ def _attribute_changes(old: Content, new: Content) -> list[dict]:
     return out
 
 
-def _shown(v) -> str:
-    """An attribute's value in a sentence: titles quoted, tempos without '.0'."""
-    return f"{v!r}" if isinstance(v, str) and " " in v.strip() or v == "" else str(v)
+def _attribute_words(a: dict, colon: str = " ") -> str:
+    """'key D major -> E major'; titles in quotes: 'title "Reel" -> "Reel for Ana"'."""
+    def shown(v):
+        return f'"{v}"' if a["name"] == "title" else str(v)
+    return f"{a['name']}{colon}{shown(a['from'])} -> {shown(a['to'])}"
 
 
 def _g(v):
@@ -252,30 +254,40 @@ def _notes(n: int) -> str:
 
 
 def describe_notes(d: Diff) -> str:
-    """A manual edit in words: 'moved 3 notes in bar 2 and added a note in bar 4'."""
-    groups: dict[str, list[tuple[str, str]]] = {"moved": [], "changed the length of": [], "changed": [],
-                                                "added": [], "removed": []}
+    """A manual edit in words: 'moved 3 notes in bar 2 and added a note in bar 4' (the notes of
+    a part added or removed whole are told as the part)."""
+    whole = {p["part"] for p in d.parts if p["change"] in ("added", "removed")}
+    groups: dict[str, list[str]] = {"moved": [], "changed the length of": [], "changed": [], "added": [],
+                                    "removed": []}
     for b in d.bars:
+        groups["added"] += [b.number for p in b.added if p.part not in whole]
+        groups["removed"] += [b.number for p in b.removed if p.part not in whole]
         for x, y in b.changed:
-            kind = ("moved" if (x.note.pitch != y.note.pitch or round(x.note.onset, EPS_DIGITS) != round(y.note.onset, EPS_DIGITS))
-                    else "changed the length of" if round(x.note.duration, EPS_DIGITS) != round(y.note.duration, EPS_DIGITS)
-                    else "changed")
-            groups[kind].append((b.number, x.id))
-        groups["added"] += [(b.number, p.id) for p in b.added]
-        groups["removed"] += [(b.number, p.id) for p in b.removed]
-    bits = []
-    for verb, items in groups.items():
-        if items:
-            numbers = list(dict.fromkeys(n for n, _ in items))
-            bits.append(f"{verb} {_notes(len(items))} in {bar_list(numbers)}")
+            groups[_change_kind(x.note, y.note)].append(b.number)
+    bits = [f"{verb} {_notes(len(numbers))} in {bar_list(list(dict.fromkeys(numbers)))}"
+            for verb, numbers in groups.items() if numbers]
     title = next((a for a in d.attributes if a["name"] == "title"), None)
     if title:
-        bits.append(f"renamed the piece {title['to']!r}")
-    bits += [f"{p['change']} part {p['part']} ({p['name']})" if p["change"] in ("added", "removed")
-             else f"part {p['part']} {p['change']}" for p in d.parts]
-    if not bits:
-        return "saved the notes unchanged"
-    return bits[0] if len(bits) == 1 else ", ".join(bits[:-1]) + " and " + bits[-1]
+        bits.append(f'renamed the piece "{title["to"]}"')
+    for change in ("added", "removed"):
+        names = [p["name"] or f"part {p['part']}" for p in d.parts if p["change"] == change]
+        if names:
+            bits.append(f"{change} the {_and(names)} part{'s' if len(names) > 1 else ''}")
+    bits += [f"part {p['part']} {p['change']}" for p in d.parts if p["change"] not in ("added", "removed")]
+    return _and(bits) if bits else "saved the notes unchanged"
+
+
+def _change_kind(x: Note, y: Note) -> str:
+    if x.pitch != y.pitch or round(x.onset, EPS_DIGITS) != round(y.onset, EPS_DIGITS):
+        return "moved"
+    if round(x.duration, EPS_DIGITS) != round(y.duration, EPS_DIGITS):
+        return "changed the length of"
+    return "changed"
+
+
+def _and(items: list[str]) -> str:
+    """['a', 'b', 'c'] -> 'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def describe_edit(body: dict, d: Diff) -> str:
@@ -365,4 +377,4 @@ def between(store: Store, piece_id: str, old: int, new: int) -> dict:
 
 def restored(info: dict) -> str:
     """'restored version 3' ('... "First draft"' when it has a name)."""
-    return f"restored version {info['version']}" + (f" ({info['name']!r})" if info.get("name") else "")
+    return f"restored version {info['version']}" + (f' ("{info["name"]}")' if info.get("name") else "")

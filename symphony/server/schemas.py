@@ -2,9 +2,9 @@
 are the CLI's; part numbers count from 1, as on the command line."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from symphony.tasks.limits import MAX_FILL_CANDIDATES
 
@@ -134,7 +134,8 @@ class VersionOut(BaseModel):
 
 class NameBody(Strict):
     """A name for the piece's current version."""
-    name: str = Field(..., min_length=1, max_length=120, examples=["First draft"])
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)] = Field(
+        ..., examples=["First draft"])
 
 
 class DiffNote(BaseModel):
