@@ -1,8 +1,9 @@
 // The piece screen: the piano roll above the engraved score, playback, actions on the selected
 // bars, undo / redo, versions and exports. Every change is a new version on the server; undo
 // and redo restore an earlier version (as a new one, so nothing is ever lost).
-import { api, streamed, type Note, type Part, type Piece, type Style, type Version } from "./api";
+import { api, streamed, type Note, type Part, type Piece, type Style } from "./api";
 import { $, h } from "./dom";
+import { HistoryPanel } from "./history";
 import { barQuarters, barRange, beatSymbol, parseMeter, prettySpelling, quartersPerSecond } from "./music";
 import { Player } from "./player";
 import { PART_COLOURS, PianoRoll } from "./roll";
@@ -16,6 +17,7 @@ export class StudioView {
   streamedNotes = 0;
   readonly roll: PianoRoll;
   readonly player = new Player();
+  readonly history: HistoryPanel;
   private undoStack: number[] = [];
   private redoStack: number[] = [];
   private job: AbortController | null = null;
@@ -32,6 +34,12 @@ export class StudioView {
       seek: (q) => this.player.playing && this.player.play(q),
     });
     this.player.onPosition = (q) => this.showPosition(q);
+    this.history = new HistoryPanel($("#history-panel", this.element), {
+      current: () => this.piece,
+      preview: (version, bars) => this.preview(version, bars),
+      restore: (version) => this.restoreVersion(version),
+      status: (message, error) => this.status(message, error),
+    });
     this.wire();
   }
 
@@ -83,6 +91,7 @@ export class StudioView {
   private show(piece: Piece, first: boolean): void {
     this.piece = piece;
     const meter = parseMeter(piece.attributes.meter);
+    this.endPreview();
     this.roll.labels = piece.bar_numbers ?? [];
     this.roll.show(piece.parts, meter, piece.bars, first);
     this.player.setParts(piece.parts);
@@ -220,8 +229,27 @@ export class StudioView {
 
   // ------------------------------------------------------------------ score, versions, exports
 
-  private async refreshScore(): Promise<void> {
-    const piece = this.piece;
+  /** Show an earlier version read-only in the roll and the score, its changed bars tinted (the
+   * history panel's preview); null: back to the current piece. */
+  private preview(version: Piece | null, changedBars: number[]): void {
+    const piece = version ?? this.piece;
+    if (!piece) return;
+    this.roll.readOnly = version !== null;
+    this.roll.changedBars = new Set(changedBars);
+    this.roll.labels = piece.bar_numbers ?? [];
+    this.roll.show(piece.parts, parseMeter(piece.attributes.meter), piece.bars);
+    this.player.setParts(piece.parts);
+    this.element.classList.toggle("previewing", version !== null);
+    void this.refreshScore(piece);
+  }
+
+  private endPreview(): void {
+    this.roll.readOnly = false;
+    this.roll.changedBars = new Set();
+    this.element.classList.remove("previewing");
+  }
+
+  private async refreshScore(piece: Piece | null = this.piece): Promise<void> {
     if (!piece) return;
     const version = piece.version;
     this.scoreVersion = version;
@@ -238,14 +266,7 @@ export class StudioView {
   }
 
   private async refreshVersions(): Promise<void> {
-    if (!this.piece) return;
-    const id = this.piece.id;
-    const versions: Version[] = await api.versions(id);
-    const list = $("#versions", this.element);
-    list.replaceChildren(...versions.slice().reverse().map((v) => h("li", {},
-      h("span", {}, `${v.version}. ${describeOp(v.op)}`), h("time", {}, v.created.slice(11, 16)),
-      v.version === this.piece?.version ? h("em", {}, "current")
-        : h("button", { class: "link", onclick: () => this.restoreVersion(v.version) }, "restore"))));
+    await this.history.refresh();
   }
 
   private async restoreVersion(version: number): Promise<void> {
@@ -405,12 +426,6 @@ function adoptIds(local: Part[], saved: Part[]): void {
   });
 }
 
-function describeOp(op: string): string {
-  const names: Record<string, string> = { generate: "composed", upload: "uploaded", notes: "notes edited", infill: "bars regenerated",
-    continue: "continued", harmonize: "harmonized", vary: "varied", restyle: "restyled", transform: "transformed", restore: "restored" };
-  return names[op] ?? op;
-}
-
 function layout(): HTMLElement {
   const exportLink = (fmt: string, label: string) => h("a", { "data-fmt": fmt, class: "button", href: "#" }, label);
   return h("div", { class: "studio" },
@@ -458,6 +473,6 @@ function layout(): HTMLElement {
         h("section", {}, h("h2", {}, "Export"),
           h("div", { class: "exports" }, exportLink("mid", "MIDI"), exportLink("musicxml", "MusicXML"),
             exportLink("wav", "WAV"), exportLink("pdf", "PDF"), exportLink("svg", "SVG"))),
-        h("section", {}, h("h2", {}, "Versions"), h("ol", { id: "versions", class: "versions" })),
+        h("section", { id: "history-panel", class: "history-panel" }),
         h("section", {}, h("h2", {}, "What Symphony understood"), h("ul", { id: "explanation", class: "explanation" })))));
 }
