@@ -99,8 +99,7 @@ export class StudioView {
     if (first || !tempo.value) tempo.value = String(Math.round(piece.attributes.tempo));
     this.player.setTempo(quartersPerSecond(meter, Number(tempo.value)));
     $("#title", this.element).textContent = piece.title || "Untitled";
-    $("#facts", this.element).textContent =
-      `${prettySpelling(piece.attributes.key)} · ${piece.attributes.meter} · ${beatSymbol(meter)} = ${Math.round(piece.attributes.tempo)} · ${piece.bars} bars · ${piece.attributes.style} · version ${piece.version}`;
+    $("#facts", this.element).textContent = factsOf(piece);
     const lines = piece.explanation.length ? piece.explanation : ["(nothing new: this version came from an edit; see Versions)"];
     $("#explanation", this.element).replaceChildren(...lines.map((line) => h("li", {}, line)));
     const partSelect = $("#part", this.element) as HTMLSelectElement;
@@ -240,6 +239,7 @@ export class StudioView {
     this.roll.show(piece.parts, parseMeter(piece.attributes.meter), piece.bars);
     this.player.setParts(piece.parts);
     this.element.classList.toggle("previewing", version !== null);
+    $("#facts", this.element).textContent = factsOf(piece, version ? "previewing version" : "version");
     void this.refreshScore(piece);
   }
 
@@ -408,6 +408,14 @@ export class StudioView {
     line.textContent = message;
     line.classList.toggle("error", error);
   }
+}
+
+/** "F♯ minor · 4/4 · ♩ = 96 · 10 bars · chorale · version 3" */
+function factsOf(piece: Piece, version = "version"): string {
+  const a = piece.attributes;
+  const meter = parseMeter(a.meter);
+  return [prettySpelling(a.key), a.meter, `${beatSymbol(meter)} = ${Math.round(a.tempo)}`, `${piece.bars} bars`, a.style,
+    `${version} ${piece.version}`].filter(Boolean).join(" · ");
 }
 
 /** Give the notes drawn in the studio the ids the server gave them. */
