@@ -51,8 +51,8 @@ def notes_of(piece: dict) -> list[dict]:
 
 def bar_start(piece: dict, number: str) -> float:
     """Onset of a bar by its printed number (bar k from 0 starts at k bars)."""
-    q = 4 * int(piece["attributes"]["meter"].split("/")[0]) / int(piece["attributes"]["meter"].split("/")[1])
-    return piece["bar_numbers"].index(number) * q
+    beats, unit = map(int, piece["attributes"]["meter"].split("/"))
+    return piece["bar_numbers"].index(number) * beats * 4 / unit
 
 
 def in_bar(piece: dict, number: str, part: int = 0) -> list[dict]:
@@ -236,7 +236,7 @@ def test_regenerated_bars_are_the_bars_the_diff_names(engine_client):
     assert texts(client, p["id"])[-1] == "Regenerated bars 3-4 (infill)"
     d = diff(client, p["id"], 1, 2)
     assert d["bars"] and {b["bar"] for b in d["bars"]} <= {"3", "4"}
-    kept = [n["id"] for n in p["parts"][0]["notes"] if not 2 * 4 <= n["onset"] < 4 * 4]
+    kept = [n["id"] for n in p["parts"][0]["notes"] if not bar_start(p, "3") <= n["onset"] < bar_start(p, "5")]
     assert set(kept) <= set(by_id(r.json()))  # the notes outside bars 3-4 keep their ids
 
 
@@ -264,3 +264,33 @@ def test_bar_lists():
     assert history.bar_list(["2"]) == "bar 2"
     assert history.bar_list(["0", "1", "2", "5", "7", "8"]) == "bars 0-2, 5, 7-8"
     assert history.bar_list(["4", "4a", "5"]) == "bars 4, 4a, 5"
+
+
+def test_naming_keeps_live_edits_saved_without_a_version(client):
+    """Live edits (the collaboration socket) reach the piece's state without a version of their
+    own; naming the current state then saves it as a new version that says what they did."""
+    from sqlalchemy import update
+
+    from symphony.server import document
+    from symphony.server.store import PieceRow
+    p = upload(client)
+    store = client.app.state.studio.store
+    doc = store.get(p["id"]).doc
+    content = document.read(doc)
+    late = content.score.parts[0].notes[-1]
+    later = type(late)(late.pitch + 2, late.onset, late.duration)
+    target = document.Content(content.score, [list(ids) for ids in content.ids], content.attributes)
+    target.score.parts[0].notes = [*content.score.parts[0].notes[:-1], later]
+    document.apply(doc, document.read(store.get(p["id"]).doc), target)
+    with store.sessions.begin() as s:
+        s.execute(update(PieceRow).where(PieceRow.id == p["id"]).values(state=doc.get_update()))
+    r = client.post(f"/api/pieces/{p['id']}/versions", json={"name": "After the rehearsal"})
+    assert r.status_code == 201, r.text
+    named = r.json()
+    assert named["version"] == 2 and named["op"] == "edit" and named["name"] == "After the rehearsal"
+    last_bar = p["bar_numbers"][-1]
+    assert named["text"] == f"Moved a note in bar {last_bar}"
+    # naming again, with nothing changed since: the same version, renamed
+    again = client.post(f"/api/pieces/{p['id']}/versions", json={"name": "Rehearsed"}).json()
+    assert again["version"] == 2 and again["name"] == "Rehearsed"
+    assert [v["version"] for v in client.get(f"/api/pieces/{p['id']}/versions").json()] == [1, 2]

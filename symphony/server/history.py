@@ -290,6 +290,11 @@ def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def describe_change(before: Content, after: Content) -> str:
+    """A change made by hand (the studio's note edits, live edits) in words."""
+    return describe_notes(diff(before, after))
+
+
 def describe_edit(body: dict, d: Diff) -> str:
     """An engine edit in words, from its request: 'regenerated bars 5-8 (infill)'."""
     op, part = body["op"], body.get("part")
@@ -373,6 +378,18 @@ def between(store: Store, piece_id: str, old: int, new: int) -> dict:
     """The diff of two versions of a piece as the API answers it."""
     a, b = (document.read(store.snapshot(piece_id, v)) for v in (old, new))
     return {"from": old, "to": new, **diff(a, b).data()}
+
+
+def name_current(store: Store, piece_id: str, name: str, author: str | None = None) -> dict:
+    """Name the piece's current state. That is its latest version, unless the piece changed
+    since (live edits saved into the piece without a version of their own): then the current
+    state is first saved as a new version, op "edit", saying what those edits did."""
+    version = store.version_of(piece_id)
+    latest = document.read(store.snapshot(piece_id, version))
+    since = diff(latest, document.read(store.get(piece_id).doc))
+    if not since.empty:
+        version = store.change(piece_id, lambda doc: None, "edit", author, lambda *_: describe_notes(since)).version
+    return listed(store.name_version(piece_id, version, name))
 
 
 def restored(info: dict) -> str:

@@ -151,8 +151,7 @@ class Studio:
                 target.score.title = _title(title)
             document.apply(doc, base, target)
             return target.score.title or None
-        return self.piece_of(self.store.change(piece_id, edit, "notes", author,
-                                               lambda a, b: history.describe_notes(history.diff(a, b))))
+        return self.piece_of(self.store.change(piece_id, edit, "notes", author, history.describe_change))
 
     def at_version(self, piece_id: str, version: int) -> dict:
         """The piece as it was at ``version`` (read-only; ``restore`` makes it current)."""

@@ -59,10 +59,10 @@ def list_versions(piece_id: str, studio: StudioDep, response: Response,
 
 
 @router.post("/versions", status_code=201, response_model=VersionOut, responses=ERRORS)
-def name_version(piece_id: str, body: NameBody, studio: StudioDep):
-    """Name the piece's current state (its current version; naming it again renames it)."""
-    name = " ".join(body.name.split())
-    return history.listed(studio.store.name_version(piece_id, studio.store.version_of(piece_id), name))
+def name_version(piece_id: str, body: NameBody, studio: StudioDep, author: AuthorDep):
+    """Name the piece's current state: its latest version (naming it again renames it), or, when
+    live edits changed the piece since, a new version of it."""
+    return history.name_current(studio.store, piece_id, " ".join(body.name.split()), author)
 
 
 @router.get("/versions/{version}", response_model=Piece, responses=ERRORS)
