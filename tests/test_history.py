@@ -247,9 +247,11 @@ def test_a_transposition_changes_the_key_and_every_note(engine_client):
     assert r.status_code == 200, r.text
     assert texts(client, p["id"])[-1] == "Transposed it up 2 semitones"
     d = diff(client, p["id"], 1, 2)
-    assert {"name": "key", "from": "F# minor", "to": "G# minor"} in d["attributes"]
+    assert {"name": "key", "from": "F# minor", "to": r.json()["attributes"]["key"]} in d["attributes"]
+    assert r.json()["attributes"]["key"] in ("G# minor", "Ab minor")
     assert [b["bar"] for b in d["bars"]] == p["bar_numbers"]
-    assert d["counts"]["changed"] == sum(len(x["notes"]) for x in p["parts"])
+    assert d["counts"] == {"added": 0, "removed": 0, "changed": sum(len(x["notes"]) for x in p["parts"])}
+    assert re.match(r"bar 0: [A-G][#b]?\d \w+ -> [A-G][#b]?\d \w+", d["lines"][-len(d["bars"])])  # the notes, moved
 
 
 # ----------------------------------------------------------------------------- words

@@ -119,7 +119,9 @@ class Studio:
         result = api.run(request, self.engine, api.TaskHooks(progress=progress, cancel=job.cancel))
         if job.cancel.is_set():
             raise Cancelled("cancelled")
-        target = Content(result.score, document.match_ids(base, result.score),
+        moved = _moved_ids(base, result.score) if body["op"] == "transform" else None
+        ids = moved or document.match_ids(base, result.score)
+        target = Content(result.score, ids,
                          document.attributes_of(result.score, {**_kept_attributes(base), **result.attributes}))
         return self.piece_of(self.store.change(piece_id, lambda doc: document.apply(doc, base, target), body["op"],
                                                author, lambda a, b: history.describe_edit(body, history.diff(a, b))))
@@ -260,6 +262,18 @@ def _title(text: str | None) -> str:
 def _file_stem(title: str) -> str:
     stem = "".join(c if c.isalnum() or c in "-_ " else "_" for c in title).strip().replace(" ", "-")
     return stem[:60] or "music"
+
+
+def _moved_ids(base: Content, score: Score) -> list[list[str]] | None:
+    """A transposition's ids: the same notes, moved (each part's notes in the same order at the
+    same times), keep their ids, so the history reads "A4 -> B4", not a new piece; None when the
+    notes do not pair up so."""
+    if len(score.parts) != len(base.score.parts):
+        return None
+    for old, new in zip(base.score.parts, score.parts):
+        if [(n.onset, n.duration) for n in old.notes] != [(n.onset, n.duration) for n in new.notes]:
+            return None
+    return [list(ids) for ids in base.ids]
 
 
 def _kept_attributes(base: Content) -> dict:
