@@ -115,6 +115,8 @@ def test_edit_rename_restore_a_chorale(client):
     assert v4["version"] == 4 and by_id(v4) == by_id(v1) and v4["title"] == "bwv66.6"
     assert diff(client, v1["id"], 1, 4)["summary"] == "no change"
     assert [b["bar"] for b in diff(client, v1["id"], 3, 4)["bars"]] == ["2", "5"]
+    latest = client.get(f"/api/pieces/{v1['id']}/diff").json()  # by default: what the latest change did
+    assert (latest["from"], latest["to"], [b["bar"] for b in latest["bars"]]) == (3, 4, ["2", "5"])
     assert texts(client, v1["id"]) == [
         "Uploaded bwv66.6.mxl (10 bars in F# minor, 4/4)",
         "Moved a note in bar 2 and removed a note in bar 5",
@@ -172,7 +174,7 @@ def test_the_list_names_who_did_it(client):
 def test_named_versions(client):
     p = upload(client)
     r = client.post(f"/api/pieces/{p['id']}/versions", json={"name": "  As Bach  wrote it "})
-    assert r.status_code == 201, r.text
+    assert r.status_code == 200, r.text
     assert r.json()["version"] == 1 and r.json()["name"] == "As Bach wrote it"
     client.put(f"/api/pieces/{p['id']}/notes", json={"parts": notes_of(p)[:1]})  # the soprano alone
     client.post(f"/api/pieces/{p['id']}/versions", json={"name": "Tune only"})
@@ -215,8 +217,8 @@ def test_the_list_comes_in_pages(client):
 
 
 @pytest.mark.parametrize("query, status, word", [
-    ("from=1", 422, "to"), ("to=1", 422, "from"), ("from=1&to=9", 404, "9"), ("from=0&to=1", 422, "from"),
-    ("from=x&to=1", 422, "from")])
+    ("from=1&to=9", 404, "9"), ("from=9", 404, "9"), ("from=0&to=1", 422, "from"), ("from=x&to=1", 422, "from"),
+    ("to=-1", 422, "to")])
 def test_a_bad_diff_is_one_clear_error(client, query, status, word):
     p = upload(client)
     r = client.get(f"/api/pieces/{p['id']}/diff?{query}")
@@ -287,7 +289,7 @@ def test_naming_keeps_live_edits_saved_without_a_version(client):
     with store.sessions.begin() as s:
         s.execute(update(PieceRow).where(PieceRow.id == p["id"]).values(state=doc.get_update()))
     r = client.post(f"/api/pieces/{p['id']}/versions", json={"name": "After the rehearsal"})
-    assert r.status_code == 201, r.text
+    assert r.status_code == 200, r.text
     named = r.json()
     assert named["version"] == 2 and named["op"] == "edit" and named["name"] == "After the rehearsal"
     last_bar = p["bar_numbers"][-1]

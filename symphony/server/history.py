@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from symphony.formats.notation import spell_part
 from symphony.music.analysis import bar_starts
 from symphony.music.score import Note
-from symphony.server import document
+from symphony.server import accounts, document
 from symphony.server.document import EPS_DIGITS, Content
 from symphony.server.store import Store
 
@@ -362,16 +362,23 @@ def what_of(op: str, summary: str | None) -> str:
 
 # ----------------------------------------------------------------------------- over the store
 
-def listed(row: dict) -> dict:
-    """A version row as the API lists it: with ``what`` it did and the ``text`` a person reads."""
-    what = what_of(row["op"], row.get("summary"))
-    return {**row, "what": what, "text": sentence(row.get("author"), what)}
+def listed(store: Store, rows: list[dict]) -> list[dict]:
+    """Version rows as the API lists them: with the author's display name, ``what`` each did and
+    the ``text`` a person reads ("Ana regenerated bars 5-8 (infill)")."""
+    authors = {r["author"] for r in rows if r.get("author")}
+    names = accounts.names(store, sorted(authors)) if authors else {}
+    out = []
+    for r in rows:
+        who = names.get(r.get("author"), r.get("author"))
+        what = what_of(r["op"], r.get("summary"))
+        out.append({**r, "author_name": who, "what": what, "text": sentence(who, what)})
+    return out
 
 
 def page(store: Store, piece_id: str, limit: int, before: int | None) -> tuple[list[dict], bool]:
     """A page of the version list (the oldest first) and whether older versions exist."""
     rows, more = store.version_page(piece_id, limit, before)
-    return [listed(r) for r in rows], more
+    return listed(store, rows), more
 
 
 def between(store: Store, piece_id: str, old: int, new: int) -> dict:
@@ -389,7 +396,7 @@ def name_current(store: Store, piece_id: str, name: str, author: str | None = No
     since = diff(latest, document.read(store.get(piece_id).doc))
     if not since.empty:
         version = store.change(piece_id, lambda doc: None, "edit", author, lambda *_: describe_notes(since)).version
-    return listed(store.name_version(piece_id, version, name))
+    return listed(store, [store.name_version(piece_id, version, name)])[0]
 
 
 def restored(info: dict) -> str:

@@ -119,6 +119,7 @@ class PieceSummary(BaseModel):
     version: int
     created: str
     updated: str
+    role: Literal["owner", "editor", "viewer"] = Field("owner", description="what you may do with it")
 
 
 class VersionOut(BaseModel):
@@ -126,6 +127,7 @@ class VersionOut(BaseModel):
     author: str | None
     op: str
     created: str
+    author_name: str | None = Field(None, description="the author's display name")
     name: str | None = Field(None, description="the name someone gave this version")
     summary: str | None = Field(None, description="what it did, as saved with it (null on versions saved before summaries)")
     what: str = Field("", description="what it did in words: 'regenerated bars 5-8 (infill)'")
@@ -185,6 +187,7 @@ class StyleOut(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ok"]
+    accounts: bool = Field(False, description="true: sign in (POST /api/auth/login) to use this server")
     jobs: dict
     limits: dict
 

@@ -93,6 +93,7 @@ class Studio:
         return out
 
     # ------------------------------------------------------------------ jobs
+    # ``author``: the user id of who asks (the new piece's owner), None in single-user mode
     def compose(self, options: api.Options, job: Job, author: str | None = None) -> dict:
         """Runs on a worker: a new piece, saved as version 1 (nothing saved if it fails)."""
         hooks = api.TaskHooks(on_event=job.emit, cancel=job.cancel)
