@@ -99,8 +99,8 @@ def test_edit_rename_restore_a_chorale(client):
     assert [b["bar"] for b in d["bars"]] == ["2", "5"]
     before, after = in_bar(v1, "2")[0], next(n for n in v2["parts"][0]["notes"] if n["id"] == raised["id"])
     value = history.note_value(before["duration"])
-    assert d["bars"][0]["text"] == f"bar 2: {spelt(before)} {value} -> {spelt(after)} {value}"
-    assert d["bars"][1]["text"] == f"bar 5: removed {spelt(dropped)} {history.note_value(dropped['duration'])}"
+    assert d["bars"][0]["text"] == f"bar 2: Soprano: {spelt(before)} {value} -> {spelt(after)} {value}"
+    assert d["bars"][1]["text"] == f"bar 5: Alto: removed {spelt(dropped)} {history.note_value(dropped['duration'])}"
     assert d["bars"][1]["removed"][0] | {"part": 2} == d["bars"][1]["removed"][0]
     assert d["counts"] == {"added": 0, "removed": 1, "changed": 1} and d["attributes"] == []
     assert d["summary"] == "bars 2, 5 changed: 1 note removed, 1 changed"
@@ -140,12 +140,29 @@ def test_a_note_moved_into_another_bar_changes_both(client):
     d = diff(client, p["id"], 1, 2)
     assert [b["bar"] for b in d["bars"]] == ["3", "4"]
     name = f"{spelt(note)} {history.note_value(note['duration'])}"
-    assert d["bars"][0]["text"] == f"bar 3: {name} moved to bar 4"
+    assert d["bars"][0]["text"] == f"bar 3: Soprano: {name} moved to bar 4"
     beat = 1 + (note["onset"] - bar_start(p, "3"))
-    assert d["bars"][1]["text"].startswith(f"bar 4: {name} on beat {beat:g} in bar 3 -> {name} on beat 3")
+    assert d["bars"][1]["text"] == f"bar 4: Soprano: {name} on beat {beat:g} in bar 3 -> {name} on beat 3"
     assert d["bars"][1]["changed"][0]["after"]["beat"] == 3.0
     assert texts(client, p["id"])[-1] == "Moved a note in bar 4"
     assert q["version"] == 2
+
+
+def test_a_tune_bar_in_words(client):
+    """A one-part tune: 'bar 3: F#5 quarter -> G5 eighth; added E5 eighth' (no part names)."""
+    p = upload(client, DATA / "AcaciaReel.abc")
+    parts = notes_of(p)
+    first = in_bar(p, "3")[0]
+    note = next(n for n in parts[0]["notes"] if n["id"] == first["id"])
+    note["pitch"] += 1
+    note["duration"] /= 2
+    parts[0]["notes"].append({"pitch": 88, "onset": first["onset"] + first["duration"] / 2, "duration": 0.25})
+    q = client.put(f"/api/pieces/{p['id']}/notes", json={"parts": parts}).json()
+    after = next(n for n in q["parts"][0]["notes"] if n["id"] == first["id"])
+    d = diff(client, p["id"], 1, 2)
+    old, new = history.note_value(first["duration"]), history.note_value(first["duration"] / 2)
+    assert d["lines"] == [f"bar 3: {spelt(first)} {old} -> {spelt(after)} {new}; added E6 16th"]
+    assert texts(client, p["id"])[-1] == "Moved a note and added a note in bar 3"
 
 
 def test_the_list_names_who_did_it(client):
@@ -165,7 +182,7 @@ def test_the_list_names_who_did_it(client):
     assert [v["author"] for v in versions] == [None, "Ana", "Ben"]
     assert versions[1]["what"] == f"moved {count} notes in bar 1 and added a note in bar 6"
     added = diff(client, p["id"], 1, 2)["bars"][-1]
-    assert added["bar"] == "6" and added["text"] == "bar 6: added E5 eighth"
+    assert added["bar"] == "6" and added["text"] == "bar 6: Soprano: added E5 eighth"
     assert added["added"][0]["beat"] == 4.5 and added["added"][0]["value"] == "eighth"
 
 
@@ -253,7 +270,7 @@ def test_a_transposition_changes_the_key_and_every_note(engine_client):
     assert r.json()["attributes"]["key"] in ("G# minor", "Ab minor")
     assert [b["bar"] for b in d["bars"]] == p["bar_numbers"]
     assert d["counts"] == {"added": 0, "removed": 0, "changed": sum(len(x["notes"]) for x in p["parts"])}
-    assert re.match(r"bar 0: [A-G][#b]?\d \w+ -> [A-G][#b]?\d \w+", d["lines"][-len(d["bars"])])  # the notes, moved
+    assert re.match(r"bar 0: Soprano: [A-G][#b]?\d \w+ -> [A-G][#b]?\d \w+", d["lines"][-len(d["bars"])])  # moved
 
 
 # ----------------------------------------------------------------------------- words

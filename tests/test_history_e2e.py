@@ -80,7 +80,7 @@ def test_name_preview_and_restore_a_version(page, server, tmp_path):
     page.click("#versions li[data-version='1'] button.version")
     page.wait_for_selector("#preview-banner:not([hidden])")
     assert "Previewing version 1: bar 2 changed: 1 note added since then" in page.inner_text("#preview-banner")
-    assert page.inner_text("#diff").startswith("bar 2: added ")
+    assert page.inner_text("#diff").startswith("bar 2: Soprano: added ")
     assert studio(page, "roll.readOnly") is True
     assert studio(page, "[...roll.changedBars]") == [bar2]
     assert studio(page, "roll.parts.map(p => p.notes.length)") == [len(p["notes"]) for p in first["parts"]]

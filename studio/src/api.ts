@@ -33,6 +33,7 @@ export interface Piece {
 export interface PieceSummary { id: string; title: string; version: number; created: string; updated: string }
 export interface Version {
   version: number; author: string | null; op: string; created: string;
+  author_name?: string | null; // the author's display name
   name?: string | null; // the name someone gave it
   what?: string; // what it did: "regenerated bars 5-8 (infill)"
   text?: string; // who and what: "Ana regenerated bars 5-8 (infill)"

@@ -91,14 +91,28 @@ class BarChange:
     removed: list[Placed] = field(default_factory=list)
     changed: list[tuple[Placed, Placed]] = field(default_factory=list)  # (before, after), listed in after's bar
     moved_out: list[tuple[Placed, Placed]] = field(default_factory=list)  # changed notes that left this bar
+    voices: list[str] | None = None  # the parts' names when the piece has several
 
     def text(self) -> str:
-        """'bar 5: F#5 quarter -> G5 eighth; added E5 eighth'."""
-        items = [_change_words(a, b) for a, b in self.changed]
-        items += [f"{a.words()} moved to bar {b.number}" for a, b in self.moved_out]
-        items += [f"added {', '.join(p.words() for p in self.added)}"] if self.added else []
-        items += [f"removed {', '.join(p.words() for p in self.removed)}"] if self.removed else []
-        return f"bar {self.number}: " + "; ".join(items)
+        """'bar 5: F#5 quarter -> G5 eighth; added E5 eighth'; with several parts, part by part:
+        'bar 5: Soprano: F#5 quarter -> G5 eighth; Alto: removed B4 quarter'."""
+        if not self.voices:
+            return f"bar {self.number}: " + "; ".join(self._items(None))
+        parts = sorted({p.part for p in self.added + self.removed} | {b.part for _, b in self.changed}
+                       | {a.part for a, _ in self.moved_out})
+        names = [self.voices[i - 1] if i <= len(self.voices) and self.voices[i - 1] else f"part {i}" for i in parts]
+        return f"bar {self.number}: " + "; ".join(f"{name}: {', '.join(self._items(i))}"
+                                                  for i, name in zip(parts, names))
+
+    def _items(self, part: int | None) -> list[str]:
+        """What happened to the notes of one part (None: all) in this bar."""
+        def mine(p: Placed) -> bool:
+            return part is None or p.part == part
+        added, removed = [p for p in self.added if mine(p)], [p for p in self.removed if mine(p)]
+        items = [_change_words(a, b) for a, b in self.changed if mine(b)]
+        items += [f"{a.words()} moved to bar {b.number}" for a, b in self.moved_out if mine(a)]
+        items += [f"added {', '.join(p.words() for p in added)}"] if added else []
+        return items + ([f"removed {', '.join(p.words() for p in removed)}"] if removed else [])
 
     def data(self) -> dict:
         return {"bar": self.number, "index": self.index, "text": self.text(),
@@ -205,9 +219,11 @@ def _part_changes(old: Content, new: Content) -> list[dict]:
 def _bar_changes(old: Content, new: Content) -> list[BarChange]:
     before, after = placed_notes(old), placed_notes(new)
     bars: dict[int, BarChange] = {}
+    names = [p.name for p in new.score.parts] + [p.name for p in old.score.parts[len(new.score.parts):]]
+    voices = names if len(names) > 1 else None
 
     def bar(p: Placed) -> BarChange:
-        return bars.setdefault(p.bar, BarChange(p.bar, p.number))
+        return bars.setdefault(p.bar, BarChange(p.bar, p.number, voices=voices))
     for nid, a in before.items():
         b = after.get(nid)
         if b is None:
@@ -264,8 +280,11 @@ def describe_notes(d: Diff) -> str:
         groups["removed"] += [b.number for p in b.removed if p.part not in whole]
         for x, y in b.changed:
             groups[_change_kind(x.note, y.note)].append(b.number)
-    bits = [f"{verb} {_notes(len(numbers))} in {bar_list(list(dict.fromkeys(numbers)))}"
-            for verb, numbers in groups.items() if numbers]
+    where = {verb: bar_list(list(dict.fromkeys(numbers))) for verb, numbers in groups.items() if numbers}
+    if len(set(where.values())) == 1:  # all in the same bars: say them once
+        bits = [_and([f"{verb} {_notes(len(groups[verb]))}" for verb in where]) + f" in {next(iter(where.values()))}"]
+    else:
+        bits = [f"{verb} {_notes(len(groups[verb]))} in {bars}" for verb, bars in where.items()]
     title = next((a for a in d.attributes if a["name"] == "title"), None)
     if title:
         bits.append(f'renamed the piece "{title["to"]}"')
