@@ -63,14 +63,17 @@ class Placed:
                 "velocity": self.note.velocity, "beat": self.beat}
 
 
-def placed_notes(content: Content) -> dict[str, Placed]:
-    """Every note of a version by id, with its spelling, bar and beat."""
+def placed_notes(content: Content, parts: set[int] | None = None) -> dict[str, Placed]:
+    """Every note of a version (of ``parts``, from 1; None: all) by id, with its spelling as the
+    piece shows it, its bar and beat."""
     score = content.score
     starts = bar_starts(score)
     unit = 4 / score.meter.denominator
     numbers = score.printed_numbers()
     out = {}
     for i, (part, ids) in enumerate(zip(score.parts, content.ids)):
+        if parts is not None and i + 1 not in parts:
+            continue
         names = spell_part(part.notes, score.key) if part.notes else []
         for n, nid, name in zip(part.notes, ids, names):
             bar = max(0, bisect.bisect_right(starts, n.onset + 10 ** -EPS_DIGITS) - 1)
@@ -217,24 +220,28 @@ def _part_changes(old: Content, new: Content) -> list[dict]:
 
 
 def _bar_changes(old: Content, new: Content) -> list[BarChange]:
-    before, after = placed_notes(old), placed_notes(new)
-    bars: dict[int, BarChange] = {}
+    notes_a, notes_b = _notes_by_id(old), _notes_by_id(new)
+    touched = sorted(i for i in notes_a.keys() | notes_b.keys()
+                     if i not in notes_a or i not in notes_b or _differs(notes_a[i], notes_b[i]))
+    # spelling a part takes a while: only the parts with a change are placed
+    before = placed_notes(old, {notes_a[i][0] for i in touched if i in notes_a})
+    after = placed_notes(new, {notes_b[i][0] for i in touched if i in notes_b})
     names = [p.name for p in new.score.parts] + [p.name for p in old.score.parts[len(new.score.parts):]]
     voices = names if len(names) > 1 else None
+    bars: dict[int, BarChange] = {}
 
     def bar(p: Placed) -> BarChange:
         return bars.setdefault(p.bar, BarChange(p.bar, p.number, voices=voices))
-    for nid, a in before.items():
-        b = after.get(nid)
+    for nid in touched:
+        a, b = before.get(nid), after.get(nid)
         if b is None:
             bar(a).removed.append(a)
-        elif _differs(a, b):
+        elif a is None:
+            bar(b).added.append(b)
+        else:
             bar(b).changed.append((a, b))
             if a.bar != b.bar:
                 bar(a).moved_out.append((a, b))
-    for nid, b in after.items():
-        if nid not in before:
-            bar(b).added.append(b)
     for change in bars.values():
         for notes in (change.added, change.removed):
             notes.sort(key=lambda p: (p.note.onset, -p.note.pitch, p.part))
@@ -242,11 +249,19 @@ def _bar_changes(old: Content, new: Content) -> list[BarChange]:
     return [bars[i] for i in sorted(bars)]
 
 
-def _differs(a: Placed, b: Placed) -> bool:
-    x, y = a.note, b.note
-    return (x.pitch != y.pitch or a.spelling != b.spelling or x.velocity != y.velocity
+def _notes_by_id(content: Content) -> dict[str, tuple[int, Note]]:
+    return {nid: (i + 1, n) for i, (part, ids) in enumerate(zip(content.score.parts, content.ids))
+            for n, nid in zip(part.notes, ids)}
+
+
+def _differs(a: tuple[int, Note], b: tuple[int, Note]) -> bool:
+    """Another part, pitch, loudness, time or length, or another written spelling (a note saved
+    without one is spelt from the key, as before)."""
+    (part_a, x), (part_b, y) = a, b
+    respelt = x.spelling is not None and y.spelling is not None and x.spelling != y.spelling
+    return (part_a != part_b or x.pitch != y.pitch or respelt or x.velocity != y.velocity
             or round(x.onset, EPS_DIGITS) != round(y.onset, EPS_DIGITS)
-            or round(x.duration, EPS_DIGITS) != round(y.duration, EPS_DIGITS) or a.part != b.part)
+            or round(x.duration, EPS_DIGITS) != round(y.duration, EPS_DIGITS))
 
 
 # ----------------------------------------------------------------------------- words for a version
