@@ -196,7 +196,7 @@ def _attribute_changes(old: Content, new: Content) -> list[dict]:
 def _attribute_words(a: dict, colon: str = " ") -> str:
     """'key D major -> E major'; titles in quotes: 'title "Reel" -> "Reel for Ana"'."""
     def shown(v):
-        return f'"{v}"' if a["name"] == "title" else str(v)
+        return "none" if v is None else f'"{v}"' if a["name"] == "title" else str(v)
     return f"{a['name']}{colon}{shown(a['from'])} -> {shown(a['to'])}"
 
 
