@@ -33,6 +33,8 @@ ROUTES = {
     ("GET", "/api/pieces/{piece_id}/versions"): "viewer",
     ("GET", "/api/pieces/{piece_id}/versions/{version}"): "viewer",
     ("POST", "/api/pieces/{piece_id}/versions/{version}/restore"): "editor",
+    ("POST", "/api/pieces/{piece_id}/versions"): "editor",
+    ("GET", "/api/pieces/{piece_id}/diff"): "viewer",
     ("GET", "/api/pieces/{piece_id}/access"): "viewer",
     ("GET", "/api/pieces/{piece_id}/shares"): "owner",
     ("POST", "/api/pieces/{piece_id}/shares"): "owner",
@@ -56,6 +58,7 @@ BODIES = {
     "/api/pieces/{piece_id}/edits": {"json": {"op": "transform", "transpose": 2}},
     "/api/pieces/{piece_id}/notes": {"json": {"parts": [{"notes": [{"pitch": 62, "onset": 0, "duration": 1}]}]}},
     "/api/pieces/{piece_id}/shares": {"json": {"link": True, "role": "viewer"}},
+    "/api/pieces/{piece_id}/versions": {"json": {"name": "First draft"}},
     "/api/pieces": {"json": {"style": "celtic", "bars": 2, "seed": 1}},
     "/api/pieces/upload": {"files": {"file": ("tune.abc", (DATA / "AcaciaReel.abc").read_bytes())}},
 }

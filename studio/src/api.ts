@@ -35,7 +35,24 @@ export interface PieceSummary { id: string; title: string; version: number; crea
 export interface User { id: string | null; email: string | null; name: string; accounts: boolean }
 export interface Access { role: Role; user_id: string | null; name: string }
 export interface Share { id: string; role: Role; created: string; email?: string; name?: string; link?: string; url?: string }
-export interface Version { version: number; author: string | null; op: string; created: string }
+export interface Version {
+  version: number; author: string | null; op: string; created: string;
+  author_name?: string | null; // the author's display name
+  name?: string | null; // the name someone gave it
+  what?: string; // what it did: "regenerated bars 5-8 (infill)"
+  text?: string; // who and what: "Ana regenerated bars 5-8 (infill)"
+}
+/** A page of the version list (the oldest first) and the version to ask `before` for older ones. */
+export interface VersionPage { versions: Version[]; earlier: number | null }
+export interface DiffNote { id: string; part: number; pitch: number; spelling: string; onset: number; duration: number; value: string; beat: number }
+export interface DiffBar {
+  bar: string; index: number; text: string;
+  added: DiffNote[]; removed: DiffNote[]; changed: { before: DiffNote; after: DiffNote }[];
+}
+export interface Diff {
+  from: number; to: number; summary: string; lines: string[]; bars: DiffBar[];
+  attributes: { name: string; from: unknown; to: unknown }[];
+}
 export interface Style { name: string; meter: string; tempo: number; description: string }
 export interface StreamedNote { part: number; pitch: number; onset: number; duration: number }
 
@@ -82,6 +99,15 @@ export const api = {
   },
   saveNotes: (id: string, parts: Part[]) => send<Piece>("PUT", `/api/pieces/${id}/notes`, { parts }),
   versions: (id: string) => send<Version[]>("GET", `/api/pieces/${id}/versions`),
+  versionPage: async (id: string, before?: number, limit = 50): Promise<VersionPage> => {
+    const r = await fetch(`/api/pieces/${id}/versions?limit=${limit}${before ? `&before=${before}` : ""}`, { headers: shareHeaders() });
+    if (!r.ok) throw new ApiError(await detailOf(r), r.status);
+    const next = /before=(\d+)/.exec(r.headers.get("Link") ?? "");
+    return { versions: await r.json(), earlier: next ? Number(next[1]) : null };
+  },
+  version: (id: string, v: number) => send<Piece>("GET", `/api/pieces/${id}/versions/${v}`),
+  nameVersion: (id: string, name: string) => send<Version>("POST", `/api/pieces/${id}/versions`, { name }),
+  diff: (id: string, from: number, to: number) => send<Diff>("GET", `/api/pieces/${id}/diff?from=${from}&to=${to}`),
   restore: (id: string, v: number) => send<Piece>("POST", `/api/pieces/${id}/versions/${v}/restore`),
   exportUrl: (id: string, fmt: string, v?: number) => {
     const query = new URLSearchParams();

@@ -37,6 +37,8 @@ export class PianoRoll {
   readOnly = false;
   selected = new Set<Note>();
   barSelection: [number, number] | null = null;
+  /** Bars (from 0) tinted as changed: the history panel's diff against a previewed version. */
+  changedBars = new Set<number>();
   cursor: number | null = null;
   private lo = 48;
   private hi = 84;
@@ -238,6 +240,8 @@ export class PianoRoll {
     const beat = beatQuarters(this.meter);
     const first = Math.max(0, Math.floor(this.quarterAt(left) / beat) * beat);
     const last = Math.min(this.bars * bar, this.quarterAt(left + w));
+    g.fillStyle = "rgba(224, 40, 46, 0.10)";
+    for (const b of this.changedBars) g.fillRect(this.xOf(b * bar), top, bar * this.pxPerQuarter, h);
     if (this.barSelection) {
       const [a, b] = this.barSelection;
       g.fillStyle = "rgba(255, 196, 0, 0.18)";
@@ -291,6 +295,10 @@ export class PianoRoll {
       if (chosen) {
         g.fillStyle = "#ffc400";
         g.fillRect(x, 0, bar * this.pxPerQuarter, RULER_H);
+      }
+      if (this.changedBars.has(b) && !chosen) {
+        g.fillStyle = "#e0282e";
+        g.fillRect(x, RULER_H - 4, bar * this.pxPerQuarter, 4);
       }
       g.fillStyle = chosen ? "#2b303a" : "#8d96a6";
       g.fillRect(x, RULER_H - 6, 1, 6);

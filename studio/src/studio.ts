@@ -1,8 +1,9 @@
 // The piece screen: the piano roll above the engraved score, playback, actions on the selected
 // bars, undo / redo, versions and exports. Every change is a new version on the server; undo
 // and redo restore an earlier version (as a new one, so nothing is ever lost).
-import { api, streamed, type Note, type Part, type Piece, type Style, type Version } from "./api";
+import { api, streamed, type Note, type Part, type Piece, type Style } from "./api";
 import { $, h } from "./dom";
+import { HistoryPanel } from "./history";
 import { barQuarters, barRange, beatSymbol, parseMeter, prettySpelling, quartersPerSecond } from "./music";
 import { Player } from "./player";
 import { PART_COLOURS, PianoRoll } from "./roll";
@@ -16,6 +17,7 @@ export class StudioView {
   streamedNotes = 0;
   readonly roll: PianoRoll;
   readonly player = new Player();
+  readonly history: HistoryPanel;
   private undoStack: number[] = [];
   private redoStack: number[] = [];
   private job: AbortController | null = null;
@@ -34,6 +36,12 @@ export class StudioView {
       seek: (q) => this.player.playing && this.player.play(q),
     });
     this.player.onPosition = (q) => this.showPosition(q);
+    this.history = new HistoryPanel($("#history-panel", this.element), {
+      current: () => this.piece,
+      preview: (version, bars) => this.preview(version, bars),
+      restore: (version) => this.restoreVersion(version),
+      status: (message, error) => this.status(message, error),
+    });
     this.wire();
   }
 
@@ -93,6 +101,7 @@ export class StudioView {
   private show(piece: Piece, first: boolean): void {
     this.piece = piece;
     const meter = parseMeter(piece.attributes.meter);
+    this.endPreview();
     this.roll.labels = piece.bar_numbers ?? [];
     this.roll.show(piece.parts, meter, piece.bars, first);
     this.player.setParts(piece.parts);
@@ -100,8 +109,7 @@ export class StudioView {
     if (first || !tempo.value) tempo.value = String(Math.round(piece.attributes.tempo));
     this.player.setTempo(quartersPerSecond(meter, Number(tempo.value)));
     $("#title", this.element).textContent = piece.title || "Untitled";
-    $("#facts", this.element).textContent =
-      `${prettySpelling(piece.attributes.key)} · ${piece.attributes.meter} · ${beatSymbol(meter)} = ${Math.round(piece.attributes.tempo)} · ${piece.bars} bars · ${piece.attributes.style} · version ${piece.version}`;
+    $("#facts", this.element).textContent = factsOf(piece);
     const lines = piece.explanation.length ? piece.explanation : ["(nothing new: this version came from an edit; see Versions)"];
     $("#explanation", this.element).replaceChildren(...lines.map((line) => h("li", {}, line)));
     const partSelect = $("#part", this.element) as HTMLSelectElement;
@@ -230,8 +238,28 @@ export class StudioView {
 
   // ------------------------------------------------------------------ score, versions, exports
 
-  private async refreshScore(): Promise<void> {
-    const piece = this.piece;
+  /** Show an earlier version read-only in the roll and the score, its changed bars tinted (the
+   * history panel's preview); null: back to the current piece. */
+  private preview(version: Piece | null, changedBars: number[]): void {
+    const piece = version ?? this.piece;
+    if (!piece) return;
+    this.roll.readOnly = version !== null;
+    this.roll.changedBars = new Set(changedBars);
+    this.roll.labels = piece.bar_numbers ?? [];
+    this.roll.show(piece.parts, parseMeter(piece.attributes.meter), piece.bars);
+    this.player.setParts(piece.parts);
+    this.element.classList.toggle("previewing", version !== null);
+    $("#facts", this.element).textContent = factsOf(piece, version ? "previewing version" : "version");
+    void this.refreshScore(piece);
+  }
+
+  private endPreview(): void {
+    this.roll.readOnly = false;
+    this.roll.changedBars = new Set();
+    this.element.classList.remove("previewing");
+  }
+
+  private async refreshScore(piece: Piece | null = this.piece): Promise<void> {
     if (!piece) return;
     const version = piece.version;
     this.scoreVersion = version;
@@ -248,14 +276,7 @@ export class StudioView {
   }
 
   private async refreshVersions(): Promise<void> {
-    if (!this.piece) return;
-    const id = this.piece.id;
-    const versions: Version[] = await api.versions(id);
-    const list = $("#versions", this.element);
-    list.replaceChildren(...versions.slice().reverse().map((v) => h("li", {},
-      h("span", {}, `${v.version}. ${describeOp(v.op)}`), h("time", {}, v.created.slice(11, 16)),
-      v.version === this.piece?.version ? h("em", {}, "current")
-        : this.viewOnly ? null : h("button", { class: "link", onclick: () => this.restoreVersion(v.version) }, "restore"))));
+    await this.history.refresh();
   }
 
   private async restoreVersion(version: number): Promise<void> {
@@ -399,6 +420,14 @@ export class StudioView {
   }
 }
 
+/** "F♯ minor · 4/4 · ♩ = 96 · 10 bars · chorale · version 3" */
+function factsOf(piece: Piece, version = "version"): string {
+  const a = piece.attributes;
+  const meter = parseMeter(a.meter);
+  return [prettySpelling(a.key), a.meter, `${beatSymbol(meter)} = ${Math.round(a.tempo)}`, `${piece.bars} bars`, a.style,
+    `${version} ${piece.version}`].filter(Boolean).join(" · ");
+}
+
 /** Give the notes drawn in the studio the ids the server gave them. */
 function adoptIds(local: Part[], saved: Part[]): void {
   local.forEach((part, i) => {
@@ -413,12 +442,6 @@ function adoptIds(local: Part[], saved: Part[]): void {
     const byId = new Map((saved[i]?.notes ?? []).map((s) => [s.id, s]));
     for (const n of part.notes as Note[]) if (!n.spelling && n.id) n.spelling = byId.get(n.id)?.spelling;
   });
-}
-
-function describeOp(op: string): string {
-  const names: Record<string, string> = { generate: "composed", upload: "uploaded", notes: "notes edited", infill: "bars regenerated",
-    continue: "continued", harmonize: "harmonized", vary: "varied", restyle: "restyled", transform: "transformed", restore: "restored" };
-  return names[op] ?? op;
 }
 
 function layout(): HTMLElement {
@@ -469,6 +492,6 @@ function layout(): HTMLElement {
         h("section", {}, h("h2", {}, "Export"),
           h("div", { class: "exports" }, exportLink("mid", "MIDI"), exportLink("musicxml", "MusicXML"),
             exportLink("wav", "WAV"), exportLink("pdf", "PDF"), exportLink("svg", "SVG"))),
-        h("section", {}, h("h2", {}, "Versions"), h("ol", { id: "versions", class: "versions" })),
+        h("section", { id: "history-panel", class: "history-panel" }),
         h("section", {}, h("h2", {}, "What Symphony understood"), h("ul", { id: "explanation", class: "explanation" })))));
 }

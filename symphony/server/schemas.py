@@ -2,9 +2,9 @@
 are the CLI's; part numbers count from 1, as on the command line."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from symphony.tasks.limits import MAX_FILL_CANDIDATES
 
@@ -127,6 +127,55 @@ class VersionOut(BaseModel):
     author: str | None
     op: str
     created: str
+    author_name: str | None = Field(None, description="the author's display name")
+    name: str | None = Field(None, description="the name someone gave this version")
+    summary: str | None = Field(None, description="what it did, as saved with it (null on versions saved before summaries)")
+    what: str = Field("", description="what it did in words: 'regenerated bars 5-8 (infill)'")
+    text: str = Field("", description="who and what: 'Ana regenerated bars 5-8 (infill)'")
+
+
+class NameBody(Strict):
+    """A name for the piece's current version."""
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)] = Field(
+        ..., examples=["First draft"])
+
+
+class DiffNote(BaseModel):
+    id: str
+    part: int = Field(..., description="1 = the top part")
+    pitch: int
+    spelling: str = Field(..., examples=["F#5"])
+    onset: float
+    duration: float
+    value: str = Field(..., description="the note value in words", examples=["dotted quarter"])
+    velocity: int
+    beat: float = Field(..., description="where in its bar, counting the time signature's unit from 1")
+
+
+class DiffChange(BaseModel):
+    before: DiffNote
+    after: DiffNote
+
+
+class DiffBar(BaseModel):
+    bar: str = Field(..., description="the bar's printed number")
+    index: int = Field(..., description="the stored bar, from 0 (a pickup is index 0)")
+    text: str = Field(..., examples=["bar 5: F#5 quarter -> G5 eighth; added E5 eighth"])
+    added: list[DiffNote]
+    removed: list[DiffNote]
+    changed: list[DiffChange]
+    moved_out: list[DiffChange] = Field(..., description="changed notes that moved from this bar to another")
+
+
+class DiffOut(BaseModel):
+    from_: int = Field(..., alias="from")
+    to: int
+    summary: str = Field(..., examples=["bars 5-8 changed: 12 notes added, 10 removed"])
+    lines: list[str] = Field(..., description="the diff in words, a line per attribute, part and bar")
+    attributes: list[dict] = Field(..., description="[{name, from, to}] for title, key, meter, tempo, bars, style")
+    parts: list[dict] = Field(..., description="[{part, name, change}]: parts added, removed, renamed")
+    bars: list[DiffBar]
+    counts: dict[str, int]
 
 
 class StyleOut(BaseModel):

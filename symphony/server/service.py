@@ -20,7 +20,7 @@ from symphony.errors import Cancelled, RequestError, ScoreReadError
 from symphony.formats.notation import spell_part
 from symphony.music.score import Note, Part, Score
 from symphony.music.text import clean_text
-from symphony.server import document
+from symphony.server import document, history
 from symphony.server.config import ServerSettings
 from symphony.server.document import Content
 from symphony.server.jobs import Job, JobPool
@@ -99,7 +99,8 @@ class Studio:
         hooks = api.TaskHooks(on_event=job.emit, cancel=job.cancel)
         result = api.run(options, self.engine, hooks)
         title = result.score.title = _title(result.score.title or options.prompt) or "Untitled"
-        stored = self.store.create(document.content_of(result.score, result.attributes), title, "generate", author)
+        content = document.content_of(result.score, result.attributes)
+        stored = self.store.create(content, title, "generate", author, history.describe_new("generate", content))
         return self.piece_of(stored)
 
     def media_files(self, media: dict[str, str | None]) -> MediaFiles:
@@ -119,10 +120,12 @@ class Studio:
         result = api.run(request, self.engine, api.TaskHooks(progress=progress, cancel=job.cancel))
         if job.cancel.is_set():
             raise Cancelled("cancelled")
-        target = Content(result.score, document.match_ids(base, result.score),
+        moved = _moved_ids(base, result.score) if body["op"] == "transform" else None
+        ids = moved or document.match_ids(base, result.score)
+        target = Content(result.score, ids,
                          document.attributes_of(result.score, {**_kept_attributes(base), **result.attributes}))
         return self.piece_of(self.store.change(piece_id, lambda doc: document.apply(doc, base, target), body["op"],
-                                               author))
+                                               author, lambda a, b: history.describe_edit(body, history.diff(a, b))))
 
     # ------------------------------------------------------------------ quick changes
     def upload(self, data: bytes, filename: str, author: str | None = None) -> dict:
@@ -136,8 +139,9 @@ class Studio:
         if score.bars > self.settings.max_bars:
             raise RequestError(f"{name} has {score.bars} bars; this server takes at most {self.settings.max_bars}")
         title = score.title = _title(score.title or Path(name).stem) or "Untitled"
-        record = api.result_of(score).attributes
-        return self.piece_of(self.store.create(document.content_of(score, record), title, "upload", author))
+        content = document.content_of(score, api.result_of(score).attributes)
+        summary = history.describe_new("upload", content, name)
+        return self.piece_of(self.store.create(content, title, "upload", author, summary))
 
     def replace_notes(self, piece_id: str, parts: list[dict], title: str | None = None,
                       author: str | None = None) -> dict:
@@ -150,7 +154,7 @@ class Studio:
                 target.score.title = _title(title)
             document.apply(doc, base, target)
             return target.score.title or None
-        return self.piece_of(self.store.change(piece_id, edit, "notes", author))
+        return self.piece_of(self.store.change(piece_id, edit, "notes", author, history.describe_change))
 
     def at_version(self, piece_id: str, version: int) -> dict:
         """The piece as it was at ``version`` (read-only; ``restore`` makes it current)."""
@@ -160,12 +164,15 @@ class Studio:
         return self.piece_of(Stored(piece_id, title, version, current.created, current.updated, doc), cache=False)
 
     def restore(self, piece_id: str, version: int, author: str | None = None) -> dict:
+        """Make ``version`` current again as a new version (later ones stay in the history). Its
+        notes come back with their ids, so the diff against it is empty."""
         old = document.read(self.store.snapshot(piece_id, version))
+        what = history.restored(self.store.version_info(piece_id, version))
 
         def edit(doc):
             document.apply(doc, document.read(doc), old)
             return old.score.title or None
-        return self.piece_of(self.store.change(piece_id, edit, "restore", author))
+        return self.piece_of(self.store.change(piece_id, edit, "restore", author, lambda a, b: what))
 
     def export(self, piece_id: str, fmt: str, version: int | None = None) -> tuple[bytes, str, str]:
         """The piece (at ``version``; None: the current one) as a file: (bytes, media type, file name)."""
@@ -256,6 +263,18 @@ def _title(text: str | None) -> str:
 def _file_stem(title: str) -> str:
     stem = "".join(c if c.isalnum() or c in "-_ " else "_" for c in title).strip().replace(" ", "-")
     return stem[:60] or "music"
+
+
+def _moved_ids(base: Content, score: Score) -> list[list[str]] | None:
+    """A transposition's ids: the same notes, moved (each part's notes in the same order at the
+    same times), keep their ids, so the history reads "A4 -> B4", not a new piece; None when the
+    notes do not pair up so."""
+    if len(score.parts) != len(base.score.parts):
+        return None
+    for old, new in zip(base.score.parts, score.parts):
+        if [(n.onset, n.duration) for n in old.notes] != [(n.onset, n.duration) for n in new.notes]:
+            return None
+    return [list(ids) for ids in base.ids]
 
 
 def _kept_attributes(base: Content) -> dict:

@@ -1,6 +1,7 @@
 """Pieces and their versions in a database (SQLAlchemy: a SQLite file by default, any URL such
 as PostgreSQL by setting). A piece row holds the current Doc as a Yjs update; every change adds a
-version row with a snapshot of the Doc after it. Each change is one database transaction, and a
+version row with a snapshot of the Doc after it, what it did in words and, on request, a name.
+Version rows are the history: compacting the piece's update log never touches them. Each change is one database transaction, and a
 change that lost a race with another (the piece's version moved on) is redone on the new state,
 so two writers never overwrite each other."""
 from __future__ import annotations
@@ -22,6 +23,8 @@ from symphony.server import document, migrations
 from symphony.server.document import Content
 
 MAX_RETRIES = 20
+VERSION_PAGE = 50  # versions listed at once, the latest first
+Describe = Callable[[Content, Content], str]  # (before, after) -> what the change did, in words
 
 
 class Base(DeclarativeBase):
@@ -49,6 +52,8 @@ class VersionRow(Base):
     author: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     snapshot: Mapped[bytes] = mapped_column(LargeBinary)
+    summary: Mapped[str | None] = mapped_column(String(500), nullable=True)  # "regenerated bars 5-8 (infill)"
+    name: Mapped[str | None] = mapped_column(String(120), nullable=True)  # a name someone gave it
 
 
 class _Raced(Exception):
@@ -122,12 +127,43 @@ class Store:
                  "updated": iso(r.updated)} for r in rows]
 
     def versions(self, piece_id: str) -> list[dict]:
+        """Every version of the piece, the first first."""
+        return self.version_page(piece_id, limit=None)[0]
+
+    def version_page(self, piece_id: str, limit: int | None = VERSION_PAGE,
+                     before: int | None = None) -> tuple[list[dict], bool]:
+        """A page of the version list: the ``limit`` latest versions (None: all) older than
+        ``before`` (None: the latest), the oldest first, and whether there are older ones."""
+        query = select(*_VERSION_COLUMNS).where(VersionRow.piece_id == piece_id)
+        if before is not None:
+            query = query.where(VersionRow.version < before)
         with self.sessions() as s:
             if s.get(PieceRow, piece_id) is None:
                 raise NotFound(f"no piece {piece_id!r}")
-            rows = s.execute(select(VersionRow.version, VersionRow.author, VersionRow.op, VersionRow.created)
-                             .where(VersionRow.piece_id == piece_id).order_by(VersionRow.version)).all()
-        return [{"version": r.version, "author": r.author, "op": r.op, "created": iso(r.created)} for r in rows]
+            query = query.order_by(VersionRow.version.desc())
+            rows = s.execute(query if limit is None else query.limit(limit + 1)).all()
+        more = limit is not None and len(rows) > limit
+        return [_version_dict(r) for r in rows[:limit][::-1]], more
+
+    def version_info(self, piece_id: str, version: int) -> dict:
+        """One version's row, without its snapshot: {version, author, op, created, summary, name}."""
+        with self.sessions() as s:
+            r = s.execute(select(*_VERSION_COLUMNS).where(VersionRow.piece_id == piece_id,
+                                                          VersionRow.version == version)).first()
+        if r is None:
+            self.version_of(piece_id)  # no such piece: say so
+            raise NotFound(f"piece {piece_id!r} has no version {version}")
+        return _version_dict(r)
+
+    def name_version(self, piece_id: str, version: int, name: str) -> dict:
+        """Give a version a name (naming it again renames it); the piece itself does not change."""
+        with self.sessions.begin() as s:
+            moved = s.execute(update(VersionRow).where(VersionRow.piece_id == piece_id, VersionRow.version == version)
+                              .values(name=name))
+        if moved.rowcount != 1:
+            self.version_of(piece_id)
+            raise NotFound(f"piece {piece_id!r} has no version {version}")
+        return self.version_info(piece_id, version)
 
     def snapshot(self, piece_id: str, version: int) -> Doc:
         with self.sessions() as s:
@@ -138,7 +174,8 @@ class Store:
         return document.new_doc(data)
 
     # ------------------------------------------------------------------ writing
-    def create(self, content: Content, title: str, op: str, author: str | None = None) -> Stored:
+    def create(self, content: Content, title: str, op: str, author: str | None = None,
+               summary: str | None = None) -> Stored:
         doc = document.new_doc()
         document.write(doc, content)
         state, t = doc.get_update(), now()
@@ -146,18 +183,21 @@ class Store:
         with self.sessions.begin() as s:
             s.add(PieceRow(id=piece_id, title=title, state=state, version=1, owner=author, created=t, updated=t))
             s.flush()
-            s.add(VersionRow(piece_id=piece_id, version=1, op=op, author=author, created=t, snapshot=state))
+            s.add(VersionRow(piece_id=piece_id, version=1, op=op, author=author, created=t, snapshot=state,
+                             summary=summary))
         return Stored(piece_id, title, 1, t, t, doc)
 
     def change(self, piece_id: str, edit: Callable[[Doc], str | None], op: str,
-               author: str | None = None) -> Stored:
+               author: str | None = None, describe: Describe | None = None) -> Stored:
         """Apply ``edit`` (one Doc transaction; it may return a new title) to the current Doc and
         save it as the next version, all in one database transaction; redone if another writer
-        saved a version in between."""
+        saved a version in between. ``describe`` says in words what the change did."""
         for _ in range(MAX_RETRIES):
             current = self.get(piece_id)
             doc = current.doc
+            before = document.read(doc) if describe else None
             title = edit(doc) or current.title
+            summary = describe(before, document.read(doc))[:500] if describe else None
             state, t, v = doc.get_update(), now(), current.version + 1
             try:
                 with self.sessions.begin() as s:
@@ -167,7 +207,7 @@ class Store:
                     if moved.rowcount != 1:
                         raise _Raced
                     s.add(VersionRow(piece_id=piece_id, version=v, op=op, author=author, created=t,
-                                     snapshot=state))
+                                     snapshot=state, summary=summary))
             except _Raced:  # rolled back; read the new state and apply the edit to it
                 continue
             return Stored(piece_id, title, v, current.created, t, doc)
@@ -194,6 +234,15 @@ class Store:
             self._cache[key] = piece
             while len(self._cache) > size:
                 self._cache.popitem(last=False)
+
+
+_VERSION_COLUMNS = (VersionRow.version, VersionRow.author, VersionRow.op, VersionRow.created, VersionRow.summary,
+                    VersionRow.name)
+
+
+def _version_dict(r) -> dict:
+    return {"version": r.version, "author": r.author, "op": r.op, "created": iso(r.created), "summary": r.summary,
+            "name": r.name}
 
 
 def _sqlite_pragmas(conn, _record) -> None:

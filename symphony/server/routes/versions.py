@@ -1,17 +1,23 @@
 """Changes to a saved piece, each saved as its next version: edits by the engine (infill,
 continue, harmonize, vary, restyle, transform), the studio's manual note changes, restoring an
-earlier version; and the version list."""
+earlier version. And the history: the version list in words, named versions, the diff between
+any two versions."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
 
+from fastapi import APIRouter, Query, Request, Response
+
+from symphony.server import history
 from symphony.server.access import AccessDep
 from symphony.server.deps import ClientDep, StudioDep
 from symphony.server.routes.pieces import ERRORS, JOB_ERRORS
-from symphony.server.schemas import EditBody, NotesBody, Piece, VersionOut
+from symphony.server.schemas import DiffOut, EditBody, NameBody, NotesBody, Piece, VersionOut
+from symphony.server.store import VERSION_PAGE
 from symphony.server.streaming import stream, wait, wants_stream
 
 router = APIRouter(prefix="/api/pieces/{piece_id}", tags=["versions"])
+MAX_PAGE = 500
 
 
 @router.post("/edits", response_model=Piece, responses=JOB_ERRORS)
@@ -40,9 +46,23 @@ def replace_notes(piece_id: str, body: NotesBody, studio: StudioDep, access: Acc
 
 
 @router.get("/versions", response_model=list[VersionOut], responses=ERRORS)
-def list_versions(piece_id: str, studio: StudioDep):
-    """Every version of the piece, the first first: [{version, author, op, created}]."""
-    return studio.store.versions(piece_id)
+def list_versions(piece_id: str, studio: StudioDep, response: Response,
+                  limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = VERSION_PAGE,
+                  before: Annotated[int | None, Query(ge=1, description="only versions older than this one")] = None):
+    """The latest `limit` versions (older than `before`), the oldest first, each with who, when
+    and what in words: {version, author, op, created, name, what, text: "Ana regenerated bars
+    5-8 (infill)"}. When older versions exist, the `Link` header's rel="next" fetches them."""
+    rows, more = history.page(studio.store, piece_id, limit, before)
+    if more:
+        response.headers["Link"] = f'</api/pieces/{piece_id}/versions?before={rows[0]["version"]}&limit={limit}>; rel="next"'
+    return rows
+
+
+@router.post("/versions", response_model=VersionOut, responses=ERRORS)
+def name_version(piece_id: str, body: NameBody, studio: StudioDep, access: AccessDep):
+    """Name the piece's current state: its latest version (naming it again renames it), or, when
+    live edits changed the piece since, a new version of it."""
+    return history.name_current(studio.store, piece_id, " ".join(body.name.split()), access.user_id)
 
 
 @router.get("/versions/{version}", response_model=Piece, responses=ERRORS)
@@ -53,5 +73,17 @@ def get_version(piece_id: str, version: int, studio: StudioDep):
 
 @router.post("/versions/{version}/restore", response_model=Piece, responses=ERRORS)
 def restore_version(piece_id: str, version: int, studio: StudioDep, access: AccessDep):
-    """Make an earlier version the current one (saved as a new version: nothing is lost)."""
+    """Make an earlier version the current one, saved as a new version: the later versions stay,
+    and the notes come back with their ids."""
     return studio.restore(piece_id, version, access.user_id)
+
+
+@router.get("/diff", response_model=DiffOut, responses=ERRORS)
+def diff_versions(piece_id: str, studio: StudioDep,
+                  from_: Annotated[int | None, Query(alias="from", ge=1, description="default: the version before `to`")] = None,
+                  to: Annotated[int | None, Query(ge=1, description="default: the current version")] = None):
+    """What changed from version `from` to version `to` (by default: what the latest change did):
+    attributes (title, key, meter, tempo, bars, style), parts, and bar by bar the notes added,
+    removed and changed, in words ("bar 5: F#5 quarter -> G5 eighth; added E5 eighth") and as data."""
+    to = to or studio.store.version_of(piece_id)
+    return history.between(studio.store, piece_id, from_ or max(1, to - 1), to)
