@@ -95,6 +95,7 @@ export class StudioView {
     this.roll.readOnly = on;
     for (const sel of [".actions", ".history", "#delete", ".roll-tools .hint"]) $(sel, this.element).hidden = on;
     $("#view-only", this.element).hidden = !on;
+    this.element.classList.toggle("view-only", on); // hides the history panel's name and restore controls
     void this.refreshVersions();
   }
 
