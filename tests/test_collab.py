@@ -78,3 +78,41 @@ def test_an_edit_in_one_client_reaches_the_other(live):
     ids = [n["id"] for p in after["parts"] for n in p["notes"]]
     assert "fromA" in ids and "fromB" in ids and len(ids) == len(set(ids))
     assert after["version"] == before["version"]  # live edits are not versions
+
+
+BAD_MESSAGES = [
+    ("text", "hello", 1003, "binary"),
+    ("empty", b"", 4400, "empty"),
+    ("unknown type", b"\x07\x00", 4400, "unknown message type"),
+    ("unknown sync type", b"\x00\x09\x00", 4400, "unknown sync"),
+    ("length past the end", b"\x00\x02\x7f\x01\x02", 4400, "length"),
+    ("update that does not decode", b"\x00\x02\x05garba", 4400, "does not decode"),
+    ("state vector that does not decode", b"\x00\x00\x01\xff", 4400, "state vector"),
+    ("awareness that does not decode", b"\x01\x05\x01\x01\x01\x09{", 4400, "awareness"),
+    ("oversized", b"\x00\x02" + b"\xff" * (5 * 2**20), 1009, "over the limit"),
+]
+
+
+@pytest.mark.parametrize("name,message,code,words", BAD_MESSAGES, ids=[m[0] for m in BAD_MESSAGES])
+def test_bad_messages_close_that_socket_and_harm_nothing(live, name, message, code, words):
+    piece_id = upload(live)
+
+    async def main():
+        async with CollabClient(ws_url(live, piece_id)) as good, CollabClient(ws_url(live, piece_id)) as bad:
+            state = good.doc.get_state()
+            await bad.send_raw(message)
+            closed = await bad.wait_closed()
+            assert closed[0] == code and words in closed[1].lower(), closed
+            add_note(good.doc, "after")  # the room carries on
+            async with CollabClient(ws_url(live, piece_id)) as third:
+                await until(lambda: "after" in ids_in(third.doc))
+                assert third.doc.get_state() == good.doc.get_state() != state
+    asyncio.run(main())
+
+
+def test_a_missing_piece_closes_with_4404(live):
+    async def main():
+        with pytest.raises(ConnectionError, match="4404"):
+            async with CollabClient(ws_url(live, "nosuchpiece")):
+                pass
+    asyncio.run(main())

@@ -34,7 +34,7 @@ class CollabClient:
         self.ws = await websockets.connect(self.url, max_size=None)
         self._sub = self.doc.observe(self._local_change)
         self._reader = asyncio.create_task(self._read())
-        await self.ws.send(create_sync_message(self.doc))
+        await self._send(create_sync_message(self.doc))  # a refused socket is closed by now: see below
         await asyncio.wait_for(self._synced_or_closed(), self.timeout)
         return self
 
@@ -98,5 +98,4 @@ class CollabClient:
         except websockets.ConnectionClosed:
             pass
         finally:
-            rcvd = self.ws.close_rcvd
-            self.closed = (rcvd.code, rcvd.reason) if rcvd else (1006, "")
+            self.closed = (self.ws.close_code or 1006, self.ws.close_reason or "")

@@ -25,6 +25,7 @@ syncs clients and relays awareness). What we add around it:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import time
@@ -119,13 +120,15 @@ def check(message: bytes, role: str) -> bytes | None:
 
 
 def _payload(data: bytes) -> bytes:
+    """The length-prefixed bytes that start ``data``."""
+    d = Decoder(data)
     try:
-        out = Decoder(data).read_message()
+        size = d.read_var_uint()
     except (IndexError, RuntimeError):
-        out = None
-    if out is None:
+        size = -1
+    if not 0 <= size <= d.length:
         raise Refused(MALFORMED, "a message whose length prefix does not match its content")
-    return out
+    return data[d.i0:d.i0 + size]
 
 
 def _check_awareness(message: bytes) -> None:
@@ -217,7 +220,7 @@ class Peer:
     async def close(self, code: int, reason: str) -> None:
         log.info("closing a collab socket on %s: %s %s", self.room.piece_id, code, reason)
         async with self._send_lock:
-            if self.websocket.application_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError):
                 await self.websocket.close(code, reason)
 
 
@@ -268,7 +271,7 @@ class Collab:
             await room.yroom.serve(Peer(websocket, room, access, self))
         finally:
             await self._leave(room)
-            if websocket.application_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError):  # the client may be gone already
                 await websocket.close()
 
     async def log_update(self, room: Room, update: bytes, access: Access) -> None:
