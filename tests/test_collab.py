@@ -116,3 +116,46 @@ def test_a_missing_piece_closes_with_4404(live):
             async with CollabClient(ws_url(live, "nosuchpiece")):
                 pass
     asyncio.run(main())
+
+
+def server_change(client: CollabClient) -> str | None:
+    """The text of the last attributed change the server announced (its awareness state)."""
+    for state in client.presence.states.values():
+        if state and state.get("user", {}).get("name") == "Symphony" and "change" in state:
+            return state["change"]["text"]
+    return None
+
+
+def test_http_changes_reach_every_client_as_one_attributed_change(live):
+    piece_id = upload(live)
+
+    async def main():
+        async with CollabClient(ws_url(live, piece_id)) as a, CollabClient(ws_url(live, piece_id)) as b:
+            piece = httpx.get(f"{live}/api/pieces/{piece_id}").json()
+            gone = piece["parts"][0]["notes"].pop(0)["id"]
+            seen = a.received
+            r = await asyncio.to_thread(httpx.put, f"{live}/api/pieces/{piece_id}/notes",
+                                        json={"parts": piece["parts"]}, timeout=30)
+            assert r.status_code == 200, r.text
+            for c in (a, b):
+                await until(lambda: gone not in ids_in(c.doc) and server_change(c) == "Someone edited notes")
+            assert a.received == seen + 1  # one transaction, one update
+            r = await asyncio.to_thread(httpx.post, f"{live}/api/pieces/{piece_id}/versions/1/restore", timeout=30)
+            assert r.status_code == 200, r.text
+            await until(lambda: gone in ids_in(b.doc) and server_change(b) == "Someone restored version 1")
+            assert document.read(b.doc).score.parts[0].notes == document.read(a.doc).score.parts[0].notes
+    asyncio.run(main())
+
+
+def test_presence_is_relayed_to_everyone_and_removed_when_a_client_leaves(live):
+    piece_id = upload(live)
+
+    async def main():
+        async with CollabClient(ws_url(live, piece_id)) as a:
+            await a.set_presence({"user": {"name": "Ana", "color": "#c33"}, "bars": [5, 8]})
+            async with CollabClient(ws_url(live, piece_id)) as b:  # a newcomer sees who is already here
+                await until(lambda: any(s.get("user", {}).get("name") == "Ana" for s in b.presence.states.values()))
+                await b.set_presence({"user": {"name": "Bo"}})
+                await until(lambda: a.presence.states.get(b.doc.client_id, {}).get("user", {}).get("name") == "Bo")
+            await until(lambda: b.doc.client_id not in a.presence.states)
+    asyncio.run(main())

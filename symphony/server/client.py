@@ -7,15 +7,16 @@ for scripts, tests and benchmarks (``websockets`` + a pycrdt ``Doc``).
 
 Local changes to ``doc`` are sent as they happen; remote ones are applied as they arrive
 (``received`` counts them, ``on_update`` is called after each). ``closed`` holds the server's
-close code and reason once the socket is closed.
+close code and reason once the socket is closed. ``presence`` is the pycrdt ``Awareness`` of
+everyone on the piece (``presence.states``: client id -> state); ``set_presence`` sets ours.
 """
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
 
-from pycrdt import (Doc, YMessageType, YSyncMessageType, create_awareness_message, create_sync_message,
-                    create_update_message, handle_sync_message)
+from pycrdt import (Awareness, Doc, YMessageType, YSyncMessageType, create_awareness_message, create_sync_message,
+                    create_update_message, handle_sync_message, read_message)
 
 
 class CollabClient:
@@ -26,7 +27,7 @@ class CollabClient:
         self.received = 0
         self.on_update: Callable[[], None] | None = None
         self.closed: tuple[int, str] | None = None
-        self.awareness: list[bytes] = []  # awareness messages as received
+        self.presence = Awareness(self.doc)
         self._remote = False
 
     async def __aenter__(self) -> "CollabClient":
@@ -49,8 +50,9 @@ class CollabClient:
     async def send_raw(self, message: bytes | str) -> None:
         await self.ws.send(message)
 
-    async def send_awareness(self, update: bytes) -> None:
-        await self.ws.send(create_awareness_message(update))
+    async def set_presence(self, state: dict | None) -> None:
+        self.presence.set_local_state(state)
+        await self.ws.send(create_awareness_message(self.presence.encode_awareness_update([self.presence.client_id])))
 
     async def wait_closed(self) -> tuple[int, str] | None:
         await asyncio.wait_for(asyncio.shield(self._reader), self.timeout)
@@ -80,7 +82,7 @@ class CollabClient:
                 if isinstance(message, str):
                     continue
                 if message[0] == YMessageType.AWARENESS:
-                    self.awareness.append(message)
+                    self.presence.apply_awareness_update(read_message(message[1:]), "remote")
                     continue
                 self._remote = True
                 try:

@@ -27,12 +27,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import json
 import logging
 import time
 from dataclasses import dataclass, field
 
 import anyio
-from pycrdt import Decoder, Doc, YMessageType, YSyncMessageType, get_state
+from pycrdt import Decoder, Doc, YMessageType, YSyncMessageType, create_awareness_message, get_state
 from pycrdt.websocket import YRoom
 from starlette.exceptions import WebSocketException
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -131,18 +132,23 @@ def _payload(data: bytes) -> bytes:
     return data[d.i0:d.i0 + size]
 
 
-def _check_awareness(message: bytes) -> None:
-    """An awareness update: [count, (client id, clock, JSON state)...], as y-protocols writes it."""
-    import json
+def _check_awareness(message: bytes) -> list[int]:
+    """An awareness update: [count, (client id, clock, JSON state or "")...], as y-protocols
+    writes it; returns the client ids it speaks for."""
     if len(message) > MAX_AWARENESS_BYTES:
         raise Refused(TOO_BIG, f"awareness message of {len(message)} bytes is over the limit of {MAX_AWARENESS_BYTES}")
+    clients = []
     try:
         d = Decoder(_payload(message[1:]))
         for _ in range(d.read_var_uint()):
-            d.read_var_uint(), d.read_var_uint()
-            json.loads(d.read_var_string())
+            clients.append(d.read_var_uint())
+            d.read_var_uint()
+            state = d.read_var_string()
+            if state:
+                json.loads(state)
     except (IndexError, RuntimeError, UnicodeDecodeError, ValueError):
         raise Refused(MALFORMED, "an awareness update that does not decode") from None
+    return clients
 
 
 # ----------------------------------------------------------------------------- rooms
@@ -179,6 +185,7 @@ class Peer:
     def __init__(self, websocket: WebSocket, room: Room, access: Access, collab: "Collab"):
         self.websocket, self.room, self.access, self.collab = websocket, room, access, collab
         self._send_lock = anyio.Lock()
+        self.presence: set[int] = set()  # the awareness client ids this socket speaks for
 
     @property
     def path(self) -> str:
@@ -202,7 +209,9 @@ class Peer:
             if message is None:
                 raise Refused(UNSUPPORTED, "send binary y-websocket messages, not text")
             update = check(message, self.access.role)
-            if update is not None:
+            if message[0] == YMessageType.AWARENESS:
+                self.presence.update(_check_awareness(message))
+            elif update is not None:
                 await self.collab.log_update(self.room, update, self.access)
         except Refused as e:
             await self.close(e.code, e.reason)
@@ -267,10 +276,12 @@ class Collab:
         except (Refused, WebSocketException) as e:
             await websocket.close(e.code, e.reason)
             return
+        peer = Peer(websocket, room, access, self)
         try:
-            await room.yroom.serve(Peer(websocket, room, access, self))
+            await self._greet(peer)
+            await room.yroom.serve(peer)
         finally:
-            await self._leave(room)
+            await self._leave(room, peer)
             with contextlib.suppress(WebSocketDisconnect, RuntimeError):  # the client may be gone already
                 await websocket.close()
 
@@ -300,10 +311,23 @@ class Collab:
             room.peers += 1
             return room
 
-    async def _leave(self, room: Room) -> None:
-        """One peer fewer; the last one out closes the room and compacts the piece's log."""
+    async def _greet(self, peer: Peer) -> None:
+        """Who is here already (YRoom tells a newcomer only of later changes)."""
+        awareness = peer.room.yroom.awareness
+        if awareness.states:
+            await peer.send(create_awareness_message(awareness.encode_awareness_update(list(awareness.states))))
+
+    async def _leave(self, room: Room, peer: Peer) -> None:
+        """One peer fewer: the others see its presence go; the last one out closes the room and
+        compacts the piece's log."""
         async with self._lock:
             room.peers -= 1
+            gone = [c for c in peer.presence if c in room.yroom.awareness.states]
+            if gone and room.peers > 0:
+                room.yroom.awareness.remove_awareness_states(gone, "left")
+                bye = create_awareness_message(room.yroom.awareness.encode_awareness_update(gone))
+                for other in list(room.yroom.clients):
+                    self._tasks.start_soon(other.send, bye)
             if room.peers > 0:
                 return
             del self.rooms[room.piece_id]
