@@ -159,3 +159,32 @@ def test_presence_is_relayed_to_everyone_and_removed_when_a_client_leaves(live):
                 await until(lambda: a.presence.states.get(b.doc.client_id, {}).get("user", {}).get("name") == "Bo")
             await until(lambda: b.doc.client_id not in a.presence.states)
     asyncio.run(main())
+
+
+def test_a_viewer_may_watch_but_its_changes_are_refused(tmp_path):
+    from symphony.server.collab import Access
+    settings = ServerSettings(database_url=f"sqlite:///{tmp_path / 'studio.db'}", static_dir=tmp_path / "no-studio")
+    app = create_app(settings, preload=False)
+    for base in serve_live(app):
+        piece_id = upload(base)
+        owner_access = app.state.collab.access
+
+        def access(websocket, pid, store):  # as socket_access answers for a piece shared read-only
+            if websocket.query_params.get("as") == "viewer":
+                return Access("v1", "Vi", "viewer")
+            return owner_access(websocket, pid, store)
+        app.state.collab.access = access
+
+        async def main():
+            async with CollabClient(ws_url(base, piece_id)) as editor, \
+                    CollabClient(ws_url(base, piece_id, **{"as": "viewer"})) as viewer:
+                add_note(editor.doc, "byEditor")
+                await until(lambda: "byEditor" in ids_in(viewer.doc))  # a viewer sees changes
+                add_note(viewer.doc, "byViewer")
+                assert (await viewer.wait_closed())[0] == 4403
+                await asyncio.sleep(0.2)
+                assert "byViewer" not in ids_in(editor.doc)
+            piece = httpx.get(f"{base}/api/pieces/{piece_id}").json()
+            ids = [n["id"] for p in piece["parts"] for n in p["notes"]]
+            assert "byEditor" in ids and "byViewer" not in ids
+        asyncio.run(main())
