@@ -188,3 +188,127 @@ def test_a_viewer_may_watch_but_its_changes_are_refused(tmp_path):
             ids = [n["id"] for p in piece["parts"] for n in p["notes"]]
             assert "byEditor" in ids and "byViewer" not in ids
         asyncio.run(main())
+
+
+# ----------------------------------------------------------------------------- `symphony serve` processes
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Served:
+    """`symphony serve` in a subprocess (as a user starts it), killed or stopped by the test."""
+
+    def __init__(self, db_url: str):
+        import os
+        import subprocess
+        import sys
+        self.base = f"http://127.0.0.1:{free_port()}"
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen([sys.executable, "-m", "symphony.cli", "serve", "--port", self.base.rsplit(":", 1)[1],
+                                      "--db", db_url, "--workers", "1"],  # the shipped model: it loads in a moment
+                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        end = time.monotonic() + 120
+        while time.monotonic() < end:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"symphony serve exited: {self.proc.stderr.read().decode()[-2000:]}")
+            try:
+                if httpx.get(self.base + "/api/health", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError("symphony serve did not answer in 120 s")
+
+    def kill(self) -> None:
+        import signal
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except Exception:
+                self.kill()
+
+
+@pytest.fixture
+def served(tmp_path):
+    """Start `symphony serve` processes on one SQLite database; all stopped at the end."""
+    started = []
+
+    def start() -> Served:
+        s = Served(f"sqlite:///{tmp_path / 'studio.db'}")
+        started.append(s)
+        return s
+    yield start
+    for s in started:
+        s.stop()
+
+
+def test_kill_9_loses_no_acknowledged_update_and_a_reconnecting_client_duplicates_nothing(served):
+    server = served()
+    piece_id = upload(server.base)
+    url = ws_url(server.base, piece_id)
+    original = len(httpx.get(f"{server.base}/api/pieces/{piece_id}").json()["parts"][0]["notes"])
+    written = [f"edit{i:03d}" for i in range(300)]
+
+    async def stream_and_kill():
+        writer, observer = CollabClient(url), CollabClient(url)
+        await writer.__aenter__()
+        await observer.__aenter__()
+        for i, note_id in enumerate(written):
+            add_note(writer.doc, note_id, onset=i * 0.25)
+            await asyncio.sleep(0.005)
+            if i == 100:
+                await until(lambda: len(ids_in(observer.doc)) > original + 30, timeout=20)
+                server.kill()  # mid-stream: the writer goes on editing, offline
+        acknowledged = set(ids_in(observer.doc)) & set(written)  # the server relayed these: it had committed them
+        for c in (writer, observer):
+            await c.close()
+        return writer.doc, acknowledged
+    kept, acknowledged = asyncio.run(stream_and_kill())
+    assert len(acknowledged) > 30
+
+    restarted = served()  # on the same database (a new port: the old one may linger in TIME_WAIT)
+    url = ws_url(restarted.base, piece_id)
+
+    async def reconnect():
+        async with CollabClient(url) as fresh:
+            after_restart = ids_in(fresh.doc)
+            assert len(after_restart) == len(set(after_restart))  # nothing twice
+            assert acknowledged <= set(after_restart)  # nothing acknowledged lost
+            async with CollabClient(url, doc=kept) as writer:  # kept its doc, with edits made offline
+                await until(lambda: set(written) <= set(ids_in(fresh.doc)), timeout=10)
+                assert writer.doc.get_state() == fresh.doc.get_state()
+        return ids_in(kept)
+    final = asyncio.run(reconnect())
+    assert sorted(final) == sorted(set(final)) and len(final) == original + len(written)
+    piece = httpx.get(f"{restarted.base}/api/pieces/{piece_id}").json()
+    ids = [n["id"] for p in piece["parts"] for n in p["notes"]]
+    assert sorted(ids) == sorted(final)
+
+
+def test_two_server_processes_on_one_database_converge(served):
+    one, two = served(), served()
+    piece_id = upload(one.base)
+
+    async def main():
+        async with CollabClient(ws_url(one.base, piece_id)) as a, CollabClient(ws_url(two.base, piece_id)) as b:
+            add_note(a.doc, "viaOne")
+            await until(lambda: "viaOne" in ids_in(b.doc))
+            for i in range(20):  # at the same time, on both
+                add_note(a.doc, f"a{i}", onset=i)
+                add_note(b.doc, f"b{i}", onset=i)
+                await asyncio.sleep(0.01)
+            await until(lambda: a.doc.get_state() == b.doc.get_state() and len(ids_in(a.doc)) == len(ids_in(b.doc)),
+                        timeout=10)
+            assert {f"a{i}" for i in range(20)} | {f"b{i}" for i in range(20)} <= set(ids_in(a.doc))
+            assert document.read(a.doc).score.parts == document.read(b.doc).score.parts
+    asyncio.run(main())
+    pieces = [httpx.get(f"{s.base}/api/pieces/{piece_id}").json() for s in (one, two)]
+    assert pieces[0]["parts"] == pieces[1]["parts"]
