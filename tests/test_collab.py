@@ -312,3 +312,28 @@ def test_two_server_processes_on_one_database_converge(served):
     asyncio.run(main())
     pieces = [httpx.get(f"{s.base}/api/pieces/{piece_id}").json() for s in (one, two)]
     assert pieces[0]["parts"] == pieces[1]["parts"]
+
+
+def test_compaction_folds_the_log_into_the_snapshot_and_keeps_every_version(tmp_path):
+    from symphony.formats.files import read_score
+    from symphony.server.store import Store, UpdateRow
+    store = Store(f"sqlite:///{tmp_path / 'studio.db'}")
+    piece = store.create(document.content_of(read_score(TUNE)), "tune", "upload")
+    def drop_first_note(doc):
+        del notes_of(doc)[0]
+    store.change(piece.id, drop_first_note, "notes", note="edited notes")
+    doc = store.get(piece.id).doc
+    for i in range(50):  # as fifty socket updates
+        before = doc.get_state()
+        add_note(doc, f"n{i}", onset=i)
+        store.append(piece.id, doc.get_update(before), "ana")
+    with store.sessions() as s:
+        rows = s.query(UpdateRow).filter(UpdateRow.piece_id == piece.id).count()
+    revision, versions, content = store.revision(piece.id), store.versions(piece.id), ids_in(store.get(piece.id).doc)
+    assert rows == 51 and store.compact(piece.id) == 0  # younger than the grace period: other processes may not have read them
+    assert store.compact(piece.id, grace_s=0) == 50  # the newest row stays
+    with store.sessions() as s:
+        assert s.query(UpdateRow).filter(UpdateRow.piece_id == piece.id).count() == 1
+    assert ids_in(store.get(piece.id).doc) == content and len(content) == len(set(content))
+    assert store.revision(piece.id) == revision and store.versions(piece.id) == versions
+    assert ids_in(store.snapshot(piece.id, 2)) == ids_in(store.snapshot(piece.id, 1))[1:]  # versions as they were
