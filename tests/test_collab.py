@@ -337,3 +337,14 @@ def test_compaction_folds_the_log_into_the_snapshot_and_keeps_every_version(tmp_
     assert ids_in(store.get(piece.id).doc) == content and len(content) == len(set(content))
     assert store.revision(piece.id) == revision and store.versions(piece.id) == versions
     assert ids_in(store.snapshot(piece.id, 2)) == ids_in(store.snapshot(piece.id, 1))[1:]  # versions as they were
+
+
+def test_an_edit_to_a_deleted_piece_closes_with_4404(live):
+    piece_id = upload(live)
+
+    async def main():
+        async with CollabClient(ws_url(live, piece_id)) as a:
+            assert (await asyncio.to_thread(httpx.delete, f"{live}/api/pieces/{piece_id}")).status_code == 204
+            add_note(a.doc, "late")
+            assert (await a.wait_closed()) == (4404, "the piece was deleted")
+    asyncio.run(main())

@@ -31,6 +31,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
+from functools import partial
 
 import anyio
 from pycrdt import Decoder, Doc, YMessageType, YSyncMessageType, create_awareness_message, get_state
@@ -288,7 +289,8 @@ class Collab:
     async def log_update(self, room: Room, update: bytes, access: Access) -> None:
         """Commit a client's update to the log (before anyone sees it)."""
         try:
-            row_id = await anyio.to_thread.run_sync(self.store.append, room.piece_id, update, access.user_id)
+            row_id = await anyio.to_thread.run_sync(partial(self.store.append, room.piece_id, update, access.user_id,
+                                                            notify=False))  # this room relays it itself
         except NotFound:
             raise Refused(GONE, "the piece was deleted") from None
         room.seen.add(row_id)

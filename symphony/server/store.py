@@ -222,18 +222,19 @@ class Store:
         raise RuntimeError(f"piece {piece_id} changed {MAX_RETRIES} times while saving; try again")
 
     # ------------------------------------------------------------------ the update log
-    def append(self, piece_id: str, data: bytes, author: str | None = None, note: str | None = None) -> int:
-        """Log one Yjs update of the piece; returns its row id once it is committed (durable)."""
+    def append(self, piece_id: str, data: bytes, author: str | None = None, note: str | None = None,
+               notify: bool = True) -> int:
+        """Log one Yjs update of the piece; returns its row id once it is committed (durable).
+        ``notify``: tell the listeners (the caller that relays it itself need not be told)."""
         from sqlalchemy.exc import IntegrityError
         try:
             with self.sessions.begin() as s:
-                if s.scalar(select(PieceRow.id).where(PieceRow.id == piece_id)) is None:
-                    raise NotFound(f"no piece {piece_id!r}")
                 row = UpdateRow(piece_id=piece_id, data=data, author=author, note=note, created=now())
                 s.add(row)
-        except IntegrityError:  # deleted between the check and the insert
+        except IntegrityError:  # the foreign key: no such piece (any more)
             raise NotFound(f"no piece {piece_id!r}") from None
-        self._appended(piece_id)
+        if notify:
+            self._appended(piece_id)
         return row.id
 
     def log_after(self, piece_ids: list[str], after: int) -> list[Logged]:
