@@ -162,7 +162,7 @@ def test_presence_is_relayed_to_everyone_and_removed_when_a_client_leaves(live):
 
 
 def test_a_viewer_may_watch_but_its_changes_are_refused(tmp_path):
-    from symphony.server.collab import Access
+    from symphony.server.access import Access
     settings = ServerSettings(database_url=f"sqlite:///{tmp_path / 'studio.db'}", static_dir=tmp_path / "no-studio")
     app = create_app(settings, preload=False)
     for base in serve_live(app):

@@ -36,9 +36,9 @@ from functools import partial
 import anyio
 from pycrdt import Decoder, Doc, YMessageType, YSyncMessageType, create_awareness_message, get_state
 from pycrdt.websocket import YRoom
-from starlette.exceptions import WebSocketException
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from symphony.server.access import Access, AccessDenied, socket_access
 from symphony.server.store import Logged, NotFound, Store
 
 log = logging.getLogger(__name__)
@@ -55,14 +55,6 @@ TOO_BIG, UNSUPPORTED, MALFORMED, FORBIDDEN, GONE = 1009, 1003, 4400, 4403, 4404
 SERVER_NAME = "Symphony"
 
 
-@dataclass
-class Access:
-    """Who is on a socket and what they may do (role: owner, editor or viewer)."""
-    user_id: str | None
-    name: str
-    role: str
-
-
 class Refused(Exception):
     """A message that closes its socket: ``code`` and ``reason`` go to the client."""
 
@@ -71,23 +63,9 @@ class Refused(Exception):
         self.code, self.reason = code, reason
 
 
-def single_user_access(websocket: WebSocket, piece_id: str, store: Store) -> Access:
-    """Until accounts exist: whoever connects owns the piece (``?name=`` names them)."""
-    store.version_of(piece_id)  # NotFound: 4404
-    return Access(None, websocket.query_params.get("name") or "You", "owner")
-
-
-def default_access():
-    try:
-        from symphony.server.access import socket_access
-    except ImportError:
-        return single_user_access
-    return socket_access
-
-
 # ----------------------------------------------------------------------------- checking messages
 
-def check(message: bytes, role: str) -> bytes | None:
+def check(message: bytes, may_edit: bool) -> bytes | None:
     """Refuse a message that could harm the document or the other clients; return the Yjs update
     it carries that must be logged (None: nothing to log)."""
     if len(message) > MAX_MESSAGE_BYTES:
@@ -116,7 +94,7 @@ def check(message: bytes, role: str) -> bytes | None:
         get_state(payload)  # decodes the whole update
     except ValueError:
         raise Refused(MALFORMED, "a Yjs update that does not decode") from None
-    if role == "viewer":
+    if not may_edit:
         raise Refused(FORBIDDEN, "you may view this piece but not change it")
     return payload
 
@@ -164,7 +142,7 @@ class Room:
     logged: int = 0  # rows this room appended since its last compaction
     peers: int = 0
 
-    def take(self, row: Logged) -> None:
+    def take(self, row: Logged, author_name: str | None = None) -> None:
         """Apply a row someone else logged; the YRoom passes it on to the clients."""
         self.seen.add(row.id)
         self.cursor = max(self.cursor, row.id)
@@ -176,7 +154,8 @@ class Room:
         if row.note:
             self.yroom.awareness.set_local_state({
                 "user": {"name": SERVER_NAME},
-                "change": {"by": row.author, "text": f"{row.author or 'Someone'} {row.note}", "at": int(time.time() * 1000)}})
+                "change": {"by": row.author, "text": f"{author_name or 'Someone'} {row.note}",
+                           "at": int(time.time() * 1000)}})
 
 
 class Peer:
@@ -209,7 +188,7 @@ class Peer:
         try:
             if message is None:
                 raise Refused(UNSUPPORTED, "send binary y-websocket messages, not text")
-            update = check(message, self.access.role)
+            update = check(message, self.access.may("editor"))
             if message[0] == YMessageType.AWARENESS:
                 self.presence.update(_check_awareness(message))
             elif update is not None:
@@ -240,7 +219,7 @@ class Collab:
 
     def __init__(self, store: Store, access=None, poll_s: float = POLL_S):
         self.store = store
-        self.access = access or default_access()
+        self.access = access or socket_access  # (websocket, piece_id, store) -> Access, or raises AccessDenied
         self.poll_s = poll_s
         self.rooms: dict[str, Room] = {}
         self._lock = asyncio.Lock()  # opening and closing rooms
@@ -271,11 +250,11 @@ class Collab:
             if inspect.isawaitable(access):
                 access = await access
             room = await self._open(piece_id)
+        except AccessDenied as e:
+            await websocket.close(e.close_code, e.detail)
+            return
         except NotFound:
             await websocket.close(GONE, "no such piece")
-            return
-        except (Refused, WebSocketException) as e:
-            await websocket.close(e.code, e.reason)
             return
         peer = Peer(websocket, room, access, self)
         try:
@@ -357,14 +336,22 @@ class Collab:
     async def _poll(self) -> None:
         rooms = dict(self.rooms)
         after = min(r.cursor for r in rooms.values()) - self._lookback
-        rows = await anyio.to_thread.run_sync(self.store.log_after, list(rooms), after)
+        rows, names = await anyio.to_thread.run_sync(self._read_log, list(rooms), after)
         for row in rows:
             room = self.rooms.get(row.piece_id)
             if room is not None and row.id > room.cursor - self._lookback and row.id not in room.seen:
-                room.take(row)
+                room.take(row, names.get(row.author))
         for room in rooms.values():
             room.cursor = max([room.cursor, *(r.id for r in rows if r.piece_id == room.piece_id)])
             room.seen = {i for i in room.seen if i > room.cursor - self._lookback}
+
+
+    def _read_log(self, piece_ids: list[str], after: int) -> tuple[list[Logged], dict[str, str]]:
+        """The new log rows, and the display names of the authors of those with a note."""
+        from symphony.server.accounts import names
+        rows = self.store.log_after(piece_ids, after)
+        authors = [r.author for r in rows if r.note and r.author]
+        return rows, names(self.store, authors) if authors else {}
 
 
 def _log_exception(exception: Exception, logger: logging.Logger) -> bool:

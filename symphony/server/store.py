@@ -22,7 +22,7 @@ from sqlalchemy import (DateTime, ForeignKey, Integer, LargeBinary, String, Uniq
                         event, func, select, update)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from symphony.server import document
+from symphony.server import document, migrations
 from symphony.server.document import Content
 
 MAX_RETRIES = 20
@@ -119,7 +119,7 @@ class Store:
         self.engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        Base.metadata.create_all(self.engine)
+        migrations.upgrade(self.engine)  # the schema through Alembic: new, old or pre-Alembic databases
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._cache: OrderedDict[tuple, object] = OrderedDict()  # (id, version[, 'json']) -> the piece, serialised
         self._cache_lock = threading.Lock()
