@@ -1,6 +1,7 @@
 """Co-editing over WS /api/pieces/{id}/collab with real sockets (``websockets`` clients holding
 real pycrdt Docs) against uvicorn servers: in a thread of this process, or `symphony serve`
-subprocesses on one database (killed with SIGKILL for the durability test)."""
+subprocesses on one database, SQLite or a real PostgreSQL server (killed with SIGKILL for the
+durability test)."""
 from __future__ import annotations
 
 import asyncio
@@ -16,6 +17,7 @@ from symphony.server.client import CollabClient
 from symphony.server.config import ServerSettings
 
 from .conftest import DATA, serve_live
+from .postgres import database_url, postgres_server  # noqa: F401  (fixtures)
 
 TUNE = DATA / "AcaciaReel.abc"
 
@@ -237,12 +239,13 @@ class Served:
 
 
 @pytest.fixture
-def served(tmp_path):
-    """Start `symphony serve` processes on one SQLite database; all stopped at the end."""
+def served(database_url):
+    """Start `symphony serve` processes on one database (SQLite file, then PostgreSQL); all
+    stopped at the end."""
     started = []
 
     def start() -> Served:
-        s = Served(f"sqlite:///{tmp_path / 'studio.db'}")
+        s = Served(database_url)
         started.append(s)
         return s
     yield start
