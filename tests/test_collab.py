@@ -351,3 +351,25 @@ def test_an_edit_to_a_deleted_piece_closes_with_4404(live):
             add_note(a.doc, "late")
             assert (await a.wait_closed()) == (4404, "the piece was deleted")
     asyncio.run(main())
+
+
+def test_a_change_through_the_api_is_announced_with_its_authors_name(tmp_path):
+    settings = ServerSettings(database_url=f"sqlite:///{tmp_path / 'studio.db'}", static_dir=tmp_path / "no-studio",
+                              accounts=True)
+    for base in serve_live(create_app(settings, preload=False)):
+        r = httpx.post(base + "/api/auth/signup", json={"email": "ana@example.org", "password": "a long enough secret",
+                                                        "name": "Ana"}, timeout=30)
+        assert r.status_code == 201, r.text
+        ana = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        r = httpx.post(base + "/api/pieces/upload", files={"file": (TUNE.name, TUNE.read_bytes())}, headers=ana,
+                       timeout=30)
+        piece = r.json()
+
+        async def main():
+            async with CollabClient(ws_url(base, piece["id"]), headers=ana) as c:
+                piece["parts"][0]["notes"].pop()
+                r = await asyncio.to_thread(httpx.put, f"{base}/api/pieces/{piece['id']}/notes",
+                                            json={"parts": piece["parts"]}, headers=ana, timeout=30)
+                assert r.status_code == 200, r.text
+                await until(lambda: server_change(c) == "Ana edited notes")
+        asyncio.run(main())

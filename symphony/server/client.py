@@ -20,8 +20,8 @@ from pycrdt import (Awareness, Doc, YMessageType, YSyncMessageType, create_aware
 
 
 class CollabClient:
-    def __init__(self, url: str, doc: Doc | None = None, timeout: float = 10.0):
-        self.url, self.timeout = url, timeout
+    def __init__(self, url: str, doc: Doc | None = None, timeout: float = 10.0, headers: dict | None = None):
+        self.url, self.timeout, self.headers = url, timeout, headers
         self.doc = doc if doc is not None else Doc()
         self.synced = asyncio.Event()
         self.received = 0
@@ -32,7 +32,7 @@ class CollabClient:
 
     async def __aenter__(self) -> "CollabClient":
         import websockets
-        self.ws = await websockets.connect(self.url, max_size=None)
+        self.ws = await websockets.connect(self.url, max_size=None, additional_headers=self.headers)
         self._sub = self.doc.observe(self._local_change)
         self._reader = asyncio.create_task(self._read())
         await self._send(create_sync_message(self.doc))  # a refused socket is closed by now: see below
