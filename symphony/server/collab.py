@@ -43,7 +43,7 @@ from symphony.server.store import Logged, NotFound, Store
 
 log = logging.getLogger(__name__)
 
-POLL_S = 0.05  # how often a process looks for updates other processes logged
+POLL_S = 0.02  # how often a process looks for updates other processes logged
 MAX_MESSAGE_BYTES = 4 * 2**20  # a whole long piece as one update is far below this
 MAX_AWARENESS_BYTES = 64 * 2**10
 COMPACT_EVERY = 500  # updates logged by a room between compactions
