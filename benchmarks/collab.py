@@ -145,7 +145,8 @@ async def load(bases: list[str], pieces: list[str], per_piece: int, edits: int, 
         stored_lost += len(expected[pid] - set(ids))
         stored_dup += len(ids) - len(set(ids))
     ms = sorted(x * 1000 for x in latencies)
-    return {"processes": len(bases), "clients": len(people), "pieces": len(pieces), "edits_per_client": edits, "interval_s": interval,
+    return {"processes": len(bases), "clients": len(people), "pieces": len(pieces), "edits_per_client": edits,
+            "interval_s": interval,
             "edits": len(sent), "deliveries": len(ms), "expected_deliveries": len(sent) * (per_piece - 1),
             "seconds": round(elapsed, 2), "edits_per_s": round(len(sent) / elapsed, 1),
             "latency_ms": {"p50": round(statistics.median(ms), 1), "p95": round(ms[int(0.95 * (len(ms) - 1))], 1),
@@ -164,7 +165,8 @@ def main() -> None:
     ap.add_argument("--edits", type=int, default=50, help="notes each client adds")
     ap.add_argument("--interval", type=float, default=0.2, help="mean seconds between one client's edits")
     ap.add_argument("--processes", type=int, default=1, help="`symphony serve` processes on the one database")
-    ap.add_argument("-o", type=Path, default=None, help="default: benchmarks/collab.json (collab-2proc.json with 2 processes)")
+    ap.add_argument("-o", type=Path, default=None,
+                    help="default: benchmarks/collab.json (collab-2proc.json with 2 processes)")
     args = ap.parse_args()
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="symphony-collab-bench-") as tmp:

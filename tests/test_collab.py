@@ -208,10 +208,11 @@ class Served:
         import os
         import subprocess
         import sys
-        self.base = f"http://127.0.0.1:{free_port()}"
+        port = str(free_port())
+        self.base = f"http://127.0.0.1:{port}"
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen([sys.executable, "-m", "symphony.cli", "serve", "--port", self.base.rsplit(":", 1)[1],
-                                      "--db", db_url, "--workers", "1"],  # the shipped model: it loads in a moment
+        self.proc = subprocess.Popen([sys.executable, "-m", "symphony.cli", "serve", "--port", port, "--db", db_url,
+                                      "--workers", "1"],  # the shipped model: it loads in a moment
                                      env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         end = time.monotonic() + 120
         while time.monotonic() < end:
@@ -333,7 +334,7 @@ def test_compaction_folds_the_log_into_the_snapshot_and_keeps_every_version(tmp_
     with store.sessions() as s:
         rows = s.query(UpdateRow).filter(UpdateRow.piece_id == piece.id).count()
     revision, versions, content = store.revision(piece.id), store.versions(piece.id), ids_in(store.get(piece.id).doc)
-    assert rows == 51 and store.compact(piece.id) == 0  # younger than the grace period: other processes may not have read them
+    assert rows == 51 and store.compact(piece.id) == 0  # younger than the grace period: not every process read them
     assert store.compact(piece.id, grace_s=0) == 50  # the newest row stays
     with store.sessions() as s:
         assert s.query(UpdateRow).filter(UpdateRow.piece_id == piece.id).count() == 1

@@ -37,7 +37,7 @@ class PieceRow(Base):
     __tablename__ = "pieces"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     title: Mapped[str] = mapped_column(String(300), default="")
-    state: Mapped[bytes] = mapped_column(LargeBinary)  # the current Doc, as one Yjs update
+    state: Mapped[bytes] = mapped_column(LargeBinary)  # the Doc as one Yjs update at the last compaction (+ the log)
     version: Mapped[int] = mapped_column(Integer, default=1)
     owner: Mapped[str | None] = mapped_column(String(64), nullable=True)  # accounts come next
     created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
@@ -121,7 +121,7 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         migrations.upgrade(self.engine)  # the schema through Alembic: new, old or pre-Alembic databases
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._cache: OrderedDict[tuple, object] = OrderedDict()  # (id, version[, 'json']) -> the piece, serialised
+        self._cache: OrderedDict[tuple, object] = OrderedDict()  # (id, version, log id[, "json"]) -> the piece
         self._cache_lock = threading.Lock()
         self._listeners: list[Callable[[str], None]] = []
 
