@@ -336,22 +336,22 @@ class Collab:
     async def _poll(self) -> None:
         rooms = dict(self.rooms)
         after = min(r.cursor for r in rooms.values()) - self._lookback
-        rows, names = await anyio.to_thread.run_sync(self._read_log, list(rooms), after)
+        seen = set().union(*(r.seen for r in rooms.values()))  # what these rooms logged themselves
+        top, rows, names = await anyio.to_thread.run_sync(self._read_log, list(rooms), after, seen)
         for row in rows:
             room = self.rooms.get(row.piece_id)
             if room is not None and row.id > room.cursor - self._lookback and row.id not in room.seen:
                 room.take(row, names.get(row.author))
-        for room in rooms.values():
-            room.cursor = max([room.cursor, *(r.id for r in rows if r.piece_id == room.piece_id)])
+        for room in rooms.values():  # the read covered every row of these pieces up to `top`
+            room.cursor = max(room.cursor, top)
             room.seen = {i for i in room.seen if i > room.cursor - self._lookback}
 
-
-    def _read_log(self, piece_ids: list[str], after: int) -> tuple[list[Logged], dict[str, str]]:
+    def _read_log(self, piece_ids: list[str], after: int, skip: set[int]) -> tuple[int, list[Logged], dict[str, str]]:
         """The new log rows, and the display names of the authors of those with a note."""
         from symphony.server.accounts import names
-        rows = self.store.log_after(piece_ids, after)
+        top, rows = self.store.log_after(piece_ids, after, skip)
         authors = [r.author for r in rows if r.note and r.author]
-        return rows, names(self.store, authors) if authors else {}
+        return top, rows, names(self.store, authors) if authors else {}
 
 
 def _log_exception(exception: Exception, logger: logging.Logger) -> bool:
