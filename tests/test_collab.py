@@ -113,6 +113,25 @@ def test_bad_messages_close_that_socket_and_harm_nothing(live, name, message, co
     asyncio.run(main())
 
 
+def test_a_flood_of_messages_closes_that_socket_with_4429(live):
+    from pycrdt import Awareness, Doc, create_awareness_message
+
+    from symphony.server.collab import FLOOD
+    piece_id = upload(live)
+    me = Awareness(Doc())
+
+    async def main():
+        async with CollabClient(ws_url(live, piece_id)) as flooder, CollabClient(ws_url(live, piece_id)) as other:
+            for i in range(FLOOD[0] + 1):
+                me.set_local_state({"user": {"name": "Flo"}, "cursor": i})
+                await flooder.send_raw(create_awareness_message(me.encode_awareness_update([me.client_id])))
+            assert (await flooder.wait_closed())[0] == 4429
+            add_note(other.doc, "still")  # the others carry on
+            async with CollabClient(ws_url(live, piece_id)) as third:
+                await until(lambda: "still" in ids_in(third.doc))
+    asyncio.run(main())
+
+
 def test_a_missing_piece_closes_with_4404(live):
     async def main():
         with pytest.raises(ConnectionError, match="4404"):
