@@ -378,6 +378,36 @@ def test_socket_access(studio):
     assert gone.value.code == 4404
 
 
+def collab_socket_allows(client, url: str, headers: dict) -> str | int:
+    """What the real collaboration socket lets a connection do: "edit" (its update is relayed
+    back), "view" (its update is refused with 4403) or the close code it is turned away with."""
+    from pycrdt import Doc, Map, create_update_message
+    from starlette.websockets import WebSocketDisconnect
+    doc = Doc()
+    doc.get("matrix", type=Map)["probe"] = 1.0
+    try:
+        with client.websocket_connect(url, headers=headers) as ws:
+            ws.receive_bytes()  # in: awareness or sync step 1
+            ws.send_bytes(create_update_message(doc.get_update()))
+            while ws.receive_bytes()[:2] != b"\x00\x02":  # until the update comes back
+                pass
+            return "edit"
+    except WebSocketDisconnect as e:
+        return "view" if e.code == 4403 else e.code
+
+
+def test_the_collab_socket_matrix(studio):
+    client, tokens = studio
+    piece_id, links, _ = shared_piece(client, tokens)
+    got = {}
+    for who in ANYONE:
+        kw = as_(tokens, who, links)
+        url = f"/api/pieces/{piece_id}/collab" + (f"?share={kw['params']['share']}" if "params" in kw else "")
+        got[who] = collab_socket_allows(client, url, dict(kw.get("headers") or {}))
+    assert got == {"anonymous": 4401, "revoked link": 4404, "live link": "view", "other": 4404,
+                   "viewer": "view", "editor": "edit", "owner": "edit"}
+
+
 def test_serve_beyond_loopback_requires_accounts(tmp_path, tiny_checkpoint):
     """`symphony serve --host 0.0.0.0` (reachable by others) turns accounts on by itself."""
     import os

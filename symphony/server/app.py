@@ -12,8 +12,9 @@ from fastapi.staticfiles import StaticFiles
 
 from symphony.server import access, http_errors
 from symphony.server.config import ServerSettings
+from symphony.server.collab import Collab
 from symphony.server.ratelimit import RateLimit
-from symphony.server.routes import auth, meta, pieces, shares, versions
+from symphony.server.routes import auth, collab, meta, pieces, shares, versions
 from symphony.server.service import Studio
 
 BODY_MARGIN = 2**20  # room for the multipart envelope and large JSON note lists
@@ -40,7 +41,8 @@ def create_app(settings: ServerSettings | None = None, *, preload: bool = True) 
             import anyio
             await anyio.to_thread.run_sync(lambda: studio.engine)
         try:
-            yield
+            async with Collab(studio.store) as app.state.collab:
+                yield
         finally:
             studio.close()
 
@@ -52,7 +54,7 @@ def create_app(settings: ServerSettings | None = None, *, preload: bool = True) 
     app.state.generations = RateLimit(settings.generations_per_minute, 60)
     app.state.sign_in_failures = (RateLimit(settings.sign_in_failures, settings.sign_in_window_s),  # per email
                                   RateLimit(4 * settings.sign_in_failures, settings.sign_in_window_s))  # per address
-    for r in (meta.router, auth.router):
+    for r in (meta.router, auth.router, collab.router):  # the socket checks its own access (socket_access)
         app.include_router(r)
     for r in (pieces.router, versions.router, shares.router):  # every piece route checks the asker's role
         app.include_router(r, dependencies=[Depends(access.check)])

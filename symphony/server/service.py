@@ -59,22 +59,21 @@ class Studio:
 
     # ------------------------------------------------------------------ pieces as JSON
     def piece(self, piece_id: str) -> dict:
-        version = self.store.version_of(piece_id)
-        hit = self.store.cached((piece_id, version))
+        hit = self.store.cached((piece_id, *self.store.revision(piece_id)))
         return hit if hit is not None else self.piece_of(self.store.get(piece_id))
 
     def piece_json(self, piece_id: str) -> bytes:
-        """The piece as JSON bytes, encoded once per version (the studio reads pieces often)."""
-        raw = self.store.cached((piece_id, self.store.version_of(piece_id), "json"))
+        """The piece as JSON bytes, encoded once per revision (the studio reads pieces often)."""
+        key = (piece_id, *self.store.revision(piece_id), "json")
+        raw = self.store.cached(key)
         if raw is None:
-            piece = self.piece(piece_id)
-            raw = json.dumps(piece, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-            self.store.remember((piece_id, piece["version"], "json"), raw)
+            raw = json.dumps(self.piece(piece_id), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            self.store.remember(key, raw)
         return raw
 
     def piece_of(self, stored: Stored, cache: bool = True) -> dict:
         """The API's piece: {id, title, attributes, explanation, bars, version, parts: [...]}."""
-        hit = self.store.cached((stored.id, stored.version)) if cache else None
+        hit = self.store.cached((stored.id, stored.version, stored.log_id)) if cache else None
         if hit is not None:
             return hit
         c = document.read(stored.doc)
@@ -89,7 +88,7 @@ class Studio:
                "bar_numbers": c.score.printed_numbers(), "version": stored.version,
                "created": iso(stored.created), "updated": iso(stored.updated), "parts": parts}
         if cache:
-            self.store.remember((stored.id, stored.version), out)
+            self.store.remember((stored.id, stored.version, stored.log_id), out)
         return out
 
     # ------------------------------------------------------------------ jobs
