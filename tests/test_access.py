@@ -4,6 +4,8 @@ user, anonymous, a revoked link, a live link), signing up / in / out, sharing an
 the sign-in and generation rate limits, the socket's access check, single-user mode."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi import WebSocket
 from fastapi.routing import APIRoute
@@ -331,19 +333,18 @@ def test_single_user_mode_is_the_default_on_loopback(tmp_path, tiny_checkpoint):
 
 
 # ----------------------------------------------------------------------------- the socket
-def socket_app(client):
+def socket_app(app):
     """The app with a stand-in room route that runs the socket's access check, as the
-    collaboration socket does before it accepts."""
-    app = client.app
+    collaboration socket does when a client connects."""
 
     @app.websocket("/test-socket/{piece_id}")
     async def room(websocket: WebSocket, piece_id: str):
+        await websocket.accept()  # then close with the code: a browser sees close codes, not a refused handshake
         try:
             access = socket_access(websocket, piece_id, app.state.studio.store)
         except AccessDenied as e:
             await websocket.close(code=e.close_code, reason=e.detail)
             return
-        await websocket.accept()
         await websocket.send_json({"user_id": access.user_id, "name": access.name, "role": access.role})
         await websocket.close()
     return app
@@ -353,7 +354,7 @@ def test_socket_access(studio):
     from starlette.websockets import WebSocketDisconnect
     client, tokens = studio
     if not any(getattr(r, "path", "") == "/test-socket/{piece_id}" for r in client.app.routes):
-        socket_app(client)
+        socket_app(client.app)
     piece_id, links, _ = shared_piece(client, tokens)
     roles = {}
     for who in ANYONE:
@@ -372,9 +373,9 @@ def test_socket_access(studio):
             assert ws.receive_json()["name"] == "Editor"
     finally:
         client.cookies.clear()
-    with pytest.raises(WebSocketDisconnect) as gone:
-        with client.websocket_connect("/test-socket/nosuchpiece", headers=dict(as_(tokens, "owner", links)["headers"])):
-            pass
+    with client.websocket_connect("/test-socket/nosuchpiece", headers=dict(as_(tokens, "owner", links)["headers"])) as ws:
+        with pytest.raises(WebSocketDisconnect) as gone:
+            ws.receive_json()
     assert gone.value.code == 4404
 
 
@@ -453,3 +454,37 @@ def test_a_rate_limit_frees_a_slot_when_the_oldest_hit_leaves_its_window():
     assert limit.take("ana") == 0
     limit.clear("ana")
     assert limit.retry_after("ana") == 0
+
+
+def test_socket_access_over_a_real_websocket(tmp_path, tiny_checkpoint):
+    """The same check on a real handshake: uvicorn on 127.0.0.1, the browser's session cookie or
+    a share link, and the `websockets` client."""
+    import httpx
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    from .conftest import serve_live
+    app = socket_app(create_app(settings_for(tmp_path, tiny_checkpoint), preload=False))
+    for base in serve_live(app):
+        with httpx.Client(base_url=base) as http:
+            tokens = {}
+            for name in ("owner", "editor", "other"):
+                http.cookies.clear()
+                tokens[name] = http.post("/api/auth/signup", json={"email": f"{name}@example.org", "password": PASSWORD,
+                                                                   "name": name.title()}).json()["access_token"]
+            http.cookies.clear()
+            owner = {"Authorization": f"Bearer {tokens['owner']}"}
+            piece_id = http.post("/api/pieces/upload", files=BODIES["/api/pieces/upload"]["files"], headers=owner).json()["id"]
+            http.post(f"/api/pieces/{piece_id}/shares", json={"email": "editor@example.org", "role": "editor"}, headers=owner)
+            link = http.post(f"/api/pieces/{piece_id}/shares", json={"link": True}, headers=owner).json()["link"]
+            editor_id = http.get("/api/me", headers={"Authorization": f"Bearer {tokens['editor']}"}).json()["id"]
+        ws = base.replace("http://", "ws://") + f"/test-socket/{piece_id}"
+        with connect(ws, additional_headers={"Cookie": f"symphony_session={tokens['editor']}"}) as conn:
+            assert json.loads(conn.recv(timeout=10)) == {"user_id": editor_id, "name": "Editor", "role": "editor"}
+        with connect(f"{ws}?share={link}") as conn:
+            assert json.loads(conn.recv(timeout=10)) == {"user_id": None, "name": "guest", "role": "viewer"}
+        for headers, code in (({}, 4401), ({"Cookie": f"symphony_session={tokens['other']}"}, 4404)):
+            with connect(ws, additional_headers=headers) as conn:
+                with pytest.raises(ConnectionClosed) as closed:
+                    conn.recv(timeout=10)
+            assert closed.value.rcvd.code == code

@@ -163,9 +163,10 @@ UserDep = Annotated[Access, Depends(user_dep)]
 
 # ---------------------------------------------------------------------- the collaboration socket
 def socket_access(websocket, piece_id: str, store: Store) -> Access:
-    """The Access of a WebSocket to the piece's room, checked before it is accepted: the session
-    cookie (or a bearer ``Authorization`` header) and/or ``?share=TOKEN``. Raises AccessDenied:
-    close the socket with ``e.close_code`` (4401 sign in, 4404 not shared or no such piece).
+    """The Access of a WebSocket to the piece's room, from its handshake: the session cookie (or a
+    bearer ``Authorization`` header) and/or ``?share=TOKEN``. Raises AccessDenied: accept, then
+    close with ``e.close_code`` (4401 sign in, 4404 not shared or no such piece), because a
+    browser sees a close code but not why a handshake was refused.
     A viewer may connect; the socket must then refuse its updates (``access.may("editor")``)."""
     if accounts_required(websocket):
         return piece_access(websocket, store, piece_id, "viewer")
