@@ -20,6 +20,7 @@ async function route(): Promise<void> {
   const m = location.hash.match(/^#\/piece\/([\w-]+)/);
   if (m) {
     if (studio?.piece?.id === m[1] && studio.element.isConnected) return; // just composed: already shown
+    studio?.leave();
     studio = new StudioView(goHome);
     root.replaceChildren(studio.element);
     try {
@@ -29,6 +30,7 @@ async function route(): Promise<void> {
     }
     return;
   }
+  studio?.leave(); // the others see this person go
   root.replaceChildren(await startPage());
 }
 
@@ -68,6 +70,7 @@ async function startPage(): Promise<HTMLElement> {
 }
 
 async function compose(body: Record<string, unknown>): Promise<void> {
+  studio?.leave();
   studio = new StudioView(goHome);
   root.replaceChildren(studio.element);
   const piece = await studio.compose(body, styles);

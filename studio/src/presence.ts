@@ -1,0 +1,160 @@
+// Who else has the piece open, and what they are doing: each person's name, colour, pointer and
+// bar selection on the roll, the task they are running ("regenerating bars 5-8") and the changes
+// they made ("Ana regenerated bars 5-8"), shared through y-websocket's awareness protocol (never
+// stored: it goes when the person goes).
+import type { Awareness } from "y-protocols/awareness";
+import { h } from "./dom";
+
+export const PERSON_COLOURS = ["#d6336c", "#0ca678", "#e67700", "#7048e8", "#1c7ed6", "#a61e4d", "#5c940d", "#c92a2a"];
+const NAME_KEY = "symphony.name";
+const POINTER_EVERY_MS = 50; // at most 20 pointer messages a second
+const FEED_LENGTH = 8;
+
+/** One person as the others see them. */
+export interface Person {
+  client: number;
+  name: string;
+  colour: string;
+  pointer: { quarter: number; pitch: number } | null; // on the roll
+  bars: [number, number] | null; // their bar selection, from 0
+  doing: string | null; // a task in progress: "regenerating bars 5-8"
+  did: { text: string; at: number } | null; // their last change, announced once
+}
+
+export interface Change { client: number; name: string; colour: string; text: string; at: number }
+
+/** The name this browser goes by: the account's (when accounts exist), else the one the person
+ * typed last time, else "Guest" and a number. */
+export async function myName(): Promise<{ name: string; fromAccount: boolean }> {
+  try {
+    const r = await fetch("/api/me");
+    if (r.ok) {
+      const me = await r.json();
+      const name = me.name || me.email;
+      if (typeof name === "string" && name) return { name, fromAccount: true };
+    }
+  } catch { /* no accounts on this server */ }
+  const saved = localStorage.getItem(NAME_KEY);
+  return { name: saved || `Guest ${Math.floor(100 + Math.random() * 900)}`, fromAccount: false };
+}
+
+export class Presence {
+  readonly element: HTMLElement;
+  /** Everyone else, by awareness client id. */
+  others = new Map<number, Person>();
+  readonly changes: Change[] = [];
+  onOthers: () => void = () => {};
+  onAnnounce: (change: Change) => void = () => {};
+  private lastPointer = 0;
+  private pendingPointer: ReturnType<typeof setTimeout> | null = null;
+  private readonly seen = new Map<number, number>(); // client -> the `at` of their last announced change
+
+  constructor(private readonly awareness: Awareness, name: string, fromAccount: boolean) {
+    const colour = PERSON_COLOURS[awareness.clientID % PERSON_COLOURS.length];
+    awareness.setLocalState({ name, colour, pointer: null, bars: null, doing: null, did: null });
+    this.element = panel(name, colour, fromAccount, (typed) => this.rename(typed));
+    awareness.on("change", () => this.refresh());
+    this.refresh();
+  }
+
+  get me(): Person {
+    return { client: this.awareness.clientID, ...(this.awareness.getLocalState() as Omit<Person, "client">) };
+  }
+
+  rename(name: string): void {
+    const clean = name.trim().slice(0, 40);
+    if (!clean) return;
+    localStorage.setItem(NAME_KEY, clean);
+    this.awareness.setLocalStateField("name", clean);
+  }
+
+  /** Where my pointer is on the roll (null: off it), sent at most every POINTER_EVERY_MS. */
+  pointer(at: { quarter: number; pitch: number } | null): void {
+    if (this.pendingPointer) clearTimeout(this.pendingPointer);
+    const wait = this.lastPointer + POINTER_EVERY_MS - Date.now();
+    const send = () => {
+      this.pendingPointer = null;
+      this.lastPointer = Date.now();
+      this.awareness.setLocalStateField("pointer", at);
+    };
+    if (wait <= 0) send();
+    else this.pendingPointer = setTimeout(send, wait);
+  }
+
+  bars(selection: [number, number] | null): void {
+    this.awareness.setLocalStateField("bars", selection);
+  }
+
+  doing(what: string | null): void {
+    this.awareness.setLocalStateField("doing", what);
+  }
+
+  /** Announce one of my changes to everyone ("regenerated bars 5-8"), and list it here too. */
+  did(text: string): void {
+    const at = Date.now();
+    this.awareness.setLocalStateField("did", { text, at });
+    this.note({ client: this.awareness.clientID, name: this.me.name, colour: this.me.colour, text, at });
+  }
+
+  private refresh(): void {
+    const others = new Map<number, Person>();
+    for (const [client, state] of this.awareness.getStates()) {
+      if (client === this.awareness.clientID || !state.name) continue;
+      const person = { client, ...state } as Person;
+      others.set(client, person);
+      if (person.did && this.seen.get(client) !== person.did.at) {
+        if (this.seen.has(client) || Date.now() - person.did.at < 10_000) {
+          const change = { client, name: person.name, colour: person.colour, ...person.did };
+          this.note(change);
+          this.onAnnounce(change);
+        }
+        this.seen.set(client, person.did.at);
+      }
+    }
+    this.others = others;
+    this.render();
+    this.onOthers();
+  }
+
+  private note(change: Change): void {
+    this.changes.unshift(change);
+    this.changes.length = Math.min(this.changes.length, FEED_LENGTH);
+  }
+
+  private render(): void {
+    const list = this.element.querySelector("#people")!;
+    const people = [...this.others.values()].sort((a, b) => a.name.localeCompare(b.name));
+    list.replaceChildren(...people.map((p) => h("li", { "data-client": String(p.client) },
+      h("i", { class: "dot", style: `background: ${p.colour}` }), h("b", {}, p.name),
+      p.doing ? h("span", { class: "doing" }, ` is ${p.doing}`) : h("span", { class: "hint" }, p.bars ? ` · bars ${p.bars[0] + 1}–${p.bars[1] + 1}` : ""))));
+    if (!people.length) list.append(h("li", { class: "hint" }, "Only you. Send this page's address to work on the piece together."));
+    this.element.querySelector("#changes")!.replaceChildren(...this.changes.map((c) => h("li", {},
+      h("i", { class: "dot", style: `background: ${c.colour}` }),
+      `${c.client === this.awareness.clientID ? "You" : c.name} ${c.text}`,
+      h("time", {}, new Date(c.at).toTimeString().slice(0, 5)))));
+  }
+
+  /** Show the connection: live, reconnecting, or offline with the edits kept. */
+  connection(state: "connecting" | "connected" | "offline" | "alone"): void {
+    const words = {
+      connected: "● live: changes reach everyone at once",
+      connecting: "○ reconnecting… your edits are kept and merge when it is back",
+      offline: "○ offline: your edits are kept and merge when you are back online",
+      alone: "no live connection: changes are saved as versions",
+    };
+    const line = this.element.querySelector<HTMLElement>("#connection")!;
+    line.textContent = words[state];
+    line.dataset.state = state;
+  }
+}
+
+function panel(name: string, colour: string, fromAccount: boolean, rename: (name: string) => void): HTMLElement {
+  const input = h("input", { id: "my-name", value: name, maxlength: 40, class: "narrow-wide", title: "the name the others see" });
+  input.readOnly = fromAccount;
+  input.addEventListener("change", () => rename(input.value));
+  return h("section", { class: "together" }, h("h2", {}, "Together"),
+    h("div", { id: "connection", class: "hint" }, ""),
+    h("label", { class: "me" }, h("i", { class: "dot", style: `background: ${colour}` }), "You are ", input),
+    h("ul", { id: "people", class: "people" }),
+    h("h3", {}, "Changes"), h("ul", { id: "changes", class: "changes" }));
+}
