@@ -11,7 +11,8 @@ from fastapi.staticfiles import StaticFiles
 
 from symphony.server import http_errors
 from symphony.server.config import ServerSettings
-from symphony.server.routes import meta, pieces, versions
+from symphony.server.collab import Collab
+from symphony.server.routes import collab, meta, pieces, versions
 from symphony.server.service import Studio
 
 BODY_MARGIN = 2**20  # room for the multipart envelope and large JSON note lists
@@ -38,7 +39,8 @@ def create_app(settings: ServerSettings | None = None, *, preload: bool = True) 
             import anyio
             await anyio.to_thread.run_sync(lambda: studio.engine)
         try:
-            yield
+            async with Collab(studio.store) as app.state.collab:
+                yield
         finally:
             studio.close()
 
@@ -47,7 +49,7 @@ def create_app(settings: ServerSettings | None = None, *, preload: bool = True) 
                               "the `symphony` CLI's; every error is JSON {\"detail\": \"one clear sentence\"}.")
     http_errors.install(app, settings.retry_after_s)
     app.add_middleware(http_errors.BodyLimit, limit=settings.max_upload_bytes + BODY_MARGIN)
-    for r in (meta.router, pieces.router, versions.router):
+    for r in (meta.router, pieces.router, versions.router, collab.router):
         app.include_router(r)
     _studio_files(app, Path(settings.static_dir))
     return app

@@ -59,22 +59,21 @@ class Studio:
 
     # ------------------------------------------------------------------ pieces as JSON
     def piece(self, piece_id: str) -> dict:
-        version = self.store.version_of(piece_id)
-        hit = self.store.cached((piece_id, version))
+        hit = self.store.cached((piece_id, *self.store.revision(piece_id)))
         return hit if hit is not None else self.piece_of(self.store.get(piece_id))
 
     def piece_json(self, piece_id: str) -> bytes:
-        """The piece as JSON bytes, encoded once per version (the studio reads pieces often)."""
-        raw = self.store.cached((piece_id, self.store.version_of(piece_id), "json"))
+        """The piece as JSON bytes, encoded once per revision (the studio reads pieces often)."""
+        key = (piece_id, *self.store.revision(piece_id), "json")
+        raw = self.store.cached(key)
         if raw is None:
-            piece = self.piece(piece_id)
-            raw = json.dumps(piece, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-            self.store.remember((piece_id, piece["version"], "json"), raw)
+            raw = json.dumps(self.piece(piece_id), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            self.store.remember(key, raw)
         return raw
 
     def piece_of(self, stored: Stored, cache: bool = True) -> dict:
         """The API's piece: {id, title, attributes, explanation, bars, version, parts: [...]}."""
-        hit = self.store.cached((stored.id, stored.version)) if cache else None
+        hit = self.store.cached((stored.id, stored.version, stored.log_id)) if cache else None
         if hit is not None:
             return hit
         c = document.read(stored.doc)
@@ -89,7 +88,7 @@ class Studio:
                "bar_numbers": c.score.printed_numbers(), "version": stored.version,
                "created": iso(stored.created), "updated": iso(stored.updated), "parts": parts}
         if cache:
-            self.store.remember((stored.id, stored.version), out)
+            self.store.remember((stored.id, stored.version, stored.log_id), out)
         return out
 
     # ------------------------------------------------------------------ jobs
@@ -120,7 +119,8 @@ class Studio:
             raise Cancelled("cancelled")
         target = Content(result.score, document.match_ids(base, result.score),
                          document.attributes_of(result.score, {**_kept_attributes(base), **result.attributes}))
-        return self.piece_of(self.store.change(piece_id, lambda doc: document.apply(doc, base, target), body["op"]))
+        return self.piece_of(self.store.change(piece_id, lambda doc: document.apply(doc, base, target), body["op"],
+                                               note=edit_note(body)))
 
     # ------------------------------------------------------------------ quick changes
     def upload(self, data: bytes, filename: str) -> dict:
@@ -147,7 +147,7 @@ class Studio:
                 target.score.title = _title(title)
             document.apply(doc, base, target)
             return target.score.title or None
-        return self.piece_of(self.store.change(piece_id, edit, "notes"))
+        return self.piece_of(self.store.change(piece_id, edit, "notes", note="edited notes"))
 
     def at_version(self, piece_id: str, version: int) -> dict:
         """The piece as it was at ``version`` (read-only; ``restore`` makes it current)."""
@@ -162,7 +162,7 @@ class Studio:
         def edit(doc):
             document.apply(doc, document.read(doc), old)
             return old.score.title or None
-        return self.piece_of(self.store.change(piece_id, edit, "restore"))
+        return self.piece_of(self.store.change(piece_id, edit, "restore", note=f"restored version {version}"))
 
     def export(self, piece_id: str, fmt: str, version: int | None = None) -> tuple[bytes, str, str]:
         """The piece (at ``version``; None: the current one) as a file: (bytes, media type, file name)."""
@@ -258,6 +258,23 @@ def _file_stem(title: str) -> str:
 def _kept_attributes(base: Content) -> dict:
     """Attributes of the piece an edit keeps unless it changes them (the prompt, the seed)."""
     return {k: v for k, v in base.attributes.items() if k in ("prompt",)}
+
+
+def edit_note(body: dict) -> str:
+    """An edit in words, as the people editing the piece see it after a name: "regenerated bars 5-8"."""
+    op, part = body["op"], body.get("part")
+    where = f" of part {part}" if part else ""
+    if op == "infill":
+        return f"regenerated bars {body.get('bars')}{where}"
+    if op == "continue":
+        return f"continued the piece by {body.get('bars') or 8} bars"
+    if op == "harmonize":
+        return f"harmonized part {part or 1} ({body.get('as') or 'satb'})"
+    if op == "vary":
+        return f"made a variation{where}"
+    if op == "restyle":
+        return f"restyled{where} as {body.get('style')}"
+    return "transposed the piece" if body.get("transpose") else "changed the key or tempo"
 
 
 def edit_request(body: dict, score: Score, max_bars: int) -> api.EditRequest:

@@ -1,8 +1,12 @@
 """Pieces and their versions in a database (SQLAlchemy: a SQLite file by default, any URL such
-as PostgreSQL by setting). A piece row holds the current Doc as a Yjs update; every change adds a
-version row with a snapshot of the Doc after it. Each change is one database transaction, and a
-change that lost a race with another (the piece's version moved on) is redone on the new state,
-so two writers never overwrite each other."""
+as PostgreSQL by setting). A piece is its snapshot (``pieces.state``, one Yjs update) plus its
+update log (``collab_updates``: every change since, one Yjs update a row, in commit order); the
+log is folded into the snapshot now and then (``compact``). Every change adds a log row; a change
+through the HTTP API (an edit, a restore) also adds a version row with a snapshot of the Doc
+after it. Each change is one database transaction, and a change that lost a race with another
+(the piece's version moved on) is redone on the new state, so two writers never overwrite each
+other. Yjs updates are idempotent: applying one twice changes nothing, which is what makes
+snapshot + log safe to read at any moment."""
 from __future__ import annotations
 
 import datetime as dt
@@ -14,14 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pycrdt import Doc
-from sqlalchemy import (DateTime, ForeignKey, Integer, LargeBinary, String, UniqueConstraint, create_engine, event,
-                        select, update)
+from sqlalchemy import (DateTime, ForeignKey, Integer, LargeBinary, String, UniqueConstraint, create_engine, delete,
+                        event, func, select, update)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from symphony.server import document
 from symphony.server.document import Content
 
 MAX_RETRIES = 20
+LOG_GRACE_S = 30.0  # log rows younger than this stay after compaction: other processes may not have read them yet
 
 
 class Base(DeclarativeBase):
@@ -51,6 +56,28 @@ class VersionRow(Base):
     snapshot: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class UpdateRow(Base):
+    """One Yjs update of a piece, committed before anyone is told about it."""
+    __tablename__ = "collab_updates"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused: readers poll by id
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    piece_id: Mapped[str] = mapped_column(String(32), ForeignKey("pieces.id", ondelete="CASCADE"), index=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    author: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    note: Mapped[str | None] = mapped_column(String(200), nullable=True)  # "Ana regenerated bars 5-8"
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+@dataclass
+class Logged:
+    """A row of the update log as read."""
+    id: int
+    piece_id: str
+    data: bytes
+    author: str | None
+    note: str | None
+
+
 class _Raced(Exception):
     """Another writer saved a version between our read and our write."""
 
@@ -68,6 +95,7 @@ class Stored:
     created: dt.datetime
     updated: dt.datetime
     doc: Doc
+    log_id: int = 0  # the last update log row in doc (the cache key: version alone misses live edits)
 
 
 def now() -> dt.datetime:
@@ -95,17 +123,31 @@ class Store:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._cache: OrderedDict[tuple, object] = OrderedDict()  # (id, version[, 'json']) -> the piece, serialised
         self._cache_lock = threading.Lock()
+        self._listeners: list[Callable[[str], None]] = []
 
     def close(self) -> None:
         self.engine.dispose()
 
     # ------------------------------------------------------------------ reading
     def get(self, piece_id: str) -> Stored:
+        """The piece now: its snapshot with every logged update after it applied."""
         with self.sessions() as s:
+            log = _log_of(s, piece_id)  # before the snapshot: a compaction in between then loses nothing
             row = s.get(PieceRow, piece_id)
             if row is None:
                 raise NotFound(f"no piece {piece_id!r}")
-            return Stored(row.id, row.title, row.version, row.created, row.updated, document.new_doc(row.state))
+            doc = document.new_doc(row.state)
+            for r in log:
+                doc.apply_update(r.data)
+            return Stored(row.id, row.title, row.version, row.created, row.updated, doc, log[-1].id if log else 0)
+
+    def revision(self, piece_id: str) -> tuple[int, int]:
+        """(version, last log row): changes whenever the piece's content does."""
+        with self.sessions() as s:
+            v = s.scalar(select(PieceRow.version).where(PieceRow.id == piece_id))
+            if v is None:
+                raise NotFound(f"no piece {piece_id!r}")
+            return v, s.scalar(select(func.max(UpdateRow.id)).where(UpdateRow.piece_id == piece_id)) or 0
 
     def version_of(self, piece_id: str) -> int:
         with self.sessions() as s:
@@ -150,28 +192,88 @@ class Store:
         return Stored(piece_id, title, 1, t, t, doc)
 
     def change(self, piece_id: str, edit: Callable[[Doc], str | None], op: str,
-               author: str | None = None) -> Stored:
+               author: str | None = None, note: str | None = None) -> Stored:
         """Apply ``edit`` (one Doc transaction; it may return a new title) to the current Doc and
         save it as the next version, all in one database transaction; redone if another writer
-        saved a version in between."""
+        saved a version in between. The change goes into the update log as one Yjs update
+        (with ``note``, what it was in words), so the people editing the piece live get it."""
         for _ in range(MAX_RETRIES):
             current = self.get(piece_id)
             doc = current.doc
+            before = doc.get_state()
             title = edit(doc) or current.title
             state, t, v = doc.get_update(), now(), current.version + 1
             try:
                 with self.sessions.begin() as s:
                     moved = s.execute(update(PieceRow).where(PieceRow.id == piece_id,
                                                              PieceRow.version == current.version)
-                                      .values(state=state, version=v, title=title, updated=t))
+                                      .values(version=v, title=title, updated=t))
                     if moved.rowcount != 1:
                         raise _Raced
                     s.add(VersionRow(piece_id=piece_id, version=v, op=op, author=author, created=t,
                                      snapshot=state))
+                    row = UpdateRow(piece_id=piece_id, data=doc.get_update(before), author=author, note=note,
+                                    created=t)
+                    s.add(row)
             except _Raced:  # rolled back; read the new state and apply the edit to it
                 continue
-            return Stored(piece_id, title, v, current.created, t, doc)
+            self._appended(piece_id)
+            return Stored(piece_id, title, v, current.created, t, doc, row.id)
         raise RuntimeError(f"piece {piece_id} changed {MAX_RETRIES} times while saving; try again")
+
+    # ------------------------------------------------------------------ the update log
+    def append(self, piece_id: str, data: bytes, author: str | None = None, note: str | None = None) -> int:
+        """Log one Yjs update of the piece; returns its row id once it is committed (durable)."""
+        from sqlalchemy.exc import IntegrityError
+        try:
+            with self.sessions.begin() as s:
+                if s.scalar(select(PieceRow.id).where(PieceRow.id == piece_id)) is None:
+                    raise NotFound(f"no piece {piece_id!r}")
+                row = UpdateRow(piece_id=piece_id, data=data, author=author, note=note, created=now())
+                s.add(row)
+        except IntegrityError:  # deleted between the check and the insert
+            raise NotFound(f"no piece {piece_id!r}") from None
+        self._appended(piece_id)
+        return row.id
+
+    def log_after(self, piece_ids: list[str], after: int) -> list[Logged]:
+        """The log rows of these pieces with an id above ``after``, in id order."""
+        with self.sessions() as s:
+            rows = s.execute(select(UpdateRow.id, UpdateRow.piece_id, UpdateRow.data, UpdateRow.author,
+                                    UpdateRow.note).where(UpdateRow.piece_id.in_(piece_ids), UpdateRow.id > after)
+                             .order_by(UpdateRow.id)).all()
+        return [Logged(*r) for r in rows]
+
+    def compact(self, piece_id: str, grace_s: float = LOG_GRACE_S) -> int:
+        """Fold the piece's log rows older than ``grace_s`` into its snapshot (the newest row
+        always stays, so ``revision`` never goes back). Versions are untouched. Returns how many
+        rows went."""
+        try:
+            with self.sessions.begin() as s:
+                log = _log_of(s, piece_id)
+                row = s.execute(select(PieceRow).where(PieceRow.id == piece_id).with_for_update()).scalar()
+                cutoff = now() - dt.timedelta(seconds=grace_s)
+                fold = [r for r in log[:-1] if _aware(r.created) <= cutoff]
+                if row is None or not fold:
+                    return 0
+                doc = document.new_doc(row.state)
+                for r in fold:
+                    doc.apply_update(r.data)
+                row.state = doc.get_update()
+                gone = s.execute(delete(UpdateRow).where(UpdateRow.id.in_([r.id for r in fold])))
+                if gone.rowcount != len(fold):  # another process compacted meanwhile: keep its snapshot
+                    raise _Raced
+        except _Raced:
+            return 0
+        return len(fold)
+
+    def listen(self, callback: Callable[[str], None]) -> None:
+        """Call ``callback(piece_id)`` (on the writing thread) after each committed log row."""
+        self._listeners.append(callback)
+
+    def _appended(self, piece_id: str) -> None:
+        for callback in self._listeners:
+            callback(piece_id)
 
     def delete(self, piece_id: str) -> None:
         with self.sessions.begin() as s:
@@ -179,6 +281,7 @@ class Store:
             if row is None:
                 raise NotFound(f"no piece {piece_id!r}")
             s.query(VersionRow).filter(VersionRow.piece_id == piece_id).delete()
+            s.query(UpdateRow).filter(UpdateRow.piece_id == piece_id).delete()
             s.delete(row)
 
     # ------------------------------------------------------------------ serialised pieces
@@ -194,6 +297,15 @@ class Store:
             self._cache[key] = piece
             while len(self._cache) > size:
                 self._cache.popitem(last=False)
+
+
+def _log_of(s: Session, piece_id: str) -> list:
+    return s.execute(select(UpdateRow.id, UpdateRow.data, UpdateRow.created).where(UpdateRow.piece_id == piece_id)
+                     .order_by(UpdateRow.id)).all()
+
+
+def _aware(t: dt.datetime) -> dt.datetime:
+    return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)  # SQLite hands back naive UTC
 
 
 def _sqlite_pragmas(conn, _record) -> None:

@@ -1,0 +1,102 @@
+"""A Python client of the co-editing socket, speaking y-websocket as the browser's provider does:
+for scripts, tests and benchmarks (``websockets`` + a pycrdt ``Doc``).
+
+    async with CollabClient("ws://127.0.0.1:8000/api/pieces/ab12/collab") as c:
+        notes = c.doc.get("parts", type=Array)[0]["notes"]
+        notes.append(Map({"id": "n1", "pitch": 60, "onset": 0.0, "duration": 1.0, "velocity": 80}))
+
+Local changes to ``doc`` are sent as they happen; remote ones are applied as they arrive
+(``received`` counts them, ``on_update`` is called after each). ``closed`` holds the server's
+close code and reason once the socket is closed.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from pycrdt import (Doc, YMessageType, YSyncMessageType, create_awareness_message, create_sync_message,
+                    create_update_message, handle_sync_message)
+
+
+class CollabClient:
+    def __init__(self, url: str, doc: Doc | None = None, timeout: float = 10.0):
+        self.url, self.timeout = url, timeout
+        self.doc = doc if doc is not None else Doc()
+        self.synced = asyncio.Event()
+        self.received = 0
+        self.on_update: Callable[[], None] | None = None
+        self.closed: tuple[int, str] | None = None
+        self.awareness: list[bytes] = []  # awareness messages as received
+        self._remote = False
+
+    async def __aenter__(self) -> "CollabClient":
+        import websockets
+        self.ws = await websockets.connect(self.url, max_size=None)
+        self._sub = self.doc.observe(self._local_change)
+        self._reader = asyncio.create_task(self._read())
+        await self.ws.send(create_sync_message(self.doc))
+        await asyncio.wait_for(self._synced_or_closed(), self.timeout)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        self.doc.unobserve(self._sub)
+        await self.ws.close()
+        await asyncio.gather(self._reader, return_exceptions=True)
+
+    async def send_raw(self, message: bytes | str) -> None:
+        await self.ws.send(message)
+
+    async def send_awareness(self, update: bytes) -> None:
+        await self.ws.send(create_awareness_message(update))
+
+    async def wait_closed(self) -> tuple[int, str] | None:
+        await asyncio.wait_for(asyncio.shield(self._reader), self.timeout)
+        return self.closed
+
+    async def _synced_or_closed(self) -> None:
+        done = asyncio.ensure_future(self.synced.wait())
+        await asyncio.wait([done, self._reader], return_when=asyncio.FIRST_COMPLETED)
+        if not self.synced.is_set():
+            done.cancel()
+            raise ConnectionError(f"the server closed the socket: {self.closed}")
+
+    def _local_change(self, event) -> None:
+        if not self._remote:
+            asyncio.ensure_future(self._send(create_update_message(event.update)))
+
+    async def _send(self, message: bytes) -> None:
+        try:
+            await self.ws.send(message)
+        except Exception:  # closed: the caller sees it in ``closed``
+            pass
+
+    async def _read(self) -> None:
+        import websockets
+        try:
+            async for message in self.ws:
+                if isinstance(message, str):
+                    continue
+                if message[0] == YMessageType.AWARENESS:
+                    self.awareness.append(message)
+                    continue
+                self._remote = True
+                try:
+                    reply = handle_sync_message(message[1:], self.doc)
+                finally:
+                    self._remote = False
+                if reply is not None:
+                    await self.ws.send(reply)
+                if message[1] == YSyncMessageType.SYNC_STEP2:
+                    self.synced.set()
+                elif message[1] == YSyncMessageType.SYNC_UPDATE:
+                    self.received += 1
+                    if self.on_update:
+                        self.on_update()
+        except websockets.ConnectionClosed:
+            pass
+        finally:
+            rcvd = self.ws.close_rcvd
+            self.closed = (rcvd.code, rcvd.reason) if rcvd else (1006, "")
