@@ -2,12 +2,12 @@
 // that everyone with the piece open edits at once, kept in sync over WS /api/pieces/{id}/collab
 // by y-websocket. Edits made while offline stay in the Doc and merge when the socket is back.
 //
-// Each person's undo undoes only their own changes: the UndoManager tracks the origins of this
-// browser's transactions (note edits and the task results this person asked for), never the
-// updates that arrive from the others.
+// Each person's undo undoes only their own changes: the UndoManager tracks this browser's note
+// edits and the one update in which the server sends the result of a task this person asked
+// for (``claim``), never the others' changes.
 import { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
-import type { Note, Part, Piece } from "./api";
+import type { Note, Part } from "./api";
 
 export type Connection = "connecting" | "connected" | "offline";
 type NoteMap = Y.Map<unknown>;
@@ -15,6 +15,7 @@ type PartMap = Y.Map<unknown>;
 
 const NOTE_FIELDS = ["pitch", "spelling", "onset", "duration", "velocity"] as const;
 const ROOM = "collab"; // y-websocket joins the server URL and the room: /api/pieces/{id}/collab
+const CLAIM_WAIT_MS = 3000; // how long after its HTTP answer a change of mine may still arrive
 
 /** A new note id, as the server makes them (document.new_id: 12 hex digits). */
 export function newNoteId(): string {
@@ -28,13 +29,12 @@ export class SharedPiece {
   readonly undoManager: Y.UndoManager;
   /** Origins of this person's transactions (what their undo undoes). */
   readonly editOrigin = { kind: "note edit" };
-  readonly taskOrigin = { kind: "task result" };
   /** True once the Doc has the server's content: only then may this browser write into it. */
   synced = false;
   connection: Connection = "connecting";
   onChange: (local: boolean) => void = () => {};
   onConnection: (c: Connection) => void = () => {};
-  private readonly tidyOrigin = { kind: "tidy" };
+  private readonly claims = new Set<{ taken: boolean }>(); // HTTP changes of mine on their way
   private readonly goOffline = () => this.provider.disconnect();
   private readonly goOnline = () => this.provider.connect();
 
@@ -43,7 +43,8 @@ export class SharedPiece {
     // no BroadcastChannel: two tabs of one browser meet through the server like everyone else
     this.provider = new WebsocketProvider(base, ROOM, this.doc, { disableBc: true, connect: navigator.onLine });
     this.undoManager = new Y.UndoManager([this.partsArray, this.attributes, this.info], {
-      trackedOrigins: new Set([this.editOrigin, this.taskOrigin]),
+      trackedOrigins: new Set([this.editOrigin, this.provider]), // the provider's: only claimed ones
+      captureTransaction: (tr) => tr.origin !== this.provider || this.claimed(tr),
       captureTimeout: 0, // every edit is its own step
     });
     this.provider.on("status", ({ status }) => this.setConnection(status === "connected" ? "connected" : navigator.onLine ? "connecting" : "offline"));
@@ -138,25 +139,20 @@ export class SharedPiece {
     }, this.editOrigin);
   }
 
-  /** A task's result (a regeneration, a harmonization, ...) as one change of this person's:
-   * what turns ``base`` (the piece the task started from) into ``result``, applied to the Doc
-   * as it is now, so that what others changed meanwhile elsewhere stays. Undo takes it back. */
-  applyResult(base: Piece, result: Piece): void {
-    this.doc.transact(() => {
-      for (const [k, v] of Object.entries(result.attributes)) {
-        if (JSON.stringify(this.attributes.get(k)) !== JSON.stringify(v)) this.attributes.set(k, v);
-      }
-      if (result.title && this.info.get("title") !== result.title) this.info.set("title", result.title);
-      if (JSON.stringify(this.info.get("explanation")) !== JSON.stringify(result.explanation)) this.info.set("explanation", result.explanation);
-      result.parts.forEach((part, i) => {
-        const pm = this.partsArray.get(i);
-        if (!pm || i >= base.parts.length) return void this.partsArray.push([partMap(part)]);
-        if (pm.get("name") !== part.name) pm.set("name", part.name);
-        if (pm.get("program") !== part.program) pm.set("program", part.program);
-        applyNotes(pm.get("notes") as Y.Array<NoteMap>, base.parts[i].notes, part.notes);
-      });
-      for (let i = Math.min(base.parts.length, this.partsArray.length) - 1; i >= result.parts.length; i--) this.partsArray.delete(i, 1);
-    }, this.taskOrigin);
+  /** Run ``request`` (an HTTP change of this person's: a task, a restore) whose result the
+   * server sends everyone as one update, and make that update this person's own change: their
+   * undo takes it back, nobody else's does. The update is told from the others' edits by its
+   * author: the server's document, not a browser of anyone on the piece. */
+  async claim<T>(request: () => Promise<T | null>): Promise<T | null> {
+    const claim = { taken: false };
+    this.claims.add(claim);
+    try {
+      const result = await request();
+      if (result !== null && !claim.taken) await new Promise((done) => setTimeout(done, CLAIM_WAIT_MS));
+      return result;
+    } finally {
+      this.claims.delete(claim);
+    }
   }
 
   undo(): boolean {
@@ -176,25 +172,20 @@ export class SharedPiece {
   }
 
   private changed(tr: Y.Transaction): void {
-    if (tr.origin === this.tidyOrigin) return;
-    if (!tr.local) this.dropDuplicates();
     if (this.synced) this.onChange(tr.local && tr.origin !== this.undoManager);
   }
 
-  /** Two people who both re-add a note by its id (e.g. a task result applied by its requester
-   * and by the server) leave two copies; every browser keeps the first and deletes the others,
-   * so all converge on one. */
-  private dropDuplicates(): void {
-    const extra: [Y.Array<NoteMap>, number][] = [];
-    for (const pm of this.partsArray.toArray()) {
-      const notes = pm.get("notes") as Y.Array<NoteMap>;
-      const seen = new Set<unknown>();
-      notes.toArray().forEach((m, j) => (seen.has(m.get("id")) ? extra.push([notes, j]) : seen.add(m.get("id"))));
-    }
-    if (!extra.length) return;
-    this.doc.transact(() => {
-      for (const [notes, j] of extra.reverse()) notes.delete(j, 1);
-    }, this.tidyOrigin);
+  /** Whether a remote transaction is the server's answer to a change of mine in flight: it
+   * wrote something, and nothing it wrote came from a person on the piece (their browsers'
+   * client ids are their awareness ids). */
+  private claimed(tr: Y.Transaction): boolean {
+    const claim = [...this.claims].find((c) => !c.taken);
+    if (!claim) return false;
+    const people = new Set([...this.provider.awareness.getStates()].filter(([, s]) => s.name).map(([id]) => id));
+    const authors = [...tr.afterState].filter(([client, clock]) => clock > (tr.beforeState.get(client) ?? 0)).map(([c]) => c);
+    if (!authors.length || authors.some((c) => people.has(c))) return false;
+    claim.taken = true;
+    return true;
   }
 }
 
@@ -228,23 +219,4 @@ function setFields(m: NoteMap, n: Note): void {
 function deleteWhere(notes: Y.Array<NoteMap>, gone: (m: NoteMap) => boolean): void {
   const doomed = notes.toArray().map((m, j) => (gone(m) ? j : -1)).filter((j) => j >= 0);
   for (const j of doomed.reverse()) notes.delete(j, 1);
-}
-
-/** As document.apply on the server: notes of ``before`` missing from ``after`` deleted by id,
- * new notes added, notes the task changed updated; a note nobody asked the task about keeps
- * whatever others did to it. */
-function applyNotes(notes: Y.Array<NoteMap>, before: Note[], after: Note[]): void {
-  const was = new Map(before.map((n) => [n.id, n]));
-  const keep = new Set(after.map((n) => n.id));
-  deleteWhere(notes, (m) => was.has(m.get("id") as string) && !keep.has(m.get("id") as string));
-  const byId = new Map(notes.toArray().map((m) => [m.get("id") as string, m]));
-  const added: NoteMap[] = [];
-  for (const n of after) {
-    const m = byId.get(n.id!);
-    const old = was.get(n.id);
-    if (!m) {
-      if (!old) added.push(noteMap(n)); // a note someone else deleted meanwhile stays deleted
-    } else if (!old || NOTE_FIELDS.some((k) => k !== "spelling" && old[k] !== n[k])) setFields(m, n);
-  }
-  if (added.length) notes.push(added);
 }

@@ -9,6 +9,7 @@ export const PERSON_COLOURS = ["#d6336c", "#0ca678", "#e67700", "#7048e8", "#1c7
 const NAME_KEY = "symphony.name";
 const POINTER_EVERY_MS = 50; // at most 20 pointer messages a second
 const FEED_LENGTH = 8;
+const CLAIM_WINDOW_MS = 2000; // a server's change and the person's announcement of it arrive this close
 
 /** One person as the others see them. */
 export interface Person {
@@ -48,6 +49,7 @@ export class Presence {
   private lastPointer = 0;
   private pendingPointer: ReturnType<typeof setTimeout> | null = null;
   private readonly seen = new Map<number, number>(); // client -> the `at` of their last announced change
+  private lastClaim = 0; // when a person last announced a change (theirs, or mine)
 
   constructor(private readonly awareness: Awareness, name: string, fromAccount: boolean) {
     const colour = PERSON_COLOURS[awareness.clientID % PERSON_COLOURS.length];
@@ -93,18 +95,21 @@ export class Presence {
   did(text: string): void {
     const at = Date.now();
     this.awareness.setLocalStateField("did", { text, at });
+    this.lastClaim = at;
     this.note({ client: this.awareness.clientID, name: this.me.name, colour: this.me.colour, text, at });
   }
 
   private refresh(): void {
     const others = new Map<number, Person>();
     for (const [client, state] of this.awareness.getStates()) {
+      if (state.change) this.serverChange(client, state.change);
       if (client === this.awareness.clientID || !state.name) continue;
       const person = { client, ...state } as Person;
       others.set(client, person);
       if (person.did && this.seen.get(client) !== person.did.at) {
         if (this.seen.has(client) || Date.now() - person.did.at < 10_000) {
           const change = { client, name: person.name, colour: person.colour, ...person.did };
+          this.lastClaim = Date.now();
           this.note(change);
           this.onAnnounce(change);
         }
@@ -114,6 +119,23 @@ export class Presence {
     this.others = others;
     this.render();
     this.onOthers();
+  }
+
+  /** A change the server made for an HTTP request ("Someone regenerated bars 5-8"): shown
+   * unless a person says it was theirs (they announce it with their name) within a moment. */
+  private serverChange(client: number, change: { text: string; at: number }): void {
+    if (this.seen.get(client) === change.at) return;
+    const first = !this.seen.has(client);
+    this.seen.set(client, change.at);
+    if (first && Date.now() - change.at > 10_000) return; // from before this person came
+    const arrived = Date.now();
+    setTimeout(() => {
+      if (this.lastClaim > arrived - CLAIM_WINDOW_MS) return;
+      const entry = { client, name: "", colour: "#667085", text: change.text, at: arrived };
+      this.note(entry);
+      this.render();
+      this.onAnnounce(entry);
+    }, CLAIM_WINDOW_MS);
   }
 
   private note(change: Change): void {
@@ -130,7 +152,7 @@ export class Presence {
     if (!people.length) list.append(h("li", { class: "hint" }, "Only you. Send this page's address to work on the piece together."));
     this.element.querySelector("#changes")!.replaceChildren(...this.changes.map((c) => h("li", {},
       h("i", { class: "dot", style: `background: ${c.colour}` }),
-      `${c.client === this.awareness.clientID ? "You" : c.name} ${c.text}`,
+      c.client === this.awareness.clientID ? `You ${c.text}` : c.name ? `${c.name} ${c.text}` : c.text,
       h("time", {}, new Date(c.at).toTimeString().slice(0, 5)))));
   }
 

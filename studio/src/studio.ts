@@ -75,7 +75,7 @@ export class StudioView {
       this.roll.visitors = [...presence.others.values()];
       this.roll.draw();
     };
-    presence.onAnnounce = (change) => this.status(`${change.name} ${change.text}`);
+    presence.onAnnounce = (change) => this.status(change.name ? `${change.name} ${change.text}` : change.text);
     let closes = 0;
     shared.provider.on("connection-close", () => {
       if (!shared.synced && ++closes >= SOCKET_TRIES && this.shared === shared) this.leave(true);
@@ -210,18 +210,18 @@ export class StudioView {
     const body = { op, ...options };
     const label = op === "infill" ? "Regenerating" : `${op[0].toUpperCase()}${op.slice(1)}`;
     const shared = this.live ? this.shared : null;
-    // live: the task's changes are applied to the Doc relative to the piece the server starts from
-    const base = shared ? await api.piece(piece.id) : null;
     const [doing, done] = describeTask(op, options);
     this.presence?.doing(doing);
+    const run = () => this.runJob(label, (signal) => streamed(`/api/pieces/${piece.id}/edits`, body, {
+      progress: (p) => this.status(`${label}… ${Math.min(99, Math.round((100 * p.done) / Math.max(1, p.total)))}%`),
+    }, signal));
     try {
-      const result = await this.runJob(label, (signal) => streamed(`/api/pieces/${piece.id}/edits`, body, {
-        progress: (p) => this.status(`${label}… ${Math.min(99, Math.round((100 * p.done) / Math.max(1, p.total)))}%`),
-      }, signal));
+      // live: the server sends the result to everyone as one update, which is mine to undo
+      const result = shared ? await shared.claim(run) : await run();
       if (!result) return;
-      if (shared && base && shared === this.shared) {
-        shared.applyResult(base, result); // one change of mine: everyone sees it, my undo takes it back
+      if (shared) {
         this.presence?.did(done);
+        this.piece = { ...this.piece!, version: result.version };
         void this.refreshVersions();
       } else this.changed(before, result);
     } finally {
@@ -343,6 +343,13 @@ export class StudioView {
   }
 
   private async restoreVersion(version: number): Promise<void> {
+    if (this.live) {
+      const piece = await this.shared!.claim(() => api.restore(this.piece!.id, version));
+      this.presence?.did(`restored version ${version}`);
+      this.piece = { ...this.piece!, version: piece!.version };
+      void this.refreshVersions();
+      return this.status(`Restored version ${version}: Undo takes it back`);
+    }
     await this.flush();
     const before = this.piece!.version;
     const piece = await api.restore(this.piece!.id, version);
