@@ -68,7 +68,10 @@ export class StudioView {
     $(".side", this.element).prepend(presence.element);
     presence.connection("connecting");
     shared.onChange = (local) => this.fromDoc(local);
-    shared.onConnection = (c) => presence.connection(c);
+    shared.onConnection = (c) => {
+      presence.connection(c);
+      if (c === "connected" && $("#score", this.element).dataset.stale) void this.refreshScore();
+    };
     shared.undoManager.on("stack-item-added", () => this.updateUndo());
     shared.undoManager.on("stack-item-popped", () => this.updateUndo());
     presence.onOthers = () => {
@@ -319,9 +322,16 @@ export class StudioView {
     if (!piece) return;
     const version = piece.version;
     const request = ++this.scoreRequest;
-    const r = await fetch(api.exportUrl(piece.id, "svg", this.live ? undefined : version)); // live: as it is now
-    if (this.scoreRequest !== request) return; // a newer version is on its way
     const score = $("#score", this.element);
+    let r: Response;
+    try {
+      r = await fetch(api.exportUrl(piece.id, "svg", this.live ? undefined : version)); // live: as it is now
+    } catch {
+      score.dataset.stale = "true"; // offline: engraved again when the connection is back
+      return;
+    }
+    if (this.scoreRequest !== request) return; // a newer version is on its way
+    delete score.dataset.stale;
     if (!r.ok) {
       const detail = await r.json().then((j) => j.detail).catch(() => r.statusText);
       score.textContent = `The score could not be engraved: ${detail}`;
