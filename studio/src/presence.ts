@@ -5,11 +5,12 @@
 import type { Awareness } from "y-protocols/awareness";
 import { h } from "./dom";
 
-export const PERSON_COLOURS = ["#d6336c", "#0ca678", "#e67700", "#7048e8", "#1c7ed6", "#a61e4d", "#5c940d", "#c92a2a"];
+// distinct hues, none of them the blue of the first part's notes
+export const PERSON_COLOURS = ["#d6336c", "#0ca678", "#e67700", "#7048e8", "#1098ad", "#5c940d", "#343a40", "#ae3ec9"];
 const NAME_KEY = "symphony.name";
 const POINTER_EVERY_MS = 50; // at most 20 pointer messages a second
 const FEED_LENGTH = 8;
-const CLAIM_WINDOW_MS = 2000; // a server's change and the person's announcement of it arrive this close
+const RECENT_MS = 10_000; // a server's report of a change and its author's announcement arrive this close
 
 /** One person as the others see them. */
 export interface Person {
@@ -49,18 +50,29 @@ export class Presence {
   private lastPointer = 0;
   private pendingPointer: ReturnType<typeof setTimeout> | null = null;
   private readonly seen = new Map<number, number>(); // client -> the `at` of their last announced change
-  private lastClaim = 0; // when a person last announced a change (theirs, or mine)
+
+  /** A bar's printed number from its index (after a pickup bar 0, index 1 is bar 1). */
+  barLabel: (index: number) => string = (i) => String(i + 1);
 
   constructor(private readonly awareness: Awareness, name: string, fromAccount: boolean) {
     const colour = PERSON_COLOURS[awareness.clientID % PERSON_COLOURS.length];
     awareness.setLocalState({ name, colour, pointer: null, bars: null, doing: null, did: null });
     this.element = panel(name, colour, fromAccount, (typed) => this.rename(typed));
-    awareness.on("change", () => this.refresh());
+    awareness.on("change", ({ added }: { added: number[] }) => {
+      // someone new: send my state again so they see me now, not at its next renewal
+      if (added.some((c) => c !== awareness.clientID)) awareness.setLocalState({ ...awareness.getLocalState() });
+      this.refresh();
+    });
     this.refresh();
   }
 
   get me(): Person {
     return { client: this.awareness.clientID, ...(this.awareness.getLocalState() as Omit<Person, "client">) };
+  }
+
+  /** Show the others again (e.g. after the bars were renumbered). */
+  redraw(): void {
+    this.render();
   }
 
   rename(name: string): void {
@@ -95,7 +107,6 @@ export class Presence {
   did(text: string): void {
     const at = Date.now();
     this.awareness.setLocalStateField("did", { text, at });
-    this.lastClaim = at;
     this.note({ client: this.awareness.clientID, name: this.me.name, colour: this.me.colour, text, at });
   }
 
@@ -107,9 +118,8 @@ export class Presence {
       const person = { client, ...state } as Person;
       others.set(client, person);
       if (person.did && this.seen.get(client) !== person.did.at) {
-        if (this.seen.has(client) || Date.now() - person.did.at < 10_000) {
+        if (this.seen.has(client) || Date.now() - person.did.at < RECENT_MS) {
           const change = { client, name: person.name, colour: person.colour, ...person.did };
-          this.lastClaim = Date.now();
           this.note(change);
           this.onAnnounce(change);
         }
@@ -121,24 +131,25 @@ export class Presence {
     this.onOthers();
   }
 
-  /** A change the server made for an HTTP request ("Someone regenerated bars 5-8"): shown
-   * unless a person says it was theirs (they announce it with their name) within a moment. */
+  /** A change the server made for an HTTP request ("Someone regenerated bars 5-8"): listed
+   * unless the person who asked for it announced it by name (they may do so before or after). */
   private serverChange(client: number, change: { text: string; at: number }): void {
     if (this.seen.get(client) === change.at) return;
     const first = !this.seen.has(client);
     this.seen.set(client, change.at);
-    if (first && Date.now() - change.at > 10_000) return; // from before this person came
-    const arrived = Date.now();
-    setTimeout(() => {
-      if (this.lastClaim > arrived - CLAIM_WINDOW_MS) return;
-      const entry = { client, name: "", colour: "#667085", text: change.text, at: arrived };
-      this.note(entry);
-      this.render();
-      this.onAnnounce(entry);
-    }, CLAIM_WINDOW_MS);
+    if (first && Date.now() - change.at > RECENT_MS) return; // from before this person came
+    if (this.changes.some((c) => c.name && Date.now() - c.at < RECENT_MS && change.text.endsWith(` ${c.text}`))) return;
+    const entry = { client, name: "", colour: "#667085", text: change.text, at: Date.now() };
+    this.note(entry);
+    this.onAnnounce(entry);
   }
 
+  /** List a person's change, in place of the server's unnamed report of it. */
   private note(change: Change): void {
+    if (change.name) {
+      const unnamed = this.changes.findIndex((c) => !c.name && Date.now() - c.at < RECENT_MS && c.text.endsWith(` ${change.text}`));
+      if (unnamed >= 0) this.changes.splice(unnamed, 1);
+    }
     this.changes.unshift(change);
     this.changes.length = Math.min(this.changes.length, FEED_LENGTH);
   }
@@ -148,7 +159,7 @@ export class Presence {
     const people = [...this.others.values()].sort((a, b) => a.name.localeCompare(b.name));
     list.replaceChildren(...people.map((p) => h("li", { "data-client": String(p.client) },
       h("i", { class: "dot", style: `background: ${p.colour}` }), h("b", {}, p.name),
-      p.doing ? h("span", { class: "doing" }, ` is ${p.doing}`) : h("span", { class: "hint" }, p.bars ? ` · bars ${p.bars[0] + 1}–${p.bars[1] + 1}` : ""))));
+      p.doing ? h("span", { class: "doing" }, ` is ${p.doing}`) : h("span", { class: "hint" }, p.bars ? ` · bars ${this.barLabel(p.bars[0])}–${this.barLabel(p.bars[1])}` : ""))));
     if (!people.length) list.append(h("li", { class: "hint" }, "Only you. Send this page's address to work on the piece together."));
     this.element.querySelector("#changes")!.replaceChildren(...this.changes.map((c) => h("li", {},
       h("i", { class: "dot", style: `background: ${c.colour}` }),

@@ -74,11 +74,15 @@ export class StudioView {
     };
     shared.undoManager.on("stack-item-added", () => this.updateUndo());
     shared.undoManager.on("stack-item-popped", () => this.updateUndo());
+    presence.barLabel = (i) => this.roll.labels[i] ?? String(i + 1);
     presence.onOthers = () => {
       this.roll.visitors = [...presence.others.values()];
       this.roll.draw();
     };
-    presence.onAnnounce = (change) => this.status(change.name ? `${change.name} ${change.text}` : change.text);
+    presence.onAnnounce = (change) => {
+      this.status(change.name ? `${change.name} ${change.text}` : change.text);
+      void this.refreshVersions(); // a task or a restore is a new version
+    };
     let closes = 0;
     shared.provider.on("connection-close", () => {
       if (!shared.synced && ++closes >= SOCKET_TRIES && this.shared === shared) this.leave(true);
@@ -518,19 +522,18 @@ function adoptIds(local: Part[], saved: Part[]): void {
   });
 }
 
-/** What a task does, as the others read it: ["regenerating bars 5-8", "regenerated bars 5-8"]. */
+/** What a task does, as the others read it: ["regenerating bars 5-8", "regenerated bars 5-8"];
+ * the second in the server's words for the change (service.edit_note), so that the two reports
+ * of one change are listed once. */
 function describeTask(op: string, o: Record<string, unknown>): [string, string] {
-  const part = o.part ? ` of part ${o.part}` : "";
+  const where = o.part ? ` of part ${o.part}` : "";
   switch (op) {
-    case "infill": return [`regenerating bars ${o.bars}${part}`, `regenerated bars ${o.bars}${part}`];
-    case "continue": return [`continuing the piece by ${o.bars} bars`, `continued the piece by ${o.bars} bars`];
-    case "harmonize": return [`harmonizing part ${o.part ?? 1}`, `harmonized part ${o.part ?? 1}`];
-    case "vary": return [`varying the piece${part}`, `varied the piece${part}`];
-    case "restyle": return [`restyling the piece as ${o.style}`, `restyled the piece as ${o.style}`];
-    default: {
-      const how = o.key ? `into ${o.key}` : `by ${o.transpose} semitones`;
-      return [`transposing the piece ${how}`, `transposed the piece ${how}`];
-    }
+    case "infill": return [`regenerating bars ${o.bars}${where}`, `regenerated bars ${o.bars}${where}`];
+    case "continue": return [`continuing the piece by ${o.bars ?? 8} bars`, `continued the piece by ${o.bars ?? 8} bars`];
+    case "harmonize": return [`harmonizing part ${o.part ?? 1}`, `harmonized part ${o.part ?? 1} (${o.as ?? "satb"})`];
+    case "vary": return [`making a variation${where}`, `made a variation${where}`];
+    case "restyle": return [`restyling${where} as ${o.style}`, `restyled${where} as ${o.style}`];
+    default: return o.transpose ? ["transposing the piece", "transposed the piece"] : ["changing the key", "changed the key or tempo"];
   }
 }
 
