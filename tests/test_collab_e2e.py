@@ -92,6 +92,7 @@ def watch(page, predicate: str) -> None:
 def seen_within(page, since_ms: float, limit_ms: float) -> float:
     page.wait_for_function("window.seenAt !== null", timeout=5 * SECOND_MS)
     took = page.evaluate("window.seenAt") - since_ms
+    print(f"a change reached the other person in {took:.0f} ms")  # (pytest -s shows it)
     assert took <= limit_ms, f"the change took {took:.0f} ms to reach the other person"
     return took
 
