@@ -17,15 +17,17 @@ setup: $(STAMP) $(SYSTEM) $(STUDIO)
 
 # FluidSynth (the synth), a General MIDI SoundFont and cairo (cairosvg draws the PDF) come from
 # Debian's packages; so do Node.js and npm (they build the studio) and Chromium (the studio's
-# end-to-end tests drive it through Playwright; Playwright downloads no browser of its own).
+# end-to-end tests drive it through Playwright; Playwright downloads no browser of its own), and
+# PostgreSQL (the tests start a throwaway server of it: tests/postgres.py).
 $(SYSTEM): Makefile
 	@if ! command -v fluidsynth >/dev/null || [ ! -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] \
 	    || ! ldconfig -p 2>/dev/null | grep -q 'libcairo\.so\.2' \
-	    || ! command -v chromium >/dev/null || ! command -v npm >/dev/null; then \
+	    || ! command -v chromium >/dev/null || ! command -v npm >/dev/null \
+	    || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
-	    fluidsynth fluid-soundfont-gm libcairo2 chromium \
+	    fluidsynth fluid-soundfont-gm libcairo2 chromium postgresql \
 	    $$(command -v npm >/dev/null || echo nodejs npm); \
 	fi
 	@mkdir -p $(dir $@) && touch $@

@@ -1,5 +1,6 @@
 """The HTTP API through a real HTTP client (FastAPI's TestClient, and httpx against uvicorn on
-127.0.0.1): every route and its error paths, streaming, cancelling, a full queue, persistence."""
+127.0.0.1): every route and its error paths, streaming, cancelling, a full queue, persistence;
+the routes' tests and the store's run on SQLite and on a real PostgreSQL server."""
 from __future__ import annotations
 
 import json
@@ -16,6 +17,7 @@ from symphony.server.app import create_app
 from symphony.server.config import ServerSettings
 
 from .conftest import DATA, serve_live
+from .postgres import create_database, database_url, postgres_server  # noqa: F401  (fixtures)
 
 REQUEST = {"style": "celtic", "key": "D major", "bars": 6, "seed": 3}
 UPLOAD_LIMIT = 64 * 1024
@@ -25,14 +27,23 @@ def settings_for(tmp_path, tiny_checkpoint, **kw) -> ServerSettings:
     base = dict(database_url=f"sqlite:///{tmp_path / 'studio.db'}", checkpoint=str(tiny_checkpoint[0]), workers=2,
                 queue_size=4, jobs_per_client=4, max_upload_bytes=UPLOAD_LIMIT, max_bars=64,
                 static_dir=tmp_path / "no-studio")
-    base.update(kw)
+    base.update({k: v for k, v in kw.items() if v is not None})
     return ServerSettings(**base)
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def client(request, tmp_path_factory, tiny_checkpoint):
+    """A studio on a new database: SQLite, then PostgreSQL (every test that takes it runs on both)."""
+    folder = tmp_path_factory.mktemp("server")
+    url = None if request.param == "sqlite" else create_database(request.getfixturevalue("postgres_server"))
+    with TestClient(create_app(settings_for(folder, tiny_checkpoint, database_url=url))) as c:
+        yield c
+
+
 @pytest.fixture(scope="module")
-def client(tmp_path_factory, tiny_checkpoint):
-    app = create_app(settings_for(tmp_path_factory.mktemp("server"), tiny_checkpoint))
-    with TestClient(app) as c:
+def sqlite_client(tmp_path_factory, tiny_checkpoint):
+    """For the slow tests where the database plays no part (understanding pictures and audio)."""
+    with TestClient(create_app(settings_for(tmp_path_factory.mktemp("server"), tiny_checkpoint))) as c:
         yield c
 
 
@@ -420,8 +431,8 @@ def test_jobs_per_client(tmp_path, tiny_checkpoint):
             release.set()
 
 
-def test_pieces_survive_a_restart(tmp_path, tiny_checkpoint):
-    s = settings_for(tmp_path, tiny_checkpoint)
+def test_pieces_survive_a_restart(tmp_path, tiny_checkpoint, database_url):
+    s = settings_for(tmp_path, tiny_checkpoint, database_url=database_url)
     with TestClient(create_app(s)) as c:
         p = c.post("/api/pieces", json=REQUEST).json()
         q = c.post(f"/api/pieces/{p['id']}/edits", json={"op": "transform", "transpose": -1}).json()
@@ -592,10 +603,10 @@ def test_edits_at_the_same_time_are_all_saved(client):
         assert mine and mine <= set(by_id(final))
 
 
-def test_the_store_redoes_a_change_that_lost_a_race(tmp_path):
+def test_the_store_redoes_a_change_that_lost_a_race(database_url):
     from symphony.server import document
     from symphony.server.store import Store
-    store = Store(f"sqlite:///{tmp_path / 'race.db'}")
+    store = Store(database_url)
     score = read_score(DATA / "oneills_sample.abc")
     piece = store.create(document.content_of(score), "race", "upload")
     calls = []
@@ -637,13 +648,13 @@ def _b64(path) -> str:
     return base64.b64encode(path.read_bytes()).decode()
 
 
-def test_compose_from_a_picture_and_from_a_hummed_melody(client, tmp_path):
+def test_compose_from_a_picture_and_from_a_hummed_melody(sqlite_client, tmp_path):
     """The prompt panel's picture and melody travel as base64 / data: URLs, as --image and --melody."""
     import numpy as np
     import soundfile as sf
     from PIL import Image
     Image.new("RGB", (64, 48), (250, 200, 40)).save(tmp_path / "sun.png")
-    r = client.post("/api/pieces", json={"style": "celtic", "bars": 4, "seed": 1,
+    r = sqlite_client.post("/api/pieces", json={"style": "celtic", "bars": 4, "seed": 1,
                                          "image": "data:image/png;base64," + _b64(tmp_path / "sun.png")})
     assert r.status_code == 201, r.text
     assert any(line.startswith("picture: picture.png") for line in r.json()["explanation"]), r.json()["explanation"]
@@ -651,7 +662,7 @@ def test_compose_from_a_picture_and_from_a_hummed_melody(client, tmp_path):
     rate, t = 8000, np.arange(4000) / 8000  # (small: this server takes 64 KB uploads)
     tones = [440 * 2 ** ((m - 69 + 0.1 * np.sin(2 * np.pi * 5 * t)) / 12) for m in (67, 69, 71, 72, 74)]
     sf.write(tmp_path / "hum.wav", np.concatenate([0.3 * np.sin(2 * np.pi * np.cumsum(f) / rate) for f in tones]), rate)
-    r = client.post("/api/pieces", json={"melody": _b64(tmp_path / "hum.wav"), "melody_use": "continue", "bars": 6,
+    r = sqlite_client.post("/api/pieces", json={"melody": _b64(tmp_path / "hum.wav"), "melody_use": "continue", "bars": 6,
                                          "seed": 2})
     assert r.status_code == 201, r.text
     top = [n["pitch"] for n in r.json()["parts"][0]["notes"]]

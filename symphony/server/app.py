@@ -2,17 +2,19 @@
 OpenAPI document at /openapi.json, interactive docs at /docs, the built studio at /)."""
 from __future__ import annotations
 
+import dataclasses
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from symphony.server import http_errors
+from symphony.server import access, http_errors
 from symphony.server.config import ServerSettings
 from symphony.server.collab import Collab
-from symphony.server.routes import collab, meta, pieces, versions
+from symphony.server.ratelimit import RateLimit
+from symphony.server.routes import auth, collab, meta, pieces, shares, versions
 from symphony.server.service import Studio
 
 BODY_MARGIN = 2**20  # room for the multipart envelope and large JSON note lists
@@ -49,8 +51,13 @@ def create_app(settings: ServerSettings | None = None, *, preload: bool = True) 
                               "the `symphony` CLI's; every error is JSON {\"detail\": \"one clear sentence\"}.")
     http_errors.install(app, settings.retry_after_s)
     app.add_middleware(http_errors.BodyLimit, limit=settings.max_upload_bytes + BODY_MARGIN)
-    for r in (meta.router, pieces.router, versions.router, collab.router):
+    app.state.generations = RateLimit(settings.generations_per_minute, 60)
+    app.state.sign_in_failures = (RateLimit(settings.sign_in_failures, settings.sign_in_window_s),  # per email
+                                  RateLimit(4 * settings.sign_in_failures, settings.sign_in_window_s))  # per address
+    for r in (meta.router, auth.router, collab.router):  # the socket checks its own access (socket_access)
         app.include_router(r)
+    for r in (pieces.router, versions.router, shares.router):  # every piece route checks the asker's role
+        app.include_router(r, dependencies=[Depends(access.check)])
     _studio_files(app, Path(settings.static_dir))
     return app
 
@@ -82,11 +89,24 @@ def serve(settings: ServerSettings, host: str, port: int, announce=print) -> Non
             probe.bind((host, port))
         except OSError as e:
             raise RequestError(f"cannot listen on {host}:{port} ({e.strerror}); choose another --port") from None
+    if not is_loopback(host):
+        settings = dataclasses.replace(settings, accounts=True)  # others can reach it: accounts required
     _check_database(settings.database_url)
     from symphony.tasks.engine import Engine
     Engine.load(settings.checkpoint)  # a bad checkpoint is one clear error now, not a traceback later
-    announce(f"http://{host}:{port}/")
+    announce(f"http://{host}:{port}/" + ("" if settings.accounts else " (single-user: no accounts)"))
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether only this machine can reach ``host`` (127.0.0.1, ::1, localhost)."""
+    import ipaddress
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: others may reach it
+        return False
 
 
 def _check_database(url: str) -> None:

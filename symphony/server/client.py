@@ -7,34 +7,35 @@ for scripts, tests and benchmarks (``websockets`` + a pycrdt ``Doc``).
 
 Local changes to ``doc`` are sent as they happen; remote ones are applied as they arrive
 (``received`` counts them, ``on_update`` is called after each). ``closed`` holds the server's
-close code and reason once the socket is closed.
+close code and reason once the socket is closed. ``presence`` is the pycrdt ``Awareness`` of
+everyone on the piece (``presence.states``: client id -> state); ``set_presence`` sets ours.
 """
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
 
-from pycrdt import (Doc, YMessageType, YSyncMessageType, create_awareness_message, create_sync_message,
-                    create_update_message, handle_sync_message)
+from pycrdt import (Awareness, Doc, YMessageType, YSyncMessageType, create_awareness_message, create_sync_message,
+                    create_update_message, handle_sync_message, read_message)
 
 
 class CollabClient:
-    def __init__(self, url: str, doc: Doc | None = None, timeout: float = 10.0):
-        self.url, self.timeout = url, timeout
+    def __init__(self, url: str, doc: Doc | None = None, timeout: float = 10.0, headers: dict | None = None):
+        self.url, self.timeout, self.headers = url, timeout, headers
         self.doc = doc if doc is not None else Doc()
         self.synced = asyncio.Event()
         self.received = 0
         self.on_update: Callable[[], None] | None = None
         self.closed: tuple[int, str] | None = None
-        self.awareness: list[bytes] = []  # awareness messages as received
+        self.presence = Awareness(self.doc)
         self._remote = False
 
     async def __aenter__(self) -> "CollabClient":
         import websockets
-        self.ws = await websockets.connect(self.url, max_size=None)
+        self.ws = await websockets.connect(self.url, max_size=None, additional_headers=self.headers)
         self._sub = self.doc.observe(self._local_change)
         self._reader = asyncio.create_task(self._read())
-        await self.ws.send(create_sync_message(self.doc))
+        await self._send(create_sync_message(self.doc))  # a refused socket is closed by now: see below
         await asyncio.wait_for(self._synced_or_closed(), self.timeout)
         return self
 
@@ -49,8 +50,9 @@ class CollabClient:
     async def send_raw(self, message: bytes | str) -> None:
         await self.ws.send(message)
 
-    async def send_awareness(self, update: bytes) -> None:
-        await self.ws.send(create_awareness_message(update))
+    async def set_presence(self, state: dict | None) -> None:
+        self.presence.set_local_state(state)
+        await self.ws.send(create_awareness_message(self.presence.encode_awareness_update([self.presence.client_id])))
 
     async def wait_closed(self) -> tuple[int, str] | None:
         await asyncio.wait_for(asyncio.shield(self._reader), self.timeout)
@@ -80,7 +82,7 @@ class CollabClient:
                 if isinstance(message, str):
                     continue
                 if message[0] == YMessageType.AWARENESS:
-                    self.awareness.append(message)
+                    self.presence.apply_awareness_update(read_message(message[1:]), "remote")
                     continue
                 self._remote = True
                 try:
@@ -98,5 +100,4 @@ class CollabClient:
         except websockets.ConnectionClosed:
             pass
         finally:
-            rcvd = self.ws.close_rcvd
-            self.closed = (rcvd.code, rcvd.reason) if rcvd else (1006, "")
+            self.closed = (self.ws.close_code or 1006, self.ws.close_reason or "")

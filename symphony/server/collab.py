@@ -25,22 +25,25 @@ syncs clients and relays awareness). What we add around it:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
+import json
 import logging
 import time
 from dataclasses import dataclass, field
+from functools import partial
 
 import anyio
-from pycrdt import Decoder, Doc, YMessageType, YSyncMessageType, get_state
+from pycrdt import Decoder, Doc, YMessageType, YSyncMessageType, create_awareness_message, get_state
 from pycrdt.websocket import YRoom
-from starlette.exceptions import WebSocketException
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from symphony.server.access import Access, AccessDenied, socket_access
 from symphony.server.store import Logged, NotFound, Store
 
 log = logging.getLogger(__name__)
 
-POLL_S = 0.05  # how often a process looks for updates other processes logged
+POLL_S = 0.02  # how often a process looks for updates other processes logged
 MAX_MESSAGE_BYTES = 4 * 2**20  # a whole long piece as one update is far below this
 MAX_AWARENESS_BYTES = 64 * 2**10
 COMPACT_EVERY = 500  # updates logged by a room between compactions
@@ -52,14 +55,6 @@ TOO_BIG, UNSUPPORTED, MALFORMED, FORBIDDEN, GONE = 1009, 1003, 4400, 4403, 4404
 SERVER_NAME = "Symphony"
 
 
-@dataclass
-class Access:
-    """Who is on a socket and what they may do (role: owner, editor or viewer)."""
-    user_id: str | None
-    name: str
-    role: str
-
-
 class Refused(Exception):
     """A message that closes its socket: ``code`` and ``reason`` go to the client."""
 
@@ -68,23 +63,9 @@ class Refused(Exception):
         self.code, self.reason = code, reason
 
 
-def single_user_access(websocket: WebSocket, piece_id: str, store: Store) -> Access:
-    """Until accounts exist: whoever connects owns the piece (``?name=`` names them)."""
-    store.version_of(piece_id)  # NotFound: 4404
-    return Access(None, websocket.query_params.get("name") or "You", "owner")
-
-
-def default_access():
-    try:
-        from symphony.server.access import socket_access
-    except ImportError:
-        return single_user_access
-    return socket_access
-
-
 # ----------------------------------------------------------------------------- checking messages
 
-def check(message: bytes, role: str) -> bytes | None:
+def check(message: bytes, may_edit: bool) -> bytes | None:
     """Refuse a message that could harm the document or the other clients; return the Yjs update
     it carries that must be logged (None: nothing to log)."""
     if len(message) > MAX_MESSAGE_BYTES:
@@ -113,33 +94,40 @@ def check(message: bytes, role: str) -> bytes | None:
         get_state(payload)  # decodes the whole update
     except ValueError:
         raise Refused(MALFORMED, "a Yjs update that does not decode") from None
-    if role == "viewer":
+    if not may_edit:
         raise Refused(FORBIDDEN, "you may view this piece but not change it")
     return payload
 
 
 def _payload(data: bytes) -> bytes:
+    """The length-prefixed bytes that start ``data``."""
+    d = Decoder(data)
     try:
-        out = Decoder(data).read_message()
+        size = d.read_var_uint()
     except (IndexError, RuntimeError):
-        out = None
-    if out is None:
+        size = -1
+    if not 0 <= size <= d.length:
         raise Refused(MALFORMED, "a message whose length prefix does not match its content")
-    return out
+    return data[d.i0:d.i0 + size]
 
 
-def _check_awareness(message: bytes) -> None:
-    """An awareness update: [count, (client id, clock, JSON state)...], as y-protocols writes it."""
-    import json
+def _check_awareness(message: bytes) -> list[int]:
+    """An awareness update: [count, (client id, clock, JSON state or "")...], as y-protocols
+    writes it; returns the client ids it speaks for."""
     if len(message) > MAX_AWARENESS_BYTES:
         raise Refused(TOO_BIG, f"awareness message of {len(message)} bytes is over the limit of {MAX_AWARENESS_BYTES}")
+    clients = []
     try:
         d = Decoder(_payload(message[1:]))
         for _ in range(d.read_var_uint()):
-            d.read_var_uint(), d.read_var_uint()
-            json.loads(d.read_var_string())
+            clients.append(d.read_var_uint())
+            d.read_var_uint()
+            state = d.read_var_string()
+            if state:
+                json.loads(state)
     except (IndexError, RuntimeError, UnicodeDecodeError, ValueError):
         raise Refused(MALFORMED, "an awareness update that does not decode") from None
+    return clients
 
 
 # ----------------------------------------------------------------------------- rooms
@@ -154,7 +142,7 @@ class Room:
     logged: int = 0  # rows this room appended since its last compaction
     peers: int = 0
 
-    def take(self, row: Logged) -> None:
+    def take(self, row: Logged, author_name: str | None = None) -> None:
         """Apply a row someone else logged; the YRoom passes it on to the clients."""
         self.seen.add(row.id)
         self.cursor = max(self.cursor, row.id)
@@ -166,7 +154,8 @@ class Room:
         if row.note:
             self.yroom.awareness.set_local_state({
                 "user": {"name": SERVER_NAME},
-                "change": {"by": row.author, "text": f"{row.author or 'Someone'} {row.note}", "at": int(time.time() * 1000)}})
+                "change": {"by": row.author, "text": f"{author_name or 'Someone'} {row.note}",
+                           "at": int(time.time() * 1000)}})
 
 
 class Peer:
@@ -176,6 +165,7 @@ class Peer:
     def __init__(self, websocket: WebSocket, room: Room, access: Access, collab: "Collab"):
         self.websocket, self.room, self.access, self.collab = websocket, room, access, collab
         self._send_lock = anyio.Lock()
+        self.presence: set[int] = set()  # the awareness client ids this socket speaks for
 
     @property
     def path(self) -> str:
@@ -198,8 +188,10 @@ class Peer:
         try:
             if message is None:
                 raise Refused(UNSUPPORTED, "send binary y-websocket messages, not text")
-            update = check(message, self.access.role)
-            if update is not None:
+            update = check(message, self.access.may("editor"))
+            if message[0] == YMessageType.AWARENESS:
+                self.presence.update(_check_awareness(message))
+            elif update is not None:
                 await self.collab.log_update(self.room, update, self.access)
         except Refused as e:
             await self.close(e.code, e.reason)
@@ -217,7 +209,7 @@ class Peer:
     async def close(self, code: int, reason: str) -> None:
         log.info("closing a collab socket on %s: %s %s", self.room.piece_id, code, reason)
         async with self._send_lock:
-            if self.websocket.application_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError):
                 await self.websocket.close(code, reason)
 
 
@@ -227,7 +219,7 @@ class Collab:
 
     def __init__(self, store: Store, access=None, poll_s: float = POLL_S):
         self.store = store
-        self.access = access or default_access()
+        self.access = access or socket_access  # (websocket, piece_id, store) -> Access, or raises AccessDenied
         self.poll_s = poll_s
         self.rooms: dict[str, Room] = {}
         self._lock = asyncio.Lock()  # opening and closing rooms
@@ -258,23 +250,26 @@ class Collab:
             if inspect.isawaitable(access):
                 access = await access
             room = await self._open(piece_id)
+        except AccessDenied as e:
+            await websocket.close(e.close_code, e.detail)
+            return
         except NotFound:
             await websocket.close(GONE, "no such piece")
             return
-        except (Refused, WebSocketException) as e:
-            await websocket.close(e.code, e.reason)
-            return
+        peer = Peer(websocket, room, access, self)
         try:
-            await room.yroom.serve(Peer(websocket, room, access, self))
+            await self._greet(peer)
+            await room.yroom.serve(peer)
         finally:
-            await self._leave(room)
-            if websocket.application_state == WebSocketState.CONNECTED:
+            await self._leave(room, peer)
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError):  # the client may be gone already
                 await websocket.close()
 
     async def log_update(self, room: Room, update: bytes, access: Access) -> None:
         """Commit a client's update to the log (before anyone sees it)."""
         try:
-            row_id = await anyio.to_thread.run_sync(self.store.append, room.piece_id, update, access.user_id)
+            row_id = await anyio.to_thread.run_sync(partial(self.store.append, room.piece_id, update, access.user_id,
+                                                            notify=False))  # this room relays it itself
         except NotFound:
             raise Refused(GONE, "the piece was deleted") from None
         room.seen.add(row_id)
@@ -297,10 +292,23 @@ class Collab:
             room.peers += 1
             return room
 
-    async def _leave(self, room: Room) -> None:
-        """One peer fewer; the last one out closes the room and compacts the piece's log."""
+    async def _greet(self, peer: Peer) -> None:
+        """Who is here already (YRoom tells a newcomer only of later changes)."""
+        awareness = peer.room.yroom.awareness
+        if awareness.states:
+            await peer.send(create_awareness_message(awareness.encode_awareness_update(list(awareness.states))))
+
+    async def _leave(self, room: Room, peer: Peer) -> None:
+        """One peer fewer: the others see its presence go; the last one out closes the room and
+        compacts the piece's log."""
         async with self._lock:
             room.peers -= 1
+            gone = [c for c in peer.presence if c in room.yroom.awareness.states]
+            if gone and room.peers > 0:
+                room.yroom.awareness.remove_awareness_states(gone, "left")
+                bye = create_awareness_message(room.yroom.awareness.encode_awareness_update(gone))
+                for other in list(room.yroom.clients):
+                    self._tasks.start_soon(other.send, bye)
             if room.peers > 0:
                 return
             del self.rooms[room.piece_id]
@@ -328,14 +336,22 @@ class Collab:
     async def _poll(self) -> None:
         rooms = dict(self.rooms)
         after = min(r.cursor for r in rooms.values()) - self._lookback
-        rows = await anyio.to_thread.run_sync(self.store.log_after, list(rooms), after)
+        rows, names = await anyio.to_thread.run_sync(self._read_log, list(rooms), after)
         for row in rows:
             room = self.rooms.get(row.piece_id)
             if room is not None and row.id > room.cursor - self._lookback and row.id not in room.seen:
-                room.take(row)
+                room.take(row, names.get(row.author))
         for room in rooms.values():
             room.cursor = max([room.cursor, *(r.id for r in rows if r.piece_id == room.piece_id)])
             room.seen = {i for i in room.seen if i > room.cursor - self._lookback}
+
+
+    def _read_log(self, piece_ids: list[str], after: int) -> tuple[list[Logged], dict[str, str]]:
+        """The new log rows, and the display names of the authors of those with a note."""
+        from symphony.server.accounts import names
+        rows = self.store.log_after(piece_ids, after)
+        authors = [r.author for r in rows if r.note and r.author]
+        return rows, names(self.store, authors) if authors else {}
 
 
 def _log_exception(exception: Exception, logger: logging.Logger) -> bool:

@@ -119,6 +119,7 @@ class PieceSummary(BaseModel):
     version: int
     created: str
     updated: str
+    role: Literal["owner", "editor", "viewer"] = Field("owner", description="what you may do with it")
 
 
 class VersionOut(BaseModel):
@@ -137,6 +138,7 @@ class StyleOut(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ok"]
+    accounts: bool = Field(False, description="true: sign in (POST /api/auth/login) to use this server")
     jobs: dict
     limits: dict
 

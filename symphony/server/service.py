@@ -92,12 +92,13 @@ class Studio:
         return out
 
     # ------------------------------------------------------------------ jobs
-    def compose(self, options: api.Options, job: Job) -> dict:
+    # ``author``: the user id of who asks (the new piece's owner), None in single-user mode
+    def compose(self, options: api.Options, job: Job, author: str | None = None) -> dict:
         """Runs on a worker: a new piece, saved as version 1 (nothing saved if it fails)."""
         hooks = api.TaskHooks(on_event=job.emit, cancel=job.cancel)
         result = api.run(options, self.engine, hooks)
         title = result.score.title = _title(result.score.title or options.prompt) or "Untitled"
-        stored = self.store.create(document.content_of(result.score, result.attributes), title, "generate")
+        stored = self.store.create(document.content_of(result.score, result.attributes), title, "generate", author)
         return self.piece_of(stored)
 
     def media_files(self, media: dict[str, str | None]) -> MediaFiles:
@@ -108,7 +109,7 @@ class Studio:
             raise RequestError(f"bars must be between 1 and {self.settings.max_bars} on this server, "
                                f"got {options.bars}")
 
-    def edit(self, piece_id: str, body: dict, job: Job) -> dict:
+    def edit(self, piece_id: str, body: dict, job: Job, author: str | None = None) -> dict:
         """Runs on a worker: an edit of the saved piece, saved as its next version."""
         base = document.read(self.store.get(piece_id).doc)
         request = edit_request(body, base.score, self.settings.max_bars)
@@ -120,10 +121,10 @@ class Studio:
         target = Content(result.score, document.match_ids(base, result.score),
                          document.attributes_of(result.score, {**_kept_attributes(base), **result.attributes}))
         return self.piece_of(self.store.change(piece_id, lambda doc: document.apply(doc, base, target), body["op"],
-                                               note=edit_note(body)))
+                                               author, edit_note(body)))
 
     # ------------------------------------------------------------------ quick changes
-    def upload(self, data: bytes, filename: str) -> dict:
+    def upload(self, data: bytes, filename: str, author: str | None = None) -> dict:
         name = Path(filename or "upload").name
         suffix = Path(name).suffix.lower()
         if suffix not in UPLOAD_SUFFIXES:
@@ -135,9 +136,10 @@ class Studio:
             raise RequestError(f"{name} has {score.bars} bars; this server takes at most {self.settings.max_bars}")
         title = score.title = _title(score.title or Path(name).stem) or "Untitled"
         record = api.result_of(score).attributes
-        return self.piece_of(self.store.create(document.content_of(score, record), title, "upload"))
+        return self.piece_of(self.store.create(document.content_of(score, record), title, "upload", author))
 
-    def replace_notes(self, piece_id: str, parts: list[dict], title: str | None = None) -> dict:
+    def replace_notes(self, piece_id: str, parts: list[dict], title: str | None = None,
+                      author: str | None = None) -> dict:
         """The studio's manual edits: the whole parts list as the user left it, saved as the
         next version (notes keep their ids; a note without an id is new)."""
         def edit(doc):
@@ -147,7 +149,7 @@ class Studio:
                 target.score.title = _title(title)
             document.apply(doc, base, target)
             return target.score.title or None
-        return self.piece_of(self.store.change(piece_id, edit, "notes", note="edited notes"))
+        return self.piece_of(self.store.change(piece_id, edit, "notes", author, "edited notes"))
 
     def at_version(self, piece_id: str, version: int) -> dict:
         """The piece as it was at ``version`` (read-only; ``restore`` makes it current)."""
@@ -156,13 +158,13 @@ class Studio:
         title = document.read(doc).score.title or current.title
         return self.piece_of(Stored(piece_id, title, version, current.created, current.updated, doc), cache=False)
 
-    def restore(self, piece_id: str, version: int) -> dict:
+    def restore(self, piece_id: str, version: int, author: str | None = None) -> dict:
         old = document.read(self.store.snapshot(piece_id, version))
 
         def edit(doc):
             document.apply(doc, document.read(doc), old)
             return old.score.title or None
-        return self.piece_of(self.store.change(piece_id, edit, "restore", note=f"restored version {version}"))
+        return self.piece_of(self.store.change(piece_id, edit, "restore", author, f"restored version {version}"))
 
     def export(self, piece_id: str, fmt: str, version: int | None = None) -> tuple[bytes, str, str]:
         """The piece (at ``version``; None: the current one) as a file: (bytes, media type, file name)."""

@@ -22,7 +22,7 @@ from sqlalchemy import (DateTime, ForeignKey, Integer, LargeBinary, String, Uniq
                         event, func, select, update)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from symphony.server import document
+from symphony.server import document, migrations
 from symphony.server.document import Content
 
 MAX_RETRIES = 20
@@ -37,7 +37,7 @@ class PieceRow(Base):
     __tablename__ = "pieces"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     title: Mapped[str] = mapped_column(String(300), default="")
-    state: Mapped[bytes] = mapped_column(LargeBinary)  # the current Doc, as one Yjs update
+    state: Mapped[bytes] = mapped_column(LargeBinary)  # the Doc as one Yjs update at the last compaction (+ the log)
     version: Mapped[int] = mapped_column(Integer, default=1)
     owner: Mapped[str | None] = mapped_column(String(64), nullable=True)  # accounts come next
     created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
@@ -119,9 +119,9 @@ class Store:
         self.engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        Base.metadata.create_all(self.engine)
+        migrations.upgrade(self.engine)  # the schema through Alembic: new, old or pre-Alembic databases
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._cache: OrderedDict[tuple, object] = OrderedDict()  # (id, version[, 'json']) -> the piece, serialised
+        self._cache: OrderedDict[tuple, object] = OrderedDict()  # (id, version, log id[, "json"]) -> the piece
         self._cache_lock = threading.Lock()
         self._listeners: list[Callable[[str], None]] = []
 
@@ -222,18 +222,19 @@ class Store:
         raise RuntimeError(f"piece {piece_id} changed {MAX_RETRIES} times while saving; try again")
 
     # ------------------------------------------------------------------ the update log
-    def append(self, piece_id: str, data: bytes, author: str | None = None, note: str | None = None) -> int:
-        """Log one Yjs update of the piece; returns its row id once it is committed (durable)."""
+    def append(self, piece_id: str, data: bytes, author: str | None = None, note: str | None = None,
+               notify: bool = True) -> int:
+        """Log one Yjs update of the piece; returns its row id once it is committed (durable).
+        ``notify``: tell the listeners (the caller that relays it itself need not be told)."""
         from sqlalchemy.exc import IntegrityError
         try:
             with self.sessions.begin() as s:
-                if s.scalar(select(PieceRow.id).where(PieceRow.id == piece_id)) is None:
-                    raise NotFound(f"no piece {piece_id!r}")
                 row = UpdateRow(piece_id=piece_id, data=data, author=author, note=note, created=now())
                 s.add(row)
-        except IntegrityError:  # deleted between the check and the insert
+        except IntegrityError:  # the foreign key: no such piece (any more)
             raise NotFound(f"no piece {piece_id!r}") from None
-        self._appended(piece_id)
+        if notify:
+            self._appended(piece_id)
         return row.id
 
     def log_after(self, piece_ids: list[str], after: int) -> list[Logged]:

@@ -12,7 +12,8 @@ router = APIRouter(prefix="/api", tags=["meta"])
 @router.get("/health", response_model=Health)
 def health(studio: StudioDep):
     """{"status": "ok"}, with the job pool's state and the server's limits."""
-    return {"status": "ok", "jobs": studio.jobs.stats(), "limits": studio.settings.limits()}
+    return {"status": "ok", "accounts": studio.settings.accounts, "jobs": studio.jobs.stats(),
+            "limits": studio.settings.limits()}
 
 
 @router.get("/styles", response_model=list[StyleOut])

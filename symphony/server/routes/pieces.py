@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import Response
 
+from symphony.server import accounts
+from symphony.server.access import AccessDep
 from symphony.server.deps import ClientDep, StudioDep
 from symphony.server.http_errors import TooLarge
 from symphony.server.schemas import ComposeBody, ErrorOut, Piece, PieceSummary
@@ -25,7 +27,7 @@ SSE_DOC = {"text/event-stream": {"schema": {
 
 
 @router.post("", status_code=201, response_model=Piece, responses={**JOB_ERRORS, 201: {"content": SSE_DOC}})
-async def create_piece(body: ComposeBody, request: Request, studio: StudioDep, client: ClientDep):
+async def create_piece(body: ComposeBody, request: Request, studio: StudioDep, client: ClientDep, access: AccessDep):
     """Compose a new piece (the same names as `symphony generate`'s flags) and save it as version 1.
     Send `Accept: text/event-stream` to watch its notes arrive bar by bar; the finished piece is
     the same as without streaming. A client that disconnects cancels the job; nothing is saved."""
@@ -37,7 +39,8 @@ async def create_piece(body: ComposeBody, request: Request, studio: StudioDep, c
 
     def submit(on_event=None):
         try:
-            return studio.jobs.submit(client, files.around(lambda job: studio.compose(options, job)), on_event)
+            return studio.jobs.submit(client, files.around(lambda job: studio.compose(options, job, access.user_id)),
+                                      on_event)
         except BaseException:  # refused (a full queue): the files go now
             files.remove()
             raise
@@ -49,20 +52,23 @@ async def create_piece(body: ComposeBody, request: Request, studio: StudioDep, c
 
 @router.post("/upload", status_code=201, response_model=Piece,
              responses={**ERRORS, 413: {"model": ErrorOut}, 415: {"model": ErrorOut}})
-def upload_piece(studio: StudioDep, file: UploadFile = File(..., description="MIDI, MusicXML (.musicxml, .xml, .mxl) or ABC")):
+def upload_piece(studio: StudioDep, access: AccessDep, file: UploadFile = File(..., description="MIDI, MusicXML (.musicxml, .xml, .mxl) or ABC")):
     """A new piece from a score file (the server's max_upload_bytes at most)."""
     limit = studio.settings.max_upload_bytes
     data = file.file.read(limit + 1)
     if len(data) > limit:
         raise TooLarge(f"{file.filename or 'the file'} is larger than the upload limit of "
                        f"{limit / 2**20:g} MB")
-    return studio.upload(data, file.filename or "upload")
+    return studio.upload(data, file.filename or "upload", access.user_id)
 
 
 @router.get("", response_model=list[PieceSummary])
-def list_pieces(studio: StudioDep):
-    """Every saved piece, the last changed first."""
-    return studio.store.list()
+def list_pieces(studio: StudioDep, access: AccessDep):
+    """The pieces you may open (with accounts: yours and those shared with you, with your `role`),
+    the last changed first."""
+    if access.user_id is None:  # single-user mode: every piece is yours
+        return studio.store.list()
+    return accounts.visible_pieces(studio.store, access.user_id)
 
 
 @router.get("/{piece_id}", response_model=Piece, responses=ERRORS)
