@@ -199,12 +199,15 @@ def test_a_regeneration_is_seen_by_the_other_and_undone_by_its_author_only(peopl
     ana.mouse.move(b["x"], b["y"], steps=3)
     ana.mouse.up()
     assert ana.inner_text("#selection") == "Bars 2–3 selected"
+    bea.evaluate("""() => { const awareness = window.symphony.studio.shared.provider.awareness; window.doing = [];
+        awareness.on('change', () => { for (const s of awareness.getStates().values()) if (s.doing) window.doing.push(`${s.name} is ${s.doing}`); }); }""")
     ana.click("#regenerate")
     bea.wait_for_function("document.querySelector('#changes').textContent.includes('Ana regenerated bars 2-3')")
     regenerated = converged([ana, bea], server, piece["id"])
     inside = lambda ns: sorted(n for n in ns[0] if i2 * bar <= n[2] < (i2 + 2) * bar)
     assert inside(regenerated) != inside(before), "the regeneration changed nothing"
     assert "regenerated bars 2-3" in bea.inner_text("#status")
+    assert "Ana is regenerating bars 2-3" in bea.evaluate("window.doing")  # while it ran, Bea saw who did what
 
     # Bea's undo takes back her note, not Ana's regeneration
     bea.locator("canvas.roll-canvas").focus()

@@ -41,7 +41,11 @@ export class SharedPiece {
   constructor(readonly pieceId: string) {
     const base = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/pieces/${pieceId}`;
     // no BroadcastChannel: two tabs of one browser meet through the server like everyone else
-    this.provider = new WebsocketProvider(base, ROOM, this.doc, { disableBc: true, connect: navigator.onLine });
+    // a share link's guest (/?share=TOKEN) is let in by the token: a browser's socket sends no custom headers
+    const share = new URLSearchParams(location.search).get("share");
+    this.provider = new WebsocketProvider(base, ROOM, this.doc, {
+      disableBc: true, connect: navigator.onLine, params: share ? { share } : {},
+    });
     this.undoManager = new Y.UndoManager([this.partsArray, this.attributes, this.info], {
       trackedOrigins: new Set([this.editOrigin, this.provider]), // the provider's: only claimed ones
       captureTransaction: (tr) => tr.origin !== this.provider || this.claimed(tr),

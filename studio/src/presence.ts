@@ -33,9 +33,9 @@ export async function myName(): Promise<{ name: string; fromAccount: boolean }> 
     if (r.ok) {
       const me = await r.json();
       const name = me.name || me.email;
-      if (typeof name === "string" && name) return { name, fromAccount: true };
+      if (me.accounts && typeof name === "string" && name) return { name, fromAccount: true };
     }
-  } catch { /* no accounts on this server */ }
+  } catch { /* the server is out of reach: the name typed last time */ }
   const saved = localStorage.getItem(NAME_KEY);
   return { name: saved || `Guest ${Math.floor(100 + Math.random() * 900)}`, fromAccount: false };
 }
