@@ -168,12 +168,13 @@ export class Presence {
   }
 
   /** Show the connection: live, reconnecting, or offline with the edits kept. */
-  connection(state: "connecting" | "connected" | "offline" | "alone"): void {
+  connection(state: "connecting" | "connected" | "offline" | "alone" | "closed"): void {
     const words = {
       connected: "● live: changes reach everyone at once",
       connecting: "○ reconnecting… your edits are kept and merge when it is back",
       offline: "○ offline: your edits are kept and merge when you are back online",
       alone: "no live connection: changes are saved as versions",
+      closed: "× the server ended live editing (see the status line); reload to join again",
     };
     const line = this.element.querySelector<HTMLElement>("#connection")!;
     line.textContent = words[state];

@@ -83,6 +83,10 @@ export class StudioView {
       this.status(change.name ? `${change.name} ${change.text}` : change.text);
       void this.refreshVersions(); // a task or a restore is a new version
     };
+    shared.provider.on("closed", ({ reason }: { reason: string }) => { // refused for good (4xxx): no retry
+      presence.connection("closed");
+      this.status(`Live editing stopped: ${reason || "the server closed the connection"}`, true);
+    });
     let closes = 0;
     shared.provider.on("connection-close", () => {
       if (!shared.synced && ++closes >= SOCKET_TRIES && this.shared === shared) this.leave(true);
