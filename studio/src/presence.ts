@@ -127,6 +127,7 @@ export class Presence {
       }
     }
     this.others = others;
+    this.keepColourOwn();
     this.render();
     this.onOthers();
   }
@@ -145,6 +146,17 @@ export class Presence {
   }
 
   /** List a person's change, in place of the server's unnamed report of it. */
+  /** Two people never share a colour: of two with one, the later client id takes a free one. */
+  private keepColourOwn(): void {
+    const me = this.me;
+    const taken = new Set([...this.others.values()].map((p) => p.colour));
+    if (![...this.others.values()].some((p) => p.colour === me.colour && p.client < me.client)) return;
+    const free = PERSON_COLOURS.find((c) => !taken.has(c));
+    if (!free) return; // more people than colours
+    this.awareness.setLocalStateField("colour", free);
+    this.element.querySelector<HTMLElement>(".me .dot")!.style.background = free;
+  }
+
   private note(change: Change): void {
     if (change.name) {
       const unnamed = this.changes.findIndex((c) => !c.name && Date.now() - c.at < RECENT_MS && c.text.endsWith(` ${change.text}`));

@@ -354,9 +354,11 @@ export class StudioView {
     const id = this.piece.id;
     const versions: Version[] = await api.versions(id);
     const list = $("#versions", this.element);
+    // live: the newest version is the one everyone works on (the others' tasks make versions too)
+    const current = this.live ? versions[versions.length - 1]?.version : this.piece?.version;
     list.replaceChildren(...versions.slice().reverse().map((v) => h("li", {},
       h("span", {}, `${v.version}. ${describeOp(v.op)}`), h("time", {}, v.created.slice(11, 16)),
-      v.version === this.piece?.version ? h("em", {}, "current")
+      v.version === current ? h("em", {}, "current")
         : h("button", { class: "link", onclick: () => this.restoreVersion(v.version) }, "restore"))));
   }
 
