@@ -288,13 +288,15 @@ def serve(
     db: Optional[str] = typer.Option(None, "--db", help="database URL (default: SYMPHONY_DATABASE_URL or ~/.local/share/symphony/studio.db)"),
     workers: Optional[int] = typer.Option(None, "--workers", help="jobs composing at the same time (default 2)"),
     checkpoint: Optional[Path] = CHECKPOINT,
+    accounts: bool = typer.Option(False, "--accounts", help="require accounts (sign-in, private pieces, sharing); "
+                                  "always on when --host is not a loopback address"),
 ):
     """Start the studio and its HTTP API (docs at /docs) with uvicorn."""
     from symphony.server.app import serve as run_server
     from symphony.server.config import ServerSettings
     if workers is not None and workers < 1:
         _err(f"--workers must be at least 1, got {workers}")
-    settings = ServerSettings.from_env(database_url=db, workers=workers,
+    settings = ServerSettings.from_env(database_url=db, workers=workers, accounts=accounts or None,
                                        checkpoint=str(checkpoint) if checkpoint else None)
     run_server(settings, host, port, lambda url: typer.echo(f"Symphony studio on {url} (API docs: {url}docs)", err=True))
 

@@ -403,3 +403,50 @@ def test_the_collab_socket_matrix(studio):
         got[who] = collab_socket_allows(client, url, dict(kw.get("headers") or {}))
     assert got == {"anonymous": 4401, "revoked link": 4404, "live link": "view", "other": 4404,
                    "viewer": "view", "editor": "edit", "owner": "edit"}
+
+
+def test_serve_beyond_loopback_requires_accounts(tmp_path, tiny_checkpoint):
+    """`symphony serve --host 0.0.0.0` (reachable by others) turns accounts on by itself."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "SYMPHONY_ACCOUNTS": ""}
+    server = subprocess.Popen([sys.executable, "-m", "symphony.cli", "serve", "--host", "0.0.0.0", "--port", str(port),
+                               "--db", f"sqlite:///{tmp_path / 'studio.db'}", "--checkpoint", str(tiny_checkpoint[0])],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        health = None
+        for _ in range(600):
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/api/health").json()
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert health is not None, server.stderr.read() if server.poll() is not None else "no answer"
+        assert health["accounts"] is True
+        assert httpx.get(f"http://127.0.0.1:{port}/api/pieces").status_code == 401
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_a_rate_limit_frees_a_slot_when_the_oldest_hit_leaves_its_window():
+    from symphony.server.ratelimit import RateLimit
+    now = [100.0]
+    limit = RateLimit(2, 60, clock=lambda: now[0])
+    assert limit.take("ana") == 0
+    now[0] += 10
+    assert limit.take("ana") == 0
+    assert limit.take("ana") == 50 and limit.retry_after("ana") == 50  # the first hit leaves at 160
+    assert limit.take("ben") == 0  # each key has its own window
+    now[0] = 160.5
+    assert limit.take("ana") == 0
+    limit.clear("ana")
+    assert limit.retry_after("ana") == 0

@@ -46,7 +46,8 @@ def ids_in(doc) -> list[str]:
     return [m["id"] for p in doc.get("parts", type=Array) for m in p["notes"]]
 
 
-async def until(condition, timeout: float = 5.0, step: float = 0.01) -> None:
+async def until(condition, timeout: float = 15.0, step: float = 0.01) -> None:
+    """Wait for ``condition`` (generously: the machine may be busy; the benchmark measures speed)."""
     end = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > end:
@@ -109,6 +110,25 @@ def test_bad_messages_close_that_socket_and_harm_nothing(live, name, message, co
             async with CollabClient(ws_url(live, piece_id)) as third:
                 await until(lambda: "after" in ids_in(third.doc))
                 assert third.doc.get_state() == good.doc.get_state() != state
+    asyncio.run(main())
+
+
+def test_a_flood_of_messages_closes_that_socket_with_4429(live):
+    from pycrdt import Awareness, Doc, create_awareness_message
+
+    from symphony.server.collab import FLOOD
+    piece_id = upload(live)
+    me = Awareness(Doc())
+
+    async def main():
+        async with CollabClient(ws_url(live, piece_id)) as flooder, CollabClient(ws_url(live, piece_id)) as other:
+            for i in range(FLOOD[0] + 1):
+                me.set_local_state({"user": {"name": "Flo"}, "cursor": i})
+                await flooder.send_raw(create_awareness_message(me.encode_awareness_update([me.client_id])))
+            assert (await flooder.wait_closed())[0] == 4429
+            add_note(other.doc, "still")  # the others carry on
+            async with CollabClient(ws_url(live, piece_id)) as third:
+                await until(lambda: "still" in ids_in(third.doc))
     asyncio.run(main())
 
 
@@ -287,7 +307,7 @@ def test_kill_9_loses_no_acknowledged_update_and_a_reconnecting_client_duplicate
             assert len(after_restart) == len(set(after_restart))  # nothing twice
             assert acknowledged <= set(after_restart)  # nothing acknowledged lost
             async with CollabClient(url, doc=kept) as writer:  # kept its doc, with edits made offline
-                await until(lambda: set(written) <= set(ids_in(fresh.doc)), timeout=10)
+                await until(lambda: set(written) <= set(ids_in(fresh.doc)), timeout=30)
                 assert writer.doc.get_state() == fresh.doc.get_state()
         return ids_in(kept)
     final = asyncio.run(reconnect())
@@ -310,7 +330,7 @@ def test_two_server_processes_on_one_database_converge(served):
                 add_note(b.doc, f"b{i}", onset=i)
                 await asyncio.sleep(0.01)
             await until(lambda: a.doc.get_state() == b.doc.get_state() and len(ids_in(a.doc)) == len(ids_in(b.doc)),
-                        timeout=10)
+                        timeout=30)
             assert {f"a{i}" for i in range(20)} | {f"b{i}" for i in range(20)} <= set(ids_in(a.doc))
             assert document.read(a.doc).score.parts == document.read(b.doc).score.parts
     asyncio.run(main())

@@ -477,10 +477,10 @@ def test_live_server_cancels_the_job_of_a_client_that_disconnects(live):
     studio = app.state.studio
     compose = studio.compose
 
-    def slow_compose(options, job):  # a slow model: every bar takes a while
+    def slow_compose(options, job, author=None):  # a slow model: every bar takes a while
         emit = job.on_event
         job.on_event = lambda e: (time.sleep(0.05), emit(e))
-        return compose(options, job)
+        return compose(options, job, author)
     studio.compose = slow_compose
     try:
         before = httpx.get(base + "/api/pieces").json()
@@ -523,10 +523,10 @@ def test_live_server_cancels_a_plain_request_whose_client_gives_up(live):
     studio = app.state.studio
     compose = studio.compose
 
-    def slow_compose(options, job):
+    def slow_compose(options, job, author=None):
         emit = job.on_event
         job.on_event = lambda e: (time.sleep(0.05), emit and emit(e))
-        return compose(options, job)
+        return compose(options, job, author)
     studio.compose = slow_compose
     try:
         before = httpx.get(base + "/api/pieces").json()

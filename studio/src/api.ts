@@ -30,7 +30,11 @@ export interface Piece {
   parts: Part[];
 }
 
-export interface PieceSummary { id: string; title: string; version: number; created: string; updated: string }
+export type Role = "owner" | "editor" | "viewer";
+export interface PieceSummary { id: string; title: string; version: number; created: string; updated: string; role?: Role }
+export interface User { id: string | null; email: string | null; name: string; accounts: boolean }
+export interface Access { role: Role; user_id: string | null; name: string }
+export interface Share { id: string; role: Role; created: string; email?: string; name?: string; link?: string; url?: string }
 export interface Version { version: number; author: string | null; op: string; created: string }
 export interface Style { name: string; meter: string; tempo: number; description: string }
 export interface StreamedNote { part: number; pitch: number; onset: number; duration: number }
@@ -39,12 +43,18 @@ export class ApiError extends Error {
   constructor(message: string, readonly status: number) { super(message); }
 }
 
+/** The token of the share link this page was opened with (`/?share=TOKEN#/piece/ID`): every
+ * request carries it, so a guest with the link sees the piece with the link's role. The session
+ * itself travels as an HttpOnly cookie that the browser sends. */
+export const shareToken = new URLSearchParams(location.search).get("share");
+const shareHeaders = (): Record<string, string> => (shareToken ? { "X-Symphony-Share": shareToken } : {});
+
 async function send<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-  const init: RequestInit = { method, signal, headers: {} };
-  if (body instanceof FormData) init.body = body;
+  const init: RequestInit = { method, signal, headers: shareHeaders() };
+  if (body instanceof FormData || body instanceof URLSearchParams) init.body = body;
   else if (body !== undefined) {
     init.body = JSON.stringify(body);
-    init.headers = { "Content-Type": "application/json" };
+    init.headers = { ...shareHeaders(), "Content-Type": "application/json" };
   }
   const r = await fetch(path, init);
   if (!r.ok) throw new ApiError(await detailOf(r), r.status);
@@ -73,7 +83,25 @@ export const api = {
   saveNotes: (id: string, parts: Part[]) => send<Piece>("PUT", `/api/pieces/${id}/notes`, { parts }),
   versions: (id: string) => send<Version[]>("GET", `/api/pieces/${id}/versions`),
   restore: (id: string, v: number) => send<Piece>("POST", `/api/pieces/${id}/versions/${v}/restore`),
-  exportUrl: (id: string, fmt: string, v?: number) => `/api/pieces/${id}/export/${fmt}${v ? `?v=${v}` : ""}`,
+  exportUrl: (id: string, fmt: string, v?: number) => {
+    const query = new URLSearchParams();
+    if (v) query.set("v", String(v));
+    if (shareToken) query.set("share", shareToken); // a download link cannot carry a header
+    const q = query.toString();
+    return `/api/pieces/${id}/export/${fmt}${q ? `?${q}` : ""}`;
+  },
+  // accounts and sharing (docs/server.md)
+  health: () => send<{ status: string; accounts: boolean }>("GET", "/api/health"),
+  me: () => send<User>("GET", "/api/me"),
+  signUp: (email: string, password: string, name: string) =>
+    send<{ user: User }>("POST", "/api/auth/signup", { email, password, name: name || undefined }),
+  signIn: (email: string, password: string) =>
+    send<{ user: User }>("POST", "/api/auth/login", new URLSearchParams({ username: email, password })),
+  signOut: () => send<void>("POST", "/api/auth/logout"),
+  access: (id: string) => send<Access>("GET", `/api/pieces/${id}/access`),
+  shares: (id: string) => send<Share[]>("GET", `/api/pieces/${id}/shares`),
+  share: (id: string, body: { email?: string; link?: boolean; role: Role }) => send<Share>("POST", `/api/pieces/${id}/shares`, body),
+  unshare: (id: string, share: string) => send<void>("DELETE", `/api/pieces/${id}/shares/${share}`),
 };
 
 export interface StreamedAttributes { key: string; meter: string; tempo: number; bars: number }
@@ -91,7 +119,7 @@ export interface StreamHandlers {
 export async function streamed(path: string, body: unknown, on: StreamHandlers, signal: AbortSignal): Promise<Piece> {
   const r = await fetch(path, {
     method: "POST", signal, body: JSON.stringify(body),
-    headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+    headers: { ...shareHeaders(), "Content-Type": "application/json", Accept: "text/event-stream" },
   });
   if (!r.ok || !r.body) throw new ApiError(await detailOf(r), r.status);
   const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();

@@ -7,7 +7,7 @@
 // for (``claim``), never the others' changes.
 import { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
-import type { Note, Part } from "./api";
+import { shareToken, type Note, type Part } from "./api";
 
 export type Connection = "connecting" | "connected" | "offline";
 type NoteMap = Y.Map<unknown>;
@@ -41,10 +41,9 @@ export class SharedPiece {
   constructor(readonly pieceId: string) {
     const base = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/pieces/${pieceId}`;
     // no BroadcastChannel: two tabs of one browser meet through the server like everyone else
-    // a share link's guest (/?share=TOKEN) is let in by the token: a browser's socket sends no custom headers
-    const share = new URLSearchParams(location.search).get("share");
+    // a share link's guest is let in by its token on the URL: a browser's socket sends no custom headers
     this.provider = new WebsocketProvider(base, ROOM, this.doc, {
-      disableBc: true, connect: navigator.onLine, params: share ? { share } : {},
+      disableBc: true, connect: navigator.onLine, params: shareToken ? { share: shareToken } : {},
     });
     this.undoManager = new Y.UndoManager([this.partsArray, this.attributes, this.info], {
       trackedOrigins: new Set([this.editOrigin, this.provider]), // the provider's: only claimed ones

@@ -36,6 +36,8 @@ export class StudioView {
   /** The shared piece and who else is on it (null: not joined, or no collaboration socket). */
   shared: SharedPiece | null = null;
   presence: Presence | null = null;
+  /** A viewer's studio (a piece shared "can view"): hear, read and export; change nothing. */
+  private viewOnly = false;
 
   constructor(private readonly home: () => void) {
     this.element = layout();
@@ -160,6 +162,14 @@ export class StudioView {
       void this.join(piece.id);
     }
     return piece;
+  }
+
+  setViewOnly(on: boolean): void {
+    this.viewOnly = on;
+    this.roll.readOnly = on;
+    for (const sel of [".actions", ".history", "#delete", ".roll-tools .hint"]) $(sel, this.element).hidden = on;
+    $("#view-only", this.element).hidden = !on;
+    void this.refreshVersions();
   }
 
   private show(piece: Piece, first: boolean, engrave = true): void {
@@ -359,7 +369,7 @@ export class StudioView {
     list.replaceChildren(...versions.slice().reverse().map((v) => h("li", {},
       h("span", {}, `${v.version}. ${describeOp(v.op)}`), h("time", {}, v.created.slice(11, 16)),
       v.version === current ? h("em", {}, "current")
-        : h("button", { class: "link", onclick: () => this.restoreVersion(v.version) }, "restore"))));
+        : this.viewOnly ? null : h("button", { class: "link", onclick: () => this.restoreVersion(v.version) }, "restore"))));
   }
 
   private async restoreVersion(version: number): Promise<void> {
@@ -555,6 +565,7 @@ function layout(): HTMLElement {
     h("header", { class: "bar" },
       h("button", { id: "home", class: "link" }, "← Pieces"),
       h("div", { class: "titles" }, h("h1", { id: "title" }, ""), h("span", { id: "facts", class: "facts" })),
+      h("span", { id: "view-only", class: "badge", hidden: true, title: "shared with you to view: ask its owner to edit" }, "view only"),
       h("div", { class: "transport" },
         h("button", { id: "play", class: "primary", title: "play from the start of the selection (space)" }, "▶ Play"),
         h("label", { title: "repeat the selected bars" }, h("input", { id: "loop", type: "checkbox" }), " loop selection"),

@@ -157,6 +157,7 @@ def open_session(store: Store, user: User) -> str:
     """A new sign-in session for ``user``: its token (shown to the client once)."""
     token, t = secrets.token_urlsafe(32), now()
     with store.sessions.begin() as s:
+        s.execute(delete(SessionRow).where(SessionRow.user_id == user.id, SessionRow.expires < t))  # the user's old ones
         s.add(SessionRow(token_hash=_digest(token), user_id=user.id, created=t,
                          expires=t + dt.timedelta(days=SESSION_DAYS)))
     return token

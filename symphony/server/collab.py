@@ -39,6 +39,7 @@ from pycrdt.websocket import YRoom
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from symphony.server.access import Access, AccessDenied, socket_access
+from symphony.server.ratelimit import RateLimit
 from symphony.server.store import Logged, NotFound, Store
 
 log = logging.getLogger(__name__)
@@ -49,9 +50,10 @@ MAX_AWARENESS_BYTES = 64 * 2**10
 COMPACT_EVERY = 500  # updates logged by a room between compactions
 EMPTY_UPDATE = b"\x00\x00"  # a Yjs update that changes nothing (a sync step 2 with nothing new)
 LOOKBACK_IDS = 64  # PostgreSQL may commit ids out of order: re-read the last few
+FLOOD = (2000, 10.0)  # at most this many messages from one socket in this many seconds (a drag: ~60 a second)
 
 # close codes (4000-4999 are the application's own)
-TOO_BIG, UNSUPPORTED, MALFORMED, FORBIDDEN, GONE = 1009, 1003, 4400, 4403, 4404
+TOO_BIG, UNSUPPORTED, MALFORMED, FORBIDDEN, GONE, TOO_MANY = 1009, 1003, 4400, 4403, 4404, 4429
 SERVER_NAME = "Symphony"
 
 
@@ -166,6 +168,7 @@ class Peer:
         self.websocket, self.room, self.access, self.collab = websocket, room, access, collab
         self._send_lock = anyio.Lock()
         self.presence: set[int] = set()  # the awareness client ids this socket speaks for
+        self.flood = RateLimit(*FLOOD)
 
     @property
     def path(self) -> str:
@@ -186,6 +189,8 @@ class Peer:
             raise WebSocketDisconnect(event.get("code", 1000))
         message = event.get("bytes")
         try:
+            if self.flood.take("messages"):
+                raise Refused(TOO_MANY, f"more than {FLOOD[0]} messages in {FLOOD[1]:g} s; reconnect to go on")
             if message is None:
                 raise Refused(UNSUPPORTED, "send binary y-websocket messages, not text")
             update = check(message, self.access.may("editor"))
@@ -336,22 +341,22 @@ class Collab:
     async def _poll(self) -> None:
         rooms = dict(self.rooms)
         after = min(r.cursor for r in rooms.values()) - self._lookback
-        rows, names = await anyio.to_thread.run_sync(self._read_log, list(rooms), after)
+        seen = set().union(*(r.seen for r in rooms.values()))  # what these rooms logged themselves
+        top, rows, names = await anyio.to_thread.run_sync(self._read_log, list(rooms), after, seen)
         for row in rows:
             room = self.rooms.get(row.piece_id)
             if room is not None and row.id > room.cursor - self._lookback and row.id not in room.seen:
                 room.take(row, names.get(row.author))
-        for room in rooms.values():
-            room.cursor = max([room.cursor, *(r.id for r in rows if r.piece_id == room.piece_id)])
+        for room in rooms.values():  # the read covered every row of these pieces up to `top`
+            room.cursor = max(room.cursor, top)
             room.seen = {i for i in room.seen if i > room.cursor - self._lookback}
 
-
-    def _read_log(self, piece_ids: list[str], after: int) -> tuple[list[Logged], dict[str, str]]:
+    def _read_log(self, piece_ids: list[str], after: int, skip: set[int]) -> tuple[int, list[Logged], dict[str, str]]:
         """The new log rows, and the display names of the authors of those with a note."""
         from symphony.server.accounts import names
-        rows = self.store.log_after(piece_ids, after)
+        top, rows = self.store.log_after(piece_ids, after, skip)
         authors = [r.author for r in rows if r.note and r.author]
-        return rows, names(self.store, authors) if authors else {}
+        return top, rows, names(self.store, authors) if authors else {}
 
 
 def _log_exception(exception: Exception, logger: logging.Logger) -> bool:

@@ -237,13 +237,15 @@ class Store:
             self._appended(piece_id)
         return row.id
 
-    def log_after(self, piece_ids: list[str], after: int) -> list[Logged]:
-        """The log rows of these pieces with an id above ``after``, in id order."""
+    def log_after(self, piece_ids: list[str], after: int, skip: set[int] = frozenset()) -> tuple[int, list[Logged]]:
+        """The log rows of these pieces with an id above ``after`` except those in ``skip``, in id
+        order, and the highest id there is (skipped or not; ``after`` when there is none)."""
         with self.sessions() as s:
-            rows = s.execute(select(UpdateRow.id, UpdateRow.piece_id, UpdateRow.data, UpdateRow.author,
-                                    UpdateRow.note).where(UpdateRow.piece_id.in_(piece_ids), UpdateRow.id > after)
-                             .order_by(UpdateRow.id)).all()
-        return [Logged(*r) for r in rows]
+            ids = s.scalars(select(UpdateRow.id).where(UpdateRow.piece_id.in_(piece_ids), UpdateRow.id > after)).all()
+            wanted = [i for i in ids if i not in skip]
+            rows = s.execute(select(UpdateRow.id, UpdateRow.piece_id, UpdateRow.data, UpdateRow.author, UpdateRow.note)
+                             .where(UpdateRow.id.in_(wanted)).order_by(UpdateRow.id)).all() if wanted else []
+        return max(ids, default=after), [Logged(*r) for r in rows]
 
     def compact(self, piece_id: str, grace_s: float = LOG_GRACE_S) -> int:
         """Fold the piece's log rows older than ``grace_s`` into its snapshot (the newest row
