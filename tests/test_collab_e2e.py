@@ -156,15 +156,16 @@ def test_edits_of_the_same_bar_at_the_same_moment_converge(people, server):
     in_bar_2 = [n for n in notes(ana)[0] if bar <= n[2] < 2 * bar]
     assert len(in_bar_2) >= 2
     first, second = in_bar_2[0][0], in_bar_2[1][0]
-    # at one instant (both clocks are this machine's), before either hears of the other:
+    # at one instant (both clocks are this machine's), before either hears of the other (the
+    # values are absolute, so that a timer that fires late still makes the same edit):
     # Ana moves the first note up and the second note later; Bea moves the first note down,
     # deletes the second and adds a note of her own in the same bar
     at = js(ana, "Date.now()") + 300
     ana.evaluate(f"""() => setTimeout(() => {{ const s = window.symphony.studio, ns = s.roll.parts[0].notes;
-        ns.find(n => n.id === '{first}').pitch += 1; ns.find(n => n.id === '{second}').onset += 0.5;
+        ns.find(n => n.id === '{first}').pitch = {in_bar_2[0][1] + 1}; ns.find(n => n.id === '{second}').onset = {in_bar_2[1][2] + 0.5};
         s.shared.commit(s.roll.parts); }}, {at} - Date.now())""")
     bea.evaluate(f"""() => setTimeout(() => {{ const s = window.symphony.studio, p = s.roll.parts[0];
-        p.notes.find(n => n.id === '{first}').pitch -= 2;
+        p.notes.find(n => n.id === '{first}').pitch = {in_bar_2[0][1] - 2};
         p.notes = p.notes.filter(n => n.id !== '{second}');
         p.notes.push({{ pitch: 90, onset: {bar + 1.0}, duration: 0.5, velocity: 80 }});
         s.shared.commit(s.roll.parts); }}, {at} - Date.now())""")
