@@ -3,8 +3,9 @@
     symphony serve --port 8000 --db sqlite:////tmp/shots.db &
     python studio/screenshots.py http://127.0.0.1:8000 docs/
 
-The start page, notes streaming in, a jig with bars 5-8 selected, and a chorale whose bars 5-8
-were regenerated (the piece screen after an edit, with its versions).
+The start page, notes streaming in, a jig with bars 5-8 selected, a chorale whose bars 5-8
+were regenerated (the piece screen after an edit, with its versions), and two people on one
+piece (`... docs/ together` takes only that one).
 """
 from __future__ import annotations
 
@@ -70,7 +71,31 @@ def main(base: str, out: Path) -> None:
         page.dispatch_event('input[name="celtic"]', "input")
         page.mouse.click(*centre_of(page, "#emotion-pad", 0.8, 0.25))
         page.screenshot(path=out / "studio-start.png")
+        together(browser, base, out)
         browser.close()
+
+
+def together(browser, base: str, out: Path) -> None:
+    """Ana's screen while Bea works on the same piece: Bea's pointer and bar selection on the roll,
+    who is here, and Bea's regeneration announced."""
+    def person(name: str):
+        context = browser.new_context(viewport=VIEW)
+        context.add_init_script(f"localStorage.setItem('symphony.name', {name!r})")
+        return context.new_page()
+    ana, bea = person("Ana"), person("Bea")
+    compose(ana, base, "a lively Irish jig in D major", 16, 1)
+    ana.wait_for_function("window.symphony.studio.live === true")
+    bea.goto(base + "/" + ana.evaluate("location.hash"))
+    bea.wait_for_function("window.symphony.studio?.live === true")
+    select_bars(bea, 9, 12)
+    bea.click("#regenerate")
+    ana.wait_for_function("document.querySelector('#changes').textContent.includes('Bea regenerated')", timeout=120_000)
+    select_bars(bea, 5, 8)
+    select_bars(ana, 1, 4)
+    point = bea.evaluate("window.symphony.studio.roll.pointAt(6 * window.symphony.studio.roll.barLength + 1, 74)")
+    bea.mouse.move(point["x"], point["y"])
+    ana.wait_for_timeout(2500)  # the score engraved again after Bea's change
+    ana.screenshot(path=out / "studio-together.png")
 
 
 def centre_of(page, selector: str, fx: float, fy: float) -> tuple[float, float]:
@@ -79,4 +104,8 @@ def centre_of(page, selector: str, fx: float, fy: float) -> tuple[float, float]:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], Path(sys.argv[2]))
+    if sys.argv[3:] == ["together"]:
+        with sync_playwright() as p:
+            together(p.chromium.launch(executable_path=shutil.which("chromium")), sys.argv[1], Path(sys.argv[2]))
+    else:
+        main(sys.argv[1], Path(sys.argv[2]))

@@ -85,6 +85,21 @@ def wait_for_version(page, version: int) -> None:
         pytest.fail(f"the studio never showed version {version}; its status line says: {status!r}")
 
 
+def shown(page, server: str, piece_id: str, want=None) -> dict:
+    """Until the roll shows what the server holds (and, given ``want``, those are ``want``'s
+    notes as notes_of writes them); the server's piece. Live, changes are Doc updates, not versions."""
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while True:
+        piece = current(server, piece_id)
+        on_roll = roll(page, "roll.parts.map(p => p.notes.map(n => [n.pitch, n.onset, n.duration]))")
+        if sorted(map(sorted, on_roll)) == sorted(sorted(map(list, p)) for p in notes_of(piece)) and \
+                (want is None or notes_of(piece) == want):
+            return piece
+        if time.monotonic() > deadline:
+            pytest.fail(f"the roll and the server never agreed; the status line says {page.inner_text('#status')!r}")
+        time.sleep(0.1)
+
+
 def compose(page, prompt: str, bars: int) -> str:
     """Type a prompt, press Compose: the piece streams into the roll."""
     page.fill("#prompt", prompt)
@@ -116,8 +131,8 @@ def test_compose_edit_play_export_and_reload(page, server, tmp_path):
     page.mouse.up()
     assert page.inner_text("#selection") == "Bars 5–8 selected"
     page.click("#regenerate")
-    wait_for_version(page, 2)
-    second = current(server, piece_id)
+    page.wait_for_function("window.symphony.studio.piece.version === 2")
+    second = shown(page, server, piece_id)
     beats, unit = map(int, first["attributes"]["meter"].split("/"))
     bar = beats * 4 / unit  # quarters
     beat = 1.5 if unit == 8 and beats % 3 == 0 else 4 / unit
@@ -126,12 +141,12 @@ def test_compose_edit_play_export_and_reload(page, server, tmp_path):
     assert outside(second) == outside(first)
     assert httpx.get(f"{server}/api/pieces/{piece_id}/versions").json()[-1]["op"] == "infill"
 
+    # undo and redo (live: this person's own changes, as Doc updates everyone receives)
+    assert roll(page, "studio.live")
     page.click("#undo")
-    wait_for_version(page, 3)
-    assert notes_of(current(server, piece_id)) == notes_of(first)
+    shown(page, server, piece_id, notes_of(first))
     page.click("#redo")
-    wait_for_version(page, 4)
-    assert notes_of(current(server, piece_id)) == notes_of(second)
+    shown(page, server, piece_id, notes_of(second))
 
     # play: the audio context runs and the cursor moves on the roll and the score
     page.click("#play")
@@ -162,10 +177,9 @@ def test_compose_edit_play_export_and_reload(page, server, tmp_path):
     pitch = max(n[0] for n in notes_of(current(server, piece_id))[0]) + 2  # above the tune: an empty row
     spot = roll(page, f"roll.pointAt({bar + 0.25}, {pitch})")
     page.mouse.dblclick(spot["x"], spot["y"])
-    wait_for_version(page, 5)
-    added = [n for n in current(server, piece_id)["parts"][0]["notes"] if n["pitch"] == pitch]
+    added = [n for n in shown(page, server, piece_id)["parts"][0]["notes"] if n["pitch"] == pitch]
     assert [(n["onset"], n["duration"]) for n in added] == [(bar, beat)]  # snapped to the eighths, a beat long
-    assert page.locator("#score g.note").count() == notes_before + 1
+    page.wait_for_function(f"document.querySelectorAll('#score g.note').length === {notes_before + 1}")  # engraved again
     box = roll(page, f"roll.noteBox(roll.parts[0].notes.find(n => n.id === '{added[0]['id']}'))")
     grab = (box["x"] + 4, box["y"] + box["height"] / 2)
     px_per_quarter, row = roll(page, "roll.pxPerQuarter"), box["height"]
@@ -174,18 +188,16 @@ def test_compose_edit_play_export_and_reload(page, server, tmp_path):
     page.mouse.down()
     page.mouse.move(grab[0] + beat * px_per_quarter, grab[1] - 2 * row, steps=6)
     page.mouse.up()
-    wait_for_version(page, 6)
-    moved = next(n for n in current(server, piece_id)["parts"][0]["notes"] if n["id"] == added[0]["id"])
+    moved = next(n for n in shown(page, server, piece_id)["parts"][0]["notes"] if n["id"] == added[0]["id"])
     assert (moved["pitch"], moved["onset"]) == (pitch + 2, bar + beat)
-    assert page.inner_html("#score") != score_before  # engraved again
+    page.wait_for_function("([before]) => document.querySelector('#score').innerHTML !== before", arg=[score_before])
     assert page.locator("#score g.note").count() == notes_before + 1
 
-    # delete it and undo at once: the deletion is saved first, then undone (the note is back)
+    # delete it and undo at once: the note is back
+    kept = notes_of(current(server, piece_id))
     page.keyboard.press("Delete")
     page.click("#undo")
-    wait_for_version(page, 8)
-    assert [v["op"] for v in httpx.get(f"{server}/api/pieces/{piece_id}/versions").json()][-2:] == ["notes", "restore"]
-    assert notes_of(current(server, piece_id)) == notes_of(httpx.get(f"{server}/api/pieces/{piece_id}/versions/6").json())
+    shown(page, server, piece_id, kept)
 
     # export MIDI: the file holds the notes the roll shows
     with page.expect_download() as download:
@@ -193,14 +205,14 @@ def test_compose_edit_play_export_and_reload(page, server, tmp_path):
     path = tmp_path / "exported.mid"
     download.value.save_as(path)
     exported = read_score(path)
-    shown = current(server, piece_id)
+    exported_piece = current(server, piece_id)
     assert [sorted((n.onset, n.pitch) for n in p.notes) for p in exported.parts] == \
-        [sorted((n["onset"], n["pitch"]) for n in p["notes"]) for p in shown["parts"]]  # (chords in any order)
+        [sorted((n["onset"], n["pitch"]) for n in p["notes"]) for p in exported_piece["parts"]]  # (chords in any order)
 
     # reload: the same piece, then the start page lists it
     page.reload()
-    wait_for_version(page, 8)
-    assert roll(page, "roll.parts[0].notes.length") == len(shown["parts"][0]["notes"])
+    page.wait_for_function("window.symphony.studio?.live === true")
+    assert roll(page, "roll.parts[0].notes.length") == len(exported_piece["parts"][0]["notes"])
     page.click("#home")
     page.wait_for_selector(f"#pieces a[href='#/piece/{piece_id}']")
 

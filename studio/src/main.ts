@@ -38,6 +38,7 @@ async function route(): Promise<void> {
   if (accounts && !me && !(m && shareToken)) return signIn();
   if (m) {
     if (studio?.piece?.id === m[1] && studio.element.isConnected) return; // just composed: already shown
+    studio?.leave();
     studio = new StudioView(goHome);
     root.replaceChildren(studio.element);
     try {
@@ -49,6 +50,7 @@ async function route(): Promise<void> {
     }
     return;
   }
+  studio?.leave(); // the others see this person go
   try {
     root.replaceChildren(await startPage());
   } catch (e) {
@@ -111,6 +113,7 @@ async function startPage(): Promise<HTMLElement> {
 }
 
 async function compose(body: Record<string, unknown>): Promise<void> {
+  studio?.leave();
   studio = new StudioView(goHome);
   root.replaceChildren(studio.element);
   const view = studio;

@@ -18,6 +18,15 @@ export interface RollEvents {
   edited: () => void; // the user changed notes (save them)
   barsSelected: (first: number, last: number) => void;
   seek: (quarter: number) => void; // a click on the ruler below the bar numbers
+  pointer?: (at: { quarter: number; pitch: number } | null) => void; // where the mouse is on the grid
+}
+
+/** Someone else on the piece, as the roll draws them: their pointer and their bar selection. */
+export interface Visitor {
+  name: string;
+  colour: string;
+  pointer: { quarter: number; pitch: number } | null;
+  bars: [number, number] | null;
 }
 
 type Drag =
@@ -40,6 +49,8 @@ export class PianoRoll {
   /** Bars (from 0) tinted as changed: the history panel's diff against a previewed version. */
   changedBars = new Set<number>();
   cursor: number | null = null;
+  /** The others on the piece (presence), drawn over the notes. */
+  visitors: Visitor[] = [];
   private lo = 48;
   private hi = 84;
   private drag: Drag | null = null;
@@ -60,6 +71,7 @@ export class PianoRoll {
     this.canvas.addEventListener("pointerdown", (e) => this.pointerDown(e));
     this.canvas.addEventListener("pointermove", (e) => this.pointerMove(e));
     this.canvas.addEventListener("pointerup", () => this.pointerUp());
+    this.canvas.addEventListener("pointerleave", () => this.on.pointer?.(null));
     this.canvas.addEventListener("dblclick", (e) => this.addNoteAt(e));
     this.canvas.addEventListener("keydown", (e) => this.key(e));
   }
@@ -220,6 +232,7 @@ export class PianoRoll {
     this.paintNotes(g, left, w);
     g.restore();
     this.paintRuler(g, left, w);
+    this.paintVisitors(g, left, top, h);
     this.paintKeys(g, top, h);
     this.paintCursor(g, left, h);
   }
@@ -309,6 +322,43 @@ export class PianoRoll {
     }
   }
 
+  /** Each visitor's bar selection as a band of their colour on the ruler, and their pointer as
+   * a dot with their name on the grid. */
+  private paintVisitors(g: CanvasRenderingContext2D, left: number, top: number, h: number): void {
+    const bar = this.barLength;
+    g.font = "bold 10px system-ui, sans-serif";
+    g.textBaseline = "middle";
+    for (const v of this.visitors) {
+      if (v.bars) {
+        const x = this.xOf(v.bars[0] * bar) - left;
+        const width = (v.bars[1] - v.bars[0] + 1) * bar * this.pxPerQuarter;
+        g.fillStyle = v.colour;
+        g.fillRect(x, RULER_H - 4, width, 4);
+        g.globalAlpha = 0.8;
+        g.strokeStyle = v.colour;
+        g.setLineDash([4, 3]);
+        g.strokeRect(x + 0.5, RULER_H + 0.5, width - 1, h - RULER_H - 1);
+        g.setLineDash([]);
+        g.globalAlpha = 1;
+      }
+      if (!v.pointer) continue;
+      const x = this.xOf(v.pointer.quarter) - left;
+      const y = this.yOf(v.pointer.pitch) + ROW_H / 2 - top;
+      if (x < KEYS_W || y < RULER_H) continue;
+      g.fillStyle = v.colour;
+      g.beginPath();
+      g.moveTo(x, y);
+      g.lineTo(x + 11, y + 4);
+      g.lineTo(x + 4, y + 11);
+      g.closePath();
+      g.fill();
+      const label = g.measureText(v.name).width + 8;
+      g.fillRect(x + 10, y + 9, label, 14);
+      g.fillStyle = "#fff";
+      g.fillText(v.name, x + 14, y + 16);
+    }
+  }
+
   private paintKeys(g: CanvasRenderingContext2D, top: number, h: number): void {
     g.fillStyle = "#fff";
     g.fillRect(0, RULER_H, KEYS_W, h);
@@ -394,6 +444,7 @@ export class PianoRoll {
 
   private pointerMove(e: PointerEvent): void {
     const { x, y } = this.at(e);
+    this.on.pointer?.(e.offsetY >= RULER_H && e.offsetX >= KEYS_W ? { quarter: this.quarterAt(x), pitch: this.pitchAt(y) } : null);
     if (!this.drag) {
       const note = e.offsetY >= RULER_H ? this.noteAt(x, y) : null;
       const edge = note && this.xOf(note.onset + note.duration) - x <= EDGE_PX;

@@ -1,14 +1,24 @@
 // The piece screen: the piano roll above the engraved score, playback, actions on the selected
-// bars, undo / redo, versions and exports. Every change is a new version on the server; undo
-// and redo restore an earlier version (as a new one, so nothing is ever lost).
+// bars, undo / redo, versions and exports, and the others working on the piece.
+//
+// Live (the piece's shared Y.Doc is synced over the collaboration socket): the roll and the
+// score show the Doc and follow everyone's changes; note edits and task results are Doc
+// transactions; undo and redo take back this person's own changes only (collab.ts).
+// Without the socket: every change is a new version on the server (PUT notes), and undo and
+// redo restore an earlier version (as a new one, so nothing is ever lost). The history panel
+// (history.ts) lists every version in words, previews and restores them.
 import { api, streamed, type Note, type Part, type Piece, type Style } from "./api";
+import { SharedPiece } from "./collab";
 import { $, h } from "./dom";
 import { HistoryPanel } from "./history";
 import { barQuarters, barRange, beatSymbol, parseMeter, prettySpelling, quartersPerSecond } from "./music";
 import { Player } from "./player";
+import { myName, Presence } from "./presence";
 import { PART_COLOURS, PianoRoll } from "./roll";
 
 const SAVE_DELAY_MS = 250;
+const SCORE_DELAY_MS = 400; // engrave again once a burst of live changes is over
+const SOCKET_TRIES = 3; // closes before the first sync after which the studio works without the socket
 
 export class StudioView {
   readonly element: HTMLElement;
@@ -23,17 +33,21 @@ export class StudioView {
   private job: AbortController | null = null;
   private saveTimer = 0;
   private saving: Promise<void> = Promise.resolve();
-  private scoreVersion = 0;
+  private scoreRequest = 0;
+  private scoreTimer = 0;
   private styles: Style[] = [];
+  /** The shared piece and who else is on it (null: not joined, or no collaboration socket). */
+  shared: SharedPiece | null = null;
+  presence: Presence | null = null;
   /** A viewer's studio (a piece shared "can view"): hear, read and export; change nothing. */
-  private viewOnly = false;
 
   constructor(private readonly home: () => void) {
     this.element = layout();
     this.roll = new PianoRoll($("#roll", this.element), {
-      edited: () => this.scheduleSave(),
+      edited: () => this.edited(),
       barsSelected: (a, b) => this.barsSelected(a, b),
       seek: (q) => this.player.playing && this.player.play(q),
+      pointer: (at) => this.presence?.pointer(at),
     });
     this.player.onPosition = (q) => this.showPosition(q);
     this.history = new HistoryPanel($("#history-panel", this.element), {
@@ -52,6 +66,73 @@ export class StudioView {
     this.fillStyles();
     this.show(await api.piece(id), true);
     void this.refreshVersions();
+    await this.join(id);
+  }
+
+  /** Open the piece's shared Doc: from its first sync on, the roll and the score show it. */
+  private async join(id: string): Promise<void> {
+    const { name, fromAccount } = await myName();
+    if (!this.element.isConnected || this.piece?.id !== id) return; // the person left meanwhile
+    const shared = (this.shared = new SharedPiece(id));
+    const presence = (this.presence = new Presence(shared.provider.awareness, name, fromAccount));
+    $(".side", this.element).prepend(presence.element);
+    presence.connection("connecting");
+    shared.onChange = (local) => this.fromDoc(local);
+    shared.onConnection = (c) => {
+      presence.connection(c);
+      if (c === "connected" && $("#score", this.element).dataset.stale) void this.refreshScore();
+    };
+    shared.undoManager.on("stack-item-added", () => this.updateUndo());
+    shared.undoManager.on("stack-item-popped", () => this.updateUndo());
+    presence.barLabel = (i) => this.roll.labels[i] ?? String(i + 1);
+    presence.onOthers = () => {
+      this.roll.visitors = [...presence.others.values()];
+      this.roll.draw();
+    };
+    presence.onAnnounce = (change) => {
+      this.status(change.name ? `${change.name} ${change.text}` : change.text);
+      void this.refreshVersions(); // a task or a restore is a new version
+    };
+    shared.provider.on("closed", ({ reason }: { reason: string }) => { // refused for good (4xxx): no retry
+      presence.connection("closed");
+      this.status(`Live editing stopped: ${reason || "the server closed the connection"}`, true);
+    });
+    let closes = 0;
+    shared.provider.on("connection-close", () => {
+      if (!shared.synced && ++closes >= SOCKET_TRIES && this.shared === shared) this.leave(true);
+    });
+  }
+
+  /** Close the socket (leaving the piece, or a server without one: then changes are versions). */
+  leave(alone = false): void {
+    this.shared?.destroy();
+    this.shared = null;
+    if (alone) this.presence?.connection("alone");
+    else this.presence?.element.remove();
+    this.roll.visitors = [];
+    this.updateUndo();
+  }
+
+  /** True while edits go into the shared Doc (synced once; offline edits wait in it). */
+  get live(): boolean {
+    return !!this.shared?.synced;
+  }
+
+  /** Show the Doc as it is now (``local``: the change came from this person's own edit). */
+  private fromDoc(local: boolean): void {
+    const shared = this.shared!;
+    const piece = this.piece!;
+    const parts = shared.parts(this.roll.parts);
+    const attributes = { ...piece.attributes };
+    for (const k of ["key", "meter", "tempo", "style", "bars"]) if (shared.attribute(k) !== undefined) (attributes as any)[k] = shared.attribute(k);
+    const bars = Math.round(Number(attributes.bars ?? piece.bars));
+    const labels = bars === piece.bars ? piece.bar_numbers : undefined; // printed numbers shift only with the bars
+    this.piece = { ...piece, parts, attributes, bars, bar_numbers: labels, title: shared.title() || piece.title };
+    if (!local) this.show(this.piece, false, false);
+    this.player.setParts(parts);
+    this.updateUndo();
+    window.clearTimeout(this.scoreTimer);
+    this.scoreTimer = window.setTimeout(() => void this.refreshScore(), SCORE_DELAY_MS);
   }
 
   /** Compose from the prompt panel's request, showing the notes as they stream in. */
@@ -86,12 +167,12 @@ export class StudioView {
       this.show(piece, false);
       this.roll.scrollToQuarter(0); // the roll followed the notes in; a musician reads from the start
       void this.refreshVersions();
+      void this.join(piece.id);
     }
     return piece;
   }
 
   setViewOnly(on: boolean): void {
-    this.viewOnly = on;
     this.roll.readOnly = on;
     for (const sel of [".actions", ".history", "#delete", ".roll-tools .hint"]) $(sel, this.element).hidden = on;
     $("#view-only", this.element).hidden = !on;
@@ -99,7 +180,7 @@ export class StudioView {
     void this.refreshVersions();
   }
 
-  private show(piece: Piece, first: boolean): void {
+  private show(piece: Piece, first: boolean, engrave = true): void {
     this.piece = piece;
     const meter = parseMeter(piece.attributes.meter);
     this.endPreview();
@@ -110,7 +191,7 @@ export class StudioView {
     if (first || !tempo.value) tempo.value = String(Math.round(piece.attributes.tempo));
     this.player.setTempo(quartersPerSecond(meter, Number(tempo.value)));
     $("#title", this.element).textContent = piece.title || "Untitled";
-    $("#facts", this.element).textContent = factsOf(piece);
+    $("#facts", this.element).textContent = factsOf(piece, this.live ? "" : "version");
     const lines = piece.explanation.length ? piece.explanation : ["(nothing new: this version came from an edit; see Versions)"];
     $("#explanation", this.element).replaceChildren(...lines.map((line) => h("li", {}, line)));
     const partSelect = $("#part", this.element) as HTMLSelectElement;
@@ -123,7 +204,7 @@ export class StudioView {
       h("i", { style: `background: ${PART_COLOURS[i % PART_COLOURS.length]}` }), p.name)));
     this.updateExports();
     this.updateUndo();
-    void this.refreshScore();
+    if (engrave) void this.refreshScore();
   }
 
   // ------------------------------------------------------------------ jobs
@@ -156,10 +237,24 @@ export class StudioView {
     const before = piece.version;
     const body = { op, ...options };
     const label = op === "infill" ? "Regenerating" : `${op[0].toUpperCase()}${op.slice(1)}`;
-    const result = await this.runJob(label, (signal) => streamed(`/api/pieces/${piece.id}/edits`, body, {
+    const shared = this.live ? this.shared : null;
+    const [doing, done] = describeTask(op, options);
+    this.presence?.doing(doing);
+    const run = () => this.runJob(label, (signal) => streamed(`/api/pieces/${piece.id}/edits`, body, {
       progress: (p) => this.status(`${label}… ${Math.min(99, Math.round((100 * p.done) / Math.max(1, p.total)))}%`),
     }, signal));
-    if (result) this.changed(before, result);
+    try {
+      // live: the server sends the result to everyone as one update, which is mine to undo
+      const result = shared ? await shared.claim(run) : await run();
+      if (!result) return;
+      if (shared) {
+        this.presence?.did(done);
+        this.piece = { ...this.piece!, version: result.version };
+        void this.refreshVersions();
+      } else this.changed(before, result);
+    } finally {
+      this.presence?.doing(null);
+    }
   }
 
   private changed(before: number, piece: Piece): void {
@@ -170,6 +265,12 @@ export class StudioView {
   }
 
   // ------------------------------------------------------------------ manual edits, undo, redo
+
+  /** A note edit on the roll: into the shared Doc when live, else saved as a version. */
+  private edited(): void {
+    if (this.live) this.shared!.commit(this.roll.parts);
+    else this.scheduleSave();
+  }
 
   private scheduleSave(): void {
     window.clearTimeout(this.saveTimer);
@@ -215,6 +316,7 @@ export class StudioView {
   }
 
   async undo(): Promise<void> {
+    if (this.live) return void this.shared!.undo();
     await this.flush();
     const target = this.undoStack.pop();
     if (target === undefined || !this.piece) return;
@@ -223,6 +325,7 @@ export class StudioView {
   }
 
   async redo(): Promise<void> {
+    if (this.live) return void this.shared!.redo();
     await this.flush();
     const target = this.redoStack.pop();
     if (target === undefined || !this.piece) return;
@@ -263,10 +366,17 @@ export class StudioView {
   private async refreshScore(piece: Piece | null = this.piece): Promise<void> {
     if (!piece) return;
     const version = piece.version;
-    this.scoreVersion = version;
-    const r = await fetch(api.exportUrl(piece.id, "svg", version));
-    if (this.scoreVersion !== version) return; // a newer version is on its way
+    const request = ++this.scoreRequest;
     const score = $("#score", this.element);
+    let r: Response;
+    try {
+      r = await fetch(api.exportUrl(piece.id, "svg", this.live ? undefined : version)); // live: as it is now
+    } catch {
+      score.dataset.stale = "true"; // offline: engraved again when the connection is back
+      return;
+    }
+    if (this.scoreRequest !== request) return; // a newer version is on its way
+    delete score.dataset.stale;
     if (!r.ok) {
       const detail = await r.json().then((j) => j.detail).catch(() => r.statusText);
       score.textContent = `The score could not be engraved: ${detail}`;
@@ -281,6 +391,13 @@ export class StudioView {
   }
 
   private async restoreVersion(version: number): Promise<void> {
+    if (this.live) {
+      const piece = await this.shared!.claim(() => api.restore(this.piece!.id, version));
+      this.presence?.did(`restored version ${version}`);
+      this.piece = { ...this.piece!, version: piece!.version };
+      void this.refreshVersions();
+      return this.status(`Restored version ${version}: Undo takes it back`);
+    }
     await this.flush();
     const before = this.piece!.version;
     const piece = await api.restore(this.piece!.id, version);
@@ -291,19 +408,21 @@ export class StudioView {
   private updateExports(): void {
     const piece = this.piece!;
     for (const a of this.element.querySelectorAll<HTMLAnchorElement>("a[data-fmt]")) {
-      a.href = api.exportUrl(piece.id, a.dataset.fmt!, piece.version);
+      a.href = api.exportUrl(piece.id, a.dataset.fmt!, this.live ? undefined : piece.version);
       a.download = `${(piece.title || "symphony").replace(/[^\w\- ]+/g, "").trim() || "symphony"}.${a.dataset.fmt}`;
     }
   }
 
   private updateUndo(): void {
-    ($("#undo", this.element) as HTMLButtonElement).disabled = !this.undoStack.length;
-    ($("#redo", this.element) as HTMLButtonElement).disabled = !this.redoStack.length;
+    const mine = this.live ? this.shared!.undoManager : null; // live: only my own changes
+    ($("#undo", this.element) as HTMLButtonElement).disabled = mine ? !mine.canUndo() : !this.undoStack.length;
+    ($("#redo", this.element) as HTMLButtonElement).disabled = mine ? !mine.canRedo() : !this.redoStack.length;
   }
 
   // ------------------------------------------------------------------ playback and selection
 
   private barsSelected(first: number, last: number): void {
+    this.presence?.bars([first, last]);
     $("#selection", this.element).textContent = `Bars ${barRange(first, last, this.roll.labels).replace("-", "–")} selected`;
     const bar = this.roll.barLength;
     if (($("#loop", this.element) as HTMLInputElement).checked) this.player.loop = [first * bar, (last + 1) * bar];
@@ -426,7 +545,7 @@ function factsOf(piece: Piece, version = "version"): string {
   const a = piece.attributes;
   const meter = parseMeter(a.meter);
   return [prettySpelling(a.key), a.meter, `${beatSymbol(meter)} = ${Math.round(a.tempo)}`, `${piece.bars} bars`, a.style,
-    `${version} ${piece.version}`].filter(Boolean).join(" · ");
+    version && `${version} ${piece.version}`].filter(Boolean).join(" · ");
 }
 
 /** Give the notes drawn in the studio the ids the server gave them. */
@@ -443,6 +562,21 @@ function adoptIds(local: Part[], saved: Part[]): void {
     const byId = new Map((saved[i]?.notes ?? []).map((s) => [s.id, s]));
     for (const n of part.notes as Note[]) if (!n.spelling && n.id) n.spelling = byId.get(n.id)?.spelling;
   });
+}
+
+/** What a task does, as the others read it: ["regenerating bars 5-8", "regenerated bars 5-8 (infill)"];
+ * the second starts with the verb of the server's words for the change (history.describe_edit),
+ * so that the two reports of one change are listed once (presence.ts). */
+function describeTask(op: string, o: Record<string, unknown>): [string, string] {
+  const where = o.part ? ` of part ${o.part}` : "";
+  switch (op) {
+    case "infill": return [`regenerating bars ${o.bars}${where}`, `regenerated bars ${o.bars}${where} (infill)`];
+    case "continue": return [`continuing the piece by ${o.bars ?? 8} bars`, `continued the piece by ${o.bars ?? 8} bars`];
+    case "harmonize": return [`harmonizing the melody`, `harmonized the melody`];
+    case "vary": return [`varying the melody${where}`, `varied the melody${where}`];
+    case "restyle": return [`restyling the piece as ${o.style}`, `restyled the piece as ${o.style}`];
+    default: return o.transpose ? ["transposing the piece", "transposed it"] : ["moving it to another key", "moved it"];
+  }
 }
 
 function layout(): HTMLElement {
