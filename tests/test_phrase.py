@@ -179,3 +179,59 @@ def test_the_high_point_comes_where_it_is_planned():
             top = max(s.parts[0].notes, key=lambda n: (n.pitch, -n.onset))
             hits.append(int(top.onset // s.bar_quarters) // 4 == (s.meta["high_point_bar"] - 1) // 4)
     assert sum(hits) >= 9, hits
+
+
+def _figures(score, bars):
+    """{(onset within the beat, length) in ticks} of the melody notes starting in `bars` (1-based)."""
+    bar_t, beat_t = _ticks(score.bar_quarters), _ticks(score.meter.beat_quarters)
+    return [(_ticks(n.onset) % beat_t, _ticks(n.duration)) for n in score.parts[0].notes
+            if _ticks(n.onset) // bar_t + 1 in bars]
+
+
+@pytest.mark.parametrize("style,key,meter,seed", CASES)
+def test_after_the_opening_phrase_the_tune_plays_its_own_rhythms(tiny_checkpoint, tmp_path, style, key, meter, seed):
+    """No stray figure (a dotted pair, a syncopation heard once): a note after the opening phrase
+    plays a figure (onset in the beat, length) the tune has played before, unless it is held to
+    the barline (a cadence's note), or in the final cadence's bar."""
+    s, back = _generate(tiny_checkpoint, tmp_path, style, key, meter, seed, repeats=False)
+    shift = 1 if back.parts[0].notes[0].onset > 0 else 0
+    bar_t = _ticks(back.bar_quarters)
+    heard = set(_figures(back, range(1, 5 + shift)))
+    for n in back.parts[0].notes:
+        bar = _ticks(n.onset) // bar_t + 1
+        if bar <= 4 + shift or bar == back.bars or _ticks(n.end) == bar * bar_t:  # (the final cadence's bar)
+            continue
+        fig = (_ticks(n.onset) % _ticks(back.meter.beat_quarters), _ticks(n.duration))
+        assert fig in heard, (bar, fig, sorted(heard))
+        heard.add(fig)
+
+
+@pytest.mark.parametrize("style,key,meter,seed", CASES)
+def test_a_varied_return_starts_like_its_source_and_ends_otherwise(tiny_checkpoint, tmp_path, style, key, meter, seed):
+    plan = None
+    for seed in range(seed, seed + 40):  # a seed whose plan varies a bar
+        plan = plan_phrases(16, parse_key(key), style, seed)
+        if plan.vary:
+            break
+    s, back = _generate(tiny_checkpoint, tmp_path, style, key, meter, seed)
+    assert any("varies bar" in line for line in s.explanation)
+    shift = 1 if back.parts[0].notes[0].onset > 0 else 0
+    half = _ticks(back.bar_quarters) // 2
+    for bar, src in plan.vary.items():
+        new, old = _content(back, bar + shift), _content(back, src + shift)
+        assert [x for x in new if x[0] < half] == [x for x in old if x[0] < half], (bar, src)
+        assert new != old
+        at = {x[0]: x[1] for x in old if x[0] >= half}
+        assert all(at.get(t) != p for t, p, _ in new if t >= half)  # no note of the source's second half
+
+
+def test_a_minor_tune_keeps_one_inflection_of_its_sixth_and_seventh(tiny_checkpoint, tmp_path):
+    """E natural then E flat in G minor within four bars, note by note, is what readers heard as
+    a machine's; a degree keeps the inflection it last sounded for four bars."""
+    from benchmarks.melody_craft import piece_measures
+    flips = 0
+    for seed in range(4):
+        _, back = _generate(tiny_checkpoint, tmp_path, "german", "G minor", "4/4", seed)
+        back.key = parse_key("G minor")
+        flips += piece_measures(back)["flips"]
+    assert flips == 0

@@ -14,7 +14,8 @@ top voice of a one-voice piece with a phrase plan (``Constraints.shape``); each 
   same tick gains ``RHYME``.
 * **Varied returns** (``Constraints.vary_from``): the sampler copies the first half of the source
   bar (``head_tokens``); in the second half a note may not take the pitch the source bar has at
-  the same tick, so the bar starts alike and ends otherwise (real tunes bring their opening back
+  the same tick, and no rest comes (the model, kept from its copy, would fall silent), so the bar
+  starts alike and ends otherwise (real tunes bring their opening back
   literally in 10-23% of tunes, ours did in all).
 * **One inflection per degree** (a mask): a minor key's 6th and 7th come natural or raised
   (``theory.MODE_EXTRA_SEMITONES``); once one of them has sounded, the other inflection of that
@@ -117,16 +118,26 @@ def filter_pitches(st, ids: np.ndarray) -> np.ndarray:
     return keep if len(keep) else ids
 
 
+def filter_rests(st, ids: np.ndarray) -> np.ndarray:
+    """The Pos tokens (rests up to them) among `ids` allowed here: none in a varied bar."""
+    if active(st) and _plan_bar(st) in (st.cons.vary_from or {}):
+        return ids[:0]
+    return ids
+
+
 def inflection_pairs(key) -> dict[int, int]:
-    """{semitones over the tonic: its other inflection} for the key's altered degrees (a minor key's
-    natural and raised 6th and 7th)."""
-    extra = MODE_EXTRA_SEMITONES.get(key.mode, ())
-    scale = HEPTATONIC.get(key.mode, ())
+    """{semitones over the tonic: its other inflection} for the key's altered degrees: a minor key's
+    raised 6th and 7th (``theory.MODE_EXTRA_SEMITONES``) and the natural ones a semitone below.
+
+    >>> from symphony.music.theory import Key
+    >>> inflection_pairs(Key("G", "minor")), inflection_pairs(Key("G", "major"))
+    ({9: 8, 8: 9, 11: 10, 10: 11}, {})
+    """
+    scale = set(HEPTATONIC.get(key.mode, ()))
     pairs = {}
-    for e in extra:
-        for s in scale:
-            if abs(e - s) == 1 and s not in extra:
-                pairs[e], pairs[s] = s, e
+    for raised in MODE_EXTRA_SEMITONES.get(key.mode, ()):
+        if raised - 1 in scale:
+            pairs[raised], pairs[raised - 1] = raised - 1, raised
     return pairs
 
 

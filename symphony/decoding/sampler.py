@@ -218,7 +218,8 @@ class GrammarState:
         elif open_bar:
             choices.append(self._pitches())
             if self.cursor + 1 < pos_end:
-                rests = craft.filter_rests(self, _range_ids(t.pos0 + self.cursor + 1, t.pos0 + pos_end))
+                rests = motif.filter_rests(self, craft.filter_rests(self, _range_ids(t.pos0 + self.cursor + 1,
+                                                                                     t.pos0 + pos_end)))
                 if len(rests):
                     choices.append(rests)
         # A voice closes its bar only when the bar is full. Rests at bar ends are rare in the
@@ -729,7 +730,7 @@ def _draw_token(d: _Draw, logits: list[np.ndarray], headers, cons: Constraints, 
                     and not craft.copyable(tok, d.forced, state.bar_ticks, src == 1):
                 d.forced = []  # a borrowed plan (no form) does not repeat a mostly silent bar or a pickup
         vsrc = (cons.vary_from or {}).get(b - state.pickup)
-        if vsrc is not None and not d.forced and not (vsrc == 1 and state.pickup):
+        if vsrc is not None and not d.forced:
             vsrc += state.pickup  # a varied return: the source bar's first half, then the model's own
             if vsrc in d.bar_start and vsrc + 1 in d.bar_start:
                 d.forced = motif.head_tokens(tok, seq[d.bar_start[vsrc]: d.bar_start[vsrc + 1] - 1], state.bar_ticks // 2)
