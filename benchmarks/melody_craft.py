@@ -123,6 +123,7 @@ def piece_measures(score, vocab: frozenset[int] | None = None) -> dict:
     out["phrase_long"], out["phrase_ends"] = phrase_long, phrase_ends
     out["phrase_half"], out["phrase_tonic"] = phrase_half, phrase_tonic
     out.update(_shape(notes, starts, pickup))
+    out.update(_rhythm_and_inflection(notes, starts, beat, score.key))
     out["distinct"] = len({n.pitch for n in notes})
     out["bars"] = n_bars
     # longest near-static run: consecutive notes on at most two pitches, in bars
@@ -145,10 +146,54 @@ def _shape(notes, starts: list[float], pickup: int) -> dict:
     repeats, filled = bar_repeats(notes, starts)
     opening = 1 + pickup
     half = (len(starts) - 1) / 2
+    head = _bar_head(notes, starts, opening)
+    varied = head is not None and any(b > half and b not in repeats and _bar_head(notes, starts, b) == head
+                                      for b in range(opening + 1, len(starts)))
     return {"leaps": len(leaps), "leaps_on": sum(x * y > 0 for x, y in leaps),
+            "intervals": max(0, len(ps) - 1), "wide_leaps": sum(abs(b - a) > 5 for a, b in zip(ps, ps[1:])),
             "peak_pos": (top.onset - notes[0].onset) / length,
             "repeated_bars": len(repeats), "filled_bars": filled,
-            "opening_returns": any(src == opening and b > half for b, src in repeats.items())}
+            "opening_returns": any(src == opening and b > half for b, src in repeats.items()),
+            "opening_varied": varied}
+
+
+def _bar_head(notes, starts: list[float], bar: int) -> tuple | None:
+    """(onset in the bar, pitch) of the notes starting in the first half of `bar` (1-based), or None."""
+    if bar >= len(starts):
+        return None
+    lo, hi = starts[bar - 1], starts[bar]
+    head = tuple((round((n.onset - lo) * 24), n.pitch) for n in notes if lo - EPS <= n.onset < lo + (hi - lo) / 2 - EPS)
+    return head or None
+
+
+# Semitones over the tonic that are two inflections of one scale degree (b2/2, b3/3, 4/#4, b6/6, b7/7).
+INFLECTIONS = ((1, 2), (3, 4), (5, 6), (8, 9), (10, 11))
+FLIP_WINDOW_BARS = 4
+
+
+def _rhythm_and_inflection(notes, starts: list[float], beat: float, key) -> dict:
+    """Stray rhythms and inflection flips of one melody.
+
+    A note's rhythmic figure is (its onset within the beat, its length); a *stray* note has a figure
+    that no other note of the piece has (the last note excepted): a lone dotted figure, a lone
+    syncopation or sixteenth pair. An *inflection flip* is a note of a scale degree in one
+    inflection within FLIP_WINDOW_BARS bars after the same degree in the other (E then Eb)."""
+    from collections import Counter
+    figs = [(round((n.onset % beat) * 24), round(n.duration * 24)) for n in notes[:-1]]
+    count = Counter(figs)
+    stray = sum(count[f] == 1 for f in figs)
+    flips = 0
+    if key is not None:
+        bar_q = (starts[-1] - starts[0]) / max(1, len(starts) - 1)
+        last: dict[int, tuple[int, float]] = {}  # degree -> (semitones, onset) of its latest note
+        for n in notes:
+            rel = (n.pitch - key.tonic_pc) % 12
+            for i, pair in enumerate(INFLECTIONS):
+                if rel in pair:
+                    prev = last.get(i)
+                    flips += prev is not None and prev[0] != rel and n.onset - prev[1] < FLIP_WINDOW_BARS * bar_q
+                    last[i] = (rel, n.onset)
+    return {"stray_notes": stray, "flips": flips}
 
 
 def summarise(rows: list[dict]) -> dict:
@@ -179,6 +224,12 @@ def summarise(rows: list[dict]) -> dict:
         "peak_second_half": sum(r["peak_pos"] >= 0.5 for r in rows) / n,
         "repeated_bars": sum(r["repeated_bars"] for r in rows) / max(1, sum(r["filled_bars"] for r in rows)),
         "opening_returns": sum(r["opening_returns"] for r in rows) / n,
+        "opening_varied": sum(r["opening_varied"] for r in rows) / n,
+        "wide_leaps": sum(r["wide_leaps"] for r in rows) / max(1, sum(r["intervals"] for r in rows)),
+        "stray_pieces": sum(r["stray_notes"] > 0 for r in rows) / n,
+        "stray_per_16": sum(r["stray_notes"] * 16 / max(1, r["bars"]) for r in rows) / n,
+        "flip_pieces": sum(r["flips"] > 0 for r in rows) / n,
+        "flips_per_16": sum(r["flips"] * 16 / max(1, r["bars"]) for r in rows) / n,
     }
 
 
@@ -258,7 +309,13 @@ ROWS = (("last_long", "last note lasts at least a beat", True),
         ("peak_pos", "highest note first reached at (share of the piece)", True),
         ("peak_second_half", "pieces whose highest note comes in the second half", True),
         ("repeated_bars", "bars repeating an earlier bar note for note", True),
-        ("opening_returns", "pieces whose opening bar returns in the second half", True))
+        ("opening_returns", "pieces whose opening bar returns in the second half", True),
+        ("opening_varied", "... whose opening bar's first half returns there, the bar changed", True),
+        ("wide_leaps", "intervals wider than a fourth (share of intervals)", True),
+        ("stray_pieces", "pieces with a stray rhythm (a figure heard once)", True),
+        ("stray_per_16", "stray-rhythm notes per 16 bars (mean)", False),
+        ("flip_pieces", "pieces with an inflection flip (E then Eb within 4 bars)", True),
+        ("flips_per_16", "inflection flips per 16 bars (mean)", False))
 
 
 def fmt(v, pct: bool) -> str:

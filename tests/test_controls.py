@@ -117,12 +117,12 @@ def test_without_a_form_bars_repeat_as_in_a_real_tune(tiny_checkpoint, tmp_path)
 def test_cli_says_which_bars_repeat_and_no_repeats_turns_it_off(tiny_checkpoint, tmp_path):
     import json
     path, _ = tiny_checkpoint
-    base = ["generate", "--style", "german", "--bars", "12", "--seed", "3", "--no-audio", "--checkpoint", str(path)]
+    base = ["generate", "--style", "german", "--bars", "12", "--seed", "1", "--no-audio", "--checkpoint", str(path)]
     r = run_cli(*base, "-o", str(tmp_path / "a"))
     assert r.returncode == 0, r.stderr
     info = json.loads((tmp_path / "a" / "music.json").read_text())
     said = [line for line in r.stderr.splitlines() if line.startswith("structure: phrases: bars 1-4 opening")]
-    assert said and "repeat the opening's bars" in said[0]
+    assert said and "bars 9-10 repeat bars 1-2" in said[0]  # (music.phrase.plan_phrases(12, ..., "german", 1))
     assert info["explanation"][-1] == said[0]
     r = run_cli(*base, "--no-repeats", "-o", str(tmp_path / "b"))
     assert r.returncode == 0, r.stderr

@@ -46,9 +46,31 @@ def test_a_sixteen_bar_plan_is_question_answer_contrast_return():
     assert [(ph.role, ph.first_bar, ph.n_bars) for ph in p.phrases] == [
         ("opening", 1, 4), ("answer", 5, 4), ("contrast", 9, 4), ("return", 13, 4)]
     assert p.cadences == {4: frozenset({2, 7}), 8: frozenset({0}), 12: frozenset({2, 7})}  # 16: the final cadence
-    assert p.copy_from == {5: 1, 13: 1, 14: 2}
+    assert all(src < bar for bar, src in {**p.copy_from, **p.vary}.items())
+    assert not set(p.cadences) & set(p.copy_from) - {12}  # a cadence bar is copied only from a cadence bar
     assert 1 < p.peak_bar < 16 and p.peak_bar not in p.copy_from
-    assert p.lift <= frozenset(range(9, 13)) and (not p.lift or p.peak_bar in p.lift)
+    assert p.parallel()[5] == 1 and p.parallel()[16] == 12 and p.motif_bars == 4
+
+
+def _plans(style, bars=16, n=400):
+    return [plan_phrases(bars, Key("G", "major"), style, seed) for seed in range(n)]
+
+
+def test_each_style_brings_bars_back_as_its_real_tunes_do():
+    """Irish B strains repeat their own start (bar 13 <- 9 in 59% of real 16-bar tunes, the
+    opening 2%); German songs bring back their opening (23%); the answer repeats the opening in
+    Irish tunes (75%), seldom in Chinese ones (9%). A return that is not literal is varied."""
+    def share(plans, bar, src):
+        return sum(p.copy_from.get(bar) == src for p in plans) / len(plans)
+    celtic, chinese, german = _plans("celtic"), _plans("chinese"), _plans("german")
+    assert share(celtic, 13, 9) > 0.45 and share(celtic, 13, 1) < 0.05
+    assert share(german, 13, 1) > 0.15 > share(german, 13, 9)
+    assert share(celtic, 5, 1) > 0.6 > 0.2 > share(chinese, 5, 1)
+    assert all(13 not in p.copy_from or 13 not in p.vary for p in celtic + german)
+    varied = sum(p.vary.get(13) == 1 for p in german) / len(german)
+    assert 0.15 < varied < 0.5
+    lifted = [p for p in celtic if p.lift]
+    assert len(lifted) == len(celtic)  # an Irish B strain sits higher
 
 
 def test_styles_place_their_high_point_and_hold_their_phrase_ends_as_real_tunes_do():
@@ -62,13 +84,13 @@ def test_styles_place_their_high_point_and_hold_their_phrase_ends_as_real_tunes_
 
 def test_plans_follow_the_length():
     assert plan_phrases(4, Key("C", "major")) is None  # one phrase: only the final cadence
-    eight = plan_phrases(8, Key("C", "major"))
-    assert [ph.role for ph in eight.phrases] == ["opening", "answer"] and eight.copy_from == {5: 1}
+    eight = plan_phrases(8, Key("C", "major"), "celtic", 9)
+    assert [ph.role for ph in eight.phrases] == ["opening", "answer"] and eight.copy_from == {5: 1, 6: 2}
     twelve = plan_phrases(12, Key("C", "major"))
     assert [ph.role for ph in twelve.phrases] == ["opening", "contrast", "return"]
-    long = plan_phrases(32, Key("C", "major"))
+    long = plan_phrases(32, Key("C", "major"), "celtic", 2)
     assert [ph.n_bars for ph in long.phrases] == [8, 8, 8, 8]  # long pieces: 8-bar strains
-    assert long.copy_from == {9: 1, 25: 1, 26: 2, 27: 3, 28: 4}
+    assert {9: 1, 10: 2, 11: 3, 12: 4}.items() <= long.copy_from.items()  # the A strain repeated
     odd = plan_phrases(18, Key("C", "major"))
     assert sum(ph.n_bars for ph in odd.phrases) == 18 and {ph.n_bars for ph in odd.phrases} <= {4, 5}
 
@@ -103,12 +125,17 @@ def test_phrase_ends_close_on_long_notes_of_the_planned_degree(tiny_checkpoint, 
 
 
 @pytest.mark.parametrize("style,key,meter,seed", CASES)
-def test_the_answer_and_the_last_phrase_bring_back_the_opening(tiny_checkpoint, tmp_path, style, key, meter, seed):
+def test_the_planned_bars_come_back(tiny_checkpoint, tmp_path, style, key, meter, seed):
     s, back = _generate(tiny_checkpoint, tmp_path, style, key, meter, seed)
     shift = 1 if back.parts[0].notes[0].onset > 0 else 0  # after a pickup bar, a bar later
-    for bar, src in plan_phrases(16, s.key, style, seed).copy_from.items():
+    plan = plan_phrases(16, s.key, style, seed)
+    ends = set(plan.cadences) | {16}
+    for bar, src in plan.copy_from.items():
         if bar + shift <= s.bars:
-            assert _content(back, bar + shift) == _content(back, src + shift), (bar, src)
+            new, old = _content(back, bar + shift), _content(back, src + shift)
+            if bar in ends or bar + 1 in ends:  # the notes that lead to its own cadence may change
+                new, old = new[:-1], old[:len(new) - 1]
+            assert new == old, (bar, src)
     free = symphony.generate(style=style, key=key, meter=meter, bars=16, seed=seed, repeats=False,
                              checkpoint=tiny_checkpoint[0])
     assert "repeat the opening" not in " ".join(free.explanation) and free.meta["phrases"] == s.meta["phrases"]
@@ -152,3 +179,59 @@ def test_the_high_point_comes_where_it_is_planned():
             top = max(s.parts[0].notes, key=lambda n: (n.pitch, -n.onset))
             hits.append(int(top.onset // s.bar_quarters) // 4 == (s.meta["high_point_bar"] - 1) // 4)
     assert sum(hits) >= 9, hits
+
+
+def _figures(score, bars):
+    """{(onset within the beat, length) in ticks} of the melody notes starting in `bars` (1-based)."""
+    bar_t, beat_t = _ticks(score.bar_quarters), _ticks(score.meter.beat_quarters)
+    return [(_ticks(n.onset) % beat_t, _ticks(n.duration)) for n in score.parts[0].notes
+            if _ticks(n.onset) // bar_t + 1 in bars]
+
+
+@pytest.mark.parametrize("style,key,meter,seed", CASES)
+def test_after_the_opening_phrase_the_tune_plays_its_own_rhythms(tiny_checkpoint, tmp_path, style, key, meter, seed):
+    """No stray figure (a dotted pair, a syncopation heard once): a note after the opening phrase
+    plays a figure (onset in the beat, length) the tune has played before, unless it is held to
+    the barline (a cadence's note), or in the final cadence's bar."""
+    s, back = _generate(tiny_checkpoint, tmp_path, style, key, meter, seed, repeats=False)
+    shift = 1 if back.parts[0].notes[0].onset > 0 else 0
+    bar_t = _ticks(back.bar_quarters)
+    heard = set(_figures(back, range(1, 5 + shift)))
+    for n in back.parts[0].notes:
+        bar = _ticks(n.onset) // bar_t + 1
+        if bar <= 4 + shift or bar == back.bars or _ticks(n.end) == bar * bar_t:  # (the final cadence's bar)
+            continue
+        fig = (_ticks(n.onset) % _ticks(back.meter.beat_quarters), _ticks(n.duration))
+        assert fig in heard, (bar, fig, sorted(heard))
+        heard.add(fig)
+
+
+@pytest.mark.parametrize("style,key,meter,seed", CASES)
+def test_a_varied_return_starts_like_its_source_and_ends_otherwise(tiny_checkpoint, tmp_path, style, key, meter, seed):
+    plan = None
+    for seed in range(seed, seed + 40):  # a seed whose plan varies a bar
+        plan = plan_phrases(16, parse_key(key), style, seed)
+        if plan.vary:
+            break
+    s, back = _generate(tiny_checkpoint, tmp_path, style, key, meter, seed)
+    assert any("varies bar" in line for line in s.explanation)
+    shift = 1 if back.parts[0].notes[0].onset > 0 else 0
+    half = _ticks(back.bar_quarters) // 2
+    for bar, src in plan.vary.items():
+        new, old = _content(back, bar + shift), _content(back, src + shift)
+        assert [x for x in new if x[0] < half] == [x for x in old if x[0] < half], (bar, src)
+        assert new != old
+        at = {x[0]: x[1] for x in old if x[0] >= half}
+        assert all(at.get(t) != p for t, p, _ in new if t >= half)  # no note of the source's second half
+
+
+def test_a_minor_tune_keeps_one_inflection_of_its_sixth_and_seventh(tiny_checkpoint, tmp_path):
+    """E natural then E flat in G minor within four bars, note by note, is what readers heard as
+    a machine's; a degree keeps the inflection it last sounded for four bars."""
+    from benchmarks.melody_craft import piece_measures
+    flips = 0
+    for seed in range(4):
+        _, back = _generate(tiny_checkpoint, tmp_path, "german", "G minor", "4/4", seed)
+        back.key = parse_key("G minor")
+        flips += piece_measures(back)["flips"]
+    assert flips == 0

@@ -16,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from symphony.decoding import cadence as craft
-from symphony.decoding import contour
+from symphony.decoding import contour, motif
 from symphony.errors import Cancelled
 from symphony.model.decoder import BatchDecoder, DecoderPool, NumpyDecoder
 from symphony.model.tokens import (
@@ -100,6 +100,10 @@ class Constraints:
     lift_bars: frozenset[int] = frozenset()  # bars sung higher than the tune so far
     peak_bar: int | None = None  # the bar that reaches the tune's highest note
     variety: int = 0  # distinct pitches a melody is encouraged to reach
+    # Motif consistency of a one-voice piece with a phrase plan (symphony/decoding/motif.py):
+    motif_bars: int = 0  # bars of the opening phrase: later notes reuse its rhythmic figures
+    parallel: dict[int, int] | None = None  # bar -> the bar at its place in an earlier phrase (its rhythm leads)
+    vary_from: dict[int, int] | None = None  # bar -> the earlier bar whose first half it repeats before changing
     upbeat: bool | None = None  # True: the top voice opens after a rest of at least half the first
     # bar (a pickup of at most half a bar); False: on its downbeat; None: as the model writes it
 
@@ -156,6 +160,11 @@ class GrammarState:
         self.top_high = self.high_before_bar = -1
         self.pitch_sum, self.pitch_count = 0, 0
         self.heard: set[int] = set()  # every pitch the top voice has sounded
+        # its notes by onset, rhythmic figures and degrees' inflections (symphony/decoding/motif.py)
+        self.notes_at: dict[int, tuple[int, int]] = {}  # absolute tick -> (midi, ticks)
+        self.figures: dict[tuple[int, int], int] = {}  # (onset in the beat, ticks) -> notes so far
+        self.inflections: dict[int, tuple[int, int]] = {}  # waiting inflection -> (the one sounded, its tick)
+        self.pairs = motif.inflection_pairs(self.cons.key)
         for b, tick in sorted(self.cons.anchors or ()):
             self.anchor_ticks.setdefault(b, []).append(tick)
 
@@ -172,7 +181,8 @@ class GrammarState:
             anchor = self._anchor()
             if anchor is not None and anchor.duration is not None:  # a given length
                 return _ids((t.dur_token(anchor.duration),))
-            crafted = craft.note_lengths(self)  # the style's lengths, the final cadence
+            crafted = motif.filter_lengths(self, craft.note_lengths(self))  # the style's lengths, the
+            # final cadence, the tune's own figures
             if crafted is not None:
                 return crafted
             end = self._next_anchor(self.cursor + 1)  # the bar's end, or the next anchor
@@ -208,7 +218,8 @@ class GrammarState:
         elif open_bar:
             choices.append(self._pitches())
             if self.cursor + 1 < pos_end:
-                rests = craft.filter_rests(self, _range_ids(t.pos0 + self.cursor + 1, t.pos0 + pos_end))
+                rests = motif.filter_rests(self, craft.filter_rests(self, _range_ids(t.pos0 + self.cursor + 1,
+                                                                                     t.pos0 + pos_end)))
                 if len(rests):
                     choices.append(rests)
         # A voice closes its bar only when the bar is full. Rests at bar ends are rare in the
@@ -263,7 +274,7 @@ class GrammarState:
                 kept = np.setdiff1d(ids, np.array([self.tok.pitch_token(m, c.tkey) for m in bad]))
                 if len(kept):
                     ids = kept
-        return contour.break_runs(self, craft.filter_pitches(self, ids))
+        return contour.break_runs(self, motif.filter_pitches(self, craft.filter_pitches(self, ids)))
 
     def _anchor(self) -> Anchor | None:
         """The anchor at the cursor (anchors are for the top voice)."""
@@ -373,6 +384,7 @@ class GrammarState:
         del self.melody[:-contour.MELODY_MEMORY]
         self.top_high = max(self.top_high, self.pitch_midi)
         self.heard.add(self.pitch_midi)
+        motif.remember(self, self.pitch_midi, start, d)
         self.pitch_sum += self.pitch_midi
         self.pitch_count += 1
 
@@ -665,8 +677,12 @@ def _draw_token(d: _Draw, logits: list[np.ndarray], headers, cons: Constraints, 
         mixed = logits[0]  # (style guidance leaves the rhythm to the requested style alone)
     else:
         mixed = sum(w * _log_softmax(lg) for lg, (_, w) in zip(logits, headers))
-    if bias is not None and state.pending == "pitch":
-        mixed = mixed + bias
+    if state.pending == "pitch":
+        if bias is not None:
+            mixed = mixed + bias
+        rhyme = motif.rhythm_prior(state)  # the parallel bar's rhythm
+        if rhyme is not None:
+            mixed = mixed + rhyme
     elif state.voice == 0 and state.pending != "pitch":
         if register is not None:
             mixed = mixed + register
@@ -713,6 +729,11 @@ def _draw_token(d: _Draw, logits: list[np.ndarray], headers, cons: Constraints, 
             elif cons.max_rest is not None and cons.cadence_bars is None \
                     and not craft.copyable(tok, d.forced, state.bar_ticks, src == 1):
                 d.forced = []  # a borrowed plan (no form) does not repeat a mostly silent bar or a pickup
+        vsrc = (cons.vary_from or {}).get(b - state.pickup)
+        if vsrc is not None and not d.forced:
+            vsrc += state.pickup  # a varied return: the source bar's first half, then the model's own
+            if vsrc in d.bar_start and vsrc + 1 in d.bar_start:
+                d.forced = motif.head_tokens(tok, seq[d.bar_start[vsrc]: d.bar_start[vsrc + 1] - 1], state.bar_ticks // 2)
         if cons.given and b in cons.given:
             d.given = list(cons.given[b])
     elif cons.given and not d.given and state.bars_done in cons.given and state.voice == 0:

@@ -7,14 +7,20 @@ A folk tune is built of phrases, and a piece asked for without ``--form`` gets a
 * the **opening** phrase ends on a half cadence, the 2nd or 5th degree of the mode
   (``half_cadence``), which asks for an answer: a note arriving on the bar's last strong beat,
   held to the barline at some phrase ends (``PhrasePlan.held``, at the style's rate);
-* the **answer** (the second phrase, while the first half lasts) starts with the opening's first
-  bar and closes on the tonic: the same question, a different ending;
-* the phrases of the second half but the last **contrast** and end on a half cadence;
+* the **answer** (the second phrase, while the first half lasts) starts like the opening and
+  closes on the tonic: the same question, a different ending;
+* the phrases of the second half but the last **contrast** and end on a half cadence (an Irish
+  tune's B strain always sits higher);
 * the tune has one high point (``PhrasePlan.peak_bar``), placed where real tunes of the style
   place theirs (Chinese songs early, German and Irish tunes often in the second half); a
   contrasting phrase that holds it sits higher (``PhrasePlan.lift``);
-* the last phrase **returns** to the opening's first bars and ends with the composed final
-  cadence (``decoding.cadence``).
+* the last phrase **returns** and ends with the composed final cadence (``decoding.cadence``).
+
+Which bars come back, and how, follows the style's real tunes (``HABITS``, counted on the 16-bar
+tunes of the corpus): an Irish B strain answers itself (bars 13-14 repeat 9-10) where a German
+song brings back its opening (13-14 repeat 1-2); Chinese phrases end alike (bar 15 repeats bar 7).
+A return that is not literal is *varied* (``PhrasePlan.vary``): the first half of the bar comes
+back and the rest changes, as real tunes vary their returns.
 
 The sampler keeps the plan by construction: phrase ends are cadence bars
 (``Constraints.phrase_bars`` held, ``Constraints.phrase_marks`` the others), the answer and the return are copied bars
@@ -22,11 +28,11 @@ The sampler keeps the plan by construction: phrase ends are cadence bars
 (``decoding.contour``).
 
 >>> from symphony.music.theory import Key
->>> p = plan_phrases(16, Key("D", "major"))
+>>> p = plan_phrases(16, Key("D", "major"), "celtic", seed=4)
 >>> [(ph.role, ph.first_bar, ph.last_bar) for ph in p.phrases]
 [('opening', 1, 4), ('answer', 5, 8), ('contrast', 9, 12), ('return', 13, 16)]
 >>> sorted(p.copy_from.items()), sorted(p.cadences[4]), sorted(p.cadences[8])
-([(5, 1), (13, 1), (14, 2)], [2, 7], [0])
+([(5, 1), (6, 2), (12, 4), (13, 9), (14, 10), (15, 7), (16, 8)], [2, 7], [0])
 """
 from __future__ import annotations
 
@@ -47,6 +53,10 @@ TONIC = frozenset({0})
 # other phrase ends (celtic 13%, chinese 37%, german 27% with 0.1, 0.3 and 0.25 here).
 PHRASE_HOLD = {"celtic": 0.05, "chinese": 0.3, "german": 0.5}
 DEFAULT_HOLD = 0.3
+# Styles whose answer closes on a long tonic (a German or Chinese period's consequent; an Irish
+# tune's 8th bar runs on): without it German phrase ends closed long in 33% of 20 tunes, real 58%
+# (Chinese ones in 60% with it, real 39%).
+HELD_ANSWERS = {"german"}
 # Where a tune first reaches its highest note, by quarter of the piece, in real tunes of the corpus
 # (first 400 tunes of each source): Chinese songs start high (han1/han2: 77%, 13%, 6%, 4%); German
 # songs climb later (erk, altdeu, boehme: 37%, 24%, 26%, 13%). The plan draws its peak's quarter so.
@@ -59,6 +69,42 @@ DEFAULT_PEAK = (0.37, 0.24, 0.26, 0.13)
 # the help stops earlier (targets at the real means gave celtic 11.9 and german 8.5 a piece).
 PITCH_VARIETY = {"celtic": 9, "chinese": 7, "german": 7}
 DEFAULT_VARIETY = 7
+
+
+@dataclass(frozen=True)
+class Habits:
+    """How a style's real tunes repeat their bars: the probability of each habit in a tune."""
+    answer_head: float  # the answer opens with the opening's first bars, note for note ...
+    answer_share: float  # ... this share of the phrase (an Irish 4-bar answer: 2 bars)
+    answer_vary: float  # otherwise: the answer's first bar is the opening's, its second half changed
+    strain_head: float  # the last phrase opens with the contrast's first half (an Irish B strain's repeat)
+    return_head: float  # the last phrase opens with the opening's first half, note for note
+    varied_return: float  # otherwise: the last phrase's first bar is the opening's, its second half changed
+    rhyme: float  # phrases end alike: the last phrase's penultimate bar is the answer's, the
+    # contrast's last bar the opening's
+    echo: float  # a phrase's third bar repeats its first (an Irish a-b-a-c phrase)
+
+
+# Counted on 16-bar tunes without a pickup of the training split (celtic 300, chinese 80, german
+# 226): bar 5 repeats bar 1 in 75%, 9%, 46%; bar 13 repeats bar 9 in 59%, 5%, 12% and bar 1 in
+# 2%, 4%, 23% (German songs bring back their opening, Irish tunes repeat the B strain's start);
+# bar 15 repeats bar 7 in 22%, 23%, 11% and bar 12 bar 4 in 18%, 19%, 9%; bar 3 repeats bar 1 in
+# 36%, 2%, 8% (in 8- and 10-bar German songs 17% and 23%). Answers repeat 2 bars of 4 in Irish tunes (6 <- 2: 66%), 3 in German ones (7 <- 3:
+# 35%); the answer of an 8-bar tune (a third of German songs) repeats SHORT_ANSWER times less
+# often (bar 5 repeats bar 1 in 10% of the German test split, mostly short songs). The
+# first half of the opening bar returns in the second half with the bar changed in 2%, 12%, 25% of
+# the test split's tunes (benchmarks/melody_craft.md).
+HABITS = {
+    "celtic": Habits(answer_head=0.75, answer_share=0.5, answer_vary=0.8, strain_head=0.6, return_head=0.02,
+                     varied_return=0.05, rhyme=0.25, echo=0.35),
+    "chinese": Habits(answer_head=0.1, answer_share=0.25, answer_vary=0.2, strain_head=0.05, return_head=0.12,
+                      varied_return=0.15, rhyme=0.5, echo=0.08),
+    "german": Habits(answer_head=0.5, answer_share=0.75, answer_vary=0.5, strain_head=0.12, return_head=0.22,
+                     varied_return=0.35, rhyme=0.12, echo=0.2),
+}
+DEFAULT_HABITS = HABITS["german"]
+SHORT_ANSWER = 3
+LIFTED_STRAINS = {"celtic"}  # styles whose contrasting phrases always sit higher (the B strain)
 
 
 @dataclass(frozen=True)
@@ -76,13 +122,25 @@ class Phrase:
 @dataclass
 class PhrasePlan:
     phrases: list[Phrase]
-    copy_from: dict[int, int] = field(default_factory=dict)  # bar -> the opening's bar it repeats
+    copy_from: dict[int, int] = field(default_factory=dict)  # bar -> the earlier bar it repeats
+    vary: dict[int, int] = field(default_factory=dict)  # bar -> the earlier bar whose first half it
+    # repeats before it changes (a varied return)
     cadences: dict[int, frozenset[int]] = field(default_factory=dict)  # inner phrase ends -> cadence notes
     held: frozenset[int] = frozenset()  # the phrase ends held on a long note to the barline
     lift: frozenset[int] = frozenset()  # bars sung higher than the tune so far (a contrasting
     # phrase that holds the peak)
     peak_bar: int | None = None  # the bar that reaches the tune's highest note
     variety: int = DEFAULT_VARIETY  # distinct pitches to reach (the style's real mean)
+
+    @property
+    def motif_bars(self) -> int:
+        """The opening phrase's bars: the tune's rhythmic figures are set there."""
+        return self.phrases[0].last_bar
+
+    def parallel(self) -> dict[int, int]:
+        """{bar: the bar at its place in the phrase before} for every phrase after the first."""
+        return {ph.first_bar + j: prev.first_bar + j for prev, ph in zip(self.phrases, self.phrases[1:])
+                for j in range(min(ph.n_bars, prev.n_bars))}
 
     def describe(self) -> str:
         """'bars 1-4 opening (half cadence), 5-8 answer (tonic), ...' for music.json's explanation."""
@@ -93,7 +151,8 @@ class PhrasePlan:
             return ("tonic" if ph.cadence == TONIC else "half cadence") + held
         parts = [f"{ph.first_bar}-{ph.last_bar} {ph.role} ({end(ph)})" for ph in self.phrases]
         peak = f"; high point in bar {self.peak_bar}" if self.peak_bar else ""
-        return "phrases: bars " + ", ".join(parts) + peak
+        varied = "".join(f"; bar {b} varies bar {a}" for b, a in sorted(self.vary.items()))
+        return "phrases: bars " + ", ".join(parts) + peak + varied
 
 
 def half_cadence(key: Key) -> frozenset[int]:
@@ -118,7 +177,7 @@ def _lengths(bars: int) -> list[int]:
 
 def plan_phrases(bars: int, key: Key, style: str = "", seed: int = 0) -> PhrasePlan | None:
     """The phrase plan of a one-voice piece of `bars` bars of `style` in `key`; None when it is too
-    short. The seed draws which phrase ends are held and where the high point falls."""
+    short. The seed draws which bars return, which phrase ends are held and where the high point falls."""
     if bars < MIN_BARS:
         return None
     lengths = _lengths(bars)
@@ -137,22 +196,55 @@ def plan_phrases(bars: int, key: Key, style: str = "", seed: int = 0) -> PhraseP
         phrases.append(Phrase(role, first, size, cadence))
         first += size
     plan = PhrasePlan(phrases, variety=PITCH_VARIETY.get(style, DEFAULT_VARIETY))
-    opening = phrases[0]
-    for ph in phrases[1:]:
-        copied = 0
-        if ph.role == "answer":
-            copied = 1
-        elif ph.role == "return":
-            copied = min((ph.n_bars + 1) // 2, opening.n_bars - 1)
-        for j in range(copied):
-            plan.copy_from[ph.first_bar + j] = opening.first_bar + j
-    plan.cadences = {ph.last_bar: ph.cadence for ph in phrases[:-1]}
     rng = random.Random(f"phrases|{style}|{seed}")
-    plan.held = frozenset(b for b in plan.cadences if rng.random() < PHRASE_HOLD.get(style, DEFAULT_HOLD))
+    _plan_returns(plan, HABITS.get(style, DEFAULT_HABITS), rng)
+    plan.cadences = {ph.last_bar: ph.cadence for ph in phrases[:-1]}
+    plan.held = frozenset(b for b in plan.cadences if rng.random() < PHRASE_HOLD.get(style, DEFAULT_HOLD)
+                          or (style in HELD_ANSWERS and plan.cadences[b] == TONIC))
     plan.peak_bar = _peak_bar(bars, plan.copy_from, rng.choices(range(4), PEAK_QUARTERS.get(style, DEFAULT_PEAK))[0])
-    plan.lift = frozenset(b for ph in phrases if ph.role == "contrast" and ph.first_bar <= plan.peak_bar <= ph.last_bar
-                          for b in range(ph.first_bar, ph.last_bar + 1))
+    plan.lift = frozenset(b for ph in phrases if ph.role == "contrast"
+                          and (style in LIFTED_STRAINS or ph.first_bar <= plan.peak_bar <= ph.last_bar)
+                          for b in range(ph.first_bar, ph.last_bar + 1) if b not in plan.copy_from)
     return plan
+
+
+def _plan_returns(plan: PhrasePlan, habits: Habits, rng: random.Random) -> None:
+    """Which bars repeat which (``copy_from``) and which return varied (``vary``), drawn from the
+    style's habits."""
+    phrases, copy, vary = plan.phrases, plan.copy_from, plan.vary
+    opening, last = phrases[0], phrases[-1]
+
+    def repeat(ph: Phrase, src: Phrase, n: int, at: int = 0) -> None:
+        for j in range(at, min(at + n, ph.n_bars - 1, src.n_bars)):  # never a phrase's cadence bar
+            copy.setdefault(ph.first_bar + j, src.first_bar + j)
+
+    for ph in phrases[1:]:
+        if ph.role == "answer":  # (a short tune's only answer, its second half, repeats less)
+            if rng.random() < habits.answer_head / (SHORT_ANSWER if ph is last else 1):
+                repeat(ph, opening, max(1, round(habits.answer_share * ph.n_bars)))
+            elif rng.random() < habits.answer_vary:  # it starts like the opening and goes its own way
+                vary[ph.first_bar] = opening.first_bar
+    contrasts = [ph for ph in phrases if ph.role == "contrast"]
+    if last.role == "return":
+        r = rng.random()
+        if contrasts and r < habits.strain_head:
+            repeat(last, contrasts[-1], (last.n_bars + 1) // 2)
+        elif r < habits.strain_head + habits.return_head:
+            repeat(last, opening, (last.n_bars + 1) // 2)
+        elif rng.random() < habits.varied_return:
+            vary[last.first_bar] = opening.first_bar
+    answers = [ph for ph in phrases if ph.role == "answer" and ph is not last]
+    if rng.random() < habits.rhyme:
+        if answers and last.n_bars == answers[0].n_bars and last.n_bars >= 3:
+            copy.setdefault(last.last_bar - 1, answers[0].last_bar - 1)
+            copy.setdefault(last.last_bar, answers[0].last_bar)  # where its tonic close fits the final cadence
+        for ph in contrasts:
+            if ph.n_bars == opening.n_bars and ph.cadence == opening.cadence:
+                copy.setdefault(ph.last_bar, opening.last_bar)
+    if rng.random() < habits.echo:
+        for ph in phrases:
+            if ph.n_bars >= 4 and ph.first_bar not in copy:
+                copy.setdefault(ph.first_bar + 2, ph.first_bar)
 
 
 def _peak_bar(bars: int, copy_from: dict[int, int], quarter: int) -> int:
