@@ -298,7 +298,8 @@ def serve(
         _err(f"--workers must be at least 1, got {workers}")
     settings = ServerSettings.from_env(database_url=db, workers=workers, accounts=accounts or None,
                                        checkpoint=str(checkpoint) if checkpoint else None)
-    run_server(settings, host, port, lambda url: typer.echo(f"Symphony studio on {url} (API docs: {url}docs)", err=True))
+    run_server(settings, host, port,
+               lambda url, mode: typer.echo(f"Symphony studio on {url} ({mode}; API docs: {url}docs)", err=True))
 
 
 @data_app.command("stats")

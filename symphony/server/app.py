@@ -94,7 +94,7 @@ def serve(settings: ServerSettings, host: str, port: int, announce=print) -> Non
     _check_database(settings.database_url)
     from symphony.tasks.engine import Engine
     Engine.load(settings.checkpoint)  # a bad checkpoint is one clear error now, not a traceback later
-    announce(f"http://{host}:{port}/" + ("" if settings.accounts else " (single-user: no accounts)"))
+    announce(f"http://{host}:{port}/", "accounts required" if settings.accounts else "single-user: no accounts")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 
