@@ -92,6 +92,27 @@ def test_oneills_tune_with_a_pickup_and_a_split_bar(tmp_path):
     assert midi.pickup == 0.5 and midi.pickup_completed
 
 
+@pytest.mark.parametrize("name,tune,split,lengths", [
+    ("bwv101.7.mxl", None, ["4", "4a", "8", "8a"], [3.0, 1.0, 3.0, 1.0]),  # Bach's own numbers, line breaks
+    ("oneills_sample.abc", 2, ["8", "8a"], [1.5, 0.5]),  # counted: the repeat before the B part's upbeat
+])
+def test_split_bars_are_written_as_the_two_bars_they_are(tmp_path, name, tune, split, lengths):
+    """A bar the user's score splits in two (Bach's bar 4 at a line break, 4 and 4a; the A part of
+    an O'Neill's tune ending a beat early before the B part's upbeat) is written as those two short
+    bars with their numbers, not as one bar of the meter: every printed number comes back, at the
+    same place, and so do the notes."""
+    from music21 import converter, stream
+    src = read_score(_tune(tmp_path, tune, name) if tune else DATA / name)
+    write_musicxml(src, tmp_path / "x.musicxml")
+    measures = list(converter.parse(tmp_path / "x.musicxml").parts[0].getElementsByClass(stream.Measure))
+    numbers = [f"{m.number}{m.numberSuffix or ''}" for m in measures]
+    assert numbers == src.printed_numbers()
+    assert [float(measures[numbers.index(b)].duration.quarterLength) for b in split] == lengths
+    again = read_score(tmp_path / "x.musicxml")
+    assert again.printed_numbers() == src.printed_numbers() and again.bar_meters == src.bar_meters
+    assert [[x[:3] for x in p] for p in _notes(again)] == [[x[:3] for x in p] for p in _notes(src)]
+
+
 def test_bar_ranges_are_the_users_bar_numbers():
     bwv = read_score(DATA / "bwv101.7.mxl")
     assert user_bar_range(bwv, "1-2") == (2, 3)  # bar 0 is the pickup, stored first

@@ -276,7 +276,8 @@ def to_music21(score: Score):
     harmony = (score.meta or {}).get("harmony") or {}
     if harmony.get("show_numerals") and staffs:  # placed by the score's onsets, before the pickup moves bars
         _numeral_lyrics(staffs[-1], harmony.get("numerals") or [])
-    write_pickup(staffs, score)
+    written = write_pickup(staffs, score)
+    split_bars(staffs, score, Fraction(score.bar_quarters - score.pickup).limit_denominator(96) if written else 0)
     number_bars(staffs, score, renumbered=bool(plan))
     return s
 
@@ -347,6 +348,70 @@ def _trim(m, a: Fraction, z: Fraction) -> None:
         c.coreElementsChanged()
 
 
+def split_bars(staffs, score: Score, moved: Fraction = Fraction(0)) -> int:
+    """Write a bar that the user's score splits in two (bar 4 as 4 and 4a, at a repeat sign or a
+    line break: two short bars that together make one bar of the meter) as those two bars. A
+    written bar of the meter is cut where the score's bars (``Score.bar_meters``) start inside
+    it, only when the bar itself starts and ends where the score's bars do; a note sounding across
+    the cut is tied over it. ``moved``: quarters the written bars start earlier than the score's
+    (the pickup's missing part). Returns the number of cuts in the first staff."""
+    from music21 import stream
+    if not score.bar_meters:
+        return 0
+    starts = {Fraction(s).limit_denominator(96) - moved for s in bar_starts(score)}
+    cuts = 0
+    for i, p in enumerate(staffs):
+        for m in list(p.getElementsByClass(stream.Measure)):
+            a = Fraction(m.offset).limit_denominator(96)
+            z = a + Fraction(m.duration.quarterLength).limit_denominator(96)
+            inside = sorted(b - a for b in starts if a < b < z)
+            if not inside or (a != 0 and a not in starts) or z not in starts:
+                continue
+            for at in reversed(inside):  # from the right, so that `at` stays an offset in m
+                p.insert(a + at, _cut_measure(m, at))
+                cuts += i == 0
+        p.coreElementsChanged()
+        signature = p.recurse().getElementsByClass("KeySignature").first()
+        notation.set_accidentals(p, notation.m21_signature_alters(signature))  # a new bar, new accidentals
+    return cuts
+
+
+def _cut_measure(m, at: Fraction):
+    """Cut measure ``m`` at ``at`` quarters: what starts from there moves into a new measure
+    (returned, not yet in the part), a note or rest across the cut is split and tied, beams are
+    made again on both sides."""
+    from music21 import note, stream
+    second = stream.Measure()
+    for c in [m, *m.voices]:
+        target = second
+        if c is not m:
+            target = stream.Voice(id=c.id)
+            second.insert(0, target)
+        for el in list(c):
+            if isinstance(el, stream.Voice):
+                continue
+            start = Fraction(el.offset).limit_denominator(96)
+            length = Fraction(el.quarterLength).limit_denominator(96)
+            if start < at < start + length and isinstance(el, note.GeneralNote):
+                _, right = el.splitAtQuarterLength(at - start)
+                target.insert(0, right)
+            elif start >= at:
+                c.remove(el)
+                target.insert(start - at, el)
+        c.coreElementsChanged()
+    second.paddingLeft = float(at) + m.paddingLeft
+    m.paddingRight = float(Fraction(m.barDuration.quarterLength).limit_denominator(96) - at) - m.paddingLeft
+    for half in (m, second):
+        for n in half.recurse().notes:
+            n.beams.beamsList = []
+    for half in (m, second):
+        try:
+            half.makeBeams(inPlace=True)
+        except Exception:  # music21 cannot beam some partial bars: they stay unbeamed
+            pass
+    return second
+
+
 def number_bars(staffs, score: Score, renumbered: bool) -> None:
     """Number the written bars as the user's score does: a pickup bar is 0 (and, as in printed
     editions, shows no number), then 1, 2, ...; the user's own numbers where the written bars are
@@ -354,8 +419,9 @@ def number_bars(staffs, score: Score, renumbered: bool) -> None:
     from music21 import stream
     for p in staffs:
         measures = list(p.getElementsByClass(stream.Measure))
-        # a bar split in two by a repeat (4 and 4a) is written as one bar of the meter
-        printed = [label for label in score.printed_numbers() if label[-1:].isdigit()]
+        printed = score.printed_numbers()
+        if len(printed) != len(measures):  # a split bar (4 and 4a) written as one bar of the meter
+            printed = [label for label in printed if label[-1:].isdigit()]
         if renumbered or len(printed) != len(measures):
             printed = [str(k + (0 if score.pickup else 1)) for k in range(len(measures))]
         for m, label in zip(measures, printed):
