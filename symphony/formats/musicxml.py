@@ -367,9 +367,15 @@ def split_bars(staffs, score: Score, moved: Fraction = Fraction(0)) -> int:
             inside = sorted(b - a for b in starts if a < b < z)
             if not inside or (a != 0 and a not in starts) or z not in starts:
                 continue
+            halves = [m]
             for at in reversed(inside):  # from the right, so that `at` stays an offset in m
-                p.insert(a + at, _cut_measure(m, at))
+                halves.append(_cut_measure(m, at))
+                p.insert(a + at, halves[-1])
                 cuts += i == 0
+            for half in halves:  # a beam may have crossed the cut
+                for n in half.recurse().notes:
+                    n.beams.beamsList = []
+                half.makeBeams(inPlace=True)
         p.coreElementsChanged()
         signature = p.recurse().getElementsByClass("KeySignature").first()
         notation.set_accidentals(p, notation.m21_signature_alters(signature))  # a new bar, new accidentals
@@ -378,8 +384,7 @@ def split_bars(staffs, score: Score, moved: Fraction = Fraction(0)) -> int:
 
 def _cut_measure(m, at: Fraction):
     """Cut measure ``m`` at ``at`` quarters: what starts from there moves into a new measure
-    (returned, not yet in the part), a note or rest across the cut is split and tied, beams are
-    made again on both sides."""
+    (returned, not yet in the part); a note or rest across the cut is split and tied."""
     from music21 import note, stream
     second = stream.Measure()
     for c in [m, *m.voices]:
@@ -401,14 +406,6 @@ def _cut_measure(m, at: Fraction):
         c.coreElementsChanged()
     second.paddingLeft = float(at) + m.paddingLeft
     m.paddingRight = float(Fraction(m.barDuration.quarterLength).limit_denominator(96) - at) - m.paddingLeft
-    for half in (m, second):
-        for n in half.recurse().notes:
-            n.beams.beamsList = []
-    for half in (m, second):
-        try:
-            half.makeBeams(inPlace=True)
-        except Exception:  # music21 cannot beam some partial bars: they stay unbeamed
-            pass
     return second
 
 
