@@ -15,6 +15,9 @@ the first: the final notes end ``pickup`` quarters before the bar line.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
+from symphony.music.analysis import bar_starts
 from symphony.music.score import Score
 
 EPS = 1e-6
@@ -37,7 +40,7 @@ def complete_last_bar(score: Score, pickup: float) -> bool:
     starts before that point and the final notes keep at least a beat (a final that would be cut
     shorter, or a note starting later, leaves the last bar whole). Returns whether the last bar
     was shortened."""
-    end = score.bars * score.bar_quarters
+    end = bar_starts(score)[-1]
     cut = end - pickup
     last_bar = [n for n in score.all_notes() if n.end > end - score.bar_quarters + EPS]
     if not last_bar or any(n.onset > cut - EPS for n in last_bar):
@@ -59,3 +62,21 @@ def mark_pickup(score: Score) -> bool:
     score.pickup = pickup
     score.pickup_completed = complete_last_bar(score, pickup)
     return True
+
+
+def fit_to_pickup(score: Score, pickup: float, completed: bool) -> Score:
+    """Keep the notes an edit wrote inside the bars of a pickup (returns ``score``, changed in
+    place): nothing sounds before the upbeat (a note that starts earlier starts with it, one that
+    ends by then is dropped) and, where the last bar completes the pickup, nothing after the last
+    bar's shortened end (a note held past it stops there, one starting there or later is
+    dropped). Lower voices of an infilled pickup bar enter with the upbeat this way."""
+    if not pickup:
+        return score
+    cut = score.bar_quarters - pickup
+    end = bar_starts(score)[-1] - pickup if completed else float("inf")
+    for p in score.parts:
+        kept = [n for n in p.notes if n.end > cut + EPS and n.onset < end - EPS]
+        p.notes = [n if cut - EPS <= n.onset and n.end <= end + EPS else
+                   replace(n, onset=max(n.onset, cut), duration=round(min(n.end, end) - max(n.onset, cut), 6))
+                   for n in kept]
+    return score

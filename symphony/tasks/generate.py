@@ -22,6 +22,7 @@ from symphony.decoding.sampler import (
 from symphony.errors import StyleError
 from symphony.formats.markings import dynamic_for
 from symphony.model.tokens import TICKS_PER_QUARTER
+from symphony.music.analysis import bar_starts
 from symphony.music.chordplan import SUSTAINED_STYLES, plan_chords, plan_meta, voice
 from symphony.music.form import borrowed_repeats, plan_form
 from symphony.music.fourpart import analysis_meta, lower_voices
@@ -314,7 +315,7 @@ def phrase_end_fermatas(score: Score, bars: list[int]) -> None:
 
 def hold_last_notes(score: Score) -> None:
     """Let the final note of each part ring to the end of the last bar."""
-    end = score.bars * score.bar_quarters
+    end = bar_starts(score)[-1]  # bars of several lengths (a split bar 4, 4a) included
     for p in score.parts:
         if p.notes:
             last = max(p.notes, key=lambda n: n.onset)
