@@ -13,6 +13,7 @@ from symphony.formats.midi import write_midi
 from symphony.formats.musicxml import write_musicxml
 from symphony.music.analysis import bar_starts
 from symphony.music.score import Score
+from symphony.tasks import api
 from symphony.tasks.common import load_input
 from symphony.tasks.infill import infill, user_bar_range
 
@@ -160,6 +161,101 @@ def test_infill_cli_keeps_fermatas_and_numbers_outside_the_range(tiny_checkpoint
     assert back.pickup == 1.0 and back.pickup_completed
     info = json.loads((out / "music.json").read_text())
     assert info["bar_numbers"][:3] == ["0", "1", "2"] and info["pickup"]["quarters"] == 1.0
+
+
+def _cut_and_end(score: Score) -> tuple[float, float]:
+    """Where the written pickup starts and where the written last bar ends, in stored quarters."""
+    return score.bar_quarters - score.pickup, bar_starts(score)[-1] - (score.pickup if score.pickup_completed else 0)
+
+
+@pytest.mark.parametrize("source,bars", [
+    ("oneill5", "0-1"),     # an eighth-note upbeat to a 6/8 jig, one voice
+    ("bwv66.6.mxl", "0"),   # a one-beat upbeat in four voices
+    ("bwv66.6.mxl", "9"),   # the last bar, three beats completing it
+])
+def test_infill_of_the_pickup_or_last_bar_keeps_their_length(tiny_checkpoint, tmp_path, source, bars):
+    """Infilling the pickup bar writes a new upbeat of the same length (no note before it; the
+    lower voices enter with it), and infilling the last bar keeps it short by as much: the
+    MusicXML still opens with the short bar 0."""
+    path, _ = tiny_checkpoint
+    src = load_input(_tune(tmp_path, 5) if source == "oneill5" else DATA / source)
+    out = infill(src, bars, seed=2, engine=path, candidates=1)
+    cut, end = _cut_and_end(src)
+    assert (out.pickup, out.pickup_completed, out.printed_numbers()) == \
+        (src.pickup, src.pickup_completed, src.printed_numbers())
+    assert min(n.onset for n in out.all_notes()) >= cut - 1e-6
+    assert max(n.end for n in out.all_notes()) <= end + 1e-6
+    a, z = bar_starts(src)[src.bar_index(int(bars.split("-")[0])) - 1], bar_starts(src)[src.bar_index(int(bars.split("-")[-1]), last=True)]
+    edited = lambda s: [x for p in _notes(s) for x in p if a - 1e-6 <= x[1] < z - 1e-6]  # noqa: E731
+    assert edited(out) and edited(out) != edited(src)
+    assert [x for p in _notes(out) for x in p if x not in edited(out)] == \
+        [x for p in _notes(src) for x in p if x not in edited(src)]
+    write_musicxml(out, tmp_path / "x.musicxml")
+    assert 'implicit="yes" number="0"' in _measures((tmp_path / "x.musicxml").read_bytes())[0]
+    assert read_score(tmp_path / "x.musicxml").pickup == src.pickup
+
+
+@pytest.mark.parametrize("source,bar,halves", [
+    ("bwv101.7.mxl", "4", ["4", "4a"]),   # Bach's own numbers: bar 4 broken at a line
+    ("oneill2", "8", ["8", "8a"]),         # the A part's last bar, before the B part's upbeat
+])
+def test_infill_of_a_split_bar_regenerates_the_one_musical_bar(tiny_checkpoint, tmp_path, source, bar, halves):
+    """`--bars 4` on a bar printed as 4 and 4a regenerates that one bar of the meter (the model
+    sees it whole) and writes it back as the two halves with their numbers."""
+    from music21 import converter, stream
+    path, _ = tiny_checkpoint
+    src = load_input(_tune(tmp_path, 2) if source == "oneill2" else DATA / source)
+    out = infill(src, bar, seed=1, engine=path, candidates=1)
+    starts = bar_starts(src)
+    a, z = starts[src.bar_index(int(bar)) - 1], starts[src.bar_index(int(bar), last=True)]
+    assert z - a == src.bar_quarters  # the two halves make one bar
+    outside = lambda s: [[x for x in p if not a - 1e-6 <= x[1] < z - 1e-6] for p in _notes(s)]  # noqa: E731
+    assert outside(out) == outside(src)
+    assert any(a - 1e-6 <= n.onset < z - 1e-6 for n in out.all_notes())
+    assert (out.bar_meters, out.printed_numbers(), out.pickup) == (src.bar_meters, src.printed_numbers(), src.pickup)
+    write_musicxml(out, tmp_path / "x.musicxml")
+    measures = converter.parse(tmp_path / "x.musicxml").parts[0].getElementsByClass(stream.Measure)
+    assert [f"{m.number}{m.numberSuffix or ''}" for m in measures] == src.printed_numbers()
+    assert all(h in src.printed_numbers() for h in halves)
+
+
+EDITS = {
+    "infill": lambda s, e: api.InfillRequest(s, "2-3", candidates=1, seed=1),
+    "continue": lambda s, e: api.ContinueRequest(s, 2, seed=1),
+    "vary": lambda s, e: api.VaryRequest(s, 0.6, seed=1),
+    "restyle": lambda s, e: api.RestyleRequest(s, "german", seed=1),
+    "transform": lambda s, e: api.TransformRequest(s, transpose=2),
+    "harmonize": lambda s, e: api.HarmonizeRequest(s, seed=1),
+}
+
+
+@pytest.mark.parametrize("op", list(EDITS))
+@pytest.mark.parametrize("source", ["oneill2", "bwv101.7.mxl"])
+def test_every_edit_keeps_the_pickup_bar_numbers_and_names(tiny_checkpoint, tmp_path, op, source):
+    """Every edit of an O'Neill's tune (an eighth-note upbeat, bar 8 split before the B part) and
+    of a Bach chorale (a one-beat upbeat, bars 4/4a and 8/8a split at line breaks, a composer)
+    keeps the pickup, the user's bar numbers (a continuation counts on from them), the title,
+    the composer and the part names; the MusicXML written opens with the short bar 0 and prints
+    the same numbers. A restyle is a new tune after the old one: "<title> (german)", one melody."""
+    from symphony.tasks.engine import Engine
+    path, _ = tiny_checkpoint
+    src = load_input(_tune(tmp_path, 2) if source == "oneill2" else DATA / source)
+    out = api.run(EDITS[op](src, path), Engine.load(path)).score
+    assert out.pickup == src.pickup
+    assert out.printed_numbers()[:len(src.printed_numbers())] == src.printed_numbers()
+    assert out.composer == src.composer
+    if op == "restyle":
+        assert out.title == f"{src.title} (german)" and [p.name for p in out.parts] == ["Melody"]
+    else:
+        assert out.title == src.title
+        names = [p.name for p in src.parts]
+        assert [p.name for p in out.parts][:len(names)] == (names if len(names) > 1 or op != "harmonize"
+                                                           else ["Soprano"])
+    cut, _ = _cut_and_end(src)
+    assert min(n.onset for n in out.all_notes()) >= cut - 1e-6
+    write_musicxml(out, tmp_path / "x.musicxml")
+    back = read_score(tmp_path / "x.musicxml")
+    assert (back.pickup, back.printed_numbers()) == (out.pickup, out.printed_numbers())
 
 
 def test_generated_upbeat_pieces_engrave_with_a_short_first_bar(tmp_path):
