@@ -272,7 +272,8 @@ def to_music21(score: Score):
             staffs.append(p)
             s.insert(0, p)
     plan = markings.repeats(score)
-    markings.apply_repeats(staffs, plan)
+    markings.apply_repeats(staffs, plan, Fraction(score.bar_quarters - score.pickup).limit_denominator(96)
+                           if score.pickup else Fraction(0))
     harmony = (score.meta or {}).get("harmony") or {}
     if harmony.get("show_numerals") and staffs:  # placed by the score's onsets, before the pickup moves bars
         _numeral_lyrics(staffs[-1], harmony.get("numerals") or [])
@@ -369,7 +370,7 @@ def split_bars(staffs, score: Score, moved: Fraction = Fraction(0)) -> int:
                 continue
             halves = [m]
             for at in reversed(inside):  # from the right, so that `at` stays an offset in m
-                halves.append(_cut_measure(m, at))
+                halves.append(notation.cut_measure(m, at))
                 p.insert(a + at, halves[-1])
                 cuts += i == 0
             for half in halves:  # a beam may have crossed the cut
@@ -382,33 +383,6 @@ def split_bars(staffs, score: Score, moved: Fraction = Fraction(0)) -> int:
     return cuts
 
 
-def _cut_measure(m, at: Fraction):
-    """Cut measure ``m`` at ``at`` quarters: what starts from there moves into a new measure
-    (returned, not yet in the part); a note or rest across the cut is split and tied."""
-    from music21 import note, stream
-    second = stream.Measure()
-    for c in [m, *m.voices]:
-        target = second
-        if c is not m:
-            target = stream.Voice(id=c.id)
-            second.insert(0, target)
-        for el in list(c):
-            if isinstance(el, stream.Voice):
-                continue
-            start = Fraction(el.offset).limit_denominator(96)
-            length = Fraction(el.quarterLength).limit_denominator(96)
-            if start < at < start + length and isinstance(el, note.GeneralNote):
-                _, right = el.splitAtQuarterLength(at - start)
-                target.insert(0, right)
-            elif start >= at:
-                c.remove(el)
-                target.insert(start - at, el)
-        c.coreElementsChanged()
-    second.paddingLeft = float(at) + m.paddingLeft
-    m.paddingRight = float(Fraction(m.barDuration.quarterLength).limit_denominator(96) - at) - m.paddingLeft
-    return second
-
-
 def number_bars(staffs, score: Score, renumbered: bool) -> None:
     """Number the written bars as the user's score does: a pickup bar is 0 (and, as in printed
     editions, shows no number), then 1, 2, ...; the user's own numbers where the written bars are
@@ -419,8 +393,9 @@ def number_bars(staffs, score: Score, renumbered: bool) -> None:
         printed = score.printed_numbers()
         if len(printed) != len(measures):  # a split bar (4 and 4a) written as one bar of the meter
             printed = [label for label in printed if label[-1:].isdigit()]
-        if renumbered or len(printed) != len(measures):
-            printed = [str(k + (0 if score.pickup else 1)) for k in range(len(measures))]
+        if renumbered or len(printed) != len(measures):  # counted, a bar split at a repeat as 4, 4a
+            printed = (_bar_numbers(measures, score.pickup, numbered=False)
+                       or [str(k + (0 if score.pickup else 1)) for k in range(len(measures))])
         for m, label in zip(measures, printed):
             digits = "".join(ch for ch in label if ch.isdigit())
             m.number, m.numberSuffix = int(digits or 0), label[len(digits):] or None
