@@ -114,14 +114,18 @@ def repeats_present(score, plan: FormPlan, part: int = 0) -> tuple[int, int]:
     be recomposed for the final cadence counts as a miss."""
     bar_q = float(score.meter.bar_quarters)
     notes = score.parts[part].notes if score.parts else []
-    shift = 1 if getattr(score, "pickup", 0) else 0  # after a pickup bar the plan's bars come a bar later
+    # after a pickup bar the plan's bars come a bar later, and the piece's last bar, short by the
+    # upbeat, repeats its model up to where the upbeat would begin
+    shift = 1 if score.pickup else 0
+    final = max(plan.cadence_bars, default=0) if score.pickup_completed else None
 
-    def content(b: int) -> list[tuple[float, int, float]]:
-        lo, hi = (b - 1 + shift) * bar_q, (b + shift) * bar_q
+    def content(b: int, upto: float = 0.0) -> list[tuple[float, int, float]]:
+        lo, hi = (b - 1 + shift) * bar_q, (b + shift) * bar_q - upto
         return sorted((round(n.onset - lo, 4), n.pitch, round(min(n.end, hi) - n.onset, 4))
                       for n in notes if lo - 1e-6 <= n.onset < hi - 1e-6)
 
-    same = sum(content(dst) == content(src) for dst, src in plan.copy_from.items())
+    same = sum(content(dst, upto) == content(src, upto) for dst, src in plan.copy_from.items()
+               for upto in [score.pickup if dst == final else 0.0])
     return same, len(plan.copy_from)
 
 

@@ -88,11 +88,15 @@ def upbeat_before_sections(score: Score, section_ends: list[int]) -> float:
     that upbeat, as a tune written ``|: A :|: B :|`` with a pickup is played: the end of each
     section's last bar (``section_ends``, 1-based, the piece's last bar excluded), as long as the
     upbeat, becomes the upbeat's notes (notes held into it stop there), and the last bar's notes
-    stop where the upbeat would begin. Returns the upbeat's length (0: none, nothing changed)."""
-    pickup = upbeat_length(score)
+    stop where the upbeat would begin. The top part's opening sets the upbeat; lower parts enter
+    with it. Returns the upbeat's length (0: none, nothing changed)."""
+    top = score.parts[0].notes if score.parts else []
+    first = min((n.onset for n in top), default=0.0)
+    bar = score.bar_quarters
+    pickup = round(bar - first, 6) if EPS < first < bar - EPS and score.bars >= 2 else 0.0
     if not pickup:
         return 0.0
-    bar = score.bar_quarters
+    fit_to_pickup(score, pickup, completed=False)
     cut = bar - pickup
     last = (score.bars - 1) * bar + cut
     for p in score.parts:

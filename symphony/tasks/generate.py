@@ -28,7 +28,7 @@ from symphony.music.form import after_upbeat, borrowed_repeats, plan_form
 from symphony.music.fourpart import analysis_meta, lower_voices
 from symphony.music.harmony import accompaniment, layout, parse_progression
 from symphony.music.phrase import plan_phrases
-from symphony.music.pickup import mark_pickup, upbeat_before_sections
+from symphony.music.pickup import mark_pickup, upbeat_before_sections, upbeat_length
 from symphony.music.score import Note, Part, Score, analyze_key
 from symphony.music.styles import get_style
 from symphony.music.theory import Key, parse_key, parse_meter
@@ -159,14 +159,16 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     if req.arousal is not None or req.velocity != DEFAULT_VELOCITY:  # a mood set the loudness
         score.dynamic = dynamic_for(req.velocity)
     if req.style == "chorale":
-        phrase_end_fermatas(score, [s.first_bar + s.n_bars - 1 for s in sampled.sections] if plan else [])
+        phrase_end_fermatas(score, [s.first_bar + s.n_bars - 1 for s in sampled.sections] if plan else [],
+                            upbeat_length(score) if sampled is not plan else 0.0)
     if spans:
         score.chords = [(sp.onset, sp.chord.figure) for sp in spans]
         if req.accompany:
             notes = [Note(p, on, d, max(30, req.velocity - 20)) for p, on, d in accompaniment(spans, meter, req.style)]
             score.parts.append(Part(notes, "Accompaniment", ACCOMPANIMENT_PROGRAM))
-    # a form's last bar ends where its section's last bar did before the upbeat, however short
-    upbeat = mark_pickup(score, shortest=0.0 if sampled is not plan else None)
+    # a tune's form: its last bar ends where its section's last bar did before the upbeat, however
+    # short (a chorale's final chord keeps at least a beat, or the last bar stays whole)
+    upbeat = mark_pickup(score, shortest=0.0 if sampled is not plan and req.voices == 1 else None)
     score.title = req.prompt or f"{req.style.title()} piece in {key}"
     req_d = asdict(req)
     score.meta = {"request": req_d, "tokens": len(seq), "model_seconds": round(model_s, 4),
@@ -306,13 +308,14 @@ def _reharmonize(score: Score, key: Key, st) -> dict | None:
 DEFAULT_VELOCITY = 80  # Request.velocity without a mood
 
 
-def phrase_end_fermatas(score: Score, bars: list[int]) -> None:
+def phrase_end_fermatas(score: Score, bars: list[int], upbeat: float = 0.0) -> None:
     """A chorale holds the last chord of each phrase: a fermata on the last note each part
-    starts in these bars (1-based; the ends of a form's sections) and in the final bar."""
+    starts in these bars (1-based; the ends of a form's sections) and in the final bar, before
+    the ``upbeat`` (quarters) that leads into the next phrase."""
     q = score.bar_quarters
     for b in sorted(set(bars) | {score.bars}):
         for p in score.parts:
-            inside = [n for n in p.notes if (b - 1) * q - 1e-6 <= n.onset < b * q - 1e-6]
+            inside = [n for n in p.notes if (b - 1) * q - 1e-6 <= n.onset < b * q - upbeat - 1e-6]
             if inside:
                 last = max(n.onset for n in inside)
                 for n in inside:
