@@ -279,3 +279,29 @@ def test_generated_upbeat_pieces_engrave_with_a_short_first_bar(tmp_path):
             assert max(n.end for n in s.all_notes()) == pytest.approx(s.bars * bar - s.pickup)
         assert render_svg(tmp_path / "g.musicxml", tmp_path / "g.svg") >= 1
     assert with_pickup >= 1
+
+
+def test_aabb_with_an_upbeat_is_written_as_a_fiddler_reads_it(tmp_path):
+    """A reel in AABB that opens with an upbeat (the shipped model, seed 1): every section is
+    approached by the upbeat, so the written file is |: 0 | 1 | 2 :|: 2a | 3 | 4 :| with bars 2
+    and 4 short by the upbeat and 2a holding the B part's upbeat, and played with its repeats
+    (music21's expandRepeats) it is the written-out tune, note for note."""
+    import symphony
+    from music21 import converter, stream
+    from symphony.music.form import plan_form, repeats_present
+    s = symphony.generate(style="celtic", form="AABB", bars=8, seed=1)
+    assert s.pickup and s.pickup_completed and s.bars == 9  # the pickup bar, then the form's 8 bars
+    assert repeats_present(s, plan_form("AABB", 8, s.key)) == (4, 4)
+    write_musicxml(s, tmp_path / "x.musicxml")
+    part = converter.parse(tmp_path / "x.musicxml").parts[0]
+    measures = list(part.getElementsByClass(stream.Measure))
+    assert [f"{m.number}{m.numberSuffix or ''}" for m in measures] == ["0", "1", "2", "2a", "3", "4"]
+    bar, up = s.bar_quarters, s.pickup
+    assert [float(m.duration.quarterLength) for m in measures] == [up, bar, bar - up, up, bar, bar - up]
+    starts = [m.number for m in measures if m.leftBarline is not None and getattr(m.leftBarline, "direction", "") == "start"]
+    ends = [m.number for m in measures if m.rightBarline is not None and getattr(m.rightBarline, "direction", "") == "end"]
+    assert (starts, ends) == ([0, 2], [2, 4])
+    played = part.expandRepeats().stripTies().flatten().notes
+    cut = bar - up
+    assert [(round(float(n.offset), 4), n.pitch.midi) for n in played] == \
+        [(round(n.onset - cut, 4), n.pitch) for n in s.parts[0].notes]
