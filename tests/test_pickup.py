@@ -213,6 +213,10 @@ def test_infill_of_a_split_bar_regenerates_the_one_musical_bar(tiny_checkpoint, 
     assert outside(out) == outside(src)
     assert any(a - 1e-6 <= n.onset < z - 1e-6 for n in out.all_notes())
     assert (out.bar_meters, out.printed_numbers(), out.pickup) == (src.bar_meters, src.printed_numbers(), src.pickup)
+    for old, new in zip(src.parts, out.parts):  # a phrase end in the bar stays marked where a new note starts
+        marked = {n.onset for n in old.notes if n.fermata and a <= n.onset < z}
+        assert {n.onset for n in new.notes if n.fermata and a <= n.onset < z} == \
+            marked & {n.onset for n in new.notes}
     write_musicxml(out, tmp_path / "x.musicxml")
     measures = converter.parse(tmp_path / "x.musicxml").parts[0].getElementsByClass(stream.Measure)
     assert [f"{m.number}{m.numberSuffix or ''}" for m in measures] == src.printed_numbers()
@@ -305,3 +309,20 @@ def test_aabb_with_an_upbeat_is_written_as_a_fiddler_reads_it(tmp_path):
     cut = bar - up
     assert [(round(float(n.offset), 4), n.pitch.midi) for n in played] == \
         [(round(n.onset - cut, 4), n.pitch) for n in s.parts[0].notes]
+
+
+def test_infill_refuses_an_irregular_bar_in_one_line(tiny_checkpoint, tmp_path):
+    """Bar 17 of the first O'Neill's sample tune lasts a sixteenth (the ABC miscounts it): no
+    bar of the meter to regenerate, so `edit infill` says so in one line and exits 2, writing
+    nothing; bar 12, split as 12 and 12a before the B part, is one bar of 2/4 and is infilled."""
+    path, _ = tiny_checkpoint
+    out = tmp_path / "o"
+    r = run_cli("edit", "infill", str(DATA / "oneills_sample.abc"), "--bars", "16-17", "--candidates", "1",
+                "--checkpoint", str(path), "--no-audio", "-o", str(out))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().count("\n") == 0 and "bar 17 is not a whole bar of 2/4" in r.stderr
+    assert not out.exists() or not any(out.iterdir())
+    r = run_cli("edit", "infill", str(DATA / "oneills_sample.abc"), "--bars", "12", "--candidates", "1",
+                "--checkpoint", str(path), "--no-audio", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert json.loads((out / "music.json").read_text())["bar_numbers"][11:14] == ["12", "12a", "13"]

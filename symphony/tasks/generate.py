@@ -178,7 +178,9 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     score.explanation = list(explanation or [])
     if upbeat:
         score.explanation.append(f"upbeat: the piece opens with a pickup of {_note_value(score.pickup)} (bar 0)"
-                                 + ("; its last bar completes it" if score.pickup_completed else ""))
+                                 + ("; its last bar completes it" if score.pickup_completed else "")
+                                 + ("; it leads into every section of the form, bars 1-"
+                                    f"{req.bars} come after it" if sampled is not plan else ""))
     if harmony:
         score.meta["harmony"] = harmony
     if borrowed and score.pickup:  # the sampler composed anew what would have copied the pickup bar

@@ -241,12 +241,15 @@ def _merge(score: Score, new: Score, part: int | None, lo_q: float, hi_q: float,
             parts.append(Part(list(p.notes), p.name, p.program))
             continue
         held = max([x.end for x in keep if x.onset < lo_q - 1e-6], default=lo_q)
+        # a phrase end the user marked in the hole stays marked: a new note starting where a
+        # fermata note started gets the fermata
+        fermatas = {round(x.onset, 4) for x in p.notes if x.fermata and lo_q - 1e-6 <= x.onset < hi_q - 1e-6}
         added = []
         for x in (new.parts[v].notes if v < len(new.parts) else []):
             on = x.onset + offset
             if not lo_q - 1e-6 <= on < hi_q - 1e-6 or on < held - 1e-6:
                 continue  # outside the hole, or under a note held into it from before
-            added.append(Note(x.pitch, on, x.duration, x.velocity))
+            added.append(Note(x.pitch, on, x.duration, x.velocity, fermata=round(on, 4) in fermatas))
         parts.append(Part(sorted(keep + added, key=lambda x: (x.onset, x.pitch)), p.name, p.program))
     result = Score(parts, score.key, score.meter, score.bpm, score.bars, score.title, score.style or style,
                    dict(score.meta or {}), list(score.chords), bar_meters=score.bar_meters,
