@@ -24,8 +24,8 @@ with music21 from both files:
 * fermatas kept: notes with a fermata in the source found in the written file at the same part,
   offset and pitch;
 * user bar numbers kept: bars of a MusicXML source (which prints its own numbers; ABC has none)
-  whose number is on a written bar starting at the same offset — a bar split by a repeat (4, 4a)
-  is written as one bar of the meter, so its second half counts as lost;
+  whose number is on a written bar starting at the same offset (a bar split at a repeat or a line,
+  4 and 4a, counts as two);
 * bars outside an edited range unchanged: ``edit infill --bars 3-4`` (the user's bar numbers)
   with the shipped model, on the pieces whose bars 3-4 are whole bars of the meter: stored bars
   outside the range whose notes (pitch, onset, duration, spelling, fermata) are all unchanged,

@@ -272,13 +272,13 @@ def to_music21(score: Score):
             staffs.append(p)
             s.insert(0, p)
     plan = markings.repeats(score)
-    markings.apply_repeats(staffs, plan, Fraction(score.bar_quarters - score.pickup).limit_denominator(96)
-                           if score.pickup else Fraction(0))
+    upbeat_at = Fraction(score.bar_quarters - score.pickup).limit_denominator(96) if score.pickup else Fraction(0)
+    markings.apply_repeats(staffs, plan, upbeat_at)
     harmony = (score.meta or {}).get("harmony") or {}
     if harmony.get("show_numerals") and staffs:  # placed by the score's onsets, before the pickup moves bars
         _numeral_lyrics(staffs[-1], harmony.get("numerals") or [])
     written = write_pickup(staffs, score)
-    split_bars(staffs, score, Fraction(score.bar_quarters - score.pickup).limit_denominator(96) if written else 0)
+    split_bars(staffs, score, upbeat_at if written else Fraction(0))
     number_bars(staffs, score, renumbered=bool(plan))
     return s
 
@@ -349,19 +349,18 @@ def _trim(m, a: Fraction, z: Fraction) -> None:
         c.coreElementsChanged()
 
 
-def split_bars(staffs, score: Score, moved: Fraction = Fraction(0)) -> int:
+def split_bars(staffs, score: Score, moved: Fraction = Fraction(0)) -> None:
     """Write a bar that the user's score splits in two (bar 4 as 4 and 4a, at a repeat sign or a
     line break: two short bars that together make one bar of the meter) as those two bars. A
     written bar of the meter is cut where the score's bars (``Score.bar_meters``) start inside
     it, only when the bar itself starts and ends where the score's bars do; a note sounding across
     the cut is tied over it. ``moved``: quarters the written bars start earlier than the score's
-    (the pickup's missing part). Returns the number of cuts in the first staff."""
+    (the pickup's missing part)."""
     from music21 import stream
     if not score.bar_meters:
-        return 0
+        return
     starts = {Fraction(s).limit_denominator(96) - moved for s in bar_starts(score)}
-    cuts = 0
-    for i, p in enumerate(staffs):
+    for p in staffs:
         for m in list(p.getElementsByClass(stream.Measure)):
             a = Fraction(m.offset).limit_denominator(96)
             z = a + Fraction(m.duration.quarterLength).limit_denominator(96)
@@ -372,7 +371,6 @@ def split_bars(staffs, score: Score, moved: Fraction = Fraction(0)) -> int:
             for at in reversed(inside):  # from the right, so that `at` stays an offset in m
                 halves.append(notation.cut_measure(m, at))
                 p.insert(a + at, halves[-1])
-                cuts += i == 0
             for half in halves:  # a beam may have crossed the cut
                 for n in half.recurse().notes:
                     n.beams.beamsList = []
@@ -380,7 +378,6 @@ def split_bars(staffs, score: Score, moved: Fraction = Fraction(0)) -> int:
         p.coreElementsChanged()
         signature = p.recurse().getElementsByClass("KeySignature").first()
         notation.set_accidentals(p, notation.m21_signature_alters(signature))  # a new bar, new accidentals
-    return cuts
 
 
 def number_bars(staffs, score: Score, renumbered: bool) -> None:
