@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
+from symphony.formats.notation import cut_measure
 from symphony.formats.staves import is_voice
 from symphony.music.score import Part, Score
 
@@ -163,7 +164,6 @@ def _repeats_after_upbeat(parts, plan: list[Repeat], upbeat_at: Fraction) -> Non
     ``|: 2a | 3 | 4 :|``, and the piece's last, short bar ends the last repeat. The first
     section's repeat starts before the pickup bar. The copies are removed."""
     from music21 import bar, stream
-    from symphony.formats.notation import cut_measure
     for p in parts:
         measures = {k + 1: m for k, m in enumerate(p.getElementsByClass(stream.Measure))}
         total = len(measures)
