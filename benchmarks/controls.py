@@ -128,8 +128,9 @@ def bench_form(checkpoint, n, rng, tmp):
         melody = back.parts[0].notes
         bar_q = float(back.meter.bar_quarters)
         tonic_end += (max(melody, key=lambda x: x.onset).pitch - k.tonic_pc) % 12 == 0
-        for bar, allowed in plan.cadence_bars.items():
-            last = max((x for x in melody if x.onset < bar * bar_q - 1e-6), key=lambda x: x.onset)
+        for bar, allowed in plan.cadence_bars.items():  # after a pickup: a bar later, before the upbeat
+            end = (bar + (1 if back.pickup else 0)) * bar_q - back.pickup
+            last = max((x for x in melody if x.onset < end - 1e-6), key=lambda x: x.onset)
             cad_hit += (last.pitch - k.tonic_pc) % 12 in allowed
             cad_total += 1
     return {"n": n, "repeated_bars_identical": same / max(planned, 1), "repeated_bars": planned,

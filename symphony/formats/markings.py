@@ -10,7 +10,9 @@ repeat signs: Symphony does not expand repeats of the files it reads).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from fractions import Fraction
 
+from symphony.formats.notation import cut_measure
 from symphony.formats.staves import is_voice
 from symphony.music.score import Part, Score
 
@@ -59,11 +61,12 @@ class Repeat:
         return range(self.last + 1, self.last + 1 + n - self.ending_bars)
 
 
-def _bar_content(score: Score, bar: int):
-    """Everything written in a bar (1-based): each part's notes relative to the bar, their
-    fermatas, whether they tie in or out, and the chord symbols."""
+def _bar_content(score: Score, bar: int, length: float | None = None):
+    """Everything written in a bar (1-based), or in its first ``length`` quarters: each part's
+    notes relative to the bar, their fermatas, whether they tie in or out, and the chord symbols."""
     q = score.bar_quarters
-    a, z = (bar - 1) * q, bar * q
+    a = (bar - 1) * q
+    z = a + (q if length is None else length)
     parts = []
     for p in score.parts:
         notes = sorted((n.pitch, round(max(n.onset, a) - a, 4), round(min(n.end, z) - max(n.onset, a), 4),
@@ -84,26 +87,34 @@ def repeats(score: Score) -> list[Repeat]:
     """The repeats to write for score.meta['form']'s sections: a section followed by the same
     label (not primed) of the same length whose bars are all the same is a repeat; if only the
     last bar differs, that bar becomes the 1st and 2nd endings. No repeats for pieces with bars
-    of several meters, or where a note is tied across a section's bar lines."""
+    of several meters, or where a note is tied across a section's bar lines.
+
+    After a pickup the sections' bars (printed numbers) are the stored bars a bar later, each
+    section is approached by the upbeat at the end of the bar before it, and a section's last
+    bar is compared up to where that upbeat starts (the last time, the piece ends there)."""
     form = (score.meta or {}).get("form") or {}
     sections = form.get("sections") or []
     if score.bar_meters or len(sections) < 2:
         return []
+    shift = 1 if score.pickup else 0
+    head = score.bar_quarters - score.pickup if score.pickup else None
     out: list[Repeat] = []
     i = 0
     while i + 1 < len(sections):
         s, t = sections[i], sections[i + 1]
-        (a1, z1), (a2, z2) = s["bars"], t["bars"]
+        (a1, z1), (a2, z2) = ([b + shift for b in x["bars"]] for x in (s, t))
         n = z1 - a1 + 1
         if (s["label"] != t["label"] or "'" in t["label"] or a2 != z1 + 1 or z2 - a2 + 1 != n
-                or z2 > score.bars or any(_ties_across(score, b) for b in (a1 - 1, z1, z2) if b > 0)):
+                or z2 > score.bars or (not shift and any(_ties_across(score, b) for b in (a1 - 1, z1, z2) if b > 0))):
             i += 1
             continue
-        same = [_bar_content(score, a1 + k) == _bar_content(score, a2 + k) for k in range(n)]
+        same = [_bar_content(score, a1 + k, head if k == n - 1 else None)
+                == _bar_content(score, a2 + k, head if k == n - 1 else None) for k in range(n)]
         if all(same):
             out.append(Repeat(a1, z1))
             i += 2
-        elif n > 1 and all(same[:-1]) and not _ties_across(score, z1 - 1) and not _ties_across(score, z2 - 1):
+        elif not shift and n > 1 and all(same[:-1]) and not _ties_across(score, z1 - 1) \
+                and not _ties_across(score, z2 - 1):
             out.append(Repeat(a1, z1, ending_bars=1))
             i += 2
         else:
@@ -111,12 +122,16 @@ def repeats(score: Score) -> list[Repeat]:
     return out
 
 
-def apply_repeats(parts, plan: list[Repeat]) -> None:
+def apply_repeats(parts, plan: list[Repeat], upbeat_at: Fraction = Fraction(0)) -> None:
     """Write the repeats into music21 parts made into measures (numbered 1... as the written-out
     score): repeat barlines, 1st/2nd ending brackets, the repeated copies removed and the
-    measures renumbered."""
+    measures renumbered. ``upbeat_at``: where in a bar the upbeat of a piece with a pickup
+    starts (0: no pickup); see ``_repeats_after_upbeat``."""
     from music21 import bar, spanner, stream
     if not plan:
+        return
+    if upbeat_at:
+        _repeats_after_upbeat(parts, plan, upbeat_at)
         return
     drop = {b for r in plan for b in r.copy}
     for p in parts:
@@ -140,3 +155,36 @@ def apply_repeats(parts, plan: list[Repeat]) -> None:
         p.coreElementsChanged()
         for k, m in enumerate(p.getElementsByClass(stream.Measure)):
             m.number = k + 1
+
+
+def _repeats_after_upbeat(parts, plan: list[Repeat], upbeat_at: Fraction) -> None:
+    """Repeats of a piece with a pickup, as a fiddler's edition writes them: the last bar of a
+    repeated section is cut where the upbeat to the next section starts (``|: 0 | 1 | 2 :|`` with
+    bar 2 short), the upbeat after it is a short bar of its own (2a) where the next repeat starts,
+    ``|: 2a | 3 | 4 :|``, and the piece's last, short bar ends the last repeat. The first
+    section's repeat starts before the pickup bar. The copies are removed."""
+    from music21 import bar, stream
+    for p in parts:
+        measures = {k + 1: m for k, m in enumerate(p.getElementsByClass(stream.Measure))}
+        total = len(measures)
+        # a bar of a removed copy ends with the same upbeat as the bar it copies
+        original = {b: b - (r.last - r.first + 1) for r in plan for b in r.copy}
+        before = {r.first: original.get(r.first - 1, r.first - 1) for r in plan}  # the bar whose end leads in
+        upbeats = {}  # bar -> the measure holding the upbeat cut from its end
+        for b in sorted({r.last for r in plan} | {b for b in before.values() if b > 1}):
+            m = measures[b]
+            upbeats[b] = cut_measure(m, upbeat_at)
+            p.insert(m.offset + upbeat_at, upbeats[b])
+        drop = [measures[b] for r in plan for b in r.copy]
+        drop += [upbeats[r.last] for r in plan if r.copy.stop > total]  # nothing follows: no upbeat
+        for r in plan:
+            lead_in = measures[1] if before[r.first] <= 1 else upbeats[before[r.first]]
+            lead_in.leftBarline = bar.Repeat(direction="start")
+            measures[r.last].rightBarline = bar.Repeat(direction="end")
+        for m in drop:
+            p.remove(m)
+        offset = Fraction(0)
+        for m in sorted(p.getElementsByClass(stream.Measure), key=lambda m: m.offset):
+            p.coreSetElementOffset(m, offset)
+            offset += Fraction(m.duration.quarterLength).limit_denominator(96)
+        p.coreElementsChanged()

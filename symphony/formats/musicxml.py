@@ -272,11 +272,13 @@ def to_music21(score: Score):
             staffs.append(p)
             s.insert(0, p)
     plan = markings.repeats(score)
-    markings.apply_repeats(staffs, plan)
+    upbeat_at = Fraction(score.bar_quarters - score.pickup).limit_denominator(96) if score.pickup else Fraction(0)
+    markings.apply_repeats(staffs, plan, upbeat_at)
     harmony = (score.meta or {}).get("harmony") or {}
     if harmony.get("show_numerals") and staffs:  # placed by the score's onsets, before the pickup moves bars
         _numeral_lyrics(staffs[-1], harmony.get("numerals") or [])
-    write_pickup(staffs, score)
+    written = write_pickup(staffs, score)
+    split_bars(staffs, score, upbeat_at if written else Fraction(0))
     number_bars(staffs, score, renumbered=bool(plan))
     return s
 
@@ -347,6 +349,37 @@ def _trim(m, a: Fraction, z: Fraction) -> None:
         c.coreElementsChanged()
 
 
+def split_bars(staffs, score: Score, moved: Fraction = Fraction(0)) -> None:
+    """Write a bar that the user's score splits in two (bar 4 as 4 and 4a, at a repeat sign or a
+    line break: two short bars that together make one bar of the meter) as those two bars. A
+    written bar of the meter is cut where the score's bars (``Score.bar_meters``) start inside
+    it, only when the bar itself starts and ends where the score's bars do; a note sounding across
+    the cut is tied over it. ``moved``: quarters the written bars start earlier than the score's
+    (the pickup's missing part)."""
+    from music21 import stream
+    if not score.bar_meters:
+        return
+    starts = {Fraction(s).limit_denominator(96) - moved for s in bar_starts(score)}
+    for p in staffs:
+        for m in list(p.getElementsByClass(stream.Measure)):
+            a = Fraction(m.offset).limit_denominator(96)
+            z = a + Fraction(m.duration.quarterLength).limit_denominator(96)
+            inside = sorted(b - a for b in starts if a < b < z)
+            if not inside or (a != 0 and a not in starts) or z not in starts:
+                continue
+            halves = [m]
+            for at in reversed(inside):  # from the right, so that `at` stays an offset in m
+                halves.append(notation.cut_measure(m, at))
+                p.insert(a + at, halves[-1])
+            for half in halves:  # a beam may have crossed the cut
+                for n in half.recurse().notes:
+                    n.beams.beamsList = []
+                half.makeBeams(inPlace=True)
+        p.coreElementsChanged()
+        signature = p.recurse().getElementsByClass("KeySignature").first()
+        notation.set_accidentals(p, notation.m21_signature_alters(signature))  # a new bar, new accidentals
+
+
 def number_bars(staffs, score: Score, renumbered: bool) -> None:
     """Number the written bars as the user's score does: a pickup bar is 0 (and, as in printed
     editions, shows no number), then 1, 2, ...; the user's own numbers where the written bars are
@@ -354,10 +387,12 @@ def number_bars(staffs, score: Score, renumbered: bool) -> None:
     from music21 import stream
     for p in staffs:
         measures = list(p.getElementsByClass(stream.Measure))
-        # a bar split in two by a repeat (4 and 4a) is written as one bar of the meter
-        printed = [label for label in score.printed_numbers() if label[-1:].isdigit()]
-        if renumbered or len(printed) != len(measures):
-            printed = [str(k + (0 if score.pickup else 1)) for k in range(len(measures))]
+        printed = score.printed_numbers()
+        if len(printed) != len(measures):  # a split bar (4 and 4a) written as one bar of the meter
+            printed = [label for label in printed if label[-1:].isdigit()]
+        if renumbered or len(printed) != len(measures):  # counted, a bar split at a repeat as 4, 4a
+            printed = (_bar_numbers(measures, score.pickup, numbered=False)
+                       or [str(k + (0 if score.pickup else 1)) for k in range(len(measures))])
         for m, label in zip(measures, printed):
             digits = "".join(ch for ch in label if ch.isdigit())
             m.number, m.numberSuffix = int(digits or 0), label[len(digits):] or None

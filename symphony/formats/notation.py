@@ -298,6 +298,33 @@ def split_by_meter(part, numerator: int, denominator: int) -> None:
             part.insert(bounds[k], piece)
 
 
+def cut_measure(m, at: Fraction):
+    """Cut measure ``m`` at ``at`` quarters: what starts from there moves into a new measure
+    (returned, not yet in the part); a note or rest across the cut is split and tied."""
+    from music21 import note, stream
+    second = stream.Measure()
+    for c in [m, *m.voices]:
+        target = second
+        if c is not m:
+            target = stream.Voice(id=c.id)
+            second.insert(0, target)
+        for el in list(c):
+            if isinstance(el, stream.Voice):
+                continue
+            start = Fraction(el.offset).limit_denominator(96)
+            length = Fraction(el.quarterLength).limit_denominator(96)
+            if start < at < start + length and isinstance(el, note.GeneralNote):
+                _, right = el.splitAtQuarterLength(at - start)
+                target.insert(0, right)
+            elif start >= at:
+                c.remove(el)
+                target.insert(start - at, el)
+        c.coreElementsChanged()
+    second.paddingLeft = float(at) + m.paddingLeft
+    m.paddingRight = float(Fraction(m.barDuration.quarterLength).limit_denominator(96) - at) - m.paddingLeft
+    return second
+
+
 def set_accidentals(part, key_alters: dict[str, int]) -> None:
     """Show accidentals exactly where required (rules in the module docstring) on a part made
     of measures; marks the part so that music21's export does not redo them."""

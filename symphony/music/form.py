@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from symphony.errors import RequestError
@@ -98,19 +98,34 @@ def plan_form(text: str, bars: int, key: Key, end_on_tonic: bool = True) -> Form
     return plan
 
 
+def after_upbeat(plan: FormPlan) -> FormPlan:
+    """The plan of a piece that opens with an upbeat: every bar a bar later, after the pickup
+    bar (whose upbeat then leads into each section: music.pickup.upbeat_before_sections). The
+    sections keep their letters and lengths; the piece has one bar more, the pickup bar, and its
+    last bar is short by the upbeat."""
+    return FormPlan(plan.form, [replace(s, first_bar=s.first_bar + 1) for s in plan.sections],
+                    {b + 1: a + 1 for b, a in plan.copy_from.items()},
+                    {b + 1: pcs for b, pcs in plan.cadence_bars.items()})
+
+
 def repeats_present(score, plan: FormPlan, part: int = 0) -> tuple[int, int]:
     """(repeated bars found identical, repeated bars planned) in a written score's melody — the
     form-control measure. Only bars planned as copies count; the last bar of a repeat that had to
     be recomposed for the final cadence counts as a miss."""
     bar_q = float(score.meter.bar_quarters)
     notes = score.parts[part].notes if score.parts else []
+    # after a pickup bar the plan's bars come a bar later, and the piece's last bar, short by the
+    # upbeat, repeats its model up to where the upbeat would begin
+    shift = 1 if score.pickup else 0
+    final = max(plan.cadence_bars, default=0) if score.pickup_completed else None
 
-    def content(b: int) -> list[tuple[float, int, float]]:
-        lo, hi = (b - 1) * bar_q, b * bar_q
+    def content(b: int, upto: float = 0.0) -> list[tuple[float, int, float]]:
+        lo, hi = (b - 1 + shift) * bar_q, (b + shift) * bar_q - upto
         return sorted((round(n.onset - lo, 4), n.pitch, round(min(n.end, hi) - n.onset, 4))
                       for n in notes if lo - 1e-6 <= n.onset < hi - 1e-6)
 
-    same = sum(content(dst) == content(src) for dst, src in plan.copy_from.items())
+    same = sum(content(dst, upto) == content(src, upto) for dst, src in plan.copy_from.items()
+               for upto in [score.pickup if dst == final else 0.0])
     return same, len(plan.copy_from)
 
 

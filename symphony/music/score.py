@@ -8,10 +8,10 @@ how much of that first bar is really there (the anacrusis, written as a short ba
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
-from symphony.music.theory import Key, Meter, bpm_to_quarter_bpm, parse_key, parse_meter
+from symphony.music.theory import Key, Meter, bar_meter_quarters, bpm_to_quarter_bpm, parse_key, parse_meter
 
 GRID = 24  # positions per quarter note used when rounding durations for notation
 
@@ -93,6 +93,32 @@ class Score:
         hits = [i + 1 for i, label in enumerate(printed)
                 if label == str(number) or (last and label.rstrip("abcdefgh") == str(number))]
         return (hits[-1] if last else hits[0]) if hits else None
+
+    def joined(self) -> "Score":
+        """This score (the same notes, not copied) with every split bar joined into the one
+        musical bar it is: bar 4 printed as 4 and 4a (two short bars of the meter that together
+        make one bar of it, at a repeat or a line break) becomes bar 4 again, so that edits and the
+        model see whole bars of the meter. ``bar_meters`` is None when the bars are then all bars
+        of the meter; the printed numbers lose the second halves."""
+        if not self.bar_meters:
+            return self
+        bar, meter = self.bar_quarters, str(self.meter)
+        starts = [float(s) for s, _ in self.bar_meters]
+        ends = starts[1:] + [starts[-1] + float(bar_meter_quarters(self.bar_meters[-1][1]))]
+        printed = self.printed_numbers()
+        kept, opened = [], None
+        for i, ((start, m), end) in enumerate(zip(self.bar_meters, ends)):
+            if opened is not None and m == meter and abs(end - opened - bar) < 1e-6:
+                opened = None  # the second half of a split bar
+                continue
+            kept.append(i)
+            opened = float(start) if m == meter and end - float(start) < bar - 1e-6 else None
+        if len(kept) == len(self.bar_meters):
+            return self
+        bar_meters = [list(self.bar_meters[i]) for i in kept]
+        regular = all(abs(float(s) - k * bar) < 1e-6 and m == meter for k, (s, m) in enumerate(bar_meters))
+        return replace(self, bars=len(kept), bar_meters=None if regular else bar_meters,
+                       bar_numbers=[printed[i] for i in kept])
 
     def all_notes(self) -> list[Note]:
         return [n for p in self.parts for n in p.notes]

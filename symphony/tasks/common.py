@@ -9,6 +9,7 @@ from pathlib import Path
 from symphony.errors import RequestError
 from symphony.formats.files import read_score
 from symphony.formats.markings import fermatas_in_every_voice
+from symphony.music.pickup import complete_last_bar
 from symphony.music.score import Score
 
 MAX_INPUT_BARS = 512
@@ -61,15 +62,18 @@ def keep_identity(score: Score, source: Score) -> None:
 
 def keep_bars(score: Score, source: Score) -> None:
     """The source's pickup, short last bar and printed bar numbers, on an edit of the same meter
-    whose first bar still leaves the pickup's rest empty (a continuation keeps counting on; its
-    new last bar is a whole one)."""
+    whose first bar still leaves the pickup's rest empty (a continuation keeps counting on, and
+    its new last bar completes the pickup where the final notes keep at least a beat)."""
     same_start = (score.bar_meters or [])[:len(source.bar_meters or [])] == (source.bar_meters or [])
     if str(score.meter) != str(source.meter) or not same_start:
         return
     cut = score.bar_quarters - source.pickup
     if source.pickup and all(n.onset >= cut - 1e-6 for n in score.all_notes()):
         score.pickup = source.pickup
-        score.pickup_completed = source.pickup_completed and score.bars == source.bars
+        # the last bar completes the pickup as in the source (a piece that grew, a continuation,
+        # in its new last bar), where the final notes keep at least a beat
+        score.pickup_completed = ((source.pickup_completed or score.bars != source.bars)
+                                  and complete_last_bar(score, source.pickup))
     score.bar_numbers = score.bar_numbers or source.bar_numbers
 
 

@@ -80,8 +80,9 @@ def continue_piece(score: Score, bars: int, style: str | None = None, seed: int 
     tok = engine.tokenizer
     style = get_style(style).name if style else detect_style(score, engine)
     key = score.key
+    whole = score.joined()  # a bar split in two (4 and 4a) is one bar to the model
     src = Score([Part(list(p.notes)) for p in score.parts], conditioning_key(key), score.meter, score.bpm,
-                score.bars, style=style, bar_meters=score.bar_meters)
+                whole.bars, style=style, bar_meters=whole.bar_meters)
     layout = tok.bar_layout(src)  # the bars as the tokens see them (mixed meters included)
     total = len(layout) + bars
     end = (layout[-1][0] + layout[-1][1]) / TICKS_PER_QUARTER
@@ -95,9 +96,15 @@ def continue_piece(score: Score, bars: int, style: str | None = None, seed: int 
     parts = []
     for i, p in enumerate(score.parts):
         added = [n for n in (new.parts[i].notes if i < len(new.parts) else []) if n.onset >= end - 1e-6]
-        parts.append(Part(list(p.notes) + added, p.name or f"Part {i + 1}", p.program))
-    result = Score(parts, key, score.meter, score.bpm, new.bars, score.title, style, {}, list(score.chords),
-                   bar_meters=new.bar_meters)
+        parts.append(Part(list(p.notes) + added, p.name, p.program))  # unnamed: named on export
+    bar_meters, added_bars = new.bar_meters, new.bars - len(layout)
+    if whole is not score:  # the user's bars as they are, split ones included, then the new ones
+        q = float(score.meter.bar_quarters)
+        bar_meters = [list(b) for b in score.bar_meters] + (
+            new.bar_meters[len(layout):] if new.bar_meters else
+            [[round(end + k * q, 6), str(score.meter)] for k in range(added_bars)])
+    result = Score(parts, key, score.meter, score.bpm, score.bars + added_bars, score.title, style, {},
+                   list(score.chords), bar_meters=bar_meters)
     record_edit(result, "continue", {"bars": bars, "style": style}, score, seed, time.perf_counter() - t0)
     return result
 
@@ -286,6 +293,6 @@ def transform(score: Score, transpose: int = 0, key: str | None = None, tempo: f
         raise RequestError("nothing to do: give --transpose, --key or --tempo")
     chords = list(score.chords) if not (key or transpose) else []  # symbols would no longer fit
     result = Score(parts, new_key, score.meter, bpm, score.bars, score.title, score.style, {}, chords,
-                   key_signature=score.key_signature)  # written while the key stays the file's
+                   bar_meters=score.bar_meters, key_signature=score.key_signature)  # written while the key stays the file's
     record_edit(result, "transform", params, score, 0, 0.0)
     return result

@@ -22,12 +22,13 @@ from symphony.decoding.sampler import (
 from symphony.errors import StyleError
 from symphony.formats.markings import dynamic_for
 from symphony.model.tokens import TICKS_PER_QUARTER
+from symphony.music.analysis import bar_starts
 from symphony.music.chordplan import SUSTAINED_STYLES, plan_chords, plan_meta, voice
-from symphony.music.form import borrowed_repeats, plan_form
+from symphony.music.form import after_upbeat, borrowed_repeats, plan_form
 from symphony.music.fourpart import analysis_meta, lower_voices
 from symphony.music.harmony import accompaniment, layout, parse_progression
 from symphony.music.phrase import plan_phrases
-from symphony.music.pickup import mark_pickup
+from symphony.music.pickup import mark_pickup, upbeat_before_sections, upbeat_length
 from symphony.music.score import Note, Part, Score, analyze_key
 from symphony.music.styles import get_style
 from symphony.music.theory import Key, parse_key, parse_meter
@@ -74,36 +75,41 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     # The model was trained on major/minor labels; other modes are conditioned on the nearest
     # of the two and held to their own scale by the pitch mask.
     cond_key = Key(key.tonic, "minor" if key.is_minor_like else "major")
-    header = tok.header(req.style, cond_key, meter, req.tempo, req.bars, req.voices)
+    spans = layout(parse_progression(req.chords, key), meter, req.bars) if req.chords else None
+    plan = plan_form(req.form, req.bars, key, req.end_on_tonic) if req.form else None
+    upbeat = None if spans else opens_with_upbeat(req.blend or {req.style: 1.0}, req.seed)
+    # a form with an upbeat, |: A :|: B :| as a fiddler reads it: the pickup bar first, then the
+    # form's bars a bar later (printed 1..bars), each section approached by the upbeat
+    sampled = after_upbeat(plan) if plan and upbeat else plan
+    upbeat = bool(upbeat) if plan else upbeat
+    n_bars = req.bars + (sampled is not plan)
+    header = tok.header(req.style, cond_key, meter, req.tempo, n_bars, req.voices)
     blend = None
     rhythm_style = req.rhythm_style or req.style
     if req.blend:  # the rhythm's style first: a blend's note lengths are drawn from it alone
         order = sorted(req.blend.items(), key=lambda sw: sw[0] != rhythm_style)
-        blend = [(tok.header(s, cond_key, meter, req.tempo, req.bars, req.voices), w) for s, w in order]
+        blend = [(tok.header(s, cond_key, meter, req.tempo, n_bars, req.voices), w) for s, w in order]
     elif req.guidance:
         blend = style_guidance(tok, header, req.style, req.guidance,
-                               lambda s: tok.header(s, cond_key, meter, req.tempo, req.bars, req.voices))
+                               lambda s: tok.header(s, cond_key, meter, req.tempo, n_bars, req.voices))
     guided = blend is not None and not req.blend
-    spans = layout(parse_progression(req.chords, key), meter, req.bars) if req.chords else None
-    plan = plan_form(req.form, req.bars, key, req.end_on_tonic) if req.form else None
     # a melody without a form is composed in phrases (music/phrase.py); other pieces borrow the
     # repetition plan of a real tune of their style
-    upbeat = None if spans else False if plan else opens_with_upbeat(req.blend or {req.style: 1.0}, req.seed)
     phrases = plan_phrases(req.bars, key, req.style, req.seed) if plan is None and req.voices == 1 else None
     if phrases and not req.repeats:  # --no-repeats: phrases and cadences, no bar brought back
         phrases = replace(phrases, copy_from={}, vary={})
     borrowed = borrowed_repeats(req.style, req.bars, req.seed) if plan is None and phrases is None and req.repeats \
         else None
-    copy_from = plan.copy_from if plan else borrowed[0] if borrowed else None
+    copy_from = sampled.copy_from if plan else borrowed[0] if borrowed else None
     if phrases and req.repeats:
         copy_from = phrases.copy_from
     ranges = None
     if req.low is not None:
         ranges = [(req.low, req.high)] + DEFAULT_RANGES[req.voices][1:]
-    cons = Constraints(key=key, meter=meter, bars=req.bars, voices=req.voices, ranges=ranges,
+    cons = Constraints(key=key, meter=meter, bars=n_bars, voices=req.voices, ranges=ranges,
                        end_on_tonic=req.end_on_tonic and (plan is not None or not _free_final(get_style(req.style), key)),
                        chords=spans,
-                       cadence_bars=plan.cadence_bars if plan else None,
+                       cadence_bars=sampled.cadence_bars if plan else None,
                        copy_from=copy_from,
                        density=min(1.0, max(-1.0, req.density + get_style(req.style).density_offset)),
                        token_key=cond_key, center=req.center if req.center is not None else _soprano_centre(req),
@@ -111,8 +117,6 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
                        modal_emphasis=0.0 if key.mode in ("major", "minor") else MODAL_EMPHASIS,
                        colour=MODAL_COLOUR, colour_notes=max(2, req.bars // 4),
                        step_bias=get_style(req.style).step_bias, repeat_bias=get_style(req.style).repeat_bias,
-                       # a form's repeats copy whole bars from the downbeat, so a piece with a form
-                       # starts on it (written |: A :| with an upbeat is not planned yet)
                        upbeat=upbeat)
     if req.voices == 1:  # melody craft (decoding/cadence.py): the style's rhythm, a composed final cadence
         bar_t, beat_t = round(float(meter.bar_quarters) * TICKS_PER_QUARTER), round(meter.beat_quarters * TICKS_PER_QUARTER)
@@ -143,6 +147,8 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
                      top_p=top_p, blend=blend, plain_durations=guided or bool(req.blend), hooks=hooks)
         model_s += time.perf_counter() - t0
         score = tok.decode(seq)
+        if sampled is not plan:
+            upbeat_before_sections(score, [x.first_bar + x.n_bars - 1 for x in sampled.sections[:-1]])
         found = analyze_key(score)
         best = (score, seq, attempt + 1, found)
         if key_matches(key, found):
@@ -165,13 +171,16 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     if req.arousal is not None or req.velocity != DEFAULT_VELOCITY:  # a mood set the loudness
         score.dynamic = dynamic_for(req.velocity)
     if req.style == "chorale":
-        phrase_end_fermatas(score, [s.first_bar + s.n_bars - 1 for s in plan.sections] if plan else [])
+        phrase_end_fermatas(score, [s.first_bar + s.n_bars - 1 for s in sampled.sections] if plan else [],
+                            upbeat_length(score) if sampled is not plan else 0.0)
     if spans:
         score.chords = [(sp.onset, sp.chord.figure) for sp in spans]
         if req.accompany:
             notes = [Note(p, on, d, max(30, req.velocity - 20)) for p, on, d in accompaniment(spans, meter, req.style)]
             score.parts.append(Part(notes, "Accompaniment", ACCOMPANIMENT_PROGRAM))
-    upbeat = mark_pickup(score)
+    # a tune's form: its last bar ends where its section's last bar did before the upbeat, however
+    # short (a chorale's final chord keeps at least a beat, or the last bar stays whole)
+    upbeat = mark_pickup(score, shortest=0.0 if sampled is not plan and req.voices == 1 else None)
     score.title = req.prompt or f"{req.style.title()} piece in {key}"
     req_d = asdict(req)
     score.meta = {"request": req_d, "tokens": len(seq), "model_seconds": round(model_s, 4),
@@ -181,7 +190,9 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     score.explanation = list(explanation or [])
     if upbeat:
         score.explanation.append(f"upbeat: the piece opens with a pickup of {_note_value(score.pickup)} (bar 0)"
-                                 + ("; its last bar completes it" if score.pickup_completed else ""))
+                                 + ("; its last bar completes it" if score.pickup_completed else "")
+                                 + ("; it leads into every section of the form, bars 1-"
+                                    f"{req.bars} come after it" if sampled is not plan else ""))
     if harmony:
         score.meta["harmony"] = harmony
     if borrowed and score.pickup:  # the sampler composed anew what would have copied the pickup bar
@@ -311,13 +322,14 @@ def _reharmonize(score: Score, key: Key, st) -> dict | None:
 DEFAULT_VELOCITY = 80  # Request.velocity without a mood
 
 
-def phrase_end_fermatas(score: Score, bars: list[int]) -> None:
+def phrase_end_fermatas(score: Score, bars: list[int], upbeat: float = 0.0) -> None:
     """A chorale holds the last chord of each phrase: a fermata on the last note each part
-    starts in these bars (1-based; the ends of a form's sections) and in the final bar."""
+    starts in these bars (1-based; the ends of a form's sections) and in the final bar, before
+    the ``upbeat`` (quarters) that leads into the next phrase."""
     q = score.bar_quarters
     for b in sorted(set(bars) | {score.bars}):
         for p in score.parts:
-            inside = [n for n in p.notes if (b - 1) * q - 1e-6 <= n.onset < b * q - 1e-6]
+            inside = [n for n in p.notes if (b - 1) * q - 1e-6 <= n.onset < b * q - upbeat - 1e-6]
             if inside:
                 last = max(n.onset for n in inside)
                 for n in inside:
@@ -326,7 +338,7 @@ def phrase_end_fermatas(score: Score, bars: list[int]) -> None:
 
 def hold_last_notes(score: Score) -> None:
     """Let the final note of each part ring to the end of the last bar."""
-    end = score.bars * score.bar_quarters
+    end = bar_starts(score)[-1]  # bars of several lengths (a split bar 4, 4a) included
     for p in score.parts:
         if p.notes:
             last = max(p.notes, key=lambda n: n.onset)

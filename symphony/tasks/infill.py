@@ -24,7 +24,7 @@ import time
 import numpy as np
 
 from symphony.decoding.fim import bar_bounds, encode_for_hole, fim_parts
-from symphony.decoding.sampler import Constraints, Hooks
+from symphony.decoding.sampler import Anchor, Constraints, Hooks
 from symphony.errors import RequestError
 from symphony.model.tokens import (
     MAX_HOLE_BARS,
@@ -33,6 +33,8 @@ from symphony.model.tokens import (
     TokenizerConfig,
     conditioning_key,
 )
+from symphony.music.analysis import bar_starts
+from symphony.music.pickup import fit_to_pickup
 from symphony.music.score import Note, Part, Score
 from symphony.music.styles import get_style
 from symphony.tasks.common import MAX_INPUT_BARS, record_edit
@@ -126,14 +128,16 @@ def fill_bars(score: Score, first: int, last: int, part: int | None = None, styl
         raise RequestError(f"part {part + 1} does not exist (the piece has {voices})")
     style = get_style(style).name if style else detect_style(score, engine)
     ck = conditioning_key(score.key)
-    src = Score([Part(list(p.notes)) for p in score.parts], ck, score.meter, score.bpm, score.bars,
-                style=style, bar_meters=score.bar_meters)
+    whole = score.joined()  # a bar split in two (4 and 4a) is one musical bar to the model
+    first, last = _joined_range(score, whole, first, last)
+    src = Score([Part(list(p.notes)) for p in score.parts], ck, score.meter, score.bpm, whole.bars,
+                style=style, bar_meters=whole.bar_meters)
     layout = tok.bar_layout(src)
     regular = round(float(score.meter.bar_quarters) * TICKS_PER_QUARTER)
     odd = [i for i in range(first - 1, last) if layout[i][1] != regular]
     if odd:
-        raise RequestError(f"bar {score.printed_numbers()[odd[0]]} is not a whole bar of {score.meter} (an upbeat "
-                           f"or a meter change); infill works on bars of the piece's meter")
+        raise RequestError(f"bar {whole.printed_numbers()[odd[0]]} is not a whole bar of {score.meter} (a "
+                           f"meter change or an irregular bar); infill works on bars of the piece's meter")
     start, n = first - 1, last - first + 1
     seq = encode_for_hole(tok, src, start, n, style)
     bounds = bar_bounds(tok, seq)
@@ -152,7 +156,8 @@ def fill_bars(score: Score, first: int, last: int, part: int | None = None, styl
         given = {(before + b, v): toks for (b, v), toks in blocks.items() if v != part}
     cons = Constraints(key=score.key, meter=score.meter, bars=before + n, voices=voices, token_key=ck,
                        end_on_tonic=last == len(layout) and part in (None, 0, voices - 1),
-                       given_voices=given, pos_bars=frozenset({before + 1}))
+                       given_voices=given, pos_bars=frozenset({before + 1}),
+                       anchors=_upbeat_anchor(score, before + 1) if first == 1 else None)
     insert = fp.sequence(tok, with_middle=False)[len(fp.header) + len(fp.prefix):]
     lo_q = layout[start][0] / TICKS_PER_QUARTER
     hi_q = (layout[last - 1][0] + layout[last - 1][1]) / TICKS_PER_QUARTER
@@ -166,7 +171,8 @@ def fill_bars(score: Score, first: int, last: int, part: int | None = None, styl
         middle = out[len(fp.header) + len(fp.prefix):]
         # The new bars are decoded on their own (the grammar starts each bar at its first tick,
         # as the decoder does when nothing is held over the barline).
-        results.append(_merge(score, tok.decode(fp.header + middle), part, lo_q, hi_q, style))
+        results.append(fit_to_pickup(_merge(score, tok.decode(fp.header + middle), part, lo_q, hi_q, style),
+                                     score.pickup, score.pickup_completed))
         bars_at = [i for i, t in enumerate(middle) if t == tok.bar] + [len(middle)]
         first_bar_logq.append(sum(logq[: bars_at[1]]))
     best = 0
@@ -175,6 +181,28 @@ def fill_bars(score: Score, first: int, last: int, part: int | None = None, styl
                                      for r in results], style, start, n)
         best = int(np.argmax(np.asarray(fit) - np.asarray(first_bar_logq)))
     return results[best], time.perf_counter() - t0
+
+
+def _joined_range(score: Score, whole: Score, first: int, last: int) -> tuple[int, int]:
+    """Bars first..last of ``score`` (1-based, inclusive) as bars of ``score.joined()``."""
+    if whole is score:
+        return first, last
+    starts, joined = bar_starts(score), bar_starts(whole)
+    at = {round(x, 4): i for i, x in enumerate(joined)}
+    lo, hi = at.get(round(starts[first - 1], 4)), at.get(round(starts[last], 4))
+    if lo is None or hi is None:
+        printed = score.printed_numbers()
+        raise RequestError(f"bars {printed[first - 1]}-{printed[last - 1]} end inside a split bar; "
+                           f"give both of its halves")
+    return lo + 1, hi
+
+
+def _upbeat_anchor(score: Score, bar: int) -> dict[tuple[int, int], Anchor] | None:
+    """An infilled pickup bar (``bar`` of the decoded sequence) keeps the upbeat's length: the
+    top voice rests until the upbeat starts (``Anchor.rest``), so the new upbeat is as long."""
+    if not score.pickup:
+        return None
+    return {(bar, 0): Anchor(rest=round((score.bar_quarters - score.pickup) * TICKS_PER_QUARTER))}
 
 
 def _seam_fit(model, tok: Tokenizer, candidates: list[Score], style: str, start: int, n: int) -> list[float]:
@@ -213,12 +241,15 @@ def _merge(score: Score, new: Score, part: int | None, lo_q: float, hi_q: float,
             parts.append(Part(list(p.notes), p.name, p.program))
             continue
         held = max([x.end for x in keep if x.onset < lo_q - 1e-6], default=lo_q)
+        # a phrase end the user marked in the hole stays marked: a new note starting where a
+        # fermata note started gets the fermata
+        fermatas = {round(x.onset, 4) for x in p.notes if x.fermata and lo_q - 1e-6 <= x.onset < hi_q - 1e-6}
         added = []
         for x in (new.parts[v].notes if v < len(new.parts) else []):
             on = x.onset + offset
             if not lo_q - 1e-6 <= on < hi_q - 1e-6 or on < held - 1e-6:
                 continue  # outside the hole, or under a note held into it from before
-            added.append(Note(x.pitch, on, x.duration, x.velocity))
+            added.append(Note(x.pitch, on, x.duration, x.velocity, fermata=round(on, 4) in fermatas))
         parts.append(Part(sorted(keep + added, key=lambda x: (x.onset, x.pitch)), p.name, p.program))
     result = Score(parts, score.key, score.meter, score.bpm, score.bars, score.title, score.style or style,
                    dict(score.meta or {}), list(score.chords), bar_meters=score.bar_meters,

@@ -73,6 +73,7 @@ from symphony.decoding.sampler import (
 from symphony.errors import RequestError, SymphonyError
 from symphony.model.tokens import TICKS_PER_QUARTER as TPQ
 from symphony.model.tokens import conditioning_key
+from symphony.music.pickup import mark_pickup
 from symphony.music.score import Note, Part, Score
 from symphony.music.styles import STYLE_GUIDANCE, get_style
 from symphony.music.theory import (
@@ -498,10 +499,11 @@ def restyle(score: Score, style: str, meter: str | None = None, mode: str | None
     m = new_meter or (score.meter if st.name != "chorale" or str(score.meter) in CHORALE_METERS
                       else parse_meter(st.default_meter))
     key = target_key(score.key, st.name, mode)
-    layout = bar_layout(score)
+    whole = score.joined()  # a bar split in two (4 and 4a) is one bar of the new tune
+    layout = bar_layout(whole)
     bars = len(layout)
     bar_ticks = round(float(m.bar_quarters) * TPQ)
-    skel = skeleton(score, notes, key, m)
+    skel = skeleton(whole, notes, key, m)
     anchors = {(s.bar, s.tick): Anchor(pitches=frozenset({s.pitch})) for s in skel if s.tick is not None}
     first = notes[0].onset - layout[0][0]
     if first > 1e-6:  # an upbeat: the same length before the first full bar
@@ -536,8 +538,12 @@ def restyle(score: Score, style: str, meter: str | None = None, mode: str | None
     parts = [Part([Note(n.pitch, n.onset, n.duration, 80) for n in p.notes],
                   names[i] if i < len(names) else f"Voice {i + 1}", st.program) for i, p in enumerate(new.parts)]
     title = f"{score.title or score.source or 'Tune'} ({st.name})"
-    result = Score(parts, key, m, bpm, bars, title, st.name, {}, [])
+    if whole is not score and str(m) == str(score.meter):  # in the same meter, the user's bars as they were
+        result = Score(parts, key, m, bpm, score.bars, title, st.name, {}, [], bar_meters=score.bar_meters)
+    else:
+        result = Score(parts, key, m, bpm, bars, title, st.name, {}, [])
     hold_last_notes(result)
+    mark_pickup(result)  # the upbeat kept by the first bar's rest is the new tune's pickup too
     record_edit(result, "restyle", {"style": st.name, "meter": str(m), "key": str(key), "part": part + 1},
             score, seed, secs)
     result.provenance["skeleton"] = {
