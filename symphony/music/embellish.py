@@ -13,9 +13,10 @@ suspensions keep ``SUSPENSION_GAP`` bars apart, about as often as Bach writes th
 **Passing notes.** A bass, tenor or alto note at least a beat long that moves a third to the next
 note gets the scale step between on the last part of the beat (the half beat; the last third of
 a compound beat), not across an augmented second and not under a cadence chord, where it makes
-no unison with another voice, no parallel fifth or octave with any voice and no crossing, and
-where no other lower voice already passes on that beat (one eighth at a time, as Bach writes
-them: about three a bar among the three lower voices).
+no unison with another voice, no parallel fifth or octave with any voice and no crossing (two voices may
+pass together, in thirds or sixths). A lower voice that repeats its note across a beat may get a
+neighbour note instead, at most one a bar, in bars without passing notes. Bach writes about
+three such eighths a bar among the three lower voices.
 """
 from __future__ import annotations
 
@@ -68,10 +69,11 @@ def _split_point(start: float, meter: Meter) -> float:
 
 
 def suspensions(soprano: list[Note], lower: list[list[Note]], beats: list[float], cadence_beats: list[float],
-                meter: Meter) -> int:
+                key: Key, meter: Meter) -> int:
     """Suspend alto and tenor notes over chord changes (module doc); ``beats`` are the chord
     onsets that may take one, ``cadence_beats`` those before a phrase end. Returns how many."""
     voices = [soprano] + lower
+    scale = {(key.tonic_pc + d) % 12 for d in key.degree_semitones()}
     done: list[float] = []
     gap = SUSPENSION_GAP * float(meter.bar_quarters)
     for pool, spaced in ((cadence_beats, False), (beats, True)):
@@ -79,13 +81,13 @@ def suspensions(soprano: list[Note], lower: list[list[Note]], beats: list[float]
             if spaced and any(abs(t - d) < gap - EPS for d in done) or any(abs(t - d) < EPS for d in done):
                 continue
             for v in (0, 1):  # alto, tenor
-                if _suspend(voices, v + 1, t, meter):
+                if _suspend(voices, v + 1, t, meter, scale):
                     done.append(t)
                     break
     return len(done)
 
 
-def _suspend(voices: list[list[Note]], v: int, t: float, meter: Meter) -> bool:
+def _suspend(voices: list[list[Note]], v: int, t: float, meter: Meter, scale: set[int]) -> bool:
     line = voices[v]
     i = next((j for j, n in enumerate(line) if abs(n.onset - t) < EPS), None)
     if not i:
@@ -98,6 +100,8 @@ def _suspend(voices: list[list[Note]], v: int, t: float, meter: Meter) -> bool:
         return False
     if (a.pitch - bass) % 12 not in DISSONANT_OVER_BASS:
         return False
+    if a.pitch - b.pitch == 1 and a.pitch % 12 not in scale and b.pitch % 12 in scale:
+        return False  # a raised note falling back to its natural (B natural to B flat): no resolution
     others = [sounding(x, t) for u, x in enumerate(voices) if u not in (v, 3)]
     if any(o is not None and o % 12 in (b.pitch % 12, a.pitch % 12) for o in others):
         return False  # the resolution sounding above the bass already, or the suspension doubled
@@ -131,8 +135,8 @@ def passing_notes(soprano: list[Note], lower: list[list[Note]], key: Key, cadenc
                     or abs(b.pitch - a.pitch) == 3 and (a.pitch % 12 not in scale or b.pitch % 12 not in scale):
                 continue
             m, half = mids[0], _split_point(a.end - beat, meter)
-            if round(half, 6) in busy or any(sounding(x, half) == m for u, x in enumerate(voices) if u != v + 1):
-                continue  # another voice passing here, or a unison
+            if any(sounding(x, half) == m for u, x in enumerate(voices) if u != v + 1):
+                continue  # a unison
             old = a.duration
             a.duration = half - a.onset
             line.insert(i, Note(m, half, b.onset - half))

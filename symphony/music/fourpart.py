@@ -670,7 +670,7 @@ def harmonize_melody(melody: list[Note], key: Key, meter: Meter,
         starts = [slots[i].start for i in sung]
         before_ends = [slots[sung[k - 1]].start for k in range(1, len(sung)) if slots[sung[k]].phrase_end]
         ends_at = [s.start for s in slots if s.phrase_end]
-        suspensions(notes, [alto, tenor, bass], [t for t in starts[1:] if t not in ends_at], before_ends, meter)
+        suspensions(notes, [alto, tenor, bass], [t for t in starts[1:] if t not in ends_at], before_ends, key, meter)
         passing_notes(notes, [alto, tenor, bass], key, ends_at, meter)
     for line in (alto, tenor, bass):
         for n in line:

@@ -24,6 +24,7 @@ from symphony.formats.markings import dynamic_for
 from symphony.model.tokens import TICKS_PER_QUARTER
 from symphony.music.chordplan import SUSTAINED_STYLES, plan_chords, plan_meta, voice
 from symphony.music.form import borrowed_repeats, plan_form
+from symphony.music.chorale_line import chorale_soprano
 from symphony.music.fourpart import analysis_meta, lower_voices
 from symphony.music.harmony import accompaniment, layout, parse_progression
 from symphony.music.phrase import plan_phrases
@@ -278,21 +279,32 @@ MODAL_ESCALATION = 0.5
 
 
 REHARMONIZE_CHORALES = True  # four-voice pieces: the model's soprano, lower voices from music.fourpart
+EPS_Q = 1e-6  # quarters
 
 
 def _reharmonize(score: Score, key: Key, st) -> dict | None:
-    """Keep the model's soprano and write alto, tenor and bass with ``music.fourpart``
-    (functional chords, cadences, voice leading by construction); the analysis for music.json."""
+    """Keep the model's soprano, shaped as a chorale tune (``music.chorale_line``: no chromatic
+    wobbles or neighbour loops, the final tonic on the last bar's strong beat), and write alto,
+    tenor and bass with ``music.fourpart`` (functional chords, cadences, voice leading by
+    construction), fermatas at its phrase ends; the analysis for music.json."""
     if len(score.parts) < 4 or not score.parts[0].notes:
         return None
-    grid = [(i * float(score.meter.bar_quarters), float(score.meter.bar_quarters), score.meter.beat_quarters)
-            for i in range(score.bars)]
+    bq = float(score.meter.bar_quarters)
+    grid = [(i * bq, bq, score.meter.beat_quarters) for i in range(score.bars)]
+    first = min(n.onset for n in score.parts[0].notes)
+    pickup = bq - first if EPS_Q < first < bq - EPS_Q else 0.0
+    score.parts[0].notes = chorale_soprano(score.parts[0].notes, key, score.meter, score.bars, pickup)
     lower, fp = lower_voices(score, score.parts[0].notes, key, grid, score.parts[1].program)
     for i, part in enumerate(lower, start=1):
         vel = score.parts[i].notes[0].velocity if score.parts[i].notes else score.parts[0].notes[0].velocity
         for n in part.notes:
             n.velocity = vel
         score.parts[i].notes = part.notes
+    for t in fp.phrase_ends:  # every voice holds the cadence chord under a fermata, as in Bach
+        for p in score.parts:
+            for n in p.notes:
+                if n.onset <= t + EPS_Q < n.end:
+                    n.fermata = True
     return analysis_meta(fp)
 
 
