@@ -15,7 +15,7 @@ note gets the scale step between on the last part of the beat (the half beat; th
 a compound beat), not across an augmented second and not under a cadence chord, where it makes
 no unison with another voice, no parallel fifth or octave with any voice and no crossing (two voices may
 pass together, in thirds or sixths). A lower voice that repeats its note across a beat may get a
-neighbour note instead, at most one a bar, in bars without passing notes. Bach writes about
+neighbour note instead, at most one a bar, in bars with at most one passing note. Bach writes about
 three such eighths a bar among the three lower voices.
 """
 from __future__ import annotations
@@ -152,9 +152,11 @@ def passing_notes(soprano: list[Note], lower: list[list[Note]], key: Key, cadenc
 def _neighbours(voices: list[list[Note]], scale: set[int], cadences: list[float], meter: Meter,
                 busy: set[float]) -> int:
     """A lower voice that repeats its note across a beat gets the scale step below (the one above
-    in the bass) on the half beat, at most one a bar and not in a bar that already moves."""
+    in the bass) on the half beat, at most one a bar and not in a bar that already moves in
+    eighths twice."""
     beat, bar = meter.beat_quarters, float(meter.bar_quarters)
-    bars_moving = {int(t // bar) for t in busy}
+    per_bar = [int(t // bar) for t in busy]
+    bars_moving = {b for b in per_bar if per_bar.count(b) > 1}  # bars with two passing eighths or more
     added = 0
     for v in (2, 3, 1):  # tenor, bass, alto (index in ``voices``)
         line = voices[v]

@@ -127,7 +127,7 @@ HALF_CLOSES = {"major": {"V": 0.6, "V/V": 1.5, "V/vi": 1.5},
                "minor": {"V": 0.6, "VII": 1.0, "V/V": 2.0}}
 # cost of a move of 0..24 semitones: inner voices (alto, tenor) and bass. Bach's basses move by
 # step in two moves of three (benchmarks/fourpart.md): a leap costs more than a step or a held note.
-INNER_MOTION = np.array([0.45, 0.0, 0.0, 0.15, 0.2, 0.9, 4.0, 1.6] + [4.0 + 0.5 * k for k in range(17)])
+INNER_MOTION = np.array([0.45, 0.0, 0.0, 0.05, 0.1, 0.9, 4.0, 1.6] + [4.0 + 0.5 * k for k in range(17)])
 BASS_MOTION = np.array([0.6, 0.0, 0.0, 0.5, 0.55, 0.65, 3.0, 0.75, 1.2, 1.2, 1.6, 2.0, 0.9] + [5.0] * 12)
 # bass on the root, third, fifth or seventh: Bach puts a chord's third or seventh in the bass on
 # about two beats in five; a seventh chord's fifth in the bass (4/3) only between steps
