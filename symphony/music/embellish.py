@@ -13,7 +13,8 @@ suspensions keep ``SUSPENSION_GAP`` bars apart, about as often as Bach writes th
 **Passing notes.** A bass, tenor or alto note at least a beat long that moves a third to the next
 note gets the scale step between on the last part of the beat (the half beat; the last third of
 a compound beat), not across an augmented second and not under a cadence chord, where it makes
-no unison with another voice, no parallel fifth or octave with any voice and no crossing (two voices may
+no unison with another voice, no parallel fifth or octave with any voice and no crossing, not in a
+suspension's beat (two voices may
 pass together, in thirds or sixths). A lower voice that repeats its note across a beat may get a
 neighbour note instead, at most one a bar, in bars with at most one passing note. Bach writes about
 three such eighths a bar among the three lower voices.
@@ -69,9 +70,10 @@ def _split_point(start: float, meter: Meter) -> float:
 
 
 def suspensions(soprano: list[Note], lower: list[list[Note]], beats: list[float], cadence_beats: list[float],
-                key: Key, meter: Meter) -> int:
+                key: Key, meter: Meter) -> list[float]:
     """Suspend alto and tenor notes over chord changes (module doc); ``beats`` are the chord
-    onsets that may take one, ``cadence_beats`` those before a phrase end. Returns how many."""
+    onsets that may take one, ``cadence_beats`` those before a phrase end. Returns the beats
+    that got one."""
     voices = [soprano] + lower
     scale = {(key.tonic_pc + d) % 12 for d in key.degree_semitones()}
     done: list[float] = []
@@ -84,7 +86,7 @@ def suspensions(soprano: list[Note], lower: list[list[Note]], beats: list[float]
                 if _suspend(voices, v + 1, t, meter, scale):
                     done.append(t)
                     break
-    return len(done)
+    return sorted(done)
 
 
 def _suspend(voices: list[list[Note]], v: int, t: float, meter: Meter, scale: set[int]) -> bool:
@@ -114,8 +116,9 @@ def _suspend(voices: list[list[Note]], v: int, t: float, meter: Meter, scale: se
 
 
 def passing_notes(soprano: list[Note], lower: list[list[Note]], key: Key, cadences: list[float],
-                  meter: Meter) -> int:
-    """Fill thirds in the bass, tenor and alto with a passing note (module doc). Returns how many."""
+                  meter: Meter, suspended: list[float] = ()) -> int:
+    """Fill thirds in the bass, tenor and alto with a passing note (module doc), not in the beats
+    that hold a suspension (``suspended``). Returns how many notes were added."""
     scale = {(key.tonic_pc + d) % 12 for d in key.degree_semitones()}
     voices = [soprano] + lower
     beat = meter.beat_quarters
@@ -135,6 +138,8 @@ def passing_notes(soprano: list[Note], lower: list[list[Note]], key: Key, cadenc
                     or abs(b.pitch - a.pitch) == 3 and (a.pitch % 12 not in scale or b.pitch % 12 not in scale):
                 continue
             m, half = mids[0], _split_point(a.end - beat, meter)
+            if any(t - EPS <= half < t + beat - EPS for t in suspended):
+                continue  # the suspension's beat stays plain: its resolution is heard
             if any(sounding(x, half) == m for u, x in enumerate(voices) if u != v + 1):
                 continue  # a unison
             old = a.duration
@@ -146,7 +151,7 @@ def passing_notes(soprano: list[Note], lower: list[list[Note]], key: Key, cadenc
             else:
                 line.pop(i)
                 a.duration = old
-    return len(busy) + _neighbours(voices, scale, cadences, meter, busy)
+    return len(busy) + _neighbours(voices, scale, cadences + list(suspended), meter, busy)
 
 
 def _neighbours(voices: list[list[Note]], scale: set[int], cadences: list[float], meter: Meter,

@@ -670,8 +670,8 @@ def harmonize_melody(melody: list[Note], key: Key, meter: Meter,
         starts = [slots[i].start for i in sung]
         before_ends = [slots[sung[k - 1]].start for k in range(1, len(sung)) if slots[sung[k]].phrase_end]
         ends_at = [s.start for s in slots if s.phrase_end]
-        suspensions(notes, [alto, tenor, bass], [t for t in starts[1:] if t not in ends_at], before_ends, key, meter)
-        passing_notes(notes, [alto, tenor, bass], key, ends_at, meter)
+        held = suspensions(notes, [alto, tenor, bass], [t for t in starts[1:] if t not in ends_at], before_ends, key, meter)
+        passing_notes(notes, [alto, tenor, bass], key, ends_at, meter, held)
     for line in (alto, tenor, bass):
         for n in line:
             n.onset, n.duration = round(n.onset, 6), round(n.duration, 6)
