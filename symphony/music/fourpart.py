@@ -120,8 +120,8 @@ MINOR = [
     _c("V/iv", (0, 4, 7), "A", 1.6, 5), _c("IV", (5, 9, 0), "X", 2.0), _c("ii", (2, 5, 9), "PD", 2.2),
 ]
 # chords that may close a phrase as its (local) tonic, with the price of each kind of close
-LOCAL_TONICS = {"major": {"I": 0.0, "vi": 1.5, "ii": 2.5, "IV": 2.5, "iii": 3.0},
-                "minor": {"i": 0.0, "III": 0.6, "VI": 2.0, "iv": 2.5, "v": 1.5}}
+LOCAL_TONICS = {"major": {"I": 0.0, "V": 0.3, "vi": 1.5, "ii": 2.5, "IV": 2.5, "iii": 3.0},
+                "minor": {"i": 0.0, "III": 0.4, "VI": 2.0, "iv": 2.5, "v": 1.5}}
 # half cadences: on V, and on the dominant of a related key (V/V, V/vi; VII = V/III in minor)
 HALF_CLOSES = {"major": {"V": 0.6, "V/V": 1.5, "V/vi": 1.5},
                "minor": {"V": 0.6, "VII": 1.0, "V/V": 2.0}}
