@@ -28,24 +28,28 @@ last chord is the tonic (a Picardy major third in minor) after V or IV, in root 
 
 **Voicings** (alto, tenor, bass under the soprano): complete chords (a seventh chord may drop its
 fifth, at a price), the root doubled by preference and never the leading tone or a chordal
-seventh, root position or first inversion (second inversion never; diminished triads in first
+seventh, root position or an inversion (first inversions cheap, as Bach puts a third or seventh
+in the bass on about two beats in five; a seventh chord as 6/5, 4/3 or 4/2, its 4/3 only with
+the bass arriving and leaving by step; no six-four triads; diminished triads in first
 inversion), S-A and A-T within an octave, T-B within a twelfth, no crossing, ranges A 55-74,
 T 48-67, B 40-62 (moved by octaves with a melody that lies outside C4-A5). Between chords: no
 parallel fifths or octaves between any pair of voices (counted the way
 ``symphony.evaluation.voiceleading`` counts them, with the soprano's last note of the previous
 beat), leading tones of dominants rise a semitone, chordal sevenths fall by step, small motion
-in the inner voices, no overlapping, no hidden octaves/fifths in the outer voices with a leaping
-soprano. The rules are hard (they cost 1000) except where a melody leaves no other choice.
+in the inner voices, a bass that moves by step rather than by leap, no overlapping, no hidden
+octaves/fifths in the outer voices with a leaping soprano. The rules are hard (they cost 1000)
+except where a melody leaves no other choice.
+
+**See-saws.** A chord, or a bass note, that comes straight back after one beat (I-V-I-V, a bass
+F#-E#-F#) costs ``SEE_SAW``: the chord and bass two beats back are those on the best path into
+each state, an approximate second-order term that keeps the programme first-order and fast.
 
 A chordal seventh in the given soprano that does not fall by step, and an augmented second (the
 minor's sixth to its raised seventh) in a lower voice, are avoided at a price.
 
-**Passing notes and suspensions.** Where the bass or tenor moves a third from one beat to the
-next, the scale step between is added on the last half beat (not across an augmented second,
-not under a cadence chord) when it makes no parallel fifth or octave with any voice and no
-crossing. On the dominant of an authentic cadence, an alto or tenor that steps down from the
-tonic to the leading tone holds the tonic over the beat and resolves on its second half (4-3),
-under the same checks.
+**Embellishment** (``music.embellish``): suspensions (4-3, 7-6, 9-8) in the alto and tenor at
+the cadences and now and then elsewhere, and eighth-note passing and neighbour notes in the three
+lower voices, each only where it makes no parallels or crossings.
 """
 from __future__ import annotations
 
@@ -170,13 +174,13 @@ def _layout(meter: Meter, end: float) -> list[tuple[float, float, float]]:
 
 
 def phrase_ends(melody: list[Note], meter: Meter, layout: list[tuple[float, float, float]],
-                key: Key | None = None) -> list[float]:
+                key: Key | None = None, min_bars: float = 1.0) -> list[float]:
     """Onsets of the notes that end phrases: the fermatas, or ``guess_phrase_ends``."""
     notes = sorted(melody, key=lambda n: n.onset)
     marked = [n.onset for n in notes if getattr(n, "fermata", False)]
     if marked:
         return sorted(set(marked) | {notes[-1].onset})
-    return guess_phrase_ends(notes, meter, layout, key)
+    return guess_phrase_ends(notes, meter, layout, key, min_bars)
 
 
 # phrase-end guessing (tuned on chorales of the corpus' train split, not on the benchmark's)
@@ -186,14 +190,15 @@ PHRASE_STEP_IN = 0.5  # a phrase end approached by step
 PHRASE_NEW_START = 1.2  # the next note leaps or repeats
 
 
-def guess_phrase_ends(notes: list[Note], meter: Meter, layout, key: Key | None = None) -> list[float]:
+def guess_phrase_ends(notes: list[Note], meter: Meter, layout, key: Key | None = None,
+                      min_bars: float = 1.0) -> list[float]:
     """Phrase ends of a melody without fermatas: candidates are notes on a strong beat (the
     first, or the third of four) at least a beat long, or followed by a rest, scored by a rest
     after (3), a length of two beats or more (1.5), a shorter next note (0.8), a tonic-triad
     degree (0.5) or the second degree (0.3), a stepwise approach (0.5), a next note that leaps
     or repeats, as a new phrase starts (1.2); a dynamic programme picks
     the set that best trades those scores against phrases of about two bars (``PHRASE_BARS``).
-    The last note always ends a phrase."""
+    The last note always ends a phrase; no phrase is shorter than ``min_bars``."""
     bar_len = layout[0][1] if layout else float(meter.bar_quarters)
     last = notes[-1].onset
     cands: list[tuple[float, float]] = []
@@ -206,7 +211,7 @@ def guess_phrase_ends(notes: list[Note], meter: Meter, layout, key: Key | None =
         rest_after = notes[i + 1].onset - n.end > EPS
         if not rest_after and (not strong or n.duration < beat - EPS):
             continue
-        if last - n.onset < bar_len - EPS:
+        if last - n.onset < min_bars * bar_len - EPS:
             continue
         sc = 3.0 * rest_after + 1.5 * (n.duration >= 2 * beat - EPS) + 0.8 * (notes[i + 1].duration < n.duration - EPS)
         if key is not None:
@@ -218,11 +223,11 @@ def guess_phrase_ends(notes: list[Note], meter: Meter, layout, key: Key | None =
             sc += PHRASE_NEW_START  # the next phrase starts with a leap or on the same note
         cands.append((n.onset, sc))
     cands.append((last, 0.0))
-    first = notes[0].onset
+    first = bar_len * np.floor(notes[0].onset / bar_len + EPS)  # a pickup belongs to the first phrase
 
     def cost(span: float) -> float:
         bars = span / bar_len
-        if bars < 1 - EPS:
+        if bars < min_bars - EPS:
             return 1e9
         return PHRASE_LENGTH_COST * (abs(bars - PHRASE_BARS) + 2 * max(0.0, bars - 2 * PHRASE_BARS))
 
@@ -668,8 +673,9 @@ def harmonize_melody(melody: list[Note], key: Key, meter: Meter,
     alto, tenor, bass = voices
     if passing:
         starts = [slots[i].start for i in sung]
-        before_ends = [slots[sung[k - 1]].start for k in range(1, len(sung)) if slots[sung[k]].phrase_end]
         ends_at = [s.start for s in slots if s.phrase_end]
+        before_ends = [slots[sung[k - 1]].start for k in range(1, len(sung))
+                       if slots[sung[k]].phrase_end and slots[sung[k - 1]].start not in ends_at]
         held = suspensions(notes, [alto, tenor, bass], [t for t in starts[1:] if t not in ends_at], before_ends, key, meter)
         passing_notes(notes, [alto, tenor, bass], key, ends_at, meter, held)
     for line in (alto, tenor, bass):
