@@ -208,11 +208,13 @@ def test_chorale_soprano_loses_wobbles_loops_and_syncopations():
     out = chorale_soprano(_line([69, 71, 72, 71, 68, 69, 72, 71]), a_min, meter, bars=2)
     assert 68 in [n.pitch for n in out]
     # a rest ends a phrase: the note before takes a fermata and is held; a syncopated note is cut
-    line = [Note(67, 0, 1), Note(69, 1, 1), Note(71, 2, 1), Note(72, 4, 1), Note(71, 5, 0.5), Note(69, 5.5, 1),
-            Note(67, 6.5, 0.5), Note(66, 7, 1), Note(67, 8, 4)]
-    out = chorale_soprano(line, g, meter, bars=3)
-    held = next(n for n in out if n.onset == 2)
-    assert held.fermata and held.end == 4
+    line = [Note(67, 0, 1), Note(69, 2, 1)] + [
+        Note(67, 4, 1), Note(69, 5, 1), Note(71, 6, 1), Note(72, 8, 1), Note(71, 9, 0.5), Note(69, 9.5, 1),
+        Note(67, 10.5, 0.5), Note(66, 11, 1), Note(67, 12, 4)]
+    out = chorale_soprano(line, g, meter, bars=4)
+    held = next(n for n in out if n.onset == 6)
+    assert held.fermata and held.end == 8
+    assert [(n.end, n.fermata) for n in out[:2]] == [(2, False), (4, False)]  # no phrase ends in the first bar
     assert all(n.onset % 1 == 0 or n.end <= math.floor(n.onset) + 1 + 1e-9 for n in out)
 
 

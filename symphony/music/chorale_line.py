@@ -136,12 +136,15 @@ def _final(notes: list[Note], key: Key, meter: Meter, bars: int, pickup: float) 
     return kept
 
 
-def _breaths(notes: list[Note]) -> None:
+def _breaths(notes: list[Note], meter: Meter) -> None:
     """A rest inside the line ends a phrase: the note before it takes a fermata and is held
-    through the rest (Bach's voices sing on through the fermata to the next phrase)."""
+    through the rest (Bach's voices sing on through the fermata to the next phrase). A rest
+    within the first bar (after a pickup note) is no phrase end: the note is held through it."""
+    bar = float(meter.bar_quarters)
+    first_bar_end = bar * (notes[0].onset // bar + 1)
     for a, b in zip(notes, notes[1:]):
         if b.onset - a.end > EPS:
-            a.fermata = True
+            a.fermata = a.onset >= first_bar_end - EPS
             a.duration = b.onset - a.onset
 
 
@@ -185,7 +188,7 @@ def chorale_soprano(notes: list[Note], key: Key, meter: Meter, bars: int, pickup
     if len(line) < 3:
         return line
     _diatonic(line, key)
-    _breaths(line)
+    _breaths(line, meter)
     line = _on_the_beat(line, key, meter)
     line = _final(line, key, meter, bars, pickup)
     _untangle(line, key)

@@ -25,7 +25,7 @@ from symphony.model.tokens import TICKS_PER_QUARTER
 from symphony.music.chordplan import SUSTAINED_STYLES, plan_chords, plan_meta, voice
 from symphony.music.form import borrowed_repeats, plan_form
 from symphony.music.chorale_line import chorale_soprano
-from symphony.music.fourpart import analysis_meta, lower_voices, phrase_ends
+from symphony.music.fourpart import analysis_meta, guess_phrase_ends, lower_voices
 from symphony.music.harmony import accompaniment, layout, parse_progression
 from symphony.music.phrase import plan_phrases
 from symphony.music.pickup import mark_pickup
@@ -281,8 +281,9 @@ MODAL_ESCALATION = 0.5
 REHARMONIZE_CHORALES = True  # four-voice pieces: the model's soprano, lower voices from music.fourpart
 EPS_Q = 1e-6  # quarters
 # Bach's chorales close a phrase about every 2.7 bars; guessed in a generated soprano without
-# this floor, phrases closed every 1.7 bars and fermatas crowded the page
-CHORALE_PHRASE_MIN_BARS = 2.0
+# this floor (two bars of 4/4, three of 3/4), phrases closed every 1.7 bars and fermatas crowded
+# the page
+CHORALE_PHRASE_MIN_BEATS = 8
 
 
 def _reharmonize(score: Score, key: Key, st) -> dict | None:
@@ -297,10 +298,14 @@ def _reharmonize(score: Score, key: Key, st) -> dict | None:
     first = min(n.onset for n in score.parts[0].notes)
     pickup = bq - first if EPS_Q < first < bq - EPS_Q else 0.0
     score.parts[0].notes = sop = chorale_soprano(score.parts[0].notes, key, score.meter, score.bars, pickup)
-    if not any(n.fermata for n in sop):  # no breaths in the model's line: phrases of two bars or more
-        ends = set(phrase_ends(sop, score.meter, grid, key, min_bars=CHORALE_PHRASE_MIN_BARS))
-        for n in sop:
-            n.fermata = n.onset in ends
+    # phrase ends: the model's breaths (chorale_soprano marks them), and between them the guessed
+    # ends of phrases of two bars or more
+    breaths = [n.onset for n in sop if n.fermata]
+    min_bars = CHORALE_PHRASE_MIN_BEATS * score.meter.beat_quarters / bq
+    ends = set(breaths) | {t for t in guess_phrase_ends(sop, score.meter, grid, key, min_bars)
+                           if all(abs(t - b) >= min_bars * bq - EPS_Q for b in breaths)}
+    for n in sop:
+        n.fermata = n.onset in ends
     lower, fp = lower_voices(score, score.parts[0].notes, key, grid, score.parts[1].program)
     for i, part in enumerate(lower, start=1):
         vel = score.parts[i].notes[0].velocity if score.parts[i].notes else score.parts[0].notes[0].velocity
