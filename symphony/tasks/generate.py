@@ -153,7 +153,7 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     harmony = _reharmonize(score, key, st) if req.voices == 4 and REHARMONIZE_CHORALES and not spans else None
     if req.arousal is not None or req.velocity != DEFAULT_VELOCITY:  # a mood set the loudness
         score.dynamic = dynamic_for(req.velocity)
-    if req.style == "chorale":
+    if req.style == "chorale" and harmony is None:  # (a re-harmonized chorale has its fermatas at its cadences)
         phrase_end_fermatas(score, [s.first_bar + s.n_bars - 1 for s in plan.sections] if plan else [])
     if spans:
         score.chords = [(sp.onset, sp.chord.figure) for sp in spans]
