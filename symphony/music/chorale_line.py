@@ -33,7 +33,8 @@ from symphony.music.theory import Key, Meter
 
 EPS = 1e-6
 MAX_JOIN = 4  # semitones: the widest move a loop's repair may leave to the next note
-SOPRANO_FINAL = (62, 76)  # where a chorale's final lies (D4-E5)
+SOPRANO_FINAL = (60, 79)  # where a chorale's final may lie (C4-G5) ...
+HIGH_FINAL = 74  # ... by preference not above D5
 
 
 def _scale(key: Key) -> set[int]:
@@ -129,7 +130,8 @@ def _final(notes: list[Note], key: Key, meter: Meter, bars: int, pickup: float) 
         leading = final - (1 if key.is_minor_like or (final - 1) % 12 in scale else 2)
         for approach in (_step(final, 1, scale), leading):
             leap = abs(approach - before)
-            cost = (approach != prev.pitch) + 0.3 * leap + (5.0 if leap in (6, 10, 11) or leap > 8 else 0.0)
+            cost = (approach != prev.pitch) + 0.3 * leap + (5.0 if leap in (6, 10, 11) or leap > 8 else 0.0) \
+                + 0.5 * max(0, final - HIGH_FINAL)
             choices.append((cost, final, approach))
     _, final, prev.pitch = min(choices)
     kept.append(Note(final, at, cut - at, notes[-1].velocity))
