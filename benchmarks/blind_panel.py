@@ -47,10 +47,15 @@ def _real_pieces(style: str, rng: random.Random, want: int, voices: int, max_bar
 
 def _neutral(score):
     """The score stripped of everything but the notes and the signatures."""
+    from dataclasses import replace
+
     from symphony.music.score import Part, Score
     # one instrument for both, and a melody always in the treble clef (the engraver would pick the
     # clef from the range, which told a reader which tune was ours)
-    parts = [Part(list(p.notes), "", 0, clef="treble" if len(score.parts) == 1 else "") for p in score.parts]
+    # and no fermatas: the corpus cache the real pieces come from was built before fermatas were
+    # read, so only ours would show them
+    parts = [Part([replace(n, fermata=False) for n in p.notes], "", 0, clef="treble" if len(score.parts) == 1 else "")
+             for p in score.parts]
     return Score(parts, score.key, score.meter, score.bpm, score.bars, "", None, {}, [],
                  bar_meters=score.bar_meters)
 

@@ -19,6 +19,17 @@ Bach's own chorales through the same code as the reference:
   chord a fifth above, or a diminished chord a semitone below, resolving to a root-position
   triad), plagal (a fourth above), deceptive (a dominant resolving up a step), or half (a
   root-position major triad on the dominant of the key, of its relative or of its dominant).
+* **texture** (what blind readers heard missing, issue 18's panel): *bass steps*, the share of
+  the bass's moves (consecutive notes of different pitch, not across a rest) that are a tone or
+  a semitone; *inversions*, the share of complete-chord beats whose lowest note is not the root;
+  *applied dominants per phrase*, runs of beats whose chord is a major triad, dominant seventh
+  or diminished (seventh) chord holding a note outside the key's scale (harmonic and melodic
+  minor's raised sixth and seventh count as in the scale) and not rooted on the key's dominant
+  or leading tone, followed on the next beat by a chord a fifth below (a semitone above for
+  diminished chords), per phrase (fermata); *passing eighths per bar*, notes shorter than a beat
+  in alto, tenor and bass entered and left by step; *suspensions per piece*, a note in alto,
+  tenor or soprano held or repeated into a beat where it is a fourth, seventh or ninth over the
+  bass, resolving down by step before the next beat.
 * **time** to harmonize 16 bars (Symphony only; model time for the old sampler, the whole
   harmonizer call for the new one).
 
@@ -119,6 +130,74 @@ def _cadence(score, f: float, beat: float, key) -> bool:
     return c[1] == "maj" and rel in dominants and p != c  # half cadence
 
 
+def _scale(key) -> set[int]:
+    deg = set(key.degree_semitones())
+    if key.is_minor_like:
+        deg |= {9, 11}  # melodic and harmonic minor's raised sixth and seventh
+    return {(key.tonic_pc + d) % 12 for d in deg}
+
+
+def _applied(score, bl: list[float], key) -> int:
+    """Applied (secondary) dominants: see the module doc."""
+    scale = _scale(key)
+    names = [chord_name({x % 12 for x in sounding(score, t)}) for t in bl]
+    count, prev = 0, False
+    for k, c in enumerate(names):
+        hit = False
+        if c is not None and k + 1 < len(names) and names[k + 1] is not None:
+            root, q = c
+            pcs = {x % 12 for x in sounding(score, bl[k])}
+            rel = (root - key.tonic_pc) % 12
+            nxt = names[k + 1][0]
+            if q in ("maj", "dom7") and rel != 7 and pcs - scale and (root - nxt) % 12 == 7:
+                hit = True
+            elif q in ("dim", "dim7", "hdim7") and rel != 11 and pcs - scale and (nxt - root) % 12 == 1:
+                hit = True
+        count += hit and not prev
+        prev = hit
+    return count
+
+
+def texture(score, bl: list[float]) -> dict:
+    """Bass steps, inversions, applied dominants, passing eighths and suspensions (module doc)."""
+    parts = score.parts[:4]
+    beat = score.meter.beat_quarters
+    bass = sorted(parts[3].notes, key=lambda n: n.onset)
+    moves = [(a, b) for a, b in itertools.pairwise(bass) if a.pitch != b.pitch and b.onset - a.end < EPS]
+    steps = sum(1 for a, b in moves if abs(a.pitch - b.pitch) <= 2)
+    chords = inv = 0
+    for t in bl:
+        here = sounding(score, t)
+        c = chord_name({x % 12 for x in here}) if here else None
+        if c is not None:
+            chords += 1
+            inv += min(here) % 12 != c[0]
+    passing = 0
+    for p in parts[1:]:
+        ns = sorted(p.notes, key=lambda n: n.onset)
+        for a, b, c in zip(ns, ns[1:], ns[2:]):
+            if b.duration < beat - EPS and abs(b.onset - a.end) < EPS and abs(c.onset - b.end) < EPS \
+                    and 1 <= abs(b.pitch - a.pitch) <= 2 and 1 <= abs(c.pitch - b.pitch) <= 2:
+                passing += 1
+    sus = 0
+    for p in parts[:3]:
+        ns = sorted(p.notes, key=lambda n: n.onset)
+        for t in bl:
+            cur = next((n for n in ns if n.onset <= t + EPS < n.end), None)
+            if cur is None:
+                continue
+            prev = next((n for n in ns if abs(n.end - t) < EPS), None)
+            held = cur.onset < t - EPS or (prev is not None and abs(cur.onset - t) < EPS and prev.pitch == cur.pitch)
+            low = [x for x in sounding(score, t) if x < cur.pitch]
+            if not held or not low or (cur.pitch - min(low)) % 12 not in (1, 2, 5, 10, 11):
+                continue
+            nxt = next((n for n in ns if abs(n.onset - cur.end) < EPS), None)
+            if nxt is not None and cur.end < t + beat + EPS and 1 <= cur.pitch - nxt.pitch <= 2:
+                sus += 1
+    return {"bass_moves": len(moves), "bass_steps": steps, "chord_beats": chords, "inversions": inv,
+            "applied_dominants": _applied(score, bl, score.key), "passing_eighths": passing, "suspensions": sus}
+
+
 def measure(score, fermatas: list[tuple[float, float]] | None = None) -> dict:
     """The four-part harmony counts of one four-voice score; ``fermatas`` = (onset, end) of the
     soprano's fermata notes."""
@@ -151,7 +230,7 @@ def measure(score, fermatas: list[tuple[float, float]] | None = None) -> dict:
     cad = sum(1 for f, _ in fermatas if _cadence(score, f, beat, score.key))
     return {"beats": len(bl), "complete_beats": complete, "silent_beats": silent, "mid_phrase_rests": rests,
             "parallels": vl["parallels"], "transitions": vl["transitions"], "final_ok": final_ok,
-            "fermatas": len(fermatas), "cadences": cad, "bars": score.bars}
+            "fermatas": len(fermatas), "cadences": cad, "bars": score.bars, **texture(score, bl)}
 
 
 def summarize(rows: list[dict]) -> dict:
@@ -165,6 +244,14 @@ def summarize(rows: list[dict]) -> dict:
            "parallels_per_100": round(100 * sum(r["parallels"] for r in rows) / max(tr, 1), 2),
            "final_chord_pct": round(100 * sum(r["final_ok"] for r in rows) / n, 1)}
     ferm = sum(r["fermatas"] for r in rows)
+    if rows and "bass_moves" in rows[0]:
+        tot = {k: sum(r[k] for r in rows) for k in ("bass_moves", "bass_steps", "chord_beats", "inversions",
+                                                      "applied_dominants", "passing_eighths", "suspensions", "bars")}
+        out["bass_steps_pct"] = round(100 * tot["bass_steps"] / max(tot["bass_moves"], 1), 1)
+        out["inversions_pct"] = round(100 * tot["inversions"] / max(tot["chord_beats"], 1), 1)
+        out["applied_dominants_per_phrase"] = round(tot["applied_dominants"] / max(ferm, 1), 2)
+        out["passing_eighths_per_bar"] = round(tot["passing_eighths"] / max(tot["bars"], 1), 2)
+        out["suspensions_per_piece"] = round(tot["suspensions"] / n, 2)
     out["cadences_pct"] = round(100 * sum(r["cadences"] for r in rows) / ferm, 1) if ferm else None
     secs = [r["seconds_per_16_bars"] for r in rows if "seconds_per_16_bars" in r]
     if secs:

@@ -95,6 +95,7 @@ def test_sign_up_compose_share_by_link_view_only_revoke_sign_out(browser, server
     other.wait_for_function("window.symphony.studio?.piece?.version === 1")
     assert other.evaluate("window.symphony.studio.piece.parts.map(p => p.notes.length)") == notes
     assert other.inner_text("#title") == page.inner_text("#title")
+    other.wait_for_selector("#view-only", state="visible", timeout=10_000)  # the role arrives after the piece
     assert other.is_visible("#view-only") and not other.is_visible("#regenerate") and not other.is_visible("#undo")
     assert not other.is_visible("#share")
     other.wait_for_selector("#score svg")  # the engraved score, read with the link

@@ -28,24 +28,28 @@ last chord is the tonic (a Picardy major third in minor) after V or IV, in root 
 
 **Voicings** (alto, tenor, bass under the soprano): complete chords (a seventh chord may drop its
 fifth, at a price), the root doubled by preference and never the leading tone or a chordal
-seventh, root position or first inversion (second inversion never; diminished triads in first
+seventh, root position or an inversion (first inversions cheap, as Bach puts a third or seventh
+in the bass on about two beats in five; a seventh chord as 6/5, 4/3 or 4/2, its 4/3 only with
+the bass arriving and leaving by step; no six-four triads; diminished triads in first
 inversion), S-A and A-T within an octave, T-B within a twelfth, no crossing, ranges A 55-74,
 T 48-67, B 40-62 (moved by octaves with a melody that lies outside C4-A5). Between chords: no
 parallel fifths or octaves between any pair of voices (counted the way
 ``symphony.evaluation.voiceleading`` counts them, with the soprano's last note of the previous
 beat), leading tones of dominants rise a semitone, chordal sevenths fall by step, small motion
-in the inner voices, no overlapping, no hidden octaves/fifths in the outer voices with a leaping
-soprano. The rules are hard (they cost 1000) except where a melody leaves no other choice.
+in the inner voices, a bass that moves by step rather than by leap, no overlapping, no hidden
+octaves/fifths in the outer voices with a leaping soprano. The rules are hard (they cost 1000)
+except where a melody leaves no other choice.
+
+**See-saws.** A chord, or a bass note, that comes straight back after one beat (I-V-I-V, a bass
+F#-E#-F#) costs ``SEE_SAW``: the chord and bass two beats back are those on the best path into
+each state, an approximate second-order term that keeps the programme first-order and fast.
 
 A chordal seventh in the given soprano that does not fall by step, and an augmented second (the
 minor's sixth to its raised seventh) in a lower voice, are avoided at a price.
 
-**Passing notes and suspensions.** Where the bass or tenor moves a third from one beat to the
-next, the scale step between is added on the last half beat (not across an augmented second,
-not under a cadence chord) when it makes no parallel fifth or octave with any voice and no
-crossing. On the dominant of an authentic cadence, an alto or tenor that steps down from the
-tonic to the leading tone holds the tonic over the beat and resolves on its second half (4-3),
-under the same checks.
+**Embellishment** (``music.embellish``): suspensions (4-3, 7-6, 9-8) in the alto and tenor at
+the cadences and now and then elsewhere, and eighth-note passing and neighbour notes in the three
+lower voices, each only where it makes no parallels or crossings.
 """
 from __future__ import annotations
 
@@ -55,6 +59,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from symphony.music.embellish import passing_notes, suspensions
 from symphony.music.score import Note, Part
 from symphony.music.theory import Key, Meter
 
@@ -104,29 +109,35 @@ def _c(name, pcs, func, cost, target=None):
 MAJOR = [
     _c("I", (0, 4, 7), "T", 0.0), _c("ii", (2, 5, 9), "PD", 0.6), _c("iii", (4, 7, 11), "T", 2.0),
     _c("IV", (5, 9, 0), "PD", 0.3), _c("V", (7, 11, 2), "D", 0.2), _c("vi", (9, 0, 4), "T", 0.6),
-    _c("vii°", (11, 2, 5), "D", 1.6), _c("V7", (7, 11, 2, 5), "D", 0.6), _c("ii7", (2, 5, 9, 0), "PD", 1.2),
-    _c("V/V", (2, 6, 9), "A", 1.3, 7), _c("V7/V", (2, 6, 9, 0), "A", 1.7, 7),
-    _c("V/vi", (4, 8, 11), "A", 1.8, 9), _c("V7/vi", (4, 8, 11, 2), "A", 2.3, 9),
-    _c("V/ii", (9, 1, 4), "A", 2.3, 2), _c("V7/IV", (0, 4, 7, 10), "A", 2.3, 5),
+    _c("vii°", (11, 2, 5), "D", 2.0), _c("V7", (7, 11, 2, 5), "D", 0.6), _c("ii7", (2, 5, 9, 0), "PD", 1.2),
+    _c("V/V", (2, 6, 9), "A", 0.9, 7), _c("V7/V", (2, 6, 9, 0), "A", 1.1, 7),
+    _c("V/vi", (4, 8, 11), "A", 1.3, 9), _c("V7/vi", (4, 8, 11, 2), "A", 1.5, 9),
+    _c("V/ii", (9, 1, 4), "A", 1.8, 2), _c("V7/IV", (0, 4, 7, 10), "A", 1.5, 5),
     _c("bVII", (10, 2, 5), "X", 2.5), _c("v", (7, 10, 2), "X", 2.5), _c("iv", (5, 8, 0), "PD", 2.8),
 ]
 MINOR = [
     _c("i", (0, 3, 7), "T", 0.0), _c("ii°", (2, 5, 8), "PD", 1.0), _c("iiø7", (2, 5, 8, 0), "PD", 1.3),
     _c("III", (3, 7, 10), "T", 1.0), _c("iv", (5, 8, 0), "PD", 0.3), _c("V", (7, 11, 2), "D", 0.2),
-    _c("V7", (7, 11, 2, 5), "D", 0.6), _c("VI", (8, 0, 3), "T", 0.7), _c("vii°", (11, 2, 5), "D", 1.6),
-    _c("vii°7", (11, 2, 5, 8), "D", 1.6), _c("VII", (10, 2, 5), "A", 1.0, 3), _c("VII7", (10, 2, 5, 8), "A", 1.5, 3),
-    _c("v", (7, 10, 2), "X", 1.8), _c("V/V", (2, 6, 9), "A", 1.5, 7), _c("V7/V", (2, 6, 9, 0), "A", 1.8, 7),
-    _c("V/iv", (0, 4, 7), "A", 2.0, 5), _c("IV", (5, 9, 0), "X", 2.0), _c("ii", (2, 5, 9), "PD", 2.2),
+    _c("V7", (7, 11, 2, 5), "D", 0.6), _c("VI", (8, 0, 3), "T", 0.7), _c("vii°", (11, 2, 5), "D", 2.0),
+    _c("vii°7", (11, 2, 5, 8), "D", 2.2), _c("VII", (10, 2, 5), "A", 1.0, 3), _c("VII7", (10, 2, 5, 8), "A", 1.5, 3),
+    _c("v", (7, 10, 2), "X", 1.8), _c("V/V", (2, 6, 9), "A", 1.1, 7), _c("V7/V", (2, 6, 9, 0), "A", 1.3, 7),
+    _c("V/iv", (0, 4, 7), "A", 1.6, 5), _c("IV", (5, 9, 0), "X", 2.0), _c("ii", (2, 5, 9), "PD", 2.2),
 ]
 # chords that may close a phrase as its (local) tonic, with the price of each kind of close
-LOCAL_TONICS = {"major": {"I": 0.0, "vi": 1.5, "ii": 2.5, "IV": 2.5, "iii": 3.0},
-                "minor": {"i": 0.0, "III": 0.6, "VI": 2.0, "iv": 2.5, "v": 1.5}}
+LOCAL_TONICS = {"major": {"I": 0.0, "V": 0.3, "vi": 1.5, "ii": 2.5, "IV": 2.5, "iii": 3.0},
+                "minor": {"i": 0.0, "III": 0.4, "VI": 2.0, "iv": 2.5, "v": 1.5}}
 # half cadences: on V, and on the dominant of a related key (V/V, V/vi; VII = V/III in minor)
 HALF_CLOSES = {"major": {"V": 0.6, "V/V": 1.5, "V/vi": 1.5},
                "minor": {"V": 0.6, "VII": 1.0, "V/V": 2.0}}
-# cost of a move of 0..24 semitones: inner voices (alto, tenor) and bass
-INNER_MOTION = np.array([0.45, 0.0, 0.0, 0.35, 0.4, 0.9, 4.0, 1.6] + [4.0 + 0.5 * k for k in range(17)])
-BASS_MOTION = np.array([0.2, 0.0, 0.0, 0.15, 0.15, 0.2, 3.0, 0.3, 0.5, 0.5, 0.8, 1.0, 0.6] + [5.0] * 12)
+# cost of a move of 0..24 semitones: inner voices (alto, tenor) and bass. Bach's basses move by
+# step in two moves of three (benchmarks/fourpart.md): a leap costs more than a step or a held note.
+INNER_MOTION = np.array([0.45, 0.0, 0.0, 0.05, 0.1, 0.9, 4.0, 1.6] + [4.0 + 0.5 * k for k in range(17)])
+BASS_MOTION = np.array([0.6, 0.0, 0.0, 0.5, 0.55, 0.65, 3.0, 0.75, 1.2, 1.2, 1.6, 2.0, 0.9] + [5.0] * 12)
+# bass on the root, third, fifth or seventh: Bach puts a chord's third or seventh in the bass on
+# about two beats in five; a seventh chord's fifth in the bass (4/3) only between steps
+INVERSION_COST = {"triad": (0.0, 0.35, HARD), "seventh": (0.0, 0.3, 0.5, 0.8)}
+SEE_SAW = 0.8  # a chord, or a bass note, that returns right after the beat between (X-Y-X)
+PASSING_BASS = 6.0  # a 4/3 chord whose bass does not arrive and leave by step
 
 
 @dataclass
@@ -163,13 +174,13 @@ def _layout(meter: Meter, end: float) -> list[tuple[float, float, float]]:
 
 
 def phrase_ends(melody: list[Note], meter: Meter, layout: list[tuple[float, float, float]],
-                key: Key | None = None) -> list[float]:
+                key: Key | None = None, min_bars: float = 1.0) -> list[float]:
     """Onsets of the notes that end phrases: the fermatas, or ``guess_phrase_ends``."""
     notes = sorted(melody, key=lambda n: n.onset)
     marked = [n.onset for n in notes if getattr(n, "fermata", False)]
     if marked:
         return sorted(set(marked) | {notes[-1].onset})
-    return guess_phrase_ends(notes, meter, layout, key)
+    return guess_phrase_ends(notes, meter, layout, key, min_bars)
 
 
 # phrase-end guessing (tuned on chorales of the corpus' train split, not on the benchmark's)
@@ -179,14 +190,15 @@ PHRASE_STEP_IN = 0.5  # a phrase end approached by step
 PHRASE_NEW_START = 1.2  # the next note leaps or repeats
 
 
-def guess_phrase_ends(notes: list[Note], meter: Meter, layout, key: Key | None = None) -> list[float]:
+def guess_phrase_ends(notes: list[Note], meter: Meter, layout, key: Key | None = None,
+                      min_bars: float = 1.0) -> list[float]:
     """Phrase ends of a melody without fermatas: candidates are notes on a strong beat (the
     first, or the third of four) at least a beat long, or followed by a rest, scored by a rest
     after (3), a length of two beats or more (1.5), a shorter next note (0.8), a tonic-triad
     degree (0.5) or the second degree (0.3), a stepwise approach (0.5), a next note that leaps
     or repeats, as a new phrase starts (1.2); a dynamic programme picks
     the set that best trades those scores against phrases of about two bars (``PHRASE_BARS``).
-    The last note always ends a phrase."""
+    The last note always ends a phrase; no phrase is shorter than ``min_bars``."""
     bar_len = layout[0][1] if layout else float(meter.bar_quarters)
     last = notes[-1].onset
     cands: list[tuple[float, float]] = []
@@ -199,7 +211,7 @@ def guess_phrase_ends(notes: list[Note], meter: Meter, layout, key: Key | None =
         rest_after = notes[i + 1].onset - n.end > EPS
         if not rest_after and (not strong or n.duration < beat - EPS):
             continue
-        if last - n.onset < bar_len - EPS:
+        if last - n.onset < min_bars * bar_len - EPS:
             continue
         sc = 3.0 * rest_after + 1.5 * (n.duration >= 2 * beat - EPS) + 0.8 * (notes[i + 1].duration < n.duration - EPS)
         if key is not None:
@@ -211,11 +223,11 @@ def guess_phrase_ends(notes: list[Note], meter: Meter, layout, key: Key | None =
             sc += PHRASE_NEW_START  # the next phrase starts with a leap or on the same note
         cands.append((n.onset, sc))
     cands.append((last, 0.0))
-    first = notes[0].onset
+    first = bar_len * np.floor(notes[0].onset / bar_len + EPS)  # a pickup belongs to the first phrase
 
     def cost(span: float) -> float:
         bars = span / bar_len
-        if bars < 1 - EPS:
+        if bars < min_bars - EPS:
             return 1e9
         return PHRASE_LENGTH_COST * (abs(bars - PHRASE_BARS) + 2 * max(0.0, bars - 2 * PHRASE_BARS))
 
@@ -338,12 +350,12 @@ class Voicer:
         altos = [a for a in range(alo, ahi + 1) if a % 12 in pcset]
         for b in basses:
             bpc = b % 12
-            if bpc == fifth:
-                continue  # no second inversion
+            if bpc == fifth and not c.seventh:
+                continue  # no six-four chord (a seventh chord's 4/3 passes by step: see PASSING_BASS)
             if final and bpc != root:
                 continue
-            inv = 0.0 if bpc == root else 1.0 if bpc == third else 2.5  # seventh in the bass
-            if c.diminished:
+            inv = INVERSION_COST["seventh" if c.seventh else "triad"][pcs.index(bpc)]
+            if c.diminished and not c.seventh:
                 inv = 4.0 if bpc == root else 0.0
             if cadence_root and bpc != root:
                 inv += 20.0
@@ -544,9 +556,16 @@ def harmonize_melody(melody: list[Note], key: Key, meter: Meter,
                 cad_cost[(a, b, final)] = 30.0 if c is None else c
     lts = np.array([(-1 if c.leading is None else (c.leading + tonic) % 12) for c in vocab])
     sevs = np.array([(-1 if not c.seventh else (c.pcs[3] + tonic) % 12) for c in vocab])
+    # a seventh chord with its fifth in the bass (4/3): the bass must pass through it by step
+    four_three = [np.array([vocab[ci].seventh and (v[3] - tonic - vocab[ci].pcs[2]) % 12 == 0 for ci, v, _ in row])
+                  for row in states]
 
     # Viterbi
     best = np.array([u for _, _, u in states[0]]) if states else np.zeros(0)
+    # the chord and bass two beats back along each state's best path (an approximate second-order
+    # term: a chord or bass that swings back at once, I-V-I-V or F#-E#-F#, is a see-saw)
+    back2_chord = np.full(len(best), -1)
+    back2_bass = np.full(len(best), -1.0)
     backs = []
     for k in range(1, len(states)):
         prev_slot, cur_slot = slots[sung[k - 1]], slots[sung[k]]
@@ -575,6 +594,7 @@ def harmonize_melody(melody: list[Note], key: Key, meter: Meter,
         T += INNER_MOTION[np.minimum(ad[..., 1:3], 24).astype(int)].sum(-1)
         T += BASS_MOTION[np.minimum(ad[..., 3], 24).astype(int)]
         T += 3.0 * (ad[..., 3] == 6)
+        T += PASSING_BASS * ((four_three[k - 1][:, None] | four_three[k][None, :]) & (ad[..., 3] > 2))
         if cur_slot.held:  # under a held melody note the chord and its voices may simply hold
             T -= np.where(same[..., None], INNER_MOTION[0] * (ad[..., 1:] == 0), 0.0).sum(-1)
         if True:  # also across a breath: the chords on both sides are compared
@@ -620,10 +640,15 @@ def harmonize_melody(melody: list[Note], key: Key, meter: Meter,
                     a_pc, b_pc = pv[:, None, v] % 12, cv[None, :, v] % 12
                     aug = (ad[..., v] == 3) & (((a_pc == lo6) & (b_pc == lt7)) | ((a_pc == lt7) & (b_pc == lo6)))
                     T += 8.0 * aug
+        if not prev_slot.phrase_end and not cur_slot.phrase_end:
+            swing = ~same & (back2_chord[:, None] == cc_idx[None, :])
+            T += SEE_SAW * swing
+            T += SEE_SAW * ((back2_bass[:, None] == cv[None, :, 3]) & (ad[..., 3] > 0))
         tot = best[:, None] + T
         arg = tot.argmin(0)
         best = tot[arg, np.arange(len(C))] + cu
         backs.append(arg)
+        back2_chord, back2_bass = pc_idx[arg], pv[arg, 3]
     path = [int(best.argmin())] if len(states) else []
     total = float(best.min()) if len(states) else 0.0
     for k in range(len(states) - 1, 0, -1):
@@ -647,122 +672,17 @@ def harmonize_melody(melody: list[Note], key: Key, meter: Meter,
         prev_ci = ci
     alto, tenor, bass = voices
     if passing:
-        cadences = []
-        for k in range(2, len(chosen)):
-            cad, dom = slots[sung[k]], slots[sung[k - 1]]
-            c_dom, c_cad = vocab[chosen[k - 1][0]], vocab[chosen[k][0]]
-            if cad.phrase_end and c_dom.leading is not None and not c_dom.diminished \
-                    and (c_cad.root - c_dom.root) % 12 == 5 and abs(dom.end - cad.start) < EPS:
-                cadences.append((dom.start, dom.end, (c_dom.leading + tonic) % 12))
-        _suspensions(notes, [alto, tenor, bass], cadences)
-        _passing_notes(notes, [alto, tenor, bass], key, [s.start for s in slots if s.phrase_end], meter)
+        starts = [slots[i].start for i in sung]
+        ends_at = [s.start for s in slots if s.phrase_end]
+        before_ends = [slots[sung[k - 1]].start for k in range(1, len(sung))
+                       if slots[sung[k]].phrase_end and slots[sung[k - 1]].start not in ends_at]
+        held = suspensions(notes, [alto, tenor, bass], [t for t in starts[1:] if t not in ends_at], before_ends, key, meter)
+        passing_notes(notes, [alto, tenor, bass], key, ends_at, meter, held)
     for line in (alto, tenor, bass):
         for n in line:
             n.onset, n.duration = round(n.onset, 6), round(n.duration, 6)
     return FourPart(alto, tenor, bass, romans, [s.start for s in slots if s.phrase_end],
                     time.perf_counter() - t0, total)
-
-
-# ----------------------------------------------------------------------------- passing notes
-
-def _sounding(line: list[Note], t: float) -> int | None:
-    for n in line:
-        if n.onset <= t + EPS < n.end:
-            return n.pitch
-    return None
-
-
-def _passing_notes(soprano: list[Note], lower: list[list[Note]], key: Key, cadences: list[float],
-                   meter: Meter) -> None:
-    """Fill thirds in the tenor and bass with a diatonic passing note on the half beat (not
-    under a cadence chord)."""
-    scale = {(key.tonic_pc + d) % 12 for d in key.degree_semitones()}
-    for v in (2, 1):  # bass, then tenor
-        line = lower[v]
-        i = 0
-        while i < len(line) - 1:
-            a, b = line[i], line[i + 1]
-            i += 1
-            beat = meter.beat_quarters
-            if abs(a.end - b.onset) > EPS or a.duration < beat - EPS or abs(b.pitch - a.pitch) not in (3, 4) \
-                    or any(a.onset - EPS <= c < a.end - EPS for c in cadences):
-                continue
-            step = 1 if b.pitch > a.pitch else -1
-            mids = [p for p in range(a.pitch + step, b.pitch, step) if p % 12 in scale]
-            if len(mids) != 1 or a.pitch % 12 not in scale and b.pitch % 12 not in scale \
-                    or abs(b.pitch - a.pitch) == 3 and (a.pitch % 12 not in scale or b.pitch % 12 not in scale):
-                continue
-            m, half = mids[0], a.end - (beat / 3 if meter.is_compound else beat / 2)
-            voices = [soprano] + lower
-            here = [_sounding(x, half) for x in voices]
-            if any(here[u] == m for u in range(4) if u != v + 1):
-                continue  # no unison with another voice
-            before = [_sounding(x, half - 1e-3) for x in voices]
-            after = [_sounding(x, b.onset) for x in voices]
-            here[v + 1], before[v + 1], after[v + 1] = m, a.pitch, b.pitch
-            if _parallels(before, here) or _parallels(here, after) or _crossing(here) or _crossing(after):
-                continue
-            # soprano notes struck between the half beat and the next beat
-            inner = [n.onset for n in soprano if half + EPS < n.onset < b.onset - EPS]
-            rows = [here] + [[_sounding(x, t) if u != v + 1 else m for u, x in enumerate(voices)] for t in inner]
-            if any(_parallels(r1, r2) for r1, r2 in itertools.pairwise(rows)) or _parallels(rows[-1], after) \
-                    or any(_crossing(r) for r in rows):
-                continue
-            a.duration = half - a.onset
-            line.insert(i, Note(m, half, b.onset - half))
-            i += 1
-
-
-def _suspensions(soprano: list[Note], lower: list[list[Note]], cadences: list[tuple[float, float, int]]) -> None:
-    """4-3 suspensions on the dominant of authentic cadences: an alto or tenor that steps down
-    from the tonic to the leading tone as the dominant comes holds the tonic over the beat and
-    resolves on its second half, where no parallel fifth or octave and no crossing results."""
-    for start, end, lt in cadences:
-        half = start + (end - start) / 2
-        if end - start < 1.0 - EPS:
-            continue
-        for v in (0, 1):  # alto, tenor
-            line = lower[v]
-            i = next((j for j, n in enumerate(line) if abs(n.onset - start) < EPS), None)
-            if i is None or i == 0:
-                continue
-            a, b = line[i - 1], line[i]
-            if abs(a.end - b.onset) > EPS or b.pitch % 12 != lt or a.pitch != b.pitch + 1 or b.end < half + EPS:
-                continue
-            voices = [soprano] + lower
-            if any(_sounding(x, start) is not None and _sounding(x, start) % 12 == lt
-                   for u, x in enumerate(voices) if u != v + 1):
-                continue  # the leading tone sounds elsewhere: no clash with the suspended tonic
-            rows_t = sorted({start, half} | {n.onset for x in voices for n in x if start < n.onset < end})
-            before = [_sounding(x, start - 1e-3) for x in voices]
-            rows = [before]
-            for t in rows_t:
-                r = [_sounding(x, t) for x in voices]
-                r[v + 1] = a.pitch if t < half - EPS else b.pitch
-                rows.append(r)
-            if any(_parallels(r1, r2) for r1, r2 in itertools.pairwise(rows)) or any(_crossing(r) for r in rows):
-                continue
-            a.duration = half - a.onset
-            b.duration, b.onset = b.end - half, half
-            break
-
-
-def _crossing(row: list[int | None]) -> bool:
-    vals = [x for x in row]
-    return any(vals[i] is not None and vals[i + 1] is not None and vals[i + 1] >= vals[i] for i in range(3))
-
-
-def _parallels(a: list[int | None], b: list[int | None]) -> bool:
-    for i, j in itertools.combinations(range(4), 2):
-        if None in (a[i], a[j], b[i], b[j]):
-            continue
-        mi, mj = b[i] - a[i], b[j] - a[j]
-        if mi == 0 or mj == 0 or (mi > 0) != (mj > 0):
-            continue
-        x, y = abs(a[i] - a[j]) % 12, abs(b[i] - b[j]) % 12
-        if x == y and x in (0, 7):
-            return True
-    return False
 
 
 # ----------------------------------------------------------------------------- scores

@@ -24,8 +24,9 @@ from symphony.formats.markings import dynamic_for
 from symphony.model.tokens import TICKS_PER_QUARTER
 from symphony.music.analysis import bar_starts
 from symphony.music.chordplan import SUSTAINED_STYLES, plan_chords, plan_meta, voice
+from symphony.music.chorale_line import chorale_soprano
 from symphony.music.form import after_upbeat, borrowed_repeats, plan_form
-from symphony.music.fourpart import analysis_meta, lower_voices
+from symphony.music.fourpart import analysis_meta, guess_phrase_ends, lower_voices
 from symphony.music.harmony import accompaniment, layout, parse_progression
 from symphony.music.phrase import plan_phrases
 from symphony.music.pickup import mark_pickup, upbeat_before_sections, upbeat_length
@@ -170,7 +171,7 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     harmony = _reharmonize(score, key, st) if req.voices == 4 and REHARMONIZE_CHORALES and not spans else None
     if req.arousal is not None or req.velocity != DEFAULT_VELOCITY:  # a mood set the loudness
         score.dynamic = dynamic_for(req.velocity)
-    if req.style == "chorale":
+    if req.style == "chorale" and harmony is None:  # (a re-harmonized chorale has its fermatas at its cadences)
         phrase_end_fermatas(score, [s.first_bar + s.n_bars - 1 for s in sampled.sections] if plan else [],
                             upbeat_length(score) if sampled is not plan else 0.0)
     if spans:
@@ -301,21 +302,44 @@ MODAL_ESCALATION = 0.5
 
 
 REHARMONIZE_CHORALES = True  # four-voice pieces: the model's soprano, lower voices from music.fourpart
+EPS_Q = 1e-6  # quarters
+# Bach's chorales close a phrase about every 2.7 bars; guessed in a generated soprano without
+# this floor (two bars of 4/4, three of 3/4), phrases closed every 1.7 bars and fermatas crowded
+# the page
+CHORALE_PHRASE_MIN_BEATS = 8
 
 
 def _reharmonize(score: Score, key: Key, st) -> dict | None:
-    """Keep the model's soprano and write alto, tenor and bass with ``music.fourpart``
-    (functional chords, cadences, voice leading by construction); the analysis for music.json."""
+    """Keep the model's soprano, shaped as a chorale tune (``music.chorale_line``: no chromatic
+    wobbles or neighbour loops, the final tonic on the last bar's strong beat), and write alto,
+    tenor and bass with ``music.fourpart`` (functional chords, cadences, voice leading by
+    construction), fermatas at its phrase ends; the analysis for music.json."""
     if len(score.parts) < 4 or not score.parts[0].notes:
         return None
-    grid = [(i * float(score.meter.bar_quarters), float(score.meter.bar_quarters), score.meter.beat_quarters)
-            for i in range(score.bars)]
+    bq = float(score.meter.bar_quarters)
+    grid = [(i * bq, bq, score.meter.beat_quarters) for i in range(score.bars)]
+    first = min(n.onset for n in score.parts[0].notes)
+    pickup = bq - first if EPS_Q < first < bq - EPS_Q else 0.0
+    score.parts[0].notes = sop = chorale_soprano(score.parts[0].notes, key, score.meter, score.bars, pickup)
+    # phrase ends: the model's breaths (chorale_soprano marks them), and between them the guessed
+    # ends of phrases of two bars or more
+    breaths = [n.onset for n in sop if n.fermata]
+    min_bars = CHORALE_PHRASE_MIN_BEATS * score.meter.beat_quarters / bq
+    ends = set(breaths) | {t for t in guess_phrase_ends(sop, score.meter, grid, key, min_bars)
+                           if all(abs(t - b) >= min_bars * bq - EPS_Q for b in breaths)}
+    for n in sop:
+        n.fermata = n.onset in ends
     lower, fp = lower_voices(score, score.parts[0].notes, key, grid, score.parts[1].program)
     for i, part in enumerate(lower, start=1):
         vel = score.parts[i].notes[0].velocity if score.parts[i].notes else score.parts[0].notes[0].velocity
         for n in part.notes:
             n.velocity = vel
         score.parts[i].notes = part.notes
+    for t in fp.phrase_ends:  # every voice holds the cadence chord under a fermata, as in Bach
+        for p in score.parts:
+            for n in p.notes:
+                if n.onset <= t + EPS_Q < n.end:
+                    n.fermata = True
     return analysis_meta(fp)
 
 
