@@ -12,6 +12,8 @@ export interface HistoryHost {
   /** Show a version read-only with its changed bars (from 0) tinted; null: back to the current piece. */
   preview(version: Piece | null, changedBars: number[]): void;
   restore(version: number): Promise<void>;
+  /** Editing live (the shared Doc): note edits make no versions, and the newest version is the current one. */
+  live(): boolean;
   status(message: string, error?: boolean): void;
 }
 
@@ -55,7 +57,7 @@ export class HistoryPanel {
   }
 
   private render(): void {
-    const current = this.host.current()?.version;
+    const current = this.currentVersion();
     this.list.replaceChildren(...this.versions.map((v) => {
       const isCurrent = v.version === current;
       const item = h("li", { "data-version": v.version, class: v.version === this.previewing ? "previewed" : "" },
@@ -71,12 +73,19 @@ export class HistoryPanel {
     this.more.hidden = this.earlier === null;
   }
 
+  /** The version the piece is at: the open piece's, or live, the newest one (everyone's tasks make versions). */
+  private currentVersion(): number | undefined {
+    const piece = this.host.current();
+    return this.host.live() ? this.versions[0]?.version ?? piece?.version : piece?.version;
+  }
+
   /** Show a version read-only with what differs from the current one; the current one: end the preview. */
   async preview(version: number): Promise<void> {
     const piece = this.host.current();
     if (!piece) return;
-    if (version === piece.version || version === this.previewing) return this.endPreview(true);
-    const [old, diff] = await Promise.all([api.version(piece.id, version), api.diff(piece.id, version, piece.version)]);
+    const current = this.currentVersion() ?? piece.version;
+    if (version === current || version === this.previewing) return this.endPreview(true);
+    const [old, diff] = await Promise.all([api.version(piece.id, version), api.diff(piece.id, version, current)]);
     this.previewing = version;
     this.host.preview(old, [...new Set(diff.bars.map((b) => b.index))]);
     const named = this.versions.find((v) => v.version === version)?.name;

@@ -55,6 +55,7 @@ export class StudioView {
       preview: (version, bars) => this.preview(version, bars),
       restore: (version) => this.restoreVersion(version),
       status: (message, error) => this.status(message, error),
+      live: () => this.live,
     });
     this.wire();
   }
@@ -370,7 +371,9 @@ export class StudioView {
     const score = $("#score", this.element);
     let r: Response;
     try {
-      r = await fetch(api.exportUrl(piece.id, "svg", this.live ? undefined : version)); // live: as it is now
+      // live: the piece as it is now, unless an earlier version is previewed
+      const previewing = this.history.previewing !== null;
+      r = await fetch(api.exportUrl(piece.id, "svg", this.live && !previewing ? undefined : version));
     } catch {
       score.dataset.stale = "true"; // offline: engraved again when the connection is back
       return;
