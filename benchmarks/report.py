@@ -79,7 +79,7 @@ def write_results_md(results: dict, path: Path) -> None:
               "one component removed at a time. See the notes below for what this does and does not show.", "",
               abl_md.read_text().replace("### ", "#### "), ""]
     for name in ("eval_seeds", "infill", "variation", "transcription", "image", "prompts", "notation", "fourpart",
-                 "melody_craft", "chords", "fusion", "engine", "blind_panel", "server", "studio"):  # standalone benchmarks (own commands)
+                 "melody_craft", "chords", "fusion", "engine", "blind_panel", "server", "studio", "collab"):  # standalone benchmarks (own commands)
         md = path.parent / f"{name}.md"
         if md.exists():
             L += ["#" + line if line.startswith("#") else line for line in md.read_text().splitlines()] + [""]

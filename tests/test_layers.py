@@ -33,7 +33,9 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-MODULES = sorted(module_name(p) for p in PKG.rglob("*.py"))
+# Alembic runs the migration scripts (env.py and versions/*.py) itself, inside its context: they are
+# not modules to import (a revision's file name may start with a digit).
+MODULES = sorted(module_name(p) for p in PKG.rglob("*.py") if "migrations" not in p.relative_to(PKG).parts)
 
 
 def layer_of(module: str) -> str:
