@@ -235,3 +235,32 @@ def test_a_minor_tune_keeps_one_inflection_of_its_sixth_and_seventh(tiny_checkpo
         back.key = parse_key("G minor")
         flips += piece_measures(back)["flips"]
     assert flips == 0
+
+
+def test_a_jig_runs_in_eighths_not_sixteenths():
+    """After three notes shorter than an eighth in a row, or once they are more than 15% of the
+    tune's notes, a jig's next note is an eighth or longer (real jigs: 6% of notes, runs of 3)."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from symphony.decoding import motif
+    from symphony.model.tokens import TICKS_PER_QUARTER, Tokenizer
+    tok = Tokenizer()
+    q = TICKS_PER_QUARTER
+    ids = np.array([tok.dur_token(q // 4), tok.dur_token(q // 2), tok.dur_token(3 * q // 2)])
+    st = SimpleNamespace(cons=SimpleNamespace(max_short_run=3), voice=0, tok=tok, cursor=0, short_run=0,
+                         copying=False, short_end=-1, notes_played=0, short_played=0, abs_tick=lambda c: c)
+    for start in (0, q // 4, q // 2):  # three sixteenths in a row
+        motif.remember_length(st, start, q // 4)
+    st.cursor = 3 * q // 4
+    assert [tok.dur_of(int(t)) for t in motif.limit_short_run(st, ids)] == [q // 2, 3 * q // 2]
+    st.cursor = q  # after a rest a new run may start (the share only counts from the 8th note on)
+    assert [tok.dur_of(int(t)) for t in motif.limit_short_run(st, ids)] == [q // 4, q // 2, 3 * q // 2]
+    for k in range(6):  # six eighths: 3 short of 9 notes, over 15%
+        motif.remember_length(st, 2 * q + k * q // 2, q // 2)
+    assert [tok.dur_of(int(t)) for t in motif.limit_short_run(st, ids)] == [q // 2, 3 * q // 2]
+    st.copying = True  # a bar the plan repeats keeps its sixteenths
+    assert len(motif.limit_short_run(st, ids)) == 3
+    st.copying, st.cons.max_short_run = False, None  # not a jig: nothing changes
+    assert len(motif.limit_short_run(st, ids)) == 3

@@ -104,6 +104,7 @@ class Constraints:
     motif_bars: int = 0  # bars of the opening phrase: later notes reuse its rhythmic figures
     parallel: dict[int, int] | None = None  # bar -> the bar at its place in an earlier phrase (its rhythm leads)
     vary_from: dict[int, int] | None = None  # bar -> the earlier bar whose first half it repeats before changing
+    max_short_run: int | None = None  # a jig: most notes shorter than an eighth in a row (3), and their share
     upbeat: bool | None = None  # True: the top voice opens after a rest of at least half the first
     # bar (a pickup of at most half a bar); False: on its downbeat; None: as the model writes it
 
@@ -164,6 +165,9 @@ class GrammarState:
         self.notes_at: dict[int, tuple[int, int]] = {}  # absolute tick -> (midi, ticks)
         self.figures: dict[tuple[int, int], int] = {}  # (onset in the beat, ticks) -> notes so far
         self.inflections: dict[int, tuple[int, int]] = {}  # waiting inflection -> (the one sounded, its tick)
+        self.short_run, self.short_end = 0, -1  # notes shorter than an eighth in a row, and where they end
+        self.notes_played = self.short_played = 0  # the top voice's notes, and those shorter than an eighth
+        self.copying = False  # the sampler is repeating a bar the plan brings back
         self.pairs = motif.inflection_pairs(self.cons.key)
         for b, tick in sorted(self.cons.anchors or ()):
             self.anchor_ticks.setdefault(b, []).append(tick)
@@ -183,6 +187,7 @@ class GrammarState:
                 return _ids((t.dur_token(anchor.duration),))
             crafted = motif.filter_lengths(self, craft.note_lengths(self))  # the style's lengths, the
             # final cadence, the tune's own figures
+            crafted = motif.limit_short_run(self, crafted)  # a jig's run of eighths
             if crafted is not None:
                 return crafted
             end = self._next_anchor(self.cursor + 1)  # the bar's end, or the next anchor
@@ -196,7 +201,7 @@ class GrammarState:
                         if start > here and midi < self.pitch_midi:
                             end = min(end, start - self.abs_tick(0))
                             break
-            return _dur_ids(t.dur1, max(1, min(end - self.cursor, MAX_BAR_TICKS)))
+            return motif.limit_short_run(self, _dur_ids(t.dur1, max(1, min(end - self.cursor, MAX_BAR_TICKS))))
         if self.pending == "pos":
             return self._pitches()
         choices: list[np.ndarray] = []
@@ -700,6 +705,7 @@ def _draw_token(d: _Draw, logits: list[np.ndarray], headers, cons: Constraints, 
     if d.given:  # the user's notes are taken as they are
         t = d.given.pop(0)
     else:
+        state.copying = bool(d.forced)  # a bar the plan repeats keeps its rhythm (motif.limit_short_run)
         allowed = state.allowed()
         if d.forced and d.forced[0] in allowed:
             t = d.forced.pop(0)
