@@ -28,10 +28,7 @@ import json
 import os
 import platform
 import random
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -39,30 +36,11 @@ from pathlib import Path
 import httpx
 from pycrdt import Array, Map
 
+from benchmarks.server import free_port, start_server
 from symphony.server.client import CollabClient
 
 HERE = Path(__file__).resolve().parent
 STYLES = ["celtic", "german", "chinese", "celtic", "german"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(db: str, port: int) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(HERE.parent) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    proc = subprocess.Popen([sys.executable, "-m", "symphony.cli", "serve", "--port", str(port), "--db", db],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    for _ in range(1200):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("the server did not start: " + proc.stderr.read().decode()[-2000:])
 
 
 def rss_mb(pid: int) -> float:
@@ -175,7 +153,7 @@ def main() -> None:
         procs = []
         try:
             for port in ports:
-                procs.append(start_server(f"sqlite:///{tmp}/studio.db", port))
+                procs.append(start_server(f"sqlite:///{tmp}/studio.db", port, wait_s=120))
             pieces = []
             for i in range(args.pieces):
                 r = httpx.post(bases[0] + "/api/pieces", json={"style": STYLES[i % len(STYLES)], "bars": 16,

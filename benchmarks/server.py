@@ -41,13 +41,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(db: str, port: int) -> subprocess.Popen:
+def start_server(db: str, port: int, wait_s: float = 60) -> subprocess.Popen:
+    """`symphony serve` on 127.0.0.1:port with the database `db`, once it answers /api/health."""
     env = {**os.environ, "SYMPHONY_SERVER_JOBS_PER_CLIENT": "20", "SYMPHONY_SERVER_QUEUE": "32",
            "PYTHONPATH": str(HERE.parent) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.Popen([sys.executable, "-m", "symphony.cli", "serve", "--port", str(port), "--db", db],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(600):
+    for _ in range(int(wait_s * 10)):
         try:
             if httpx.get(base + "/api/health", timeout=1).status_code == 200:
                 return proc

@@ -3,24 +3,16 @@
 first version (read-only, bar 2 tinted as changed, the difference in words), restore it."""
 from __future__ import annotations
 
-import shutil
 import time
 
 import httpx
 import pytest
 
 from symphony.server.app import create_app
-from symphony.server.config import STATIC_DIR, ServerSettings
+from symphony.server.config import ServerSettings
 
 from .conftest import DATA, serve_live
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (make setup installs it)")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make setup installs it)"),
-    pytest.mark.skipif(not (STATIC_DIR / "index.html").is_file(),
-                       reason="the studio is not built (make setup runs npm ci && npm run build in studio/)"),
-]
+from .test_studio_e2e import CHROMIUM, pytestmark, sync_api  # noqa: F401 (the browser and its skips)
 
 
 @pytest.fixture(scope="module")
