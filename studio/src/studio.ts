@@ -39,7 +39,9 @@ export class StudioView {
   /** The shared piece and who else is on it (null: not joined, or no collaboration socket). */
   shared: SharedPiece | null = null;
   presence: Presence | null = null;
-  /** A viewer's studio (a piece shared "can view"): hear, read and export; change nothing. */
+  /** A viewer's studio (a piece shared "can view"): hear, read and export; change nothing. Every
+   * place that lets the roll be edited again (a compose ends, a preview ends) keeps to it. */
+  private viewOnly = false;
 
   constructor(private readonly home: () => void) {
     this.element = layout();
@@ -163,7 +165,7 @@ export class StudioView {
         this.roll.show(parts, meter, this.roll.bars);
       },
     }, signal));
-    this.roll.readOnly = false;
+    this.roll.readOnly = this.viewOnly;
     if (piece) {
       this.show(piece, false);
       this.roll.scrollToQuarter(0); // the roll followed the notes in; a musician reads from the start
@@ -174,6 +176,7 @@ export class StudioView {
   }
 
   setViewOnly(on: boolean): void {
+    this.viewOnly = on;
     this.roll.readOnly = on;
     for (const sel of [".actions", ".history", "#delete", ".roll-tools .hint"]) $(sel, this.element).hidden = on;
     $("#view-only", this.element).hidden = !on;
@@ -348,7 +351,7 @@ export class StudioView {
   private preview(version: Piece | null, changedBars: number[]): void {
     const piece = version ?? this.piece;
     if (!piece) return;
-    this.roll.readOnly = version !== null;
+    this.roll.readOnly = version !== null || this.viewOnly;
     this.roll.changedBars = new Set(changedBars);
     this.roll.labels = piece.bar_numbers ?? [];
     this.roll.show(piece.parts, parseMeter(piece.attributes.meter), piece.bars);
@@ -359,7 +362,7 @@ export class StudioView {
   }
 
   private endPreview(): void {
-    this.roll.readOnly = false;
+    this.roll.readOnly = this.viewOnly;
     this.roll.changedBars = new Set();
     this.element.classList.remove("previewing");
   }
