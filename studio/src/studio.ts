@@ -319,22 +319,23 @@ export class StudioView {
     }
   }
 
-  async undo(): Promise<void> {
-    if (this.live) return void this.shared!.undo();
-    await this.flush();
-    const target = this.undoStack.pop();
-    if (target === undefined || !this.piece) return;
-    this.redoStack.push(this.piece.version);
-    await this.restoreTo(target, "Undo");
+  undo(): Promise<void> {
+    return this.step("Undo", this.undoStack, this.redoStack);
   }
 
-  async redo(): Promise<void> {
-    if (this.live) return void this.shared!.redo();
+  redo(): Promise<void> {
+    return this.step("Redo", this.redoStack, this.undoStack);
+  }
+
+  /** Undo or redo: live, this person's own last change; alone, back to the version on top of
+   * `from` (the version left goes on `to`, so the opposite step comes back to it). */
+  private async step(what: "Undo" | "Redo", from: number[], to: number[]): Promise<void> {
+    if (this.live) return void (what === "Undo" ? this.shared!.undo() : this.shared!.redo());
     await this.flush();
-    const target = this.redoStack.pop();
+    const target = from.pop();
     if (target === undefined || !this.piece) return;
-    this.undoStack.push(this.piece.version);
-    await this.restoreTo(target, "Redo");
+    to.push(this.piece.version);
+    await this.restoreTo(target, what);
   }
 
   private async restoreTo(version: number, what: string): Promise<void> {
