@@ -441,10 +441,15 @@ def test_serve_beyond_loopback_requires_accounts(tmp_path, tiny_checkpoint):
         server.wait(10)
 
 
-def test_a_rate_limit_frees_a_slot_when_the_oldest_hit_leaves_its_window():
-    from symphony.server.ratelimit import RateLimit
+@pytest.mark.parametrize("kept", ["in the process", "in the database"])
+def test_a_rate_limit_frees_a_slot_when_the_oldest_hit_leaves_its_window(kept, tmp_path):
+    from symphony.server.ratelimit import RateLimit, StoredRateLimit
+    from symphony.server.store import Store
     now = [100.0]
-    limit = RateLimit(2, 60, clock=lambda: now[0])
+    if kept == "in the process":
+        limit = RateLimit(2, 60, clock=lambda: now[0])
+    else:
+        limit = StoredRateLimit(Store(f"sqlite:///{tmp_path / 'studio.db'}"), "test", 2, 60, clock=lambda: now[0])
     assert limit.take("ana") == 0
     now[0] += 10
     assert limit.take("ana") == 0

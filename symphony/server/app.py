@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from symphony.server import access, http_errors
 from symphony.server.config import ServerSettings
 from symphony.server.collab import Collab
-from symphony.server.ratelimit import RateLimit
+from symphony.server.ratelimit import StoredRateLimit
 from symphony.server.routes import auth, collab, meta, pieces, shares, versions
 from symphony.server.service import Studio
 
@@ -37,6 +37,11 @@ def create_app(settings: ServerSettings | None = None, *, preload: bool = True) 
     async def lifespan(app: FastAPI):
         studio = Studio(settings)
         app.state.studio = studio
+        # in the database: every server process on it counts the same hits
+        app.state.generations = StoredRateLimit(studio.store, "generate", settings.generations_per_minute, 60)
+        app.state.sign_in_failures = (
+            StoredRateLimit(studio.store, "sign-in", settings.sign_in_failures, settings.sign_in_window_s),  # per email
+            StoredRateLimit(studio.store, "sign-in-from", 4 * settings.sign_in_failures, settings.sign_in_window_s))
         if preload:
             import anyio
             await anyio.to_thread.run_sync(lambda: studio.engine)
@@ -51,9 +56,6 @@ def create_app(settings: ServerSettings | None = None, *, preload: bool = True) 
                               "the `symphony` CLI's; every error is JSON {\"detail\": \"one clear sentence\"}.")
     http_errors.install(app, settings.retry_after_s)
     app.add_middleware(http_errors.BodyLimit, limit=settings.max_upload_bytes + BODY_MARGIN)
-    app.state.generations = RateLimit(settings.generations_per_minute, 60)
-    app.state.sign_in_failures = (RateLimit(settings.sign_in_failures, settings.sign_in_window_s),  # per email
-                                  RateLimit(4 * settings.sign_in_failures, settings.sign_in_window_s))  # per address
     for r in (meta.router, auth.router, collab.router):  # the socket checks its own access (socket_access)
         app.include_router(r)
     for r in (pieces.router, versions.router, shares.router):  # every piece route checks the asker's role
