@@ -3,6 +3,7 @@ OpenAPI document at /openapi.json, interactive docs at /docs, the built studio a
 from __future__ import annotations
 
 import dataclasses
+import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from symphony.server import access, http_errors
+from symphony.server import access, accounts, http_errors
 from symphony.server.config import ServerSettings
 from symphony.server.collab import Collab
 from symphony.server.ratelimit import StoredRateLimit
@@ -93,10 +94,17 @@ def serve(settings: ServerSettings, host: str, port: int, announce=print) -> Non
             raise RequestError(f"cannot listen on {host}:{port} ({e.strerror}); choose another --port") from None
     if not is_loopback(host):
         settings = dataclasses.replace(settings, accounts=True)  # others can reach it: accounts required
-    _check_database(settings.database_url)
+    store = open_store(settings.database_url)
+    unclaimed = accounts.ownerless(store) if settings.accounts else 0
+    store.close()
     from symphony.tasks.engine import Engine
     Engine.load(settings.checkpoint)  # a bad checkpoint is one clear error now, not a traceback later
     announce(f"http://{host}:{port}/", "accounts required" if settings.accounts else "single-user: no accounts")
+    if unclaimed:
+        pieces = "1 piece made without accounts belongs" if unclaimed == 1 else \
+            f"{unclaimed} pieces made without accounts belong"
+        print(f"{pieces} to no one yet: sign up, then run `symphony accounts claim EMAIL` to make them yours",
+              file=sys.stderr)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 
@@ -111,11 +119,12 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _check_database(url: str) -> None:
+def open_store(url: str):
+    """The Store on ``url``, or one clear error (RequestError) when it cannot be opened."""
     from symphony.errors import RequestError
     from symphony.server.store import Store
     try:
-        Store(url).close()
+        return Store(url)
     except Exception as e:  # SQLAlchemy raises many kinds: a bad URL, a missing driver, no server
         reason = " ".join(str(e).split())[:200]
         raise RequestError(f"cannot open the database {url!r}: {reason}") from None
