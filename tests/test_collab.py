@@ -338,6 +338,29 @@ def test_two_server_processes_on_one_database_converge(served):
     assert pieces[0]["parts"] == pieces[1]["parts"]
 
 
+def test_presence_reaches_the_clients_of_the_other_process(served):
+    one, two = served(), served()
+    piece_id = upload(one.base)
+
+    async def main():
+        async with CollabClient(ws_url(one.base, piece_id)) as ana:
+            async with CollabClient(ws_url(two.base, piece_id)) as ben:
+                await ana.set_presence({"user": {"name": "Ana"}, "cursor": {"bar": 3}})
+                await until(lambda: ben.presence.states.get(ana.presence.client_id, {}).get("user") == {"name": "Ana"})
+                await ben.set_presence({"user": {"name": "Ben"}, "cursor": {"bar": 5}})
+                await until(lambda: ana.presence.states.get(ben.presence.client_id, {}).get("cursor") == {"bar": 5})
+                await ana.set_presence({"user": {"name": "Ana"}, "cursor": {"bar": 4}})  # a move
+                await until(lambda: ben.presence.states[ana.presence.client_id]["cursor"] == {"bar": 4})
+            # ben gone: the room on two is closed; a newcomer there opens it and learns who is on one
+            async with CollabClient(ws_url(two.base, piece_id)) as cleo:
+                await until(lambda: cleo.presence.states.get(ana.presence.client_id, {}).get("cursor") == {"bar": 4})
+                assert ben.presence.client_id not in cleo.presence.states  # ben left
+                await until(lambda: ben.presence.client_id not in ana.presence.states)
+                await ana.close()  # ana's socket closes: cleo sees her go
+                await until(lambda: ana.presence.client_id not in cleo.presence.states)
+    asyncio.run(main())
+
+
 def test_rate_limits_hold_across_two_server_processes(served):
     """Failed sign-ins and generations count in the database: two processes give one limit."""
     env = {"SYMPHONY_SERVER_SIGN_IN_FAILURES": "3", "SYMPHONY_SERVER_GENERATIONS_PER_MINUTE": "2"}

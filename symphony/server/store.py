@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
@@ -21,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pycrdt import Doc
-from sqlalchemy import (DateTime, ForeignKey, Integer, LargeBinary, String, UniqueConstraint, create_engine, delete,
-                        event, func, select, update)
+from sqlalchemy import (BigInteger, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint,
+                        create_engine, delete, event, func, select, update)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from symphony.server import document, migrations
@@ -30,6 +31,7 @@ from symphony.server.document import Content
 
 VERSION_PAGE = 50  # versions listed at once, the latest first
 Describe = Callable[[Content, Content], str]  # (before, after) -> what the change did, in words
+PRESENCE_KEEP_S = 120.0  # a presence row not renewed for this long goes (clients renew theirs every 15 s)
 LOG_GRACE_S = 30.0  # log rows younger than this stay after compaction: other processes may not have read them yet
 
 
@@ -72,6 +74,18 @@ class UpdateRow(Base):
     author: Mapped[str | None] = mapped_column(String(64), nullable=True)
     note: Mapped[str | None] = mapped_column(String(200), nullable=True)  # "Ana regenerated bars 5-8"
     created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PresenceRow(Base):
+    """A collaborator's latest awareness state (presence) on a piece, as the process whose socket
+    it came in on wrote it, for the other processes to relay (``state`` "": they left)."""
+    __tablename__ = "collab_presence"
+    piece_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    client: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)  # the awareness client id
+    clock: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(Text)  # JSON, as y-protocols encodes it
+    process: Mapped[str] = mapped_column(String(32))
+    updated: Mapped[float] = mapped_column(Float, index=True)  # wall-clock seconds
 
 
 @dataclass
@@ -312,6 +326,35 @@ class Store:
             return 0
         return len(fold)
 
+    # ------------------------------------------------------------------ presence, between processes
+    def put_presence(self, entries: list[tuple[str, int, int, str]], process: str) -> None:
+        """Save (piece id, client id, clock, state JSON or "") awareness entries that came in on
+        ``process``'s sockets, the newest clock winning; entries older than ``PRESENCE_KEEP_S`` go."""
+        if not entries:
+            return
+        if self.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        t = time.time()
+        latest = {}
+        for piece_id, client, clock, state in entries:  # one row each: the last entry of a client wins
+            latest[piece_id, client] = dict(piece_id=piece_id, client=client, clock=clock, state=state,
+                                            process=process, updated=t)
+        stmt = insert(PresenceRow).values(list(latest.values()))
+        stmt = stmt.on_conflict_do_update(index_elements=["piece_id", "client"], where=PresenceRow.clock <= stmt.excluded.clock,
+                                          set_={k: stmt.excluded[k] for k in ("clock", "state", "process", "updated")})
+        with self.sessions.begin() as s:
+            s.execute(stmt)
+            s.execute(delete(PresenceRow).where(PresenceRow.updated < t - PRESENCE_KEEP_S))
+
+    def presence_since(self, piece_ids: list[str], since: float, process: str) -> list[PresenceRow]:
+        """The presence rows of these pieces that other processes wrote after ``since`` (wall clock)."""
+        with self.sessions() as s:
+            return list(s.scalars(select(PresenceRow).where(PresenceRow.piece_id.in_(piece_ids),
+                                                            PresenceRow.updated > since,
+                                                            PresenceRow.process != process)))
+
     def listen(self, callback: Callable[[str], None]) -> None:
         """Call ``callback(piece_id)`` (on the writing thread) after each committed log row."""
         self._listeners.append(callback)
@@ -327,6 +370,7 @@ class Store:
                 raise NotFound(f"no piece {piece_id!r}")
             s.query(VersionRow).filter(VersionRow.piece_id == piece_id).delete()
             s.query(UpdateRow).filter(UpdateRow.piece_id == piece_id).delete()
+            s.query(PresenceRow).filter(PresenceRow.piece_id == piece_id).delete()
             s.delete(row)
 
     # ------------------------------------------------------------------ serialised pieces
