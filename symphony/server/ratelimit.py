@@ -93,8 +93,8 @@ class StoredRateLimit:
         """Seconds until ``key`` may be hit again (0: now)."""
         key, now = self._key(key), self.clock()
         with self.store.sessions() as s:
-            hits = list(s.scalars(select(RateHitRow.at).where(RateHitRow.key == key, RateHitRow.at > now - self.window_s)
-                                  .order_by(RateHitRow.at)))
+            hits = list(s.scalars(select(RateHitRow.at).order_by(RateHitRow.at)
+                                  .where(RateHitRow.key == key, RateHitRow.at > now - self.window_s)))
         return _wait(hits, self.limit, self.window_s, now)
 
     def hit(self, key: str) -> None:

@@ -6,8 +6,8 @@ through the HTTP API (an edit, a restore) also adds a version row with a snapsho
 after it. Each change is one database transaction that first moves the piece's version on (which
 locks the piece: SQLite's one writer, PostgreSQL's row lock) and only then reads the Doc it edits,
 so changes of one piece queue behind each other and each one edits the state every earlier
-change left (never a stale read, never a retry). Yjs updates are idempotent: applying one twice changes nothing, which is what makes
-snapshot + log safe to read at any moment. A version row also says what its change did in words
+change left (never a stale read, never a retry). Yjs updates are idempotent: applying one twice
+changes nothing, which is what makes snapshot + log safe to read at any moment. A version row also says what its change did in words
 and, on request, carries a name; version rows are the history, and compacting the log never
 touches them."""
 from __future__ import annotations
@@ -342,7 +342,8 @@ class Store:
             latest[piece_id, client] = dict(piece_id=piece_id, client=client, clock=clock, state=state,
                                             process=process, updated=t)
         stmt = insert(PresenceRow).values(list(latest.values()))
-        stmt = stmt.on_conflict_do_update(index_elements=["piece_id", "client"], where=PresenceRow.clock <= stmt.excluded.clock,
+        stmt = stmt.on_conflict_do_update(index_elements=["piece_id", "client"],
+                                          where=PresenceRow.clock <= stmt.excluded.clock,
                                           set_={k: stmt.excluded[k] for k in ("clock", "state", "process", "updated")})
         with self.sessions.begin() as s:
             s.execute(stmt)
