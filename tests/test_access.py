@@ -520,3 +520,18 @@ def test_pieces_made_without_accounts_are_claimed_by_one_account(tmp_path, tiny_
         assert client.get(f"/api/pieces/{bens}", headers=ana).status_code == 404  # ben's stays ben's
         assert claim("ben@example.org")[:2] == (0, "0 pieces without an owner now belong to ben@example.org")
         assert client.get(f"/api/pieces/{made[0]}", headers=ben).status_code == 404
+
+
+def test_a_stored_rate_limit_forgets_expired_hits_of_every_key(tmp_path):
+    from symphony.server.ratelimit import RateHitRow, StoredRateLimit
+    from symphony.server.store import Store
+    store, now = Store(f"sqlite:///{tmp_path / 'studio.db'}"), [100.0]
+    limit, other = (StoredRateLimit(store, scope, 2, 60, clock=lambda: now[0]) for scope in ("test", "other"))
+    for key in ("ana", "ben", "cleo"):
+        limit.hit(key)
+    other.hit("ana")
+    now[0] += 61
+    assert limit.take("dan") == 0  # ana, ben and cleo's hits left the window: they go, the other limit's stay
+    with store.sessions() as s:
+        assert sorted(s.query(RateHitRow.key).all()) == [("other:ana",), ("test:dan",)]
+    store.close()

@@ -74,7 +74,7 @@ class StoredRateLimit:
     """``RateLimit``'s methods, with the hits in the database. ``scope`` names the limit (its keys
     are ``scope:key``). ``take`` counts and hits in one transaction that holds a lock on the key
     (PostgreSQL: a transaction advisory lock; SQLite: the write lock, which its first statement,
-    a delete of the key's expired hits, takes), so processes that take at once cannot both slip in."""
+    a delete of the limit's expired hits, takes), so processes that take at once cannot both slip in."""
 
     def __init__(self, store: Store, scope: str, limit: int, window_s: float, clock=time.time):
         self.store, self.scope, self.limit, self.window_s, self.clock = store, scope, limit, window_s, clock
@@ -83,11 +83,18 @@ class StoredRateLimit:
         return f"{self.scope}:{key}"[:400]
 
     def _recent(self, s, key: str, now: float) -> list[float]:
-        """Forget the key's hits older than the window (locking the key); its hits since, oldest first."""
+        """Lock the key and forget the limit's hits older than the window (every key's: a key
+        that is never hit again leaves nothing behind); the key's hits since, oldest first."""
+        expired = delete(RateHitRow).where(RateHitRow.key.startswith(f"{self.scope}:", autoescape=True),
+                                           RateHitRow.at <= now - self.window_s)
         if s.bind.dialect.name == "postgresql":
             s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
-        s.execute(delete(RateHitRow).where(RateHitRow.key == key, RateHitRow.at <= now - self.window_s))
-        return list(s.scalars(select(RateHitRow.at).where(RateHitRow.key == key).order_by(RateHitRow.at)))
+            if s.scalar(text("SELECT pg_try_advisory_xact_lock(hashtext(:k))"), {"k": f"sweep {self.scope}"}):
+                s.execute(expired)  # one sweeper at a time: two could lock each other's rows
+        else:
+            s.execute(expired)  # SQLite: the first write takes the database's write lock until commit
+        return list(s.scalars(select(RateHitRow.at).order_by(RateHitRow.at)
+                              .where(RateHitRow.key == key, RateHitRow.at > now - self.window_s)))
 
     def retry_after(self, key: str) -> int:
         """Seconds until ``key`` may be hit again (0: now)."""
