@@ -17,7 +17,7 @@ from symphony.server.app import create_app
 from symphony.server.config import ServerSettings
 
 from .conftest import DATA, serve_live
-from .postgres import create_database, database_url, postgres_server  # noqa: F401  (fixtures)
+from .postgres import create_database, database_url, postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 REQUEST = {"style": "celtic", "key": "D major", "bars": 6, "seed": 3}
 UPLOAD_LIMIT = 64 * 1024
@@ -659,6 +659,33 @@ def test_many_changes_at_once_each_hold_every_change_before_them(database_url):
         assert saved == before, (tag, version, sorted(before - saved))
     assert {k for k in document.read(store.get(piece.id).doc).attributes if k.startswith("race")} == set(tags)
     store.close()
+
+
+def test_a_log_row_that_commits_after_a_higher_one_is_not_missed(postgres_url, tmp_path):
+    """PostgreSQL hands out ids before commit: a live edit's row may commit after a higher one.
+    The piece the server caches must not stay without it (its key counts the log's rows)."""
+    from symphony.server import document
+    from symphony.server.service import Studio
+    from symphony.server.store import UpdateRow, now
+    studio = Studio(ServerSettings(database_url=postgres_url, static_dir=tmp_path))
+    store = studio.store
+    piece = store.create(document.content_of(read_score(DATA / "oneills_sample.abc")), "race", "upload")
+
+    def live_edit(tag):  # from a client of its own
+        doc = store.get(piece.id).doc
+        before = doc.get_state()
+        doc.get("attributes", type=document.Map)[tag] = True
+        return doc.get_update(before)
+    late, early = live_edit("late"), live_edit("early")
+    with store.sessions.begin() as s:  # the late row's id is handed out now, its commit comes last
+        s.add(UpdateRow(piece_id=piece.id, data=late, created=now()))
+        s.flush()
+        store.append(piece.id, early)  # a higher id, committed first
+        seen = studio.piece(piece.id)["attributes"]
+        assert "early" in seen and "late" not in seen
+    assert {"early", "late"} <= set(studio.piece(piece.id)["attributes"])
+    assert {"early", "late"} <= set(json.loads(studio.piece_json(piece.id))["attributes"])
+    studio.close()
 
 
 @pytest.mark.parametrize("args, words", [

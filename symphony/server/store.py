@@ -115,7 +115,13 @@ class Stored:
     created: dt.datetime
     updated: dt.datetime
     doc: Doc
-    log_id: int = 0  # the last update log row in doc (the cache key: version alone misses live edits)
+    log_id: int = 0  # the last update log row in doc (version alone misses live edits)
+    log_rows: int = 0  # how many log rows doc holds (PostgreSQL may commit a lower id after a higher one)
+
+    @property
+    def revision(self) -> tuple[int, int, int]:
+        """What ``Store.revision`` answers while the piece is as read (the cache key)."""
+        return self.version, self.log_id, self.log_rows
 
 
 def now() -> dt.datetime:
@@ -157,13 +163,17 @@ class Store:
                 raise NotFound(f"no piece {piece_id!r}")
             return _read(s, row)
 
-    def revision(self, piece_id: str) -> tuple[int, int]:
-        """(version, last log row): changes whenever the piece's content does."""
+    def revision(self, piece_id: str) -> tuple[int, int, int]:
+        """(version, last log row, log rows): changes whenever the piece's content does. The row
+        count catches a row that commits after a higher id was read (PostgreSQL hands ids out
+        before commit); a compaction changes it without changing the content (a cache miss)."""
         with self.sessions() as s:
             v = s.scalar(select(PieceRow.version).where(PieceRow.id == piece_id))
             if v is None:
                 raise NotFound(f"no piece {piece_id!r}")
-            return v, s.scalar(select(func.max(UpdateRow.id)).where(UpdateRow.piece_id == piece_id)) or 0
+            last, rows = s.execute(select(func.max(UpdateRow.id), func.count())
+                                   .where(UpdateRow.piece_id == piece_id)).one()
+            return v, last or 0, rows
 
     def version_of(self, piece_id: str) -> int:
         with self.sessions() as s:
@@ -275,7 +285,7 @@ class Store:
                                created=t)
             s.add(logrow)
         self._appended(piece_id)
-        return Stored(piece_id, title, current.version, current.created, t, doc, logrow.id)
+        return Stored(piece_id, title, current.version, current.created, t, doc, logrow.id, current.log_rows + 1)
 
     # ------------------------------------------------------------------ the update log
     def append(self, piece_id: str, data: bytes, author: str | None = None, note: str | None = None,
@@ -305,7 +315,7 @@ class Store:
 
     def compact(self, piece_id: str, grace_s: float = LOG_GRACE_S) -> int:
         """Fold the piece's log rows older than ``grace_s`` into its snapshot (the newest row
-        always stays, so ``revision`` never goes back). Versions are untouched. Returns how many
+        always stays, so the last log id never goes back). Versions are untouched. Returns how many
         rows went."""
         try:
             with self.sessions.begin() as s:
@@ -401,7 +411,7 @@ def _read(s: Session, row) -> Stored:
     doc = document.new_doc(s.scalar(select(PieceRow.state).where(PieceRow.id == row.id)))
     for r in log:
         doc.apply_update(r.data)
-    return Stored(row.id, row.title, row.version, row.created, row.updated, doc, log[-1].id if log else 0)
+    return Stored(row.id, row.title, row.version, row.created, row.updated, doc, log[-1].id if log else 0, len(log))
 
 
 def _log_of(s: Session, piece_id: str) -> list:
