@@ -17,6 +17,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Symphony: compose and edit music from a description.")
 data_app = typer.Typer(no_args_is_help=True, help="The training corpus.")
 app.add_typer(data_app, name="data")
+accounts_app = typer.Typer(no_args_is_help=True, help="The studio's accounts (symphony serve --accounts).")
+app.add_typer(accounts_app, name="accounts")
 
 
 # Options every `symphony edit` command takes (one definition, shared by the commands).
@@ -300,6 +302,27 @@ def serve(
                                        checkpoint=str(checkpoint) if checkpoint else None)
     run_server(settings, host, port,
                lambda url, mode: typer.echo(f"Symphony studio on {url} ({mode}; API docs: {url}docs)", err=True))
+
+
+@accounts_app.command("claim")
+def accounts_claim(
+    email: str = typer.Argument(..., help="the account that takes the pieces (sign up in the studio first)"),
+    db: Optional[str] = typer.Option(None, "--db", help="database URL (default: SYMPHONY_DATABASE_URL or ~/.local/share/symphony/studio.db)"),
+):
+    """Give the pieces made without accounts (single-user mode) to one account: once
+    `symphony serve --accounts` runs, a piece without an owner is no one's until claimed."""
+    from symphony.server import accounts
+    from symphony.server.app import open_store
+    from symphony.server.config import ServerSettings
+    store = open_store(ServerSettings.from_env(database_url=db).database_url)
+    try:
+        given = accounts.claim(store, email)
+    except accounts.AccountError as e:
+        _err(str(e))
+    finally:
+        store.close()
+    pieces = "1 piece without an owner now belongs" if given == 1 else f"{given} pieces without an owner now belong"
+    typer.echo(f"{pieces} to {email.strip().lower()}")
 
 
 @data_app.command("stats")

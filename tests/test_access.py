@@ -76,7 +76,7 @@ def expected(need: str, who: str, ok: int) -> int:
 
 def settings_for(folder, tiny_checkpoint, url=None, **kw) -> ServerSettings:
     return ServerSettings(database_url=url or f"sqlite:///{folder / 'studio.db'}", checkpoint=str(tiny_checkpoint[0]),
-                          workers=2, queue_size=8, max_bars=32, static_dir=folder / "no-studio", accounts=True, **kw)
+                          workers=2, queue_size=8, max_bars=32, static_dir=folder / "no-studio", **{"accounts": True, **kw})
 
 
 def sign_up(client: TestClient, name: str) -> str:
@@ -441,10 +441,15 @@ def test_serve_beyond_loopback_requires_accounts(tmp_path, tiny_checkpoint):
         server.wait(10)
 
 
-def test_a_rate_limit_frees_a_slot_when_the_oldest_hit_leaves_its_window():
-    from symphony.server.ratelimit import RateLimit
+@pytest.mark.parametrize("kept", ["in the process", "in the database"])
+def test_a_rate_limit_frees_a_slot_when_the_oldest_hit_leaves_its_window(kept, tmp_path):
+    from symphony.server.ratelimit import RateLimit, StoredRateLimit
+    from symphony.server.store import Store
     now = [100.0]
-    limit = RateLimit(2, 60, clock=lambda: now[0])
+    if kept == "in the process":
+        limit = RateLimit(2, 60, clock=lambda: now[0])
+    else:
+        limit = StoredRateLimit(Store(f"sqlite:///{tmp_path / 'studio.db'}"), "test", 2, 60, clock=lambda: now[0])
     assert limit.take("ana") == 0
     now[0] += 10
     assert limit.take("ana") == 0
@@ -488,3 +493,45 @@ def test_socket_access_over_a_real_websocket(tmp_path, tiny_checkpoint):
                 with pytest.raises(ConnectionClosed) as closed:
                     conn.recv(timeout=10)
             assert closed.value.rcvd.code == code
+
+
+def test_pieces_made_without_accounts_are_claimed_by_one_account(tmp_path, tiny_checkpoint, capsys):
+    from symphony.cli import main
+    url = f"sqlite:///{tmp_path / 'studio.db'}"
+    upload = BODIES["/api/pieces/upload"]
+
+    def claim(email: str) -> tuple[int, str, str]:
+        with pytest.raises(SystemExit) as e:
+            main(["accounts", "claim", email, "--db", url])
+        out = capsys.readouterr()
+        return e.value.code, out.out.strip(), out.err.strip()
+    with TestClient(create_app(settings_for(tmp_path, tiny_checkpoint, url, accounts=False), preload=False)) as alone:
+        made = [alone.post("/api/pieces/upload", files=upload["files"]).json()["id"] for _ in range(2)]
+    with TestClient(create_app(settings_for(tmp_path, tiny_checkpoint, url), preload=False)) as client:
+        ana, ben = ({"Authorization": f"Bearer {sign_up(client, n)}"} for n in ("ana", "ben"))
+        bens = client.post("/api/pieces/upload", files=upload["files"], headers=ben).json()["id"]
+        assert client.get(f"/api/pieces/{made[0]}", headers=ana).status_code == 404  # no one's yet
+        code, _, err = claim("nobody@example.org")
+        assert code == 2 and len(err.splitlines()) == 1 and "no account with nobody@example.org" in err, err
+
+        assert claim("Ana@Example.org") == (0, "2 pieces without an owner now belong to ana@example.org", "")
+        assert all(client.get(f"/api/pieces/{p}", headers=ana).status_code == 200 for p in made)
+        assert {p["id"]: p["role"] for p in client.get("/api/pieces", headers=ana).json()} == dict.fromkeys(made, "owner")
+        assert client.get(f"/api/pieces/{bens}", headers=ana).status_code == 404  # ben's stays ben's
+        assert claim("ben@example.org")[:2] == (0, "0 pieces without an owner now belong to ben@example.org")
+        assert client.get(f"/api/pieces/{made[0]}", headers=ben).status_code == 404
+
+
+def test_a_stored_rate_limit_forgets_expired_hits_of_every_key(tmp_path):
+    from symphony.server.ratelimit import RateHitRow, StoredRateLimit
+    from symphony.server.store import Store
+    store, now = Store(f"sqlite:///{tmp_path / 'studio.db'}"), [100.0]
+    limit, other = (StoredRateLimit(store, scope, 2, 60, clock=lambda: now[0]) for scope in ("test", "other"))
+    for key in ("ana", "ben", "cleo"):
+        limit.hit(key)
+    other.hit("ana")
+    now[0] += 61
+    assert limit.take("dan") == 0  # ana, ben and cleo's hits left the window: they go, the other limit's stay
+    with store.sessions() as s:
+        assert sorted(s.query(RateHitRow.key).all()) == [("other:ana",), ("test:dan",)]
+    store.close()

@@ -17,7 +17,7 @@ from symphony.server.app import create_app
 from symphony.server.config import ServerSettings
 
 from .conftest import DATA, serve_live
-from .postgres import create_database, database_url, postgres_server  # noqa: F401  (fixtures)
+from .postgres import create_database, database_url, postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 REQUEST = {"style": "celtic", "key": "D major", "bars": 6, "seed": 3}
 UPLOAD_LIMIT = 64 * 1024
@@ -603,30 +603,89 @@ def test_edits_at_the_same_time_are_all_saved(client):
         assert mine and mine <= set(by_id(final))
 
 
-def test_the_store_redoes_a_change_that_lost_a_race(database_url):
+def test_a_change_waits_for_the_one_before_and_edits_its_result(database_url):
     from symphony.server import document
     from symphony.server.store import Store
     store = Store(database_url)
-    score = read_score(DATA / "oneills_sample.abc")
-    piece = store.create(document.content_of(score), "race", "upload")
+    piece = store.create(document.content_of(read_score(DATA / "oneills_sample.abc")), "race", "upload")
     calls = []
 
     def edit(tag, delay):
         def change(doc):
             calls.append(tag)
-            time.sleep(delay)  # both read version 1 before either writes
-            doc.get("attributes", type=document.Map)[tag] = True
+            time.sleep(delay)  # the other change is waiting meanwhile, not reading the piece
+            doc.get("attributes", type=document.Map)[tag] = sorted(document.read(doc).attributes)
         return change
-    threads = [threading.Thread(target=store.change, args=(piece.id, edit(t, d), t)) for t, d in (("a", 0.2), ("b", 0.5))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    first = threading.Thread(target=store.change, args=(piece.id, edit("a", 0.3), "a"))
+    first.start()
+    while not calls:
+        time.sleep(0.01)
+    store.change(piece.id, edit("b", 0), "b")
+    first.join()
     attrs = document.read(store.get(piece.id).doc).attributes
-    assert attrs["a"] is True and attrs["b"] is True  # neither overwrote the other
-    assert calls.count("b") == 2  # b lost the race and was redone on a's version
+    assert "a" in attrs["b"] and "b" not in attrs["a"]  # b saw a's result; neither overwrote the other
+    assert calls == ["a", "b"]  # each edit ran once
     assert [v["op"] for v in store.versions(piece.id)] == ["upload", "a", "b"]
     store.close()
+
+
+def test_many_changes_at_once_each_hold_every_change_before_them(database_url):
+    """Every version is the piece as every change up to it left it: the answer a change returns
+    (which the server caches and shows) and its version's snapshot. A change once could read the
+    version of a change that committed between its reading the log and the piece's row, and so
+    save and answer a Doc without that change, while the cache said it was current."""
+    from concurrent.futures import ThreadPoolExecutor
+    from symphony.server import document
+    from symphony.server.store import Store
+    store = Store(database_url)
+    piece = store.create(document.content_of(read_score(DATA / "oneills_sample.abc")), "race", "upload")
+    tags = [f"race{i}" for i in range(40)]
+
+    def change(tag):
+        def edit(doc):
+            doc.get("attributes", type=document.Map)[tag] = True
+        stored = store.change(piece.id, edit, tag)
+        return stored.version, {k for k in document.read(stored.doc).attributes if k.startswith("race")}
+    with ThreadPoolExecutor(len(tags)) as pool:
+        answers = dict(zip(tags, pool.map(change, tags)))
+    versions = store.versions(piece.id)
+    assert [v["version"] for v in versions] == list(range(1, len(tags) + 2))  # none lost, none twice
+    at = {v["op"]: v["version"] for v in versions[1:]}
+    for tag, (version, held) in answers.items():
+        assert at[tag] == version
+        before = {t for t in tags if at[t] <= version}
+        assert held == before, (tag, version, sorted(before - held))
+        saved = {k for k in document.read(store.snapshot(piece.id, version)).attributes if k.startswith("race")}
+        assert saved == before, (tag, version, sorted(before - saved))
+    assert {k for k in document.read(store.get(piece.id).doc).attributes if k.startswith("race")} == set(tags)
+    store.close()
+
+
+def test_a_log_row_that_commits_after_a_higher_one_is_not_missed(postgres_url, tmp_path):
+    """PostgreSQL hands out ids before commit: a live edit's row may commit after a higher one.
+    The piece the server caches must not stay without it (its key counts the log's rows)."""
+    from symphony.server import document
+    from symphony.server.service import Studio
+    from symphony.server.store import UpdateRow, now
+    studio = Studio(ServerSettings(database_url=postgres_url, static_dir=tmp_path))
+    store = studio.store
+    piece = store.create(document.content_of(read_score(DATA / "oneills_sample.abc")), "race", "upload")
+
+    def live_edit(tag):  # from a client of its own
+        doc = store.get(piece.id).doc
+        before = doc.get_state()
+        doc.get("attributes", type=document.Map)[tag] = True
+        return doc.get_update(before)
+    late, early = live_edit("late"), live_edit("early")
+    with store.sessions.begin() as s:  # the late row's id is handed out now, its commit comes last
+        s.add(UpdateRow(piece_id=piece.id, data=late, created=now()))
+        s.flush()
+        store.append(piece.id, early)  # a higher id, committed first
+        seen = studio.piece(piece.id)["attributes"]
+        assert "early" in seen and "late" not in seen
+    assert {"early", "late"} <= set(studio.piece(piece.id)["attributes"])
+    assert {"early", "late"} <= set(json.loads(studio.piece_json(piece.id))["attributes"])
+    studio.close()
 
 
 @pytest.mark.parametrize("args, words", [

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint, delete, or_, select
+from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -196,6 +196,23 @@ def names(store: Store, user_ids: list[str]) -> dict[str, str]:
 def set_owner(store: Store, piece_id: str, user_id: str) -> None:
     with store.sessions.begin() as s:
         s.get(PieceRow, piece_id).owner = user_id
+
+
+def ownerless(store: Store) -> int:
+    """How many pieces have no owner: made in single-user mode, before accounts were turned on.
+    With accounts they are no one's (404 for everyone) until an account claims them."""
+    with store.sessions() as s:
+        return s.scalar(select(func.count()).select_from(PieceRow).where(PieceRow.owner.is_(None)))
+
+
+def claim(store: Store, email: str) -> int:
+    """Give every piece without an owner to the account with this email (``symphony accounts
+    claim EMAIL``); returns how many. Pieces that have an owner keep theirs."""
+    user = user_by_email(store, normal_email(email))
+    if user is None:
+        raise AccountError(f"there is no account with {email.strip().lower()}; sign up in the studio first")
+    with store.sessions.begin() as s:
+        return s.execute(update(PieceRow).where(PieceRow.owner.is_(None)).values(owner=user.id)).rowcount
 
 
 def role_of(store: Store, piece_id: str, user_id: str | None, link: str | None) -> Role | None:

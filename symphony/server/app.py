@@ -3,6 +3,7 @@ OpenAPI document at /openapi.json, interactive docs at /docs, the built studio a
 from __future__ import annotations
 
 import dataclasses
+import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -10,10 +11,10 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from symphony.server import access, http_errors
+from symphony.server import access, accounts, http_errors
 from symphony.server.config import ServerSettings
 from symphony.server.collab import Collab
-from symphony.server.ratelimit import RateLimit
+from symphony.server.ratelimit import StoredRateLimit
 from symphony.server.routes import auth, collab, meta, pieces, shares, versions
 from symphony.server.service import Studio
 
@@ -37,6 +38,11 @@ def create_app(settings: ServerSettings | None = None, *, preload: bool = True) 
     async def lifespan(app: FastAPI):
         studio = Studio(settings)
         app.state.studio = studio
+        # in the database: every server process on it counts the same hits
+        app.state.generations = StoredRateLimit(studio.store, "generate", settings.generations_per_minute, 60)
+        app.state.sign_in_failures = (
+            StoredRateLimit(studio.store, "sign-in", settings.sign_in_failures, settings.sign_in_window_s),  # per email
+            StoredRateLimit(studio.store, "sign-in-from", 4 * settings.sign_in_failures, settings.sign_in_window_s))
         if preload:
             import anyio
             await anyio.to_thread.run_sync(lambda: studio.engine)
@@ -51,9 +57,6 @@ def create_app(settings: ServerSettings | None = None, *, preload: bool = True) 
                               "the `symphony` CLI's; every error is JSON {\"detail\": \"one clear sentence\"}.")
     http_errors.install(app, settings.retry_after_s)
     app.add_middleware(http_errors.BodyLimit, limit=settings.max_upload_bytes + BODY_MARGIN)
-    app.state.generations = RateLimit(settings.generations_per_minute, 60)
-    app.state.sign_in_failures = (RateLimit(settings.sign_in_failures, settings.sign_in_window_s),  # per email
-                                  RateLimit(4 * settings.sign_in_failures, settings.sign_in_window_s))  # per address
     for r in (meta.router, auth.router, collab.router):  # the socket checks its own access (socket_access)
         app.include_router(r)
     for r in (pieces.router, versions.router, shares.router):  # every piece route checks the asker's role
@@ -91,10 +94,17 @@ def serve(settings: ServerSettings, host: str, port: int, announce=print) -> Non
             raise RequestError(f"cannot listen on {host}:{port} ({e.strerror}); choose another --port") from None
     if not is_loopback(host):
         settings = dataclasses.replace(settings, accounts=True)  # others can reach it: accounts required
-    _check_database(settings.database_url)
+    store = open_store(settings.database_url)
+    unclaimed = accounts.ownerless(store) if settings.accounts else 0
+    store.close()
     from symphony.tasks.engine import Engine
     Engine.load(settings.checkpoint)  # a bad checkpoint is one clear error now, not a traceback later
     announce(f"http://{host}:{port}/", "accounts required" if settings.accounts else "single-user: no accounts")
+    if unclaimed:
+        pieces = "1 piece made without accounts belongs" if unclaimed == 1 else \
+            f"{unclaimed} pieces made without accounts belong"
+        print(f"{pieces} to no one yet: sign up, then run `symphony accounts claim EMAIL` to make them yours",
+              file=sys.stderr)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 
@@ -109,11 +119,12 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _check_database(url: str) -> None:
+def open_store(url: str):
+    """The Store on ``url``, or one clear error (RequestError) when it cannot be opened."""
     from symphony.errors import RequestError
     from symphony.server.store import Store
     try:
-        Store(url).close()
+        return Store(url)
     except Exception as e:  # SQLAlchemy raises many kinds: a bad URL, a missing driver, no server
         reason = " ".join(str(e).split())[:200]
         raise RequestError(f"cannot open the database {url!r}: {reason}") from None

@@ -29,6 +29,7 @@ class CollabClient:
         self.closed: tuple[int, str] | None = None
         self.presence = Awareness(self.doc)
         self._remote = False
+        self._sub = None
 
     async def __aenter__(self) -> "CollabClient":
         import websockets
@@ -43,7 +44,11 @@ class CollabClient:
         await self.close()
 
     async def close(self) -> None:
+        """Close the socket (again: nothing more happens)."""
+        if self._sub is None:
+            return
         self.doc.unobserve(self._sub)
+        self._sub = None
         await self.ws.close()
         await asyncio.gather(self._reader, return_exceptions=True)
 

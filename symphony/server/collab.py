@@ -16,6 +16,10 @@ syncs clients and relays awareness). What we add around it:
   every ``POLL_S`` otherwise) and applies what it did not write to the open rooms, which pass it
   on. The note ("Someone regenerated bars 5-8") is set on the room's awareness state as
   ``change`` for the studio to show.
+- **Presence between processes.** Awareness entries from this process's sockets are saved
+  (``Store.put_presence``, batched once a poll); the poller reads what other processes saved and
+  relays the entries whose clock is new to the room's clients. A room that opens learns who is on
+  the piece elsewhere.
 - **Bad input.** Text frames, oversized, malformed or unknown messages and updates that do not
   decode close that socket with a clear reason before they reach the document; a viewer's
   changes are refused (4403). The room and everyone else carry on.
@@ -30,11 +34,12 @@ import inspect
 import json
 import logging
 import time
+import uuid
 from dataclasses import dataclass, field
 from functools import partial
 
 import anyio
-from pycrdt import Decoder, Doc, YMessageType, YSyncMessageType, create_awareness_message, get_state
+from pycrdt import Decoder, Doc, Encoder, YMessageType, YSyncMessageType, create_awareness_message, get_state
 from pycrdt.websocket import YRoom
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
@@ -49,6 +54,8 @@ MAX_MESSAGE_BYTES = 4 * 2**20  # a whole long piece as one update is far below t
 MAX_AWARENESS_BYTES = 64 * 2**10
 COMPACT_EVERY = 500  # updates logged by a room between compactions
 EMPTY_UPDATE = b"\x00\x00"  # a Yjs update that changes nothing (a sync step 2 with nothing new)
+PRESENCE_FRESH_S = 30.0  # a room opens with the presence other processes saved this recently (clients renew every 15 s)
+PRESENCE_OVERLAP_S = 1.0  # presence rows are read again this far back (a row may commit after its time)
 LOOKBACK_IDS = 64  # PostgreSQL may commit ids out of order: re-read the last few
 FLOOD = (2000, 10.0)  # at most this many messages from one socket in this many seconds (a drag: ~60 a second)
 
@@ -113,20 +120,19 @@ def _payload(data: bytes) -> bytes:
     return data[d.i0:d.i0 + size]
 
 
-def _check_awareness(message: bytes) -> list[int]:
+def _check_awareness(message: bytes) -> list[tuple[int, int, str]]:
     """An awareness update: [count, (client id, clock, JSON state or "")...], as y-protocols
-    writes it; returns the client ids it speaks for."""
+    writes it; returns its entries (client id, clock, state)."""
     if len(message) > MAX_AWARENESS_BYTES:
         raise Refused(TOO_BIG, f"awareness message of {len(message)} bytes is over the limit of {MAX_AWARENESS_BYTES}")
     clients = []
     try:
         d = Decoder(_payload(message[1:]))
         for _ in range(d.read_var_uint()):
-            clients.append(d.read_var_uint())
-            d.read_var_uint()
-            state = d.read_var_string()
+            client, clock, state = d.read_var_uint(), d.read_var_uint(), d.read_var_string()
             if state:
                 json.loads(state)
+            clients.append((client, clock, state))
     except (IndexError, RuntimeError, UnicodeDecodeError, ValueError):
         raise Refused(MALFORMED, "an awareness update that does not decode") from None
     return clients
@@ -195,7 +201,9 @@ class Peer:
                 raise Refused(UNSUPPORTED, "send binary y-websocket messages, not text")
             update = check(message, self.access.may("editor"))
             if message[0] == YMessageType.AWARENESS:
-                self.presence.update(_check_awareness(message))
+                entries = _check_awareness(message)
+                self.presence.update(client for client, _, _ in entries)
+                self.collab.share_presence(self.room, entries)
             elif update is not None:
                 await self.collab.log_update(self.room, update, self.access)
         except Refused as e:
@@ -229,6 +237,9 @@ class Collab:
         self.rooms: dict[str, Room] = {}
         self._lock = asyncio.Lock()  # opening and closing rooms
         self._lookback = 0 if store.engine.dialect.name == "sqlite" else LOOKBACK_IDS  # SQLite commits in id order
+        self.process = uuid.uuid4().hex[:16]  # this process's name on its presence rows
+        self._presence_out: list[tuple[str, int, int, str]] = []  # entries from our sockets, not yet saved
+        self._presence_since = time.time()  # rows other processes wrote after this are not relayed yet
 
     async def __aenter__(self) -> "Collab":
         self._loop = asyncio.get_running_loop()
@@ -294,6 +305,9 @@ class Collab:
                 await self._tasks.start(yroom.start)
                 yroom.awareness.set_local_state({"user": {"name": SERVER_NAME}})
                 room = self.rooms[piece_id] = Room(piece_id, yroom, stored.log_id)
+                here = await anyio.to_thread.run_sync(self.store.presence_since, [piece_id],
+                                                      time.time() - PRESENCE_FRESH_S, self.process)
+                self._relay_presence([r for r in here if r.state not in ("", "null")])  # who is on the others
             room.peers += 1
             return room
 
@@ -309,6 +323,8 @@ class Collab:
         async with self._lock:
             room.peers -= 1
             gone = [c for c in peer.presence if c in room.yroom.awareness.states]
+            meta = room.yroom.awareness.meta
+            self._presence_out.extend((room.piece_id, c, meta[c]["clock"] + 1, "null") for c in gone)
             if gone and room.peers > 0:
                 room.yroom.awareness.remove_awareness_states(gone, "left")
                 bye = create_awareness_message(room.yroom.awareness.encode_awareness_update(gone))
@@ -332,6 +348,12 @@ class Collab:
             with anyio.move_on_after(self.poll_s):
                 await self._wake.wait()
             self._wake.clear()
+            if self._presence_out:
+                out, self._presence_out = self._presence_out, []
+                try:
+                    await anyio.to_thread.run_sync(self.store.put_presence, out, self.process)
+                except Exception:  # presence is best effort: the next state a client sends goes out again
+                    log.exception("saving presence failed")
             if self.rooms:
                 try:
                     await self._poll()
@@ -342,7 +364,10 @@ class Collab:
         rooms = dict(self.rooms)
         after = min(r.cursor for r in rooms.values()) - self._lookback
         seen = set().union(*(r.seen for r in rooms.values()))  # what these rooms logged themselves
-        top, rows, names = await anyio.to_thread.run_sync(self._read_log, list(rooms), after, seen)
+        since, self._presence_since = self._presence_since, time.time()
+        top, rows, names, presence = await anyio.to_thread.run_sync(self._read_log, list(rooms), after, seen,
+                                                                    since - PRESENCE_OVERLAP_S)
+        self._relay_presence(presence)
         for row in rows:
             room = self.rooms.get(row.piece_id)
             if room is not None and row.id > room.cursor - self._lookback and row.id not in room.seen:
@@ -351,12 +376,46 @@ class Collab:
             room.cursor = max(room.cursor, top)
             room.seen = {i for i in room.seen if i > room.cursor - self._lookback}
 
-    def _read_log(self, piece_ids: list[str], after: int, skip: set[int]) -> tuple[int, list[Logged], dict[str, str]]:
-        """The new log rows, and the display names of the authors of those with a note."""
+    def _read_log(self, piece_ids: list[str], after: int, skip: set[int], since: float):
+        """The new log rows, the display names of the authors of those with a note, and the
+        presence rows other processes wrote since ``since``."""
         from symphony.server.accounts import names
         top, rows = self.store.log_after(piece_ids, after, skip)
         authors = [r.author for r in rows if r.note and r.author]
-        return top, rows, names(self.store, authors) if authors else {}
+        presence = self.store.presence_since(piece_ids, since, self.process)
+        return top, rows, names(self.store, authors) if authors else {}, presence
+
+    # ------------------------------------------------------------------ presence, between processes
+    def share_presence(self, room: Room, entries: list[tuple[int, int, str]]) -> None:
+        """A socket's awareness entries, saved (at the next poll) for the other processes."""
+        self._presence_out.extend((room.piece_id, client, clock, state) for client, clock, state in entries)
+
+    def _relay_presence(self, rows: list) -> None:
+        """Apply the presence other processes saved to our rooms and pass on what is new to their
+        clients (an entry whose clock the room has seen already changes nothing)."""
+        news: dict[str, list] = {}
+        for row in rows:
+            room = self.rooms.get(row.piece_id)
+            if room is None:
+                continue
+            awareness = room.yroom.awareness
+            clock = awareness.meta.get(row.client, {}).get("clock", 0)
+            gone = row.state in ("", "null")
+            if clock < row.clock or (clock == row.clock and gone and row.client in awareness.states):
+                news.setdefault(row.piece_id, []).append(row)
+        for piece_id, entries in news.items():
+            room = self.rooms[piece_id]
+            encoder = Encoder()
+            encoder.write_var_uint(len(entries))
+            for row in entries:
+                encoder.write_var_uint(row.client)
+                encoder.write_var_uint(row.clock)
+                encoder.write_var_string(row.state)
+            update = encoder.to_bytes()
+            room.yroom.awareness.apply_awareness_update(update, "relay")  # not "local": the YRoom does not send it
+            message = create_awareness_message(update)
+            for peer in list(room.yroom.clients):
+                self._tasks.start_soon(peer.send, message)
 
 
 def _log_exception(exception: Exception, logger: logging.Logger) -> bool:

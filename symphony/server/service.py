@@ -73,7 +73,7 @@ class Studio:
 
     def piece_of(self, stored: Stored, cache: bool = True) -> dict:
         """The API's piece: {id, title, attributes, explanation, bars, version, parts: [...]}."""
-        hit = self.store.cached((stored.id, stored.version, stored.log_id)) if cache else None
+        hit = self.store.cached((stored.id, *stored.revision)) if cache else None
         if hit is not None:
             return hit
         c = document.read(stored.doc)
@@ -88,7 +88,7 @@ class Studio:
                "bar_numbers": c.score.printed_numbers(), "version": stored.version,
                "created": iso(stored.created), "updated": iso(stored.updated), "parts": parts}
         if cache:
-            self.store.remember((stored.id, stored.version, stored.log_id), out)
+            self.store.remember((stored.id, *stored.revision), out)
         return out
 
     # ------------------------------------------------------------------ jobs

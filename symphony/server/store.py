@@ -3,16 +3,18 @@ as PostgreSQL by setting). A piece is its snapshot (``pieces.state``, one Yjs up
 update log (``collab_updates``: every change since, one Yjs update a row, in commit order); the
 log is folded into the snapshot now and then (``compact``). Every change adds a log row; a change
 through the HTTP API (an edit, a restore) also adds a version row with a snapshot of the Doc
-after it. Each change is one database transaction, and a change that lost a race with another
-(the piece's version moved on) is redone on the new state, so two writers never overwrite each
-other. Yjs updates are idempotent: applying one twice changes nothing, which is what makes
-snapshot + log safe to read at any moment. A version row also says what its change did in words
+after it. Each change is one database transaction that first moves the piece's version on (which
+locks the piece: SQLite's one writer, PostgreSQL's row lock) and only then reads the Doc it edits,
+so changes of one piece queue behind each other and each one edits the state every earlier
+change left (never a stale read, never a retry). Yjs updates are idempotent: applying one twice
+changes nothing, which is what makes snapshot + log safe to read at any moment. A version row also says what its change did in words
 and, on request, carries a name; version rows are the history, and compacting the log never
 touches them."""
 from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
@@ -20,16 +22,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pycrdt import Doc
-from sqlalchemy import (DateTime, ForeignKey, Integer, LargeBinary, String, UniqueConstraint, create_engine, delete,
-                        event, func, select, update)
+from sqlalchemy import (BigInteger, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint,
+                        create_engine, delete, event, func, select, update)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from symphony.server import document, migrations
 from symphony.server.document import Content
 
-MAX_RETRIES = 20
 VERSION_PAGE = 50  # versions listed at once, the latest first
 Describe = Callable[[Content, Content], str]  # (before, after) -> what the change did, in words
+PRESENCE_KEEP_S = 120.0  # a presence row not renewed for this long goes (clients renew theirs every 15 s)
 LOG_GRACE_S = 30.0  # log rows younger than this stay after compaction: other processes may not have read them yet
 
 
@@ -74,6 +76,18 @@ class UpdateRow(Base):
     created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
+class PresenceRow(Base):
+    """A collaborator's latest awareness state (presence) on a piece, as the process whose socket
+    it came in on wrote it, for the other processes to relay (``state`` "": they left)."""
+    __tablename__ = "collab_presence"
+    piece_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    client: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)  # the awareness client id
+    clock: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(Text)  # JSON, as y-protocols encodes it
+    process: Mapped[str] = mapped_column(String(32))
+    updated: Mapped[float] = mapped_column(Float, index=True)  # wall-clock seconds
+
+
 @dataclass
 class Logged:
     """A row of the update log as read."""
@@ -85,7 +99,7 @@ class Logged:
 
 
 class _Raced(Exception):
-    """Another writer saved a version between our read and our write."""
+    """Another process compacted the log between our read and our write."""
 
 
 class NotFound(LookupError):
@@ -101,7 +115,13 @@ class Stored:
     created: dt.datetime
     updated: dt.datetime
     doc: Doc
-    log_id: int = 0  # the last update log row in doc (the cache key: version alone misses live edits)
+    log_id: int = 0  # the last update log row in doc (version alone misses live edits)
+    log_rows: int = 0  # how many log rows doc holds (PostgreSQL may commit a lower id after a higher one)
+
+    @property
+    def revision(self) -> tuple[int, int, int]:
+        """What ``Store.revision`` answers while the piece is as read (the cache key)."""
+        return self.version, self.log_id, self.log_rows
 
 
 def now() -> dt.datetime:
@@ -138,22 +158,22 @@ class Store:
     def get(self, piece_id: str) -> Stored:
         """The piece now: its snapshot with every logged update after it applied."""
         with self.sessions() as s:
-            log = _log_of(s, piece_id)  # before the snapshot: a compaction in between then loses nothing
-            row = s.get(PieceRow, piece_id)
+            row = s.execute(select(*_PIECE_COLUMNS).where(PieceRow.id == piece_id)).first()
             if row is None:
                 raise NotFound(f"no piece {piece_id!r}")
-            doc = document.new_doc(row.state)
-            for r in log:
-                doc.apply_update(r.data)
-            return Stored(row.id, row.title, row.version, row.created, row.updated, doc, log[-1].id if log else 0)
+            return _read(s, row)
 
-    def revision(self, piece_id: str) -> tuple[int, int]:
-        """(version, last log row): changes whenever the piece's content does."""
+    def revision(self, piece_id: str) -> tuple[int, int, int]:
+        """(version, last log row, log rows): changes whenever the piece's content does. The row
+        count catches a row that commits after a higher id was read (PostgreSQL hands ids out
+        before commit); a compaction changes it without changing the content (a cache miss)."""
         with self.sessions() as s:
             v = s.scalar(select(PieceRow.version).where(PieceRow.id == piece_id))
             if v is None:
                 raise NotFound(f"no piece {piece_id!r}")
-            return v, s.scalar(select(func.max(UpdateRow.id)).where(UpdateRow.piece_id == piece_id)) or 0
+            last, rows = s.execute(select(func.max(UpdateRow.id), func.count())
+                                   .where(UpdateRow.piece_id == piece_id)).one()
+            return v, last or 0, rows
 
     def version_of(self, piece_id: str) -> int:
         with self.sessions() as s:
@@ -233,37 +253,39 @@ class Store:
     def change(self, piece_id: str, edit: Callable[[Doc], str | None], op: str,
                author: str | None = None, describe: Describe | None = None, note: str | None = None) -> Stored:
         """Apply ``edit`` (one Doc transaction; it may return a new title) to the current Doc and
-        save it as the next version, all in one database transaction; redone if another writer
-        saved a version in between. ``describe`` says in words what the change did (the version's
-        summary). The change goes into the update log as one Yjs update (with ``note``, what it
-        was in words; the summary when no note is given), so the people editing the piece live
-        get it."""
-        for _ in range(MAX_RETRIES):
-            current = self.get(piece_id)
+        save it as the next version, all in one database transaction. ``describe`` says in words
+        what the change did (the version's summary). The change goes into the update log as one
+        Yjs update (with ``note``, what it was in words; the summary when no note is given), so
+        the people editing the piece live get it.
+
+        The transaction's first statement moves the version on: that takes the piece's lock
+        (SQLite: the database's write lock; PostgreSQL: the row's, which leaves the log's inserts
+        free), so another change of the piece waits here until this one commits, and the Doc read
+        after it holds every change committed before. (Reading first and checking the version when
+        writing let a change read the version of a change that committed between its log read and
+        its row read, and so save, and answer, a Doc without that change; under load, retries also
+        ran out.) ``edit`` runs while the lock is held: keep it short (the engine runs before)."""
+        with self.sessions.begin() as s:
+            row = s.execute(update(PieceRow).where(PieceRow.id == piece_id).values(version=PieceRow.version + 1)
+                            .returning(*_PIECE_COLUMNS)).first()
+            if row is None:
+                raise NotFound(f"no piece {piece_id!r}")
+            current = _read(s, row)
             doc = current.doc
             state_before = doc.get_state()
             before = document.read(doc) if describe else None
             title = edit(doc) or current.title
             summary = describe(before, document.read(doc))[:500] if describe else None
             logged = (note or summary or "")[:200] or None
-            state, t, v = doc.get_update(), now(), current.version + 1
-            try:
-                with self.sessions.begin() as s:
-                    moved = s.execute(update(PieceRow).where(PieceRow.id == piece_id,
-                                                             PieceRow.version == current.version)
-                                      .values(version=v, title=title, updated=t))
-                    if moved.rowcount != 1:
-                        raise _Raced
-                    s.add(VersionRow(piece_id=piece_id, version=v, op=op, author=author, created=t,
-                                     snapshot=state, summary=summary))
-                    row = UpdateRow(piece_id=piece_id, data=doc.get_update(state_before), author=author,
-                                    note=logged, created=t)
-                    s.add(row)
-            except _Raced:  # rolled back; read the new state and apply the edit to it
-                continue
-            self._appended(piece_id)
-            return Stored(piece_id, title, v, current.created, t, doc, row.id)
-        raise RuntimeError(f"piece {piece_id} changed {MAX_RETRIES} times while saving; try again")
+            t = now()
+            s.execute(update(PieceRow).where(PieceRow.id == piece_id).values(title=title, updated=t))
+            s.add(VersionRow(piece_id=piece_id, version=current.version, op=op, author=author, created=t,
+                             snapshot=doc.get_update(), summary=summary))
+            logrow = UpdateRow(piece_id=piece_id, data=doc.get_update(state_before), author=author, note=logged,
+                               created=t)
+            s.add(logrow)
+        self._appended(piece_id)
+        return Stored(piece_id, title, current.version, current.created, t, doc, logrow.id, current.log_rows + 1)
 
     # ------------------------------------------------------------------ the update log
     def append(self, piece_id: str, data: bytes, author: str | None = None, note: str | None = None,
@@ -293,7 +315,7 @@ class Store:
 
     def compact(self, piece_id: str, grace_s: float = LOG_GRACE_S) -> int:
         """Fold the piece's log rows older than ``grace_s`` into its snapshot (the newest row
-        always stays, so ``revision`` never goes back). Versions are untouched. Returns how many
+        always stays, so the last log id never goes back). Versions are untouched. Returns how many
         rows went."""
         try:
             with self.sessions.begin() as s:
@@ -314,6 +336,36 @@ class Store:
             return 0
         return len(fold)
 
+    # ------------------------------------------------------------------ presence, between processes
+    def put_presence(self, entries: list[tuple[str, int, int, str]], process: str) -> None:
+        """Save (piece id, client id, clock, state JSON or "") awareness entries that came in on
+        ``process``'s sockets, the newest clock winning; entries older than ``PRESENCE_KEEP_S`` go."""
+        if not entries:
+            return
+        if self.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        t = time.time()
+        latest = {}
+        for piece_id, client, clock, state in entries:  # one row each: the last entry of a client wins
+            latest[piece_id, client] = dict(piece_id=piece_id, client=client, clock=clock, state=state,
+                                            process=process, updated=t)
+        stmt = insert(PresenceRow).values(list(latest.values()))
+        stmt = stmt.on_conflict_do_update(index_elements=["piece_id", "client"],
+                                          where=PresenceRow.clock <= stmt.excluded.clock,
+                                          set_={k: stmt.excluded[k] for k in ("clock", "state", "process", "updated")})
+        with self.sessions.begin() as s:
+            s.execute(stmt)
+            s.execute(delete(PresenceRow).where(PresenceRow.updated < t - PRESENCE_KEEP_S))
+
+    def presence_since(self, piece_ids: list[str], since: float, process: str) -> list[PresenceRow]:
+        """The presence rows of these pieces that other processes wrote after ``since`` (wall clock)."""
+        with self.sessions() as s:
+            return list(s.scalars(select(PresenceRow).where(PresenceRow.piece_id.in_(piece_ids),
+                                                            PresenceRow.updated > since,
+                                                            PresenceRow.process != process)))
+
     def listen(self, callback: Callable[[str], None]) -> None:
         """Call ``callback(piece_id)`` (on the writing thread) after each committed log row."""
         self._listeners.append(callback)
@@ -329,6 +381,7 @@ class Store:
                 raise NotFound(f"no piece {piece_id!r}")
             s.query(VersionRow).filter(VersionRow.piece_id == piece_id).delete()
             s.query(UpdateRow).filter(UpdateRow.piece_id == piece_id).delete()
+            s.query(PresenceRow).filter(PresenceRow.piece_id == piece_id).delete()
             s.delete(row)
 
     # ------------------------------------------------------------------ serialised pieces
@@ -344,6 +397,21 @@ class Store:
             self._cache[key] = piece
             while len(self._cache) > size:
                 self._cache.popitem(last=False)
+
+
+_PIECE_COLUMNS = (PieceRow.id, PieceRow.title, PieceRow.version, PieceRow.created, PieceRow.updated)
+
+
+def _read(s: Session, row) -> Stored:
+    """The piece whose row (``_PIECE_COLUMNS``) was just read: its snapshot and its log after it.
+    The version is read first, so the Doc holds at least that version's change; the log before the
+    snapshot, so that a compaction in between loses nothing (a row folded in and read twice
+    changes nothing)."""
+    log = _log_of(s, row.id)
+    doc = document.new_doc(s.scalar(select(PieceRow.state).where(PieceRow.id == row.id)))
+    for r in log:
+        doc.apply_update(r.data)
+    return Stored(row.id, row.title, row.version, row.created, row.updated, doc, log[-1].id if log else 0, len(log))
 
 
 def _log_of(s: Session, piece_id: str) -> list:

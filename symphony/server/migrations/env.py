@@ -3,7 +3,7 @@ from the alembic command line, on ``sqlalchemy.url``)."""
 from alembic import context
 from sqlalchemy import create_engine
 
-from symphony.server import accounts  # noqa: F401  (its tables join the metadata)
+from symphony.server import accounts, ratelimit  # noqa: F401  (their tables join the metadata)
 from symphony.server.store import Base
 
 config = context.config
