@@ -219,7 +219,9 @@ def _staff(score: Score, part: Part, notes: list[Note], clef_kind: str, first: b
     p.insert(0, signature)
     for onset, key_txt in (score.meta or {}).get("key_changes", []):  # e.g. a bridge into B's key
         p.insert(quantize(onset), key_to_music21(parse_key(key_txt)))
-    p.insert(0, m21meter.TimeSignature(str(score.meter)))
+    changes = score.meter_changes()
+    for onset, meter_txt in changes:  # a 3/4 bar among 2/4 bars has its own time signature
+        p.insert(quantize(onset) if onset > 0 else 0, m21meter.TimeSignature(meter_txt))
     if first:
         beat = m21meter.TimeSignature(str(score.meter)).beatDuration  # 6/8: a dotted quarter
         p.insert(0, tempo.MetronomeMark(number=round(score.bpm), referent=beat))
@@ -235,9 +237,11 @@ def _staff(score: Score, part: Part, notes: list[Note], clef_kind: str, first: b
         el = notation.music21_element(group)
         el.quarterLength = quantize(dur)
         p.insert(quantize(onset) if onset > 0 else 0, el)
-    # whole bars of the meter up to the last bar's end: a piece with bars split by repeats (4, 4a)
-    # ends before bars * bar length
-    end = math.ceil(bar_starts(score)[-1] / score.bar_quarters - 1e-6) * score.bar_quarters
+    # whole bars of the last meter up to the last bar's end: a piece with bars split by repeats
+    # (4, 4a) ends before bars * bar length
+    last_at, last_meter = changes[-1]
+    bar = float(bar_meter_quarters(last_meter))
+    end = last_at + math.ceil((bar_starts(score)[-1] - last_at) / bar - 1e-6) * bar
     p.makeRests(fillGaps=True, inPlace=True, timeRangeFromBarDuration=True, refStreamOrTimeRange=[0, end])
     notation.finish_part(p, notation.m21_signature_alters(signature))
     return p

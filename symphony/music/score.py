@@ -11,7 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
-from symphony.music.theory import Key, Meter, bar_meter_quarters, bpm_to_quarter_bpm, parse_key, parse_meter
+from symphony.music.theory import (
+    Key,
+    Meter,
+    bar_meter_quarters,
+    bpm_to_quarter_bpm,
+    meter_for_quarters,
+    parse_key,
+    parse_meter,
+)
 
 GRID = 24  # positions per quarter note used when rounding durations for notation
 
@@ -119,6 +127,25 @@ class Score:
         regular = all(abs(float(s) - k * bar) < 1e-6 and m == meter for k, (s, m) in enumerate(bar_meters))
         return replace(self, bars=len(kept), bar_meters=None if regular else bar_meters,
                        bar_numbers=[printed[i] for i in kept])
+
+    def meter_changes(self) -> list[tuple[float, str]]:
+        """(onset, meter) where each meter starts, as a score writes its time signatures: the
+        first bar's at 0, then every bar whose meter differs from the bar before (a 3/4 bar in a
+        2/4 Han song, and the 2/4 after it). A bar split in two (4 and 4a) is one bar of its
+        meter; a bar whose length its meter does not give (an irregular bar read without a time
+        signature of its own) is in the plainest meter of that length."""
+        joined = self.joined()
+        if not joined.bar_meters:
+            return [(0.0, str(self.meter))]
+        starts = [float(s) for s, _ in joined.bar_meters]
+        out: list[tuple[float, str]] = []
+        for k, (start, label) in enumerate(zip(starts, (m for _, m in joined.bar_meters))):
+            length = starts[k + 1] - start if k + 1 < len(starts) else None
+            if length is not None and k > 0 and abs(length - float(bar_meter_quarters(label))) > 1e-6:
+                label = meter_for_quarters(length)
+            if not out or out[-1][1] != label:
+                out.append((start, label))
+        return out
 
     def all_notes(self) -> list[Note]:
         return [n for p in self.parts for n in p.notes]
