@@ -118,10 +118,11 @@ def from_music21(s, style: str | None = None, default_bpm: float = 96.0,
         key = Key("C", "major")
     title, composer = _titles(s)
     numbers = None if len(bar_meters) != len(measures) else _bar_numbers(measures, shift, numbered)
+    barlines, endings = markings.read_barlines(measures) if len(bar_meters) == len(measures) else (None, None)
     return Score(out_parts, key, meter, round(bpm, 3), bars, title, style, bar_meters=bar_meters_out,
                  key_signature=notation.read_signature(parts[0], key), composer=composer,
                  pickup=round(pickup, 6), pickup_completed=bool(pickup) and _completes(measures[-1], pickup),
-                 bar_numbers=numbers)
+                 bar_numbers=numbers, barlines=barlines, endings=endings)
 
 
 def _full_bar(m) -> float:
@@ -283,6 +284,8 @@ def to_music21(score: Score):
         _numeral_lyrics(staffs[-1], harmony.get("numerals") or [])
     written = write_pickup(staffs, score)
     split_bars(staffs, score, upbeat_at if written else Fraction(0))
+    if not plan:
+        markings.write_barlines(staffs, score)
     number_bars(staffs, score, renumbered=bool(plan))
     return s
 

@@ -77,6 +77,11 @@ class Score:
     # the printed number of every bar as the user's file gives them ("0", "1", ... "4", "4a");
     # None: counted (0 for a pickup bar, then 1, 2, ...)
     bar_numbers: list[str] | None = None
+    # the user's own barlines other than plain ones, [stored bar (0-based), "left" | "right", kind]
+    # with kind "repeat-start", "repeat-end" or a barline style ("double", "final", "heavy" ...),
+    # and first/second endings, [first bar, last bar, "1"]; None: none (formats.markings)
+    barlines: list[list] | None = None
+    endings: list[list] | None = None
 
     @property
     def bar_quarters(self) -> float:
@@ -156,13 +161,16 @@ class Score:
 
     def to_dict(self) -> dict:
         """A JSON-ready record. Notes stay [pitch, onset, duration] triples; their spellings and
-        fermatas, the pickup and the printed bar numbers are written only where there are any."""
+        fermatas, the pickup, the printed bar numbers, barlines and endings are written only where
+        there are any."""
         return {
             "title": self.title, **({"composer": self.composer} if self.composer else {}), "style": self.style, "key": str(self.key),
             "meter": str(self.meter), "bpm": self.bpm, "bars": self.bars, "meta": self.meta,
             "chords": [list(c) for c in self.chords], "bar_meters": self.bar_meters,
             **({"pickup": self.pickup, "pickup_completed": self.pickup_completed} if self.pickup else {}),
             **({"bar_numbers": list(self.bar_numbers)} if self.bar_numbers else {}),
+            **({"barlines": [list(b) for b in self.barlines]} if self.barlines else {}),
+            **({"endings": [list(e) for e in self.endings]} if self.endings else {}),
             "parts": [_part_dict(p) for p in self.parts],
         }
 
@@ -176,7 +184,9 @@ class Score:
                    [(float(o), str(c)) for o, c in d.get("chords", [])], bar_meters or None,
                    composer=d.get("composer"), pickup=float(d.get("pickup", 0.0)),
                    pickup_completed=bool(d.get("pickup_completed", False)),
-                   bar_numbers=[str(b) for b in d["bar_numbers"]] if d.get("bar_numbers") else None)
+                   bar_numbers=[str(b) for b in d["bar_numbers"]] if d.get("bar_numbers") else None,
+                   barlines=[[int(b), str(side), str(kind)] for b, side, kind in d.get("barlines") or []] or None,
+                   endings=[[int(a), int(z), str(num)] for a, z, num in d.get("endings") or []] or None)
 
 
 def _part_dict(p: Part) -> dict:
