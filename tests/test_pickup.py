@@ -312,15 +312,15 @@ def test_aabb_with_an_upbeat_is_written_as_a_fiddler_reads_it(tmp_path):
 
 
 def test_infill_refuses_an_irregular_bar_in_one_line(tiny_checkpoint, tmp_path):
-    """Bar 17 of the first O'Neill's sample tune lasts a sixteenth (the ABC miscounts it): no
-    bar of the meter to regenerate, so `edit infill` says so in one line and exits 2, writing
+    """Bar 17 of the first O'Neill's sample tune lasts a sixteenth (the ABC miscounts it): less
+    than a beat, nothing to regenerate, so `edit infill` says so in one line and exits 2, writing
     nothing; bar 12, split as 12 and 12a before the B part, is one bar of 2/4 and is infilled."""
     path, _ = tiny_checkpoint
     out = tmp_path / "o"
     r = run_cli("edit", "infill", str(DATA / "oneills_sample.abc"), "--bars", "16-17", "--candidates", "1",
                 "--checkpoint", str(path), "--no-audio", "-o", str(out))
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert r.stderr.strip().count("\n") == 0 and "bar 17 is not a whole bar of 2/4" in r.stderr
+    assert r.stderr.strip().count("\n") == 0 and "bar 17 lasts less than a beat of 2/4" in r.stderr
     assert not out.exists() or not any(out.iterdir())
     r = run_cli("edit", "infill", str(DATA / "oneills_sample.abc"), "--bars", "12", "--candidates", "1",
                 "--checkpoint", str(path), "--no-audio", "-o", str(out))

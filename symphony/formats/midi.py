@@ -40,7 +40,8 @@ def write_midi(score: Score, path: str | os.PathLike | BinaryIO) -> None:
     title = (score.title or "Symphony").encode("utf-8").decode("latin-1")
     conductor.append(mido.MetaMessage("track_name", name=title, time=0))
     conductor.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(score.quarter_bpm), time=0))
-    changes = score.meter_changes()  # the first meter, then every change (a 3/4 bar among 2/4)
+    # the first meter, then every change (a 3/4 bar among 2/4, a short bar in the meter of its length)
+    changes = score.meter_changes(by_length=True)
     conductor.append(mido.MetaMessage("time_signature", numerator=score.meter.numerator,
                                       denominator=score.meter.denominator, time=0))
     conductor.append(mido.MetaMessage("key_signature", key=_midi_key_name(score.key), time=0))

@@ -220,9 +220,8 @@ def _staff(score: Score, part: Part, notes: list[Note], clef_kind: str, first: b
     p.insert(0, signature)
     for onset, key_txt in (score.meta or {}).get("key_changes", []):  # e.g. a bridge into B's key
         p.insert(quantize(onset), key_to_music21(parse_key(key_txt)))
-    changes = score.meter_changes()
-    for onset, meter_txt in changes:  # a 3/4 bar among 2/4 bars has its own time signature
-        p.insert(quantize(onset) if onset > 0 else 0, m21meter.TimeSignature(meter_txt))
+    for onset, ts in _time_signatures(score):  # a 3/4 bar among 2/4 bars has its own
+        p.insert(quantize(onset) if onset > 0 else 0, ts)
     if first:
         beat = m21meter.TimeSignature(str(score.meter)).beatDuration  # 6/8: a dotted quarter
         p.insert(0, tempo.MetronomeMark(number=round(score.bpm), referent=beat))
@@ -238,14 +237,42 @@ def _staff(score: Score, part: Part, notes: list[Note], clef_kind: str, first: b
         el = notation.music21_element(group)
         el.quarterLength = quantize(dur)
         p.insert(quantize(onset) if onset > 0 else 0, el)
-    # whole bars of the last meter up to the last bar's end: a piece with bars split by repeats
-    # (4, 4a) ends before bars * bar length
-    last_at, last_meter = changes[-1]
-    bar = float(bar_meter_quarters(last_meter))
-    end = last_at + math.ceil((bar_starts(score)[-1] - last_at) / bar - 1e-6) * bar
+    # up to the end of the last bar, whole (a bar split by a repeat, 4 and 4a, is one bar)
+    last_at, last_length, _ = score.written_bars()[-1]
+    end = last_at + last_length
     p.makeRests(fillGaps=True, inPlace=True, timeRangeFromBarDuration=True, refStreamOrTimeRange=[0, end])
     notation.finish_part(p, notation.m21_signature_alters(signature))
+    for ts in list(p.recurse().getElementsByClass(m21meter.TimeSignature)):
+        if ts.style.hideObjectOnPrint:  # it sized an incomplete bar; the meter is as before
+            m = ts.activeSite
+            # an incomplete bar is written short (music21 would fill it up with a hidden rest)
+            m.paddingRight = float(bar_meter_quarters(ts.ratioString)) - float(ts.barDuration.quarterLength)
+            m.remove(ts)
     return p
+
+
+def _time_signatures(score: Score) -> list:
+    """(onset, music21 TimeSignature) for a staff: the first meter and every change
+    (``Score.written_bars``). An incomplete bar inside the piece (a 1st ending shortened by the
+    next part's upbeat, an Essen song's short bar) gets a hidden one of its meter that makes its
+    measure only that long, and the bar after it a hidden one that makes whole bars again; the
+    hidden ones are removed once the measures are made, so the file writes no time signature
+    there."""
+    from music21 import duration
+    from music21 import meter as m21meter
+    bars = score.written_bars()
+    out, shown, after_short = [], None, False
+    for k, (start, length, label) in enumerate(bars):
+        short = k + 1 < len(bars) and length < float(bar_meter_quarters(label)) - 1e-6
+        if label != shown or short or after_short:
+            ts = m21meter.TimeSignature(label)
+            if short:
+                ts.barDuration = duration.Duration(quantize(length))
+            ts.style.hideObjectOnPrint = label == shown
+            out.append((start, ts))
+            shown = label
+        after_short = short
+    return out
 
 
 def to_music21(score: Score):

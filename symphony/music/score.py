@@ -133,21 +133,33 @@ class Score:
         return replace(self, bars=len(kept), bar_meters=None if regular else bar_meters,
                        bar_numbers=[printed[i] for i in kept])
 
-    def meter_changes(self) -> list[tuple[float, str]]:
-        """(onset, meter) where each meter starts, as a score writes its time signatures: the
-        first bar's at 0, then every bar whose meter differs from the bar before (a 3/4 bar in a
-        2/4 Han song, and the 2/4 after it). A bar split in two (4 and 4a) is one bar of its
-        meter; a bar whose length its meter does not give (an irregular bar read without a time
-        signature of its own) is in the plainest meter of that length."""
+    def written_bars(self, by_length: bool = False) -> list[tuple[float, float, str]]:
+        """(onset, length, meter) of every bar as a score writes it: a bar split in two (4 and
+        4a) is one bar of its meter; a bar longer than its meter says (an irregular bar read
+        without a time signature of its own) is in the plainest meter of its length; a shorter
+        one is an incomplete bar of its meter (a 1st ending before the next part's upbeat), or
+        with ``by_length`` (MIDI, which has no incomplete bars) in the meter of its length too.
+        The last bar is as long as its meter (a short last bar completes a pickup)."""
         joined = self.joined()
         if not joined.bar_meters:
-            return [(0.0, str(self.meter))]
+            q = self.bar_quarters
+            return [(k * q, q, str(self.meter)) for k in range(joined.bars)]
         starts = [float(s) for s, _ in joined.bar_meters]
-        out: list[tuple[float, str]] = []
-        for k, (start, label) in enumerate(zip(starts, (m for _, m in joined.bar_meters))):
-            length = starts[k + 1] - start if k + 1 < len(starts) else None
-            if length is not None and k > 0 and abs(length - float(bar_meter_quarters(label))) > 1e-6:
+        out = []
+        for k, (start, (_, label)) in enumerate(zip(starts, joined.bar_meters)):
+            full = float(bar_meter_quarters(label))
+            length = starts[k + 1] - start if k + 1 < len(starts) else full
+            if length > full + 1e-6 or (by_length and length < full - 1e-6):
                 label = meter_for_quarters(length)
+            out.append((start, length, label))
+        return out
+
+    def meter_changes(self, by_length: bool = False) -> list[tuple[float, str]]:
+        """(onset, meter) where each meter starts, as a score writes its time signatures: the
+        first bar's at 0, then every bar whose meter differs from the bar before (a 3/4 bar in a
+        2/4 Han song, and the 2/4 after it); bars as ``written_bars`` has them."""
+        out: list[tuple[float, str]] = []
+        for start, _, label in self.written_bars(by_length):
             if not out or out[-1][1] != label:
                 out.append((start, label))
         return out

@@ -136,6 +136,11 @@ def fill_bars(score: Score, first: int, last: int, part: int | None = None, styl
                                   bar_meters=whole.bar_meters))
     # a range across a meter change (a 3/4 bar among 2/4 bars) is filled run by run, each run of
     # bars of one meter in that meter; a later run reads the notes of the earlier ones
+    beat = round(score.meter.beat_quarters * TICKS_PER_QUARTER)
+    short = [b for b in range(first, last + 1) if layout[b - 1][1] < beat]
+    if short:  # an ABC file's miscounted bar of a sixteenth: nothing musical to regenerate
+        raise RequestError(f"bar {whole.printed_numbers()[short[0] - 1]} lasts less than a beat of "
+                           f"{score.meter} ({layout[short[0] - 1][2]}); it is too short to regenerate")
     runs, secs = [], 0.0
     for b in range(first, last + 1):
         if runs and layout[b - 1][1:] == layout[runs[-1][0] - 1][1:]:
