@@ -326,3 +326,21 @@ def test_infill_refuses_an_irregular_bar_in_one_line(tiny_checkpoint, tmp_path):
                 "--checkpoint", str(path), "--no-audio", "-o", str(out))
     assert r.returncode == 0, r.stderr
     assert json.loads((out / "music.json").read_text())["bar_numbers"][11:14] == ["12", "12a", "13"]
+
+
+def test_a_chorale_form_with_an_upbeat_ends_its_phrases_before_the_upbeat(tmp_path):
+    """A chorale in AABB that opens with an upbeat (the shipped model, seed 4): as in Bach's
+    chorales with an upbeat, each section's phrase ends with a fermata on the soprano's last note
+    before the upbeat into the next section (beat 3 of 4/4 here), and alto, tenor and bass take
+    that upbeat with the soprano: no voice holds its fermata note into it."""
+    import symphony
+    s = symphony.generate(style="chorale", form="AABB", bars=8, seed=4, key="G major")
+    assert s.pickup == 1.0 and [p.name for p in s.parts] == ["Soprano", "Alto", "Tenor", "Bass"]
+    bar = s.bar_quarters
+    for e in (3, 5, 7):  # the stored last bars of the first three sections (bar 0 is the pickup)
+        upbeat = e * bar - s.pickup
+        for p in s.parts:
+            before = max((n for n in p.notes if n.onset < upbeat), key=lambda n: n.onset)
+            assert before.end == pytest.approx(upbeat), (p.name, e)
+            assert any(n.onset == pytest.approx(upbeat) for n in p.notes), (p.name, e)
+        assert max((n for n in s.parts[0].notes if n.onset < upbeat), key=lambda n: n.onset).fermata
