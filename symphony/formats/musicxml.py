@@ -243,10 +243,10 @@ def _staff(score: Score, part: Part, notes: list[Note], clef_kind: str, first: b
     p.makeRests(fillGaps=True, inPlace=True, timeRangeFromBarDuration=True, refStreamOrTimeRange=[0, end])
     notation.finish_part(p, notation.m21_signature_alters(signature))
     for ts in list(p.recurse().getElementsByClass(m21meter.TimeSignature)):
-        if ts.style.hideObjectOnPrint:  # it sized an incomplete bar; the meter is as before
-            m = ts.activeSite
-            # an incomplete bar is written short (music21 would fill it up with a hidden rest)
-            m.paddingRight = float(bar_meter_quarters(ts.ratioString)) - float(ts.barDuration.quarterLength)
+        m = ts.activeSite
+        # an incomplete bar is written short (music21 would fill it up with a hidden rest)
+        m.paddingRight = float(bar_meter_quarters(ts.ratioString)) - float(ts.barDuration.quarterLength)
+        if ts.style.hideObjectOnPrint:  # it only sized the bar; the meter is as before
             m.remove(ts)
     return p
 
