@@ -42,7 +42,9 @@ def from_music21(s, style: str | None = None, default_bpm: float = 96.0,
     anacrusis (``Score.pickup``); ``numbered``: the file prints its own bar numbers (MusicXML),
     which are kept, where ABC's and Humdrum's bars are counted.
 
-    Raises ScoreReadError for pieces we cannot represent (meter changes, no notes)."""
+    Meter changes and irregular bars are kept in ``Score.bar_meters``, the file's repeat signs,
+    double barlines and endings in ``Score.barlines`` and ``Score.endings``. Raises ScoreReadError
+    for pieces we cannot represent (a bar no meter gives, no notes)."""
     from music21 import meter as m21meter
     from music21 import stream
     from music21 import tempo as m21tempo
@@ -208,7 +210,7 @@ def _instrument(part: Part):
 
 def _staff(score: Score, part: Part, notes: list[Note], clef_kind: str, first: bool, cls, dynamic: bool = True):
     """One staff (a music21 Part or PartStaff) of a Symphony part, made into measures."""
-    from music21 import dynamics, tempo
+    from music21 import duration, dynamics, tempo
     from music21 import meter as m21meter
 
     p = cls()
@@ -243,11 +245,13 @@ def _staff(score: Score, part: Part, notes: list[Note], clef_kind: str, first: b
     p.makeRests(fillGaps=True, inPlace=True, timeRangeFromBarDuration=True, refStreamOrTimeRange=[0, end])
     notation.finish_part(p, notation.m21_signature_alters(signature))
     for ts in list(p.recurse().getElementsByClass(m21meter.TimeSignature)):
-        m = ts.activeSite
+        m, full = ts.activeSite, float(bar_meter_quarters(ts.ratioString))
         # an incomplete bar is written short (music21 would fill it up with a hidden rest)
-        m.paddingRight = float(bar_meter_quarters(ts.ratioString)) - float(ts.barDuration.quarterLength)
+        m.paddingRight = full - float(ts.barDuration.quarterLength)
         if ts.style.hideObjectOnPrint:  # it only sized the bar; the meter is as before
             m.remove(ts)
+        else:  # the bars after it, in its meter, are whole ones
+            ts.barDuration = duration.Duration(full)
     return p
 
 
