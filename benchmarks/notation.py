@@ -26,6 +26,12 @@ with music21 from both files:
 * user bar numbers kept: bars of a MusicXML source (which prints its own numbers; ABC has none)
   whose number is on a written bar starting at the same offset (a bar split at a repeat or a line,
   4 and 4a, counts as two);
+* meter changes kept: time signatures of the source that change the meter (a 3/4 bar among 2/4
+  bars) found in the written file at the same offset with the same meter; one written where the
+  source has none counts against;
+* repeat signs, double bars, endings kept: the source's barlines other than plain ones (repeat
+  signs, double and final bars, at their bar's offset and side) and its 1st/2nd ending brackets,
+  found the same in the written file; one written where the source has none counts against;
 * bars outside an edited range unchanged: ``edit infill --bars 3-4`` (the user's bar numbers)
   with the shipped model, on the pieces whose bars 3-4 are whole bars of the meter (a bar split
   in two, 4 and 4a, is one): stored bars
@@ -34,7 +40,7 @@ with music21 from both files:
 
 Three sets: >= 100 generated pieces (all four styles, moods, forms, modes and meters) written by
 ``write_musicxml``; >= 30 real pieces from music21's corpus (Bach chorales, Essen and O'Neill's
-ABC, Ryan's Mammoth) read by ``from_music21`` and written the same way; and the same real pieces
+ABC, Ryan's Mammoth; Han songs with meter changes, reels with 1st and 2nd endings) read by ``from_music21`` and written the same way; and the same real pieces
 written directly by music21 (the reference for beat-hiding).
 
     python -m benchmarks.notation            # full run: benchmarks/notation.md, included in RESULTS.md
@@ -209,7 +215,11 @@ REAL = (
     + [("essenFolksong/kinder0", k) for k in (1, 2, 3, 4, 5, 6)]
     + [("essenFolksong/han2", k) for k in (1, 2, 3)]
     + [("essenFolksong/altdeu10", k) for k in (1, 2, 3)]
-    + [("oneills1850/0001-0050", k) for k in (1, 2, 3, 4, 5, 6)]
+    + [("oneills1850/0001-0050", k) for k in (1, 2, 3, 4, 5, 6, 15, 24)]
+    # mixed meters: 3/4, 3/2, 5/4 and 6/4 bars among 2/4 or 3/4 bars, two with a pickup
+    + [("essenFolksong/han1", k) for k in (19, 24, 47, 48, 56, 80, 89, 121)]
+    # repeats with 1st and 2nd endings
+    + [f"ryansMammoth/{t}" for t in ("FireHimOutReel", "AllTheRageReel", "ArmyAndNavyReel")]
 )
 
 
@@ -225,7 +235,8 @@ def _add(total: dict, c: dict) -> None:
         total[f] = total.get(f, 0) + c[f]
 
 
-KEPT = ("pickups", "fermatas", "user bar numbers", "bars outside an edited range", "edited bars where the user has them")
+KEPT = ("pickups", "fermatas", "user bar numbers", "meter changes", "repeat signs, double bars, endings",
+        "bars outside an edited range", "edited bars where the user has them")
 
 
 def _measures(s):
@@ -255,14 +266,45 @@ def _numbers(s) -> set:
     return {(f"{m.number}{m.numberSuffix or ''}", round(float(m.offset), 4)) for m in _measures(s)}
 
 
+def _meter_changes(s) -> set:
+    """(offset, meter) of every time signature after the first that changes the meter."""
+    out, current = set(), None
+    for m in _measures(s):
+        ts = m.timeSignature
+        if ts is not None and ts.ratioString != current:
+            if current is not None:
+                out.add((round(float(m.offset), 4), ts.ratioString))
+            current = ts.ratioString
+    return out
+
+
+def _barlines(s) -> set:
+    """Every barline other than a plain one (offset of its bar, side, kind) and every ending
+    bracket (offsets of its first and last bar, number), as symphony.formats.markings reads them;
+    the final barline at the end is not counted."""
+    from symphony.formats.markings import read_barlines
+    ms = _measures(s)
+    at = [round(float(m.offset), 4) for m in ms]
+    barlines, endings = read_barlines(ms)
+    end = [len(ms) - 1, "right", "final"]  # the final barline every engraver writes at the end
+    return ({(at[i], side, kind) for i, side, kind in barlines or [] if [i, side, kind] != end}
+            | {(at[a], at[z], number) for a, z, number in endings or []})
+
+
 def kept_from_source(parsed, written_path, numbered: bool) -> dict:
-    """[kept, of] for pickups, fermatas and (``numbered``: a MusicXML source) bar numbers."""
+    """[kept, of] for pickups, fermatas, meter changes, repeat signs, double bars and endings
+    and (``numbered``: a MusicXML source) bar numbers. A pickup, meter change or barline written
+    where the source has none counts against."""
     from music21 import converter
     back = converter.parse(str(written_path))
     src_pickup, our_pickup = _pickup_of(parsed), _pickup_of(back)
     fs, fo = _fermatas(parsed), _fermatas(back)
+    ms, mo = _meter_changes(parsed), _meter_changes(back)
+    bs, bo = _barlines(parsed), _barlines(back)
     out = {"pickups": [int(bool(src_pickup) and abs(src_pickup - our_pickup) < 1e-6), int(bool(src_pickup))],
-           "fermatas": [len(fs & fo), len(fs)]}
+           "fermatas": [len(fs & fo), len(fs)],
+           "meter changes": [len(ms & mo), len(ms | mo)],
+           "repeat signs, double bars, endings": [len(bs & bo), len(bs | bo)]}
     if not src_pickup and our_pickup:
         out["pickups"][1] += 1  # an invented pickup counts against
     if numbered:

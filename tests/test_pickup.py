@@ -312,17 +312,35 @@ def test_aabb_with_an_upbeat_is_written_as_a_fiddler_reads_it(tmp_path):
 
 
 def test_infill_refuses_an_irregular_bar_in_one_line(tiny_checkpoint, tmp_path):
-    """Bar 17 of the first O'Neill's sample tune lasts a sixteenth (the ABC miscounts it): no
-    bar of the meter to regenerate, so `edit infill` says so in one line and exits 2, writing
+    """Bar 17 of the first O'Neill's sample tune lasts a sixteenth (the ABC miscounts it): less
+    than a beat, nothing to regenerate, so `edit infill` says so in one line and exits 2, writing
     nothing; bar 12, split as 12 and 12a before the B part, is one bar of 2/4 and is infilled."""
     path, _ = tiny_checkpoint
     out = tmp_path / "o"
     r = run_cli("edit", "infill", str(DATA / "oneills_sample.abc"), "--bars", "16-17", "--candidates", "1",
                 "--checkpoint", str(path), "--no-audio", "-o", str(out))
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert r.stderr.strip().count("\n") == 0 and "bar 17 is not a whole bar of 2/4" in r.stderr
+    assert r.stderr.strip().count("\n") == 0 and "bar 17 lasts less than a beat of 2/4" in r.stderr
     assert not out.exists() or not any(out.iterdir())
     r = run_cli("edit", "infill", str(DATA / "oneills_sample.abc"), "--bars", "12", "--candidates", "1",
                 "--checkpoint", str(path), "--no-audio", "-o", str(out))
     assert r.returncode == 0, r.stderr
     assert json.loads((out / "music.json").read_text())["bar_numbers"][11:14] == ["12", "12a", "13"]
+
+
+def test_a_chorale_form_with_an_upbeat_ends_its_phrases_before_the_upbeat(tmp_path):
+    """A chorale in AABB that opens with an upbeat (the shipped model, seed 4): as in Bach's
+    chorales with an upbeat, each section's phrase ends with a fermata on the soprano's last note
+    before the upbeat into the next section (beat 3 of 4/4 here), and alto, tenor and bass take
+    that upbeat with the soprano: no voice holds its fermata note into it."""
+    import symphony
+    s = symphony.generate(style="chorale", form="AABB", bars=8, seed=4, key="G major")
+    assert s.pickup == 1.0 and [p.name for p in s.parts] == ["Soprano", "Alto", "Tenor", "Bass"]
+    bar = s.bar_quarters
+    for e in (3, 5, 7):  # the stored last bars of the first three sections (bar 0 is the pickup)
+        upbeat = e * bar - s.pickup
+        for p in s.parts:
+            before = max((n for n in p.notes if n.onset < upbeat), key=lambda n: n.onset)
+            assert before.end == pytest.approx(upbeat), (p.name, e)
+            assert any(n.onset == pytest.approx(upbeat) for n in p.notes), (p.name, e)
+        assert max((n for n in s.parts[0].notes if n.onset < upbeat), key=lambda n: n.onset).fermata

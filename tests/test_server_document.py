@@ -99,3 +99,17 @@ def test_apply_without_other_changes_gives_the_target():
 def test_bars_needed():
     score = chorale()
     assert document.bars_needed(score) <= score.bars + 1
+
+
+def test_a_reels_repeats_and_endings_go_through_the_shared_document(tmp_path):
+    """Ryan's 'Fire Him Out' reel (|: A :| with 1st and 2nd endings, twice): its barlines and
+    endings come back from the document's bytes as they were read."""
+    from music21 import corpus
+
+    from symphony.formats.musicxml import from_music21
+    score = from_music21(corpus.parse("ryansMammoth/FireHimOutReel"))
+    assert score.barlines and score.endings
+    doc = document.new_doc()
+    document.write(doc, document.content_of(score, {}))
+    back = document.read(document.new_doc(doc.get_update())).score
+    assert (back.barlines, back.endings) == (score.barlines, score.endings)

@@ -633,6 +633,8 @@ def _sample_many(dec, block, tok, prompt, cons, seeds, temperature, top_p, max_t
         state = GrammarState(tok, cons)
         for t in prompt[tok.HEADER_LEN:]:
             state.step(t)
+        if insert is not None and state.bars_done:  # the bars before a hole are given whole, as
+            state.close_voice()  # long as their meter makes them (a 2/4 bar before a 3/4 hole)
         draws.append(_Draw(state, np.random.default_rng(seed), list(prompt), logps[i] if logps else None,
                            colour_left=cons.colour_notes if colour is not None else 0))
     # one decoder; rows are (draw, header) pairs, draw-major, when there are several

@@ -1,5 +1,6 @@
 """Markings written into the MusicXML besides the notes: the dynamic a mood sets, and repeat
-signs (with first and second endings) for the sections of a form plan that repeat exactly.
+signs (with first and second endings) for the sections of a form plan that repeat exactly, and
+the user's own repeat signs, double barlines and endings, read from their file and written back.
 
 A form like AABB is written as a fiddler reads it, ``|: A :|: B :|``: the second A and the second
 B are not written out but repeated. When a repeat differs from its section only in its last bar
@@ -188,3 +189,58 @@ def _repeats_after_upbeat(parts, plan: list[Repeat], upbeat_at: Fraction) -> Non
             p.coreSetElementOffset(m, offset)
             offset += Fraction(m.duration.quarterLength).limit_denominator(96)
         p.coreElementsChanged()
+
+
+# ----------------------------------------------------------------------------- the user's barlines
+
+def read_barlines(measures) -> tuple[list[list] | None, list[list] | None]:
+    """(Score.barlines, Score.endings) of a music21 part's measures (their index is the stored
+    bar): every barline other than a plain one, as "repeat-start", "repeat-end" or its style
+    ("double", "final", "heavy" ...), and every 1st/2nd ending bracket as [first bar, last bar,
+    its number]."""
+    from music21 import bar, spanner
+    barlines, endings = [], []
+    index = {id(m): i for i, m in enumerate(measures)}
+    for i, m in enumerate(measures):
+        for side, line in (("left", m.leftBarline), ("right", m.rightBarline)):
+            if isinstance(line, bar.Repeat):
+                barlines.append([i, side, f"repeat-{line.direction}"])
+            elif line is not None and line.type not in ("regular", "normal", "none"):
+                barlines.append([i, side, line.type])
+    brackets = {id(rb): rb for m in measures for rb in m.getSpannerSites() if isinstance(rb, spanner.RepeatBracket)}
+    for rb in brackets.values():
+        spanned = sorted(index[id(m)] for m in rb.getSpannedElements() if id(m) in index)
+        if spanned and rb.number:
+            endings.append([spanned[0], spanned[-1], str(rb.number)])
+    return barlines or None, sorted(endings) or None
+
+
+def write_barlines(staffs, score: Score) -> None:
+    """Write the user's barlines and endings (``read_barlines``) on music21 parts made into
+    measures, one measure a stored bar (the pickup bar and the halves of a split bar each one);
+    nothing where the measures are not the stored bars."""
+    from music21 import bar, spanner, stream
+    if not score.barlines and not score.endings:
+        return
+    for p in staffs:
+        measures = list(p.getElementsByClass(stream.Measure))
+        for i, side, kind in score.barlines or []:
+            if i >= len(measures):
+                continue
+            line = (bar.Repeat(direction=kind[7:]) if kind.startswith("repeat-") else bar.Barline(kind))
+            setattr(measures[i], f"{side}Barline", line)
+        for a, z, number in score.endings or []:
+            if z < len(measures):
+                p.insert(0, spanner.RepeatBracket(measures[a:z + 1], number=number))
+
+
+def keep_barlines(score: Score, source: Score) -> None:
+    """An edit that keeps the source's bars keeps its barlines and endings; a continued piece
+    loses the final barline at the source's old last bar (bars follow it now)."""
+    if score.barlines is None and source.barlines:
+        last = len(source.printed_numbers()) - 1
+        grew = len(score.printed_numbers()) - 1 > last
+        score.barlines = [list(b) for b in source.barlines
+                          if not (grew and b[0] == last and b[2] in ("final", "light-heavy"))] or None
+    if score.endings is None and source.endings:
+        score.endings = [list(e) for e in source.endings]

@@ -7,11 +7,15 @@ import os
 from typing import BinaryIO
 
 from symphony.errors import ScoreReadError, TheoryError
+from symphony.music.analysis import bar_starts
 from symphony.music.pickup import upbeat_length
 from symphony.music.score import Note, Part, Score, analyze_key
 from symphony.music.theory import (
+    BAR_METERS,
     SHARP_NAMES,
+    SUPPORTED_METERS,
     Key,
+    bar_meter_quarters,
     parse_key,
     parse_meter,
     pitch_class,
@@ -36,11 +40,16 @@ def write_midi(score: Score, path: str | os.PathLike | BinaryIO) -> None:
     title = (score.title or "Symphony").encode("utf-8").decode("latin-1")
     conductor.append(mido.MetaMessage("track_name", name=title, time=0))
     conductor.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(score.quarter_bpm), time=0))
+    # the first meter, then every change (a 3/4 bar among 2/4, a short bar in the meter of its length)
+    changes = score.meter_changes(by_length=True)
     conductor.append(mido.MetaMessage("time_signature", numerator=score.meter.numerator,
                                       denominator=score.meter.denominator, time=0))
     conductor.append(mido.MetaMessage("key_signature", key=_midi_key_name(score.key), time=0))
     timed = [(round(onset * tpq), 1, "marker", {"text": figure})  # chord symbols as MIDI markers
              for onset, figure in score.chords]
+    timed += [(round(onset * tpq), 0, "time_signature",
+               {"numerator": int(m.split("/")[0]), "denominator": int(m.split("/")[1])})
+              for onset, m in changes if onset > 0 or m != str(score.meter)]
     for onset, key_txt in (score.meta or {}).get("key_changes", []):  # e.g. a bridge into B's key
         if onset > 0:
             timed.append((round(onset * tpq), 0, "key_signature", {"key": _midi_key_name(parse_key(key_txt))}))
@@ -48,7 +57,7 @@ def write_midi(score: Score, path: str | os.PathLike | BinaryIO) -> None:
     for tick, _, kind, fields in sorted(timed, key=lambda t: (t[0], t[1])):
         conductor.append(mido.MetaMessage(kind, time=tick - now, **fields))
         now = tick
-    end_tick = round(score.bars * score.bar_quarters * tpq)
+    end_tick = round(bar_starts(score)[-1] * tpq)
     conductor.append(mido.MetaMessage("end_of_track", time=max(0, end_tick - now)))
     mid.tracks.append(conductor)
     for i, part in enumerate(score.parts):
@@ -110,7 +119,8 @@ def read_midi(path: str | os.PathLike | BinaryIO, name: str | None = None) -> Sc
         where = name or (os.fspath(path) if not hasattr(path, "read") else "upload")
         raise ScoreReadError(f"cannot read MIDI file {where!r}: {_midi_reason(e)}") from e
     tpq = mid.ticks_per_beat
-    qbpm, meter_txt, key_txt = 120.0, "4/4", None
+    qbpm, key_txt = 120.0, None
+    meters: list[tuple[int, str]] = []  # (tick, "n/d") of every time signature
     parts: dict[tuple[int, int], Part] = {}
     chords: list[tuple[float, str]] = []
     key_changes: list[tuple[float, str]] = []  # (onset, MIDI key name) after the first
@@ -122,8 +132,8 @@ def read_midi(path: str | os.PathLike | BinaryIO, name: str | None = None) -> Sc
                 chords.append((tick / tpq, msg.text.strip()))
             elif msg.type == "set_tempo" and tick == 0:
                 qbpm = mido.tempo2bpm(msg.tempo)
-            elif msg.type == "time_signature" and tick == 0:
-                meter_txt = f"{msg.numerator}/{msg.denominator}"
+            elif msg.type == "time_signature":
+                meters.append((tick, f"{msg.numerator}/{msg.denominator}"))
             elif msg.type == "key_signature" and key_txt is None:
                 key_txt = msg.key
             elif msg.type == "key_signature" and tick > 0:
@@ -144,21 +154,42 @@ def read_midi(path: str | os.PathLike | BinaryIO, name: str | None = None) -> Sc
         raise ScoreReadError(f"MIDI file {os.fspath(path)!r} has no notes")
     for p in parts_list:
         p.notes.sort(key=lambda n: (n.onset, n.pitch))
+    meters.sort(key=lambda m: m[0])
+    first = ([m for tick, m in meters if tick == 0] or ["4/4"])[-1]
     try:
-        meter = parse_meter(meter_txt)
+        meter = parse_meter(first)
     except TheoryError:
         meter = parse_meter("4/4")
     end = max(n.end for p in parts_list for n in p.notes)
-    bars = max(1, math.ceil(end / float(meter.bar_quarters) - 1e-6))
+    bar_meters = _bar_meters([(tick / tpq, m) for tick, m in meters if tick > 0], meter, end)
+    bars = len(bar_meters) if bar_meters else max(1, math.ceil(end / float(meter.bar_quarters) - 1e-6))
     key = analyze_key(Score(parts_list, Key("C", "major"), meter, 0, bars))
     meta = {"key_changes": [[onset, _key_text(name)] for onset, name in key_changes]} if key_changes else {}
     score = Score(parts_list, key, meter, round(quarter_bpm_to_bpm(qbpm, meter), 3), bars, meta=meta,
-                  chords=sorted(chords))
+                  chords=sorted(chords), bar_meters=bar_meters)
     # MIDI has no bars of its own: a first bar that opens with a rest in every part is an upbeat,
     # as a score editor exports one (and a last bar ending that much early completes it)
     score.pickup = upbeat_length(score)
     score.pickup_completed = bool(score.pickup) and end < bars * float(meter.bar_quarters) - score.pickup + 1e-3
     return score
+
+
+def _bar_meters(changes: list[tuple[float, str]], meter, end: float) -> list[list] | None:
+    """Score.bar_meters of a MIDI file whose time signature changes (``changes``: (quarters,
+    "n/d") after the first): bars of each meter from where it is set up to ``end``, a bar cut
+    short where a change comes inside it. None when every bar is of ``meter``; changes to meters
+    no bar can have are ignored."""
+    changes = [(round(at, 6), m) for at, m in changes if m in BAR_METERS or m in SUPPORTED_METERS]
+    if not changes or all(m == str(meter) for _, m in changes):
+        return None
+    out, at, current = [], 0.0, str(meter)
+    while at < end - 1e-6:
+        while changes and changes[0][0] <= at + 1e-6:
+            current = changes.pop(0)[1]
+        out.append([round(at, 6), current])
+        nxt = at + float(bar_meter_quarters(current))
+        at = min(nxt, changes[0][0]) if changes and changes[0][0] > at + 1e-6 else nxt
+    return out
 
 
 def _key_text(midi_key: str) -> str:

@@ -42,7 +42,9 @@ def from_music21(s, style: str | None = None, default_bpm: float = 96.0,
     anacrusis (``Score.pickup``); ``numbered``: the file prints its own bar numbers (MusicXML),
     which are kept, where ABC's and Humdrum's bars are counted.
 
-    Raises ScoreReadError for pieces we cannot represent (meter changes, no notes)."""
+    Meter changes and irregular bars are kept in ``Score.bar_meters``, the file's repeat signs,
+    double barlines and endings in ``Score.barlines`` and ``Score.endings``. Raises ScoreReadError
+    for pieces we cannot represent (a bar no meter gives, no notes)."""
     from music21 import meter as m21meter
     from music21 import stream
     from music21 import tempo as m21tempo
@@ -118,10 +120,11 @@ def from_music21(s, style: str | None = None, default_bpm: float = 96.0,
         key = Key("C", "major")
     title, composer = _titles(s)
     numbers = None if len(bar_meters) != len(measures) else _bar_numbers(measures, shift, numbered)
+    barlines, endings = markings.read_barlines(measures) if len(bar_meters) == len(measures) else (None, None)
     return Score(out_parts, key, meter, round(bpm, 3), bars, title, style, bar_meters=bar_meters_out,
                  key_signature=notation.read_signature(parts[0], key), composer=composer,
                  pickup=round(pickup, 6), pickup_completed=bool(pickup) and _completes(measures[-1], pickup),
-                 bar_numbers=numbers)
+                 bar_numbers=numbers, barlines=barlines, endings=endings)
 
 
 def _full_bar(m) -> float:
@@ -207,7 +210,7 @@ def _instrument(part: Part):
 
 def _staff(score: Score, part: Part, notes: list[Note], clef_kind: str, first: bool, cls, dynamic: bool = True):
     """One staff (a music21 Part or PartStaff) of a Symphony part, made into measures."""
-    from music21 import dynamics, tempo
+    from music21 import duration, dynamics, tempo
     from music21 import meter as m21meter
 
     p = cls()
@@ -219,7 +222,8 @@ def _staff(score: Score, part: Part, notes: list[Note], clef_kind: str, first: b
     p.insert(0, signature)
     for onset, key_txt in (score.meta or {}).get("key_changes", []):  # e.g. a bridge into B's key
         p.insert(quantize(onset), key_to_music21(parse_key(key_txt)))
-    p.insert(0, m21meter.TimeSignature(str(score.meter)))
+    for onset, ts in _time_signatures(score):  # a 3/4 bar among 2/4 bars has its own
+        p.insert(quantize(onset) if onset > 0 else 0, ts)
     if first:
         beat = m21meter.TimeSignature(str(score.meter)).beatDuration  # 6/8: a dotted quarter
         p.insert(0, tempo.MetronomeMark(number=round(score.bpm), referent=beat))
@@ -235,12 +239,44 @@ def _staff(score: Score, part: Part, notes: list[Note], clef_kind: str, first: b
         el = notation.music21_element(group)
         el.quarterLength = quantize(dur)
         p.insert(quantize(onset) if onset > 0 else 0, el)
-    # whole bars of the meter up to the last bar's end: a piece with bars split by repeats (4, 4a)
-    # ends before bars * bar length
-    end = math.ceil(bar_starts(score)[-1] / score.bar_quarters - 1e-6) * score.bar_quarters
+    # up to the end of the last bar, whole (a bar split by a repeat, 4 and 4a, is one bar)
+    last_at, last_length, _ = score.written_bars()[-1]
+    end = last_at + last_length
     p.makeRests(fillGaps=True, inPlace=True, timeRangeFromBarDuration=True, refStreamOrTimeRange=[0, end])
     notation.finish_part(p, notation.m21_signature_alters(signature))
+    for ts in list(p.recurse().getElementsByClass(m21meter.TimeSignature)):
+        m, full = ts.activeSite, float(bar_meter_quarters(ts.ratioString))
+        # an incomplete bar is written short (music21 would fill it up with a hidden rest)
+        m.paddingRight = full - float(ts.barDuration.quarterLength)
+        if ts.style.hideObjectOnPrint:  # it only sized the bar; the meter is as before
+            m.remove(ts)
+        else:  # the bars after it, in its meter, are whole ones
+            ts.barDuration = duration.Duration(full)
     return p
+
+
+def _time_signatures(score: Score) -> list:
+    """(onset, music21 TimeSignature) for a staff: the first meter and every change
+    (``Score.written_bars``). An incomplete bar inside the piece (a 1st ending shortened by the
+    next part's upbeat, an Essen song's short bar) gets a hidden one of its meter that makes its
+    measure only that long, and the bar after it a hidden one that makes whole bars again; the
+    hidden ones are removed once the measures are made, so the file writes no time signature
+    there."""
+    from music21 import duration
+    from music21 import meter as m21meter
+    bars = score.written_bars()
+    out, shown, after_short = [], None, False
+    for k, (start, length, label) in enumerate(bars):
+        short = k + 1 < len(bars) and length < float(bar_meter_quarters(label)) - 1e-6
+        if label != shown or short or after_short:
+            ts = m21meter.TimeSignature(label)
+            if short:
+                ts.barDuration = duration.Duration(quantize(length))
+            ts.style.hideObjectOnPrint = label == shown
+            out.append((start, ts))
+            shown = label
+        after_short = short
+    return out
 
 
 def to_music21(score: Score):
@@ -279,6 +315,8 @@ def to_music21(score: Score):
         _numeral_lyrics(staffs[-1], harmony.get("numerals") or [])
     written = write_pickup(staffs, score)
     split_bars(staffs, score, upbeat_at if written else Fraction(0))
+    if not plan:
+        markings.write_barlines(staffs, score)
     number_bars(staffs, score, renumbered=bool(plan))
     return s
 

@@ -277,12 +277,14 @@ def _frac(x) -> Fraction:
     return Fraction(x).limit_denominator(96)
 
 
-def split_by_meter(part, numerator: int, denominator: int) -> None:
-    """Split and tie the notes and rests of a flat music21 part (no measures yet) in place."""
+def split_by_meter(part, meters: list[tuple[Fraction, int, int]]) -> None:
+    """Split and tie the notes and rests of a flat music21 part (no measures yet) in place.
+    ``meters``: (offset, numerator, denominator) of the first meter, at 0, and of every change
+    (a 3/4 bar in a 2/4 song); each meter's bars count from where it starts."""
     from music21 import tie as m21tie
     for el in list(part.notesAndRests):
         start, length = _frac(el.offset), _frac(el.quarterLength)
-        cuts = split_points(start, length, numerator, denominator, el.isRest)
+        cuts = _meter_cuts(start, length, meters, el.isRest)
         if not cuts:
             continue
         bounds = [start] + cuts + [start + length]
@@ -296,6 +298,20 @@ def split_by_meter(part, numerator: int, denominator: int) -> None:
                 piece.expressions = exprs if k == n - 1 else []
                 piece.tie = m21tie.Tie("start" if k == 0 else "stop" if k == n - 1 else "continue")
             part.insert(bounds[k], piece)
+
+
+def _meter_cuts(start: Fraction, length: Fraction, meters, is_rest: bool) -> list[Fraction]:
+    """``split_points`` across meter changes: cut where a meter starts, then by each meter."""
+    end, cuts = start + length, []
+    for k, (at, num, den) in enumerate(meters):
+        until = meters[k + 1][0] if k + 1 < len(meters) else end
+        a, z = max(start, at), min(end, until)
+        if a >= z:
+            continue
+        if a > start:
+            cuts.append(a)
+        cuts += [at + c for c in split_points(a - at, z - a, num, den, is_rest)]
+    return sorted({c for c in cuts if start < c < end})
 
 
 def cut_measure(m, at: Fraction):
@@ -352,11 +368,12 @@ def set_accidentals(part, key_alters: dict[str, int]) -> None:
 
 
 def finish_part(part, key_alters: dict[str, int]) -> None:
-    """Measures, ties, beams and accidentals of one flat part built by ``score.to_music21``."""
+    """Measures, ties, beams and accidentals of one flat part built by ``score.to_music21``
+    (bars of every meter its time signatures set, from where each is)."""
     from music21 import meter as m21meter
-    ts = part.recurse().getElementsByClass(m21meter.TimeSignature).first()
-    num, den = (ts.numerator, ts.denominator) if ts is not None else (4, 4)
-    split_by_meter(part, num, den)
+    meters = [(_frac(ts.offset), ts.numerator, ts.denominator)
+              for ts in part.getElementsByClass(m21meter.TimeSignature)] or [(Fraction(0), 4, 4)]
+    split_by_meter(part, meters)
     part.streamStatus.accidentals = True  # ours follow: music21's would add courtesy signs
     part.makeNotation(inPlace=True)  # measures, ties at bar lines, beams by the meter's beats
     set_accidentals(part, key_alters)

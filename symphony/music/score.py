@@ -11,7 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
-from symphony.music.theory import Key, Meter, bar_meter_quarters, bpm_to_quarter_bpm, parse_key, parse_meter
+from symphony.music.theory import (
+    Key,
+    Meter,
+    bar_meter_quarters,
+    bpm_to_quarter_bpm,
+    meter_for_quarters,
+    parse_key,
+    parse_meter,
+)
 
 GRID = 24  # positions per quarter note used when rounding durations for notation
 
@@ -69,6 +77,11 @@ class Score:
     # the printed number of every bar as the user's file gives them ("0", "1", ... "4", "4a");
     # None: counted (0 for a pickup bar, then 1, 2, ...)
     bar_numbers: list[str] | None = None
+    # the user's own barlines other than plain ones, [stored bar (0-based), "left" | "right", kind]
+    # with kind "repeat-start", "repeat-end" or a barline style ("double", "final", "heavy" ...),
+    # and first/second endings, [first bar, last bar, "1"]; None: none (formats.markings)
+    barlines: list[list] | None = None
+    endings: list[list] | None = None
 
     @property
     def bar_quarters(self) -> float:
@@ -120,6 +133,37 @@ class Score:
         return replace(self, bars=len(kept), bar_meters=None if regular else bar_meters,
                        bar_numbers=[printed[i] for i in kept])
 
+    def written_bars(self, by_length: bool = False) -> list[tuple[float, float, str]]:
+        """(onset, length, meter) of every bar as a score writes it: a bar split in two (4 and
+        4a) is one bar of its meter; a bar longer than its meter says (an irregular bar read
+        without a time signature of its own) is in the plainest meter of its length; a shorter
+        one is an incomplete bar of its meter (a 1st ending before the next part's upbeat), or
+        with ``by_length`` (MIDI, which has no incomplete bars) in the meter of its length too.
+        The last bar is as long as its meter (a short last bar completes a pickup)."""
+        joined = self.joined()
+        if not joined.bar_meters:
+            q = self.bar_quarters
+            return [(k * q, q, str(self.meter)) for k in range(joined.bars)]
+        starts = [float(s) for s, _ in joined.bar_meters]
+        out = []
+        for k, (start, (_, label)) in enumerate(zip(starts, joined.bar_meters)):
+            full = float(bar_meter_quarters(label))
+            length = starts[k + 1] - start if k + 1 < len(starts) else full
+            if length > full + 1e-6 or (by_length and length < full - 1e-6):
+                label = meter_for_quarters(length)
+            out.append((start, length, label))
+        return out
+
+    def meter_changes(self, by_length: bool = False) -> list[tuple[float, str]]:
+        """(onset, meter) where each meter starts, as a score writes its time signatures: the
+        first bar's at 0, then every bar whose meter differs from the bar before (a 3/4 bar in a
+        2/4 Han song, and the 2/4 after it); bars as ``written_bars`` has them."""
+        out: list[tuple[float, str]] = []
+        for start, _, label in self.written_bars(by_length):
+            if not out or out[-1][1] != label:
+                out.append((start, label))
+        return out
+
     def all_notes(self) -> list[Note]:
         return [n for p in self.parts for n in p.notes]
 
@@ -129,13 +173,16 @@ class Score:
 
     def to_dict(self) -> dict:
         """A JSON-ready record. Notes stay [pitch, onset, duration] triples; their spellings and
-        fermatas, the pickup and the printed bar numbers are written only where there are any."""
+        fermatas, the pickup, the printed bar numbers, barlines and endings are written only where
+        there are any."""
         return {
             "title": self.title, **({"composer": self.composer} if self.composer else {}), "style": self.style, "key": str(self.key),
             "meter": str(self.meter), "bpm": self.bpm, "bars": self.bars, "meta": self.meta,
             "chords": [list(c) for c in self.chords], "bar_meters": self.bar_meters,
             **({"pickup": self.pickup, "pickup_completed": self.pickup_completed} if self.pickup else {}),
             **({"bar_numbers": list(self.bar_numbers)} if self.bar_numbers else {}),
+            **({"barlines": [list(b) for b in self.barlines]} if self.barlines else {}),
+            **({"endings": [list(e) for e in self.endings]} if self.endings else {}),
             "parts": [_part_dict(p) for p in self.parts],
         }
 
@@ -149,7 +196,9 @@ class Score:
                    [(float(o), str(c)) for o, c in d.get("chords", [])], bar_meters or None,
                    composer=d.get("composer"), pickup=float(d.get("pickup", 0.0)),
                    pickup_completed=bool(d.get("pickup_completed", False)),
-                   bar_numbers=[str(b) for b in d["bar_numbers"]] if d.get("bar_numbers") else None)
+                   bar_numbers=[str(b) for b in d["bar_numbers"]] if d.get("bar_numbers") else None,
+                   barlines=[[int(b), str(side), str(kind)] for b, side, kind in d.get("barlines") or []] or None,
+                   endings=[[int(a), int(z), str(num)] for a, z, num in d.get("endings") or []] or None)
 
 
 def _part_dict(p: Part) -> dict:

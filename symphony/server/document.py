@@ -6,7 +6,7 @@ Layout of the Doc (Yjs numbers are floats; readers round MIDI numbers back to in
 | root | type | holds |
 |---|---|---|
 | ``attributes`` | Map | the piece's attributes with the CLI's names: style, key, meter, tempo, bars, seed, ... |
-| ``piece`` | Map | title, composer, explanation (list of lines), chords, bar_meters, key_signature, dynamic, provenance, meta (the engine's diagnostics, form, key changes), source, fingerprint, pickup, pickup_completed, bar_numbers |
+| ``piece`` | Map | title, composer, explanation (list of lines), chords, bar_meters, key_signature, dynamic, provenance, meta (the engine's diagnostics, form, key changes), source, fingerprint, pickup, pickup_completed, bar_numbers, barlines, endings |
 | ``parts`` | Array of Map | name, program, instrument, clef, notes: Array of Map {id, pitch, spelling, onset, duration, velocity, fermata} |
 
 Every note has a stable id. A task result is applied as *one* transaction of changes relative to
@@ -27,7 +27,8 @@ from symphony.music.score import Note, Part, Score
 from symphony.music.theory import parse_key, parse_meter
 
 PIECE_FIELDS = ("title", "composer", "explanation", "chords", "bar_meters", "key_signature", "dynamic",
-                "provenance", "meta", "source", "fingerprint", "pickup", "pickup_completed", "bar_numbers")
+                "provenance", "meta", "source", "fingerprint", "pickup", "pickup_completed", "bar_numbers",
+                "barlines", "endings")
 NOTE_FIELDS = ("pitch", "spelling", "onset", "duration", "velocity", "fermata")
 INT_ATTRIBUTES = ("bars", "seed", "voices", "program")  # Yjs keeps every number as a float
 EPS_DIGITS = 6  # onsets and durations compared to a millionth of a quarter
@@ -99,7 +100,10 @@ def read(doc: Doc) -> Content:
                   [(float(o), str(c)) for o, c in info.get("chords") or []], info.get("bar_meters") or None,
                   list(info.get("explanation") or []), info.get("provenance"), info.get("source"),
                   info.get("fingerprint"), info.get("key_signature"), info.get("composer"), info.get("dynamic"),
-                  float(info.get("pickup") or 0.0), bool(info.get("pickup_completed")), info.get("bar_numbers") or None)
+                  float(info.get("pickup") or 0.0), bool(info.get("pickup_completed")), info.get("bar_numbers") or None,
+                  # Yjs keeps every number as a float: bar indexes back to ints
+                  [[int(round(b)), str(s), str(k)] for b, s, k in info.get("barlines") or []] or None,
+                  [[int(round(a)), int(round(z)), str(n)] for a, z, n in info.get("endings") or []] or None)
     return Content(score, ids, attrs)
 
 
@@ -110,7 +114,8 @@ def _piece_fields(score: Score) -> dict:
                   "chords": [list(c) for c in score.chords], "bar_meters": score.bar_meters,
                   "key_signature": score.key_signature, "dynamic": score.dynamic, "provenance": score.provenance,
                   "meta": score.meta or {}, "source": score.source, "fingerprint": score.fingerprint,
-                  "pickup": score.pickup, "pickup_completed": score.pickup_completed, "bar_numbers": score.bar_numbers})
+                  "pickup": score.pickup, "pickup_completed": score.pickup_completed, "bar_numbers": score.bar_numbers,
+                  "barlines": score.barlines, "endings": score.endings})
 
 
 def _note_fields(n: Note) -> dict:

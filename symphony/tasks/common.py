@@ -8,7 +8,7 @@ from pathlib import Path
 
 from symphony.errors import RequestError
 from symphony.formats.files import read_score
-from symphony.formats.markings import fermatas_in_every_voice
+from symphony.formats.markings import fermatas_in_every_voice, keep_barlines
 from symphony.music.pickup import complete_last_bar
 from symphony.music.score import Score
 
@@ -46,7 +46,7 @@ def record_edit(score: Score, op: str, params: dict, source: Score, seed: int, s
 def keep_identity(score: Score, source: Score) -> None:
     """An edit keeps what the user's file says the piece and its parts are: the title, the
     composer, each part's name, program and instrument (matched by position; parts an edit adds
-    keep their own), and its pickup and bar numbers while the edit keeps its bars."""
+    keep their own), and its pickup, bar numbers and barlines while the edit keeps its bars."""
     keep_bars(score, source)
     score.title = score.title or source.title
     score.composer = score.composer or source.composer
@@ -61,7 +61,8 @@ def keep_identity(score: Score, source: Score) -> None:
 
 
 def keep_bars(score: Score, source: Score) -> None:
-    """The source's pickup, short last bar and printed bar numbers, on an edit of the same meter
+    """The source's pickup, short last bar, printed bar numbers, repeat signs, double barlines and
+    endings, on an edit of the same meter
     whose first bar still leaves the pickup's rest empty (a continuation keeps counting on, and
     its new last bar completes the pickup where the final notes keep at least a beat)."""
     same_start = (score.bar_meters or [])[:len(source.bar_meters or [])] == (source.bar_meters or [])
@@ -75,6 +76,7 @@ def keep_bars(score: Score, source: Score) -> None:
         score.pickup_completed = ((source.pickup_completed or score.bars != source.bars)
                                   and complete_last_bar(score, source.pickup))
     score.bar_numbers = score.bar_numbers or source.bar_numbers
+    keep_barlines(score, source)
 
 
 def describe(score: Score) -> dict:

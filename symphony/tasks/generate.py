@@ -173,7 +173,10 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
             n.velocity = req.velocity
     hold_last_notes(score)
     # (with --chords the sampler's voices follow the requested chords, so they stay)
-    harmony = _reharmonize(score, key, st) if req.voices == 4 and REHARMONIZE_CHORALES and not spans else None
+    # a form after an upbeat: each section but the last ends where the upbeat into the next begins
+    section_ends = [s.first_bar + s.n_bars - 1 for s in sampled.sections[:-1]] if sampled is not plan else []
+    harmony = (_reharmonize(score, key, st, section_ends) if req.voices == 4 and REHARMONIZE_CHORALES and not spans
+               else None)
     if req.arousal is not None or req.velocity != DEFAULT_VELOCITY:  # a mood set the loudness
         score.dynamic = dynamic_for(req.velocity)
     if req.style == "chorale" and harmony is None:  # (a re-harmonized chorale has its fermatas at its cadences)
@@ -314,11 +317,17 @@ EPS_Q = 1e-6  # quarters
 CHORALE_PHRASE_MIN_BEATS = 8
 
 
-def _reharmonize(score: Score, key: Key, st) -> dict | None:
+def _reharmonize(score: Score, key: Key, st, section_ends: list[int] = ()) -> dict | None:
     """Keep the model's soprano, shaped as a chorale tune (``music.chorale_line``: no chromatic
     wobbles or neighbour loops, the final tonic on the last bar's strong beat), and write alto,
     tenor and bass with ``music.fourpart`` (functional chords, cadences, voice leading by
-    construction), fermatas at its phrase ends; the analysis for music.json."""
+    construction), fermatas at its phrase ends; the analysis for music.json.
+
+    ``section_ends``: the last bars (1-based, stored) of a form's sections that an upbeat leads
+    out of. As in Bach's chorales with an upbeat (12 of them, 28 phrase ends: the fermata on the
+    last note before the upbeat, beat 3 of 4/4 in 22, and alto, tenor and bass take the upbeat
+    with the soprano in all 28), each phrase ends on the soprano's last note before the upbeat,
+    and every voice strikes the upbeat's chord: none holds its fermata note into it."""
     if len(score.parts) < 4 or not score.parts[0].notes:
         return None
     bq = float(score.meter.bar_quarters)
@@ -332,6 +341,10 @@ def _reharmonize(score: Score, key: Key, st) -> dict | None:
     min_bars = CHORALE_PHRASE_MIN_BEATS * score.meter.beat_quarters / bq
     ends = set(breaths) | {t for t in guess_phrase_ends(sop, score.meter, grid, key, min_bars)
                            if all(abs(t - b) >= min_bars * bq - EPS_Q for b in breaths)}
+    upbeats = [e * bq - pickup for e in section_ends] if pickup else []
+    sections = {max((n.onset for n in sop if n.onset < u - EPS_Q), default=None) for u in upbeats} - {None}
+    if sections:  # the form's phrase ends, and the others only where they are a phrase away from them
+        ends = sections | {t for t in ends if all(abs(t - s) >= min_bars * bq - EPS_Q for s in sections)}
     for n in sop:
         n.fermata = n.onset in ends
     lower, fp = lower_voices(score, score.parts[0].notes, key, grid, score.parts[1].program)
@@ -345,6 +358,11 @@ def _reharmonize(score: Score, key: Key, st) -> dict | None:
             for n in p.notes:
                 if n.onset <= t + EPS_Q < n.end:
                     n.fermata = True
+    for u in upbeats:  # a voice held into the upbeat strikes it again with the soprano
+        for p in score.parts[1:]:
+            p.notes = sorted([x for n in p.notes for x in (
+                [replace(n, duration=round(u - n.onset, 6)), replace(n, onset=u, duration=round(n.end - u, 6), fermata=False)]
+                if n.onset < u - EPS_Q < n.end - 2 * EPS_Q else [n])], key=lambda n: (n.onset, n.pitch))
     return analysis_meta(fp)
 
 

@@ -27,6 +27,7 @@ from symphony.decoding.fim import bar_bounds, encode_for_hole, fim_parts
 from symphony.decoding.sampler import Anchor, Constraints, Hooks
 from symphony.errors import RequestError
 from symphony.model.tokens import (
+    MAX_BAR_TICKS,
     MAX_HOLE_BARS,
     TICKS_PER_QUARTER,
     Tokenizer,
@@ -37,6 +38,7 @@ from symphony.music.analysis import bar_starts
 from symphony.music.pickup import fit_to_pickup
 from symphony.music.score import Note, Part, Score
 from symphony.music.styles import get_style
+from symphony.music.theory import Meter
 from symphony.tasks.common import MAX_INPUT_BARS, record_edit
 from symphony.tasks.edit import detect_style
 from symphony.tasks.engine import Engine
@@ -108,7 +110,8 @@ def fill_bars(score: Score, first: int, last: int, part: int | None = None, styl
               candidates: int = CANDIDATES, hooks: Hooks | None = None) -> tuple[Score, float]:
     """Regenerate bars first..last (1-based) of `score` (all parts, or only `part`, 0-based, with
     the others kept); every note that starts outside those bars stays as it was. Returns the new
-    score and the model time in seconds.
+    score and the model time in seconds. Every bar keeps its meter and length: a range across a
+    meter change is filled run by run (``_fill_run``).
 
     `candidates` fills are drawn (decoded side by side in one batch) and one is kept by how well
     it joins both sides: the model, reading left to right, scores the hole's first bar after the
@@ -117,7 +120,7 @@ def fill_bars(score: Score, first: int, last: int, part: int | None = None, styl
     fill-in-the-middle proposal, corrected towards the left-to-right model's judgement of both
     seams)."""
     engine = Engine.of(engine)
-    model, tok = engine.model, engine.tokenizer
+    tok = engine.tokenizer
     if not tok.config.infill:
         raise RequestError("this model was not trained for infilling (its vocabulary has no Hole "
                            "tokens); use the default model or train one with --infill-rate")
@@ -127,17 +130,43 @@ def fill_bars(score: Score, first: int, last: int, part: int | None = None, styl
     if part is not None and not 0 <= part < voices:
         raise RequestError(f"part {part + 1} does not exist (the piece has {voices})")
     style = get_style(style).name if style else detect_style(score, engine)
-    ck = conditioning_key(score.key)
     whole = score.joined()  # a bar split in two (4 and 4a) is one musical bar to the model
     first, last = _joined_range(score, whole, first, last)
+    layout = tok.bar_layout(Score(score.parts, score.key, score.meter, score.bpm, whole.bars,
+                                  bar_meters=whole.bar_meters))
+    # a range across a meter change (a 3/4 bar among 2/4 bars) is filled run by run, each run of
+    # bars of one meter in that meter; a later run reads the notes of the earlier ones
+    beat = round(score.meter.beat_quarters * TICKS_PER_QUARTER)
+    short = [b for b in range(first, last + 1) if layout[b - 1][1] < beat]
+    if short:  # an ABC file's miscounted bar of a sixteenth: nothing musical to regenerate
+        raise RequestError(f"bar {whole.printed_numbers()[short[0] - 1]} lasts less than a beat of "
+                           f"{score.meter} ({layout[short[0] - 1][2]}); it is too short to regenerate")
+    runs, secs = [], 0.0
+    for b in range(first, last + 1):
+        if runs and layout[b - 1][1:] == layout[runs[-1][0] - 1][1:]:
+            runs[-1][1] = b
+        else:
+            runs.append([b, b])
+    for a, z in runs:
+        score, s = _fill_run(score, whole, layout, a, z, part, style, seed, engine, temperature, candidates, hooks)
+        secs += s
+    return score, secs
+
+
+def _fill_run(score: Score, whole: Score, layout, first: int, last: int, part: int | None, style: str,
+              seed: int, engine, temperature: float, candidates: int, hooks: Hooks | None) -> tuple[Score, float]:
+    """``fill_bars`` of bars first..last of ``whole`` (``score.joined()``), all of one meter
+    (``layout``: ``Tokenizer.bar_layout`` of ``whole``): the model writes them as bars of that
+    meter."""
+    model, tok = engine.model, engine.tokenizer
+    voices = len(score.parts)
+    ck = conditioning_key(score.key)
     src = Score([Part(list(p.notes)) for p in score.parts], ck, score.meter, score.bpm, whole.bars,
                 style=style, bar_meters=whole.bar_meters)
-    layout = tok.bar_layout(src)
-    regular = round(float(score.meter.bar_quarters) * TICKS_PER_QUARTER)
-    odd = [i for i in range(first - 1, last) if layout[i][1] != regular]
-    if odd:
-        raise RequestError(f"bar {whole.printed_numbers()[odd[0]]} is not a whole bar of {score.meter} (a "
-                           f"meter change or an irregular bar); infill works on bars of the piece's meter")
+    n_num, n_den = (int(x) for x in layout[first - 1][2].split("/"))
+    meter = score.meter if layout[first - 1][2] == str(score.meter) else Meter(n_num, n_den)
+    if round(float(meter.bar_quarters) * TICKS_PER_QUARTER) > MAX_BAR_TICKS:
+        raise RequestError(f"bar {whole.printed_numbers()[first - 1]} ({meter}) is longer than the model's bars")
     start, n = first - 1, last - first + 1
     seq = encode_for_hole(tok, src, start, n, style)
     bounds = bar_bounds(tok, seq)
@@ -154,13 +183,15 @@ def fill_bars(score: Score, first: int, last: int, part: int | None = None, styl
     if part is not None and voices > 1:
         blocks = _voice_blocks(tok, fp.middle, voices)
         given = {(before + b, v): toks for (b, v), toks in blocks.items() if v != part}
-    cons = Constraints(key=score.key, meter=score.meter, bars=before + n, voices=voices, token_key=ck,
+    cons = Constraints(key=score.key, meter=meter, bars=before + n, voices=voices, token_key=ck,
                        end_on_tonic=last == len(layout) and part in (None, 0, voices - 1),
                        given_voices=given, pos_bars=frozenset({before + 1}),
                        anchors=_upbeat_anchor(score, before + 1) if first == 1 else None)
     insert = fp.sequence(tok, with_middle=False)[len(fp.header) + len(fp.prefix):]
     lo_q = layout[start][0] / TICKS_PER_QUARTER
     hi_q = (layout[last - 1][0] + layout[last - 1][1]) / TICKS_PER_QUARTER
+    # the new bars decode as bars of their meter (a bar of another meter than the piece's says so)
+    marked = [] if meter is score.meter else [tok.ids[f"BarMeter_{meter}"]]
     t0 = time.perf_counter()
     results, first_bar_logq = [], []
     n_draws = max(1, candidates)
@@ -171,13 +202,14 @@ def fill_bars(score: Score, first: int, last: int, part: int | None = None, styl
         middle = out[len(fp.header) + len(fp.prefix):]
         # The new bars are decoded on their own (the grammar starts each bar at its first tick,
         # as the decoder does when nothing is held over the barline).
-        results.append(fit_to_pickup(_merge(score, tok.decode(fp.header + middle), part, lo_q, hi_q, style),
+        decoded = tok.decode(fp.header + [x for t in middle for x in ([t] + marked if t == tok.bar else [t])])
+        results.append(fit_to_pickup(_merge(score, decoded, part, lo_q, hi_q, style),
                                      score.pickup, score.pickup_completed))
         bars_at = [i for i, t in enumerate(middle) if t == tok.bar] + [len(middle)]
         first_bar_logq.append(sum(logq[: bars_at[1]]))
     best = 0
     if len(results) > 1:
-        fit = _seam_fit(model, tok, [Score(r.parts, ck, r.meter, r.bpm, r.bars, style=style, bar_meters=src.bar_meters)
+        fit = _seam_fit(model, tok, [Score(r.parts, ck, r.meter, r.bpm, whole.bars, style=style, bar_meters=src.bar_meters)
                                      for r in results], style, start, n)
         best = int(np.argmax(np.asarray(fit) - np.asarray(first_bar_logq)))
     return results[best], time.perf_counter() - t0

@@ -73,6 +73,7 @@ from symphony.decoding.sampler import (
 from symphony.errors import RequestError, SymphonyError
 from symphony.model.tokens import TICKS_PER_QUARTER as TPQ
 from symphony.model.tokens import conditioning_key
+from symphony.music.analysis import bar_starts
 from symphony.music.pickup import mark_pickup
 from symphony.music.score import Note, Part, Score
 from symphony.music.styles import STYLE_GUIDANCE, get_style
@@ -369,6 +370,11 @@ def vary(score: Score, amount: float, keep: str | None = None, part: int = 0, se
     seq = engine.sample(header, cons, seed=seed, hooks=hooks)
     secs = time.perf_counter() - t0
     decoded = sorted(tok.decode(seq).parts[0].notes, key=lambda n: n.onset)
+    # the model writes whole bars of the meter: with bars of other meters among them (a 3/4 bar
+    # in a 2/4 song) its last bar may reach past the piece's end, which stays where it was
+    end = bar_starts(score)[-1]
+    decoded = [Note(n.pitch, n.onset, round(min(n.end, end) - n.onset, 6), n.velocity)
+               for n in decoded if n.onset < end - 1e-6]
     vel = int(statistics.median(n.velocity for n in notes))
     grid = _grid(notes)
     out = [Note(n.pitch, n.onset, n.duration, n.velocity, n.spelling, n.fermata)  # kept notes as written
