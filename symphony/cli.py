@@ -133,6 +133,8 @@ def _run_edit(out: Path, no_audio: bool, checkpoint, make_request, long: bool = 
         request = make_request()
         with _progress("composing", 0) as hooks:
             result = run(request, checkpoint, hooks)
+        if result.score.provenance.get("note"):  # what the edit could not keep, in one line
+            typer.echo("note: " + result.score.provenance["note"], err=True)
         for f in write_outputs([(result.score, result.record)], out, audio=not no_audio):
             typer.echo(str(f))
 
@@ -243,7 +245,7 @@ def edit_vary(
 def edit_restyle(
     infile: Path = typer.Argument(..., help="a melody: MIDI, MusicXML, ABC or Humdrum"),
     style: str = typer.Option(..., "--style", help="the new tradition: chinese, german, celtic, chorale"),
-    meter: Optional[str] = typer.Option(None, "--meter", help="new meter, e.g. 2/4 (default: the tune's; bar i stays bar i)"),
+    meter: Optional[str] = typer.Option(None, "--meter", help="new meter, e.g. 2/4 (default: the tune's; bar i stays bar i; a tune whose meter changes is recomposed in its first bar's meter)"),
     mode: Optional[str] = typer.Option(None, "--mode", help="new mode on the tune's tonic (gong, yu, dorian, ...) or a key ('A yu'); default: the tune's, pentatonic for chinese"),
     part: int = typer.Option(1, "--part", help="which part holds the tune (1 = top)"),
     seed: int = SEED,

@@ -166,3 +166,18 @@ def test_every_edit_keeps_the_users_repeats_and_endings(tiny_checkpoint, tmp_pat
     back = read_score(tmp_path / "x.musicxml")
     assert back.endings == src.endings
     assert [b for b in back.barlines if b[2].startswith("repeat")] == [b for b in expected if b[2].startswith("repeat")]
+
+
+def test_restyle_says_which_meter_changes_it_does_not_keep(tiny_checkpoint, tmp_path):
+    """Restyle composes in one meter (the sampler's bars are one length): a Han song's 3/2 and
+    5/4 bars are named in music.json's provenance and in one line on stderr, not silently lost;
+    with --meter given there is nothing to report."""
+    from symphony.tasks.engine import Engine
+    path, _ = tiny_checkpoint
+    src = load_input(_corpus_tune(tmp_path, "essenFolksong/han1", 19))
+    engine = Engine.load(path)
+    out = api.run(api.RestyleRequest(src, "celtic", None, None, 0, 1), engine).score
+    assert out.provenance["meters_not_kept"] == ["3/2 at bar 10", "2/4 at bar 11", "5/4 at bar 15", "2/4 at bar 16"]
+    assert "--meter" in out.provenance["note"]
+    chosen = api.run(api.RestyleRequest(src, "celtic", "6/8", None, 0, 1), engine).score
+    assert "note" not in chosen.provenance

@@ -494,6 +494,17 @@ def check_restyle(style: str, meter: str | None, mode: str | None, tok=None):
     return st, m
 
 
+def written_meter_changes(score: Score) -> list[str]:
+    """Where the score's meter changes, as a musician reads it ("3/2 at bar 10"); empty: one meter."""
+    changes = score.meter_changes()[1:]
+    if not changes:
+        return []
+    starts = [round(float(s), 6) for s, _ in score.bar_meters or []]
+    numbers = score.printed_numbers()
+    return [f"{m} at bar {numbers[starts.index(round(t, 6))] if round(t, 6) in starts else '?'}"
+            for t, m in changes]
+
+
 def restyle(score: Score, style: str, meter: str | None = None, mode: str | None = None, part: int = 0,
             seed: int = 0, engine=None, hooks: Hooks | None = None) -> Score:
     """The tune's skeleton recomposed in another tradition (see the module's description)."""
@@ -552,6 +563,11 @@ def restyle(score: Score, style: str, meter: str | None = None, mode: str | None
     mark_pickup(result)  # the upbeat kept by the first bar's rest is the new tune's pickup too
     record_edit(result, "restyle", {"style": st.name, "meter": str(m), "key": str(key), "part": part + 1},
             score, seed, secs)
+    changes = written_meter_changes(score)
+    if changes and new_meter is None:  # the sampler writes bars of one length: say what was not kept
+        result.provenance["meters_not_kept"] = changes
+        result.provenance["note"] = (f"restyle composes in one meter ({m}); the tune's meter changes "
+                                     f"({', '.join(changes)}) are not kept: --meter chooses the meter")
     result.provenance["skeleton"] = {
         "notes": len(skel), "placed": sum(s.tick is not None for s in skel),
         "kept": round(skeleton_kept(skel, result.parts[0].notes, m), 4),
