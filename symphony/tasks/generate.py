@@ -25,6 +25,7 @@ from symphony.model.tokens import TICKS_PER_QUARTER
 from symphony.music.analysis import bar_starts
 from symphony.music.chordplan import SUSTAINED_STYLES, plan_chords, plan_meta, voice
 from symphony.music.chorale_line import chorale_soprano
+from symphony.music.chorale_tune import compose_tune
 from symphony.music.form import after_upbeat, borrowed_repeats, plan_form
 from symphony.music.fourpart import analysis_meta, guess_phrase_ends, lower_voices
 from symphony.music.harmony import accompaniment, layout, parse_progression
@@ -173,7 +174,7 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
             n.velocity = req.velocity
     hold_last_notes(score)
     # (with --chords the sampler's voices follow the requested chords, so they stay)
-    harmony = _reharmonize(score, key, st) if req.voices == 4 and REHARMONIZE_CHORALES and not spans else None
+    harmony = _reharmonize(score, key, req.seed) if req.voices == 4 and REHARMONIZE_CHORALES and not spans else None
     if req.arousal is not None or req.velocity != DEFAULT_VELOCITY:  # a mood set the loudness
         score.dynamic = dynamic_for(req.velocity)
     if req.style == "chorale" and harmony is None:  # (a re-harmonized chorale has its fermatas at its cadences)
@@ -314,24 +315,34 @@ EPS_Q = 1e-6  # quarters
 CHORALE_PHRASE_MIN_BEATS = 8
 
 
-def _reharmonize(score: Score, key: Key, st) -> dict | None:
-    """Keep the model's soprano, shaped as a chorale tune (``music.chorale_line``: no chromatic
-    wobbles or neighbour loops, the final tonic on the last bar's strong beat), and write alto,
-    tenor and bass with ``music.fourpart`` (functional chords, cadences, voice leading by
-    construction), fermatas at its phrase ends; the analysis for music.json."""
+def _reharmonize(score: Score, key: Key, seed: int) -> dict | None:
+    """The soprano as a chorale tune: composed in phrases with fermatas (``music.chorale_tune``:
+    arches of steps, cadences on varied degrees, the bar form), the model's soprano pulling
+    weakly at its notes; in meters that does not shape, the model's soprano itself, shaped
+    (``music.chorale_line``: no chromatic wobbles or neighbour loops, the final tonic on the last
+    bar's strong beat). Alto, tenor and bass from ``music.fourpart`` (functional chords,
+    cadences, voice leading by construction), fermatas at its phrase ends; the analysis for
+    music.json."""
     if len(score.parts) < 4 or not score.parts[0].notes:
         return None
     bq = float(score.meter.bar_quarters)
     grid = [(i * bq, bq, score.meter.beat_quarters) for i in range(score.bars)]
     first = min(n.onset for n in score.parts[0].notes)
     pickup = bq - first if EPS_Q < first < bq - EPS_Q else 0.0
-    score.parts[0].notes = sop = chorale_soprano(score.parts[0].notes, key, score.meter, score.bars, pickup)
-    # phrase ends: the model's breaths (chorale_soprano marks them), and between them the guessed
-    # ends of phrases of two bars or more
-    breaths = [n.onset for n in sop if n.fermata]
-    min_bars = CHORALE_PHRASE_MIN_BEATS * score.meter.beat_quarters / bq
-    ends = set(breaths) | {t for t in guess_phrase_ends(sop, score.meter, grid, key, min_bars)
-                           if all(abs(t - b) >= min_bars * bq - EPS_Q for b in breaths)}
+    model_line = score.parts[0].notes
+    tune = compose_tune(key, score.meter, score.bars, pickup, seed, guide=model_line,
+                        velocity=model_line[0].velocity)
+    if tune is not None:
+        score.parts[0].notes = sop = tune
+        ends = {n.onset for n in sop if n.fermata}
+    else:
+        score.parts[0].notes = sop = chorale_soprano(model_line, key, score.meter, score.bars, pickup)
+        # phrase ends: the model's breaths (chorale_soprano marks them), and between them the
+        # guessed ends of phrases of two bars or more
+        breaths = [n.onset for n in sop if n.fermata]
+        min_bars = CHORALE_PHRASE_MIN_BEATS * score.meter.beat_quarters / bq
+        ends = set(breaths) | {t for t in guess_phrase_ends(sop, score.meter, grid, key, min_bars)
+                               if all(abs(t - b) >= min_bars * bq - EPS_Q for b in breaths)}
     for n in sop:
         n.fermata = n.onset in ends
     lower, fp = lower_voices(score, score.parts[0].notes, key, grid, score.parts[1].program)
