@@ -198,6 +198,73 @@ def texture(score, bl: list[float]) -> dict:
             "applied_dominants": _applied(score, bl, score.key), "passing_eighths": passing, "suspensions": sus}
 
 
+def soprano_shape(score, fermatas: list[tuple[float, float]]) -> dict:
+    """What a reader hears as a chorale tune rather than a circling cell (module doc), counted
+    on the soprano cut into phrases at its fermata notes."""
+    sop = sorted(score.parts[0].notes, key=lambda n: n.onset)
+    ends = sorted(f for f, _ in fermatas)
+    phrases, cur = [], []
+    for n in sop:
+        cur.append(n.pitch)
+        if any(abs(n.onset - f) < EPS for f in ends):
+            phrases.append(cur)
+            cur = []
+    if cur:
+        phrases.append(cur)
+    cells = repeated = distinct = 0
+    for ph in phrases:
+        cs = list(zip(ph, ph[1:], ph[2:]))
+        cells += len(cs)
+        repeated += sum(1 for k, c in enumerate(cs) if c in cs[:k])
+        distinct += len(set(ph))
+    ps = [n.pitch for n in sop]
+    moves = [abs(b - a) for a, b in itertools.pairwise(ps) if a != b]
+    tonic = score.key.tonic_pc
+    degrees = [next(n.pitch for n in sop if abs(n.onset - f) < EPS) for f in ends
+               if any(abs(n.onset - f) < EPS for n in sop)]
+    return {"phrases": len(phrases), "cells": cells, "repeated_cells": repeated, "distinct_per_phrase_sum": distinct,
+            "range": max(ps) - min(ps) if ps else 0, "sop_moves": len(moves),
+            "sop_steps": sum(1 for m in moves if m <= 2),
+            "fermata_degrees": len({(p - tonic) % 12 for p in degrees[:-1]}),
+            "inner_fermatas": max(0, len(degrees) - 1),
+            "tonic_fermatas": sum(1 for p in degrees[:-1] if (p - tonic) % 12 == 0)}
+
+
+def repeats(score, min_notes: int = 8) -> dict:
+    """Beats of a repeated stretch of melody (``min_notes`` soprano notes or more again, same
+    rhythm and place in the bar; the longest first), and of those the beats where alto, tenor
+    and bass all sound what they sounded the first time, and where the bass alone does."""
+    bq = float(score.meter.bar_quarters)
+    sop = sorted(score.parts[0].notes, key=lambda n: n.onset)
+    seq = [(n.pitch, round(n.duration, 4), round(n.onset % bq, 4)) for n in sop]
+    beat = score.meter.beat_quarters
+    out = {"repeat_beats": 0, "repeat_same_lower": 0, "repeat_same_bass": 0}
+    i = 0
+    while i < len(seq):
+        best = (0, None)
+        for j in range(i + min_notes, len(seq)):
+            k = 0
+            while j + k < len(seq) and i + k < j and seq[i + k] == seq[j + k]:
+                k += 1
+            if k >= min_notes and k > best[0]:
+                best = (k, j)
+        if best[1] is None:
+            i += 1
+            continue
+        k, j = best
+        shift = sop[j].onset - sop[i].onset
+        t = sop[i].onset
+        while t < sop[i + k - 1].end - EPS:
+            def at(part, x):
+                return next((n.pitch for n in score.parts[part].notes if n.onset <= x + EPS < n.end), None)
+            out["repeat_beats"] += 1
+            out["repeat_same_lower"] += all(at(p, t) == at(p, t + shift) for p in (1, 2, 3))
+            out["repeat_same_bass"] += at(3, t) == at(3, t + shift)
+            t += beat
+        i += k
+    return out
+
+
 def measure(score, fermatas: list[tuple[float, float]] | None = None) -> dict:
     """The four-part harmony counts of one four-voice score; ``fermatas`` = (onset, end) of the
     soprano's fermata notes."""
@@ -230,7 +297,8 @@ def measure(score, fermatas: list[tuple[float, float]] | None = None) -> dict:
     cad = sum(1 for f, _ in fermatas if _cadence(score, f, beat, score.key))
     return {"beats": len(bl), "complete_beats": complete, "silent_beats": silent, "mid_phrase_rests": rests,
             "parallels": vl["parallels"], "transitions": vl["transitions"], "final_ok": final_ok,
-            "fermatas": len(fermatas), "cadences": cad, "bars": score.bars, **texture(score, bl)}
+            "fermatas": len(fermatas), "cadences": cad, "bars": score.bars, **texture(score, bl),
+            **soprano_shape(score, fermatas), **repeats(score)}
 
 
 def summarize(rows: list[dict]) -> dict:
@@ -252,6 +320,22 @@ def summarize(rows: list[dict]) -> dict:
         out["applied_dominants_per_phrase"] = round(tot["applied_dominants"] / max(ferm, 1), 2)
         out["passing_eighths_per_bar"] = round(tot["passing_eighths"] / max(tot["bars"], 1), 2)
         out["suspensions_per_piece"] = round(tot["suspensions"] / n, 2)
+    if rows and "cells" in rows[0]:
+        tot = {k: sum(r[k] for r in rows) for k in ("phrases", "cells", "repeated_cells", "distinct_per_phrase_sum",
+                                                      "sop_moves", "sop_steps", "fermata_degrees", "inner_fermatas",
+                                                      "tonic_fermatas", "repeat_beats", "repeat_same_lower",
+                                                      "repeat_same_bass")}
+        out["soprano_distinct_per_phrase"] = round(tot["distinct_per_phrase_sum"] / max(tot["phrases"], 1), 2)
+        out["soprano_repeated_cells_pct"] = round(100 * tot["repeated_cells"] / max(tot["cells"], 1), 1)
+        out["soprano_range"] = round(sum(r["range"] for r in rows) / n, 1)
+        out["soprano_steps_pct"] = round(100 * tot["sop_steps"] / max(tot["sop_moves"], 1), 1)
+        out["fermata_degrees_per_piece"] = round(tot["fermata_degrees"] / n, 2)
+        out["inner_fermatas_on_tonic_pct"] = round(100 * tot["tonic_fermatas"] / max(tot["inner_fermatas"], 1), 1)
+        out["pieces_with_repeats"] = sum(1 for r in rows if r["repeat_beats"])
+        out["repeat_same_lower_pct"] = round(100 * tot["repeat_same_lower"] / tot["repeat_beats"], 1) \
+            if tot["repeat_beats"] else None
+        out["repeat_same_bass_pct"] = round(100 * tot["repeat_same_bass"] / tot["repeat_beats"], 1) \
+            if tot["repeat_beats"] else None
     out["cadences_pct"] = round(100 * sum(r["cadences"] for r in rows) / ferm, 1) if ferm else None
     secs = [r["seconds_per_16_bars"] for r in rows if "seconds_per_16_bars" in r]
     if secs:
@@ -353,9 +437,11 @@ def run(n: int = 30, generated: bool = True, seed: int = 0, before: bool = False
             t0 = time.perf_counter()
             g = generate_request(req)
             secs = time.perf_counter() - t0
-            # the model writes no fermatas: phrase ends found in its soprano by fourpart's heuristic
+            # phrase ends: the soprano's fermatas (a composed chorale tune has them); else found
+            # in the soprano by fourpart's heuristic
             from symphony.music.fourpart import phrase_ends
-            ends = set(phrase_ends(g.parts[0].notes, g.meter, bar_layout(g), g.key))
+            ends = {x.onset for x in g.parts[0].notes if x.fermata} or \
+                set(phrase_ends(g.parts[0].notes, g.meter, bar_layout(g), g.key))
             ferm = [(x.onset, x.end) for x in g.parts[0].notes if x.onset in ends]
             r = measure(g, ferm)
             r["piece"] = f"{req.key} seed {req.seed}"

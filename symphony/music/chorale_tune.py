@@ -47,16 +47,17 @@ BACH_MEDIAN_SOPRANO = 69.5  # A4-Bb4: where the middle of the tune's range lies
 # the range: the final at the bottom with the leading tone below (T-1 .. T+12), or in the middle
 # (the dominant below, T-5 .. T+9); and how far past its top the high point may reach
 WINDOWS = ((-1, 12), (-5, 9))
-PEAK_REACH = 2
+PEAK_REACH = 1
 PHRASE_BEATS = {4: 2, 3: 3, 2: 4}  # beats per bar -> bars per phrase (about eight beats)
 # semitones of a melodic move -> cost (0 = repeat); tritones, sevenths and beyond the octave barred
-MOVE = {0: 1.4, 1: 0.0, 2: 0.0, 3: 0.7, 4: 0.8, 5: 1.5, 7: 2.4, 8: 3.5, 9: 3.8, 12: 4.5}
+MOVE = {0: 1.0, 1: 0.0, 2: 0.0, 3: 0.7, 4: 0.8, 5: 1.5, 7: 2.4, 8: 3.5, 9: 3.8, 12: 4.5}
 COME_BACK = 0.9  # A-B-A: a note that returns at once (what made the model's sopranos circle)
 LEAP_BACK = 1.4  # a leap of a fourth or more not followed by a step the other way
 CONTOUR = 0.22  # per semitone away from the phrase's arch
 GUIDE = 0.06  # per semitone away from the model's soprano note
 NOISE = 0.7
 LEADING_TONE = 2.0  # a leading tone that does not rise to the tonic
+MINOR_ASCENT = 1.0  # a minor line climbing 6-7-8 (sung with both raised: sparingly)
 OPENING = {0: 0.0, 7: 0.3, 3: 0.5, 4: 0.5}  # the first note: the tonic, fifth or third
 # phrase contours: (weight, where the peak falls, 0..1): an arch, a line falling from its start,
 # a line rising late; never the same twice in a row, the climax phrase not a fall
@@ -138,7 +139,8 @@ def _move_cost(a: int, b: int) -> float:
 
 
 def _phrase(cands: list[int], targets: list[float], first: list[tuple[int, float]], cadence: int,
-            lt: int, tonic_pc: int, guide: list[int | None], noise: list[dict[int, float]]) -> list[int]:
+            lt: int, tonic_pc: int, guide: list[int | None], noise: list[dict[int, float]],
+            minor: bool = False) -> list[int]:
     """The cheapest line through ``cands`` (module doc): ``first`` the allowed first notes with
     their costs, ``cadence`` the last note, ``targets`` the arch."""
     m = len(targets)
@@ -169,6 +171,8 @@ def _phrase(cands: list[int], targets: list[float], first: list[tuple[int, float
                     x += LEAP_BACK
                 if b % 12 == lt and c % 12 != tonic_pc:
                     x += LEADING_TONE
+                if minor and a >= 0 and (a - tonic_pc) % 12 == 8 and b - a == 2 and c - b == 2:
+                    x += MINOR_ASCENT
                 if k == m - 1 and not 1 <= abs(c - b) <= 2:
                     x += 3.0  # the cadence note is stepped into
                 if (b, c) not in nxt or x < nxt[(b, c)][0]:
@@ -202,13 +206,21 @@ def _arch(m: int, start: float, peak: float, end: float, peak_at: float) -> list
 
 
 def _minor_inflections(notes: list[Note], key: Key) -> None:
+    """The seventh raised where it rises a step to the tonic, and the sixth before it where the
+    line climbs 5-6-7-8 by step; a sixth leapt into stays natural and so does the seventh after
+    it (no augmented second, no augmented leap into the raised sixth)."""
     t = key.tonic_pc
-    for a, b in zip(notes, notes[1:]):
-        if a.pitch % 12 == (t + 10) % 12 and b.pitch - a.pitch == 2 and b.pitch % 12 == t:
-            a.pitch += 1  # the leading tone rising to the tonic
-    for a, b in zip(notes, notes[1:]):
-        if a.pitch % 12 == (t + 8) % 12 and b.pitch - a.pitch == 3 and b.pitch % 12 == (t + 11) % 12:
-            a.pitch += 1  # no augmented second below the raised seventh
+    b6, b7 = (t + 8) % 12, (t + 10) % 12
+    for i, (a, b) in enumerate(zip(notes, notes[1:])):
+        if a.pitch % 12 != b7 or b.pitch - a.pitch != 2 or b.pitch % 12 != t:
+            continue
+        six = notes[i - 1] if i and notes[i - 1].pitch == a.pitch - 2 and notes[i - 1].pitch % 12 == b6 else None
+        if six is not None:
+            stepped_in = i > 1 and 1 <= six.pitch - notes[i - 2].pitch <= 2
+            if not stepped_in:
+                continue
+            six.pitch += 1
+        a.pitch += 1
 
 
 def _passing(notes: list[Note], key: Key, meter: Meter, rng: random.Random) -> list[Note]:
@@ -292,7 +304,8 @@ def compose_tune(key: Key, meter: Meter, bars: int, pickup: float = 0.0, seed: i
                      if (p - tonic_pc) % 12 in OPENING and p <= final + 7]
             start = final + 2
         else:
-            first = [(p, _move_cost(prev_end, p) * 0.7 + (0.0 if (p - tonic_pc) % 12 in (0, 3, 4, 7) else 0.6))
+            first = [(p, _move_cost(prev_end, p) * 0.7 + (0.0 if (p - tonic_pc) % 12 in (0, 3, 4, 7) else
+                                                           1.2 if (p - tonic_pc) % 12 in (10, 11) else 0.6))
                      for p in cands if _move_cost(prev_end, p) < HARD]
             start = prev_end + rng.choice((-2, 0, 2))
         m = len(slots)
@@ -309,7 +322,7 @@ def compose_tune(key: Key, meter: Meter, bars: int, pickup: float = 0.0, seed: i
             for k, used in enumerate(openings):  # a new phrase opens with a figure of its own
                 for p in used:
                     noise[k][p] = noise[k].get(p, 0.0) + SAME_OPENING
-            line = _phrase(cands, targets, first, cad, lt, tonic_pc, guide_k, noise)
+            line = _phrase(cands, targets, first, cad, lt, tonic_pc, guide_k, noise, minor)
             tries.append((repeated_cells(line), attempt, line))
             if not tries[-1][0]:
                 break

@@ -461,7 +461,7 @@ def _cadence_pair(prev: ChordDef, cad: ChordDef, final: bool, minor: bool) -> fl
         if (prev.root - cad.root) % 12 == 7 and major_third and prev.func in ("D", "A"):
             return tonics[cad.name]  # authentic (in the key or a related one)
         if prev.diminished and (cad.root - prev.root) % 12 == 1 and prev.func in ("D", "A"):
-            return tonics[cad.name] + 1.5
+            return tonics[cad.name] + (5.0 if final else 1.5)  # (a last cadence vii°-I reads weak)
         if (prev.root - cad.root) % 12 == 5 and cad.root == 0 and prev.func == "PD" and not prev.seventh:
             return tonics[cad.name] + 1.5  # plagal
     if not final and cad.name in ("vi", "VI") and prev.name in ("V", "V7"):
@@ -702,7 +702,10 @@ def harmonize_melody(melody: list[Note], key: Key, meter: Meter,
         ends_at = [s.start for s in slots if s.phrase_end]
         before_ends = [slots[sung[k - 1]].start for k in range(1, len(sung))
                        if slots[sung[k]].phrase_end and slots[sung[k - 1]].start not in ends_at]
-        held = suspensions(notes, [alto, tenor, bass], [t for t in starts[1:] if t not in ends_at], before_ends, key, meter)
+        # (no suspension from a fermata chord into the next phrase: each phrase starts afresh)
+        after_ends = {slots[sung[k]].start for k in range(1, len(sung)) if slots[sung[k - 1]].phrase_end}
+        held = suspensions(notes, [alto, tenor, bass], [t for t in starts[1:] if t not in ends_at and t not in after_ends],
+                           before_ends, key, meter)
         passing_notes(notes, [alto, tenor, bass], key, ends_at, meter, held)
     for line in (alto, tenor, bass):
         for n in line:
