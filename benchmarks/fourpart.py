@@ -218,11 +218,19 @@ def soprano_shape(score, fermatas: list[tuple[float, float]]) -> dict:
         repeated += sum(1 for k, c in enumerate(cs) if c in cs[:k])
         distinct += len(set(ph))
     ps = [n.pitch for n in sop]
+    # four-note cells sung again anywhere in the piece, outside a repeated phrase (circling)
+    copies = {j + x for _, j, k in repeat_spans(score) for x in range(k)}
+    cells4 = [tuple(ps[k:k + 4]) for k in range(len(ps) - 3)]
+    fresh = [k for k in range(len(cells4)) if not set(range(k, k + 4)) & copies]
+    seen, again = set(), 0
+    for k in range(len(cells4)):
+        again += k in fresh and cells4[k] in seen
+        seen.add(cells4[k])
     moves = [abs(b - a) for a, b in itertools.pairwise(ps) if a != b]
     tonic = score.key.tonic_pc
     degrees = [next(n.pitch for n in sop if abs(n.onset - f) < EPS) for f in ends
                if any(abs(n.onset - f) < EPS for n in sop)]
-    return {"phrases": len(phrases), "cells": cells, "repeated_cells": repeated, "distinct_per_phrase_sum": distinct,
+    return {"cells4": len(fresh), "cells4_again": again, "phrases": len(phrases), "cells": cells, "repeated_cells": repeated, "distinct_per_phrase_sum": distinct,
             "range": max(ps) - min(ps) if ps else 0, "sop_moves": len(moves),
             "sop_steps": sum(1 for m in moves if m <= 2),
             "fermata_degrees": len({(p - tonic) % 12 for p in degrees[:-1]}),
@@ -230,16 +238,14 @@ def soprano_shape(score, fermatas: list[tuple[float, float]]) -> dict:
             "tonic_fermatas": sum(1 for p in degrees[:-1] if (p - tonic) % 12 == 0)}
 
 
-def repeats(score, min_notes: int = 8) -> dict:
-    """Beats of a repeated stretch of melody (``min_notes`` soprano notes or more again, same
-    rhythm and place in the bar; the longest first), and of those the beats where alto, tenor
-    and bass all sound what they sounded the first time, and where the bass alone does."""
+def repeat_spans(score, min_notes: int = 8) -> list[tuple[int, int, int]]:
+    """(first, again, length) in soprano notes (onset order) of each stretch of ``min_notes``
+    notes or more sung again later with the same rhythm at the same place in the bar, the
+    longest first from each start."""
     bq = float(score.meter.bar_quarters)
     sop = sorted(score.parts[0].notes, key=lambda n: n.onset)
     seq = [(n.pitch, round(n.duration, 4), round(n.onset % bq, 4)) for n in sop]
-    beat = score.meter.beat_quarters
-    out = {"repeat_beats": 0, "repeat_same_lower": 0, "repeat_same_bass": 0}
-    i = 0
+    spans, i = [], 0
     while i < len(seq):
         best = (0, None)
         for j in range(i + min_notes, len(seq)):
@@ -251,17 +257,29 @@ def repeats(score, min_notes: int = 8) -> dict:
         if best[1] is None:
             i += 1
             continue
-        k, j = best
+        spans.append((i, best[1], best[0]))
+        i += best[0]
+    return spans
+
+
+def repeats(score, min_notes: int = 8) -> dict:
+    """Beats of a repeated stretch of melody (``repeat_spans``), and of those the beats where
+    alto, tenor and bass all sound what they sounded the first time, and where the bass alone
+    does."""
+    sop = sorted(score.parts[0].notes, key=lambda n: n.onset)
+    beat = score.meter.beat_quarters
+    out = {"repeat_beats": 0, "repeat_same_lower": 0, "repeat_same_bass": 0}
+
+    def at(part, x):
+        return next((n.pitch for n in score.parts[part].notes if n.onset <= x + EPS < n.end), None)
+    for i, j, k in repeat_spans(score, min_notes):
         shift = sop[j].onset - sop[i].onset
         t = sop[i].onset
         while t < sop[i + k - 1].end - EPS:
-            def at(part, x):
-                return next((n.pitch for n in score.parts[part].notes if n.onset <= x + EPS < n.end), None)
             out["repeat_beats"] += 1
             out["repeat_same_lower"] += all(at(p, t) == at(p, t + shift) for p in (1, 2, 3))
             out["repeat_same_bass"] += at(3, t) == at(3, t + shift)
             t += beat
-        i += k
     return out
 
 
@@ -327,6 +345,8 @@ def summarize(rows: list[dict]) -> dict:
                                                       "repeat_same_bass")}
         out["soprano_distinct_per_phrase"] = round(tot["distinct_per_phrase_sum"] / max(tot["phrases"], 1), 2)
         out["soprano_repeated_cells_pct"] = round(100 * tot["repeated_cells"] / max(tot["cells"], 1), 1)
+        out["soprano_cells4_again_pct"] = round(100 * sum(r["cells4_again"] for r in rows) /
+                                                max(sum(r["cells4"] for r in rows), 1), 1)
         out["soprano_range"] = round(sum(r["range"] for r in rows) / n, 1)
         out["soprano_steps_pct"] = round(100 * tot["sop_steps"] / max(tot["sop_moves"], 1), 1)
         out["fermata_degrees_per_piece"] = round(tot["fermata_degrees"] / n, 2)

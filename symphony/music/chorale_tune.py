@@ -64,7 +64,7 @@ OPENING = {0: 0.0, 7: 0.3, 3: 0.5, 4: 0.5}  # the first note: the tonic, fifth o
 SHAPES = {"arch": (3, (0.35, 0.6)), "fall": (2, (0.1, 0.2)), "rise": (1.5, (0.65, 0.8))}
 OPENING_NOTES, SAME_OPENING = 3, 0.8  # phrases opening on the notes another phrase opened with pay
 MIN_SPAN = 4  # semitones from the phrase's start and close up to its peak
-CELL_TRIES = 4
+CELL_TRIES = 6
 PASSING_RATE = 0.45  # of the quarters that move a third (about one eighth pair a phrase)
 # cadence degrees (semitones above the tonic) and their weights: Stollen first and second
 # phrase, Abgesang phrases
@@ -281,6 +281,7 @@ def compose_tune(key: Key, meter: Meter, bars: int, pickup: float = 0.0, seed: i
     prev_end: int | None = None
     shape = ""
     openings: list[set[int]] = [set() for _ in range(OPENING_NOTES)]
+    sung_cells: set[tuple[int, ...]] = set()  # four-note cells of the phrases composed so far
     for i, size in enumerate(lengths):
         slots = _slots(meter, bar * bq, size, pickup, i == n - 1, end_time)
         bar += size
@@ -317,18 +318,22 @@ def compose_tune(key: Key, meter: Meter, bars: int, pickup: float = 0.0, seed: i
         targets = _arch(m, start, peak, cad, rng.uniform(*SHAPES[shape][1]))
         guide_k = [next((g.pitch for g in guide_at if g.onset <= t + EPS < g.end), None) for t, _ in slots]
         tries = []
-        for attempt in range(CELL_TRIES):  # redrawn while a three-note cell comes back in the phrase
-            noise = [{p: rng.random() * NOISE * (1 + attempt) for p in cands} for _ in range(m)]
+        # redrawn while a three-note cell comes back in the phrase, or a four-note cell of an
+        # earlier phrase (Bach sings 12% of his four-note cells again outside a repeated phrase)
+        for attempt in range(CELL_TRIES):
+            noise = [{p: rng.random() * NOISE * (1 + 0.5 * attempt) for p in cands} for _ in range(m)]
             for k, used in enumerate(openings):  # a new phrase opens with a figure of its own
                 for p in used:
                     noise[k][p] = noise[k].get(p, 0.0) + SAME_OPENING
             line = _phrase(cands, targets, first, cad, lt, tonic_pc, guide_k, noise, minor)
-            tries.append((repeated_cells(line), attempt, line))
+            used = sum(1 for c in zip(line, line[1:], line[2:], line[3:]) if c in sung_cells)
+            tries.append((2 * repeated_cells(line) + used, attempt, line))
             if not tries[-1][0]:
                 break
         line = min(tries)[2]
         for k in range(min(OPENING_NOTES, m - 1)):
             openings[k].add(line[k])
+        sung_cells.update(zip(line, line[1:], line[2:], line[3:]))
         phrase = [Note(p, t, d, velocity, fermata=k == m - 1) for k, ((t, d), p) in enumerate(zip(slots, line))]
         if minor:
             _minor_inflections(phrase, key)

@@ -137,6 +137,7 @@ BASS_MOTION = np.array([0.6, 0.0, 0.0, 0.5, 0.55, 0.65, 3.0, 0.75, 1.2, 1.2, 1.6
 # about two beats in five; a seventh chord's fifth in the bass (4/3) only between steps
 INVERSION_COST = {"triad": (0.0, 0.35, HARD), "seventh": (0.0, 0.3, 0.5, 0.8)}
 SEE_SAW = 0.8  # a chord, or a bass note, that returns right after the beat between (X-Y-X)
+MINOR_CLOSE = 4.0  # a last chord off the tonic that is a minor triad (a melody ending on the fourth: IV, not ii)
 CADENCE_DOMINANT_INVERTED, FINAL_DOMINANT_INVERTED = 1.0, 6.0  # a cadence's dominant not on its root
 # a slot of a repeated stretch of melody (REPEAT_MIN_SLOTS beats or more) pays for the chord and
 # bass note it had the first time, and more for the whole voicing
@@ -515,6 +516,8 @@ def harmonize_melody(melody: list[Note], key: Key, meter: Meter,
                     if not ok and not (fit == 0 and len(c.pcs) == 3 and not c.diminished) and not relax:
                         continue  # the tonic, or (a melody ending off the tonic triad) a closing triad
                     cost = fit + (0.0 if ok else 12.0 if not relax else 40.0)
+                    if not ok and (c.pcs[1] - c.pcs[0]) % 12 == 3:
+                        cost += MINOR_CLOSE  # a melody ending off the tonic closes on a major triad
                 elif s.phrase_end:
                     mode = "minor" if minor else "major"
                     ok = c.name in LOCAL_TONICS[mode] or c.name in HALF_CLOSES[mode] or c.name in ("vi", "VI")
