@@ -30,6 +30,19 @@ Bach's own chorales through the same code as the reference:
   in alto, tenor and bass entered and left by step; *suspensions per piece*, a note in alto,
   tenor or soprano held or repeated into a beat where it is a fourth, seventh or ninth over the
   bass, resolving down by step before the next beat.
+  *Suspensions on the half beat*: the share of those resolving half a beat after the beat they
+  are held over (Bach's eighth-note style). *Held over a fermata*, per piece: alto, tenor or bass
+  notes that sound on across the end of a fermata note into the next phrase.
+* **soprano shape** (issue 18's second panel: generated sopranos circled one cell), the soprano
+  cut into phrases at its fermata notes: *distinct pitches per phrase*; *repeated cells*, the
+  share of three-note pitch cells that already came earlier in their phrase; *four-note cells
+  again*, the share of four-note cells sung earlier anywhere in the piece, not counting a
+  repeated stretch (below); *range* per piece in semitones; *steps*, the share of the soprano's
+  moves that are a tone or semitone; *fermata degrees* per piece, distinct scale degrees the
+  fermatas before the last stand on; *inner fermatas on the tonic*.
+* **repeated melody**: stretches of eight soprano notes or more sung again with the same rhythm at
+  the same place in the bar (``repeat_spans``); on the beats of each repeat, the share where alto,
+  tenor and bass all sound what they sounded the first time, and where the bass does.
 * **time** to harmonize 16 bars (Symphony only; model time for the old sampler, the whole
   harmonizer call for the new one).
 
@@ -179,7 +192,7 @@ def texture(score, bl: list[float]) -> dict:
             if b.duration < beat - EPS and abs(b.onset - a.end) < EPS and abs(c.onset - b.end) < EPS \
                     and 1 <= abs(b.pitch - a.pitch) <= 2 and 1 <= abs(c.pitch - b.pitch) <= 2:
                 passing += 1
-    sus = 0
+    sus = sus_half = 0
     for p in parts[:3]:
         ns = sorted(p.notes, key=lambda n: n.onset)
         for t in bl:
@@ -194,8 +207,10 @@ def texture(score, bl: list[float]) -> dict:
             nxt = next((n for n in ns if abs(n.onset - cur.end) < EPS), None)
             if nxt is not None and cur.end < t + beat + EPS and 1 <= cur.pitch - nxt.pitch <= 2:
                 sus += 1
+                sus_half += abs(cur.end - (t + beat / 2)) < EPS
     return {"bass_moves": len(moves), "bass_steps": steps, "chord_beats": chords, "inversions": inv,
-            "applied_dominants": _applied(score, bl, score.key), "passing_eighths": passing, "suspensions": sus}
+            "applied_dominants": _applied(score, bl, score.key), "passing_eighths": passing, "suspensions": sus,
+            "suspensions_half_beat": sus_half}
 
 
 def soprano_shape(score, fermatas: list[tuple[float, float]]) -> dict:
@@ -313,9 +328,13 @@ def measure(score, fermatas: list[tuple[float, float]] | None = None) -> dict:
     final_ok = bool(name and name[1] in ("maj", "min") and min(fin) % 12 == name[0]
                     and len({x % 12 for x in fin}) == 3)
     cad = sum(1 for f, _ in fermatas if _cadence(score, f, beat, score.key))
+    # a lower voice holding its note over the end of a fermata into the next phrase
+    over = sum(1 for f, fe in fermatas if fe < last for p in parts[1:] for n in p.notes
+               if n.onset < fe - EPS and n.end > fe + EPS)
     return {"beats": len(bl), "complete_beats": complete, "silent_beats": silent, "mid_phrase_rests": rests,
             "parallels": vl["parallels"], "transitions": vl["transitions"], "final_ok": final_ok,
-            "fermatas": len(fermatas), "cadences": cad, "bars": score.bars, **texture(score, bl),
+            "fermatas": len(fermatas), "cadences": cad, "held_over_fermata": over, "bars": score.bars,
+            **texture(score, bl),
             **soprano_shape(score, fermatas), **repeats(score)}
 
 
@@ -338,6 +357,9 @@ def summarize(rows: list[dict]) -> dict:
         out["applied_dominants_per_phrase"] = round(tot["applied_dominants"] / max(ferm, 1), 2)
         out["passing_eighths_per_bar"] = round(tot["passing_eighths"] / max(tot["bars"], 1), 2)
         out["suspensions_per_piece"] = round(tot["suspensions"] / n, 2)
+        out["suspensions_resolving_on_the_half_beat_pct"] = round(
+            100 * sum(r["suspensions_half_beat"] for r in rows) / max(tot["suspensions"], 1), 1)
+        out["held_over_fermata_per_piece"] = round(sum(r["held_over_fermata"] for r in rows) / n, 2)
     if rows and "cells" in rows[0]:
         tot = {k: sum(r[k] for r in rows) for k in ("phrases", "cells", "repeated_cells", "distinct_per_phrase_sum",
                                                       "sop_moves", "sop_steps", "fermata_degrees", "inner_fermatas",

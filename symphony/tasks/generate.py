@@ -202,6 +202,9 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
                                     f"{req.bars} come after it" if sampled is not plan else ""))
     if harmony:
         score.meta["harmony"] = harmony
+        if harmony.get("soprano") == "chorale tune":
+            score.explanation.append(f"soprano: a chorale tune in {len(harmony['phrase_ends'])} phrases, each closing "
+                                     "in a fermata (music/chorale_tune.py; the model's soprano only leans on its notes)")
     if borrowed and score.pickup:  # the sampler composed anew what would have copied the pickup bar
         borrowed = ({b: a for b, a in borrowed[0].items() if a != 1}, borrowed[1])
     if borrowed and borrowed[0]:
@@ -356,7 +359,9 @@ def _reharmonize(score: Score, key: Key, seed: int) -> dict | None:
             for n in p.notes:
                 if n.onset <= t + EPS_Q < n.end:
                     n.fermata = True
-    return analysis_meta(fp)
+    meta = analysis_meta(fp)
+    meta["soprano"] = "chorale tune" if tune is not None else "model"
+    return meta
 
 
 DEFAULT_VELOCITY = 80  # Request.velocity without a mood
