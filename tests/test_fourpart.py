@@ -102,6 +102,8 @@ def test_leading_tones_rise_and_sevenths_fall():
             nxt = max(((o, f) for o, f in fp.chords if o <= b.onset + 1e-6), default=(0, ""))[1]
             if fig in ("V", "V7", "vii°", "vii°7") and nxt in ("i", "I", "VI") and a.pitch % 12 == lt \
                     and abs(a.end - b.onset) < 1e-6:
+                if line is not fp.bass and b.onset == max(o for o, _ in fp.chords) and a.pitch - b.pitch in (3, 4):
+                    continue  # an inner voice's leading tone may fall to the fifth of the final chord
                 assert b.pitch == a.pitch + 1, (a, b, fig, nxt)
                 checked += 1
     assert checked >= 3 and romans

@@ -35,7 +35,8 @@ inversion), S-A and A-T within an octave, T-B within a twelfth, no crossing, ran
 T 48-67, B 40-62 (moved by octaves with a melody that lies outside C4-A5). Between chords: no
 parallel fifths or octaves between any pair of voices (counted the way
 ``symphony.evaluation.voiceleading`` counts them, with the soprano's last note of the previous
-beat), leading tones of dominants rise a semitone, chordal sevenths fall by step, small motion
+beat), leading tones of dominants rise a semitone (in an inner voice at the last cadence one may fall
+a third to the tonic's fifth, at a price, as Bach's do to complete the final chord), chordal sevenths fall by step, small motion
 in the inner voices, a bass that moves by step rather than by leap, no overlapping, no hidden
 octaves/fifths in the outer voices with a leaping soprano. The rules are hard (they cost 1000)
 except where a melody leaves no other choice.
@@ -147,6 +148,8 @@ BASS_MOTION = np.array([0.6, 0.0, 0.0, 0.5, 0.55, 0.65, 3.0, 0.75, 1.2, 1.2, 1.6
 # about two beats in five; a seventh chord's fifth in the bass (4/3) only between steps
 INVERSION_COST = {"triad": (0.0, 0.35, HARD), "seventh": (0.0, 0.3, 0.5, 0.8)}
 SEE_SAW = 0.8  # a chord, or a bass note, that returns right after the beat between (X-Y-X)
+CHROMATIC_LEAP = 2.0  # a lower voice leaping into a note outside the key
+FALLING_LEADING_TONE = 1.5  # an inner voice's leading tone falling to the fifth at the last cadence
 MINOR_CLOSE = 4.0  # a last chord off the tonic that is a minor triad (a melody ending on the fourth: IV, not ii)
 CADENCE_DOMINANT_INVERTED, FINAL_DOMINANT_INVERTED = 1.0, 6.0  # a cadence's dominant not on its root
 # a slot of a repeated stretch of melody (REPEAT_MIN_SLOTS beats or more) pays for the chord and
@@ -573,6 +576,8 @@ def harmonize_melody(melody: list[Note], key: Key, meter: Meter,
             for final in (False, True):
                 c = _cadence_pair(vocab[a], vocab[b], final, minor)
                 cad_cost[(a, b, final)] = 30.0 if c is None else c
+    in_key_degrees = scale | ({9, 11} if minor else set())  # (minor's raised sixth and seventh too)
+    in_key = np.array([(p - tonic) % 12 in in_key_degrees for p in range(12)])
     roots = np.array([(c.root + tonic) % 12 for c in vocab])
     dominants = np.array([c.func in ("D", "A") and not c.diminished and (c.pcs[1] - c.pcs[0]) % 12 == 4 for c in vocab])
     lts = np.array([(-1 if c.leading is None else (c.leading + tonic) % 12) for c in vocab])
@@ -650,7 +655,12 @@ def harmonize_melody(melody: list[Note], key: Key, meter: Meter,
                 change = ~same
                 for v in (1, 2, 3):
                     had_lt = (pv[:, None, v] % 12 == plt) & (plt >= 0)
-                    T += 25.0 * (had_lt & change & (d[..., v] != 1))
+                    # (at the last cadence an inner voice's leading tone may fall a third to the
+                    # fifth, as Bach's often does, so that the final chord is complete: without
+                    # it a final V-I under 2-1 in the soprano could not be complete, and vii°-I
+                    # came instead; at every cadence it made the bass leap: steps 67% -> 60%)
+                    falls = (d[..., v] == -4) | (d[..., v] == -3) if cur_slot.final and v < 3 else False
+                    T += np.where(had_lt & change & (d[..., v] != 1), np.where(falls, FALLING_LEADING_TONE, 25.0), 0.0)
                     had_sev = (pv[:, None, v] % 12 == psev) & (psev >= 0)
                     T += 25.0 * (had_sev & change & ~((d[..., v] == -1) | (d[..., v] == -2)))
                 T += np.where(same & (ad[..., 1:].sum(-1) == 0), -0.3, 0.0)
@@ -659,7 +669,11 @@ def harmonize_melody(melody: list[Note], key: Key, meter: Meter,
                     ds = cur_slot.sop - prev_slot.sop_end
                     if ds not in (-1, -2):
                         T += 8.0 * ((prev_slot.sop_end % 12 == sevs[pc_idx])[:, None] & change)
-                # no augmented second (the minor's sixth to its raised seventh) in a lower voice
+                # a chromatic note (an applied chord's leading tone) is approached by step, not leapt
+            # into (F-C# in the alto is a diminished fourth)
+            for v in (1, 2, 3):
+                T += CHROMATIC_LEAP * (~in_key[cv[None, :, v].astype(int) % 12] & (ad[..., v] > 2))
+            # no augmented second (the minor's sixth to its raised seventh) in a lower voice
                 if minor:
                     lo6, lt7 = (tonic + 8) % 12, (tonic + 11) % 12
                     for v in (1, 2, 3):
