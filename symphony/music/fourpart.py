@@ -148,7 +148,7 @@ BASS_MOTION = np.array([0.6, 0.0, 0.0, 0.5, 0.55, 0.65, 3.0, 0.75, 1.2, 1.2, 1.6
 # about two beats in five; a seventh chord's fifth in the bass (4/3) only between steps
 INVERSION_COST = {"triad": (0.0, 0.35, HARD), "seventh": (0.0, 0.3, 0.5, 0.8)}
 SEE_SAW = 0.8  # a chord, or a bass note, that returns right after the beat between (X-Y-X)
-CHROMATIC_LEAP = 2.0  # a lower voice leaping into a note outside the key
+DIMINISHED_FOURTH = 3.0  # a lower voice leaping a diminished fourth to or from a note outside the key
 FALLING_LEADING_TONE = 1.5  # an inner voice's leading tone falling to the fifth at the last cadence
 MINOR_CLOSE = 4.0  # a last chord off the tonic that is a minor triad (a melody ending on the fourth: IV, not ii)
 CADENCE_DOMINANT_INVERTED, FINAL_DOMINANT_INVERTED = 1.0, 6.0  # a cadence's dominant not on its root
@@ -669,10 +669,12 @@ def harmonize_melody(melody: list[Note], key: Key, meter: Meter,
                     ds = cur_slot.sop - prev_slot.sop_end
                     if ds not in (-1, -2):
                         T += 8.0 * ((prev_slot.sop_end % 12 == sevs[pc_idx])[:, None] & change)
-                # a chromatic note (an applied chord's leading tone) is approached by step, not leapt
-            # into (F-C# in the alto is a diminished fourth)
+                # no diminished fourth into or out of a chromatic note (an applied chord's leading
+            # tone): F down to C#, C# up to F (a leap into it of any other size is Bach's too:
+            # pricing them all cost a third of the applied dominants)
             for v in (1, 2, 3):
-                T += CHROMATIC_LEAP * (~in_key[cv[None, :, v].astype(int) % 12] & (ad[..., v] > 2))
+                T += DIMINISHED_FOURTH * ((~in_key[cv[None, :, v].astype(int) % 12] & (d[..., v] == -4))
+                                          | (~in_key[pv[:, None, v].astype(int) % 12] & (d[..., v] == 4)))
             # no augmented second (the minor's sixth to its raised seventh) in a lower voice
                 if minor:
                     lo6, lt7 = (tonic + 8) % 12, (tonic + 11) % 12
