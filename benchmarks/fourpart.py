@@ -37,7 +37,9 @@ Bach's own chorales through the same code as the reference:
   cut into phrases at its fermata notes: *distinct pitches per phrase*; *repeated cells*, the
   share of three-note pitch cells that already came earlier in their phrase; *four-note cells
   again*, the share of four-note cells sung earlier anywhere in the piece, not counting a
-  repeated stretch (below); *range* per piece in semitones; *steps*, the share of the soprano's
+  repeated stretch (below); *three pitches*, the share of the soprano's notes on its three most
+  frequent pitches (a tune circling a cell sits on a few); *in repeats*, the share of its notes
+  that repeat an earlier stretch (below); *range* per piece in semitones; *steps*, the share of the soprano's
   moves that are a tone or semitone; *fermata degrees* per piece, distinct scale degrees the
   fermatas before the last stand on; *inner fermatas on the tonic*.
 * **repeated melody**: stretches of eight soprano notes or more sung again with the same rhythm at
@@ -62,6 +64,7 @@ soprano by ``symphony.music.fourpart.phrase_ends``' heuristic, the same for befo
 from __future__ import annotations
 
 import argparse
+import collections
 import itertools
 import json
 import time
@@ -245,7 +248,8 @@ def soprano_shape(score, fermatas: list[tuple[float, float]]) -> dict:
     tonic = score.key.tonic_pc
     degrees = [next(n.pitch for n in sop if abs(n.onset - f) < EPS) for f in ends
                if any(abs(n.onset - f) < EPS for n in sop)]
-    return {"cells4": len(fresh), "cells4_again": again, "phrases": len(phrases), "cells": cells, "repeated_cells": repeated, "distinct_per_phrase_sum": distinct,
+    top3 = sum(c for _, c in collections.Counter(ps).most_common(3))
+    return {"notes": len(ps), "top3_notes": top3, "copied_notes": len(copies), "cells4": len(fresh), "cells4_again": again, "phrases": len(phrases), "cells": cells, "repeated_cells": repeated, "distinct_per_phrase_sum": distinct,
             "range": max(ps) - min(ps) if ps else 0, "sop_moves": len(moves),
             "sop_steps": sum(1 for m in moves if m <= 2),
             "fermata_degrees": len({(p - tonic) % 12 for p in degrees[:-1]}),
@@ -369,6 +373,10 @@ def summarize(rows: list[dict]) -> dict:
         out["soprano_repeated_cells_pct"] = round(100 * tot["repeated_cells"] / max(tot["cells"], 1), 1)
         out["soprano_cells4_again_pct"] = round(100 * sum(r["cells4_again"] for r in rows) /
                                                 max(sum(r["cells4"] for r in rows), 1), 1)
+        out["soprano_top3_pitches_pct"] = round(100 * sum(r["top3_notes"] for r in rows) /
+                                                max(sum(r["notes"] for r in rows), 1), 1)
+        out["soprano_in_repeats_pct"] = round(100 * sum(r["copied_notes"] for r in rows) /
+                                              max(sum(r["notes"] for r in rows), 1), 1)
         out["soprano_range"] = round(sum(r["range"] for r in rows) / n, 1)
         out["soprano_steps_pct"] = round(100 * tot["sop_steps"] / max(tot["sop_moves"], 1), 1)
         out["fermata_degrees_per_piece"] = round(tot["fermata_degrees"] / n, 2)
