@@ -111,6 +111,8 @@ def _cadence_degrees(n: int, minor: bool, rng: random.Random) -> list[int]:
         pool = {d: w for d, w in pool.items() if not out or d != out[-1]}
         if i == n - 2:
             pool.pop(0, None)  # the tonic is kept for the end
+        if not pool:  # (a short tune: its second phrase is its last but one)
+            pool = {d: w for d, w in later.items() if d and d != out[-1]}
         out.append(rng.choices(list(pool), list(pool.values()))[0])
     return out
 
@@ -259,8 +261,9 @@ def compose_tune(key: Key, meter: Meter, bars: int, pickup: float = 0.0, seed: i
     (module doc). ``guide``: the model's soprano, a weak pull."""
     beat, bq = meter.beat_quarters, float(meter.bar_quarters)
     per_bar = round(bq / beat)
-    if meter.is_compound or abs(beat - 1.0) > EPS or per_bar not in PHRASE_BEATS or pickup > bq - beat + EPS \
-            or abs(pickup / beat - round(pickup / beat)) > EPS:
+    if pickup > EPS:  # a pickup of part of a beat (the model's eighth) is sung as a whole beat
+        pickup = max(beat, round(pickup / beat) * beat)
+    if meter.is_compound or abs(beat - 1.0) > EPS or per_bar not in PHRASE_BEATS or pickup > bq - beat + EPS:
         return None
     first_bar = 1 if pickup else 0
     usable = bars - first_bar

@@ -174,7 +174,8 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
             n.velocity = req.velocity
     hold_last_notes(score)
     # (with --chords the sampler's voices follow the requested chords, so they stay)
-    harmony = _reharmonize(score, key, req.seed) if req.voices == 4 and REHARMONIZE_CHORALES and not spans else None
+    # (a chorale tune is composed for a chorale, unless a --form asked for the model's sections)
+    harmony = _reharmonize(score, key, req.seed, compose=plan is None and req.style == "chorale") if req.voices == 4 and REHARMONIZE_CHORALES and not spans else None
     if req.arousal is not None or req.velocity != DEFAULT_VELOCITY:  # a mood set the loudness
         score.dynamic = dynamic_for(req.velocity)
     if req.style == "chorale" and harmony is None:  # (a re-harmonized chorale has its fermatas at its cadences)
@@ -205,6 +206,8 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
         if harmony.get("soprano") == "chorale tune":
             score.explanation.append(f"soprano: a chorale tune in {len(harmony['phrase_ends'])} phrases, each closing "
                                      "in a fermata (music/chorale_tune.py; the model's soprano only leans on its notes)")
+    if harmony and harmony.get("soprano") == "chorale tune":
+        borrowed = None  # the tune has its own form: the model's borrowed repetition plan is gone
     if borrowed and score.pickup:  # the sampler composed anew what would have copied the pickup bar
         borrowed = ({b: a for b, a in borrowed[0].items() if a != 1}, borrowed[1])
     if borrowed and borrowed[0]:
@@ -318,10 +321,11 @@ EPS_Q = 1e-6  # quarters
 CHORALE_PHRASE_MIN_BEATS = 8
 
 
-def _reharmonize(score: Score, key: Key, seed: int) -> dict | None:
+def _reharmonize(score: Score, key: Key, seed: int, compose: bool = True) -> dict | None:
     """The soprano as a chorale tune: composed in phrases with fermatas (``music.chorale_tune``:
     arches of steps, cadences on varied degrees, the bar form), the model's soprano pulling
-    weakly at its notes; in meters that does not shape, the model's soprano itself, shaped
+    weakly at its notes; with a --form (``compose`` False) or in meters that does not shape,
+    the model's soprano itself, shaped
     (``music.chorale_line``: no chromatic wobbles or neighbour loops, the final tonic on the last
     bar's strong beat). Alto, tenor and bass from ``music.fourpart`` (functional chords,
     cadences, voice leading by construction), fermatas at its phrase ends; the analysis for
@@ -334,7 +338,7 @@ def _reharmonize(score: Score, key: Key, seed: int) -> dict | None:
     pickup = bq - first if EPS_Q < first < bq - EPS_Q else 0.0
     model_line = score.parts[0].notes
     tune = compose_tune(key, score.meter, score.bars, pickup, seed, guide=model_line,
-                        velocity=model_line[0].velocity)
+                        velocity=model_line[0].velocity) if compose else None
     if tune is not None:
         score.parts[0].notes = sop = tune
         ends = {n.onset for n in sop if n.fermata}
