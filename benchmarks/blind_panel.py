@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 FOLK = ("celtic", "chinese", "german")
+NEUTRAL_CLEFS = {1: ("treble",), 4: ("treble", "treble", "treble8vb", "bass")}  # by number of parts
 
 
 def _real_pieces(style: str, rng: random.Random, want: int, voices: int, max_bars: int) -> list:
@@ -50,12 +51,14 @@ def _neutral(score):
     from dataclasses import replace
 
     from symphony.music.score import Part, Score
-    # one instrument for both, and a melody always in the treble clef (the engraver would pick the
-    # clef from the range, which told a reader which tune was ours)
+    # one instrument for both, and the same clefs for both pieces of a pair: a melody in the treble
+    # clef, four voices in treble, treble, octave-treble and bass (left to itself the engraver picks a
+    # clef by name or range, which told a reader which piece was ours: Bach's tenor came in the bass
+    # clef, ours in the octave-treble)
     # and no fermatas: the corpus cache the real pieces come from was built before fermatas were
     # read, so only ours would show them
-    parts = [Part([replace(n, fermata=False) for n in p.notes], "", 0, clef="treble" if len(score.parts) == 1 else "")
-             for p in score.parts]
+    clefs = NEUTRAL_CLEFS.get(len(score.parts), ("",) * len(score.parts))
+    parts = [Part([replace(n, fermata=False) for n in p.notes], "", 0, clef=c) for p, c in zip(score.parts, clefs)]
     return Score(parts, score.key, score.meter, score.bpm, score.bars, "", None, {}, [],
                  bar_meters=score.bar_meters)
 

@@ -30,6 +30,21 @@ Bach's own chorales through the same code as the reference:
   in alto, tenor and bass entered and left by step; *suspensions per piece*, a note in alto,
   tenor or soprano held or repeated into a beat where it is a fourth, seventh or ninth over the
   bass, resolving down by step before the next beat.
+  *Suspensions on the half beat*: the share of those resolving half a beat after the beat they
+  are held over (Bach's eighth-note style). *Held over a fermata*, per piece: alto, tenor or bass
+  notes that sound on across the end of a fermata note into the next phrase.
+* **soprano shape** (issue 18's second panel: generated sopranos circled one cell), the soprano
+  cut into phrases at its fermata notes: *distinct pitches per phrase*; *repeated cells*, the
+  share of three-note pitch cells that already came earlier in their phrase; *four-note cells
+  again*, the share of four-note cells sung earlier anywhere in the piece, not counting a
+  repeated stretch (below); *three pitches*, the share of the soprano's notes on its three most
+  frequent pitches (a tune circling a cell sits on a few); *in repeats*, the share of its notes
+  that repeat an earlier stretch (below); *range* per piece in semitones; *steps*, the share of the soprano's
+  moves that are a tone or semitone; *fermata degrees* per piece, distinct scale degrees the
+  fermatas before the last stand on; *inner fermatas on the tonic*.
+* **repeated melody**: stretches of eight soprano notes or more sung again with the same rhythm at
+  the same place in the bar (``repeat_spans``); on the beats of each repeat, the share where alto,
+  tenor and bass all sound what they sounded the first time, and where the bass does.
 * **time** to harmonize 16 bars (Symphony only; model time for the old sampler, the whole
   harmonizer call for the new one).
 
@@ -49,6 +64,7 @@ soprano by ``symphony.music.fourpart.phrase_ends``' heuristic, the same for befo
 from __future__ import annotations
 
 import argparse
+import collections
 import itertools
 import json
 import time
@@ -179,7 +195,7 @@ def texture(score, bl: list[float]) -> dict:
             if b.duration < beat - EPS and abs(b.onset - a.end) < EPS and abs(c.onset - b.end) < EPS \
                     and 1 <= abs(b.pitch - a.pitch) <= 2 and 1 <= abs(c.pitch - b.pitch) <= 2:
                 passing += 1
-    sus = 0
+    sus = sus_half = 0
     for p in parts[:3]:
         ns = sorted(p.notes, key=lambda n: n.onset)
         for t in bl:
@@ -194,8 +210,96 @@ def texture(score, bl: list[float]) -> dict:
             nxt = next((n for n in ns if abs(n.onset - cur.end) < EPS), None)
             if nxt is not None and cur.end < t + beat + EPS and 1 <= cur.pitch - nxt.pitch <= 2:
                 sus += 1
+                sus_half += abs(cur.end - (t + beat / 2)) < EPS
     return {"bass_moves": len(moves), "bass_steps": steps, "chord_beats": chords, "inversions": inv,
-            "applied_dominants": _applied(score, bl, score.key), "passing_eighths": passing, "suspensions": sus}
+            "applied_dominants": _applied(score, bl, score.key), "passing_eighths": passing, "suspensions": sus,
+            "suspensions_half_beat": sus_half}
+
+
+def soprano_shape(score, fermatas: list[tuple[float, float]]) -> dict:
+    """What a reader hears as a chorale tune rather than a circling cell (module doc), counted
+    on the soprano cut into phrases at its fermata notes."""
+    sop = sorted(score.parts[0].notes, key=lambda n: n.onset)
+    ends = sorted(f for f, _ in fermatas)
+    phrases, cur = [], []
+    for n in sop:
+        cur.append(n.pitch)
+        if any(abs(n.onset - f) < EPS for f in ends):
+            phrases.append(cur)
+            cur = []
+    if cur:
+        phrases.append(cur)
+    cells = repeated = distinct = 0
+    for ph in phrases:
+        cs = list(zip(ph, ph[1:], ph[2:]))
+        cells += len(cs)
+        repeated += sum(1 for k, c in enumerate(cs) if c in cs[:k])
+        distinct += len(set(ph))
+    ps = [n.pitch for n in sop]
+    # four-note cells sung again anywhere in the piece, outside a repeated phrase (circling)
+    copies = {j + x for _, j, k in repeat_spans(score) for x in range(k)}
+    cells4 = [tuple(ps[k:k + 4]) for k in range(len(ps) - 3)]
+    fresh = [k for k in range(len(cells4)) if not set(range(k, k + 4)) & copies]
+    seen, again = set(), 0
+    for k in range(len(cells4)):
+        again += k in fresh and cells4[k] in seen
+        seen.add(cells4[k])
+    moves = [abs(b - a) for a, b in itertools.pairwise(ps) if a != b]
+    tonic = score.key.tonic_pc
+    degrees = [next(n.pitch for n in sop if abs(n.onset - f) < EPS) for f in ends
+               if any(abs(n.onset - f) < EPS for n in sop)]
+    top3 = sum(c for _, c in collections.Counter(ps).most_common(3))
+    return {"notes": len(ps), "top3_notes": top3, "copied_notes": len(copies), "cells4": len(fresh), "cells4_again": again, "phrases": len(phrases), "cells": cells, "repeated_cells": repeated, "distinct_per_phrase_sum": distinct,
+            "range": max(ps) - min(ps) if ps else 0, "sop_moves": len(moves),
+            "sop_steps": sum(1 for m in moves if m <= 2),
+            "fermata_degrees": len({(p - tonic) % 12 for p in degrees[:-1]}),
+            "inner_fermatas": max(0, len(degrees) - 1),
+            "tonic_fermatas": sum(1 for p in degrees[:-1] if (p - tonic) % 12 == 0)}
+
+
+def repeat_spans(score, min_notes: int = 8) -> list[tuple[int, int, int]]:
+    """(first, again, length) in soprano notes (onset order) of each stretch of ``min_notes``
+    notes or more sung again later with the same rhythm at the same place in the bar, the
+    longest first from each start."""
+    bq = float(score.meter.bar_quarters)
+    sop = sorted(score.parts[0].notes, key=lambda n: n.onset)
+    seq = [(n.pitch, round(n.duration, 4), round(n.onset % bq, 4)) for n in sop]
+    spans, i = [], 0
+    while i < len(seq):
+        best = (0, None)
+        for j in range(i + min_notes, len(seq)):
+            k = 0
+            while j + k < len(seq) and i + k < j and seq[i + k] == seq[j + k]:
+                k += 1
+            if k >= min_notes and k > best[0]:
+                best = (k, j)
+        if best[1] is None:
+            i += 1
+            continue
+        spans.append((i, best[1], best[0]))
+        i += best[0]
+    return spans
+
+
+def repeats(score, min_notes: int = 8) -> dict:
+    """Beats of a repeated stretch of melody (``repeat_spans``), and of those the beats where
+    alto, tenor and bass all sound what they sounded the first time, and where the bass alone
+    does."""
+    sop = sorted(score.parts[0].notes, key=lambda n: n.onset)
+    beat = score.meter.beat_quarters
+    out = {"repeat_beats": 0, "repeat_same_lower": 0, "repeat_same_bass": 0}
+
+    def at(part, x):
+        return next((n.pitch for n in score.parts[part].notes if n.onset <= x + EPS < n.end), None)
+    for i, j, k in repeat_spans(score, min_notes):
+        shift = sop[j].onset - sop[i].onset
+        t = sop[i].onset
+        while t < sop[i + k - 1].end - EPS:
+            out["repeat_beats"] += 1
+            out["repeat_same_lower"] += all(at(p, t) == at(p, t + shift) for p in (1, 2, 3))
+            out["repeat_same_bass"] += at(3, t) == at(3, t + shift)
+            t += beat
+    return out
 
 
 def measure(score, fermatas: list[tuple[float, float]] | None = None) -> dict:
@@ -228,9 +332,14 @@ def measure(score, fermatas: list[tuple[float, float]] | None = None) -> dict:
     final_ok = bool(name and name[1] in ("maj", "min") and min(fin) % 12 == name[0]
                     and len({x % 12 for x in fin}) == 3)
     cad = sum(1 for f, _ in fermatas if _cadence(score, f, beat, score.key))
+    # a lower voice holding its note over the end of a fermata into the next phrase
+    over = sum(1 for f, fe in fermatas if fe < last for p in parts[1:] for n in p.notes
+               if n.onset < fe - EPS and n.end > fe + EPS)
     return {"beats": len(bl), "complete_beats": complete, "silent_beats": silent, "mid_phrase_rests": rests,
             "parallels": vl["parallels"], "transitions": vl["transitions"], "final_ok": final_ok,
-            "fermatas": len(fermatas), "cadences": cad, "bars": score.bars, **texture(score, bl)}
+            "fermatas": len(fermatas), "cadences": cad, "held_over_fermata": over, "bars": score.bars,
+            **texture(score, bl),
+            **soprano_shape(score, fermatas), **repeats(score)}
 
 
 def summarize(rows: list[dict]) -> dict:
@@ -252,6 +361,31 @@ def summarize(rows: list[dict]) -> dict:
         out["applied_dominants_per_phrase"] = round(tot["applied_dominants"] / max(ferm, 1), 2)
         out["passing_eighths_per_bar"] = round(tot["passing_eighths"] / max(tot["bars"], 1), 2)
         out["suspensions_per_piece"] = round(tot["suspensions"] / n, 2)
+        out["suspensions_resolving_on_the_half_beat_pct"] = round(
+            100 * sum(r["suspensions_half_beat"] for r in rows) / max(tot["suspensions"], 1), 1)
+        out["held_over_fermata_per_piece"] = round(sum(r["held_over_fermata"] for r in rows) / n, 2)
+    if rows and "cells" in rows[0]:
+        tot = {k: sum(r[k] for r in rows) for k in ("phrases", "cells", "repeated_cells", "distinct_per_phrase_sum",
+                                                      "sop_moves", "sop_steps", "fermata_degrees", "inner_fermatas",
+                                                      "tonic_fermatas", "repeat_beats", "repeat_same_lower",
+                                                      "repeat_same_bass")}
+        out["soprano_distinct_per_phrase"] = round(tot["distinct_per_phrase_sum"] / max(tot["phrases"], 1), 2)
+        out["soprano_repeated_cells_pct"] = round(100 * tot["repeated_cells"] / max(tot["cells"], 1), 1)
+        out["soprano_cells4_again_pct"] = round(100 * sum(r["cells4_again"] for r in rows) /
+                                                max(sum(r["cells4"] for r in rows), 1), 1)
+        out["soprano_top3_pitches_pct"] = round(100 * sum(r["top3_notes"] for r in rows) /
+                                                max(sum(r["notes"] for r in rows), 1), 1)
+        out["soprano_in_repeats_pct"] = round(100 * sum(r["copied_notes"] for r in rows) /
+                                              max(sum(r["notes"] for r in rows), 1), 1)
+        out["soprano_range"] = round(sum(r["range"] for r in rows) / n, 1)
+        out["soprano_steps_pct"] = round(100 * tot["sop_steps"] / max(tot["sop_moves"], 1), 1)
+        out["fermata_degrees_per_piece"] = round(tot["fermata_degrees"] / n, 2)
+        out["inner_fermatas_on_tonic_pct"] = round(100 * tot["tonic_fermatas"] / max(tot["inner_fermatas"], 1), 1)
+        out["pieces_with_repeats"] = sum(1 for r in rows if r["repeat_beats"])
+        out["repeat_same_lower_pct"] = round(100 * tot["repeat_same_lower"] / tot["repeat_beats"], 1) \
+            if tot["repeat_beats"] else None
+        out["repeat_same_bass_pct"] = round(100 * tot["repeat_same_bass"] / tot["repeat_beats"], 1) \
+            if tot["repeat_beats"] else None
     out["cadences_pct"] = round(100 * sum(r["cadences"] for r in rows) / ferm, 1) if ferm else None
     secs = [r["seconds_per_16_bars"] for r in rows if "seconds_per_16_bars" in r]
     if secs:
@@ -353,9 +487,11 @@ def run(n: int = 30, generated: bool = True, seed: int = 0, before: bool = False
             t0 = time.perf_counter()
             g = generate_request(req)
             secs = time.perf_counter() - t0
-            # the model writes no fermatas: phrase ends found in its soprano by fourpart's heuristic
+            # phrase ends: the soprano's fermatas (a composed chorale tune has them); else found
+            # in the soprano by fourpart's heuristic
             from symphony.music.fourpart import phrase_ends
-            ends = set(phrase_ends(g.parts[0].notes, g.meter, bar_layout(g), g.key))
+            ends = {x.onset for x in g.parts[0].notes if x.fermata} or \
+                set(phrase_ends(g.parts[0].notes, g.meter, bar_layout(g), g.key))
             ferm = [(x.onset, x.end) for x in g.parts[0].notes if x.onset in ends]
             r = measure(g, ferm)
             r["piece"] = f"{req.key} seed {req.seed}"

@@ -88,22 +88,14 @@ def test_bar_repeats_finds_exact_repeats_only():
     assert bar_repeats(notes, [4.0 * i for i in range(7)]) == ({3: 1, 5: 2}, 6)  # a transposed bar 4 is new
 
 
-def test_without_a_form_bars_repeat_as_in_a_real_tune(tiny_checkpoint, tmp_path):
-    """No form asked, several voices: the piece borrows a real chorale's repetition plan (training
-    split); the planned bars are written note for note (the last bar may be recomposed for the
-    cadence). A melody is composed in phrases instead (tests/test_phrase.py)."""
-    from symphony.music.form import borrowed_repeats
-    from symphony.training.plans import repeat_plan_of
+def test_without_a_form_chorales_and_melodies_are_composed_in_phrases(tiny_checkpoint, tmp_path):
+    """No form asked: a chorale's tune is composed in phrases (tests/test_chorale_tune.py) and
+    claims no borrowed repetition plan, a melody is composed in phrases (tests/test_phrase.py);
+    --no-repeats and --form leave no borrowed plan either."""
     path, _ = tiny_checkpoint
-    s = symphony.generate(style="chorale", key="G major", meter="4/4", bars=16, seed=4, checkpoint=path)
-    plan, title = borrowed_repeats("chorale", 16, s.meta["request"]["seed"])
-    assert plan and all(a < b <= 16 for b, a in plan.items())
-    if s.pickup:  # a pickup bar is not copied into the tune: those bars are composed anew
-        plan = {b: a for b, a in plan.items() if a != 1}
-    assert s.meta["repeats"] == {"plan_of": title, "bars": {str(b): a for b, a in sorted(plan.items())}}
-    assert any(line.startswith("structure: ") and title in line for line in s.explanation)
-    found = repeat_plan_of(_roundtrip(s, tmp_path))
-    assert all(found.get(b) is not None for b in plan if b < 16)  # each planned bar repeats an earlier one
+    chorale = symphony.generate(style="chorale", key="G major", meter="4/4", bars=16, seed=4, checkpoint=path)
+    assert "repeats" not in chorale.meta and chorale.meta["harmony"]["soprano"] == "chorale tune"
+    assert not any(line.startswith("structure: ") for line in chorale.explanation)
     free = symphony.generate(style="chorale", key="G major", meter="4/4", bars=16, seed=4, checkpoint=path,
                              repeats=False)
     assert "repeats" not in free.meta

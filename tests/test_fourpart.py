@@ -102,6 +102,8 @@ def test_leading_tones_rise_and_sevenths_fall():
             nxt = max(((o, f) for o, f in fp.chords if o <= b.onset + 1e-6), default=(0, ""))[1]
             if fig in ("V", "V7", "vii°", "vii°7") and nxt in ("i", "I", "VI") and a.pitch % 12 == lt \
                     and abs(a.end - b.onset) < 1e-6:
+                if line is not fp.bass and b.onset == max(o for o, _ in fp.chords) and a.pitch - b.pitch in (3, 4):
+                    continue  # an inner voice's leading tone may fall to the fifth of the final chord
                 assert b.pitch == a.pitch + 1, (a, b, fig, nxt)
                 checked += 1
     assert checked >= 3 and romans
@@ -184,7 +186,7 @@ def test_suspensions_are_prepared_dissonant_and_resolve_down_by_step():
             if (a.pitch - bass) % 12 not in DISSONANT_OVER_BASS:
                 continue
             found += 1
-            assert a.pitch - b.pitch in (1, 2) and b.onset - t == pytest.approx(0.5), (a, b)
+            assert a.pitch - b.pitch in (1, 2) and b.onset - t in (pytest.approx(0.5), pytest.approx(1.0)), (a, b)
             assert not (a.pitch - b.pitch == 1 and a.pitch % 12 not in scale and b.pitch % 12 in scale)
     assert found >= 2
 

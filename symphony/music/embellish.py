@@ -3,7 +3,9 @@ harmony (``music.fourpart``) puts one chord on each beat; here the lower voices 
 suspensions and eighth-note passing motion.
 
 **Suspensions.** Where the alto or tenor steps down as the chord changes, it may hold its note
-over the beat and step down on the half beat: a 4-3, 7-6 or 9-8 (the held note a fourth,
+over the beat and step down on the half beat, or on the next beat where the note it steps to
+lasts two beats over one bass note (Bach resolves about two in three of his suspensions on the
+half beat, the rest on the next beat): a 4-3, 7-6 or 9-8 (the held note a fourth,
 seventh or ninth over the bass, prepared as a tone of the chord before). Not where the note of
 resolution already sounds in another voice above the bass, where the held note is doubled, on
 the first or last chord, or where any pair of voices would move in parallel fifths or octaves or
@@ -95,7 +97,11 @@ def _suspend(voices: list[list[Note]], v: int, t: float, meter: Meter, scale: se
     if not i:
         return False
     a, b = line[i - 1], line[i]
-    half = _split_point(t, meter)
+    beat = meter.beat_quarters
+    # a note of resolution held two beats or more takes the whole beat's suspension (resolving
+    # on the next beat), as a third of Bach's do; a shorter one resolves on the half beat
+    whole = b.end >= t + 2 * beat - EPS and sounding(voices[3], t + beat) == sounding(voices[3], t)
+    half = t + beat if whole else _split_point(t, meter)
     bass = sounding(voices[3], t)
     if abs(a.end - t) > EPS or a.pitch - b.pitch not in (1, 2) or b.end < t + meter.beat_quarters - EPS \
             or a.duration < meter.beat_quarters - EPS or bass is None:

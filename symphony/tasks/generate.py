@@ -25,6 +25,7 @@ from symphony.model.tokens import TICKS_PER_QUARTER
 from symphony.music.analysis import bar_starts
 from symphony.music.chordplan import SUSTAINED_STYLES, plan_chords, plan_meta, voice
 from symphony.music.chorale_line import chorale_soprano
+from symphony.music.chorale_tune import compose_tune
 from symphony.music.form import after_upbeat, borrowed_repeats, plan_form
 from symphony.music.fourpart import analysis_meta, guess_phrase_ends, lower_voices
 from symphony.music.harmony import accompaniment, layout, parse_progression
@@ -175,8 +176,10 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     # (with --chords the sampler's voices follow the requested chords, so they stay)
     # a form after an upbeat: each section but the last ends where the upbeat into the next begins
     section_ends = [s.first_bar + s.n_bars - 1 for s in sampled.sections[:-1]] if sampled is not plan else []
-    harmony = (_reharmonize(score, key, st, section_ends) if req.voices == 4 and REHARMONIZE_CHORALES and not spans
-               else None)
+    # (a chorale tune is composed for a chorale, unless a --form asked for the model's sections)
+    harmony = (_reharmonize(score, key, req.seed, compose=plan is None and req.style == "chorale",
+                            section_ends=section_ends)
+               if req.voices == 4 and REHARMONIZE_CHORALES and not spans else None)
     if req.arousal is not None or req.velocity != DEFAULT_VELOCITY:  # a mood set the loudness
         score.dynamic = dynamic_for(req.velocity)
     if req.style == "chorale" and harmony is None:  # (a re-harmonized chorale has its fermatas at its cadences)
@@ -204,6 +207,11 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
                                     f"{req.bars} come after it" if sampled is not plan else ""))
     if harmony:
         score.meta["harmony"] = harmony
+        if harmony.get("soprano") == "chorale tune":
+            score.explanation.append(f"soprano: a chorale tune in {len(harmony['phrase_ends'])} phrases, each closing "
+                                     "in a fermata (music/chorale_tune.py; the model's soprano only leans on its notes)")
+    if harmony and harmony.get("soprano") == "chorale tune":
+        borrowed = None  # the tune has its own form: the model's borrowed repetition plan is gone
     if borrowed and score.pickup:  # the sampler composed anew what would have copied the pickup bar
         borrowed = ({b: a for b, a in borrowed[0].items() if a != 1}, borrowed[1])
     if borrowed and borrowed[0]:
@@ -317,11 +325,16 @@ EPS_Q = 1e-6  # quarters
 CHORALE_PHRASE_MIN_BEATS = 8
 
 
-def _reharmonize(score: Score, key: Key, st, section_ends: list[int] = ()) -> dict | None:
-    """Keep the model's soprano, shaped as a chorale tune (``music.chorale_line``: no chromatic
-    wobbles or neighbour loops, the final tonic on the last bar's strong beat), and write alto,
-    tenor and bass with ``music.fourpart`` (functional chords, cadences, voice leading by
-    construction), fermatas at its phrase ends; the analysis for music.json.
+def _reharmonize(score: Score, key: Key, seed: int, compose: bool = True,
+                 section_ends: list[int] = ()) -> dict | None:
+    """The soprano as a chorale tune: composed in phrases with fermatas (``music.chorale_tune``:
+    arches of steps, cadences on varied degrees, the bar form), the model's soprano pulling
+    weakly at its notes; with a --form (``compose`` False) or in meters that does not shape,
+    the model's soprano itself, shaped
+    (``music.chorale_line``: no chromatic wobbles or neighbour loops, the final tonic on the last
+    bar's strong beat). Alto, tenor and bass from ``music.fourpart`` (functional chords,
+    cadences, voice leading by construction), fermatas at its phrase ends; the analysis for
+    music.json.
 
     ``section_ends``: the last bars (1-based, stored) of a form's sections that an upbeat leads
     out of. As in Bach's chorales with an upbeat (12 of them, 28 phrase ends: the fermata on the
@@ -334,17 +347,25 @@ def _reharmonize(score: Score, key: Key, st, section_ends: list[int] = ()) -> di
     grid = [(i * bq, bq, score.meter.beat_quarters) for i in range(score.bars)]
     first = min(n.onset for n in score.parts[0].notes)
     pickup = bq - first if EPS_Q < first < bq - EPS_Q else 0.0
-    score.parts[0].notes = sop = chorale_soprano(score.parts[0].notes, key, score.meter, score.bars, pickup)
-    # phrase ends: the model's breaths (chorale_soprano marks them), and between them the guessed
-    # ends of phrases of two bars or more
-    breaths = [n.onset for n in sop if n.fermata]
-    min_bars = CHORALE_PHRASE_MIN_BEATS * score.meter.beat_quarters / bq
-    ends = set(breaths) | {t for t in guess_phrase_ends(sop, score.meter, grid, key, min_bars)
-                           if all(abs(t - b) >= min_bars * bq - EPS_Q for b in breaths)}
-    upbeats = [e * bq - pickup for e in section_ends] if pickup else []
-    sections = {max((n.onset for n in sop if n.onset < u - EPS_Q), default=None) for u in upbeats} - {None}
-    if sections:  # the form's phrase ends, and the others only where they are a phrase away from them
-        ends = sections | {t for t in ends if all(abs(t - s) >= min_bars * bq - EPS_Q for s in sections)}
+    model_line = score.parts[0].notes
+    tune = compose_tune(key, score.meter, score.bars, pickup, seed, guide=model_line,
+                        velocity=model_line[0].velocity) if compose else None
+    upbeats: list[float] = []
+    if tune is not None:
+        score.parts[0].notes = sop = tune
+        ends = {n.onset for n in sop if n.fermata}
+    else:
+        score.parts[0].notes = sop = chorale_soprano(model_line, key, score.meter, score.bars, pickup)
+        # phrase ends: the model's breaths (chorale_soprano marks them), and between them the
+        # guessed ends of phrases of two bars or more
+        breaths = [n.onset for n in sop if n.fermata]
+        min_bars = CHORALE_PHRASE_MIN_BEATS * score.meter.beat_quarters / bq
+        ends = set(breaths) | {t for t in guess_phrase_ends(sop, score.meter, grid, key, min_bars)
+                               if all(abs(t - b) >= min_bars * bq - EPS_Q for b in breaths)}
+        upbeats = [e * bq - pickup for e in section_ends] if pickup else []
+        sections = {max((n.onset for n in sop if n.onset < u - EPS_Q), default=None) for u in upbeats} - {None}
+        if sections:  # the form's phrase ends, and the others only where they are a phrase away from them
+            ends = sections | {t for t in ends if all(abs(t - s) >= min_bars * bq - EPS_Q for s in sections)}
     for n in sop:
         n.fermata = n.onset in ends
     lower, fp = lower_voices(score, score.parts[0].notes, key, grid, score.parts[1].program)
@@ -363,7 +384,9 @@ def _reharmonize(score: Score, key: Key, st, section_ends: list[int] = ()) -> di
             p.notes = sorted([x for n in p.notes for x in (
                 [replace(n, duration=round(u - n.onset, 6)), replace(n, onset=u, duration=round(n.end - u, 6), fermata=False)]
                 if n.onset < u - EPS_Q < n.end - 2 * EPS_Q else [n])], key=lambda n: (n.onset, n.pitch))
-    return analysis_meta(fp)
+    meta = analysis_meta(fp)
+    meta["soprano"] = "chorale tune" if tune is not None else "model"
+    return meta
 
 
 DEFAULT_VELOCITY = 80  # Request.velocity without a mood
