@@ -76,7 +76,7 @@ def _cadence_pcs(st, bar: int) -> frozenset[int] | None:
     if not c.final_onsets or not _active(st):
         return None
     pcs = None
-    if bar == c.bars:
+    if bar == c.bars and c.closes:
         pcs = frozenset({0}) if c.end_on_tonic else frozenset(_scale(c.key))
     elif c.cadence_bars and bar in c.cadence_bars:
         pcs = c.cadence_bars[bar]

@@ -105,6 +105,10 @@ class Constraints:
     parallel: dict[int, int] | None = None  # bar -> the bar at its place in an earlier phrase (its rhythm leads)
     vary_from: dict[int, int] | None = None  # bar -> the earlier bar whose first half it repeats before changing
     max_short_run: int | None = None  # a jig: most notes shorter than an eighth in a row (3), and their share
+    closes: bool = True  # the last bar sampled ends the piece (its final cadence); False: an
+    # infilled hole with more music after it
+    plan_shift: int | None = None  # sampled bars before the phrase plan's bar 1 (an edit's prompt,
+    # an infill's cut prefix; may be negative); None: 1 when the first bar opens with a rest, else 0
     upbeat: bool | None = None  # True: the top voice opens after a rest of at least half the first
     # bar (a pickup of at most half a bar); False: on its downbeat; None: as the model writes it
 
@@ -154,7 +158,8 @@ class GrammarState:
         self.anchor_ticks: dict[int, list[int]] = {}  # bar -> its anchored ticks, in order
         self.rest = 0  # ticks of rest so far in this bar of the current voice (Constraints.max_rest)
         self.prev_midi = -1  # the top voice's note before its last one (the final's approach)
-        self.pickup = 0  # 1 when the first bar opens with a rest (Constraints.phrase_bars count from the next)
+        self.pickup = self.cons.plan_shift or 0  # 1 when the first bar opens with a rest (Constraints.phrase_bars
+        # count from the next), or the edit's Constraints.plan_shift
         # the top voice's recent notes (start, end, midi; absolute ticks), its highest pitch, the
         # highest before this bar and the sum and count of its pitches (symphony/decoding/contour.py)
         self.melody: list[tuple[int, int, int]] = []
@@ -359,7 +364,8 @@ class GrammarState:
             self.rest = 0
         elif t.is_pos(token):
             self.rest += max(0, token - t.pos0 - self.cursor)
-            if self.bars_done == 1 and self.voice == 0 and not self.placed and token > t.pos0:
+            if self.bars_done == 1 and self.voice == 0 and not self.placed and token > t.pos0 \
+                    and self.cons.plan_shift is None:
                 self.pickup = 1
             self.cursor, self.pending = token - t.pos0, "pos"
         elif t.is_pitch(token):

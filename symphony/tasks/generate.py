@@ -28,11 +28,11 @@ from symphony.music.chorale_line import chorale_soprano
 from symphony.music.form import after_upbeat, borrowed_repeats, plan_form
 from symphony.music.fourpart import analysis_meta, guess_phrase_ends, lower_voices
 from symphony.music.harmony import accompaniment, layout, parse_progression
-from symphony.music.phrase import plan_phrases
+from symphony.music.phrase import PhrasePlan, plan_phrases
 from symphony.music.pickup import mark_pickup, upbeat_before_sections, upbeat_length
 from symphony.music.score import Note, Part, Score, analyze_key
 from symphony.music.styles import get_style
-from symphony.music.theory import Key, parse_key, parse_meter
+from symphony.music.theory import Key, Meter, parse_key, parse_meter
 from symphony.tasks.engine import Engine
 from symphony.tasks.requests import Request
 from symphony.understanding.emotion import STYLE_REFERENCES
@@ -46,6 +46,47 @@ HELD_MIN_SHARE = 0.002
 # Notes shorter than an eighth in a row in a celtic tune in 6/8, 9/8 or 12/8: O'Neill's and Ryan's
 # jigs and slip jigs have runs of 3 at most (57 held-out tunes: 10% have a run of 3, none a longer one).
 JIG_SHORT_RUN = 3
+
+def short_run_limit(style: str, meter: Meter) -> int | None:
+    """Most notes shorter than an eighth in a row: a celtic tune in compound meter runs in eighths."""
+    return JIG_SHORT_RUN if style == "celtic" and meter.is_compound else None
+
+
+def rhythm_craft(style: str, meter: Meter) -> dict:
+    """Constraints of a one-voice piece's melody craft (decoding/cadence.py): the style's note lengths,
+    where its final note may start, breaths that do not empty a bar."""
+    bar_t, beat_t = round(float(meter.bar_quarters) * TICKS_PER_QUARTER), round(meter.beat_quarters * TICKS_PER_QUARTER)
+    return {"rhythm": vocabulary(style, str(meter)), "final_onsets": final_onsets(style, meter, beat_t, bar_t),
+            "max_rest": MAX_REST}
+
+
+def held_ends(phrases: PhrasePlan, style: str, meter: Meter, onsets: tuple[int, ...] | None) -> PhrasePlan:
+    """The plan, its phrase ends held only where the held note's length is one the style plays (a
+    reel holds no whole bar)."""
+    bar_t = round(float(meter.bar_quarters) * TICKS_PER_QUARTER)
+    held_lengths = vocabulary(style, str(meter), HELD_MIN_SHARE)
+    if held_lengths and not any(bar_t - o in held_lengths for o in onsets or (0,)):
+        return replace(phrases, held=frozenset())
+    return phrases
+
+
+def edit_craft(style: str, key: Key, meter: Meter, bars: int, new: range, shift: int, seed: int) -> dict:
+    """Constraints for the new bars of a one-voice edit (continue, infill; issue 17): the style's
+    rhythm and a jig's runs of eighths, and the phrase plan of the whole piece as generate draws it
+    for its length (``plan_phrases`` without its returns: the bars the user kept are the tune), so
+    that new bars ending a phrase close on its cadence and the last bar on the final one. `bars`
+    counts the piece's bars after its pickup, `new` the plan's bars written anew (1-based) and
+    `shift` the sampled bars before the plan's bar 1 (``Constraints.plan_shift``)."""
+    fields = {**rhythm_craft(style, meter), "max_short_run": short_run_limit(style, meter), "plan_shift": shift}
+    plan = plan_phrases(bars, key, style, seed)
+    if plan is None:
+        return fields
+    plan = held_ends(plan, style, meter, fields["final_onsets"])
+    ends = {b: p for b, p in plan.cadences.items() if b in new}
+    return {**fields, "phrase_bars": {b: p for b, p in ends.items() if b in plan.held},
+            "phrase_marks": {b: p for b, p in ends.items() if b not in plan.held}, "shape": True,
+            "parallel": {b: a for b, a in plan.parallel().items() if b in new}}
+
 
 def style_guidance(tok, header: list[int], style: str, g: float, header_of) -> list[tuple[list[int], float]] | None:
     """Style guidance, as classifier-free guidance in MusicGen, with the other styles standing in
@@ -124,21 +165,14 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
                        step_bias=get_style(req.style).step_bias, repeat_bias=get_style(req.style).repeat_bias,
                        upbeat=upbeat)
     if req.voices == 1:  # melody craft (decoding/cadence.py): the style's rhythm, a composed final cadence
-        bar_t, beat_t = round(float(meter.bar_quarters) * TICKS_PER_QUARTER), round(meter.beat_quarters * TICKS_PER_QUARTER)
-        cons = replace(cons, rhythm=vocabulary(rhythm_style, str(meter)),
-                       final_onsets=final_onsets(rhythm_style, meter, beat_t, bar_t),
-                       max_rest=MAX_REST)
+        cons = replace(cons, **rhythm_craft(rhythm_style, meter))
     if phrases:
-        # a phrase end is held only for a length of the style's (a reel holds no whole bar)
-        held_lengths = vocabulary(rhythm_style, str(meter), HELD_MIN_SHARE)
-        if held_lengths and not any(bar_t - o in held_lengths for o in cons.final_onsets or (0,)):
-            phrases = replace(phrases, held=frozenset())
+        phrases = held_ends(phrases, rhythm_style, meter, cons.final_onsets)
         cons = replace(cons, phrase_bars={b: p for b, p in phrases.cadences.items() if b in phrases.held},
                        phrase_marks={b: p for b, p in phrases.cadences.items() if b not in phrases.held},
                        shape=True, lift_bars=phrases.lift, peak_bar=phrases.peak_bar, variety=phrases.variety,
                        motif_bars=phrases.motif_bars, parallel=phrases.parallel(),
-                       max_short_run=JIG_SHORT_RUN if req.style == "celtic" and meter.is_compound else None,
-                       vary_from=phrases.vary)
+                       max_short_run=short_run_limit(req.style, meter), vary_from=phrases.vary)
     best, model_s = None, 0.0
     for attempt in range(KEY_ATTEMPTS):
         t0 = time.perf_counter()
