@@ -104,7 +104,12 @@ class Constraints:
     motif_bars: int = 0  # bars of the opening phrase: later notes reuse its rhythmic figures
     parallel: dict[int, int] | None = None  # bar -> the bar at its place in an earlier phrase (its rhythm leads)
     vary_from: dict[int, int] | None = None  # bar -> the earlier bar whose first half it repeats before changing
-    max_short_run: int | None = None  # a jig: most notes shorter than an eighth in a row (3), and their share
+    max_short_run: int | None = None  # most notes shorter than an eighth in a row (a jig: 3) ...
+    short_share: float = 0.15  # ... the most of the top voice's notes they may be ...
+    plain_end_bars: int = 0  # ... and the last bars where none comes (a German song's close)
+    leap_to_tonic: bool = True  # the final tonic may be approached from the dominant by a leap
+    finals: frozenset[int] | None = None  # without end_on_tonic: semitones over the tonic the final
+    # may take (None: any note of the scale)
     closes: bool = True  # the last bar sampled ends the piece (its final cadence); False: an
     # infilled hole with more music after it
     plan_shift: int | None = None  # sampled bars before the phrase plan's bar 1 (an edit's prompt,
@@ -190,9 +195,9 @@ class GrammarState:
             anchor = self._anchor()
             if anchor is not None and anchor.duration is not None:  # a given length
                 return _ids((t.dur_token(anchor.duration),))
-            crafted = motif.filter_lengths(self, craft.note_lengths(self))  # the style's lengths, the
-            # final cadence, the tune's own figures
-            crafted = motif.limit_short_run(self, crafted)  # a jig's run of eighths
+            # the style's lengths and the final cadence, its share of notes shorter than an eighth
+            # (a jig's run of eighths), then among those the tune's own figures
+            crafted = motif.filter_lengths(self, motif.limit_short_run(self, craft.note_lengths(self)))
             if crafted is not None:
                 return crafted
             end = self._next_anchor(self.cursor + 1)  # the bar's end, or the next anchor
