@@ -114,6 +114,8 @@ class Constraints:
     # infilled hole with more music after it
     plan_shift: int | None = None  # sampled bars before the phrase plan's bar 1 (an edit's prompt,
     # an infill's cut prefix; may be negative); None: 1 when the first bar opens with a rest, else 0
+    breaths: dict[int, int] | None = None  # phrase plan bar -> ticks of rest that open it (a breath
+    # between phrases)
     upbeat: bool | None = None  # True: the top voice opens after a rest of at least half the first
     # bar (a pickup of at most half a bar); False: on its downbeat; None: as the model writes it
 
@@ -219,6 +221,9 @@ class GrammarState:
         anchor = self._anchor()
         if anchor is not None and anchor.rest is not None and anchor.rest < self.bar_ticks:
             return _ids((t.pos0 + anchor.rest,))  # a given rest: the next note starts there
+        breath = (c.breaths or {}).get(self.bars_done - self.pickup)
+        if breath and self.voice == 0 and self.cursor == 0 and not self.placed and not c.anchors:
+            return _ids((t.pos0 + breath,))  # a breath between phrases
         open_bar = self.cursor < self.bar_ticks and (anchor is None or anchor.rest is None)
         pos_end = min(self.bar_ticks, self._next_anchor(self.cursor) + 1)  # no Pos past an anchor
         seam = self.bars_done in (c.pos_bars or ()) and self.cursor == 0 and not self.placed
