@@ -158,9 +158,9 @@ def test_german_songs_close_plainly_by_step():
 
 
 def test_a_chinese_tune_in_a_major_or_minor_key_ends_where_real_ones_do():
-    """The Chinese style leaves the final to the mode; in a major key real tunes end on the 5th, the
-    tonic or the 2nd, in a minor key on the tonic, the 5th or the 4th (generate.FREE_FINALS)."""
-    for key, finals in (("D major", {0, 2, 7}), ("E minor", {0, 5, 7})):
+    """The Chinese style leaves the final to the mode; real tunes in a major key end on the 5th or
+    the tonic in 86%, in a minor key on the tonic or the 5th in 78% (generate.FREE_FINALS)."""
+    for key, finals in (("D major", {0, 7}), ("E minor", {0, 7})):
         for seed in range(3):
             score = generate(style="chinese", key=key, seed=seed, bars=8)
             assert (score.parts[0].notes[-1].pitch - score.key.tonic_pc) % 12 in finals, (key, seed)
