@@ -51,7 +51,6 @@ HELD_MIN_SHARE = 0.002
 # fewer in 97%; ours had 16% of notes in sixteenths, in half the pieces in the last two bars
 # (a flourish before the final that real songs have in 17%).
 SHORT_NOTES = {("celtic", True): (3, 0.15, 0), ("german", True): (2, 0.04, 2), ("german", False): (2, 0.04, 2)}
-JIG_SHORT_RUN = SHORT_NOTES[("celtic", True)][0]
 # Share of tunes whose final tonic may be leapt to from the dominant (Constraints.leap_to_tonic,
 # drawn per piece; the others reach it by step). German songs close by step: 90% of 600 of the
 # training split approach their final by a semitone or a tone, 1.3% by a fourth or fifth (ours: 42%,
