@@ -112,17 +112,18 @@ def _pre_final(st) -> frozenset[int] | None:
 
 
 def _approaches(st, prev: int, final: int, pcs: frozenset[int]) -> bool:
-    """MIDI `prev` leads to the cadence note `final`: to the tonic by step or from the dominant (with
-    ``Constraints.leap_to_tonic``, else the final by step only); to
-    another cadence note (a half cadence, a free final) from another pitch within a fifth."""
+    """MIDI `prev` leads to the cadence note `final`: to the tonic by step or from the dominant; to
+    another cadence note (a half cadence, a free final) from another pitch within a fifth. Without
+    ``Constraints.leap_to_tonic`` the final comes by step (within a major third to a free final)."""
     c = st.cons
     if prev < 0:
         return True
     d = abs(final - prev)
+    leap = c.leap_to_tonic or st.bars_done < c.bars - 1 or not c.closes or st.copying  # (the final's
+    # approach, or its bar's, unless the plan repeats that bar)
     if pcs != frozenset({0}):
-        return 0 < d <= 7
+        return 0 < d <= (7 if leap else 4)
     rel = (prev - c.key.tonic_pc) % 12
-    leap = c.leap_to_tonic or st.bars_done < c.bars - 1 or not c.closes  # (the final's approach, or its bar's)
     return rel in approach_set(c.key) and (d <= 3 or (leap and rel == 7 and d in (5, 7)))
 
 
@@ -193,13 +194,14 @@ def filter_pitches(st, ids: np.ndarray) -> np.ndarray:
     if not (final_bar(st) or _pre_final(st) is not None) or not len(ids):
         return ids
     tok, key, cur = st.tok, st.cons.tkey, st.cursor
-    keep, plain = [], []  # (plain: pitches that need no note shorter than an eighth where the style has none)
+    keep, plain = [], []  # (plain: pitches whose way to the cadence needs no note shorter than an
+    # eighth where the style has none, and no figure the tune has not played)
     for t in ids:
         m = tok.pitch_of(int(t), key)
         if final_bar(st):
             lengths = _final_lengths(st, cur, m, st.top_midi)
             ok = bool(lengths)
-            if ok and (motif.short_ok(st) or max(lengths) >= motif.SHORT_TICKS):
+            if ok and (motif.short_ok(st) or max(lengths) >= motif.SHORT_TICKS) and motif.plays_heard(st, cur, lengths):
                 plain.append(int(t))
         else:
             bar, v = st.bar_ticks, st.cons.rhythm

@@ -62,6 +62,13 @@ def filter_lengths(st, ids: np.ndarray | None) -> np.ndarray | None:
     return keep if len(keep) else ids
 
 
+def plays_heard(st, cursor: int, lengths: list[int]) -> bool:
+    """Some of `lengths` at `cursor` keeps to the tune's figures (``filter_lengths`` would keep it)."""
+    if not active(st) or _plan_bar(st) <= st.cons.motif_bars or not st.figures:
+        return True
+    return any(cursor + d == st.bar_ticks or figure(st, cursor, d) in st.figures for d in lengths)
+
+
 def rhythm_prior(st) -> np.ndarray | None:
     """A bias on the duration tokens towards the figures heard once and the parallel bar's length
     at this tick, or None."""
