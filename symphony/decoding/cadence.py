@@ -141,7 +141,10 @@ def _final_lengths(st, cursor: int, midi: int, prev: int) -> list[int]:
     pcs = _cadence_pcs(st, st.bars_done)
     onsets = sorted(t for t in c.final_onsets if t < bar)
     last = onsets[-1] if onsets else 0
-    is_final = (midi - c.key.tonic_pc) % 12 in pcs and _approaches(st, prev, midi, pcs)
+    # (a final note the note before cannot approach by the rules: a leap rather than a dead end,
+    # as filter_pitches lets it)
+    is_final = (midi - c.key.tonic_pc) % 12 in pcs and (_approaches(st, prev, midi, pcs) or
+                                                        (cursor == last and not _penultimate_ok(st, prev, pcs)))
     if cursor >= last:
         return [bar - cursor] if cursor == last and is_final else []
     out = [bar - cursor] if cursor in onsets and is_final else []
