@@ -11,6 +11,10 @@ against generated ones through the same code:
 * inner bars (not the first, not the last) half or more silent, and more than half silent: share
   of pieces with one (real German songs breathe with a half-bar rest at phrase ends: they count in
   the first row, not in the second);
+* notes shorter than an eighth, and pieces with one in their last two bars; finals approached by a
+  leap wider than a major third; rests between notes per 16 bars; for requests matched to real
+  tunes (key, meter, length, as the blind panel pairs them), finals on the tonic or 5th and on the
+  3rd or 6th;
 * notes whose length lies outside the style's rhythmic vocabulary (symphony.decoding.rhythm, per meter =
   dance type; the last note excepted): share of notes;
 * phrase ends (every fourth bar but the last; a bar later when the first bar opens with a rest,
@@ -124,6 +128,7 @@ def piece_measures(score, vocab: frozenset[int] | None = None) -> dict:
     out["phrase_half"], out["phrase_tonic"] = phrase_half, phrase_tonic
     out.update(_shape(notes, starts, pickup))
     out.update(_rhythm_and_inflection(notes, starts, beat, score.key))
+    out.update(_close_and_breath(notes, starts, score.key))
     out["distinct"] = len({n.pitch for n in notes})
     out["bars"] = n_bars
     # longest near-static run: consecutive notes on at most two pitches, in bars
@@ -164,6 +169,20 @@ def _bar_head(notes, starts: list[float], bar: int) -> tuple | None:
     lo, hi = starts[bar - 1], starts[bar]
     head = tuple((round((n.onset - lo) * 24), n.pitch) for n in notes if lo - EPS <= n.onset < lo + (hi - lo) / 2 - EPS)
     return head or None
+
+
+def _close_and_breath(notes, starts: list[float], key) -> dict:
+    """Notes shorter than an eighth (all, and any in the last two bars), the final's approach (a
+    leap wider than a major third), the final's degree, rests between notes."""
+    short = [n.duration < 0.5 - EPS for n in notes[:-1]]
+    end = starts[-3] if len(starts) >= 3 else starts[0]
+    out = {"short_notes": sum(short), "notes": len(short),
+           "short_end": any(s and n.onset >= end - EPS for s, n in zip(short, notes)),
+           "final_leap": len(notes) > 1 and abs(notes[-1].pitch - notes[-2].pitch) > 4,
+           "rests": sum(b.onset - a.end > EPS for a, b in zip(notes, notes[1:]))}
+    if key is not None:
+        out["final_degree"] = (notes[-1].pitch - key.tonic_pc) % 12
+    return out
 
 
 # Semitones over the tonic that are two inflections of one scale degree (b2/2, b3/3, 4/#4, b6/6, b7/7).
@@ -228,6 +247,12 @@ def summarise(rows: list[dict]) -> dict:
         "wide_leaps": sum(r["wide_leaps"] for r in rows) / max(1, sum(r["intervals"] for r in rows)),
         "stray_pieces": sum(r["stray_notes"] > 0 for r in rows) / n,
         "stray_per_16": sum(r["stray_notes"] * 16 / max(1, r["bars"]) for r in rows) / n,
+        "short_notes": sum(r["short_notes"] for r in rows) / max(1, sum(r["notes"] for r in rows)),
+        "short_end": sum(r["short_end"] for r in rows) / n,
+        "final_leap": sum(r["final_leap"] for r in rows) / n,
+        "rests_per_16": sum(r["rests"] * 16 / max(1, r["bars"]) for r in rows) / n,
+        "final_tonic_or_5th": sum(r.get("final_degree") in (0, 7) for r in rows) / n,
+        "final_3rd_or_6th": sum(r.get("final_degree") in (3, 4, 8, 9) for r in rows) / n,
         "flip_pieces": sum(r["flips"] > 0 for r in rows) / n,
         "flips_per_16": sum(r["flips"] * 16 / max(1, r["bars"]) for r in rows) / n,
     }
@@ -290,6 +315,16 @@ def generated_scores(style: str, n: int) -> list[tuple[str, object]]:
     return out
 
 
+def matched_scores(style: str, real: list) -> list:
+    """One generated tune per real one, in its key (major or minor), meter and length (seeds 2000..)."""
+    from symphony.tasks.api import generate
+    out = []
+    for i, r in enumerate(real):
+        bars = max(4, min(64, len(_bar_starts(r)) - 1))
+        out.append(generate(style=style, key=str(r.key), meter=str(r.meter), bars=bars, seed=2000 + i))
+    return out
+
+
 # ----------------------------------------------------------------------------- report
 
 ROWS = (("last_long", "last note lasts at least a beat", True),
@@ -315,7 +350,16 @@ ROWS = (("last_long", "last note lasts at least a beat", True),
         ("stray_pieces", "pieces with a stray rhythm (a figure heard once)", True),
         ("stray_per_16", "stray-rhythm notes per 16 bars (mean)", False),
         ("flip_pieces", "pieces with an inflection flip (E then Eb within 4 bars)", True),
-        ("flips_per_16", "inflection flips per 16 bars (mean)", False))
+        ("flips_per_16", "inflection flips per 16 bars (mean)", False),
+        ("short_notes", "notes shorter than an eighth (share of notes)", True),
+        ("short_end", "pieces with a note shorter than an eighth in the last two bars", True),
+        ("final_leap", "final approached by a leap wider than a major third", True),
+        ("rests_per_16", "rests between notes per 16 bars (mean)", False))
+# Requests matched to real tunes (their key, meter and length, as the blind panel pairs them): where
+# the final lands in a major or minor key (a Chinese tune leaves it to the mode).
+MATCHED_ROWS = (("final_tonic_or_5th", "last note on the tonic or the 5th", True),
+                ("final_3rd_or_6th", "last note on the 3rd or the 6th", True),
+                ("final_leap", "final approached by a leap wider than a major third", True))
 
 
 def fmt(v, pct: bool) -> str:
@@ -334,6 +378,15 @@ def table(res: dict) -> str:
         cells = [f"{fmt(res['styles'][s]['real'].get(key), pct)} / {fmt(res['styles'][s]['ours'].get(key), pct)}"
                  for s in styles]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    if all("matched" in res["styles"][s] for s in styles):
+        lines += ["", "Requests matched to real tunes (the key, meter and length of the first "
+                  f"{res['styles'][styles[0]]['matched']['n']} real tunes, as the blind panel pairs them):", "",
+                  "| final (top part) | " + " | ".join(f"{s} real / ours" for s in styles) + " |",
+                  "|---|" + "---|" * len(styles)]
+        for key, label, pct in MATCHED_ROWS:
+            cells = [f"{fmt(res['styles'][s]['matched_real'].get(key), pct)} / "
+                     f"{fmt(res['styles'][s]['matched'].get(key), pct)}" for s in styles]
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines.append("")
     lines.append("Generated, by request kind (last note >= beat / stutter / outside vocabulary):")
     for s in styles:
@@ -343,7 +396,7 @@ def table(res: dict) -> str:
     return "\n".join(lines)
 
 
-def run(styles=FOLK, n: int = 60, n_real: int = 60) -> dict:
+def run(styles=FOLK, n: int = 60, n_real: int = 60, n_matched: int = 12) -> dict:
     from symphony.decoding.rhythm import vocabulary
     res = {"n": n, "n_real": n_real, "styles": {}}
     for style in styles:
@@ -358,7 +411,9 @@ def run(styles=FOLK, n: int = 60, n_real: int = 60) -> dict:
             by_kind.setdefault(kind, []).append(r)
             for t in r.get("outside_ticks", ()):
                 outside[t] = outside.get(t, 0) + 1
+        matched = [piece_measures(s, vocabulary(style, str(s.meter))) for s in matched_scores(style, real[:n_matched])]
         res["styles"][style] = {"real": summarise(real_rows), "ours": summarise(ours_rows),
+                                "matched_real": summarise(real_rows[:n_matched]), "matched": summarise(matched),
                                 "ours_by_kind": {k: summarise(v) for k, v in by_kind.items()},
                                 "outside_ticks_pieces": {str(k): v for k, v in sorted(outside.items())}}
     return res
@@ -368,11 +423,12 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=60, help="generated pieces per style")
     ap.add_argument("--real", type=int, default=60, help="real tunes per style")
+    ap.add_argument("--matched", type=int, default=12, help="requests matched to real tunes per style")
     ap.add_argument("--styles", default=",".join(FOLK))
     ap.add_argument("--out", default=str(HERE / "melody_craft"), help="writes OUT.json and OUT.md")
     a = ap.parse_args(argv)
     t0 = time.time()
-    res = run(tuple(a.styles.split(",")), a.n, a.real)
+    res = run(tuple(a.styles.split(",")), a.n, a.real, a.matched)
     res["seconds"] = round(time.time() - t0, 1)
     res["machine"] = f"{platform.node()} {platform.processor() or platform.machine()}"
     res["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())

@@ -202,7 +202,10 @@ def test_after_the_opening_phrase_the_tune_plays_its_own_rhythms(tiny_checkpoint
         if bar <= 4 + shift or bar == back.bars or _ticks(n.end) == bar * bar_t:  # (the final cadence's bar)
             continue
         fig = (_ticks(n.onset) % _ticks(back.meter.beat_quarters), _ticks(n.duration))
-        assert fig in heard, (bar, fig, sorted(heard))
+        # (a German song that opened in sixteenths, past its share of them (generate.SHORT_NOTES),
+        # plays an eighth or longer where the tune's figure at that point was a sixteenth's)
+        past_share = style == "german" and fig[1] >= _ticks(0.5) and any(d < _ticks(0.5) for _, d in heard)
+        assert fig in heard or past_share, (bar, fig, sorted(heard))
         heard.add(fig)
 
 
@@ -249,7 +252,8 @@ def test_a_jig_runs_in_eighths_not_sixteenths():
     tok = Tokenizer()
     q = TICKS_PER_QUARTER
     ids = np.array([tok.dur_token(q // 4), tok.dur_token(q // 2), tok.dur_token(3 * q // 2)])
-    st = SimpleNamespace(cons=SimpleNamespace(max_short_run=3), voice=0, tok=tok, cursor=0, short_run=0,
+    st = SimpleNamespace(cons=SimpleNamespace(max_short_run=3, short_share=0.15, closes=True, plain_end_bars=0, bars=8,
+                                             rhythm=None), bars_done=2, bar_ticks=3 * q, voice=0, tok=tok, cursor=0, short_run=0,
                          copying=False, short_end=-1, notes_played=0, short_played=0, abs_tick=lambda c: c)
     for start in (0, q // 4, q // 2):  # three sixteenths in a row
         motif.remember_length(st, start, q // 4)

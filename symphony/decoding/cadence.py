@@ -25,6 +25,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from symphony.decoding import motif
 from symphony.music.theory import MODE_EXTRA_SEMITONES
 
 EPS = 1e-9
@@ -76,8 +77,8 @@ def _cadence_pcs(st, bar: int) -> frozenset[int] | None:
     if not c.final_onsets or not _active(st):
         return None
     pcs = None
-    if bar == c.bars:
-        pcs = frozenset({0}) if c.end_on_tonic else frozenset(_scale(c.key))
+    if bar == c.bars and c.closes:
+        pcs = frozenset({0}) if c.end_on_tonic else c.finals or frozenset(_scale(c.key))
     elif c.cadence_bars and bar in c.cadence_bars:
         pcs = c.cadence_bars[bar]
     elif c.phrase_bars and bar - st.pickup in c.phrase_bars:  # (after a pickup, a bar later)
@@ -112,15 +113,18 @@ def _pre_final(st) -> frozenset[int] | None:
 
 def _approaches(st, prev: int, final: int, pcs: frozenset[int]) -> bool:
     """MIDI `prev` leads to the cadence note `final`: to the tonic by step or from the dominant; to
-    another cadence note (a half cadence, a free final) from another pitch within a fifth."""
+    another cadence note (a half cadence, a free final) from another pitch within a fifth. Without
+    ``Constraints.leap_to_tonic`` the final comes by step (within a major third to a free final)."""
     c = st.cons
     if prev < 0:
         return True
     d = abs(final - prev)
+    leap = c.leap_to_tonic or st.bars_done < c.bars - 1 or not c.closes or st.copying  # (the final's
+    # approach, or its bar's, unless the plan repeats that bar)
     if pcs != frozenset({0}):
-        return 0 < d <= 7
+        return 0 < d <= (7 if leap else 4)
     rel = (prev - c.key.tonic_pc) % 12
-    return rel in approach_set(c.key) and (d <= 3 or (rel == 7 and d in (5, 7)))
+    return rel in approach_set(c.key) and (d <= 3 or (leap and rel == 7 and d in (5, 7)))
 
 
 def _penultimate_ok(st, midi: int, pcs: frozenset[int]) -> bool:
@@ -137,7 +141,10 @@ def _final_lengths(st, cursor: int, midi: int, prev: int) -> list[int]:
     pcs = _cadence_pcs(st, st.bars_done)
     onsets = sorted(t for t in c.final_onsets if t < bar)
     last = onsets[-1] if onsets else 0
-    is_final = (midi - c.key.tonic_pc) % 12 in pcs and _approaches(st, prev, midi, pcs)
+    # (a final note the note before cannot approach by the rules: a leap rather than a dead end,
+    # as filter_pitches lets it)
+    is_final = (midi - c.key.tonic_pc) % 12 in pcs and (_approaches(st, prev, midi, pcs) or
+                                                        (cursor == last and not _penultimate_ok(st, prev, pcs)))
     if cursor >= last:
         return [bar - cursor] if cursor == last and is_final else []
     out = [bar - cursor] if cursor in onsets and is_final else []
@@ -148,6 +155,9 @@ def _final_lengths(st, cursor: int, midi: int, prev: int) -> list[int]:
                 out.append(d)
         elif fits(c.rhythm, rest):
             out.append(d)
+    if not motif.short_ok(st):  # no sixteenth flourish where the style has none, if the bar allows
+        plain = [d for d in out if d == bar - cursor or motif.plain_fit(st, cursor, d, last)]
+        return plain or out
     return out
 
 
@@ -187,11 +197,15 @@ def filter_pitches(st, ids: np.ndarray) -> np.ndarray:
     if not (final_bar(st) or _pre_final(st) is not None) or not len(ids):
         return ids
     tok, key, cur = st.tok, st.cons.tkey, st.cursor
-    keep = []
+    keep, plain = [], []  # (plain: pitches whose way to the cadence needs no note shorter than an
+    # eighth where the style has none, and no figure the tune has not played)
     for t in ids:
         m = tok.pitch_of(int(t), key)
         if final_bar(st):
-            ok = bool(_final_lengths(st, cur, m, st.top_midi))
+            lengths = _final_lengths(st, cur, m, st.top_midi)
+            ok = bool(lengths)
+            if ok and (motif.short_ok(st) or max(lengths) >= motif.SHORT_TICKS) and motif.plays_heard(st, cur, lengths):
+                plain.append(int(t))
         else:
             bar, v = st.bar_ticks, st.cons.rhythm
             ok = (_penultimate_ok(st, m, _pre_final(st)) and (v is None or bar - cur in v)) or any(
@@ -199,6 +213,7 @@ def filter_pitches(st, ids: np.ndarray) -> np.ndarray:
                 for d in _lengths_up_to(st.cons.rhythm, st.bar_ticks - cur - 1))
         if ok:
             keep.append(int(t))
+    keep = plain or keep
     if not keep and final_bar(st) and cur == max(st.cons.final_onsets):
         # no final note in range approaches the last one: any final note (a leap rather than a dead end)
         pcs, tonic = _cadence_pcs(st, st.bars_done), st.cons.key.tonic_pc

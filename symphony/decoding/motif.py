@@ -33,7 +33,6 @@ ONCE = 1.0  # logit bonus for a length that plays a figure the tune has played o
 NEW = 1.5  # logit penalty for a new figure in the opening phrase after its first bar
 INFLECTION_BARS = 4  # bars a degree keeps the inflection it last sounded in
 SHORT_TICKS = TICKS_PER_QUARTER // 2  # an eighth: notes shorter than it are a jig's ornaments, not its run
-SHORT_SHARE = 0.15  # most of a jig's notes that may be shorter than an eighth (real tunes: 6% on average)
 SHORT_SHARE_AFTER = 8  # notes played before the share counts
 
 
@@ -63,6 +62,13 @@ def filter_lengths(st, ids: np.ndarray | None) -> np.ndarray | None:
     return keep if len(keep) else ids
 
 
+def plays_heard(st, cursor: int, lengths: list[int]) -> bool:
+    """Some of `lengths` at `cursor` keeps to the tune's figures (``filter_lengths`` would keep it)."""
+    if not active(st) or _plan_bar(st) <= st.cons.motif_bars or not st.figures:
+        return True
+    return any(cursor + d == st.bar_ticks or figure(st, cursor, d) in st.figures for d in lengths)
+
+
 def rhythm_prior(st) -> np.ndarray | None:
     """A bias on the duration tokens towards the figures heard once and the parallel bar's length
     at this tick, or None."""
@@ -85,21 +91,40 @@ def rhythm_prior(st) -> np.ndarray | None:
 
 
 def limit_short_run(st, ids: np.ndarray | None) -> np.ndarray | None:
-    """The duration tokens among `ids` that are an eighth or longer, where a jig has had its share
-    of shorter notes: after ``Constraints.max_short_run`` of them in a row, or once they are more
-    than ``SHORT_SHARE`` of the top voice's notes. A jig runs in eighths: in 93 held-out
-    compound-meter tunes of O'Neill's and Ryan's, 6% of the notes are shorter than an eighth (a
-    cut or a roll) and no run of them is longer than 3, while a generated "lively" jig could run
-    in sixteenths for bars. `ids` itself otherwise, or when that would leave none."""
-    limit = st.cons.max_short_run
-    if ids is None or not limit or st.voice != 0 or st.copying:  # a repeated bar keeps its rhythm
+    """The duration tokens among `ids` that are an eighth or longer, where a tune has had its share
+    of shorter notes: after ``Constraints.max_short_run`` of them in a row, once they are more
+    than ``Constraints.short_share`` of the top voice's notes, or in the piece's last
+    ``Constraints.plain_end_bars`` bars. A jig runs in eighths: in 93 held-out compound-meter tunes
+    of O'Neill's and Ryan's, 6% of the notes are shorter than an eighth (a cut or a roll) and no
+    run of them is longer than 3, while a generated "lively" jig could run in sixteenths for bars.
+    A German song hardly has them (``tasks.generate.SHORT_NOTES``). `ids` itself otherwise, or when
+    that would leave none."""
+    if ids is None or short_ok(st):
         return ids
-    in_run = st.short_run >= limit and st.abs_tick(st.cursor) == st.short_end
-    over_share = st.notes_played >= SHORT_SHARE_AFTER and st.short_played > SHORT_SHARE * st.notes_played
-    if not (in_run or over_share):
-        return ids
-    keep = ids[[st.tok.dur_of(int(t)) >= SHORT_TICKS for t in ids]]
+    keep = ids[[plain_fit(st, st.cursor, st.tok.dur_of(int(t))) for t in ids]]
     return keep if len(keep) else ids
+
+
+def plain_fit(st, cursor: int, ticks: int, end: int | None = None) -> bool:
+    """A note of `ticks` at `cursor` is an eighth or longer and the rest of the bar (up to `end`)
+    can be filled by the style's lengths of an eighth or longer."""
+    from symphony.decoding.cadence import fits
+    vocab = st.cons.rhythm
+    long = frozenset(d for d in vocab if d >= SHORT_TICKS) if vocab else None
+    rest = (st.bar_ticks if end is None else end) - cursor - ticks
+    return ticks >= SHORT_TICKS and (rest == 0 or (rest > 0 and (long is None or fits(long, rest))))
+
+
+def short_ok(st) -> bool:
+    """May the top voice's note at the cursor be shorter than an eighth (``limit_short_run``)?"""
+    c = st.cons
+    limit = c.max_short_run
+    if not limit or st.voice != 0 or st.copying:  # a repeated bar keeps its rhythm
+        return True
+    in_run = st.short_run >= limit and st.abs_tick(st.cursor) == st.short_end
+    over_share = st.notes_played >= SHORT_SHARE_AFTER and st.short_played > c.short_share * st.notes_played
+    at_end = c.closes and st.bars_done > c.bars - c.plain_end_bars
+    return not (in_run or over_share or at_end)
 
 
 def head_tokens(tok, bar_tokens: list[int], upto: int) -> list[int]:

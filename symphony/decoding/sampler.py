@@ -104,7 +104,18 @@ class Constraints:
     motif_bars: int = 0  # bars of the opening phrase: later notes reuse its rhythmic figures
     parallel: dict[int, int] | None = None  # bar -> the bar at its place in an earlier phrase (its rhythm leads)
     vary_from: dict[int, int] | None = None  # bar -> the earlier bar whose first half it repeats before changing
-    max_short_run: int | None = None  # a jig: most notes shorter than an eighth in a row (3), and their share
+    max_short_run: int | None = None  # most notes shorter than an eighth in a row (a jig: 3) ...
+    short_share: float = 0.15  # ... the most of the top voice's notes they may be ...
+    plain_end_bars: int = 0  # ... and the last bars where none comes (a German song's close)
+    leap_to_tonic: bool = True  # the final tonic may be approached from the dominant by a leap
+    finals: frozenset[int] | None = None  # without end_on_tonic: semitones over the tonic the final
+    # may take (None: any note of the scale)
+    closes: bool = True  # the last bar sampled ends the piece (its final cadence); False: an
+    # infilled hole with more music after it
+    plan_shift: int | None = None  # sampled bars before the phrase plan's bar 1 (an edit's prompt,
+    # an infill's cut prefix; may be negative); None: 1 when the first bar opens with a rest, else 0
+    breaths: dict[int, int] | None = None  # phrase plan bar -> ticks of rest that open it (a breath
+    # between phrases)
     upbeat: bool | None = None  # True: the top voice opens after a rest of at least half the first
     # bar (a pickup of at most half a bar); False: on its downbeat; None: as the model writes it
 
@@ -154,7 +165,8 @@ class GrammarState:
         self.anchor_ticks: dict[int, list[int]] = {}  # bar -> its anchored ticks, in order
         self.rest = 0  # ticks of rest so far in this bar of the current voice (Constraints.max_rest)
         self.prev_midi = -1  # the top voice's note before its last one (the final's approach)
-        self.pickup = 0  # 1 when the first bar opens with a rest (Constraints.phrase_bars count from the next)
+        self.pickup = self.cons.plan_shift or 0  # 1 when the first bar opens with a rest (Constraints.phrase_bars
+        # count from the next), or the edit's Constraints.plan_shift
         # the top voice's recent notes (start, end, midi; absolute ticks), its highest pitch, the
         # highest before this bar and the sum and count of its pitches (symphony/decoding/contour.py)
         self.melody: list[tuple[int, int, int]] = []
@@ -185,9 +197,9 @@ class GrammarState:
             anchor = self._anchor()
             if anchor is not None and anchor.duration is not None:  # a given length
                 return _ids((t.dur_token(anchor.duration),))
-            crafted = motif.filter_lengths(self, craft.note_lengths(self))  # the style's lengths, the
-            # final cadence, the tune's own figures
-            crafted = motif.limit_short_run(self, crafted)  # a jig's run of eighths
+            # the style's lengths and the final cadence, its share of notes shorter than an eighth
+            # (a jig's run of eighths), then among those the tune's own figures
+            crafted = motif.filter_lengths(self, motif.limit_short_run(self, craft.note_lengths(self)))
             if crafted is not None:
                 return crafted
             end = self._next_anchor(self.cursor + 1)  # the bar's end, or the next anchor
@@ -209,6 +221,9 @@ class GrammarState:
         anchor = self._anchor()
         if anchor is not None and anchor.rest is not None and anchor.rest < self.bar_ticks:
             return _ids((t.pos0 + anchor.rest,))  # a given rest: the next note starts there
+        breath = (c.breaths or {}).get(self.bars_done - self.pickup)
+        if breath and self.voice == 0 and self.cursor == 0 and not self.placed and not c.anchors:
+            return _ids((t.pos0 + breath,))  # a breath between phrases
         open_bar = self.cursor < self.bar_ticks and (anchor is None or anchor.rest is None)
         pos_end = min(self.bar_ticks, self._next_anchor(self.cursor) + 1)  # no Pos past an anchor
         seam = self.bars_done in (c.pos_bars or ()) and self.cursor == 0 and not self.placed
@@ -359,7 +374,8 @@ class GrammarState:
             self.rest = 0
         elif t.is_pos(token):
             self.rest += max(0, token - t.pos0 - self.cursor)
-            if self.bars_done == 1 and self.voice == 0 and not self.placed and token > t.pos0:
+            if self.bars_done == 1 and self.voice == 0 and not self.placed and token > t.pos0 \
+                    and self.cons.plan_shift is None:
                 self.pickup = 1
             self.cursor, self.pending = token - t.pos0, "pos"
         elif t.is_pitch(token):

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 
 from symphony.decoding.sampler import Constraints, Hooks
 from symphony.errors import RequestError
@@ -46,6 +47,7 @@ from symphony.music.styles import get_style
 from symphony.music.theory import HEPTATONIC, SHARP_NAMES, Key, Meter, parse_key
 from symphony.tasks.common import MAX_INPUT_BARS, record_edit
 from symphony.tasks.engine import Engine
+from symphony.tasks.generate import edit_craft
 
 
 def detect_style(score: Score, engine=None, styles: list[str] | None = None) -> str:
@@ -90,6 +92,10 @@ def continue_piece(score: Score, bars: int, style: str | None = None, seed: int 
     seq[: tok.HEADER_LEN] = tok.header(style, conditioning_key(key), score.meter, score.bpm, total, len(score.parts))
     cons = Constraints(key=key, meter=score.meter, bars=total, voices=len(score.parts),
                        token_key=conditioning_key(key), chromatic=False)
+    if len(score.parts) == 1:  # the new bars keep the style's rhythm and end their phrases, and the piece, on cadences
+        pk = 1 if score.pickup else 0
+        cons = replace(cons, **edit_craft(style, key, score.meter, total - pk, range(len(layout) + 1 - pk, total - pk + 1),
+                                          pk, seed))
     t0 = time.perf_counter()
     out = engine.sample(seq, cons, seed=seed, hooks=hooks)
     new = tok.decode(out)

@@ -89,7 +89,7 @@ from symphony.music.theory import (
 from symphony.tasks.common import record_edit
 from symphony.tasks.edit import bar_layout, detect_style
 from symphony.tasks.engine import Engine
-from symphony.tasks.generate import MODAL_EMPHASIS, hold_last_notes, style_guidance
+from symphony.tasks.generate import MODAL_EMPHASIS, hold_last_notes, short_notes, style_guidance
 from symphony.tasks.requests import VOICES
 from symphony.understanding.emotion import STYLE_REFERENCES
 
@@ -365,7 +365,8 @@ def vary(score: Score, amount: float, keep: str | None = None, part: int = 0, se
     header = tok.header(style, cond, score.meter, score.bpm, plan.bars, 1)
     cons = Constraints(key=key, meter=score.meter, bars=plan.bars, voices=1, ranges=[(lo, hi)],
                        end_on_tonic=plan.end_on_tonic, token_key=cond,
-                       center=float(statistics.median(n.pitch for n in notes)), anchors=plan.anchors)
+                       center=float(statistics.median(n.pitch for n in notes)), anchors=plan.anchors,
+                       **short_notes(style, score.meter))  # a jig varied still runs in eighths
     t0 = time.perf_counter()
     seq = engine.sample(header, cons, seed=seed, hooks=hooks)
     secs = time.perf_counter() - t0
