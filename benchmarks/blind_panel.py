@@ -9,7 +9,8 @@ experienced musicians and say which is human-composed and why.
 The real pieces are whole tunes from the held-out (test) split of the corpus; ours are composed
 for the same style, key, meter and bars (``--kind chorale``: a generated chorale, or, for every
 other pair, Bach's own melody harmonized by us). Both are written by the same code with no title,
-part names, tempo or dynamics (notes, clefs, key and time signatures only), engraved by verovio
+part names, tempo or dynamics (notes with their spellings and fermatas, clefs, key and time
+signatures, pickups, repeat signs and endings), engraved by verovio
 and converted to PNG; the order in each pair is shuffled. ``key.json`` says which is real; the
 readers never see it.
 """
@@ -26,14 +27,17 @@ NEUTRAL_CLEFS = {1: ("treble",), 4: ("treble", "treble", "treble8vb", "bass")}  
 
 
 def _real_pieces(style: str, rng: random.Random, want: int, voices: int, max_bars: int) -> list:
-    """Held-out real pieces of a style, read from the corpus sources (cached per source)."""
+    """Held-out real pieces of a style, read afresh from the corpus files by today's reader: the
+    training cache may predate the reading of spellings, pickups and fermatas, and a real piece
+    taken from it came out misspelled (Bach's D#-E#-F# tenor as Eb, a C# as Db against the bass's
+    C#) with its upbeat as a bar of rests, which readers then blamed on the program."""
     from symphony.music.score import Score
-    from symphony.training.corpus import builtin_sources, parse_source, split_of
+    from symphony.training.corpus import _parse_uncached, builtin_sources, split_of
     sources = [s for s in builtin_sources() if s.style == style]
     rng.shuffle(sources)
     out = []
     for src in sources:
-        for rec in parse_source(src):
+        for rec in _parse_uncached(src):
             if "score" not in rec or split_of(rec["id"]) != "test":
                 continue
             s = Score.from_dict(rec["score"])
@@ -50,17 +54,19 @@ def _neutral(score):
     """The score stripped of everything but the notes and the signatures."""
     from dataclasses import replace
 
-    from symphony.music.score import Part, Score
+    from symphony.music.score import Part
     # one instrument for both, and the same clefs for both pieces of a pair: a melody in the treble
     # clef, four voices in treble, treble, octave-treble and bass (left to itself the engraver picks a
     # clef by name or range, which told a reader which piece was ours: Bach's tenor came in the bass
     # clef, ours in the octave-treble)
-    # and no fermatas: the corpus cache the real pieces come from was built before fermatas were
-    # read, so only ours would show them
+    # (fermatas stay: the real pieces are read afresh with theirs, and ours have them at cadences)
     clefs = NEUTRAL_CLEFS.get(len(score.parts), ("",) * len(score.parts))
-    parts = [Part([replace(n, fermata=False) for n in p.notes], "", 0, clef=c) for p, c in zip(score.parts, clefs)]
-    return Score(parts, score.key, score.meter, score.bpm, score.bars, "", None, {}, [],
-                 bar_meters=score.bar_meters)
+    parts = [Part(list(p.notes), "", 0, clef=c) for p, c in zip(score.parts, clefs)]
+    # the notation stays, by the same code for both: pickups, spellings, fermatas, repeat signs and
+    # endings (the real tune's own, ours from its form plan); words and names go
+    form = {"form": score.meta["form"]} if score.meta and "form" in score.meta else {}
+    return replace(score, parts=parts, title="", source=None, composer="", dynamic=None, meta=form,
+                   chords=[], explanation=[], provenance=None)
 
 
 def engrave_png(score, path: Path) -> None:
@@ -90,9 +96,11 @@ def engrave_png(score, path: Path) -> None:
 
 
 def build(kind: str, pairs: int, seed: int, out: Path, checkpoint=None) -> dict:
+    from dataclasses import replace
+
     from symphony.tasks.api import HarmonizeRequest, Options, run
     from symphony.tasks.engine import Engine
-    from symphony.music.score import Part, Score
+    from symphony.music.score import Part
     engine = Engine.load(checkpoint)
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
@@ -103,8 +111,8 @@ def build(kind: str, pairs: int, seed: int, out: Path, checkpoint=None) -> dict:
     for i, style in enumerate(plan):
         rid, real = pools[style].pop()
         if kind == "chorale" and i % 2 == 1:  # Bach's melody, harmonized by us
-            sop = Score([Part(list(real.parts[0].notes), "Soprano")], real.key, real.meter, real.bpm, real.bars,
-                        bar_meters=real.bar_meters)
+            # the melody as Bach's file writes it: its spellings, fermatas and upbeat
+            sop = replace(real, parts=[Part(list(real.parts[0].notes), "Soprano")])
             ours = run(HarmonizeRequest(sop, "satb", "chorale", 0, seed + i), engine).score
             how = "Bach's melody harmonized by Symphony"
         else:

@@ -23,6 +23,8 @@ top voice of a one-voice piece with a phrase plan (``Constraints.shape``); each 
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from symphony.model.tokens import TICKS_PER_QUARTER
@@ -105,10 +107,17 @@ def limit_short_run(st, ids: np.ndarray | None) -> np.ndarray | None:
     return keep if len(keep) else ids
 
 
+@lru_cache(maxsize=4096)
+def fits(vocab: frozenset[int] | None, ticks: int) -> bool:
+    """`ticks` can be filled by notes of the vocabulary's lengths (any length without one)."""
+    if ticks <= 0 or vocab is None:
+        return ticks == 0 or vocab is None
+    return any(d <= ticks and fits(vocab, ticks - d) for d in vocab)
+
+
 def plain_fit(st, cursor: int, ticks: int, end: int | None = None) -> bool:
     """A note of `ticks` at `cursor` is an eighth or longer and the rest of the bar (up to `end`)
     can be filled by the style's lengths of an eighth or longer."""
-    from symphony.decoding.cadence import fits
     vocab = st.cons.rhythm
     long = frozenset(d for d in vocab if d >= SHORT_TICKS) if vocab else None
     rest = (st.bar_ticks if end is None else end) - cursor - ticks
