@@ -102,3 +102,16 @@ def test_the_blind_panel_engraves_both_pieces_of_a_pair_in_the_same_clefs():
         m = to_music21(_neutral(score))
         seen.append([type(p.recurse().getElementsByClass(clef.Clef).first()).__name__ for p in m.parts])
     assert seen[0] == seen[1] == ["TrebleClef", "TrebleClef", "Treble8vbClef", "BassClef"]
+
+
+@pytest.mark.parametrize("meter,pickup", [("2/4", 1.0), ("3/4", 2.0), ("4/4", 3.0)])
+def test_a_last_bar_shortened_by_a_long_pickup_still_ends_the_tune(meter, pickup):
+    """The control benchmark asked for chorales in 2/4 (19 and 32 bars) and compose_tune raised
+    on the last phrase: after an upbeat the last bar had no strong beat left with two beats
+    after it. The final now takes the last bar's downbeat and what remains of the bar."""
+    m = parse_meter(meter)
+    tune = compose_tune(parse_key("F major"), m, 19, pickup)
+    assert tune is not None
+    end = 19 * float(m.bar_quarters) - pickup
+    assert abs(tune[-1].end - end) < 1e-6 and tune[-1].fermata
+    assert abs(tune[-1].onset - 18 * float(m.bar_quarters)) < 1e-6  # on the last bar's downbeat

@@ -126,7 +126,9 @@ def _slots(meter: Meter, first_bar: float, n_bars: int, pickup: float, last: boo
     phrase_end = end if last else last_bar + bq - pickup
     strong = [last_bar] + ([last_bar + 2 * beat] if round(bq / beat) == 4 else [])
     # (the final holds two beats or more: on the downbeat of a last bar the pickup shortened)
-    at = max(s for s in strong if phrase_end - s >= (2 if last else 1) * beat - EPS)
+    # (a last bar shortened to one beat by a long pickup, or any 2/4 bar after one: the final
+    # takes the downbeat and what is left of the bar)
+    at = max((s for s in strong if phrase_end - s >= (2 if last else 1) * beat - EPS), default=last_bar)
     t = first_bar - pickup
     out = []
     while t < at - EPS:

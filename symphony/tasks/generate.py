@@ -251,8 +251,11 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     # (with --chords the sampler's voices follow the requested chords, so they stay)
     # a form after an upbeat: each section but the last ends where the upbeat into the next begins
     section_ends = [s.first_bar + s.n_bars - 1 for s in sampled.sections[:-1]] if sampled is not plan else []
-    # (a chorale tune is composed for a chorale, unless a --form asked for the model's sections)
-    harmony = (_reharmonize(score, key, req.seed, compose=plan is None and req.style == "chorale",
+    # (a chorale tune is composed for a chorale in a major or minor key, as Bach's are, unless a
+    # --form asked for the model's sections; in a church or pentatonic mode the model's soprano
+    # keeps to the mode's notes, which a composed tune did not: 25-40% of a zhi chorale's notes)
+    compose = plan is None and req.style == "chorale" and key.mode in ("major", "minor")
+    harmony = (_reharmonize(score, key, req.seed, compose=compose,
                             section_ends=section_ends)
                if req.voices == 4 and REHARMONIZE_CHORALES and not spans else None)
     if req.arousal is not None or req.velocity != DEFAULT_VELOCITY:  # a mood set the loudness
