@@ -32,12 +32,12 @@ def _real_pieces(style: str, rng: random.Random, want: int, voices: int, max_bar
     taken from it came out misspelled (Bach's D#-E#-F# tenor as Eb, a C# as Db against the bass's
     C#) with its upbeat as a bar of rests, which readers then blamed on the program."""
     from symphony.music.score import Score
-    from symphony.training.corpus import _parse_uncached, builtin_sources, split_of
+    from symphony.training.corpus import builtin_sources, parse_source, split_of
     sources = [s for s in builtin_sources() if s.style == style]
     rng.shuffle(sources)
     out = []
     for src in sources:
-        for rec in _parse_uncached(src):
+        for rec in parse_source(src, cached=False):
             if "score" not in rec or split_of(rec["id"]) != "test":
                 continue
             s = Score.from_dict(rec["score"])

@@ -13,7 +13,7 @@ from symphony.server.app import create_app
 from symphony.server.config import ServerSettings
 
 from .conftest import serve_live
-from .test_studio_e2e import CHROMIUM, TIMEOUT_MS, pytestmark, sync_api  # noqa: F401 (the browser and its skips)
+from .test_studio_e2e import TIMEOUT_MS, browser, pytestmark  # noqa: F401 (the browser and its skips)
 PASSWORD = "a long enough secret"
 
 
@@ -23,14 +23,6 @@ def server(tmp_path_factory, tiny_checkpoint):
     settings = ServerSettings(database_url=f"sqlite:///{tmp / 'studio.db'}", checkpoint=str(tiny_checkpoint[0]),
                               workers=2, max_bars=64, accounts=True)
     yield from serve_live(create_app(settings))
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--autoplay-policy=no-user-gesture-required"])
-        yield b
-        b.close()
 
 
 def new_page(browser, url: str):

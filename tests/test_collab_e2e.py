@@ -9,17 +9,9 @@ import httpx
 import pytest
 
 from .conftest import DATA
-from .test_studio_e2e import CHROMIUM, TIMEOUT_MS, pytestmark, server, sync_api  # noqa: F401 (fixtures, skips)
+from .test_studio_e2e import TIMEOUT_MS, browser, pytestmark, select_bars, server  # noqa: F401 (fixtures, skips)
 
 SECOND_MS = 1000
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM)
-        yield b
-        b.close()
 
 
 @pytest.fixture
@@ -194,11 +186,7 @@ def test_a_regeneration_is_seen_by_the_other_and_undone_by_its_author_only(peopl
     # Ana selects bars 2-3 (as printed: after a pickup bar 0 they are the 3rd and 4th) and
     # regenerates them: Bea sees the new bars and who did it
     i2 = piece["bar_numbers"].index("2") if piece.get("bar_numbers") else 1
-    a, b = js(ana, f"roll.barPoint({i2})"), js(ana, f"roll.barPoint({i2 + 1})")
-    ana.mouse.move(a["x"], a["y"])
-    ana.mouse.down()
-    ana.mouse.move(b["x"], b["y"], steps=3)
-    ana.mouse.up()
+    select_bars(ana, i2, i2 + 1)
     assert ana.inner_text("#selection") == "Bars 2–3 selected"
     bea.evaluate("""() => { const awareness = window.symphony.studio.shared.provider.awareness; window.doing = [];
         awareness.on('change', () => { for (const s of awareness.getStates().values()) if (s.doing) window.doing.push(`${s.name} is ${s.doing}`); }); }""")

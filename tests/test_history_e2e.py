@@ -12,7 +12,7 @@ from symphony.server.app import create_app
 from symphony.server.config import ServerSettings
 
 from .conftest import DATA, serve_live
-from .test_studio_e2e import CHROMIUM, pytestmark, sync_api  # noqa: F401 (the browser and its skips)
+from .test_studio_e2e import browser, page, pytestmark, roll as studio  # noqa: F401 (the browser, a page on this module's server, skips)
 
 
 @pytest.fixture(scope="module")
@@ -21,24 +21,6 @@ def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("history-studio")
     settings = ServerSettings(database_url=f"sqlite:///{tmp / 'studio.db'}", checkpoint="no-model-needed")
     yield from serve_live(create_app(settings, preload=False))
-
-
-@pytest.fixture
-def page(server):
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM)
-        pg = browser.new_page(viewport={"width": 1440, "height": 900})
-        pg.set_default_timeout(30_000)
-        errors: list[str] = []
-        pg.on("pageerror", lambda e: errors.append(str(e)))
-        pg.goto(server + "/")
-        yield pg
-        browser.close()
-        assert not errors, errors
-
-
-def studio(page, expression: str):
-    return page.evaluate(f"(() => {{ const studio = window.symphony.studio; const roll = studio.roll; return {expression}; }})()")
 
 
 def wait_for_version(page, version: int) -> None:

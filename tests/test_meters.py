@@ -79,13 +79,18 @@ def test_a_3_2_bar_is_written_as_one_bar_of_six_beats(tmp_path):
     assert measures[9].timeSignature.ratioString == "3/2" and measures[10].timeSignature.ratioString == "2/4"
 
 
-EDITS = {
-    "infill": lambda s: api.InfillRequest(s, "2-4", candidates=1, seed=1),  # across the 3/4 bar
-    "continue": lambda s: api.ContinueRequest(s, 2, seed=1),
-    "vary": lambda s: api.VaryRequest(s, 0.6, seed=1),
-    "transform": lambda s: api.TransformRequest(s, transpose=2),
-    "harmonize": lambda s: api.HarmonizeRequest(s, seed=1),
-}
+def edits(infill_bars: str) -> dict:
+    """Every edit that keeps the piece's bars, as a request on a score (infill of ``infill_bars``)."""
+    return {
+        "infill": lambda s: api.InfillRequest(s, infill_bars, candidates=1, seed=1),
+        "continue": lambda s: api.ContinueRequest(s, 2, seed=1),
+        "vary": lambda s: api.VaryRequest(s, 0.6, seed=1),
+        "transform": lambda s: api.TransformRequest(s, transpose=2),
+        "harmonize": lambda s: api.HarmonizeRequest(s, seed=1),
+    }
+
+
+EDITS = edits("2-4")  # across the 3/4 bar
 
 
 @pytest.mark.parametrize("op", list(EDITS))
@@ -143,13 +148,7 @@ def _json_keeps(score) -> bool:
     return (again.barlines, again.endings) == (score.barlines, score.endings)
 
 
-BAR_EDITS = {
-    "infill": lambda s: api.InfillRequest(s, "3-4", candidates=1, seed=1),
-    "continue": lambda s: api.ContinueRequest(s, 2, seed=1),
-    "vary": lambda s: api.VaryRequest(s, 0.6, seed=1),
-    "transform": lambda s: api.TransformRequest(s, transpose=2),
-    "harmonize": lambda s: api.HarmonizeRequest(s, seed=1),
-}
+BAR_EDITS = edits("3-4")
 
 
 @pytest.mark.parametrize("op", list(BAR_EDITS))

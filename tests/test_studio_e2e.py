@@ -74,6 +74,15 @@ def roll(page, expression: str):
     return page.evaluate(f"(() => {{ const studio = window.symphony.studio; const roll = studio.roll; return {expression}; }})()")
 
 
+def select_bars(page, first: int, last: int) -> None:
+    """Drag on the roll's ruler from stored bar ``first`` to the start of stored bar ``last``."""
+    a, b = roll(page, f"roll.barPoint({first})"), roll(page, f"roll.barPoint({last})")
+    page.mouse.move(a["x"], a["y"])
+    page.mouse.down()
+    page.mouse.move(b["x"], b["y"], steps=5)
+    page.mouse.up()
+
+
 def wait_for_version(page, version: int) -> None:
     """Until the studio shows ``version`` of the piece, its score engraved; the status line
     (what the studio told the user) when it does not."""
@@ -124,11 +133,7 @@ def test_compose_edit_play_export_and_reload(page, server, tmp_path):
     # select bars 5-8 on the ruler (as printed: after a pickup bar 0 they are the 6th to 9th bars)
     # and regenerate them: the other bars keep their notes
     i5 = first["bar_numbers"].index("5") if first.get("bar_numbers") else 4
-    a, b = roll(page, f"roll.barPoint({i5})"), roll(page, f"roll.barPoint({i5 + 3})")
-    page.mouse.move(a["x"], a["y"])
-    page.mouse.down()
-    page.mouse.move(b["x"], b["y"], steps=5)
-    page.mouse.up()
+    select_bars(page, i5, i5 + 3)
     assert page.inner_text("#selection") == "Bars 5–8 selected"
     page.click("#regenerate")
     page.wait_for_function("window.symphony.studio.piece.version === 2")

@@ -88,8 +88,11 @@ def cache_file(src: Source) -> Path:
     return cache_dir() / f"{Path(src.path).stem}-{digest}.json.gz"
 
 
-def parse_source(src: Source) -> list[dict]:
-    """Parse one source file into piece records (cached)."""
+def parse_source(src: Source, cached: bool = True) -> list[dict]:
+    """Parse one source file into piece records (cached; ``cached`` False: read afresh by today's
+    reader and leave the cache alone, for a cache built before the reader kept something)."""
+    if not cached:
+        return _parse_uncached(src)
     cf = cache_file(src)
     if cf.exists():
         with gzip.open(cf, "rt", encoding="utf-8") as fh:
