@@ -15,6 +15,9 @@ against generated ones through the same code:
   leap wider than a major third; rests between notes per 16 bars; for requests matched to real
   tunes (key, meter, length, as the blind panel pairs them), finals on the tonic or 5th and on the
   3rd or 6th;
+* lines that sing: pieces with a leap wider than an octave or a major sixth, a see-saw between
+  two pitches longer than SEE_SAW_NOTES notes, more than SAME_PITCH_NOTES notes in a row on one
+  pitch; the final on the last bar's downbeat, a rest after it;
 * notes whose length lies outside the style's rhythmic vocabulary (symphony.decoding.rhythm, per meter =
   dance type; the last note excepted): share of notes;
 * phrase ends (every fourth bar but the last; a bar later when the first bar opens with a rest,
@@ -127,6 +130,7 @@ def piece_measures(score, vocab: frozenset[int] | None = None) -> dict:
     out["phrase_long"], out["phrase_ends"] = phrase_long, phrase_ends
     out["phrase_half"], out["phrase_tonic"] = phrase_half, phrase_tonic
     out.update(_shape(notes, starts, pickup))
+    out.update(_lines(notes))
     out.update(_rhythm_and_inflection(notes, starts, beat, score.key))
     out.update(_close_and_breath(notes, starts, score.key))
     out["distinct"] = len({n.pitch for n in notes})
@@ -162,6 +166,27 @@ def _shape(notes, starts: list[float], pickup: int) -> dict:
             "opening_varied": varied}
 
 
+# A see-saw longer than this many notes between two pitches (G B G B G B G), and a run of more
+# than this many notes on one pitch, are what readers heard as aimless (blind panel, issue 17).
+SEE_SAW_NOTES = 6
+SAME_PITCH_NOTES = 3
+
+
+def _lines(notes) -> dict:
+    """Unsingable leaps (wider than an octave, wider than a major sixth), the longest see-saw
+    between two pitches (a b a b ...) and the longest run of notes on one pitch."""
+    ps = [n.pitch for n in notes]
+    moves = [b - a for a, b in zip(ps, ps[1:])]
+    saw = best_saw = 1 if ps else 0
+    same = best_same = 1 if ps else 0
+    for i in range(1, len(ps)):
+        same = same + 1 if ps[i] == ps[i - 1] else 1
+        saw = 1 if ps[i] == ps[i - 1] else saw + 1 if i >= 2 and ps[i] == ps[i - 2] else 2
+        best_same, best_saw = max(best_same, same), max(best_saw, saw)
+    return {"over_octave": sum(abs(m) > 12 for m in moves), "over_sixth": sum(abs(m) > 9 for m in moves),
+            "see_saw": best_saw, "same_run": best_same}
+
+
 def _bar_head(notes, starts: list[float], bar: int) -> tuple | None:
     """(onset in the bar, pitch) of the notes starting in the first half of `bar` (1-based), or None."""
     if bar >= len(starts):
@@ -179,7 +204,9 @@ def _close_and_breath(notes, starts: list[float], key) -> dict:
     out = {"short_notes": sum(short), "notes": len(short),
            "short_end": any(s and n.onset >= end - EPS for s, n in zip(short, notes)),
            "final_leap": len(notes) > 1 and abs(notes[-1].pitch - notes[-2].pitch) > 4,
-           "rests": sum(b.onset - a.end > EPS for a, b in zip(notes, notes[1:]))}
+           "rests": sum(b.onset - a.end > EPS for a, b in zip(notes, notes[1:])),
+           "final_downbeat": len(starts) >= 2 and abs(notes[-1].onset - starts[-2]) < EPS,
+           "rest_after_final": len(starts) >= 2 and notes[-1].end < starts[-1] - EPS}
     if key is not None:
         out["final_degree"] = (notes[-1].pitch - key.tonic_pc) % 12
     return out
@@ -250,6 +277,12 @@ def summarise(rows: list[dict]) -> dict:
         "short_notes": sum(r["short_notes"] for r in rows) / max(1, sum(r["notes"] for r in rows)),
         "short_end": sum(r["short_end"] for r in rows) / n,
         "final_leap": sum(r["final_leap"] for r in rows) / n,
+        "final_downbeat": sum(r["final_downbeat"] for r in rows) / n,
+        "rest_after_final": sum(r["rest_after_final"] for r in rows) / n,
+        "over_octave": sum(r["over_octave"] > 0 for r in rows) / n,
+        "over_sixth": sum(r["over_sixth"] > 0 for r in rows) / n,
+        "see_saw": sum(r["see_saw"] > SEE_SAW_NOTES for r in rows) / n,
+        "same_run": sum(r["same_run"] > SAME_PITCH_NOTES for r in rows) / n,
         "rests_per_16": sum(r["rests"] * 16 / max(1, r["bars"]) for r in rows) / n,
         "final_tonic_or_5th": sum(r.get("final_degree") in (0, 7) for r in rows) / n,
         "final_3rd_or_6th": sum(r.get("final_degree") in (3, 4, 8, 9) for r in rows) / n,
@@ -354,7 +387,13 @@ ROWS = (("last_long", "last note lasts at least a beat", True),
         ("short_notes", "notes shorter than an eighth (share of notes)", True),
         ("short_end", "pieces with a note shorter than an eighth in the last two bars", True),
         ("final_leap", "final approached by a leap wider than a major third", True),
-        ("rests_per_16", "rests between notes per 16 bars (mean)", False))
+        ("rests_per_16", "rests between notes per 16 bars (mean)", False),
+        ("final_downbeat", "final note on the last bar's downbeat", True),
+        ("rest_after_final", "a rest after the final note", True),
+        ("over_octave", "pieces with a leap wider than an octave", True),
+        ("over_sixth", "pieces with a leap wider than a major sixth", True),
+        ("see_saw", f"pieces see-sawing between two pitches for more than {SEE_SAW_NOTES} notes", True),
+        ("same_run", f"pieces with more than {SAME_PITCH_NOTES} notes in a row on one pitch", True))
 # Requests matched to real tunes (their key, meter and length, as the blind panel pairs them): where
 # the final lands in a major or minor key (a Chinese tune leaves it to the mode).
 MATCHED_ROWS = (("final_tonic_or_5th", "last note on the tonic or the 5th", True),

@@ -26,10 +26,12 @@ from functools import lru_cache
 import numpy as np
 
 from symphony.decoding import motif
+from symphony.model.tokens import TICKS_PER_QUARTER
 from symphony.music.theory import MODE_EXTRA_SEMITONES
 
 EPS = 1e-9
 MAX_REST = 0.5  # an inner bar is silent for less than half its length (Constraints.max_rest)
+FINAL_QUARTERS = 2  # the piece's final lasts at least a half note (in a simple meter)
 
 
 fits = motif.fits  # (lives beside the rhythm rules that need it too)
@@ -101,7 +103,7 @@ def final_bar(st) -> bool:
 def _pre_final(st) -> frozenset[int] | None:
     """The cadence notes of the next bar when its cadence note starts on its downbeat: this bar's
     last note is the one that approaches it."""
-    if max(st.cons.final_onsets or (1,)) != 0:
+    if not st.cons.final_onsets or _onsets(st, st.bars_done + 1)[-1] != 0:
         return None
     return _cadence_pcs(st, st.bars_done + 1)
 
@@ -130,12 +132,24 @@ def _penultimate_ok(st, midi: int, pcs: frozenset[int]) -> bool:
                for m in range(max(lo, midi - 7), min(hi, midi + 7) + 1))
 
 
+def _onsets(st, bar_no: int | None = None) -> list[int]:
+    """Ticks of the current cadence bar (or of bar `bar_no`) where its cadence note may start (``Constraints.final_onsets``);
+    the piece's final lasts at least a half note (a compound meter's beat: a jig's dotted quarter),
+    so a 2/4 song ends on its last bar's downbeat, not on a short second beat."""
+    c, bar = st.cons, st.bar_ticks
+    onsets = sorted(t for t in c.final_onsets if t < bar) or [0]
+    if (st.bars_done if bar_no is None else bar_no) == c.bars and c.closes:
+        shortest = st.beat_ticks if c.meter.is_compound else min(bar, FINAL_QUARTERS * TICKS_PER_QUARTER)
+        onsets = [t for t in onsets if bar - t >= shortest] or [0]
+    return onsets
+
+
 def _final_lengths(st, cursor: int, midi: int, prev: int) -> list[int]:
     """Lengths (ticks) allowed for a note of `midi` at `cursor` of a cadence bar, `prev` sounding before it."""
     c, bar = st.cons, st.bar_ticks
     pcs = _cadence_pcs(st, st.bars_done)
-    onsets = sorted(t for t in c.final_onsets if t < bar)
-    last = onsets[-1] if onsets else 0
+    onsets = _onsets(st)
+    last = onsets[-1]
     # (a final note the note before cannot approach by the rules: a leap rather than a dead end,
     # as filter_pitches lets it)
     is_final = (midi - c.key.tonic_pc) % 12 in pcs and (_approaches(st, prev, midi, pcs) or
@@ -173,8 +187,9 @@ def note_lengths(st) -> np.ndarray | None:
         mark = phrase_mark(st)
         if mark is not None and cur < mark[0]:  # a note ends by the mark, which a note starts
             out = [d for d in out if cur + d <= mark[0] and fits(c.rhythm, mark[0] - cur - d)]
-        nxt = _pre_final(st)
-        if nxt is not None and not _penultimate_ok(st, st.pitch_midi, nxt):
+        nxt = _pre_final(st)  # (a bar the plan repeats keeps its last note before an inner cadence)
+        copied = st.copying and st.bars_done + 1 < c.bars
+        if nxt is not None and not copied and not _penultimate_ok(st, st.pitch_midi, nxt):
             out = [d for d in out if cur + d < bar]
     if not out:
         return None
@@ -209,7 +224,7 @@ def filter_pitches(st, ids: np.ndarray) -> np.ndarray:
         if ok:
             keep.append(int(t))
     keep = plain or keep
-    if not keep and final_bar(st) and cur == max(st.cons.final_onsets):
+    if not keep and final_bar(st) and cur == _onsets(st)[-1]:
         # no final note in range approaches the last one: any final note (a leap rather than a dead end)
         pcs, tonic = _cadence_pcs(st, st.bars_done), st.cons.key.tonic_pc
         keep = [int(t) for t in ids if (tok.pitch_of(int(t), key) - tonic) % 12 in pcs]
@@ -244,8 +259,8 @@ def filter_rests(st, ids: np.ndarray) -> np.ndarray:
 
 
 def copyable(tok, bar_tokens: list[int], bar_ticks: int, first_bar: bool) -> bool:
-    """A bar that a repetition plan may copy: not empty, not silent for a quarter of its length or
-    more, and not the first bar's rest-padded pickup."""
+    """A bar that a repetition plan may copy: not empty, not silent for more than a quarter of its
+    length (a phrase's opening breath, an eighth in 2/4, is), and not the first bar's rest-padded pickup."""
     cursor, silent, notes = 0, 0, 0
     for t in bar_tokens:
         if tok.is_pos(t):
@@ -258,4 +273,4 @@ def copyable(tok, bar_tokens: list[int], bar_ticks: int, first_bar: bool) -> boo
             cursor += tok.dur_of(t)
             notes += 1
     silent += max(0, bar_ticks - cursor)
-    return notes > 0 and silent < bar_ticks / 4
+    return notes > 0 and silent <= bar_ticks / 4

@@ -13,6 +13,12 @@ about the top voice of a one-voice piece with ``Constraints.shape`` on (a piece 
   must come (where the cadence rules leave one), so no run on two pitches lasts four bars.
 * **Variety** (a prior): until the tune has sounded ``Constraints.variety`` distinct pitches (the
   style's real mean), a pitch it has not sounded yet, within a fifth of the last, gains ``NEW_PITCH``.
+* **Lines that sing** (masks, ``singable``): no leap wider than an octave; none wider than a
+  major sixth but an octave or into a phrase's first note (after its cadence); after a leap wider than a fifth
+  the melody does not go on the same way; no see-saw between two pitches longer than
+  ``SEE_SAW_NOTES`` notes (G B G B G B), and no more than ``SAME_PITCH_NOTES`` notes in a row on one
+  pitch. Readers of the blind panel heard "jumps suddenly from c up to high b", "an odd ninth leap"
+  and "see-saws aimlessly (G B B A | A B B A)" as the tells of a machine.
 * **Register and high point** (priors): in the contrasting phrases (``Constraints.lift_bars``)
   higher notes gain up to ``LIFT`` over the mean of the tune so far; in the planned peak bar
   (``Constraints.peak_bar``) a note above everything before gains ``PEAK_BONUS``, and in the other
@@ -36,6 +42,11 @@ LIFT, LIFT_SPAN = 1.5, 7.0  # logit bonus at LIFT_SPAN semitones above the tune'
 PEAK_BONUS, PEAK_GUARD = 2.0, 2.0
 NEW_PITCH, NEW_PITCH_REACH = 1.0, 7  # bonus for a pitch the tune has not sounded yet, within a fifth
 MELODY_MEMORY = 64  # top-voice notes kept for the run rule
+OCTAVE, SIXTH, FIFTH = 12, 9, 7  # semitones: the widest leap; the widest inside a phrase; a leap that turns back
+# Real tunes (60 of the test split per style, benchmarks/melody_craft.md): a see-saw of more than 6
+# notes in 2-10% of tunes; more than 3 notes on one pitch in 27-32% (a habit), so 4 may come.
+# An octave leap (the same note an octave away) is a folk tune's habit; sevenths and ninths are not.
+SEE_SAW_NOTES, SAME_PITCH_NOTES = 6, 4
 
 
 def active(st) -> bool:
@@ -97,6 +108,40 @@ def prior(st) -> np.ndarray | None:
     out = np.zeros(tok.vocab_size, dtype=np.float32)
     out[tok.pitch0: tok.pitch0 + len(midis)] = bias
     return out
+
+
+def phrase_start(st) -> bool:
+    """The next note opens a phrase: the first of the bar after a phrase end, or one after the
+    cadence note of a phrase end that is not held (``Constraints.phrase_marks``)."""
+    c, bar = st.cons, st.bars_done - st.pickup
+    ends = set(c.phrase_bars or ()) | set(c.phrase_marks or ())
+    if bar - 1 in ends and not st.placed:
+        return True
+    return bar in (c.phrase_marks or {}) and st.cursor > max(c.final_onsets or (0,))
+
+
+def singable(st, ids: np.ndarray) -> np.ndarray:
+    """The pitch tokens among `ids` that keep the line singable (see the module's doc); each rule
+    gives way where it would leave no pitch. A bar the plan repeats is left as its source is."""
+    if not active(st) or not len(ids) or st.copying or st.top_midi < 0:
+        return ids
+    midis = _pitch_midis(st.tok, st.cons.tkey)[ids - st.tok.pitch0]
+    last, prev = st.top_midi, st.prev_midi
+    move = midis - last
+    rules = [(np.abs(move) <= SIXTH) | (np.abs(move) == OCTAVE) | phrase_start(st)]
+    if prev >= 0 and abs(last - prev) > FIFTH:  # a wide leap turns back (or holds)
+        rules.append(move * np.sign(last - prev) <= 0)
+    tail = [m for _, _, m in st.melody[-(SEE_SAW_NOTES + 1):]]
+    if len(tail) > SEE_SAW_NOTES and len(set(tail[-SEE_SAW_NOTES:])) == 2 and \
+            all(a != b for a, b in zip(tail[-SEE_SAW_NOTES:], tail[-SEE_SAW_NOTES + 1:])):
+        rules.append(midis != tail[-2])  # a b a b a b: not a again
+    if len(tail) >= SAME_PITCH_NOTES and len(set(tail[-SAME_PITCH_NOTES:])) == 1:
+        rules.append(midis != last)
+    keep = np.ones(len(ids), dtype=bool)
+    for rule in [np.abs(move) <= OCTAVE] + rules:
+        if (keep & rule).any():
+            keep &= rule
+    return ids[keep]
 
 
 def break_runs(st, ids: np.ndarray) -> np.ndarray:

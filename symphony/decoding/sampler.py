@@ -294,7 +294,7 @@ class GrammarState:
                 kept = np.setdiff1d(ids, np.array([self.tok.pitch_token(m, c.tkey) for m in bad]))
                 if len(kept):
                     ids = kept
-        return contour.break_runs(self, motif.filter_pitches(self, craft.filter_pitches(self, ids)))
+        return contour.singable(self, contour.break_runs(self, motif.filter_pitches(self, craft.filter_pitches(self, ids))))
 
     def _anchor(self) -> Anchor | None:
         """The anchor at the cursor (anchors are for the top voice)."""

@@ -80,9 +80,10 @@ class Habits:
     strain_head: float  # the last phrase opens with the contrast's first half (an Irish B strain's repeat)
     return_head: float  # the last phrase opens with the opening's first half, note for note
     varied_return: float  # otherwise: the last phrase's first bar is the opening's, its second half changed
-    rhyme: float  # phrases end alike: the last phrase's penultimate bar is the answer's, the
-    # contrast's last bar the opening's
+    rhyme: float  # phrases end alike: a contrast's last bars (rhyme_bars of them) are the
+    # opening's, the bars before the final those before the answer's tonic close
     echo: float  # a phrase's third bar repeats its first (an Irish a-b-a-c phrase)
+    rhyme_bars: int = 1
 
 
 # Counted on 16-bar tunes without a pickup of the training split (celtic 300, chinese 80, german
@@ -95,10 +96,10 @@ class Habits:
 # first half of the opening bar returns in the second half with the bar changed in 2%, 12%, 25% of
 # the test split's tunes (benchmarks/melody_craft.md).
 HABITS = {
-    "celtic": Habits(answer_head=0.75, answer_share=0.5, answer_vary=0.8, strain_head=0.6, return_head=0.02,
-                     varied_return=0.05, rhyme=0.25, echo=0.35),
+    "celtic": Habits(answer_head=0.75, answer_share=0.5, answer_vary=0.8, strain_head=0.55, return_head=0.1,
+                     varied_return=0.05, rhyme=0.25, echo=0.35, rhyme_bars=2),
     "chinese": Habits(answer_head=0.1, answer_share=0.25, answer_vary=0.2, strain_head=0.05, return_head=0.12,
-                      varied_return=0.15, rhyme=0.5, echo=0.08),
+                      varied_return=0.15, rhyme=0.7, echo=0.08, rhyme_bars=2),
     "german": Habits(answer_head=0.5, answer_share=0.75, answer_vary=0.5, strain_head=0.12, return_head=0.22,
                      varied_return=0.35, rhyme=0.12, echo=0.2),
 }
@@ -218,12 +219,19 @@ def _plan_returns(plan: PhrasePlan, habits: Habits, rng: random.Random) -> None:
         for j in range(at, min(at + n, ph.n_bars - 1, src.n_bars)):  # never a phrase's cadence bar
             copy.setdefault(ph.first_bar + j, src.first_bar + j)
 
-    for ph in phrases[1:]:
-        if ph.role == "answer":  # (a short tune's only answer, its second half, repeats less)
-            if rng.random() < habits.answer_head / (SHORT_ANSWER if ph is last else 1):
+    for i, ph in enumerate(phrases[1:], start=1):
+        # an answer, and an opening phrase come back (the A of an A A' B A' tune), restates the
+        # opening's first bars (a short tune's only answer, its second half, less often)
+        if ph.role in ("answer", "opening"):
+            if rng.random() < habits.answer_head / (SHORT_ANSWER if ph is last and i == 1 else 1):
                 repeat(ph, opening, max(1, round(habits.answer_share * ph.n_bars)))
             elif rng.random() < habits.answer_vary:  # it starts like the opening and goes its own way
                 vary[ph.first_bar] = opening.first_bar
+    for ph in phrases:  # an 8-bar strain is 4 + 4: its second half restates its first half's start
+        if ph.n_bars >= 2 * PHRASE_BARS and rng.random() < habits.answer_head:
+            half = ph.n_bars // 2
+            for j in range(max(1, round(habits.answer_share * half))):
+                copy.setdefault(ph.first_bar + half + j, ph.first_bar + j)
     contrasts = [ph for ph in phrases if ph.role == "contrast"]
     if last.role == "return":
         r = rng.random()
@@ -233,14 +241,16 @@ def _plan_returns(plan: PhrasePlan, habits: Habits, rng: random.Random) -> None:
             repeat(last, opening, (last.n_bars + 1) // 2)
         elif rng.random() < habits.varied_return:
             vary[last.first_bar] = opening.first_bar
-    answers = [ph for ph in phrases if ph.role == "answer" and ph is not last]
-    if rng.random() < habits.rhyme:
-        if answers and last.n_bars == answers[0].n_bars and last.n_bars >= 3:
-            copy.setdefault(last.last_bar - 1, answers[0].last_bar - 1)
-            copy.setdefault(last.last_bar, answers[0].last_bar)  # where its tonic close fits the final cadence
-        for ph in contrasts:
-            if ph.n_bars == opening.n_bars and ph.cadence == opening.cadence:
-                copy.setdefault(ph.last_bar, opening.last_bar)
+    if rng.random() < habits.rhyme:  # phrases end alike: a contrast closes as the opening did (the
+        # same half cadence), the last phrase as the first tonic phrase did (its final cadence)
+        tonic = [ph for ph in phrases[:-1] if ph.cadence == TONIC]
+        rhymes = [(ph, opening, range(habits.rhyme_bars)) for ph in contrasts if ph.cadence == opening.cadence]
+        # (the final bar itself is the composed final cadence: approached by step, held)
+        rhymes += [(last, tonic[0], range(1, habits.rhyme_bars + 1))] if tonic else []
+        for ph, src, back in rhymes:
+            if ph.n_bars == src.n_bars >= 3:
+                for j in back:
+                    copy.setdefault(ph.last_bar - j, src.last_bar - j)
     if rng.random() < habits.echo:
         for ph in phrases:
             if ph.n_bars >= 4 and ph.first_bar not in copy:
