@@ -164,3 +164,37 @@ def test_a_chinese_tune_in_a_major_or_minor_key_ends_where_real_ones_do():
         for seed in range(3):
             score = generate(style="chinese", key=key, seed=seed, bars=8)
             assert (score.parts[0].notes[-1].pitch - score.key.tonic_pc) % 12 in finals, (key, seed)
+
+
+@pytest.mark.parametrize("style,meter", [("chinese", "2/4"), ("german", "3/4"), ("celtic", "6/8"), ("german", "2/4")])
+def test_the_final_is_held_from_the_last_bars_downbeat_or_for_at_least_a_half_note(style, meter):
+    """A 2/4 song ended on a quarter note on its second beat ("an unsupported quarter-note C", blind
+    panel); the final lasts at least a half note (in 3/4 from the downbeat), a jig's a dotted quarter."""
+    for seed in range(3):
+        score = generate(style=style, meter=meter, bars=8, seed=seed)
+        last, bar = score.parts[0].notes[-1], float(score.bar_quarters)
+        shortest = 1.5 if meter == "6/8" else 2.0
+        assert last.duration >= min(bar, shortest) - 1e-6, (seed, last)
+        if meter in ("2/4", "3/4"):
+            start = score.pickup and bar - score.pickup  # (a pickup's tune ends in a shortened bar)
+            assert abs((last.onset - start) % bar) < 1e-6, (seed, last)
+
+
+@pytest.mark.parametrize("style", FOLK)
+def test_lines_sing_no_wide_leaps_see_saws_or_stuck_notes(style):
+    """No leap wider than an octave; no see-saw between two pitches longer than 6 notes; no more
+    than 4 notes in a row on one pitch ("jumps suddenly from c up to high b", "see-saws
+    aimlessly (G B B A | A B B A | A B A B)", blind panel)."""
+    from benchmarks.melody_craft import _lines
+    for seed in range(4):
+        notes = generate(style=style, bars=16, seed=seed).parts[0].notes
+        lines = _lines(sorted(notes, key=lambda n: n.onset))
+        assert lines["over_octave"] == 0 and lines["see_saw"] <= 6 and lines["same_run"] <= 4, (seed, lines)
+
+
+def test_the_benchmark_finds_see_saws_repeated_notes_and_wide_leaps():
+    from benchmarks.melody_craft import _lines
+    from symphony.music.score import Note
+    pitches = [67, 71, 67, 71, 67, 71, 67, 69, 69, 69, 69, 88]
+    lines = _lines([Note(p, i * 0.5, 0.5) for i, p in enumerate(pitches)])
+    assert lines == {"over_octave": 1, "over_sixth": 1, "see_saw": 7, "same_run": 4}
