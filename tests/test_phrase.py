@@ -131,7 +131,7 @@ def test_the_planned_bars_come_back(tiny_checkpoint, tmp_path, style, key, meter
     plan = plan_phrases(16, s.key, style, seed)
     ends = set(plan.cadences) | {16}
     for bar, src in plan.copy_from.items():
-        if bar + shift <= s.bars:
+        if bar + shift <= s.bars - shift:  # (after a pickup the last bar is the composed final)
             new, old = _content(back, bar + shift), _content(back, src + shift)
             if bar in ends or bar + 1 in ends:  # the notes that lead to its own cadence may change
                 new, old = new[:-1], old[:len(new) - 1]

@@ -31,7 +31,7 @@ from symphony.music.theory import MODE_EXTRA_SEMITONES
 
 EPS = 1e-9
 MAX_REST = 0.5  # an inner bar is silent for less than half its length (Constraints.max_rest)
-FINAL_QUARTERS = 2  # the piece's final lasts at least a half note (in a simple meter)
+HELD_QUARTERS = 2  # the final (and a form's section end) lasts at least a half note in a simple meter
 
 
 fits = motif.fits  # (lives beside the rhythm rules that need it too)
@@ -133,13 +133,15 @@ def _penultimate_ok(st, midi: int, pcs: frozenset[int]) -> bool:
 
 
 def _onsets(st, bar_no: int | None = None) -> list[int]:
-    """Ticks of the current cadence bar (or of bar `bar_no`) where its cadence note may start (``Constraints.final_onsets``);
-    the piece's final lasts at least a half note (a compound meter's beat: a jig's dotted quarter),
-    so a 2/4 song ends on its last bar's downbeat, not on a short second beat."""
+    """Ticks of a cadence bar (the current one, or bar `bar_no`) where its held cadence note may
+    start (``Constraints.final_onsets``). The piece's final lasts at least a half note (a compound
+    meter's beat: a jig's dotted quarter), so a 2/4 song ends on its last bar's downbeat, not on a
+    short second beat; so does a form's section end, which its final bar may repeat."""
     c, bar = st.cons, st.bar_ticks
+    b = st.bars_done if bar_no is None else bar_no
     onsets = sorted(t for t in c.final_onsets if t < bar) or [0]
-    if (st.bars_done if bar_no is None else bar_no) == c.bars and c.closes:
-        shortest = st.beat_ticks if c.meter.is_compound else min(bar, FINAL_QUARTERS * TICKS_PER_QUARTER)
+    if (b == c.bars and c.closes) or b in (c.cadence_bars or ()):
+        shortest = st.beat_ticks if c.meter.is_compound else min(bar, HELD_QUARTERS * TICKS_PER_QUARTER)
         onsets = [t for t in onsets if bar - t >= shortest] or [0]
     return onsets
 
@@ -218,9 +220,11 @@ def filter_pitches(st, ids: np.ndarray) -> np.ndarray:
                 plain.append(int(t))
         else:
             bar, v = st.bar_ticks, st.cons.rhythm
-            ok = (_penultimate_ok(st, m, _pre_final(st)) and (v is None or bar - cur in v)) or any(
-                cur + d < st.bar_ticks and fits(st.cons.rhythm, st.bar_ticks - cur - d)
-                for d in _lengths_up_to(st.cons.rhythm, st.bar_ticks - cur - 1))
+            reach = _penultimate_ok(st, m, _pre_final(st)) and (v is None or bar - cur in v)
+            ok = reach or any(cur + d < st.bar_ticks and fits(st.cons.rhythm, st.bar_ticks - cur - d)
+                              for d in _lengths_up_to(st.cons.rhythm, st.bar_ticks - cur - 1))
+            if reach and cur >= bar - st.beat_ticks:  # (in the last beat: the note that approaches
+                plain.append(int(t))  # the cadence, not a flourish of a figure the tune has not played)
         if ok:
             keep.append(int(t))
     keep = plain or keep
