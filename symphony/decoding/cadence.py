@@ -108,6 +108,12 @@ def _pre_final(st) -> frozenset[int] | None:
     return _cadence_pcs(st, st.bars_done + 1)
 
 
+def _copied(st) -> bool:
+    """A bar the plan repeats before an inner cadence keeps its notes to the barline (the cadence
+    follows them as it can); the one before the piece's final does not: the final comes by step."""
+    return st.copying and st.bars_done + 1 < st.cons.bars
+
+
 def _approaches(st, prev: int, final: int, pcs: frozenset[int]) -> bool:
     """MIDI `prev` leads to the cadence note `final`: to the tonic by step or from the dominant; to
     another cadence note (a half cadence, a free final) from another pitch within a fifth. Without
@@ -189,9 +195,8 @@ def note_lengths(st) -> np.ndarray | None:
         mark = phrase_mark(st)
         if mark is not None and cur < mark[0]:  # a note ends by the mark, which a note starts
             out = [d for d in out if cur + d <= mark[0] and fits(c.rhythm, mark[0] - cur - d)]
-        nxt = _pre_final(st)  # (a bar the plan repeats keeps its last note before an inner cadence)
-        copied = st.copying and st.bars_done + 1 < c.bars
-        if nxt is not None and not copied and not _penultimate_ok(st, st.pitch_midi, nxt):
+        nxt = _pre_final(st)
+        if nxt is not None and not _copied(st) and not _penultimate_ok(st, st.pitch_midi, nxt):
             out = [d for d in out if cur + d < bar]
     if not out:
         return None
@@ -221,9 +226,9 @@ def filter_pitches(st, ids: np.ndarray) -> np.ndarray:
         else:
             bar, v = st.bar_ticks, st.cons.rhythm
             reach = _penultimate_ok(st, m, _pre_final(st)) and (v is None or bar - cur in v)
-            ok = reach or any(cur + d < st.bar_ticks and fits(st.cons.rhythm, st.bar_ticks - cur - d)
+            ok = reach or _copied(st) or any(cur + d < st.bar_ticks and fits(st.cons.rhythm, st.bar_ticks - cur - d)
                               for d in _lengths_up_to(st.cons.rhythm, st.bar_ticks - cur - 1))
-            if reach and cur >= bar - st.beat_ticks:  # (in the last beat: the note that approaches
+            if reach and cur >= bar - st.beat_ticks and not st.copying:  # (in the last beat: the note that approaches
                 plain.append(int(t))  # the cadence, not a flourish of a figure the tune has not played)
         if ok:
             keep.append(int(t))
