@@ -15,9 +15,9 @@ about the top voice of a one-voice piece with ``Constraints.shape`` on (a piece 
   style's real mean), a pitch it has not sounded yet, within a fifth of the last, gains ``NEW_PITCH``.
 * **Lines that sing** (masks, ``singable``): no leap wider than an octave; none wider than a
   major sixth but an octave or into a phrase's first note (after its cadence); after a leap wider than a fifth
-  the melody does not go on the same way; no see-saw between two pitches longer than
+  the melody turns back; no see-saw between two pitches longer than
   ``SEE_SAW_NOTES`` notes (G B G B G B), and no more than ``SAME_PITCH_NOTES`` notes in a row on one
-  pitch. Readers of the blind panel heard "jumps suddenly from c up to high b", "an odd ninth leap"
+  pitch (a fourth loses ``SAME_PITCH_PENALTY``). Readers of the blind panel heard "jumps suddenly from c up to high b", "an odd ninth leap"
   and "see-saws aimlessly (G B B A | A B B A)" as the tells of a machine.
 * **Register and high point** (priors): in the contrasting phrases (``Constraints.lift_bars``)
   higher notes gain up to ``LIFT`` over the mean of the tune so far; in the planned peak bar
@@ -47,6 +47,7 @@ OCTAVE, SIXTH, FIFTH = 12, 9, 7  # semitones: the widest leap; the widest inside
 # notes in 2-10% of tunes; more than 3 notes on one pitch in 27-32% (a habit), so 4 may come.
 # An octave leap (the same note an octave away) is a folk tune's habit; sevenths and ninths are not.
 SEE_SAW_NOTES, SAME_PITCH_NOTES = 6, 4
+SAME_PITCH_SOFT, SAME_PITCH_PENALTY = 3, 1.5  # after 3 notes on one pitch a 4th loses this
 
 
 def active(st) -> bool:
@@ -91,6 +92,8 @@ def prior(st) -> np.ndarray | None:
     run, ticks = two_pitch_run(st)
     if run and ticks >= RUN_SOFT_BARS * st.bar_ticks:
         bias[np.isin(midis, list(run))] -= RUN_PENALTY
+    if len(st.melody) >= SAME_PITCH_SOFT and all(m == last for _, _, m in st.melody[-SAME_PITCH_SOFT:]):
+        bias[midis == last] -= SAME_PITCH_PENALTY  # (a fourth note on one pitch: a habit, not every tune's)
     if len(st.heard) < c.variety:
         fresh = ~np.isin(midis, list(st.heard)) & (np.abs(midis - last) <= NEW_PITCH_REACH)
         bias[fresh] += NEW_PITCH
@@ -129,8 +132,8 @@ def singable(st, ids: np.ndarray) -> np.ndarray:
     last, prev = st.top_midi, st.prev_midi
     move = midis - last
     rules = [(np.abs(move) <= SIXTH) | (np.abs(move) == OCTAVE) | phrase_start(st)]
-    if prev >= 0 and abs(last - prev) > FIFTH:  # a wide leap turns back (or holds)
-        rules.append(move * np.sign(last - prev) <= 0)
+    if prev >= 0 and abs(last - prev) > FIFTH:  # a wide leap turns back
+        rules.append(move * np.sign(last - prev) < 0)
     tail = [m for _, _, m in st.melody[-(SEE_SAW_NOTES + 1):]]
     if len(tail) > SEE_SAW_NOTES and len(set(tail[-SEE_SAW_NOTES:])) == 2 and \
             all(a != b for a, b in zip(tail[-SEE_SAW_NOTES:], tail[-SEE_SAW_NOTES + 1:])):
