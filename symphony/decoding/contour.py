@@ -47,7 +47,7 @@ OCTAVE, SIXTH, FIFTH = 12, 9, 7  # semitones: the widest leap; the widest inside
 # notes in 2-10% of tunes; more than 3 notes on one pitch in 27-32% (a habit), so 4 may come.
 # An octave leap (the same note an octave away) is a folk tune's habit; sevenths and ninths are not.
 SEE_SAW_NOTES, SAME_PITCH_NOTES = 6, 4
-SAME_PITCH_SOFT, SAME_PITCH_PENALTY = 3, 1.5  # after 3 notes on one pitch a 4th loses this
+SAME_PITCH_SOFT, SAME_PITCH_PENALTY = 3, 0.5  # after 3 notes on one pitch a 4th loses this
 
 
 def active(st) -> bool:
