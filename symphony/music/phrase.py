@@ -18,7 +18,11 @@ A folk tune is built of phrases, and a piece asked for without ``--form`` gets a
 
 Which bars come back, and how, follows the style's real tunes (``HABITS``, counted on the 16-bar
 tunes of the corpus): an Irish B strain answers itself (bars 13-14 repeat 9-10) where a German
-song brings back its opening (13-14 repeat 1-2); Chinese phrases end alike (bar 15 repeats bar 7).
+song brings back its opening (13-14 repeat 1-2); Chinese phrases end alike (bars 11-12 repeat 3-4,
+14-15 repeat 6-7). The same habits hold at every length: every answer, and an opening phrase that
+comes back in a long tune, restates the opening's first bars; an 8-bar strain is 4 + 4, its fifth
+bar restating its first; the bars before the final rhyme with those before the answer's tonic
+close, while the final bar itself is always the composed final cadence.
 A return that is not literal is *varied* (``PhrasePlan.vary``): the first half of the bar comes
 back and the rest changes, as real tunes vary their returns.
 
@@ -32,7 +36,7 @@ The sampler keeps the plan by construction: phrase ends are cadence bars
 >>> [(ph.role, ph.first_bar, ph.last_bar) for ph in p.phrases]
 [('opening', 1, 4), ('answer', 5, 8), ('contrast', 9, 12), ('return', 13, 16)]
 >>> sorted(p.copy_from.items()), sorted(p.cadences[4]), sorted(p.cadences[8])
-([(5, 1), (6, 2), (12, 4), (13, 9), (14, 10), (15, 7), (16, 8)], [2, 7], [0])
+([(5, 1), (6, 2), (11, 3), (12, 4), (13, 9), (14, 10), (15, 7)], [2, 7], [0])
 """
 from __future__ import annotations
 
