@@ -282,3 +282,22 @@ def test_guidance_defaults_to_the_styles_own(tiny_checkpoint):
     assert get_style("chinese").guidance == 0.0 and get_style("celtic").guidance == 0.0
     assert get_style("german").guidance == 1.0
 
+
+@pytest.mark.parametrize("key,meter,bars,bpm,seed", [("F# major", "3/4", 10, 167, 1068), ("G minor", "3/8", 13, 79, 1094)])
+def test_the_key_check_hears_the_tune_as_its_files_are_read(tmp_path, key, meter, bars, bpm, seed):
+    """Two German tunes of the control benchmark (the shipped model), both ending on their tonic:
+    the sampler's key check passed them, and the pickup completed in the last bar afterwards
+    shortened the final enough that music21, reading the written MusicXML, heard G# minor and F
+    major. The check now hears the tune as written, so another sample is drawn."""
+    from benchmarks.run import analyse_files
+    from symphony.formats.render import write_outputs
+    from symphony.music.theory import pitch_class
+    from symphony.tasks.common import describe
+    from symphony.tasks.generate import generate_request
+    from symphony.tasks.requests import Request
+    score = generate_request(Request("german", key, meter, float(bpm), bars, seed, 1))
+    write_outputs([(score, describe(score))], tmp_path, audio=False, svg=False)
+    found = analyse_files(tmp_path / "music.mid", tmp_path / "music.musicxml")
+    k = parse_key(key)
+    assert (pitch_class(found["tonic"]), found["mode"]) == (k.tonic_pc, k.mode)
+    assert score.meta["key_analysis"] == key
