@@ -301,3 +301,19 @@ def test_the_key_check_hears_the_tune_as_its_files_are_read(tmp_path, key, meter
     k = parse_key(key)
     assert (pitch_class(found["tonic"]), found["mode"]) == (k.tonic_pc, k.mode)
     assert score.meta["key_analysis"] == key
+
+
+def test_a_major_tune_heard_as_its_relative_minor_leans_on_its_tonic(tmp_path):
+    """The prompts benchmark's cheerful Irish dance in G major (the shipped model): all six
+    samples were heard in E minor and the last was kept; from the second miss the sampler now
+    leans on G's triad on the downbeats, as it does for a mode, and the written files read G major."""
+    from benchmarks.prompts import read_back
+    from symphony.formats.render import write_outputs
+    from symphony.tasks.common import describe
+    from symphony.tasks.generate import generate_request
+    from symphony.tasks.requests import resolve
+    req, why = resolve("欢快的爱尔兰舞曲，G大调")
+    score = generate_request(req, explanation=why)
+    write_outputs([(score, describe(score))], tmp_path, audio=False, svg=False)
+    got = read_back(tmp_path)
+    assert (req.key, got["tonic"], got["mode"]) == ("G major", "G", "major")

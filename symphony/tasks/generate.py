@@ -258,7 +258,8 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
         best = (score, seq, attempt + 1, found)
         if key_matches(key, found):
             break
-        if cons.modal_emphasis:  # a mode heard as another key: lean harder on the final, away from that key's tonic
+        if cons.modal_emphasis or attempt >= KEY_LEAN_AFTER - 1:
+            # a key heard as another: lean (harder) on its final, third and fifth, away from that key's tonic
             cons = replace(cons, modal_emphasis=MODAL_EMPHASIS * (1 + MODAL_ESCALATION * (attempt + 1)),
                            modal_rivals=cons.modal_rivals | ({found.tonic_pc} - {key.tonic_pc}))
     score, seq, attempts, found = best
@@ -416,6 +417,9 @@ MODAL_COLOUR = 7.0
 # downbeats). 48-piece mode benchmark: shang 75% -> 100%; the yu piece asked to be very sad
 # that music21 heard as its relative major now comes out in G minor.
 MODAL_ESCALATION = 0.5
+# A major or minor tune heard in another key this many times (its relative, mostly) gets the same
+# lean from the next attempt on.
+KEY_LEAN_AFTER = 2
 
 
 REHARMONIZE_CHORALES = True  # four-voice pieces: the model's soprano, lower voices from music.fourpart
