@@ -256,3 +256,34 @@ def test_generated_chorale_reads_as_a_chorale(tiny_checkpoint):
                 assert any(n.fermata and n.onset <= t + 1e-6 < n.end for n in p.notes), (t, p.name)
         final = max(sop, key=lambda n: n.onset)
         assert final.pitch % 12 == s.key.tonic_pc and (final.onset % 4.0) in (0.0, 2.0)
+
+
+@pytest.mark.parametrize("key", ["E yu", "E dorian", "E phrygian"])
+def test_a_modal_tune_is_harmonized_in_its_own_scale(key):
+    """A Sichuan mountain song (E G A B, ending on E) harmonized in a pentatonic or church mode:
+    every voice keeps to the mode's notes (no leading-tone D#, no Picardy G#); the pentatonic
+    mode's chords are open fifths with an added second or fourth, not forced triads."""
+    s = load_input(DATA / "han_sample.abc")
+    k = parse_key(key)
+    melody = s.parts[0].notes
+    fp = harmonize_melody(melody, k, s.meter)
+    scale = {(k.tonic_pc + d) % 12 for d in k.scale_semitones()}
+    for line in (fp.alto, fp.tenor, fp.bass):
+        assert line and all(n.pitch % 12 in scale for n in line), sorted({n.pitch % 12 for n in line} - scale)
+    last = max(fp.bass, key=lambda n: n.onset)
+    assert last.pitch % 12 == k.tonic_pc
+    if k.mode == "yu":
+        assert any("sus" in f for _, f in fp.chords)
+
+
+@pytest.mark.parametrize("key", ["G zhi", "D shang", "A mixolydian"])
+def test_a_generated_modal_chorale_keeps_every_voice_in_the_mode(tiny_checkpoint, key):
+    """Four voices asked for a pentatonic or church mode: the shaped soprano (its final's approach
+    included) and the lower voices sing only the mode's notes (the modes benchmark's measure)."""
+    import symphony
+    path, _ = tiny_checkpoint
+    for seed in (1, 2):
+        s = symphony.generate(style="chorale", key=key, bars=8, seed=seed, checkpoint=path)
+        scale = {(s.key.tonic_pc + d) % 12 for d in s.key.scale_semitones()}
+        for p in s.parts:
+            assert all(n.pitch % 12 in scale for n in p.notes), (key, seed, p.name)

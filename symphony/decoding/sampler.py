@@ -167,6 +167,7 @@ class GrammarState:
         self.prev_midi = -1  # the top voice's note before its last one (the final's approach)
         self.pickup = self.cons.plan_shift or 0  # 1 when the first bar opens with a rest (Constraints.phrase_bars
         # count from the next), or the edit's Constraints.plan_shift
+        self.upbeat_ticks = 0  # the opening rest's complement: the upbeat that leads into each section of a form
         # the top voice's recent notes (start, end, midi; absolute ticks), its highest pitch, the
         # highest before this bar and the sum and count of its pitches (symphony/decoding/contour.py)
         self.melody: list[tuple[int, int, int]] = []
@@ -205,7 +206,7 @@ class GrammarState:
             end = self._next_anchor(self.cursor + 1)  # the bar's end, or the next anchor
             cadence = self._cadence()
             if cadence is not None and self.pitch_rel not in cadence:
-                end = min(end, self.bar_ticks - self.beat_ticks)  # leave the last beat to the cadence note
+                end = min(end, self._cadence_end() - self.beat_ticks)  # leave the last beat to the cadence note
             if self._checks_crossing():  # stop before a voice above goes below this note
                 here = self.abs_tick(self.cursor)
                 for u in range(self.voice):
@@ -271,7 +272,7 @@ class GrammarState:
                 hi = min(hi, min(above))
         allowed = None  # None: the mode's scale
         cadence = self._cadence()
-        if cadence is not None and self.cursor >= self.bar_ticks - self.beat_ticks:
+        if cadence is not None and self._cadence_end() - self.beat_ticks <= self.cursor < self._cadence_end():
             allowed = cadence
         chord = self.beat_chords.get((self.bars_done, self.cursor))
         if chord is not None:  # a note on a beat is a tone of the chord sounding there
@@ -348,6 +349,16 @@ class GrammarState:
             return _TONIC
         return None
 
+    def _cadence_end(self) -> int:
+        """Where the cadence note's beat ends (ticks into the bar): the bar's end, or in a form
+        that opens with an upbeat where that upbeat begins, since the rest of a section's last
+        bar becomes the upbeat into the next section (music.pickup.upbeat_before_sections)."""
+        c = self.cons
+        if c.upbeat and c.cadence_bars and self.bars_done in c.cadence_bars \
+                and 0 < self.upbeat_ticks <= self.bar_ticks - self.beat_ticks:
+            return self.bar_ticks - self.upbeat_ticks
+        return self.bar_ticks
+
     def close_voice(self) -> None:
         """The current voice's bar is complete (its notes were given, not sampled)."""
         self.cursor, self.pending = max(self.cursor, self.bar_ticks), ""
@@ -377,6 +388,7 @@ class GrammarState:
             if self.bars_done == 1 and self.voice == 0 and not self.placed and token > t.pos0 \
                     and self.cons.plan_shift is None:
                 self.pickup = 1
+                self.upbeat_ticks = self.bar_ticks - (token - t.pos0)
             self.cursor, self.pending = token - t.pos0, "pos"
         elif t.is_pitch(token):
             self.pending = "pitch"

@@ -1,9 +1,10 @@
 """A generated chorale soprano made to read like a chorale tune (issue 18's blind panel): the
 model's line keeps its rhythm and most of its notes; what readers took for a machine goes.
 
-* **Chromatic wobbles**: a note outside the key's scale (in minor, its natural form plus the
-  raised sixth and seventh) moves to the nearer scale step; in minor the raised seventh stays only
-  where the line rises to the tonic, the raised sixth only where it rises to the raised seventh.
+* **Chromatic wobbles**: a note outside the key's scale (a mode's own notes, a pentatonic mode's
+  five; in minor, its natural form plus the raised sixth and seventh) moves to the nearer scale
+  step; in minor the raised seventh stays only where the line rises to the tonic, the raised
+  sixth only where it rises to the raised seventh.
 * **Neighbour loops**: four notes that swing between two pitches (G A G A) become a turn: the
   fourth note steps on past the first (G A G F#), or, where that would leap to what follows, the
   third steps on past the second (G A B A).
@@ -14,8 +15,8 @@ model's line keeps its rhythm and most of its notes; what readers took for a mac
 * **The final**: the last note is the tonic, on the strong beat of the last bar (its downbeat, or
   the third beat of 4/4 where that leaves a half note), held until the bar line, or until the
   pickup's worth before it when the piece opens with a pickup (so the last bar completes the
-  first, as in Bach's chorales). The note before steps into it (the second degree or the
-  leading tone).
+  first, as in Bach's chorales). The note before steps into it (the second degree, or the
+  scale's step below: the leading tone in major and minor).
 
 >>> from symphony.music.score import Note
 >>> from symphony.music.theory import parse_key, parse_meter
@@ -38,7 +39,8 @@ HIGH_FINAL = 74  # ... by preference not above D5
 
 
 def _scale(key: Key) -> set[int]:
-    return {(key.tonic_pc + d) % 12 for d in key.degree_semitones()}
+    """The key's pitch classes: a mode's own notes (a pentatonic mode's five)."""
+    return {(key.tonic_pc + d) % 12 for d in key.scale_semitones()}
 
 
 def _nearest_in(pitch: int, scale: set[int], towards: int | None) -> int:
@@ -61,9 +63,9 @@ def _diatonic(notes: list[Note], key: Key) -> None:
         nxt = notes[i + 1].pitch if i + 1 < len(notes) else None
         if n.pitch % 12 in scale:
             continue
-        if key.is_minor_like and n.pitch % 12 == raised7 and nxt is not None and nxt - n.pitch == 1:
+        if key.mode == "minor" and n.pitch % 12 == raised7 and nxt is not None and nxt - n.pitch == 1:
             continue  # the leading tone rising to the tonic
-        if key.is_minor_like and n.pitch % 12 == raised6 and nxt is not None and nxt - n.pitch == 2 \
+        if key.mode == "minor" and n.pitch % 12 == raised6 and nxt is not None and nxt - n.pitch == 2 \
                 and nxt % 12 == raised7:
             continue  # melodic minor's sixth rising to the leading tone
         n.pitch = _nearest_in(n.pitch, scale, nxt)
@@ -127,7 +129,7 @@ def _final(notes: list[Note], key: Key, meter: Meter, bars: int, pickup: float) 
     scale = _scale(key)
     choices = []  # (cost, final, approach): the approach steps into the final from prev's place
     for final in (p for p in range(SOPRANO_FINAL[0], SOPRANO_FINAL[1] + 1) if p % 12 == key.tonic_pc):
-        leading = final - (1 if key.is_minor_like or (final - 1) % 12 in scale else 2)
+        leading = final - 1 if key.mode == "minor" else _step(final, -1, scale)  # (a mode's own step below)
         for approach in (_step(final, 1, scale), leading):
             leap = abs(approach - before)
             cost = (approach != prev.pitch) + 0.3 * leap + (5.0 if leap in (6, 10, 11) or leap > 8 else 0.0) \

@@ -77,7 +77,7 @@ def suspensions(soprano: list[Note], lower: list[list[Note]], beats: list[float]
     onsets that may take one, ``cadence_beats`` those before a phrase end. Returns the beats
     that got one."""
     voices = [soprano] + lower
-    scale = {(key.tonic_pc + d) % 12 for d in key.degree_semitones()}
+    scale = {(key.tonic_pc + d) % 12 for d in key.scale_semitones()}
     done: list[float] = []
     gap = SUSPENSION_GAP * float(meter.bar_quarters)
     for pool, spaced in ((cadence_beats, False), (beats, True)):
@@ -125,7 +125,7 @@ def passing_notes(soprano: list[Note], lower: list[list[Note]], key: Key, cadenc
                   meter: Meter, suspended: list[float] = ()) -> int:
     """Fill thirds in the bass, tenor and alto with a passing note (module doc), not in the beats
     that hold a suspension (``suspended``). Returns how many notes were added."""
-    scale = {(key.tonic_pc + d) % 12 for d in key.degree_semitones()}
+    scale = {(key.tonic_pc + d) % 12 for d in key.scale_semitones()}
     voices = [soprano] + lower
     beat = meter.beat_quarters
     busy: set[float] = set()  # beats where a lower voice already moves in eighths

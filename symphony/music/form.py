@@ -24,6 +24,7 @@ from symphony.music.theory import HEPTATONIC, Key
 from symphony.settings import PACKAGE_ROOT
 
 MAX_SECTIONS = 16
+EPS = 1e-6
 
 
 @dataclass
@@ -127,6 +128,35 @@ def repeats_present(score, plan: FormPlan, part: int = 0) -> tuple[int, int]:
     same = sum(content(dst, upto) == content(src, upto) for dst, src in plan.copy_from.items()
                for upto in [score.pickup if dst == final else 0.0])
     return same, len(plan.copy_from)
+
+
+def restate_repeats(notes: list, plan: FormPlan, bar_q: float, upbeat: float = 0.0) -> list:
+    """``notes`` (one line, bar b from (b - 1) * ``bar_q``) with every bar the plan copies holding
+    its source's notes again, after a shaping that changed one and not the other (a chorale
+    soprano's: music.chorale_line). The last section's copies give their notes back to their
+    sources first, since its close was shaped for the end (plan_form has the first statement of a
+    closing section end on the tonic too). The last bar, short by ``upbeat``, and its source
+    trade only what comes before the upbeat."""
+    final = max(plan.cadence_bars, default=0)
+    last = plan.sections[-1].bars if plan.sections else range(0)
+
+    def move(out: list, src: int, dst: int) -> list:
+        upto = bar_q - (upbeat if final in (src, dst) else 0.0)
+        a, b = (src - 1) * bar_q, (dst - 1) * bar_q
+        kept = [n for n in out if not b - EPS <= n.onset < b + upto - EPS]
+        moved = [replace(n, onset=round(n.onset - a + b, 6), duration=round(min(n.duration, a + upto - n.onset), 6)
+                         if dst == final else n.duration) for n in out if a - EPS <= n.onset < a + upto - EPS]
+        return sorted(kept + moved, key=lambda n: n.onset)
+
+    out = list(notes)
+    for dst, src in sorted(plan.copy_from.items()):
+        if dst in last:
+            out = move(out, dst, src)
+    for dst, src in sorted(plan.copy_from.items()):
+        out = move(out, src, dst)
+    for n, nxt in zip(out, out[1:]):  # a note held over into a restated bar stops where it starts
+        n.duration = round(min(n.duration, nxt.onset - n.onset), 6)
+    return out
 
 
 # ----------------------------------------------------------------------------- borrowed repeats

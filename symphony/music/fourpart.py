@@ -13,10 +13,14 @@ without fermatas gets a guess (``guess_phrase_ends``): long notes on strong beat
 rests, stable degrees, chosen by a dynamic programme that prefers phrases of about two bars;
 the last note always ends a phrase.
 
-**Chords.** The key's diatonic triads and sevenths (harmonic minor's V and vii°; modes are taken
-as major or minor by their third, with their own colour chords: mixolydian's bVII and v, dorian's
-IV), applied dominants (V/V, V/vi, V/ii, V7/IV; V/III = VII and V/iv in minor) and a Picardy
-tonic at the end of a minor piece. A chord must contain the soprano note sounding on its beat
+**Chords.** The key's diatonic triads and sevenths (harmonic minor's V and vii°), applied
+dominants (V/V, V/vi, V/ii, V7/IV; V/III = VII and V/iv in minor) and a Picardy tonic at the end
+of a minor piece. A mode keeps to its own notes (``vocabulary``): a church mode takes the chords
+of the major or minor list (by its third) that lie in its scale and the other triads of its scale
+(phrygian's bII, mixolydian's bVII), and closes on them (bVII-I, bII-i, v-i, IV-i); a pentatonic
+mode takes the chords whose root and fifth are among its five notes, a third outside them
+replaced by the scale's note a step away (an open fifth with an added second or fourth, as
+Chinese arrangers voice them). A chord must contain the soprano note sounding on its beat
 (a melody note no chord holds is taken as a non-chord tone at a heavy price).
 
 **Grammar** (costs, lower is better): tonic -> anything, predominant -> dominant or tonic,
@@ -72,7 +76,7 @@ import numpy as np
 
 from symphony.music.embellish import passing_notes, suspensions
 from symphony.music.score import Note, Part
-from symphony.music.theory import Key, Meter
+from symphony.music.theory import HEPTATONIC, PENTATONIC, Key, Meter
 
 EPS = 1e-6
 HARD = 1000.0
@@ -112,6 +116,11 @@ class ChordDef:
     def diminished(self) -> bool:
         return (self.pcs[2] - self.pcs[0]) % 12 == 6
 
+    @property
+    def figure(self) -> str:
+        """The numeral as written: a pentatonic chord's added second or fourth shown (Vsus2)."""
+        return self.name + {2: "sus2", 5: "sus4"}.get((self.pcs[1] - self.pcs[0]) % 12, "")
+
 
 def _c(name, pcs, func, cost, target=None):
     return ChordDef(name, tuple(p % 12 for p in pcs), func, cost, target)
@@ -134,6 +143,57 @@ MINOR = [
     _c("v", (7, 10, 2), "X", 1.8), _c("V/V", (2, 6, 9), "A", 1.1, 7), _c("V7/V", (2, 6, 9, 0), "A", 1.3, 7),
     _c("V/iv", (0, 4, 7), "A", 1.6, 5), _c("IV", (5, 9, 0), "X", 2.0), _c("ii", (2, 5, 9), "PD", 2.2),
 ]
+MODAL_CHORD = 1.0  # a church mode's own triad that the major or minor list lacks (bII, bVII, v)
+MODAL_CLOSE = 1.0  # a church mode's cadence on its own chords (bVII-I, bII-i, v-i, IV-i)
+ADDED_NOTE = 0.4  # a pentatonic chord with a second or fourth for its third
+SUSPENDED_CLOSE = 2.0  # ... and a last chord with a fourth (sus4), which does not sound closed
+ROMANS = ("I", "II", "III", "IV", "V", "VI", "VII")
+
+
+def vocabulary(key: Key) -> list[ChordDef]:
+    """The chords of ``key`` (module doc, **Chords**)."""
+    base = MINOR if key.is_minor_like else MAJOR
+    if key.mode in ("major", "minor"):
+        return base
+    if key.mode in PENTATONIC:
+        return _pentatonic(_church(key.reference_mode, base) if key.reference_mode not in ("major", "minor")
+                           else base, set(key.scale_semitones()))
+    return _church(key.mode, base)
+
+
+def _church(mode: str, base: list[ChordDef]) -> list[ChordDef]:
+    scale = HEPTATONIC[mode]
+    out = [c for c in base if set(c.pcs) <= set(scale)]
+    for step in range(7):
+        pcs = tuple(scale[(step + k) % 7] for k in (0, 2, 4))
+        if (pcs[2] - pcs[0]) % 12 != 7 or any(set(c.pcs) == set(pcs) for c in out):
+            continue
+        major = (pcs[1] - pcs[0]) % 12 == 4
+        flat = "b" if pcs[0] < HEPTATONIC["major"][step] else ""
+        roman = ROMANS[step] if major else ROMANS[step].lower()
+        out.append(_c(flat + roman, pcs, "X", MODAL_CHORD))
+    return out
+
+
+def _pentatonic(base: list[ChordDef], scale: set[int]) -> list[ChordDef]:
+    out: list[ChordDef] = []
+    for c in base:
+        root, third, fifth = c.pcs[:3]
+        if set(c.pcs) <= scale:
+            options = [c]
+        elif c.seventh or root not in scale:
+            options = []
+        elif fifth in scale:  # sus2 / sus4: the scale's notes between root and fifth for the third
+            options = [_c(c.name, (root, p, fifth), c.func, c.cost + ADDED_NOTE, c.target)
+                       for p in sorted(scale, key=lambda p: (p - root) % 12) if 0 < (p - root) % 12 < 7]
+        elif root == 0 and third in scale and (root + 10) % 12 in scale:  # jue's tonic: E-G-D
+            options = [_c(c.name, (root, third, 10), c.func, c.cost + ADDED_NOTE)]
+        else:
+            options = []
+        out += [o for o in options if all(set(o.pcs) != set(x.pcs) for x in out)]
+    return out
+
+
 # chords that may close a phrase as its (local) tonic, with the price of each kind of close
 LOCAL_TONICS = {"major": {"I": 0.0, "V": 0.3, "vi": 1.5, "ii": 2.5, "IV": 2.5, "iii": 3.0},
                 "minor": {"i": 0.0, "III": 0.4, "VI": 2.0, "iv": 2.5, "v": 1.5}}
@@ -465,8 +525,9 @@ def _transition(a: ChordDef, b: ChordDef) -> float:
     return cost
 
 
-def _cadence_pair(prev: ChordDef, cad: ChordDef, final: bool, minor: bool) -> float | None:
-    """Cost of prev -> cad as a cadence (None: not a cadence)."""
+def _cadence_pair(prev: ChordDef, cad: ChordDef, final: bool, minor: bool, modal: bool = False) -> float | None:
+    """Cost of prev -> cad as a cadence (None: not a cadence); ``modal``: a church or pentatonic
+    mode's closes on its own chords too."""
     mode = "minor" if minor else "major"
     tonics = dict(LOCAL_TONICS[mode])
     if final:
@@ -480,13 +541,15 @@ def _cadence_pair(prev: ChordDef, cad: ChordDef, final: bool, minor: bool) -> fl
             return tonics[cad.name] + (5.0 if final else 1.5)  # (a last cadence vii°-I reads weak)
         if (prev.root - cad.root) % 12 == 5 and cad.root == 0 and prev.func == "PD" and not prev.seventh:
             return tonics[cad.name] + 1.5  # plagal
+        if modal and cad.root == 0 and not prev.seventh and prev.root in (1, 5, 7, 10):
+            return tonics[cad.name] + MODAL_CLOSE  # bII-i, IV-I, v-i, bVII-I
     if not final and cad.name in ("vi", "VI") and prev.name in ("V", "V7"):
         return 2.5  # deceptive
     half = HALF_CLOSES[mode]
     if not final and cad.name in half and prev.root != cad.root:
         return half[cad.name]  # half cadence
     if final and not is_tonic:  # a melody that cannot end on the tonic: a close in a related key
-        c = _cadence_pair(prev, cad, False, minor)
+        c = _cadence_pair(prev, cad, False, minor, modal)
         return None if c is None else c + 10.0
     return None
 
@@ -504,12 +567,13 @@ def harmonize_melody(melody: list[Note], key: Key, meter: Meter,
     ends = phrase_ends(notes, meter, layout, key) if ends is None else sorted(set(ends) | {notes[-1].onset})
     slots = make_slots(notes, meter, layout, ends)
     minor = key.is_minor_like
-    vocab = MINOR if minor else MAJOR
+    vocab = vocabulary(key)
+    modal = key.mode not in ("major", "minor")
     tonic = key.tonic_pc
     ranges, _ = _ranges(notes)
     voicer = Voicer(tonic, ranges)
     sung = [i for i, s in enumerate(slots) if not s.rest]
-    scale = set(key.degree_semitones())  # the natural scale (natural minor)
+    scale = set(key.scale_semitones())  # the natural scale (natural minor), a mode's own
 
     # states per slot: (chord index, voicing, unary cost)
     states: list[list[tuple[int, tuple[int, int, int, int], float]]] = []
@@ -533,6 +597,8 @@ def harmonize_melody(melody: list[Note], key: Key, meter: Meter,
                     cost = fit + (0.0 if ok else 12.0 if not relax else 40.0)
                     if not ok and (c.pcs[1] - c.pcs[0]) % 12 == 3:
                         cost += MINOR_CLOSE  # a melody ending off the tonic closes on a major triad
+                    if c.figure.endswith("sus4"):
+                        cost += SUSPENDED_CLOSE
                 elif s.phrase_end:
                     mode = "minor" if minor else "major"
                     ok = c.name in LOCAL_TONICS[mode] or c.name in HALF_CLOSES[mode] or c.name in ("vi", "VI")
@@ -574,9 +640,9 @@ def harmonize_melody(melody: list[Note], key: Key, meter: Meter,
     for a in range(n_ch):
         for b in range(n_ch):
             for final in (False, True):
-                c = _cadence_pair(vocab[a], vocab[b], final, minor)
+                c = _cadence_pair(vocab[a], vocab[b], final, minor, modal)
                 cad_cost[(a, b, final)] = 30.0 if c is None else c
-    in_key_degrees = scale | ({9, 11} if minor else set())  # (minor's raised sixth and seventh too)
+    in_key_degrees = scale | ({9, 11} if key.mode == "minor" else set())  # (minor's raised sixth and seventh too)
     in_key = np.array([(p - tonic) % 12 in in_key_degrees for p in range(12)])
     roots = np.array([(c.root + tonic) % 12 for c in vocab])
     dominants = np.array([c.func in ("D", "A") and not c.diminished and (c.pcs[1] - c.pcs[0]) % 12 == 4 for c in vocab])
@@ -717,7 +783,7 @@ def harmonize_melody(melody: list[Note], key: Key, meter: Meter,
     for k, (ci, v, _) in enumerate(chosen):
         s = slots[sung[k]]
         if ci != prev_ci or (k and abs(slots[sung[k - 1]].end - s.start) > EPS):
-            romans.append((s.start, "I" if s.final and vocab[ci].name == "V/iv" else vocab[ci].name))
+            romans.append((s.start, "I" if s.final and vocab[ci].name == "V/iv" else vocab[ci].figure))
         after_fermata = k > 0 and slots[sung[k - 1]].phrase_end  # a new phrase: every voice sings afresh
         for idx, p in enumerate(v[1:]):
             line = voices[idx]

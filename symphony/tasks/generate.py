@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 import time
+from copy import deepcopy
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from symphony.music.analysis import bar_starts
 from symphony.music.chordplan import SUSTAINED_STYLES, plan_chords, plan_meta, voice
 from symphony.music.chorale_line import chorale_soprano
 from symphony.music.chorale_tune import compose_tune
-from symphony.music.form import after_upbeat, borrowed_repeats, plan_form
+from symphony.music.form import FormPlan, after_upbeat, borrowed_repeats, plan_form, restate_repeats
 from symphony.music.fourpart import analysis_meta, guess_phrase_ends, lower_voices
 from symphony.music.harmony import accompaniment, layout, parse_progression
 from symphony.music.phrase import PhrasePlan, plan_phrases
@@ -89,6 +90,14 @@ def rhythm_craft(style: str, meter: Meter, seed: int) -> dict:
             "max_rest": MAX_REST, "leap_to_tonic": leap, **short_notes(style, meter)}
 
 
+def _before_upbeat(onsets: tuple[int, ...] | None, meter: Meter) -> tuple[int, ...]:
+    """The final onsets (ticks into the bar) of a form that opens with an upbeat: in its first
+    half, since the upbeat (half the bar at most: the sampler's opening rest is at least half)
+    replaces the end of each section's last bar and of the piece's (music.pickup.upbeat_before_sections)."""
+    half = round(float(meter.bar_quarters) * TICKS_PER_QUARTER) / 2
+    return tuple(o for o in onsets or () if o < half) or (0,)
+
+
 def phrase_breaths(plan: PhrasePlan, style: str, meter: Meter, seed: int) -> dict[int, int]:
     """{bar: ticks} of the phrases' first bars that open with a breath (PHRASE_BREATHS), where the
     bar is composed anew (not a repeat or a varied return, whose notes come from their source)."""
@@ -144,6 +153,17 @@ def style_guidance(tok, header: list[int], style: str, g: float, header_of) -> l
 def key_matches(requested: Key, found: Key) -> bool:
     """music21's analysis knows major and minor: modes count by their third (dorian ~ minor)."""
     return requested.tonic_pc == found.tonic_pc and (found.mode == "minor") == requested.is_minor_like
+
+
+def key_as_written(score: Score, shortest: float | None = None) -> Key:
+    """music21's key of a sampled piece as it will be written: its last notes held to the end of
+    the bar and an upbeat completed in the last bar (``mark_pickup(score, shortest)``), which
+    shortens the final. The files are read that way (benchmarks' key read back): checked before,
+    a German F# major tune whose final lost its upbeat's worth read as G# minor."""
+    written = deepcopy(score)
+    hold_last_notes(written)
+    mark_pickup(written, shortest=shortest)
+    return analyze_key(written)
 
 
 def generate_request(req: Request, engine: Engine | str | Path | None = None, temperature: float = 1.0,
@@ -206,6 +226,8 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
                        upbeat=upbeat)
     if req.voices == 1:  # melody craft (decoding/cadence.py): the style's rhythm, a composed final cadence
         cons = replace(cons, **rhythm_craft(rhythm_style, meter, req.seed))
+        if sampled is not plan:  # a section's close starts before the upbeat into the next takes the bar's end
+            cons = replace(cons, final_onsets=_before_upbeat(cons.final_onsets, meter))
         if req.end_on_tonic and not cons.end_on_tonic and key.mode in FREE_FINALS:  # (a Chinese tune in D major: on A)
             cons = replace(cons, finals=FREE_FINALS[key.mode])
     if phrases:
@@ -216,6 +238,7 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
                        motif_bars=phrases.motif_bars, parallel=phrases.parallel(), vary_from=phrases.vary,
                        breaths=phrase_breaths(phrases, rhythm_style, meter, req.seed))
     best, model_s = None, 0.0
+    shortest = 0.0 if sampled is not plan and req.voices == 1 else None  # (mark_pickup's, below)
     for attempt in range(KEY_ATTEMPTS):
         t0 = time.perf_counter()
         if attempt == 2 and cons.center is not None:
@@ -231,11 +254,12 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
         score = tok.decode(seq)
         if sampled is not plan:
             upbeat_before_sections(score, [x.first_bar + x.n_bars - 1 for x in sampled.sections[:-1]])
-        found = analyze_key(score)
+        found = key_as_written(score, shortest)
         best = (score, seq, attempt + 1, found)
         if key_matches(key, found):
             break
-        if cons.modal_emphasis:  # a mode heard as another key: lean harder on the final, away from that key's tonic
+        if cons.modal_emphasis or attempt >= KEY_LEAN_AFTER - 1:
+            # a key heard as another: lean (harder) on its final, third and fifth, away from that key's tonic
             cons = replace(cons, modal_emphasis=MODAL_EMPHASIS * (1 + MODAL_ESCALATION * (attempt + 1)),
                            modal_rivals=cons.modal_rivals | ({found.tonic_pc} - {key.tonic_pc}))
     score, seq, attempts, found = best
@@ -256,7 +280,7 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     # keeps to the mode's notes, which a composed tune did not: 25-40% of a zhi chorale's notes)
     compose = plan is None and req.style == "chorale" and key.mode in ("major", "minor")
     harmony = (_reharmonize(score, key, req.seed, compose=compose,
-                            section_ends=section_ends)
+                            section_ends=section_ends, form=sampled)
                if req.voices == 4 and REHARMONIZE_CHORALES and not spans else None)
     if req.arousal is not None or req.velocity != DEFAULT_VELOCITY:  # a mood set the loudness
         score.dynamic = dynamic_for(req.velocity)
@@ -270,7 +294,7 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
             score.parts.append(Part(notes, "Accompaniment", ACCOMPANIMENT_PROGRAM))
     # a tune's form: its last bar ends where its section's last bar did before the upbeat, however
     # short (a chorale's final chord keeps at least a beat, or the last bar stays whole)
-    upbeat = mark_pickup(score, shortest=0.0 if sampled is not plan and req.voices == 1 else None)
+    upbeat = mark_pickup(score, shortest=shortest)
     score.title = req.prompt or f"{req.style.title()} piece in {key}"
     req_d = asdict(req)
     score.meta = {"request": req_d, "tokens": len(seq), "model_seconds": round(model_s, 4),
@@ -393,6 +417,9 @@ MODAL_COLOUR = 7.0
 # downbeats). 48-piece mode benchmark: shang 75% -> 100%; the yu piece asked to be very sad
 # that music21 heard as its relative major now comes out in G minor.
 MODAL_ESCALATION = 0.5
+# A major or minor tune heard in another key this many times (its relative, mostly) gets the same
+# lean from the next attempt on.
+KEY_LEAN_AFTER = 2
 
 
 REHARMONIZE_CHORALES = True  # four-voice pieces: the model's soprano, lower voices from music.fourpart
@@ -404,7 +431,7 @@ CHORALE_PHRASE_MIN_BEATS = 8
 
 
 def _reharmonize(score: Score, key: Key, seed: int, compose: bool = True,
-                 section_ends: list[int] = ()) -> dict | None:
+                 section_ends: list[int] = (), form: FormPlan | None = None) -> dict | None:
     """The soprano as a chorale tune: composed in phrases with fermatas (``music.chorale_tune``:
     arches of steps, cadences on varied degrees, the bar form), the model's soprano pulling
     weakly at its notes; with a --form (``compose`` False) or in meters that does not shape,
@@ -418,7 +445,10 @@ def _reharmonize(score: Score, key: Key, seed: int, compose: bool = True,
     out of. As in Bach's chorales with an upbeat (12 of them, 28 phrase ends: the fermata on the
     last note before the upbeat, beat 3 of 4/4 in 22, and alto, tenor and bass take the upbeat
     with the soprano in all 28), each phrase ends on the soprano's last note before the upbeat,
-    and every voice strikes the upbeat's chord: none holds its fermata note into it."""
+    and every voice strikes the upbeat's chord: none holds its fermata note into it.
+
+    ``form``: the plan the model's soprano was sampled with (bars as stored): the bars it repeats
+    stay note-for-note repeats of the shaped soprano (music.form.restate_repeats)."""
     if len(score.parts) < 4 or not score.parts[0].notes:
         return None
     bq = float(score.meter.bar_quarters)
@@ -433,7 +463,8 @@ def _reharmonize(score: Score, key: Key, seed: int, compose: bool = True,
         score.parts[0].notes = sop = tune
         ends = {n.onset for n in sop if n.fermata}
     else:
-        score.parts[0].notes = sop = chorale_soprano(model_line, key, score.meter, score.bars, pickup)
+        sop = chorale_soprano(model_line, key, score.meter, score.bars, pickup)
+        score.parts[0].notes = sop = restate_repeats(sop, form, bq, pickup) if form else sop
         # phrase ends: the model's breaths (chorale_soprano marks them), and between them the
         # guessed ends of phrases of two bars or more
         breaths = [n.onset for n in sop if n.fermata]
