@@ -10,6 +10,8 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from symphony.decoding import bar_rhythm
+from symphony.decoding.bar_rhythm import BarPlan
 from symphony.decoding.cadence import MAX_REST
 from symphony.decoding.rhythm import final_onsets, vocabulary
 from symphony.decoding.sampler import (
@@ -98,6 +100,14 @@ def phrase_breaths(plan: PhrasePlan, style: str, meter: Meter, seed: int) -> dic
     return {ph.first_bar: eighth for ph in plan.phrases[1:] if rng.random() < share
             and ph.first_bar not in plan.copy_from and ph.first_bar not in plan.vary
             and round(float(meter.bar_quarters) * TICKS_PER_QUARTER) >= 4 * eighth}
+
+
+def plan_bar_rhythms(phrases: PhrasePlan, style: str, meter: Meter, cons: Constraints, seed: int) -> BarPlan | None:
+    """The rhythm of each bar of a one-voice tune with a phrase plan, drawn from the style's bar
+    rhythms in `meter` to fit the cadence rules `cons` holds (``bar_rhythm.plan``)."""
+    return bar_rhythm.plan(style, meter, phrases, bool(cons.upbeat), cons.rhythm, cons.final_onsets or (0,),
+                           cons.breaths, cons.density, seed, cons.max_rest, cons.max_short_run,
+                           cons.short_share if cons.max_short_run else 1.0, cons.plain_end_bars)
 
 
 def held_ends(phrases: PhrasePlan, style: str, meter: Meter, onsets: tuple[int, ...] | None) -> PhrasePlan:
@@ -215,6 +225,8 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
                        shape=True, lift_bars=phrases.lift, peak_bar=phrases.peak_bar, variety=phrases.variety,
                        motif_bars=phrases.motif_bars, parallel=phrases.parallel(), vary_from=phrases.vary,
                        breaths=phrase_breaths(phrases, rhythm_style, meter, req.seed))
+        if not spans:  # the dance's own bar rhythms, planned for the tune (decoding/bar_rhythm.py)
+            cons = replace(cons, bar_plan=plan_bar_rhythms(phrases, rhythm_style, meter, cons, req.seed))
     best, model_s = None, 0.0
     for attempt in range(KEY_ATTEMPTS):
         t0 = time.perf_counter()
