@@ -313,6 +313,9 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
                                   "held": ph.last_bar in phrases.held or ph is phrases.phrases[-1]}
                                  for ph in phrases.phrases]
         score.meta["high_point_bar"] = phrases.peak_bar
+        if cons.bar_plan is not None:  # the planned bar rhythms (ticks, rests negative; bars of the phrase plan)
+            score.meta["bar_rhythms"] = {**{str(b): list(r) for b, r in sorted(cons.bar_plan.bars.items())},
+                                         "final": list(cons.bar_plan.final) if cons.bar_plan.final else None}
         repeats = f"; {_bar_list(phrases.copy_from)} (--no-repeats to compose them anew)" if phrases.copy_from else ""
         score.explanation.append("structure: " + phrases.describe() + repeats)
     if plan:
