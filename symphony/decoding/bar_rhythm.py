@@ -103,18 +103,19 @@ def _kinds(n_bars: int, pickup: bool) -> list[str | None]:
 
 
 def tune_rhythms(score) -> tuple[list[Rhythm], list[str | None]] | None:
-    """(rhythm of each bar, its position) of a score's top part; None for pieces of several meters."""
-    from symphony.music.analysis import melody
-    if score.bar_meters:
-        return None
+    """(rhythm of each bar, its position) of a score's top part; None without notes. Bars shorter or
+    longer than the meter's (a split bar around a repeat, a change of meter) have no position."""
+    from symphony.music.analysis import bar_starts, melody
     notes = melody(score)
     if len(notes) < 2:
         return None
-    bq = float(score.meter.bar_quarters)
-    starts = [i * bq for i in range(score.bars + 1)]
+    starts = bar_starts(score)
     rhythms = bar_rhythms(notes, starts)
-    pickup = notes[0].onset > 1e-6 or bool(score.pickup)
-    return rhythms, _kinds(len(rhythms), pickup)
+    bq = float(score.meter.bar_quarters)
+    regular = [abs(hi - lo - bq) < 1e-6 for lo, hi in zip(starts, starts[1:])]
+    pickup = notes[0].onset > starts[0] + 1e-6 or bool(score.pickup) or not regular[0]
+    kinds = [k if ok else None for k, ok in zip(_kinds(len(rhythms), pickup), regular)]
+    return rhythms, kinds
 
 
 def habits(rhythms: list[Rhythm], kinds: list[str | None]) -> tuple[int, int, int, int]:
