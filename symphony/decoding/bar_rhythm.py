@@ -203,6 +203,8 @@ class BarNeeds:
     mark: int | None = None  # a note starts at this tick (a phrase end not held)
     breath: int = 0  # it opens with a rest of this many ticks
     plain: bool = False  # no note shorter than an eighth (a German song's last bars)
+    source: bool = False  # a bar the plan copies: silent for under a quarter of it (``cadence.copyable``)
+    first: bool = False  # the tune's first bar: it opens on its downbeat (a rest first reads as a pickup)
 
 
 def _onsets(r: Rhythm) -> list[tuple[int, int]]:
@@ -240,6 +242,8 @@ def fits_needs(r: Rhythm, needs: BarNeeds, bar: int, vocab: frozenset[int] | Non
         if r[0] != -needs.breath or len(rests) > 1:
             return False
     elif max_rest is not None and sum(rests) >= max_rest * bar:
+        return False
+    if (needs.source and 4 * sum(rests) >= bar) or (needs.first and r[0] < 0):
         return False
     if max_short_run and _short_run(r) > max_short_run or needs.plain and n_short(r):
         return False
@@ -332,7 +336,8 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
         kind = "final" if b == last else "cadence" if b in phrases.cadences else "inner"
         needs = BarNeeds(kind, held=onsets if kind == "final" or b in phrases.held else (),
                          mark=max(onsets) if kind == "cadence" and b not in phrases.held else None,
-                         breath=(breaths or {}).get(b, 0), plain=b > last - plain_end_bars)
+                         breath=(breaths or {}).get(b, 0), plain=b > last - plain_end_bars,
+                         source=b in sources.values(), first=b == 1)
 
         def ok(r: Rhythm | None) -> bool:
             return r is not None and fits_needs(r, needs, bar, vocab, max_rest, max_short_run)
