@@ -47,6 +47,11 @@ PHRASE = 4  # real tunes' cadence bars: every fourth (after a pickup, counted fr
 KEEP_SHARE = 0.97  # the table keeps a position's commonest rhythms up to this share of its bars ...
 KEEP_MIN = 2  # ... each played in at least this many bars
 MIN_TUNES = 30  # fewer real tunes of a style in a meter: no plan (the sampler's rules alone)
+# A rhythm the tune plays again is drawn by the square root of its share at the bar's position
+# (plus this floor): a Chinese song's held half-note bar comes back at phrase ends rather than as
+# four inner bars in a row, while a jig's run of eighths does not take over (by the share itself,
+# a jig played it in half its bars; real jigs 39%).
+REUSE_FLOOR = 0.02
 BAR_DENSITY = 0.35  # log-weight per note more (or fewer) than the position's mean, times the density
 
 
@@ -309,8 +314,7 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
     (none where that rhythm cannot close the bar's cadence: the copy goes on as far as it can). Of
     the others, as many play a rhythm the tune has played as in the real tunes (``again``,
     counting the copies): the rhythm of the bar a phrase earlier (at the real share,
-    ``parallel``), else any of those played, each as likely (drawn by how often each was played,
-    one figure took half a jig's bars; real jigs give their commonest 39%). The rest draw a new one
+    ``parallel``), else one of those played that suits the bar's position (``REUSE_FLOOR``). The rest draw a new one
     from the table for their position (inner, cadence, final) and the density; after the opening
     phrase, one made of the figures the tune has played (no lone dotted figure or sixteenth pair,
     as ``motif`` keeps them). Every rhythm drawn meets its bar's needs (``BarNeeds``); a bar with
@@ -350,8 +354,10 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
             if ok(out.get(parallel.get(b))) and rng.random() < p_parallel:
                 r = out[parallel[b]]
             else:
+                share = dict(candidates(style, str(meter), needs, bar, vocab, max_rest, max_short_run))
                 again = [x for x in played if ok(x)]
-                r = rng.choice(again) if again else None
+                r = rng.choices(again, [math.sqrt(share.get(x, 0.0)) + REUSE_FLOOR for x in again])[0] \
+                    if again else None
         if r is None:
             cands = candidates(style, str(meter), needs, bar, vocab, max_rest, max_short_run)
             pool = [(x, w) for x, w in cands if x not in played] or list(cands)
