@@ -52,7 +52,7 @@ MIN_TUNES = 30  # fewer real tunes of a style in a meter: no plan (the sampler's
 # four inner bars in a row, while a jig's run of eighths does not take over (by the share itself,
 # a jig played it in half its bars; real jigs 39%).
 REUSE_FLOOR = 0.02
-BAR_DENSITY = 0.35  # log-weight per note more (or fewer) than the position's mean, times the density
+BAR_DENSITY = 1.5  # log-weight per note a quarter note's span (notes per beat of 2/4, 3/4, 4/4), times the density
 
 
 Rhythm = tuple[int, ...]
@@ -293,14 +293,17 @@ def figures(r: Rhythm, beat: int, bar: int) -> set[tuple[int, int]]:
 
 def _draw(cands, density: float, rng: random.Random, avoid_short: bool) -> Rhythm | None:
     """A rhythm drawn by its share, tilted towards more notes (density > 0) or fewer."""
-    if avoid_short and any(not n_short(r) for r, _ in cands):
+    if avoid_short and any(not n_short(r) for r, _ in cands):  # (the style's share of them is spent)
         cands = [(r, s) for r, s in cands if not n_short(r)]
     if not cands:
         return None
-    counts = [sum(x > 0 for x in r) for r, _ in cands]
-    mean = sum(c * s for c, (_, s) in zip(counts, cands)) / sum(s for _, s in cands)
-    weights = [s * math.exp(BAR_DENSITY * density * (c - mean)) for c, (_, s) in zip(counts, cands)]
-    return rng.choices([r for r, _ in cands], weights)[0]
+    return rng.choices([r for r, _ in cands], [s * _tilt(r, density) for r, s in cands])[0]
+
+
+def _tilt(r: Rhythm, density: float) -> float:
+    """The density's weight on a rhythm: BAR_DENSITY per note a quarter-note's span, up or down."""
+    span = sum(abs(x) % TIE for x in r) / TICKS_PER_QUARTER
+    return math.exp(BAR_DENSITY * density * sum(x > 0 for x in r) / span)
 
 
 def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None, final_onsets: tuple[int, ...],
@@ -356,8 +359,8 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
             else:
                 share = dict(candidates(style, str(meter), needs, bar, vocab, max_rest, max_short_run))
                 again = [x for x in played if ok(x)]
-                r = rng.choices(again, [math.sqrt(share.get(x, 0.0)) + REUSE_FLOOR for x in again])[0] \
-                    if again else None
+                r = rng.choices(again, [(math.sqrt(share.get(x, 0.0)) + REUSE_FLOOR) * _tilt(x, density)
+                                        for x in again])[0] if again else None
         if r is None:
             cands = candidates(style, str(meter), needs, bar, vocab, max_rest, max_short_run)
             pool = [(x, w) for x, w in cands if x not in played] or list(cands)

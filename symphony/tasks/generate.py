@@ -102,11 +102,14 @@ def phrase_breaths(plan: PhrasePlan, style: str, meter: Meter, seed: int) -> dic
             and round(float(meter.bar_quarters) * TICKS_PER_QUARTER) >= 4 * eighth}
 
 
-def plan_bar_rhythms(phrases: PhrasePlan, style: str, meter: Meter, cons: Constraints, seed: int) -> BarPlan | None:
+def plan_bar_rhythms(phrases: PhrasePlan, style: str, meter: Meter, cons: Constraints, density: float,
+                     seed: int) -> BarPlan | None:
     """The rhythm of each bar of a one-voice tune with a phrase plan, drawn from the style's bar
-    rhythms in `meter` to fit the cadence rules `cons` holds (``bar_rhythm.plan``)."""
+    rhythms in `meter` to fit the cadence rules `cons` holds (``bar_rhythm.plan``). The requested
+    `density` leans towards denser or sparser ones (not the style's density offset, which corrects
+    the model's note lengths: the table's shares are the real tunes' own)."""
     return bar_rhythm.plan(style, meter, phrases, bool(cons.upbeat), cons.rhythm, cons.final_onsets or (0,),
-                           cons.breaths, cons.density, seed, cons.max_rest, cons.max_short_run,
+                           cons.breaths, max(-1.0, min(1.0, density)), seed, cons.max_rest, cons.max_short_run,
                            cons.short_share if cons.max_short_run else 1.0, cons.plain_end_bars)
 
 
@@ -226,7 +229,8 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
                        motif_bars=phrases.motif_bars, parallel=phrases.parallel(), vary_from=phrases.vary,
                        breaths=phrase_breaths(phrases, rhythm_style, meter, req.seed))
         if not spans:  # the dance's own bar rhythms, planned for the tune (decoding/bar_rhythm.py)
-            cons = replace(cons, bar_plan=plan_bar_rhythms(phrases, rhythm_style, meter, cons, req.seed))
+            bar_plan = plan_bar_rhythms(phrases, rhythm_style, meter, cons, req.density, req.seed)
+            cons = replace(cons, bar_plan=bar_plan)
     best, model_s = None, 0.0
     for attempt in range(KEY_ATTEMPTS):
         t0 = time.perf_counter()
