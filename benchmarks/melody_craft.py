@@ -24,6 +24,9 @@ against generated ones through the same code:
   a pickup) whose last note starts on a strong beat, lasts a beat or more and reaches the
   barline: share of those bars;
 * distinct pitches per piece (mean) and per 16 bars;
+* bar rhythms (``symphony.decoding.bar_rhythm``: a bar's onsets and lengths, rests included; the
+  pickup bar left out): distinct ones per 16 bars, the share of a tune's bars in its commonest,
+  bars of unbroken eighths, and 6/8 bars holding a quarter-eighth figure on a beat (a jig's lilt);
 * the longest near-static run: the most bars covered by consecutive notes on at most two pitches;
 * phrase structure (issue 17, music/phrase.py): phrase ends (as above) whose last note is a half
   cadence's (the mode's 2nd or 5th degree, ``phrase.half_cadence``) or the tonic; leaps wider than
@@ -133,6 +136,7 @@ def piece_measures(score, vocab: frozenset[int] | None = None) -> dict:
     out.update(_lines(notes))
     out.update(_rhythm_and_inflection(notes, starts, beat, score.key))
     out.update(_close_and_breath(notes, starts, score.key))
+    out.update(_bar_rhythms(score))
     out["distinct"] = len({n.pitch for n in notes})
     out["bars"] = n_bars
     # longest near-static run: consecutive notes on at most two pitches, in bars
@@ -212,6 +216,41 @@ def _close_and_breath(notes, starts: list[float], key) -> dict:
     return out
 
 
+JIG_METERS = ("6/8",)  # the meters whose bars are searched for a jig's quarter-eighth figure
+
+
+def _bar_rhythms(score) -> dict:
+    """The tune's bar rhythms (symphony.decoding.bar_rhythm: onsets and lengths of a bar, rests
+    included; the pickup bar left out): how many distinct ones, how many bars play the commonest,
+    how many run in unbroken eighths, and (6/8) how many hold a quarter-eighth figure on a beat."""
+    from collections import Counter
+
+    from symphony.decoding.bar_rhythm import tune_rhythms
+    from symphony.model.tokens import TICKS_PER_QUARTER
+    got = tune_rhythms(score)
+    if got is None:
+        return {}
+    bars = [r for r, k in zip(*got) if k is not None]
+    if not bars:
+        return {}
+    eighth, quarter = TICKS_PER_QUARTER // 2, TICKS_PER_QUARTER
+    out = {"rhythm_bars": len(bars), "rhythm_distinct": len(set(bars)),
+           "rhythm_top": Counter(bars).most_common(1)[0][1],
+           "eighth_bars": sum(len(r) > 1 and all(d == eighth for d in r) for r in bars)}
+    if str(score.meter) in JIG_METERS:
+        beat = round(score.meter.beat_quarters * TICKS_PER_QUARTER)
+
+        def lilt(r) -> bool:  # a quarter then an eighth, starting on a beat
+            at = 0
+            for a, b in zip(r, r[1:]):
+                if at % beat == 0 and a == quarter and b == eighth:
+                    return True
+                at += abs(a) % 10_000
+            return False
+        out["jig_bars"], out["jig_lilt"] = len(bars), sum(lilt(r) for r in bars)
+    return out
+
+
 # Semitones over the tonic that are two inflections of one scale degree (b2/2, b3/3, 4/#4, b6/6, b7/7).
 INFLECTIONS = ((1, 2), (3, 4), (5, 6), (8, 9), (10, 11))
 FLIP_WINDOW_BARS = 4
@@ -288,7 +327,20 @@ def summarise(rows: list[dict]) -> dict:
         "final_3rd_or_6th": sum(r.get("final_degree") in (3, 4, 8, 9) for r in rows) / n,
         "flip_pieces": sum(r["flips"] > 0 for r in rows) / n,
         "flips_per_16": sum(r["flips"] * 16 / max(1, r["bars"]) for r in rows) / n,
+        "rhythm_distinct_16": _mean([r["rhythm_distinct"] * 16 / r["rhythm_bars"] for r in rows if r.get("rhythm_bars")]),
+        "rhythm_top_share": _mean([r["rhythm_top"] / r["rhythm_bars"] for r in rows if r.get("rhythm_bars")]),
+        "eighth_bars": _ratio(rows, "eighth_bars", "rhythm_bars"),
+        "jig_lilt": _ratio(rows, "jig_lilt", "jig_bars"),
     }
+
+
+def _mean(xs: list[float]) -> float | None:
+    return sum(xs) / len(xs) if xs else None
+
+
+def _ratio(rows: list[dict], num: str, den: str) -> float | None:
+    d = sum(r.get(den, 0) for r in rows)
+    return sum(r.get(num, 0) for r in rows) / d if d else None
 
 
 # ----------------------------------------------------------------------------- pieces
@@ -393,7 +445,11 @@ ROWS = (("last_long", "last note lasts at least a beat", True),
         ("over_octave", "pieces with a leap wider than an octave", True),
         ("over_sixth", "pieces with a leap wider than a major sixth", True),
         ("see_saw", f"pieces see-sawing between two pitches for more than {SEE_SAW_NOTES} notes", True),
-        ("same_run", f"pieces with more than {SAME_PITCH_NOTES} notes in a row on one pitch", True))
+        ("same_run", f"pieces with more than {SAME_PITCH_NOTES} notes in a row on one pitch", True),
+        ("rhythm_distinct_16", "distinct bar rhythms per 16 bars (mean)", False),
+        ("rhythm_top_share", "bars in the tune's commonest bar rhythm (mean share)", True),
+        ("eighth_bars", "bars of unbroken eighths (share of bars)", True),
+        ("jig_lilt", "6/8 bars with a quarter-eighth figure on a beat (share)", True))
 # Requests matched to real tunes (their key, meter and length, as the blind panel pairs them): where
 # the final lands in a major or minor key (a Chinese tune leaves it to the mode).
 MATCHED_ROWS = (("final_tonic_or_5th", "last note on the tonic or the 5th", True),

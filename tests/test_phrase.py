@@ -133,8 +133,11 @@ def test_the_planned_bars_come_back(tiny_checkpoint, tmp_path, style, key, meter
     for bar, src in plan.copy_from.items():
         if bar + shift <= s.bars - shift:  # (after a pickup the last bar is the composed final)
             new, old = _content(back, bar + shift), _content(back, src + shift)
-            if bar in ends or bar + 1 in ends:  # the notes that lead to its own cadence may change
-                new, old = new[:-1], old[:len(new) - 1]
+            # the notes that lead to its own cadence may change (the final's bar: the note that
+            # approaches the final too, which the final cadence's rules choose)
+            drop = 2 if bar + shift == s.bars else 1
+            if bar in ends or bar + 1 in ends:
+                new, old = new[:-drop], old[:max(0, len(new) - drop)]
             assert new == old, (bar, src)
     free = symphony.generate(style=style, key=key, meter=meter, bars=16, seed=seed, repeats=False,
                              checkpoint=tiny_checkpoint[0])

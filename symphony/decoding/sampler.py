@@ -16,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from symphony.decoding import cadence as craft
-from symphony.decoding import contour, motif
+from symphony.decoding import bar_rhythm, contour, motif
 from symphony.errors import Cancelled
 from symphony.model.decoder import BatchDecoder, DecoderPool, NumpyDecoder
 from symphony.model.tokens import (
@@ -118,6 +118,7 @@ class Constraints:
     # between phrases)
     upbeat: bool | None = None  # True: the top voice opens after a rest of at least half the first
     # bar (a pickup of at most half a bar); False: on its downbeat; None: as the model writes it
+    bar_plan: bar_rhythm.BarPlan | None = None  # the planned rhythm of each bar (one voice, a phrase plan)
 
     @property
     def tkey(self) -> Key:
@@ -181,6 +182,7 @@ class GrammarState:
         self.short_run, self.short_end = 0, -1  # notes shorter than an eighth in a row, and where they end
         self.notes_played = self.short_played = 0  # the top voice's notes, and those shorter than an eighth
         self.copying = False  # the sampler is repeating a bar the plan brings back
+        self.rhythm_off = -1  # the bar that gave its planned rhythm up (Constraints.bar_plan)
         self.pairs = motif.inflection_pairs(self.cons.key)
         for b, tick in sorted(self.cons.anchors or ()):
             self.anchor_ticks.setdefault(b, []).append(tick)
@@ -200,7 +202,11 @@ class GrammarState:
                 return _ids((t.dur_token(anchor.duration),))
             # the style's lengths and the final cadence, its share of notes shorter than an eighth
             # (a jig's run of eighths), then among those the tune's own figures
-            crafted = motif.filter_lengths(self, motif.limit_short_run(self, craft.note_lengths(self)))
+            crafted = craft.note_lengths(self)
+            planned = bar_rhythm.lengths(self, crafted, self.bar_ticks)  # the bar's planned rhythm
+            if planned is not None:
+                return planned
+            crafted = motif.filter_lengths(self, motif.limit_short_run(self, crafted))
             if crafted is not None:
                 return crafted
             end = self._next_anchor(self.cursor + 1)  # the bar's end, or the next anchor
@@ -237,11 +243,16 @@ class GrammarState:
         elif open_bar and (t.config.pos_every_note or seam):  # a Pos before every note / this one
             choices.append(_range_ids(t.pos0 + self.cursor, t.pos0 + pos_end))
         elif open_bar:
-            choices.append(self._pitches())
+            pitches, rests = self._pitches(), None
             if self.cursor + 1 < pos_end:
                 rests = motif.filter_rests(self, craft.filter_rests(self, _range_ids(t.pos0 + self.cursor + 1,
                                                                                      t.pos0 + pos_end)))
-                if len(rests):
+            planned = bar_rhythm.choices(self, pitches, rests)  # a note or a rest, as the bar's rhythm has it
+            if planned is not None:
+                choices.append(planned)
+            else:
+                choices.append(pitches)
+                if rests is not None and len(rests):
                     choices.append(rests)
         # A voice closes its bar only when the bar is full. Rests at bar ends are rare in the
         # corpus (1-5% of bars) and the model, which sees positions only through durations,
@@ -295,7 +306,8 @@ class GrammarState:
                 kept = np.setdiff1d(ids, np.array([self.tok.pitch_token(m, c.tkey) for m in bad]))
                 if len(kept):
                     ids = kept
-        return contour.singable(self, contour.break_runs(self, motif.filter_pitches(self, craft.filter_pitches(self, ids))))
+        ids = bar_rhythm.filter_pitches(self, craft.filter_pitches(self, ids))
+        return contour.singable(self, contour.break_runs(self, motif.filter_pitches(self, ids)))
 
     def _anchor(self) -> Anchor | None:
         """The anchor at the cursor (anchors are for the top voice)."""

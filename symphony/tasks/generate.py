@@ -11,6 +11,8 @@ from copy import deepcopy
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from symphony.decoding import bar_rhythm
+from symphony.decoding.bar_rhythm import BarPlan
 from symphony.decoding.cadence import MAX_REST
 from symphony.decoding.rhythm import final_onsets, vocabulary
 from symphony.decoding.sampler import (
@@ -107,6 +109,17 @@ def phrase_breaths(plan: PhrasePlan, style: str, meter: Meter, seed: int) -> dic
     return {ph.first_bar: eighth for ph in plan.phrases[1:] if rng.random() < share
             and ph.first_bar not in plan.copy_from and ph.first_bar not in plan.vary
             and round(float(meter.bar_quarters) * TICKS_PER_QUARTER) >= 4 * eighth}
+
+
+def plan_bar_rhythms(phrases: PhrasePlan, style: str, meter: Meter, cons: Constraints, density: float,
+                     seed: int) -> BarPlan | None:
+    """The rhythm of each bar of a one-voice tune with a phrase plan, drawn from the style's bar
+    rhythms in `meter` to fit the cadence rules `cons` holds (``bar_rhythm.plan``). The requested
+    `density` leans towards denser or sparser ones (not the style's density offset, which corrects
+    the model's note lengths: the table's shares are the real tunes' own)."""
+    return bar_rhythm.plan(style, meter, phrases, bool(cons.upbeat), cons.rhythm, cons.final_onsets or (0,),
+                           cons.breaths, max(-1.0, min(1.0, density)), seed, cons.max_rest, cons.max_short_run,
+                           cons.short_share if cons.max_short_run else 1.0, cons.plain_end_bars)
 
 
 def held_ends(phrases: PhrasePlan, style: str, meter: Meter, onsets: tuple[int, ...] | None) -> PhrasePlan:
@@ -237,6 +250,9 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
                        shape=True, lift_bars=phrases.lift, peak_bar=phrases.peak_bar, variety=phrases.variety,
                        motif_bars=phrases.motif_bars, parallel=phrases.parallel(), vary_from=phrases.vary,
                        breaths=phrase_breaths(phrases, rhythm_style, meter, req.seed))
+        if not spans:  # the dance's own bar rhythms, planned for the tune (decoding/bar_rhythm.py)
+            bar_plan = plan_bar_rhythms(phrases, rhythm_style, meter, cons, req.density, req.seed)
+            cons = replace(cons, bar_plan=bar_plan)
     best, model_s = None, 0.0
     shortest = 0.0 if sampled is not plan and req.voices == 1 else None  # (mark_pickup's, below)
     for attempt in range(KEY_ATTEMPTS):
@@ -325,6 +341,9 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
                                   "held": ph.last_bar in phrases.held or ph is phrases.phrases[-1]}
                                  for ph in phrases.phrases]
         score.meta["high_point_bar"] = phrases.peak_bar
+        if cons.bar_plan is not None:  # the planned bar rhythms (ticks, rests negative; bars of the phrase plan)
+            score.meta["bar_rhythms"] = {**{str(b): list(r) for b, r in sorted(cons.bar_plan.bars.items())},
+                                         "final": list(cons.bar_plan.final) if cons.bar_plan.final else None}
         repeats = f"; {_bar_list(phrases.copy_from)} (--no-repeats to compose them anew)" if phrases.copy_from else ""
         score.explanation.append("structure: " + phrases.describe() + repeats)
     if plan:

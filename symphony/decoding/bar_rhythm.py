@@ -1,0 +1,462 @@
+"""A dance's own bar rhythms, learned from the corpus and planned per tune (issue 17).
+
+Real folk tunes are made of a few **bar rhythms** (the onsets and lengths of one bar, rests
+included): a jig's "♩♪ ♩♪" and "♪♪♪ ♪♪♪", a reel's four pairs of eighths, a song's dotted figure,
+each brought back bar after bar, and a phrase's last bar in longer notes ("♩♪ ♩." in a jig, a half
+note in a song). Sampled note by note, ours either drove one figure through every bar or wandered.
+
+* ``build`` counts, on the training split, each style's bar rhythms per meter (the meter stands in
+  for the dance: celtic 6/8 jigs, 9/8 slip jigs, 2/4 polkas, 4/4 and 2/2 reels and hornpipes),
+  separately for a phrase's inner bars, its cadence bar (every fourth bar) and the final bar, and
+  how a tune reuses them: the share of bars after the first whose rhythm the tune has already
+  played (``again``), and of bars after the first phrase whose rhythm is the bar's at the same
+  place a phrase earlier (``parallel``). Stored small next to the checkpoint
+  (``bar_rhythms.json``); rebuilt by ``python -m symphony.training.rhythm --bars``.
+* ``plan`` draws, before sampling, the rhythm of every bar of a one-voice tune with a phrase plan:
+  the opening phrase's bars from the table (the tune's own figures), later bars mostly reusing
+  them as the real tunes do (bars the plan copies take their source's rhythm; bars parallel to an
+  earlier phrase's take it at the real rate), cadence bars and the final from their own
+  distributions, each fitting what the cadence rules ask of that bar. The density control
+  chooses among the style's rhythms (denser or sparser), never outside them.
+* In the sampler (``Constraints.bar_plan``), a planned bar's notes take their planned lengths
+  and its rests their places: the model chooses the pitches. Where a bar cannot keep its plan (a
+  cadence note that no pitch in range reaches, a copied bar that fell back), the bar goes on as
+  the other rules allow (``lengths`` and ``choices`` answer None).
+
+A rhythm is a tuple of ticks (``TICKS_PER_QUARTER`` a quarter): a note's length, a rest's as a
+negative number; a note tied over from the bar before starts the bar as ``TIE`` plus its length.
+"""
+from __future__ import annotations
+
+import json
+import math
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from symphony.model.tokens import TICKS_PER_QUARTER
+from symphony.settings import PACKAGE_ROOT
+
+BAR_RHYTHMS = PACKAGE_ROOT / "checkpoints" / "default" / "bar_rhythms.json"
+TIE = 10_000  # a note held over the barline from the bar before: TIE + its ticks in this bar
+KINDS = ("inner", "cadence", "final")
+PHRASE = 4  # real tunes' cadence bars: every fourth (after a pickup, counted from the first full bar)
+KEEP_SHARE = 0.97  # the table keeps a position's commonest rhythms up to this share of its bars ...
+KEEP_MIN = 2  # ... each played in at least this many bars
+MIN_TUNES = 30  # fewer real tunes of a style in a meter: no plan (the sampler's rules alone)
+# A rhythm the tune plays again is drawn by the square root of its share at the bar's position
+# (plus this floor): a Chinese song's held half-note bar comes back at phrase ends rather than as
+# four inner bars in a row, while a jig's run of eighths does not take over (by the share itself,
+# a jig played it in half its bars; real jigs 39%).
+REUSE_FLOOR = 0.02
+BAR_DENSITY = 1.5  # log-weight per note a quarter note's span (notes per beat of 2/4, 3/4, 4/4), times the density
+
+
+Rhythm = tuple[int, ...]
+
+
+def bar_rhythms(notes, starts: list[float]) -> list[Rhythm]:
+    """The rhythm of every bar (``starts``: bar starts in quarters and the end of the last) of a
+    one-line melody `notes` (onset order, not overlapping)."""
+    out: list[Rhythm] = []
+    i = 0
+    q = TICKS_PER_QUARTER
+    for lo, hi in zip(starts, starts[1:]):
+        segs: list[int] = []
+        cursor = round(lo * q)
+        end = round(hi * q)
+        while i < len(notes) and notes[i].onset * q < end - 0.5:
+            n = notes[i]
+            on, off = round(n.onset * q), min(end, round((n.onset + n.duration) * q))
+            if on > cursor:
+                segs.append(-(on - cursor))
+            elif on < cursor and off > cursor and not segs:  # held over from the bar before
+                segs.append(TIE + off - cursor)
+                cursor = off
+                if off >= end:
+                    break
+                i += 1
+                continue
+            if off > max(on, cursor):
+                segs.append(off - max(on, cursor))
+                cursor = off
+            if off >= end and round((n.onset + n.duration) * q) > end:
+                break  # it goes on into the next bar
+            i += 1
+        if cursor < end:
+            segs.append(-(end - cursor))
+        out.append(tuple(segs))
+    return out
+
+
+def _kinds(n_bars: int, pickup: bool) -> list[str | None]:
+    """The position of each bar: None for a pickup bar, then inner / cadence (every PHRASE-th full
+    bar) / final (the last)."""
+    out: list[str | None] = []
+    for b in range(n_bars):
+        k = b + (0 if pickup else 1)  # full bars counted from 1
+        if pickup and b == 0:
+            out.append(None)
+        elif b == n_bars - 1:
+            out.append("final")
+        else:
+            out.append("cadence" if k % PHRASE == 0 else "inner")
+    return out
+
+
+def tune_rhythms(score) -> tuple[list[Rhythm], list[str | None]] | None:
+    """(rhythm of each bar, its position) of a score's top part; None without notes. Bars shorter or
+    longer than the meter's (a split bar around a repeat, a change of meter) have no position."""
+    from symphony.music.analysis import bar_starts, melody
+    notes = melody(score)
+    if len(notes) < 2:
+        return None
+    starts = bar_starts(score)
+    rhythms = bar_rhythms(notes, starts)
+    bq = float(score.meter.bar_quarters)
+    regular = [abs(hi - lo - bq) < 1e-6 for lo, hi in zip(starts, starts[1:])]
+    pickup = notes[0].onset > starts[0] + 1e-6 or bool(score.pickup) or not regular[0]
+    kinds = [k if ok else None for k, ok in zip(_kinds(len(rhythms), pickup), regular)]
+    return rhythms, kinds
+
+
+def habits(rhythms: list[Rhythm], kinds: list[str | None]) -> tuple[int, int, int, int]:
+    """(bars after the first but the final, of them playing a rhythm the tune has played, bars after
+    the first phrase but the final, of them playing the rhythm of the bar a phrase earlier) of one tune."""
+    full = [r for r, k in zip(rhythms, kinds) if k is not None]
+    later = again = late = parallel = 0
+    for b in range(1, len(full) - 1):  # (the final has its own table)
+        later += 1
+        again += full[b] in full[:b]
+        if b >= PHRASE:
+            late += 1
+            parallel += full[b] == full[b - PHRASE]
+    return later, again, late, parallel
+
+
+def build(records: list[dict], split: str = "train") -> dict:
+    """{"styles": {style: {meter: {"tunes": n, "inner"|"cadence"|"final": [[rhythm, share], ...],
+    "again": share, "parallel": share}}}} from the corpus records of `split`."""
+    from symphony.music.score import Score
+    counts: dict[tuple[str, str, str], Counter] = {}
+    tunes: Counter = Counter()
+    reuse: dict[tuple[str, str], list[int]] = {}
+    for r in records:
+        if r.get("split") != split:
+            continue
+        s = Score.from_dict(r["score"])
+        got = tune_rhythms(s)
+        if got is None:
+            continue
+        rhythms, kinds = got
+        style, meter = r["style"], str(s.meter)
+        tunes[(style, meter)] += 1
+        for rh, k in zip(rhythms, kinds):
+            if k is not None:
+                counts.setdefault((style, meter, k), Counter())[rh] += 1
+        h = reuse.setdefault((style, meter), [0, 0, 0, 0])
+        for i, x in enumerate(habits(rhythms, kinds)):
+            h[i] += x
+    out: dict = {"phrase": PHRASE, "keep_share": KEEP_SHARE, "styles": {}}
+    for (style, meter), n in sorted(tunes.items()):
+        entry: dict = {"tunes": n}
+        for k in KINDS:
+            c = counts.get((style, meter, k), Counter())
+            total = sum(c.values())
+            kept, acc = [], 0
+            for rh, m in c.most_common():
+                if acc >= KEEP_SHARE * total or m < KEEP_MIN:
+                    break
+                kept.append([list(rh), round(m / total, 5)])
+                acc += m
+            entry[k] = kept
+        later, again, late, par = reuse[(style, meter)]
+        entry["again"] = round(again / later, 4) if later else 0.0
+        entry["parallel"] = round(par / late, 4) if late else 0.0
+        out["styles"].setdefault(style, {})[meter] = entry
+    return out
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict:
+    return json.loads(BAR_RHYTHMS.read_text()) if BAR_RHYTHMS.exists() else {}
+
+
+def entry(style: str, meter) -> dict | None:
+    """The table's entry for `style` in `meter`, or None when it has too few real tunes."""
+    e = ((_table().get("styles") or {}).get(style) or {}).get(str(meter))
+    return e if e and e["tunes"] >= MIN_TUNES else None
+
+
+# ----------------------------------------------------------------------------- planning
+
+@dataclass(frozen=True)
+class BarPlan:
+    """The planned rhythm of a tune's bars (``Constraints.bar_plan``)."""
+    bars: dict[int, Rhythm] = field(default_factory=dict)  # phrase plan bar -> rhythm
+    final: Rhythm | None = None  # the last bar sampled (the final cadence)
+
+
+@dataclass(frozen=True)
+class BarNeeds:
+    """What the cadence rules ask of one bar's rhythm (``decoding.cadence``)."""
+    kind: str  # "inner", "cadence" or "final"
+    held: tuple[int, ...] = ()  # its last note starts at one of these ticks and reaches the barline
+    mark: int | None = None  # a note starts at this tick (a phrase end not held)
+    breath: int = 0  # it opens with a rest of this many ticks
+    plain: bool = False  # no note shorter than an eighth (a German song's last bars)
+    source: bool = False  # a bar the plan copies: silent for under a quarter of it (``cadence.copyable``)
+    first: bool = False  # the tune's first bar: it opens on its downbeat (a rest first reads as a pickup)
+
+
+def _onsets(r: Rhythm) -> list[tuple[int, int]]:
+    """(tick, segment) of each segment of a rhythm."""
+    out, at = [], 0
+    for x in r:
+        out.append((at, x))
+        at += abs(x) % TIE
+    return out
+
+
+def _short_run(r: Rhythm) -> int:
+    best = run = 0
+    for x in r:
+        run = run + 1 if 0 < x < TICKS_PER_QUARTER // 2 else 0
+        best = max(best, run)
+    return best
+
+
+def n_short(r: Rhythm) -> int:
+    return sum(0 < x < TICKS_PER_QUARTER // 2 for x in r)
+
+
+def fits_needs(r: Rhythm, needs: BarNeeds, bar: int, vocab: frozenset[int] | None, max_rest: float | None,
+               max_short_run: int | None) -> bool:
+    """Can the sampler's rules play `r` in a bar that has these needs?"""
+    if any(x >= TIE for x in r) or sum(abs(x) for x in r) != bar:
+        return False
+    notes = [x for x in r if x > 0]
+    if not notes or r[-1] < 0 or (vocab and any(x not in vocab for x in notes)):  # (a bar closes only when
+        # full: a rest to its barline is the next bar's business)
+        return False
+    rests = [-x for x in r if x < 0]
+    if needs.breath:
+        if r[0] != -needs.breath or len(rests) > 1:
+            return False
+    elif max_rest is not None and sum(rests) >= max_rest * bar:
+        return False
+    if (needs.source and 4 * sum(rests) >= bar) or (needs.first and r[0] < 0):
+        return False
+    if max_short_run and _short_run(r) > max_short_run or needs.plain and n_short(r):
+        return False
+    segs = _onsets(r)
+    if needs.kind == "final" or needs.held:
+        at, last = segs[-1]
+        return not rests and last > 0 and at in needs.held
+    if needs.mark is not None:
+        return any(at == needs.mark and x > 0 for at, x in segs)
+    return True
+
+
+def _final_form(r: Rhythm) -> Rhythm:
+    """A final bar as the sampler writes it: the last note held to the barline (a real tune's final
+    bar often ends in a rest, the pickup's complement or a breath before the repeat)."""
+    if len(r) >= 2 and r[-1] < 0 < r[-2] < TIE:
+        return r[:-2] + (r[-2] - r[-1],)
+    return r
+
+
+@lru_cache(maxsize=256)
+def candidates(style: str, meter: str, needs: BarNeeds, bar: int, vocab: frozenset[int] | None,
+               max_rest: float | None, max_short_run: int | None) -> tuple[tuple[Rhythm, float], ...]:
+    """(rhythm, share) of the style's rhythms for a bar of this kind that meet its needs."""
+    e = entry(style, meter)
+    if e is None:
+        return ()
+    out: dict[Rhythm, float] = {}
+    for r, share in e[needs.kind]:
+        r = tuple(r)
+        r = _final_form(r) if needs.kind == "final" else r
+        if fits_needs(r, needs, bar, vocab, max_rest, max_short_run):
+            out[r] = out.get(r, 0.0) + share
+    return tuple(out.items())
+
+
+def figures(r: Rhythm, beat: int, bar: int) -> set[tuple[int, int]]:
+    """The rhythmic figures (onset in the beat, length) of a rhythm's notes, as ``motif.figure``
+    counts them: a note held to the barline (a cadence's) has none."""
+    return {(at % beat, x) for at, x in _onsets(r) if 0 < x < TIE and at + x < bar}
+
+
+def _draw(cands, density: float, rng: random.Random, avoid_short: bool) -> Rhythm | None:
+    """A rhythm drawn by its share, tilted towards more notes (density > 0) or fewer."""
+    if avoid_short and any(not n_short(r) for r, _ in cands):  # (the style's share of them is spent)
+        cands = [(r, s) for r, s in cands if not n_short(r)]
+    if not cands:
+        return None
+    return rng.choices([r for r, _ in cands], [s * _tilt(r, density) for r, s in cands])[0]
+
+
+def _tilt(r: Rhythm, density: float) -> float:
+    """The density's weight on a rhythm: BAR_DENSITY per note a quarter-note's span, up or down."""
+    span = sum(abs(x) % TIE for x in r) / TICKS_PER_QUARTER
+    return math.exp(BAR_DENSITY * density * sum(x > 0 for x in r) / span)
+
+
+def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None, final_onsets: tuple[int, ...],
+         breaths: dict[int, int] | None = None, density: float = 0.0, seed: int = 0,
+         max_rest: float | None = None, max_short_run: int | None = None, short_share: float = 1.0,
+         plain_end_bars: int = 0) -> BarPlan | None:
+    """The rhythm of every bar of a tune with the phrase plan `phrases` (``music.phrase.PhrasePlan``),
+    drawn from the style's table; None when the table has too few tunes of `style` in `meter`.
+
+    Bars the plan copies (or varies) take their source's rhythm, as the sampler copies their notes
+    (none where that rhythm cannot close the bar's cadence: the copy goes on as far as it can). Of
+    the others, as many play a rhythm the tune has played as in the real tunes (``again``,
+    counting the copies): the rhythm of the bar a phrase earlier (at the real share,
+    ``parallel``), else one of those played that suits the bar's position (``REUSE_FLOOR``). The rest draw a new one
+    from the table for their position (inner, cadence, final) and the density; after the opening
+    phrase, one made of the figures the tune has played (no lone dotted figure or sixteenth pair,
+    as ``motif`` keeps them). Every rhythm drawn meets its bar's needs (``BarNeeds``); a bar with
+    none that does is left unplanned."""
+    e = entry(style, meter)
+    if e is None:
+        return None
+    bar = round(float(meter.bar_quarters) * TICKS_PER_QUARTER)
+    rng = random.Random(f"bar-rhythm|{style}|{meter}|{seed}")
+    last = phrases.phrases[-1].last_bar - int(pickup)  # the phrase plan's bar that the last bar sampled is
+    onsets = tuple(sorted(final_onsets or (0,)))
+    parallel = phrases.parallel()
+    sources = {**phrases.vary, **phrases.copy_from}
+    copied = sum(b in sources for b in range(2, last))
+    p_again = min(1.0, max(0.0, (e["again"] * (last - 2) - copied) / max(1, last - 2 - copied)))
+    p_parallel = min(1.0, e["parallel"] / e["again"]) if e["again"] else 0.0
+    beat = round(meter.beat_quarters * TICKS_PER_QUARTER)
+    out: dict[int, Rhythm] = {}
+    played: set[Rhythm] = set()
+    heard: set[tuple[int, int]] = set()
+    notes = short = 0
+    for b in range(1, last + 1):
+        kind = "final" if b == last else "cadence" if b in phrases.cadences else "inner"
+        needs = BarNeeds(kind, held=onsets if kind == "final" or b in phrases.held else (),
+                         mark=max(onsets) if kind == "cadence" and b not in phrases.held else None,
+                         breath=(breaths or {}).get(b, 0), plain=b > last - plain_end_bars,
+                         source=b in sources.values(), first=b == 1)
+
+        def ok(r: Rhythm | None) -> bool:
+            return r is not None and fits_needs(r, needs, bar, vocab, max_rest, max_short_run)
+        if b in sources:  # the sampler copies its notes: their rhythm where it meets the bar's needs
+            if ok(out.get(sources[b])):
+                out[b] = out[sources[b]]
+            continue
+        r = None
+        if 1 < b < last and rng.random() < p_again:
+            if ok(out.get(parallel.get(b))) and rng.random() < p_parallel:
+                r = out[parallel[b]]
+            else:
+                share = dict(candidates(style, str(meter), needs, bar, vocab, max_rest, max_short_run))
+                again = [x for x in played if ok(x)]
+                r = rng.choices(again, [(math.sqrt(share.get(x, 0.0)) + REUSE_FLOOR) * _tilt(x, density)
+                                        for x in again])[0] if again else None
+        if r is None:
+            cands = candidates(style, str(meter), needs, bar, vocab, max_rest, max_short_run)
+            pool = [(x, w) for x, w in cands if x not in played] or list(cands)
+            if b > phrases.motif_bars:  # after the opening phrase, of the figures the tune has played
+                pool = [(x, w) for x, w in pool if figures(x, beat, bar) <= heard] \
+                    or [(x, w) for x, w in cands if figures(x, beat, bar) <= heard] or pool
+            r = _draw(pool, density, rng, notes >= 8 and short > short_share * notes)
+        if r is None:
+            continue
+        out[b] = r
+        played.add(r)
+        heard |= figures(r, beat, bar)
+        notes += sum(x > 0 for x in r)
+        short += n_short(r)
+    final = out.pop(last, None)
+    return BarPlan(out, final)
+
+
+# ----------------------------------------------------------------------------- sampling
+
+def _rhythm(st, copied: bool = False) -> Rhythm | None:
+    """The planned rhythm of the bar being sampled, or None (no plan, or it was given up); a bar the
+    sampler is copying from an earlier one (which had the same plan) has none unless `copied`."""
+    c = st.cons
+    p = c.bar_plan
+    if p is None or st.voice != 0 or c.voices != 1 or c.anchors or c.given or (st.copying and not copied) \
+            or st.rhythm_off == st.bars_done or st.tok.config.pos_every_note:
+        return None
+    if st.bars_done == c.bars and c.closes:
+        return p.final
+    return p.bars.get(st.bars_done - st.pickup)
+
+
+@lru_cache(maxsize=1024)
+def _segment_map(r: Rhythm) -> dict[int, int]:
+    return dict(_onsets(r))
+
+
+def _segment(st, copied: bool = False) -> int | None:
+    """The planned segment (a note's length, a rest's as a negative number) at the cursor; None
+    where no plan holds (the bar is then given up if it had one)."""
+    r = _rhythm(st, copied)
+    if r is None:
+        return None
+    seg = _segment_map(r).get(st.cursor)
+    if seg is None:
+        st.rhythm_off = st.bars_done
+    return seg
+
+
+def lengths(st, ids: np.ndarray | None, end: int) -> np.ndarray | None:
+    """The planned note length among the duration tokens `ids` (None: any up to tick `end`), or
+    None where no plan holds; a bar whose planned length is not allowed here gives its plan up."""
+    seg = _segment(st)
+    if seg is None:
+        return None
+    tok = st.tok
+    t = tok.dur_token(seg) if seg > 0 else -1
+    if seg > 0 and (t in ids if ids is not None else st.cursor + seg <= end):
+        return np.array([t], dtype=np.int64)
+    st.rhythm_off = st.bars_done
+    return None
+
+
+def choices(st, pitches: np.ndarray, rests: np.ndarray | None) -> np.ndarray | None:
+    """In an open bar: the pitch tokens where the plan has a note at the cursor, the Pos token
+    that ends its rest where it has a rest; None where no plan holds (or the bar gives it up)."""
+    seg = _segment(st)
+    if seg is None:
+        return None
+    if seg > 0 and len(pitches):
+        return pitches
+    if seg < 0 and rests is not None:
+        want = st.tok.pos0 + st.cursor - seg
+        if want in rests:
+            return np.array([want], dtype=np.int64)
+    st.rhythm_off = st.bars_done
+    return None
+
+
+def filter_pitches(st, ids: np.ndarray) -> np.ndarray:
+    """The pitch tokens among `ids` that let the planned note length follow in a cadence bar or as
+    the last note before a cadence note on the next downbeat (``decoding.cadence``'s rules); `ids`
+    itself otherwise or when none would. In a bar copied from an earlier one too: a copied note
+    that could not keep its length there changes its pitch, not the bar's rhythm."""
+    from symphony.decoding import cadence as craft
+    seg = _segment(st, copied=True) if len(ids) else None
+    if seg is None or seg <= 0:
+        return ids
+    tok, key = st.tok, st.cons.tkey
+    nxt = craft._pre_final(st) if st.cursor + seg == st.bar_ticks else None
+    if craft.final_bar(st):
+        keep = [int(t) for t in ids
+                if seg in craft._final_lengths(st, st.cursor, tok.pitch_of(int(t), key), st.top_midi)]
+    elif nxt is not None:
+        keep = [int(t) for t in ids if craft._penultimate_ok(st, tok.pitch_of(int(t), key), nxt)]
+    else:
+        return ids
+    return np.array(keep, dtype=np.int64) if keep else ids

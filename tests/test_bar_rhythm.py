@@ -1,0 +1,154 @@
+"""The dance's own bar rhythms (issue 17, symphony/decoding/bar_rhythm.py): learned per style, meter
+and phrase position, planned per tune, kept by the sampler."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+import symphony
+from symphony.decoding import bar_rhythm
+from symphony.decoding.sampler import Constraints, sample
+from symphony.model.decoder import DecoderPool
+from symphony.model.tokens import TICKS_PER_QUARTER as Q
+from symphony.model.tokens import Tokenizer
+from symphony.model.transformer import ModelConfig, MusicTransformer
+from symphony.music.analysis import melody
+from symphony.music.phrase import plan_phrases
+from symphony.music.score import Note, Part, Score
+from symphony.music.theory import parse_key, parse_meter
+
+E, QN, DQ = Q // 2, Q, 3 * Q // 2  # an eighth, a quarter, a dotted quarter, in ticks
+
+
+def _bars(score) -> list[tuple[int, ...]]:
+    """The rhythm of each full bar of a score's top part (the pickup bar left out)."""
+    rhythms, kinds = bar_rhythm.tune_rhythms(score)
+    return [r for r, k in zip(rhythms, kinds) if k is not None]
+
+
+def test_a_bar_rhythm_holds_rests_and_notes_tied_over_the_barline():
+    # 6/8: | ♩ ♪ ♩. | (tied on) ♪ 𝄾 ♪ ♪♪♪ |
+    notes = [Note(70, 0.0, 1.0), Note(72, 1.0, 0.5), Note(74, 1.5, 2.0), Note(72, 4.0, 0.5),
+             Note(71, 4.5, 0.5), Note(69, 5.0, 0.5), Note(67, 5.5, 0.5)]
+    s = Score([Part(notes)], parse_key("D major"), parse_meter("6/8"), 110, 2)
+    assert bar_rhythm.bar_rhythms(melody(s), [0.0, 3.0, 6.0]) == [
+        (QN, E, DQ), (bar_rhythm.TIE + E, -E, E, E, E, E)]
+
+
+JIGS = """X:1
+T:First
+M:6/8
+L:1/8
+K:D
+A|:d2A F2A|dfe d2B|A2F A2F|E3 E2A|d2A F2A|dfe d2B|AFA E2F|D3 D2:|
+X:2
+T:Second
+M:6/8
+L:1/8
+K:G
+D|:G2B d2B|cBA B2G|A2B c2A|B3 A2D|G2B d2B|cBA B2d|c2A F2A|G3 G2:|
+"""
+
+
+def test_the_table_learned_from_real_jigs_holds_their_quarter_eighth_lilt(tmp_path):
+    from symphony.training.corpus import Source, load_corpus
+    (tmp_path / "jigs.abc").write_text(JIGS)
+    records = load_corpus([Source(str(tmp_path / "jigs.abc"), "test/jigs", "celtic")], user=False)
+    table = bar_rhythm.build([{**r, "split": "train"} for r in records])
+    jigs = table["styles"]["celtic"]["6/8"]
+    inner = {tuple(r) for r, _ in jigs["inner"]}
+    assert any(r[:2] == (QN, E) for r in inner)  # ♩♪ ...
+    assert (QN, E, QN, E) in inner and (E, E, E, QN, E) in inner  # ♩♪ ♩♪, ♪♪♪ ♩♪
+    assert jigs["cadence"] == [[[DQ, QN, E], 1.0]]  # the phrase's fourth bar: ♩. ♩ and the upbeat
+    assert jigs["final"] == [[[DQ, QN, -E], 1.0]]  # the last: ♩. ♩, the upbeat's complement
+    assert bar_rhythm._final_form((DQ, QN, -E)) == (DQ, DQ)  # sampled as the final held to the barline
+    assert 0 < jigs["again"] <= 1 and 0 <= jigs["parallel"] <= 1
+
+
+def test_the_shipped_table_has_the_dances_figures_and_their_phrase_ends():
+    jig = bar_rhythm.entry("celtic", "6/8")
+    assert {(QN, E, QN, E), (QN, E, E, E, E), (E,) * 6} <= {tuple(r) for r, _ in jig["inner"]}
+    finals = {bar_rhythm._final_form(tuple(r)) for r, _ in jig["final"]}
+    assert (E, E, E, DQ) in finals  # ♪♪♪ ♩.
+    german = bar_rhythm.entry("german", "2/4")
+    assert german["final"][0][0] == [QN, -QN]  # a song's last bar: the final, then the pickup's complement
+    assert bar_rhythm.entry("celtic", "5/4") is None  # too few real tunes: no plan
+
+
+@pytest.mark.parametrize("density", [-1.0, 0.0, 1.0])
+def test_a_plan_draws_the_styles_rhythms_fitting_each_bars_cadence(density):
+    meter = parse_meter("6/8")
+    bar = 6 * E
+    plan = plan_phrases(16, parse_key("D major"), "celtic", seed=3)
+    vocab = frozenset({6, 12, 24, 36, 72})
+    got = bar_rhythm.plan("celtic", meter, plan, False, vocab, (0, DQ), density=density, seed=3, max_rest=0.5,
+                          max_short_run=3)
+    table = {tuple(r) for k in ("inner", "cadence") for r, _ in bar_rhythm.entry("celtic", "6/8")[k]}
+    assert set(got.bars) <= set(range(1, 16)) and len(got.bars) >= 12
+    for b, r in got.bars.items():
+        assert sum(abs(x) for x in r) == bar and all(x in vocab for x in r if x > 0)
+        assert r in table
+        if b in plan.copy_from and plan.copy_from[b] in got.bars:
+            assert r == got.bars[plan.copy_from[b]]  # a copied bar plays its source's rhythm
+    at, last = bar_rhythm._onsets(got.final)[-1]
+    assert at in (0, DQ) and at + last == bar  # the final held from a strong beat to the barline
+    assert 3 <= len(set(got.bars.values())) <= 10  # a few figures, brought back
+
+
+def test_density_chooses_denser_or_sparser_rhythms_of_the_style():
+    meter, plan = parse_meter("3/4"), plan_phrases(16, parse_key("G major"), "german", seed=0)
+
+    def notes(d: float) -> int:
+        return sum(sum(x > 0 for x in r) for seed in range(12) for r in bar_rhythm.plan(
+            "german", meter, plan, False, None, (0,), density=d, seed=seed, max_rest=0.5).bars.values())
+    assert notes(-1.0) < notes(0.0) < notes(1.0)
+
+
+@pytest.fixture(scope="module")
+def untrained():
+    tok = Tokenizer()
+    torch.manual_seed(1)
+    m = MusicTransformer(ModelConfig(vocab_size=tok.vocab_size, block_size=128, n_layer=1, n_head=2,
+                                     n_embd=32, dropout=0.0)).eval()
+    return tok, DecoderPool(m)
+
+
+def test_the_sampler_keeps_each_bar_to_its_planned_rhythm(untrained):
+    tok, pool = untrained
+    key, meter = parse_key("D major"), parse_meter("6/8")
+    plan = bar_rhythm.BarPlan({1: (QN, E, QN, E), 2: (E,) * 6, 3: (-E, E, E, QN, E), 4: (DQ, E, E, E)},
+                              final=(E, E, E, DQ))
+    cons = Constraints(key, meter, 5, upbeat=False, plan_shift=0, bar_plan=plan)
+    for seed in range(3):
+        score = tok.decode(sample(pool, tok, tok.header("celtic", key, meter, 110, 5, 1), cons, seed=seed))
+        assert _bars(score)[:4] == [plan.bars[b] for b in range(1, 5)]  # notes, rests and all
+        last = score.parts[0].notes[-1]
+        assert round(last.onset * Q) == 4 * 6 * E + DQ  # (the final's length: the tonic, to the barline)
+
+
+def test_an_impossible_plan_falls_back_to_the_samplers_own_rules(untrained):
+    tok, pool = untrained
+    key, meter = parse_key("D major"), parse_meter("6/8")
+    # a length the style does not play, and a rhythm too long for the bar: both bars go their own way
+    plan = bar_rhythm.BarPlan({1: (7, 65), 2: (DQ, DQ, DQ), 3: (QN, E, QN, E)})
+    vocab = frozenset({12, 24, 36})
+    cons = Constraints(key, meter, 4, upbeat=False, plan_shift=0, bar_plan=plan, rhythm=vocab)
+    score = tok.decode(sample(pool, tok, tok.header("celtic", key, meter, 110, 4, 1), cons, seed=0))
+    bars = _bars(score)
+    assert len(bars) == 4 and all(sum(abs(x) for x in r) == 6 * E for r in bars)
+    assert all(x in vocab for r in bars[:2] for x in r if x > 0)
+    assert bars[2] == (QN, E, QN, E)  # the bar after them keeps its plan
+
+
+def test_a_generated_tune_plays_its_planned_rhythms_and_copied_bars_share_them(tiny_checkpoint):
+    path, _ = tiny_checkpoint
+    s = symphony.generate(style="celtic", key="D major", meter="6/8", bars=16, seed=3, checkpoint=path)
+    planned = {int(b): tuple(r) for b, r in s.meta["bar_rhythms"].items() if b != "final"}
+    bars = _bars(s)
+    kept = [bars[b - 1] == r for b, r in planned.items() if b < len(bars)]
+    assert sum(kept) >= 0.8 * len(kept)
+    plan = plan_phrases(16, s.key, "celtic", 3)
+    for b, src in plan.copy_from.items():
+        if b in planned:
+            assert planned[b] == planned[src]
+    assert len(set(bars)) < len(bars) // 2  # a few figures, brought back
