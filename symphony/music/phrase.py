@@ -263,9 +263,10 @@ def _plan_returns(plan: PhrasePlan, habits: Habits, rng: random.Random) -> None:
 
 
 def _peak_bar(bars: int, copy_from: dict[int, int], quarter: int) -> int:
-    """A bar two thirds into the given quarter of the piece that is not a copy of an earlier one."""
+    """A bar two thirds into the given quarter of the piece that is not a copy of an earlier one
+    (the nearest such bar before the final one, later ones first: a copied bar repeats its source's
+    notes and cannot reach above them)."""
     size = bars / 4
-    bar = 1 + int(quarter * size + (2 * size) // 3)
-    while bar in copy_from and bar < bars - 1:
-        bar += 1
-    return min(bar, bars - 1)
+    want = min(1 + int(quarter * size + (2 * size) // 3), bars - 1)
+    free = [b for b in range(1, bars) if b not in copy_from]
+    return min(free, key=lambda b: (abs(b - want), b < want)) if free else want
