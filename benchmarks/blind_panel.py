@@ -100,6 +100,7 @@ def build(kind: str, pairs: int, seed: int, out: Path, checkpoint=None) -> dict:
 
     from symphony.tasks.api import HarmonizeRequest, Options, run
     from symphony.tasks.engine import Engine
+    from symphony.music.attributes import sounding_bars
     from symphony.music.score import Part
     engine = Engine.load(checkpoint)
     rng = random.Random(seed)
@@ -116,7 +117,9 @@ def build(kind: str, pairs: int, seed: int, out: Path, checkpoint=None) -> dict:
             ours = run(HarmonizeRequest(sop, "satb", "chorale", 0, seed + i), engine).score
             how = "Bach's melody harmonized by Symphony"
         else:
-            ours = run(Options(style=style, key=str(real.key), meter=str(real.meter), bars=real.bars,
+            # the real tune's length as a musician counts it (a pickup bar is not a bar), as --bars asks
+            bars = sounding_bars({"score": real.to_dict(), "meter": str(real.meter)})
+            ours = run(Options(style=style, key=str(real.key), meter=str(real.meter), bars=bars,
                                seed=seed * 1000 + i), engine).score
             how = "generated"
         name = f"pair-{i + 1:02d}"

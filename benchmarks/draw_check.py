@@ -41,7 +41,7 @@ with tempfile.TemporaryDirectory() as t:
             plain["n"] += 1
             plain["key"] += key_matches(parse_key(req.key), analyze_key(back))
             plain["meter"] += str(back.meter) == req.meter
-            plain["bars"] += back.bars == req.bars
+            plain["bars"] += back.full_bars == req.bars
     out["plain_requests"] = {k: (v / plain["n"] if k != "n" else v) for k, v in plain.items()}
 out["seconds"] = round(time.time() - t0)
 print(json.dumps(out, indent=1))

@@ -140,7 +140,8 @@ def read_back(out: Path) -> dict:
     back = read_midi(out / "music.mid")  # key = music21 analysis of the notes, tempo per beat
     xml = (out / "music.musicxml").read_text(encoding="utf-8")
     first_part = xml[xml.index("<part "):xml.index("</part>")]
-    bars = len(re.findall(r"<measure[\s>]", first_part))  # the measures of the written score
+    # the measures of the written score, bars 1 onwards (a pickup bar 0 is not a bar)
+    bars = len(re.findall(r"<measure[\s>]", first_part)) - len(re.findall(r'<measure[^>]*\bnumber="0"', first_part))
     melody = back.parts[0]
     return {"score": back, "tonic": back.key.tonic, "mode": back.key.mode, "meter": str(back.meter),
             "bpm": back.bpm, "bars": bars, "program": melody.program}

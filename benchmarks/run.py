@@ -82,7 +82,7 @@ def analyse_files(midi_path: Path, xml_path: Path) -> dict:
     s = converter.parse(str(xml_path))
     k = s.analyze("key")
     ts = s.recurse().getElementsByClass(m21meter.TimeSignature).first()
-    bars = len(s.parts[0].getElementsByClass(stream.Measure))
+    bars = sum(m.number >= 1 for m in s.parts[0].getElementsByClass(stream.Measure))  # a pickup bar 0 is not a bar
     mid = mido.MidiFile(str(midi_path))
     tempo = next(m.tempo for m in mid.tracks[0] if m.type == "set_tempo")
     meter = ts.ratioString

@@ -229,7 +229,7 @@ def test_style_guidance_is_the_product_of_experts_it_claims(tiny_checkpoint):
     kw = dict(style="celtic", key="D major", meter="6/8", bars=4, seed=3, checkpoint=path)
     guided, plain = symphony.generate(guidance=2.0, **kw), symphony.generate(guidance=0, **kw)
     assert guided.meta["request"]["guidance"] == 2.0 and plain.meta["request"]["guidance"] == 0
-    assert guided.bars == plain.bars == 4  # (the tiny model hardly tells styles apart: its notes may agree)
+    assert guided.full_bars == plain.full_bars == 4  # (the tiny model hardly tells styles apart: its notes may agree)
     engine = Engine.load(path)
     model, tok, _ = engine.model, engine.tokenizer, engine.meta
     header = tok.header("celtic", parse_key("D major"), guided.meter, guided.bpm, 4, 1)

@@ -21,7 +21,7 @@ def test_default_checkpoint_is_shipped_and_trained():
 ])
 def test_default_model_composes_each_style(style, key, meter, voices):
     s = symphony.generate(style=style, key=key, meter=meter, bars=8, seed=11)
-    assert s.bars == 8 and str(s.meter) == meter and str(s.key) == key and len(s.parts) == voices
+    assert s.full_bars == 8 and str(s.meter) == meter and str(s.key) == key and len(s.parts) == voices
     assert s.n_notes >= 8 * voices
 
 

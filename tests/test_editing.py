@@ -58,7 +58,7 @@ def test_continue_keeps_every_note_and_adds_the_bars(tiny_checkpoint, tmp_path, 
     src = read_score(infile)
     info, back, _ = _edit(tmp_path, "continue", infile, "--bars", str(bars), "--seed", "3", checkpoint=path)
     _check_record(info, infile, "continue", {"bars": bars}, 3)
-    assert info["attributes"]["bars"] == src.bars + bars
+    assert info["attributes"]["bars"] == src.full_bars + bars  # (bars as counted from bar 1)
     assert back.bars == src.bars + bars  # the last written note ends with the last bar
     assert len(back.parts) == len(src.parts)
     bq = src.bar_quarters

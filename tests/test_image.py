@@ -255,7 +255,7 @@ def test_python_api_accepts_an_image(tmp_path):
     import symphony
     pic = save(serene(), tmp_path / "lake.webp", format="WEBP")
     s = symphony.generate(style="celtic", bars=4, seed=1, image=pic)
-    assert s.bars == 4 and s.meta["request"]["image"]["quadrant"] == "calm/content"
+    assert s.full_bars == 4 and s.meta["request"]["image"]["quadrant"] == "calm/content"
     assert any(line.startswith("picture: lake.webp") for line in s.explanation)
 
 

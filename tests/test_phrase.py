@@ -10,6 +10,7 @@ import symphony
 from benchmarks.melody_craft import piece_measures
 from symphony.decoding.rhythm import RHYTHM_VOCAB, final_onsets
 from symphony.formats.midi import read_midi, write_midi
+from symphony.formats.musicxml import write_musicxml
 from symphony.model.tokens import TICKS_PER_QUARTER
 from symphony.music.phrase import half_cadence, plan_phrases
 from symphony.music.theory import Key, parse_key
@@ -324,3 +325,43 @@ def test_a_sixth_inside_a_phrase_but_not_at_its_start_is_too_wide():
     allowed = {tok.pitch_of(int(t), key) for t in contour.singable(st, ids)}
     assert 72 in allowed and 74 not in allowed and 60 not in {tok.pitch_of(int(t), key) for t in contour.singable(
         st, np.array([tok.pitch_token(60, key), tok.pitch_token(62, key)], dtype=np.int64))}
+
+
+def test_a_tune_with_an_upbeat_has_all_its_bars_after_it(tiny_checkpoint, tmp_path):
+    """--bars 16 with an upbeat: the pickup bar 0, then bars 1-16 as printed, every phrase of the plan
+    whole (before, 15 bars followed the pickup and the last phrase had 3); the written file agrees."""
+    seen = 0
+    for seed in range(8):
+        s, back = _generate(tiny_checkpoint, tmp_path, "celtic", "D major", "6/8", seed)
+        assert s.full_bars == back.full_bars == 16 and s.bars == 16 + (1 if s.pickup else 0)
+        assert s.meta["phrases"][-1]["bars"] == [13, 16]
+        if s.pickup:
+            seen += 1
+            last = max(n.end for n in s.parts[0].notes)
+            assert last > 16 * float(s.bar_quarters) - s.pickup - 1e-6  # the final sounds in bar 16
+    assert seen >= 2
+
+
+def test_irish_tunes_are_printed_in_strains_played_twice(tiny_checkpoint, tmp_path):
+    """A 16-bar celtic tune is printed |: 8 bars :|: 8 bars :| at the share of O'Neill's and Ryan's
+    tunes (phrase.STRAIN_REPEATS), the repeat signs in the MusicXML; a German song never is, nor a
+    tune asked for --no-repeats."""
+    path, _ = tiny_checkpoint
+    printed = 0
+    for seed in range(6):
+        s = symphony.generate(style="celtic", key="G major", meter="2/2", bars=16, seed=seed, checkpoint=path)
+        if not s.barlines:
+            assert "strains" not in s.meta
+            continue
+        printed += 1
+        shift = 1 if s.pickup else 0
+        assert s.barlines == [[7 + shift, "right", "repeat-end"], [8 + shift, "left", "repeat-start"],
+                              [15 + shift, "right", "repeat-end"]]
+        write_musicxml(s, tmp_path / "t.musicxml")
+        assert symphony.read_score(tmp_path / "t.musicxml").barlines == s.barlines
+        assert any(x.startswith("strains: bars 1-8, bars 9-16") for x in s.explanation)
+    assert 3 <= printed <= 6
+    for kw in ({"style": "german"}, {"style": "celtic", "repeats": False}):
+        for seed in range(3):
+            s = symphony.generate(key="G major", meter="2/2", bars=16, seed=seed, checkpoint=path, **kw)
+            assert not s.barlines

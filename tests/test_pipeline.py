@@ -43,7 +43,7 @@ def test_resume_continues(tmp_path, sample_scores):
 def test_python_api(tiny_checkpoint):
     path, _ = tiny_checkpoint
     s = symphony.generate("a lively Irish jig in D major", bars=8, seed=3, checkpoint=path)
-    assert s.bars == 8 and str(s.meter) == "6/8" and str(s.key) == "D major" and s.style == "celtic"
+    assert s.full_bars == 8 and str(s.meter) == "6/8" and str(s.key) == "D major" and s.style == "celtic"
     assert 116 < s.bpm <= 160  # 'lively' speeds the jig's usual 116 bpm up (through the mood's arousal)
     assert any("jig" in line for line in s.explanation)
 

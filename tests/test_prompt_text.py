@@ -246,7 +246,7 @@ def test_cli_chinese_prompt_end_to_end(tmp_path):
     assert result and result[0].startswith("result: celtic, A major, 6/8, 100 bpm, 8 bars")
     assert info["explanation"][-1].startswith("structure: ")  # what composing decided comes after
     back = read_midi(tmp_path / "music.mid")
-    assert (str(back.meter), back.bpm, back.bars) == ("6/8", 100.0, 8)
+    assert (str(back.meter), back.bpm, back.full_bars) == ("6/8", 100.0, 8)
     assert back.parts[0].program == 73  # the flute
     assert info["attributes"]["valence"] > 0
 
@@ -274,7 +274,7 @@ def test_cli_explicit_option_beats_the_text(tmp_path):
              tmp_path)
     assert r.returncode == 0, r.stderr
     back = read_midi(tmp_path / "music.mid")
-    assert (str(back.meter), back.bpm, back.bars) == ("4/4", 140.0, 4)
+    assert (str(back.meter), back.bpm, back.full_bars) == ("4/4", 140.0, 4)
     info = json.loads((tmp_path / "music.json").read_text(encoding="utf-8"))
     assert "option: --tempo 140 wins over the text's 60 bpm" in info["explanation"]
 

@@ -123,9 +123,9 @@ def test_the_built_studio_is_served(tmp_path, tiny_checkpoint):
 
 def test_a_new_piece_has_the_documented_shape(client, piece):
     assert set(piece) >= {"id", "title", "attributes", "explanation", "bars", "version", "parts"}
-    assert piece["version"] == 1 and piece["bars"] == 6
+    assert piece["version"] == 1 and piece["bars"] == 6 + (piece["pickup"] > 0)  # (and a pickup bar 0)
     a = piece["attributes"]
-    assert (a["style"], a["key"], a["bars"], a["seed"]) == ("celtic", "D major", 6, 3)
+    assert (a["style"], a["key"], a["bars"], a["seed"]) == ("celtic", "D major", 6 + (piece["pickup"] > 0), 3)
     assert piece["explanation"] and piece["title"]
     notes = piece["parts"][0]["notes"]
     assert notes and set(notes[0]) == {"id", "pitch", "spelling", "onset", "duration", "velocity"}
@@ -263,7 +263,7 @@ def test_infill_keeps_the_other_bars_and_their_ids(client):
     r = client.post(f"/api/pieces/{p['id']}/edits", json={"op": "infill", "bars": "3-4", "seed": 2, "candidates": 2})
     assert r.status_code == 200, r.text
     q = r.json()
-    assert q["version"] == 2 and q["bars"] == 8
+    assert q["version"] == 2 and q["bars"] == 8 + (q["pickup"] > 0)
     bq = 3.0  # 6/8
     assert q["pickup"] == p["pickup"] and q["bar_numbers"] == p["bar_numbers"]
     # the bars the piece prints as 3 and 4 (after a pickup bar 0, the 4th and 5th stored bars)
@@ -357,7 +357,7 @@ def test_manual_note_edits_and_restore(client):
     r = client.post(f"/api/pieces/{p['id']}/versions/1/restore")
     assert r.status_code == 200, r.text
     back = r.json()
-    assert back["version"] == 4 and by_id(back) == by_id(p) and back["bars"] == 6
+    assert back["version"] == 4 and by_id(back) == by_id(p) and back["bars"] == 6 + (back["pickup"] > 0)
     assert [v["op"] for v in client.get(f"/api/pieces/{p['id']}/versions").json()] == \
         ["generate", "notes", "notes", "restore"]
     assert_error(client.post(f"/api/pieces/{p['id']}/versions/99/restore"), 404, "99")

@@ -17,7 +17,8 @@ about the top voice of a one-voice piece with ``Constraints.shape`` on (a piece 
   major sixth but an octave or into a phrase's first note (after its cadence); after a leap wider than a fifth
   the melody turns back; no see-saw between two pitches longer than
   ``SEE_SAW_NOTES`` notes (G B G B G B), and no more than ``SAME_PITCH_NOTES`` notes in a row on one
-  pitch (a fourth loses ``SAME_PITCH_PENALTY``). Readers of the blind panel heard "jumps suddenly from c up to high b", "an odd ninth leap"
+  pitch (a fourth loses ``SAME_PITCH_PENALTY``); a bar's last beat stays within an octave of a
+  repeated bar that follows it (the copy itself is left as its source is). Readers of the blind panel heard "jumps suddenly from c up to high b", "an odd ninth leap"
   and "see-saws aimlessly (G B B A | A B B A)" as the tells of a machine.
 * **Register and high point** (priors): in the contrasting phrases (``Constraints.lift_bars``)
   higher notes gain up to ``LIFT`` over the mean of the tune so far; in the planned peak bar
@@ -123,6 +124,18 @@ def phrase_start(st) -> bool:
     return bar in (c.phrase_marks or {}) and st.cursor > max(c.final_onsets or (0,))
 
 
+def _copy_ahead(st) -> int | None:
+    """MIDI pitch of the first note of the next bar when the plan repeats an earlier bar there
+    (``Constraints.copy_from``, bars of the plan: after a pickup, a bar later), else None."""
+    nxt = st.bars_done - st.pickup + 1
+    src = (st.cons.copy_from or {}).get(nxt)
+    if src is None or st.bars_done >= st.cons.bars:
+        return None
+    start = (src + st.pickup - 1) * st.bar_ticks
+    firsts = [t for t in st.notes_at if start <= t < start + st.bar_ticks]
+    return st.notes_at[min(firsts)][0] if firsts else None
+
+
 def singable(st, ids: np.ndarray) -> np.ndarray:
     """The pitch tokens among `ids` that keep the line singable (see the module's doc); each rule
     gives way where it would leave no pitch. A bar the plan repeats is left as its source is."""
@@ -140,6 +153,9 @@ def singable(st, ids: np.ndarray) -> np.ndarray:
         rules.append(midis != tail[-2])  # a b a b a b: not a again
     if len(tail) >= SAME_PITCH_NOTES and len(set(tail[-SAME_PITCH_NOTES:])) == 1:
         rules.append(midis != last)
+    ahead = _copy_ahead(st)
+    if ahead is not None and st.cursor >= st.bar_ticks - st.beat_ticks:  # the bar's last beat leads
+        rules.insert(0, np.abs(midis - ahead) <= OCTAVE)  # into the repeated bar after it within an octave
     keep = np.ones(len(ids), dtype=bool)
     for rule in [np.abs(move) <= OCTAVE] + rules:
         if (keep & rule).any():

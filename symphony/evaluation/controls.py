@@ -34,7 +34,7 @@ def _meter(req, back: Score, meta: dict) -> bool:
 
 
 def _bars(req, back: Score, meta: dict) -> bool:
-    return back.bars == int(req.bars)
+    return back.full_bars == int(req.bars)
 
 
 def _tempo(req, back: Score, meta: dict) -> bool:

@@ -88,6 +88,12 @@ class Score:
         return float(self.meter.bar_quarters)
 
     @property
+    def full_bars(self) -> int:
+        """The length as a musician counts it: bars 1 onwards. A pickup bar (bar 0) is not a bar;
+        with the last bar completing it, the two make one. ``--bars 16`` asks for 16 of these."""
+        return self.bars - (1 if self.pickup else 0)
+
+    @property
     def quarter_bpm(self) -> float:
         return bpm_to_quarter_bpm(self.bpm, self.meter)
 

@@ -33,7 +33,7 @@ from symphony.music.score import Score
 from symphony.tasks import edit, infill, melody, variation
 from symphony.tasks.common import describe
 from symphony.tasks.engine import Engine
-from symphony.tasks.generate import generate_request
+from symphony.tasks.generate import generate_request, pickup_bar
 from symphony.tasks.limits import MAX_COUNT
 from symphony.tasks.requests import require_request, resolve
 from symphony.understanding.prompt import check_prompt
@@ -242,7 +242,8 @@ def run_many(options: Options, engine: Engine | str | Path | None = None,
         # each piece draws the attributes left open with its own seed (twenty pieces, twenty keys)
         req_i, why = (req, why) if i == 0 else resolved(req.seed + i)
         if o.count == 1:
-            sh = Hooks(cancel=hooks.cancel, on_bar=_note_stream(hooks, req_i.bars, engine.tokenizer))
+            # (the bars as sampled: a pickup bar, when the piece opens with one, then those asked for)
+            sh = Hooks(cancel=hooks.cancel, on_bar=_note_stream(hooks, req_i.bars + pickup_bar(req_i), engine.tokenizer))
         score = generate_request(req_i, engine, o.temperature, o.top_p, explanation=why, hooks=sh)
         if o.numerals:
             annotate_numerals(score, show=True)

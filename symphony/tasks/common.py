@@ -83,7 +83,7 @@ def describe(score: Score) -> dict:
     """The music.json record of a generated score."""
     return {"prompt": score.meta.get("request", {}).get("prompt", ""),
             "attributes": {"style": score.style, "key": str(score.key), "meter": str(score.meter),
-                           "tempo_bpm": score.bpm, "bars": score.bars, "voices": len(score.parts),
+                           "tempo_bpm": score.bpm, "bars": score.full_bars, "voices": len(score.parts),
                            "seed": score.meta.get("request", {}).get("seed"),
                            **{k: v for k, v in score.meta.get("request", {}).items()
                               if k in ("blend", "chords", "accompany", "form", "low", "high", "density",

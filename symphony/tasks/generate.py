@@ -32,7 +32,7 @@ from symphony.music.chorale_tune import compose_tune
 from symphony.music.form import FormPlan, after_upbeat, borrowed_repeats, plan_form, restate_repeats
 from symphony.music.fourpart import analysis_meta, guess_phrase_ends, lower_voices
 from symphony.music.harmony import accompaniment, layout, parse_progression
-from symphony.music.phrase import PhrasePlan, plan_phrases
+from symphony.music.phrase import PhrasePlan, plan_phrases, strain_barlines, strains
 from symphony.music.pickup import mark_pickup, upbeat_before_sections, upbeat_length
 from symphony.music.score import Note, Part, Score, analyze_key
 from symphony.music.styles import get_style
@@ -196,12 +196,16 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     cond_key = Key(key.tonic, "minor" if key.is_minor_like else "major")
     spans = layout(parse_progression(req.chords, key), meter, req.bars) if req.chords else None
     plan = plan_form(req.form, req.bars, key, req.end_on_tonic) if req.form else None
-    upbeat = None if spans else opens_with_upbeat(req.blend or {req.style: 1.0}, req.seed)
+    upbeat = None if spans else opens_with_upbeat(req.blend or {req.style: 1.0}, req.seed)  # (= pickup_bar(req))
     # a form with an upbeat, |: A :|: B :| as a fiddler reads it: the pickup bar first, then the
     # form's bars a bar later (printed 1..bars), each section approached by the upbeat
     sampled = after_upbeat(plan) if plan and upbeat else plan
     upbeat = bool(upbeat) if plan else upbeat
-    n_bars = req.bars + (sampled is not plan)
+    # a piece that opens with an upbeat has its bars after it, printed 1..bars as in a published
+    # tune (the pickup bar 0 and the last bar completing it make one bar): one bar more is sampled.
+    # (Before, a 16-bar jig with an upbeat had 15 bars after it, its last phrase 3 bars long: "a
+    # lopsided 15 bars", "a 3-bar final phrase", readers of the seed-53 panel said.)
+    n_bars = req.bars + (upbeat is True)
     header = tok.header(req.style, cond_key, meter, req.tempo, n_bars, req.voices)
     blend = None
     rhythm_style = req.rhythm_style or req.style
@@ -346,6 +350,13 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
                                          "final": list(cons.bar_plan.final) if cons.bar_plan.final else None}
         repeats = f"; {_bar_list(phrases.copy_from)} (--no-repeats to compose them anew)" if phrases.copy_from else ""
         score.explanation.append("structure: " + phrases.describe() + repeats)
+        strain_bars = strains(phrases, req.style, req.seed) if req.repeats and not req.blend else None
+        if strain_bars and not score.barlines:  # printed |: A :|: B :| as the style's collections print it
+            score.barlines = strain_barlines(strain_bars, 1 if score.pickup else 0)
+            score.meta["strains"] = [list(sp) for sp in strain_bars]
+            score.explanation.append("strains: " + ", ".join(f"bars {a}-{b}" for a, b in strain_bars) + ", each marked to be "
+                                     "played twice (|: :|), as Irish dance tunes are printed; the MIDI and audio play "
+                                     "the written bars once (--no-repeats: no repeat signs)")
     if plan:
         score.meta["form"] = {"form": plan.form, "sections": [
             {"label": s.label + ("'" if s.varied else ""), "bars": [s.first_bar, s.first_bar + s.n_bars - 1]}
@@ -381,6 +392,12 @@ def opens_with_upbeat(styles: dict[str, float], seed: int) -> bool | None:
         return None
     rate = sum(r * w for r, w in rates) / sum(w for _, w in rates)
     return random.Random(f"upbeat/{seed}").random() < rate
+
+
+def pickup_bar(req: Request) -> bool:
+    """Is a pickup bar sampled before the bars `req` asks for (an upbeat drawn at the style's share;
+    none with --chords)? The sampler then writes req.bars + 1 bars."""
+    return not req.chords and opens_with_upbeat(req.blend or {req.style: 1.0}, req.seed) is True
 
 
 NOTE_VALUES = {0.25: "a sixteenth", 0.5: "an eighth", 0.75: "a dotted eighth", 1.0: "a quarter",
