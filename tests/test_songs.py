@@ -52,7 +52,7 @@ def test_long_songs_bring_bars_back_as_real_ones_do(style, least):
 def test_a_free_final_is_drawn_at_the_real_shares_and_prepared():
     """Chinese songs labelled major end on the 5th 57% and the tonic 29% of the time, minor ones on
     the tonic 60% and the 5th 18%: drawn between the two at those shares. Where the final is the
-    5th, the last half cadence before it pauses on the 5th."""
+    5th, the last half cadence before it pauses on the 5th, held."""
     fifth_major = sum(free_final("major", s) == frozenset({7}) for s in range(400)) / 400
     fifth_minor = sum(free_final("minor", s) == frozenset({7}) for s in range(400)) / 400
     assert 0.56 <= fifth_major <= 0.76 and 0.13 <= fifth_minor <= 0.33
@@ -60,6 +60,7 @@ def test_a_free_final_is_drawn_at_the_real_shares_and_prepared():
     plan = plan_phrases(16, Key("C", "minor"), "chinese", seed=3)
     prepared = prepare_fifth(plan, frozenset({7}))
     assert prepared.cadences[12] == frozenset({7}) and prepared.cadences[8] == plan.cadences[8]
+    assert 12 in prepared.held and plan.held <= prepared.held
     assert prepare_fifth(plan, frozenset({0})) is plan
 
 
@@ -70,7 +71,8 @@ def _melody(s):
 @pytest.mark.parametrize("key", ["C minor", "D major"])
 def test_a_chinese_song_settles_on_its_final(tiny_checkpoint, key):
     """A Chinese song in a major or minor key ends on the final drawn for it, held, and a final on
-    the 5th is reached from the step above (the panel's C minor song stopped on G 'without settling')."""
+    the 5th is reached from the step above, after the last phrase before it has paused there (the panel's
+    C minor song stopped on G 'without settling')."""
     path, _ = tiny_checkpoint
     k = parse_key(key)
     seen = set()
@@ -83,6 +85,12 @@ def test_a_chinese_song_settles_on_its_final(tiny_checkpoint, key):
         assert notes[-1].duration >= 1.0
         if want == frozenset({7}):
             assert 0 < notes[-2].pitch - notes[-1].pitch <= 2, (seed, notes[-2].pitch, notes[-1].pitch)
+            bq = float(s.bar_quarters)
+            paused = max(b for b, pcs in prepare_fifth(plan_phrases(12, k, "chinese", seed), want).cadences.items()
+                         if pcs == want)  # the last phrase end before the final: held on the 5th
+            end = (paused + (1 if s.pickup else 0)) * bq
+            close = [n for n in notes if n.onset < end - 1e-6][-1]
+            assert (close.pitch - k.tonic_pc) % 12 == 7 and close.end >= end - 1e-6, (seed, close)
         seen.add(final)
     assert seen == {0, 7}
 

@@ -3,7 +3,9 @@
 A folk tune is built of phrases, and a piece asked for without ``--form`` gets a plan of them:
 
 * the piece is cut into phrases of ``PHRASE_BARS`` bars (``LONG_PHRASE_BARS`` in pieces of
-  ``LONG_PIECE_BARS`` bars or more), as equal as the length allows;
+  ``LONG_PIECE_BARS`` bars or more), as equal as the length allows; a song (German, Chinese) keeps
+  the grid its first phrases set, its last phrase extending the cadence by the bars left over
+  (4 + 4 + 5) or, three left, a short last phrase (4 + 4 + 3);
 * the **opening** phrase ends on a half cadence, the 2nd or 5th degree of the mode
   (``half_cadence``), which asks for an answer: a note arriving on the bar's last strong beat,
   held to the barline at some phrase ends (``PhrasePlan.held``, at the style's rate);
@@ -22,7 +24,9 @@ song brings back its opening (13-14 repeat 1-2); Chinese phrases end alike (bars
 14-15 repeat 6-7). The same habits hold at every length: every answer, and an opening phrase that
 comes back in a long tune, restates the opening's first bars; an 8-bar strain is 4 + 4, its fifth
 bar restating its first; the bars before the final rhyme with those before the answer's tonic
-close, while the final bar itself is always the composed final cadence.
+close, while the final bar itself is always the composed final cadence. Long songs (20 bars and
+more) also recall earlier phrases bar by bar, at the rate real songs of their length do
+(``LONG_REPEATS``).
 A return that is not literal is *varied* (``PhrasePlan.vary``): the first half of the bar comes
 back and the rest changes, as real tunes vary their returns.
 

@@ -94,13 +94,13 @@ def free_final(mode: str, seed: int) -> frozenset[int]:
 
 
 def prepare_fifth(plan: PhrasePlan, finals: frozenset[int] | None) -> PhrasePlan:
-    """The plan, its last half cadence closing on the 5th where the piece ends there."""
+    """The plan, its last half cadence closing on the 5th, held, where the piece ends there."""
     if finals != frozenset({7}):
         return plan
     half = [b for b, pcs in plan.cadences.items() if 7 in pcs and pcs != frozenset({0})]
     if not half:
         return plan
-    return replace(plan, cadences={**plan.cadences, max(half): frozenset({7})})
+    return replace(plan, cadences={**plan.cadences, max(half): frozenset({7})}, held=plan.held | {max(half)})
 
 
 def short_notes(style: str, meter: Meter) -> dict:
