@@ -191,7 +191,7 @@ def phrase_returns(notes, starts: list[float], pickup: int) -> dict:
     first half (its first two bars, note for note) or the whole of it but the closing bar; phrase
     ends (every phrase's last bar but the final's) whose bar is an earlier phrase end's; and whether
     the tune's second half opens by restating its first phrase (A A': the first half's opening bars
-    come back at the half)."""
+    come back at the half); and the odd bars (a phrase's 1st and 3rd) that are one long note."""
     bars = _bar_contents(notes, starts)[pickup:]
     phrases = [bars[i:i + PHRASE_GRID] for i in range(0, len(bars), PHRASE_GRID)]
     phrases = [p for p in phrases if len(p) >= 2 and all(p)]
@@ -201,7 +201,11 @@ def phrase_returns(notes, starts: list[float], pickup: int) -> dict:
     ends = [p[-1] for p in phrases[:-1]]
     rhymes = sum(e in ends[:i] for i, e in enumerate(ends) if i)
     half = len(phrases) // 2
-    return {"phrases_later": max(0, len(phrases) - 1), "phrase_heads": head, "phrase_wholes": whole,
+    # a bar that is one note (held from its downbeat, or tied in) where no 2-bar group ends: a long
+    # note in mid-phrase ("loose half notes", blind panel seed 53)
+    loose = sum(len(c) == 1 and c[0][0] == 0 for i, c in enumerate(bars[:-1]) if i % 2 == 0)
+    return {"loose_bars": loose, "odd_bars": len(bars) // 2,
+            "phrases_later": max(0, len(phrases) - 1), "phrase_heads": head, "phrase_wholes": whole,
             "phrase_end_rhymes": rhymes, "inner_ends_later": max(0, len(ends) - 1),
             "second_half_restates": len(phrases) >= 2 and half >= 1 and phrases[half][:2] == phrases[0][:2]}
 
@@ -349,6 +353,7 @@ def summarise(rows: list[dict]) -> dict:
         "phrase_heads": _ratio(rows, "phrase_heads", "phrases_later"),
         "phrase_wholes": _ratio(rows, "phrase_wholes", "phrases_later"),
         "phrase_end_rhymes": _ratio(rows, "phrase_end_rhymes", "inner_ends_later"),
+        "loose_bars": _ratio(rows, "loose_bars", "odd_bars"),
         "second_half_restates": sum(r.get("second_half_restates", False) for r in rows) / n,
         "long_repeated_bars": _ratio([r for r in rows if r["bars"] >= 20], "repeated_bars", "filled_bars"),
         "wide_leaps": sum(r["wide_leaps"] for r in rows) / max(1, sum(r["intervals"] for r in rows)),
@@ -476,6 +481,7 @@ ROWS = (("last_long", "last note lasts at least a beat", True),
         ("phrase_wholes", "4-bar phrases restating an earlier phrase but its close", True),
         ("phrase_end_rhymes", "inner phrase ends sharing their last bar with an earlier one", True),
         ("second_half_restates", "pieces whose second half opens as the first did", True),
+        ("loose_bars", "odd bars (1st, 3rd of a phrase) held on one note", True),
         ("long_repeated_bars", "bars repeating an earlier bar, pieces of 20+ bars", True),
         ("wide_leaps", "intervals wider than a fourth (share of intervals)", True),
         ("stray_pieces", "pieces with a stray rhythm (a figure heard once)", True),
