@@ -133,6 +133,7 @@ def piece_measures(score, vocab: frozenset[int] | None = None) -> dict:
     out["phrase_long"], out["phrase_ends"] = phrase_long, phrase_ends
     out["phrase_half"], out["phrase_tonic"] = phrase_half, phrase_tonic
     out.update(_shape(notes, starts, pickup))
+    out.update(phrase_returns(notes, starts, pickup))
     out.update(_lines(notes))
     out.update(_rhythm_and_inflection(notes, starts, beat, score.key))
     out.update(_close_and_breath(notes, starts, score.key))
@@ -168,6 +169,45 @@ def _shape(notes, starts: list[float], pickup: int) -> dict:
             "repeated_bars": len(repeats), "filled_bars": filled,
             "opening_returns": any(src == opening and b > half for b, src in repeats.items()),
             "opening_varied": varied}
+
+
+def _bar_contents(notes, starts: list[float]) -> list[tuple]:
+    """Each bar's (onset in the bar on a 1/24-quarter grid, pitch) pairs, as bar_repeats compares them."""
+    import bisect
+    out: list[list] = [[] for _ in range(len(starts) - 1)]
+    for n in notes:
+        i = bisect.bisect_right(starts, n.onset + EPS) - 1
+        if 0 <= i < len(out):
+            out[i].append((round((n.onset - starts[i]) * 24), n.pitch))
+    return [tuple(c) for c in out]
+
+
+PHRASE_GRID = 4  # bars per phrase when a real tune's phrases are read (its opening bar first)
+
+
+def phrase_returns(notes, starts: list[float], pickup: int) -> dict:
+    """Phrase-level returns, on 4-bar phrases from the opening bar (a last phrase of 2+ bars counts;
+    the bar of a pickup is left out): phrases after the first that restate an earlier phrase's
+    first half (its first two bars, note for note) or the whole of it but the closing bar; phrase
+    ends (every phrase's last bar but the final's) whose bar is an earlier phrase end's; and whether
+    the tune's second half opens by restating its first phrase (A A': the first half's opening bars
+    come back at the half); and the odd bars (a phrase's 1st and 3rd) that are one long note."""
+    bars = _bar_contents(notes, starts)[pickup:]
+    phrases = [bars[i:i + PHRASE_GRID] for i in range(0, len(bars), PHRASE_GRID)]
+    phrases = [p for p in phrases if len(p) >= 2 and all(p)]
+    head = sum(any(p[:2] == q[:2] for q in phrases[:i]) for i, p in enumerate(phrases) if i)
+    whole = sum(any(len(q) >= len(p) and p[:-1] == q[:len(p) - 1] for q in phrases[:i])
+                for i, p in enumerate(phrases) if i and len(p) >= 3)
+    ends = [p[-1] for p in phrases[:-1]]
+    rhymes = sum(e in ends[:i] for i, e in enumerate(ends) if i)
+    half = len(phrases) // 2
+    # a bar that is one note (held from its downbeat, or tied in) where no 2-bar group ends: a long
+    # note in mid-phrase ("loose half notes", blind panel seed 53)
+    loose = sum(len(c) == 1 and c[0][0] == 0 for i, c in enumerate(bars[:-1]) if i % 2 == 0)
+    return {"loose_bars": loose, "odd_bars": len(bars) // 2,
+            "phrases_later": max(0, len(phrases) - 1), "phrase_heads": head, "phrase_wholes": whole,
+            "phrase_end_rhymes": rhymes, "inner_ends_later": max(0, len(ends) - 1),
+            "second_half_restates": len(phrases) >= 2 and half >= 1 and phrases[half][:2] == phrases[0][:2]}
 
 
 # A see-saw longer than this many notes between two pitches (G B G B G B G), and a run of more
@@ -310,6 +350,12 @@ def summarise(rows: list[dict]) -> dict:
         "repeated_bars": sum(r["repeated_bars"] for r in rows) / max(1, sum(r["filled_bars"] for r in rows)),
         "opening_returns": sum(r["opening_returns"] for r in rows) / n,
         "opening_varied": sum(r["opening_varied"] for r in rows) / n,
+        "phrase_heads": _ratio(rows, "phrase_heads", "phrases_later"),
+        "phrase_wholes": _ratio(rows, "phrase_wholes", "phrases_later"),
+        "phrase_end_rhymes": _ratio(rows, "phrase_end_rhymes", "inner_ends_later"),
+        "loose_bars": _ratio(rows, "loose_bars", "odd_bars"),
+        "second_half_restates": sum(r.get("second_half_restates", False) for r in rows) / n,
+        "long_repeated_bars": _ratio([r for r in rows if r["bars"] >= 20], "repeated_bars", "filled_bars"),
         "wide_leaps": sum(r["wide_leaps"] for r in rows) / max(1, sum(r["intervals"] for r in rows)),
         "stray_pieces": sum(r["stray_notes"] > 0 for r in rows) / n,
         "stray_per_16": sum(r["stray_notes"] * 16 / max(1, r["bars"]) for r in rows) / n,
@@ -431,6 +477,12 @@ ROWS = (("last_long", "last note lasts at least a beat", True),
         ("repeated_bars", "bars repeating an earlier bar note for note", True),
         ("opening_returns", "pieces whose opening bar returns in the second half", True),
         ("opening_varied", "... whose opening bar's first half returns there, the bar changed", True),
+        ("phrase_heads", "4-bar phrases restating an earlier phrase's first two bars", True),
+        ("phrase_wholes", "4-bar phrases restating an earlier phrase but its close", True),
+        ("phrase_end_rhymes", "inner phrase ends sharing their last bar with an earlier one", True),
+        ("second_half_restates", "pieces whose second half opens as the first did", True),
+        ("loose_bars", "odd bars (1st, 3rd of a phrase) held on one note", True),
+        ("long_repeated_bars", "bars repeating an earlier bar, pieces of 20+ bars", True),
         ("wide_leaps", "intervals wider than a fourth (share of intervals)", True),
         ("stray_pieces", "pieces with a stray rhythm (a figure heard once)", True),
         ("stray_per_16", "stray-rhythm notes per 16 bars (mean)", False),

@@ -286,7 +286,8 @@ def test_answers_restate_the_opening_and_phrases_rhyme_at_every_length():
     long = _plans("celtic", 32)
     assert share(long, 5, 1) > 0.6 and share(long, 21, 17) > 0.6  # each strain: 4 + 4
     chinese = _plans("chinese")
-    assert share(chinese, 11, 3) > 0.5 and share(chinese, 12, 4) > 0.5 and share(chinese, 15, 7) > 0.5
+    # (in 0.4 of the plans: real 16-bar Chinese tunes repeat bar 7 at 15 in 23%, bar 4 at 12 in 19%)
+    assert all(0.3 < share(chinese, b, a) < 0.55 for b, a in ((11, 3), (12, 4), (15, 7)))
     for style in ("celtic", "chinese", "german"):
         for bars in (8, 12, 16, 20, 32):
             assert all(bars not in p.copy_from for p in _plans(style, bars, 100)), (style, bars)

@@ -124,6 +124,8 @@ def _approaches(st, prev: int, final: int, pcs: frozenset[int]) -> bool:
     d = abs(final - prev)
     leap = c.leap_to_tonic or st.bars_done < c.bars - 1 or not c.closes or st.copying  # (the final's
     # approach, or its bar's, unless the plan repeats that bar)
+    if pcs == frozenset({7}) and c.closes and st.bars_done >= c.bars - 1 and c.finals == pcs:
+        return 0 < prev - final <= 2  # a final on the 5th comes down to it by step: it settles
     if pcs != frozenset({0}):
         return 0 < d <= (7 if leap else 4)
     rel = (prev - c.key.tonic_pc) % 12

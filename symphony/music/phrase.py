@@ -3,7 +3,9 @@
 A folk tune is built of phrases, and a piece asked for without ``--form`` gets a plan of them:
 
 * the piece is cut into phrases of ``PHRASE_BARS`` bars (``LONG_PHRASE_BARS`` in pieces of
-  ``LONG_PIECE_BARS`` bars or more), as equal as the length allows;
+  ``LONG_PIECE_BARS`` bars or more), as equal as the length allows; a song (German, Chinese) keeps
+  the grid its first phrases set, its last phrase extending the cadence by the bars left over
+  (4 + 4 + 5) or, three left, a short last phrase (4 + 4 + 3);
 * the **opening** phrase ends on a half cadence, the 2nd or 5th degree of the mode
   (``half_cadence``), which asks for an answer: a note arriving on the bar's last strong beat,
   held to the barline at some phrase ends (``PhrasePlan.held``, at the style's rate);
@@ -22,7 +24,9 @@ song brings back its opening (13-14 repeat 1-2); Chinese phrases end alike (bars
 14-15 repeat 6-7). The same habits hold at every length: every answer, and an opening phrase that
 comes back in a long tune, restates the opening's first bars; an 8-bar strain is 4 + 4, its fifth
 bar restating its first; the bars before the final rhyme with those before the answer's tonic
-close, while the final bar itself is always the composed final cadence.
+close, while the final bar itself is always the composed final cadence. Long songs (20 bars and
+more) also recall earlier phrases bar by bar, at the rate real songs of their length do
+(``LONG_REPEATS``).
 A return that is not literal is *varied* (``PhrasePlan.vary``): the first half of the bar comes
 back and the rest changes, as real tunes vary their returns.
 
@@ -88,6 +92,9 @@ class Habits:
     # opening's, the bars before the final those before the answer's tonic close
     echo: float  # a phrase's third bar repeats its first (an Irish a-b-a-c phrase)
     rhyme_bars: int = 1
+    long_repeat: tuple[tuple[int, float], ...] = ()  # (bars, p): in a tune of at least `bars` bars,
+    # each bar of a third or later phrase that no other habit places repeats the bar at its place in
+    # an earlier phrase with probability p (the longest such length applies)
 
 
 # Counted on 16-bar tunes without a pickup of the training split (celtic 300, chinese 80, german
@@ -100,13 +107,27 @@ class Habits:
 # often (bar 5 repeats bar 1 in 10% of the German test split, mostly short songs). The
 # first half of the opening bar returns in the second half with the bar changed in 2%, 12%, 25% of
 # the test split's tunes (benchmarks/melody_craft.md).
+# Long songs repeat more (800 each of the training split, bars repeating an earlier bar note for
+# note, by length: German <12 bars 4%, 12-19 18%, 20-27 28%, 28+ 47%; Chinese 11%, 19%, 26%, 36%),
+# and not as whole phrases (4-bar phrases from the opening bar that restate an earlier phrase's
+# first two bars: German 2%, 15%, 8%, 12%; Chinese 6%, 5%, 5%, 9%) but bar by bar at the same place
+# in another phrase: the repeats of 20-39-bar songs lie 4, 6, 8 or 12 bars after their source in
+# 38% (German) and 33% (Chinese), and 89% and 90% of them are single bars or pairs. Inner phrase ends
+# share their last bar with an earlier one in German 2%, 10%, 16%, 26%, Chinese 2%, 11%, 12%, 22%
+# of them: Chinese phrases rhyme (``rhyme``) in 0.4 of the plans (0.7 rhymed 42% of the phrase
+# ends of 24 pieces once phrases kept the 4-bar grid, real 22%). The habits above leave a third
+# or later phrase mostly new (our plans copy German 19% and 26%, Chinese 15% and 12% of the bars of
+# 20-27 and 28+-bar tunes), so there each bar returns from an earlier phrase at these rates (tuned
+# on plan_phrases, 40 seeds a length: German 30% and 47%, Chinese 24% and 32%).
+LONG_REPEATS = {"german": ((20, 0.3), (28, 0.6)), "chinese": ((20, 0.2), (28, 0.5))}
 HABITS = {
     "celtic": Habits(answer_head=0.75, answer_share=0.5, answer_vary=0.8, strain_head=0.55, return_head=0.1,
                      varied_return=0.05, rhyme=0.25, echo=0.35, rhyme_bars=2),
     "chinese": Habits(answer_head=0.1, answer_share=0.25, answer_vary=0.2, strain_head=0.05, return_head=0.12,
-                      varied_return=0.15, rhyme=0.7, echo=0.08, rhyme_bars=2),
+                      varied_return=0.15, rhyme=0.4, echo=0.08, rhyme_bars=2,
+                     long_repeat=LONG_REPEATS["chinese"]),
     "german": Habits(answer_head=0.5, answer_share=0.75, answer_vary=0.5, strain_head=0.12, return_head=0.22,
-                     varied_return=0.35, rhyme=0.12, echo=0.2),
+                     varied_return=0.35, rhyme=0.12, echo=0.2, long_repeat=LONG_REPEATS["german"]),
 }
 DEFAULT_HABITS = HABITS["german"]
 SHORT_ANSWER = 3
@@ -181,8 +202,36 @@ def half_cadence(key: Key) -> frozenset[int]:
     return out or frozenset(s for s in (5, 7) if s in scale) or frozenset(scale - {0})
 
 
-def _lengths(bars: int) -> list[int]:
-    """Phrase lengths covering `bars`, as equal as possible, longer ones first."""
+# Songs keep the grid their first phrases set. Where real German and Chinese songs of an odd length
+# breathe (a long note to the barline or a rest after it; 1,500 each of the training split, share of
+# the songs of that length with a breath at the bar): Chinese 11-bar songs at bars 2, 4, 6, 8 (61%,
+# 58%, 43%, 46%: 4 + 4 + 3), 17-bar ones at 4, 8, 12, 13 (65%, 53%, 46%, 46%: 4 + 4 + 4 + 5, the
+# last phrase extending its cadence by a bar), 18-bar ones at 4, 8, 12, 14 (56%, 66%, 43%, 36%:
+# 4 + 4 + 4 + 6); German 17-bar songs at 4, 8, 12, 16 (32%, 46%, 25%, 50%: 4 + 4 + 4 + 5, a
+# tag bar after the cadence), 11-bar ones at 4 (25%). Our equal split gave a 13-bar song a 5-bar
+# opening, and the phrases after it started off that grid.
+SUNG = frozenset({"german", "chinese"})
+
+
+def _sung_lengths(bars: int) -> list[int]:
+    """Phrase lengths of a song: 4-bar phrases (8 from 32 bars), the last one longer by the 1 or 2
+    bars left over (a cadence extended), or a 3-bar last phrase where 3 are left (4 + 4 + 3)."""
+    if bars >= LONG_PIECE_BARS:  # 8-bar phrases, what is left over as a short song's end
+        n, left = divmod(bars, LONG_PHRASE_BARS)
+        if left < PHRASE_BARS:
+            return [LONG_PHRASE_BARS] * (n - 1) + [LONG_PHRASE_BARS + left]
+        return [LONG_PHRASE_BARS] * n + _sung_lengths(left)
+    n, left = divmod(bars, PHRASE_BARS)
+    if n == 0 or left == 3:
+        return [PHRASE_BARS] * n + [left] if left else [PHRASE_BARS] * n
+    return [PHRASE_BARS] * (n - 1) + [PHRASE_BARS + left]
+
+
+def _lengths(bars: int, style: str = "") -> list[int]:
+    """Phrase lengths covering `bars`: a song's (``_sung_lengths``), else as equal as possible,
+    longer ones first."""
+    if style in SUNG:
+        return _sung_lengths(bars)
     size = LONG_PHRASE_BARS if bars >= LONG_PIECE_BARS else PHRASE_BARS
     n = max(2, round(bars / size))
     return [bars // n + (i < bars % n) for i in range(n)]
@@ -193,7 +242,7 @@ def plan_phrases(bars: int, key: Key, style: str = "", seed: int = 0) -> PhraseP
     short. The seed draws which bars return, which phrase ends are held and where the high point falls."""
     if bars < MIN_BARS:
         return None
-    lengths = _lengths(bars)
+    lengths = _lengths(bars, style)
     n = len(lengths)
     phrases, first = [], 1
     for i, size in enumerate(lengths):
@@ -260,13 +309,20 @@ def _plan_returns(plan: PhrasePlan, habits: Habits, rng: random.Random) -> None:
         # (the final bar itself is the composed final cadence: approached by step, held)
         rhymes += [(last, tonic[0], range(1, habits.rhyme_bars + 1))] if tonic else []
         for ph, src, back in rhymes:
-            if ph.n_bars == src.n_bars >= 3:
+            if ph.n_bars >= src.n_bars >= 3:  # (a last phrase extending its cadence rhymes on its end)
                 for j in back:
                     copy.setdefault(ph.last_bar - j, src.last_bar - j)
     if rng.random() < habits.echo:
         for ph in phrases:
             if ph.n_bars >= 4 and ph.first_bar not in copy:
                 copy.setdefault(ph.first_bar + 2, ph.first_bar)
+    share = max((p for n, p in habits.long_repeat if last.last_bar >= n), default=0.0)
+    for i, ph in enumerate(phrases[2:] if share else (), start=2):  # a long song's later phrases recall
+        # earlier ones bar by bar
+        for j in range(ph.n_bars - 1 - (ph is last)):  # (not a cadence bar, nor the one before the final)
+            b, sources = ph.first_bar + j, [q for q in phrases[:i] if q.n_bars > j + 1]  # (their cadence bars neither)
+            if b not in copy and b not in vary and sources and rng.random() < share:
+                copy[b] = rng.choice(sources).first_bar + j
 
 
 def _peak_bar(bars: int, copy_from: dict[int, int], quarter: int) -> int:

@@ -65,13 +65,42 @@ FINAL_LEAPS = {"german": 0.0, "chinese": 0.35, "celtic": 0.0}
 # Share of a phrase's first bars that open with a breath, an eighth's rest (Constraints.breaths):
 # real Chinese songs rest between phrases (0.85 rests per 16 bars in 60 of the test split; ours
 # none; readers of the blind panel: "rests close each phrase").
-PHRASE_BREATHS = {"chinese": 0.3}
+# German songs rest 1.5 times per 16 bars (0.7 in ours, in mid-phrase as often as not). Once their
+# bars rest only to breathe (BREATHS_ONLY) and no breath is copied inside a phrase, 0.3 and 0.5
+# gave Chinese 0.4 and German 0.8 rests per 16 bars (24 pieces each); these give 1.0 and 1.25.
+PHRASE_BREATHS = {"chinese": 0.6, "german": 0.9}
+# Styles whose planned bars rest only to breathe, at a phrase's start (PHRASE_BREATHS): a song is
+# sung, and readers heard "stray eighth rests in mid-phrase" and "broken bars like c z c z" in ours
+# (blind panel, seed 53).
+BREATHS_ONLY = frozenset({"german", "chinese"})
 # A style that leaves its final to the mode (Style.free_final), in a major or minor key, ends where
 # its real tunes do: Chinese tunes the corpus labels major end on the 5th (57%), the tonic (29%) or
 # the 2nd (9%); minor ones on the tonic (60%), the 5th (18%) or the 4th (10%) (600 of the training
 # split). Any note of the scale before: the blind panel's readers heard finals on the 2nd, 3rd or
 # 6th as no ending (seed 29: 4 of 6 Chinese pairs), so ours end on the two commonest.
 FREE_FINALS = {"major": frozenset({0, 7}), "minor": frozenset({0, 7})}
+# Which of the two a piece ends on, drawn per piece at the real shares between them (major: 5th 57%,
+# tonic 29%; minor: tonic 60%, 5th 18%, as above): left to the model, a C minor song stopped on G
+# without settling (blind panel, seed 53). A final on the 5th sounds final when a phrase has already
+# closed there (the last inner phrase end before it pauses on the 5th) and the final comes down to it
+# by step (decoding.cadence).
+FIFTH_FINALS = {"major": 57 / (57 + 29), "minor": 18 / (60 + 18)}
+
+
+def free_final(mode: str, seed: int) -> frozenset[int]:
+    """The final of a piece left to its mode (FREE_FINALS) in `mode`: the 5th or the tonic, drawn."""
+    fifth = random.Random(f"free final|{mode}|{seed}").random() < FIFTH_FINALS.get(mode, 0.0)
+    return frozenset({7}) if fifth else frozenset({0})
+
+
+def prepare_fifth(plan: PhrasePlan, finals: frozenset[int] | None) -> PhrasePlan:
+    """The plan, its last half cadence closing on the 5th, held, where the piece ends there."""
+    if finals != frozenset({7}):
+        return plan
+    half = [b for b, pcs in plan.cadences.items() if 7 in pcs and pcs != frozenset({0})]
+    if not half:
+        return plan
+    return replace(plan, cadences={**plan.cadences, max(half): frozenset({7})}, held=plan.held | {max(half)})
 
 
 def short_notes(style: str, meter: Meter) -> dict:
@@ -102,12 +131,16 @@ def _before_upbeat(onsets: tuple[int, ...] | None, meter: Meter) -> tuple[int, .
 
 def phrase_breaths(plan: PhrasePlan, style: str, meter: Meter, seed: int) -> dict[int, int]:
     """{bar: ticks} of the phrases' first bars that open with a breath (PHRASE_BREATHS), where the
-    bar is composed anew (not a repeat or a varied return, whose notes come from their source)."""
+    bar is composed anew (not a repeat or a varied return, whose notes come from their source) and
+    is not repeated inside a phrase."""
     share = PHRASE_BREATHS.get(style, 0.0)
     rng = random.Random(f"breaths|{style}|{seed}")
     eighth = TICKS_PER_QUARTER // 2
+    starts = {ph.first_bar for ph in plan.phrases}
+    inner = {src for b, src in plan.copy_from.items() if b not in starts}  # (a copy would carry the
+    # breath into the middle of a phrase: a third bar echoing the first)
     return {ph.first_bar: eighth for ph in plan.phrases[1:] if rng.random() < share
-            and ph.first_bar not in plan.copy_from and ph.first_bar not in plan.vary
+            and ph.first_bar not in plan.copy_from and ph.first_bar not in plan.vary and ph.first_bar not in inner
             and round(float(meter.bar_quarters) * TICKS_PER_QUARTER) >= 4 * eighth}
 
 
@@ -117,8 +150,11 @@ def plan_bar_rhythms(phrases: PhrasePlan, style: str, meter: Meter, cons: Constr
     rhythms in `meter` to fit the cadence rules `cons` holds (``bar_rhythm.plan``). The requested
     `density` leans towards denser or sparser ones (not the style's density offset, which corrects
     the model's note lengths: the table's shares are the real tunes' own)."""
+    max_rest = cons.max_rest
+    if style in BREATHS_ONLY and max_rest is not None:  # (under one tick: no bar with a rest but a breath)
+        max_rest = 0.5 / (float(meter.bar_quarters) * TICKS_PER_QUARTER)
     return bar_rhythm.plan(style, meter, phrases, bool(cons.upbeat), cons.rhythm, cons.final_onsets or (0,),
-                           cons.breaths, max(-1.0, min(1.0, density)), seed, cons.max_rest, cons.max_short_run,
+                           cons.breaths, max(-1.0, min(1.0, density)), seed, max_rest, cons.max_short_run,
                            cons.short_share if cons.max_short_run else 1.0, cons.plain_end_bars)
 
 
@@ -246,9 +282,9 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
         if sampled is not plan:  # a section's close starts before the upbeat into the next takes the bar's end
             cons = replace(cons, final_onsets=_before_upbeat(cons.final_onsets, meter))
         if req.end_on_tonic and not cons.end_on_tonic and key.mode in FREE_FINALS:  # (a Chinese tune in D major: on A)
-            cons = replace(cons, finals=FREE_FINALS[key.mode])
+            cons = replace(cons, finals=free_final(key.mode, req.seed))
     if phrases:
-        phrases = held_ends(phrases, rhythm_style, meter, cons.final_onsets)
+        phrases = held_ends(prepare_fifth(phrases, cons.finals), rhythm_style, meter, cons.final_onsets)
         cons = replace(cons, phrase_bars={b: p for b, p in phrases.cadences.items() if b in phrases.held},
                        phrase_marks={b: p for b, p in phrases.cadences.items() if b not in phrases.held},
                        shape=True, lift_bars=phrases.lift, peak_bar=phrases.peak_bar, variety=phrases.variety,
