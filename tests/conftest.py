@@ -86,3 +86,19 @@ def serve_live(app, tries: int = 400):
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def untrained():
+    """(tokenizer, decoder pool) of a small untrained (random) model, seeded: the sampler's hard
+    constraints must hold even with it."""
+    import torch
+
+    from symphony.model.decoder import DecoderPool
+    from symphony.model.tokens import Tokenizer
+    from symphony.model.transformer import ModelConfig, MusicTransformer
+    tok = Tokenizer()
+    torch.manual_seed(1)
+    m = MusicTransformer(ModelConfig(vocab_size=tok.vocab_size, block_size=128, n_layer=1, n_head=2,
+                                     n_embd=32, dropout=0.0)).eval()
+    return tok, DecoderPool(m)  # the sampler draws its decoders from a pool

@@ -3,15 +3,11 @@ and phrase position, planned per tune, kept by the sampler."""
 from __future__ import annotations
 
 import pytest
-import torch
 
 import symphony
 from symphony.decoding import bar_rhythm
 from symphony.decoding.sampler import Constraints, sample
-from symphony.model.decoder import DecoderPool
 from symphony.model.tokens import TICKS_PER_QUARTER as Q
-from symphony.model.tokens import Tokenizer
-from symphony.model.transformer import ModelConfig, MusicTransformer
 from symphony.music.analysis import melody
 from symphony.music.phrase import plan_phrases
 from symphony.music.score import Note, Part, Score
@@ -102,15 +98,6 @@ def test_density_chooses_denser_or_sparser_rhythms_of_the_style():
         return sum(sum(x > 0 for x in r) for seed in range(12) for r in bar_rhythm.plan(
             "german", meter, plan, False, None, (0,), density=d, seed=seed, max_rest=0.5).bars.values())
     assert notes(-1.0) < notes(0.0) < notes(1.0)
-
-
-@pytest.fixture(scope="module")
-def untrained():
-    tok = Tokenizer()
-    torch.manual_seed(1)
-    m = MusicTransformer(ModelConfig(vocab_size=tok.vocab_size, block_size=128, n_layer=1, n_head=2,
-                                     n_embd=32, dropout=0.0)).eval()
-    return tok, DecoderPool(m)
 
 
 def test_the_sampler_keeps_each_bar_to_its_planned_rhythm(untrained):

@@ -2,28 +2,19 @@
 import pytest
 import torch
 
-from symphony.model.transformer import ModelConfig, MusicTransformer
 from symphony.decoding.sampler import Constraints, sample
-from symphony.model.decoder import DecoderPool
 from symphony.music.theory import parse_key, parse_meter
-from symphony.model.tokens import TICKS_PER_QUARTER as Q, Tokenizer
+from symphony.model.tokens import TICKS_PER_QUARTER as Q
 
 
-@pytest.fixture(scope="module")
-def setup():
-    tok = Tokenizer()
-    torch.manual_seed(1)
-    m = MusicTransformer(ModelConfig(vocab_size=tok.vocab_size, block_size=128, n_layer=1, n_head=2,
-                                     n_embd=32, dropout=0.0)).eval()
-    return tok, DecoderPool(m)  # the sampler draws its decoders from a pool
 
 
 @pytest.mark.parametrize("key,meter,bars,voices", [
     ("D major", "6/8", 9, 1), ("A dorian", "4/4", 5, 1), ("G zhi", "2/4", 12, 1),
     ("Bb minor", "3/4", 6, 4), ("E yu", "9/8", 40, 1),
 ])
-def test_requests_hold(setup, key, meter, bars, voices):
-    tok, m = setup
+def test_requests_hold(untrained, key, meter, bars, voices):
+    tok, m = untrained
     k, mt = parse_key(key), parse_meter(meter)
     cons = Constraints(key=k, meter=mt, bars=bars, voices=voices)
     seq = sample(m, tok, tok.header("celtic", k, mt, 110, bars, voices), cons, seed=3)
@@ -45,16 +36,16 @@ def test_requests_hold(setup, key, meter, bars, voices):
         assert (last.pitch - k.tonic_pc) % 12 == 0  # outer voices end on the tonic
 
 
-def test_long_piece_slides_the_context(setup):
-    tok, m = setup  # block_size 128 tokens; 64 bars need several times that
+def test_long_piece_slides_the_context(untrained):
+    tok, m = untrained  # block_size 128 tokens; 64 bars need several times that
     k, mt = parse_key("C major"), parse_meter("4/4")
     seq = sample(m, tok, tok.header("german", k, mt, 100, 64, 1), Constraints(k, mt, 64), seed=0)
     assert len(seq) > 3 * 128
     assert tok.decode(seq).bars == 64
 
 
-def test_same_seed_same_music(setup):
-    tok, m = setup
+def test_same_seed_same_music(untrained):
+    tok, m = untrained
     k, mt = parse_key("C major"), parse_meter("4/4")
     h = tok.header("german", k, mt, 100, 4, 1)
     a = sample(m, tok, h, Constraints(k, mt, 4), seed=5)
@@ -63,12 +54,12 @@ def test_same_seed_same_music(setup):
     assert a == b and a != c
 
 
-def test_draws_decoded_side_by_side_equal_the_single_draws(setup):
+def test_draws_decoded_side_by_side_equal_the_single_draws(untrained):
     """sample_many decodes several seeds in one batch (infill candidates); each draw is the one
     `sample` makes alone, also when the draws slide their context at different moments and
     when each draw reads the music under several headers (style guidance)."""
     from symphony.decoding.sampler import sample_many
-    tok, m = setup
+    tok, m = untrained
     k, mt = parse_key("C major"), parse_meter("4/4")
     h = tok.header("german", k, mt, 100, 24, 1)
     cons = Constraints(k, mt, 24)
@@ -86,10 +77,10 @@ def test_draws_decoded_side_by_side_equal_the_single_draws(setup):
     assert logps[0] == pytest.approx(one, abs=1e-4) and len(logps[1]) == len(guided[1]) - len(h)
 
 
-def test_batch_decoder_rows_of_different_lengths_match_the_model(setup):
+def test_batch_decoder_rows_of_different_lengths_match_the_model(untrained):
     import numpy as np
     from symphony.model.decoder import BatchDecoder
-    tok, m = setup
+    tok, m = untrained
     a, b = list(range(5, 45)), list(range(50, 70))
     m = m.model
     dec = BatchDecoder(m, 2)
@@ -103,9 +94,9 @@ def test_batch_decoder_rows_of_different_lengths_match_the_model(setup):
     assert list(dec.lengths) == [41, 21]
 
 
-def test_step_bias_makes_the_top_voice_move_by_step(setup):
+def test_step_bias_makes_the_top_voice_move_by_step(untrained):
     """Constraints.step_bias (chorale sopranos) favours notes 1-2 semitones from the last one."""
-    tok, m = setup
+    tok, m = untrained
     k, mt = parse_key("G major"), parse_meter("4/4")
 
     def steps(bias):
@@ -121,13 +112,13 @@ def test_step_bias_makes_the_top_voice_move_by_step(setup):
     assert stepped > plain + 0.2 and stepped > 0.6, (plain, stepped)
 
 
-def test_repeat_bias_and_the_pitch_mass_it_keeps(setup):
+def test_repeat_bias_and_the_pitch_mass_it_keeps(untrained):
     """Constraints.repeat_bias < 0 makes repeated notes rarer; the melodic prior moves probability
     between pitch tokens only (a rest, barline or voice token keeps its chance)."""
     import numpy as np
 
     from symphony.decoding.sampler import _log_softmax, _reweight_pitches, _step_bias
-    tok, m = setup
+    tok, m = untrained
     k, mt = parse_key("D major"), parse_meter("4/4")
 
     def repeats(bias):
