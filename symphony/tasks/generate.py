@@ -232,7 +232,7 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     cond_key = Key(key.tonic, "minor" if key.is_minor_like else "major")
     spans = layout(parse_progression(req.chords, key), meter, req.bars) if req.chords else None
     plan = plan_form(req.form, req.bars, key, req.end_on_tonic) if req.form else None
-    upbeat = None if spans else opens_with_upbeat(req.blend or {req.style: 1.0}, req.seed)  # (= pickup_bar(req))
+    upbeat = None if spans else opens_with_upbeat(req.blend or {req.style: 1.0}, req.seed)
     # a form with an upbeat, |: A :|: B :| as a fiddler reads it: the pickup bar first, then the
     # form's bars a bar later (printed 1..bars), each section approached by the upbeat
     sampled = after_upbeat(plan) if plan and upbeat else plan
@@ -241,7 +241,7 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     # tune (the pickup bar 0 and the last bar completing it make one bar): one bar more is sampled.
     # (Before, a 16-bar jig with an upbeat had 15 bars after it, its last phrase 3 bars long: "a
     # lopsided 15 bars", "a 3-bar final phrase", readers of the seed-53 panel said.)
-    n_bars = req.bars + (upbeat is True)
+    n_bars = req.bars + pickup_bar(req)
     header = tok.header(req.style, cond_key, meter, req.tempo, n_bars, req.voices)
     blend = None
     rhythm_style = req.rhythm_style or req.style
