@@ -84,6 +84,8 @@ def diff(client, piece_id: str, a: int, b: int) -> dict:
 def test_edit_rename_restore_a_chorale(client):
     v1 = upload(client)
     assert v1["attributes"]["key"] == "F# minor" and v1["bar_numbers"][:2] == ["0", "1"]
+    # a musician's count (bars 1-9, as music.json says) in the attributes; the grid adds the pickup bar 0
+    assert (v1["attributes"]["bars"], v1["bars"], v1["pickup"]) == (9, 10, 1.0)
     parts = notes_of(v1)
     soprano, alto = parts[0]["notes"], parts[1]["notes"]
     # bar 2: the soprano's first note a step up; bar 5: the alto's first note deleted
@@ -118,7 +120,7 @@ def test_edit_rename_restore_a_chorale(client):
     latest = client.get(f"/api/pieces/{v1['id']}/diff").json()  # by default: what the latest change did
     assert (latest["from"], latest["to"], [b["bar"] for b in latest["bars"]]) == (3, 4, ["2", "5"])
     assert texts(client, v1["id"]) == [
-        "Uploaded bwv66.6.mxl (10 bars in F# minor, 4/4)",
+        "Uploaded bwv66.6.mxl (9 bars in F# minor, 4/4)",  # bars 1-9 after the pickup bar 0
         "Moved a note in bar 2 and removed a note in bar 5",
         'Renamed the piece "Christ lag, reharmonised"',
         "Restored version 1"]

@@ -21,7 +21,7 @@ export interface Piece {
   title: string;
   attributes: Record<string, unknown> & { key: string; meter: string; tempo: number; style: string };
   explanation: string[];
-  bars: number;
+  bars: number; // the stored grid: a pickup bar 0 (when pickup > 0), then attributes.bars bars
   pickup?: number; // quarter notes of the anacrusis (bar 0); 0 = none
   bar_numbers?: string[]; // each bar's printed number, as edits' bars count them
   version: number;
@@ -130,7 +130,8 @@ export const api = {
   unshare: (id: string, share: string) => send<void>("DELETE", `/api/pieces/${id}/shares/${share}`),
 };
 
-export interface StreamedAttributes { key: string; meter: string; tempo: number; bars: number }
+/** ``bars`` from bar 1, as the request counted them; ``pickup_bar`` 1: a pickup bar 0 comes first. */
+export interface StreamedAttributes { key: string; meter: string; tempo: number; bars: number; pickup_bar?: number }
 
 export interface StreamHandlers {
   attributes?: (a: StreamedAttributes) => void; // before the notes: the grid to draw them on

@@ -128,7 +128,8 @@ export class StudioView {
     const parts = shared.parts(this.roll.parts);
     const attributes = { ...piece.attributes };
     for (const k of ["key", "meter", "tempo", "style", "bars"]) if (shared.attribute(k) !== undefined) (attributes as any)[k] = shared.attribute(k);
-    const bars = Math.round(Number(attributes.bars ?? piece.bars));
+    // attributes.bars counts from bar 1; the grid holds a pickup bar 0 before them
+    const bars = attributes.bars === undefined ? piece.bars : Math.round(Number(attributes.bars)) + (piece.pickup ? 1 : 0);
     const labels = bars === piece.bars ? piece.bar_numbers : undefined; // printed numbers shift only with the bars
     this.piece = { ...piece, parts, attributes, bars, bar_numbers: labels, title: shared.title() || piece.title };
     if (!local) this.show(this.piece, false, false);
@@ -152,7 +153,7 @@ export class StudioView {
     const piece = await this.runJob("Composing", (signal) => streamed("/api/pieces", body, {
       attributes: (a) => {
         meter = parseMeter(a.meter);
-        this.roll.show(parts, meter, a.bars);
+        this.roll.show(parts, meter, a.bars + (a.pickup_bar ?? 0));
         $("#facts", this.element).textContent = `${prettySpelling(a.key)} · ${a.meter} · ${beatSymbol(meter)} = ${Math.round(a.tempo)} · ${a.bars} bars`;
       },
       note: (n) => {
@@ -551,7 +552,7 @@ export class StudioView {
 function factsOf(piece: Piece, version = "version"): string {
   const a = piece.attributes;
   const meter = parseMeter(a.meter);
-  return [prettySpelling(a.key), a.meter, `${beatSymbol(meter)} = ${Math.round(a.tempo)}`, `${piece.bars} bars`, a.style,
+  return [prettySpelling(a.key), a.meter, `${beatSymbol(meter)} = ${Math.round(a.tempo)}`, `${a.bars ?? piece.bars} bars`, a.style,
     version && `${version} ${piece.version}`].filter(Boolean).join(" · ");
 }
 

@@ -52,10 +52,12 @@ class Content:
 
 
 def attributes_of(score: Score, record_attributes: dict | None = None) -> dict:
-    """The attributes with the CLI's names (music.json says tempo_bpm; the API says tempo)."""
+    """The attributes with the CLI's names (music.json says tempo_bpm; the API says tempo).
+    ``bars`` counts as a musician and music.json do, from bar 1: a pickup bar 0 is not a bar (the
+    piece's ``pickup`` says whether the stored grid has one more)."""
     attrs = {k: v for k, v in (record_attributes or {}).items() if k != "tempo_bpm"}
     attrs.update({"style": score.style, "key": str(score.key), "meter": str(score.meter),
-                  "tempo": float(score.bpm), "bars": int(score.bars), "voices": len(score.parts)})
+                  "tempo": float(score.bpm), "bars": int(score.full_bars), "voices": len(score.parts)})
     return plain(attrs)
 
 
@@ -95,12 +97,14 @@ def read(doc: Doc) -> Content:
         parts.append(Part([_note_of(m) for m in notes], p.get("name", ""), int(round(p.get("program", 0))),
                           p.get("instrument", ""), p.get("clef", "")))
         ids.append([m["id"] for m in notes])
+    pickup = float(info.get("pickup") or 0.0)
+    stored_bars = int(round(attrs["bars"])) + (1 if pickup > 0 else 0)  # the pickup bar 0, then bars 1..
     score = Score(parts, parse_key(attrs["key"]), parse_meter(attrs["meter"]), float(attrs["tempo"]),
-                  int(round(attrs["bars"])), info.get("title") or "", attrs.get("style"), dict(info.get("meta") or {}),
+                  stored_bars, info.get("title") or "", attrs.get("style"), dict(info.get("meta") or {}),
                   [(float(o), str(c)) for o, c in info.get("chords") or []], info.get("bar_meters") or None,
                   list(info.get("explanation") or []), info.get("provenance"), info.get("source"),
                   info.get("fingerprint"), info.get("key_signature"), info.get("composer"), info.get("dynamic"),
-                  float(info.get("pickup") or 0.0), bool(info.get("pickup_completed")), info.get("bar_numbers") or None,
+                  pickup, bool(info.get("pickup_completed")), info.get("bar_numbers") or None,
                   # Yjs keeps every number as a float: bar indexes back to ints
                   [[int(round(b)), str(s), str(k)] for b, s, k in info.get("barlines") or []] or None,
                   [[int(round(a)), int(round(z)), str(n)] for a, z, n in info.get("endings") or []] or None)

@@ -338,7 +338,7 @@ def notes_content(base: Content, parts: list[dict], max_bars: int) -> Content:
     score.bars = max(base.score.bars, document.bars_needed(score))
     if score.bars > max_bars:
         raise RequestError(f"the notes reach bar {score.bars}; this server takes at most {max_bars} bars")
-    return Content(score, ids, {**base.attributes, "bars": score.bars, "voices": len(new_parts)})
+    return Content(score, ids, {**base.attributes, "bars": score.full_bars, "voices": len(new_parts)})
 
 
 def export_bytes(score: Score, fmt: str) -> bytes:

@@ -1,5 +1,5 @@
 """Jobs as HTTP answers: wait for one (cancelling it if the client goes away), or stream its
-events as Server-Sent Events: ``attributes`` {key, meter, tempo, bars} first, ``note`` {part,
+events as Server-Sent Events: ``attributes`` {key, meter, tempo, bars, pickup_bar} first, ``note`` {part,
 pitch, onset, duration} bar by bar, ``restart`` when the sampler draws the piece again (drop the
 notes so far), ``progress`` {done, total} for an edit, then ``done`` {piece} or ``error`` {detail, status}. A comment line every
 ``HEARTBEAT_S`` keeps proxies from closing the stream and tells the server soon when the client

@@ -243,7 +243,7 @@ def run_many(options: Options, engine: Engine | str | Path | None = None,
         req_i, why = (req, why) if i == 0 else resolved(req.seed + i)
         if o.count == 1:
             # (the bars as sampled: a pickup bar, when the piece opens with one, then those asked for)
-            sh = Hooks(cancel=hooks.cancel, on_bar=_note_stream(hooks, req_i.bars + pickup_bar(req_i), engine.tokenizer))
+            sh = Hooks(cancel=hooks.cancel, on_bar=_note_stream(hooks, req_i.bars, engine.tokenizer, int(pickup_bar(req_i))))
         score = generate_request(req_i, engine, o.temperature, o.top_p, explanation=why, hooks=sh)
         if o.numerals:
             annotate_numerals(score, show=True)
@@ -275,8 +275,10 @@ def _bar_progress(hooks: TaskHooks, total: int) -> Callable[[int, list[int]], No
     return lambda done, _seq: hooks.progress(min(done, total) if total else done, total)
 
 
-def _note_stream(hooks: TaskHooks, total_bars: int, tok) -> Callable[[int, list[int]], None] | None:
-    """Sampler bar callback -> note events of the bars finished since the last call."""
+def _note_stream(hooks: TaskHooks, bars: int, tok, pickup_bar: int = 0) -> Callable[[int, list[int]], None] | None:
+    """Sampler bar callback -> note events of the bars finished since the last call. ``bars`` counts
+    from bar 1, as the request did; ``pickup_bar`` 1: a pickup bar 0 is sampled before them."""
+    total_bars = bars + pickup_bar
     if hooks.on_event is None and hooks.progress is None:
         return None
     state = {"sent": 0}
@@ -292,7 +294,7 @@ def _note_stream(hooks: TaskHooks, total_bars: int, tok) -> Callable[[int, list[
             partial = tok.decode(list(seq))
             if state["sent"] == 0:  # the grid first: a studio draws the bars before their notes
                 hooks.on_event({"type": "attributes", "key": str(partial.key), "meter": str(partial.meter),
-                                "tempo": partial.bpm, "bars": total_bars})
+                                "tempo": partial.bpm, "bars": bars, "pickup_bar": pickup_bar})
             for event in _bar_notes(partial, state["sent"], done):
                 hooks.on_event(event)
         state["sent"] = done
