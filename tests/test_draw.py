@@ -67,6 +67,21 @@ def test_same_seed_same_draw_and_the_draw_is_explained():
     assert any(x.startswith(f"default: no length given → {req.bars} bars drawn") for x in why)
 
 
+def test_a_calm_or_sad_mood_draws_the_styles_slower_meters():
+    """With no meter given, a sad or calm Irish piece leans to airs and jigs, away from reels in
+    running eighths (busy reels read back as tense or happy); an explicit or danced meter still wins."""
+    from collections import Counter
+    meters = {a: Counter(resolve(style="celtic", arousal=a, valence=-0.5, seed=s)[0].meter for s in range(120))
+              for a in (-1.0, 0.0)}
+    assert meters[-1.0]["2/2"] < meters[0.0]["2/2"] / 2  # reels (3.9 notes a beat in real tunes)
+    assert meters[-1.0]["3/4"] > meters[0.0]["3/4"] * 1.5  # airs and waltzes (1.3)
+    assert len(meters[-1.0]) >= 4  # still a draw among the style's meters, not one answer
+    req, why = resolve(style="celtic", arousal=-1.0, valence=-0.5, seed=3)
+    assert any("slower tune types" in x and "arousal -1.00" in x for x in why)
+    assert resolve(style="celtic", arousal=-1.0, valence=-0.5, meter="2/2", seed=3)[0].meter == "2/2"
+    assert resolve("a sad reel", style="celtic", seed=3)[0].meter == "4/4"
+
+
 def test_what_the_user_says_wins_over_the_draw():
     for s in range(10):
         req, _ = resolve("a Chinese folk song in A yu, 12 bars", seed=s)

@@ -38,6 +38,7 @@ from functools import lru_cache
 import numpy as np
 
 from symphony.model.tokens import TICKS_PER_QUARTER
+from symphony.music.theory import parse_meter
 from symphony.settings import PACKAGE_ROOT
 
 BAR_RHYTHMS = PACKAGE_ROOT / "checkpoints" / "default" / "bar_rhythms.json"
@@ -200,6 +201,18 @@ def entry(style: str, meter) -> dict | None:
     meter = METER_AS.get((style, str(meter)), str(meter))
     e = ((_table().get("styles") or {}).get(style) or {}).get(meter)
     return e if e and e["tunes"] >= MIN_TUNES else None
+
+
+def notes_per_beat(style: str, meter) -> float | None:
+    """How busy the style's real tunes in `meter` are: notes per beat of their inner bars (celtic
+    2/2 reels 3.6, jigs in 6/8 2.9, airs and waltzes in 3/4 1.6), or None with too few tunes."""
+    e = entry(style, meter)
+    if e is None or not e["inner"]:
+        return None
+    m = meter if hasattr(meter, "bar_quarters") else parse_meter(str(meter))
+    shares = sum(w for _, w in e["inner"])
+    notes = sum(w * sum(x > 0 for x in r) for r, w in e["inner"]) / shares
+    return notes * float(m.beat_quarters) / float(m.bar_quarters)
 
 
 # ----------------------------------------------------------------------------- planning

@@ -177,11 +177,19 @@ def draw_key(style: str, seed: int, mode: str | None = None) -> Draw | None:
     return Draw(key, f"{key} drawn from {sum(counts.values())} real {style} tunes{where} ({_shares(counts)})")
 
 
-def draw_meter(style: str, seed: int) -> Draw | None:
+def draw_meter(style: str, seed: int, weights: dict[str, float] | None = None, weighted: str = "") -> Draw | None:
+    """A meter as often as real tunes of `style` are in it; with `weights` (meter -> factor, 1 when
+    not named), each meter's count times its factor, `weighted` saying why in the explanation."""
     e = style_counts(style)
     if not e or not e["meters"]:
         return None
-    meter = _pick(e["meters"], _rng(seed, "meter"))
+    counts = e["meters"]
+    if weights:
+        counts = {m: n * weights.get(m, 1.0) for m, n in counts.items()}
+    meter = _pick(counts, _rng(seed, "meter"))
+    if weights:
+        return Draw(meter, f"meter {meter} drawn from {e['tunes']} real {style} tunes, {weighted} "
+                           f"({_shares(counts)})")
     return Draw(meter, f"meter {meter} drawn from {e['tunes']} real {style} tunes ({_shares(e['meters'])})")
 
 
