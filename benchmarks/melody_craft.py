@@ -32,7 +32,12 @@ against generated ones through the same code:
   cadence's (the mode's 2nd or 5th degree, ``phrase.half_cadence``) or the tonic; leaps wider than
   a fourth followed by a note further on in the same direction; where the highest note is first
   reached (share of the piece's length before it); bars repeating an earlier bar note for note;
-  pieces whose opening bar (the first full bar) comes back in their second half.
+  pieces whose opening bar (the first full bar) comes back in their second half;
+* the surface a reader sees (issue 17, tells 3 and 5; ``surface``): rests inside a phrase (not in
+  its last bar nor on the downbeat after it), a letter written with another alteration within two
+  bars (B-flat then B, as the engraver spells them) and notes off the key signature, triplets in
+  2/2 and 4/4 (reels, hornpipes), bars of notes shorter than an eighth beside or holding a half
+  note, and pieces playing their commonest bar rhythm in half their bars or more.
 
 Generated requests: ``style=S`` with seeds, and, in equal shares of a third of them, the prompt
 "lively", ``density=0.8`` and ``emotion="sad"``.
