@@ -158,3 +158,24 @@ def test_a_plan_does_not_stamp_one_rhythm_through_the_tune(style, meter, key, de
         tops.append(Counter(got.bars.values()).most_common(1)[0][1] / len(got.bars))
     assert max(tops) <= bar_rhythm.TOP_CAP[style] + 0.1, tops
     assert sum(tops) / len(tops) >= 0.25  # still a few figures, brought back
+
+
+def test_bars_played_again_keep_to_the_styles_share_of_short_notes():
+    """Once a jig has had its share of notes shorter than an eighth (generate.SHORT_NOTES: 15%), no
+    bar plays a rhythm holding one, drawn anew, played again or parallel to an earlier bar: the
+    sampler would cut them there and, with the tune's figures all short at that tick, play a
+    figure heard nowhere."""
+    meter = parse_meter("6/8")
+    for seed in range(12):
+        plan = plan_phrases(16, parse_key("D major"), "celtic", seed=seed)
+        got = bar_rhythm.plan("celtic", meter, plan, False, frozenset({6, 12, 18, 24, 36}), (0, DQ), seed=seed,
+                              max_rest=0.5, max_short_run=3, short_share=0.15)
+        notes = short = 0
+        for b in sorted(got.bars):
+            r = got.bars[b]
+            if b in plan.copy_from or b in plan.vary:  # (a copy plays its source's notes, uncounted)
+                continue
+            if notes >= 8 and short > 0.15 * notes:
+                assert not bar_rhythm.n_short(r), (seed, b, r)
+            notes += sum(x > 0 for x in r)
+            short += bar_rhythm.n_short(r)

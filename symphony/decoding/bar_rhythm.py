@@ -353,7 +353,9 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
     than the style's share of the bars planned (``TOP_CAP``) while another fits. The rest draw a
     new one from the table for their position (inner, cadence, final) and the density; after the opening
     phrase, one made of the figures the tune has played (no lone dotted figure or sixteenth pair,
-    as ``motif`` keeps them). Every rhythm drawn meets its bar's needs (``BarNeeds``); a bar with
+    as ``motif`` keeps them). None with notes shorter than an eighth, drawn or played again, once
+    the tune has had its share of them (``short_share``, as the sampler's ``motif.limit_short_run``
+    counts). Every rhythm drawn meets its bar's needs (``BarNeeds``); a bar with
     none that does is left unplanned."""
     e = entry(style, meter)
     if e is None:
@@ -391,13 +393,14 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
 
         def crowded(x: Rhythm) -> bool:
             return cap is not None and uses[x] >= crowd and uses[x] > cap * len(out)
+        spent = notes >= 8 and short > short_share * notes  # the style's share of short notes is spent
         if 1 < b < last and rng.random() < p_again:
             par = out.get(parallel.get(b))
-            if ok(par) and not crowded(par) and rng.random() < p_parallel:
+            if ok(par) and not crowded(par) and not (spent and n_short(par)) and rng.random() < p_parallel:
                 r = par
             else:
                 share = dict(candidates(style, str(meter), needs, bar, vocab, max_rest, max_short_run))
-                again = [x for x in played if ok(x) and not crowded(x)]
+                again = [x for x in played if ok(x) and not crowded(x) and not (spent and n_short(x))]
                 r = rng.choices(again, [(math.sqrt(share.get(x, 0.0)) + REUSE_FLOOR) * _tilt(x, density)
                                         / uses[x] ** REUSE_SPREAD for x in again])[0] if again else None
         if r is None:
@@ -406,8 +409,9 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
             if b > phrases.motif_bars:  # after the opening phrase, of the figures the tune has played
                 pool = [(x, w) for x, w in pool if figures(x, beat, bar) <= heard] \
                     or [(x, w) for x, w in cands if figures(x, beat, bar) <= heard] or pool
-            pool = [(x, w) for x, w in pool if not crowded(x)] or [(x, w) for x, w in cands if not crowded(x)] or pool
-            r = _draw(pool, density, rng, notes >= 8 and short > short_share * notes)
+            own = [(x, w) for x, w in cands if b <= phrases.motif_bars or figures(x, beat, bar) <= heard]
+            pool = [(x, w) for x, w in pool if not crowded(x)] or [(x, w) for x, w in own if not crowded(x)] or pool
+            r = _draw(pool, density, rng, spent)
         if r is None:
             continue
         out[b] = r
