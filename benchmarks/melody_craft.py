@@ -32,7 +32,12 @@ against generated ones through the same code:
   cadence's (the mode's 2nd or 5th degree, ``phrase.half_cadence``) or the tonic; leaps wider than
   a fourth followed by a note further on in the same direction; where the highest note is first
   reached (share of the piece's length before it); bars repeating an earlier bar note for note;
-  pieces whose opening bar (the first full bar) comes back in their second half.
+  pieces whose opening bar (the first full bar) comes back in their second half;
+* the surface a reader sees (issue 17, tells 3 and 5; ``surface``): rests inside a phrase (not in
+  its last bar nor on the downbeat after it), a letter written with another alteration within two
+  bars (B-flat then B, as the engraver spells them) and notes off the key signature, triplets in
+  2/2 and 4/4 (reels, hornpipes), bars of notes shorter than an eighth beside or holding a half
+  note, and pieces playing their commonest bar rhythm in half their bars or more.
 
 Generated requests: ``style=S`` with seeds, and, in equal shares of a third of them, the prompt
 "lively", ``density=0.8`` and ``emotion="sad"``.
@@ -138,6 +143,7 @@ def piece_measures(score, vocab: frozenset[int] | None = None) -> dict:
     out.update(_rhythm_and_inflection(notes, starts, beat, score.key))
     out.update(_close_and_breath(notes, starts, score.key))
     out.update(_bar_rhythms(score))
+    out.update(surface(score, notes, starts, pickup))
     out["distinct"] = len({n.pitch for n in notes})
     out["bars"] = n_bars
     # longest near-static run: consecutive notes on at most two pitches, in bars
@@ -291,6 +297,74 @@ def _bar_rhythms(score) -> dict:
     return out
 
 
+# ----------------------------------------------------------------------------- surface (issue 17 tells 3, 5)
+
+SURFACE_FLIP_BARS = 2  # a letter name written with another alteration within this many bars: a flip
+REEL_METERS = ("2/2", "4/4")  # a celtic tune in these meters is a reel or hornpipe
+
+
+def surface(score, notes, starts: list[float], pickup: int) -> dict:
+    """What a reader sees on the page (issue 17, tells 3 and 5), per piece:
+
+    * ``inner_rests``: rests between notes that start neither in a phrase's last bar (every fourth
+      bar from the first full bar, as ``phrase_long`` counts them) or the final bar, nor on the
+      downbeat after one: a breath in mid-phrase;
+    * ``letter_flips``: a note written on a letter name with another alteration than the same
+      letter's last note within SURFACE_FLIP_BARS bars (B-flat then B-natural), as the engraver
+      spells them (``formats.notation.spell_part``); ``accidentals``: notes written off the key
+      signature;
+    * ``triplets``: notes of a triplet (a length of a third of a beat's binary division) in a celtic
+      reel or hornpipe (2/2, 4/4) -- counted only in those meters;
+    * ``sixteenth_bars``: bars holding a note shorter than an eighth, and of them
+      ``sixteenth_by_half``: those whose own bar or a neighbouring bar holds a note of a half note
+      or longer (a burst beside a bare long note);
+    * (the share of bars in the commonest bar rhythm is ``rhythm_top`` above).
+    """
+    import bisect
+
+    from symphony.formats.notation import signature_alters, spell_part
+    n_bars = len(starts) - 1
+
+    def bar_of(t: float) -> int:
+        return max(0, min(n_bars - 1, bisect.bisect_right(starts, t + EPS) - 1))
+
+    ends = {b for b in range(n_bars) if (b + 1 - pickup) % 4 == 0} | {n_bars - 1}
+
+    def boundary(t: float) -> bool:  # a rest from here is at a phrase's end (or opens the next phrase)
+        b = bar_of(t)
+        return b in ends or (b - 1 in ends and abs(t - starts[b]) < EPS)
+    inner_rests = sum(b.onset - a.end > EPS and not boundary(a.end) for a, b in zip(notes, notes[1:]))
+    out = {"inner_rests": inner_rests}
+    if score.key is not None:
+        names = spell_part(notes, score.key)
+        sig = signature_alters(score.key)
+        last: dict[str, tuple[int, int]] = {}  # letter -> (alteration, bar) of its latest note
+        flips = acc = 0
+        for n, name in zip(notes, names):
+            letter, alter = name[0], name.count("#") - name.count("-")
+            b = bar_of(n.onset)
+            acc += alter != sig.get(letter, 0)
+            prev = last.get(letter)
+            flips += prev is not None and prev[0] != alter and b - prev[1] < SURFACE_FLIP_BARS
+            last[letter] = (alter, b)
+        out["letter_flips"], out["accidentals"] = flips, acc
+    if str(score.meter) in REEL_METERS:
+        out["reel_notes"] = len(notes)
+        out["triplets"] = sum(abs(n.duration * 3 - round(n.duration * 3)) < 1e-3
+                              and abs(n.duration * 2 - round(n.duration * 2)) > 1e-3 for n in notes)
+    short = [False] * n_bars
+    long_ = [False] * n_bars
+    for n in notes:
+        b = bar_of(n.onset)
+        if n.duration < 0.5 - EPS:
+            short[b] = True
+        if n.duration >= 2 - EPS:
+            long_[b] = True
+    by_half = sum(s and any(long_[j] for j in (b - 1, b, b + 1) if 0 <= j < n_bars) for b, s in enumerate(short))
+    out["sixteenth_bars"], out["sixteenth_by_half"] = sum(short), by_half
+    return out
+
+
 # Semitones over the tonic that are two inflections of one scale degree (b2/2, b3/3, 4/#4, b6/6, b7/7).
 INFLECTIONS = ((1, 2), (3, 4), (5, 6), (8, 9), (10, 11))
 FLIP_WINDOW_BARS = 4
@@ -377,6 +451,17 @@ def summarise(rows: list[dict]) -> dict:
         "rhythm_top_share": _mean([r["rhythm_top"] / r["rhythm_bars"] for r in rows if r.get("rhythm_bars")]),
         "eighth_bars": _ratio(rows, "eighth_bars", "rhythm_bars"),
         "jig_lilt": _ratio(rows, "jig_lilt", "jig_bars"),
+        "inner_rest_pieces": sum(r.get("inner_rests", 0) > 0 for r in rows) / n,
+        "inner_rests_16": sum(r.get("inner_rests", 0) * 16 / max(1, r["bars"]) for r in rows) / n,
+        "letter_flip_pieces": sum(r.get("letter_flips", 0) > 0 for r in rows) / n,
+        "letter_flips_16": sum(r.get("letter_flips", 0) * 16 / max(1, r["bars"]) for r in rows) / n,
+        "accidentals": _ratio(rows, "accidentals", "notes"),
+        "reel_triplet_pieces": _mean([r["triplets"] > 0 for r in rows if "reel_notes" in r]),
+        "reel_triplets": _ratio(rows, "triplets", "reel_notes"),
+        "sixteenth_pieces": sum(r.get("sixteenth_bars", 0) > 0 for r in rows) / n,
+        "sixteenth_by_half_pieces": sum(r.get("sixteenth_by_half", 0) > 0 for r in rows) / n,
+        "sixteenth_by_half": _ratio(rows, "sixteenth_by_half", "sixteenth_bars"),
+        "rhythm_top_half": _mean([r["rhythm_top"] / r["rhythm_bars"] >= 0.5 for r in rows if r.get("rhythm_bars")]),
     }
 
 
@@ -501,7 +586,18 @@ ROWS = (("last_long", "last note lasts at least a beat", True),
         ("rhythm_distinct_16", "distinct bar rhythms per 16 bars (mean)", False),
         ("rhythm_top_share", "bars in the tune's commonest bar rhythm (mean share)", True),
         ("eighth_bars", "bars of unbroken eighths (share of bars)", True),
-        ("jig_lilt", "6/8 bars with a quarter-eighth figure on a beat (share)", True))
+        ("jig_lilt", "6/8 bars with a quarter-eighth figure on a beat (share)", True),
+        ("inner_rest_pieces", "pieces with a rest inside a phrase (not its last bar)", True),
+        ("inner_rests_16", "rests inside a phrase per 16 bars (mean)", False),
+        ("letter_flip_pieces", "pieces with a letter's alteration flipping within 2 bars (Bb..B)", True),
+        ("letter_flips_16", "letter flips within 2 bars per 16 bars (mean)", False),
+        ("accidentals", "notes written off the key signature (share of notes)", True),
+        ("reel_triplet_pieces", "2/2 and 4/4 pieces with a triplet (reels, hornpipes, songs)", True),
+        ("reel_triplets", "triplet notes in 2/2 and 4/4 (share of notes)", True),
+        ("sixteenth_pieces", "pieces with a note shorter than an eighth", True),
+        ("sixteenth_by_half_pieces", "pieces with a short-note bar beside or holding a half note", True),
+        ("sixteenth_by_half", "short-note bars beside or holding a half note (share of them)", True),
+        ("rhythm_top_half", "pieces playing their commonest bar rhythm in half their bars or more", True))
 # Requests matched to real tunes (their key, meter and length, as the blind panel pairs them): where
 # the final lands in a major or minor key (a Chinese tune leaves it to the mode).
 MATCHED_ROWS = (("final_tonic_or_5th", "last note on the tonic or the 5th", True),

@@ -139,3 +139,43 @@ def test_a_generated_tune_plays_its_planned_rhythms_and_copied_bars_share_them(t
         if b in planned:
             assert planned[b] == planned[src]
     assert len(set(bars)) < len(bars) // 2  # a few figures, brought back
+
+
+@pytest.mark.parametrize("style,meter,key,density", [("celtic", "2/2", "D major", 0.8), ("celtic", "6/8", "G major", 0.0),
+                                                     ("chinese", "2/4", "G major", -0.8)])
+def test_a_plan_does_not_stamp_one_rhythm_through_the_tune(style, meter, key, density):
+    """Real celtic tunes play their commonest bar rhythm in 43% of their bars, Chinese ones in 28%;
+    drawn by the share alone, a reel's plan could play dotted pairs in 14 of 16 bars (TOP_CAP)."""
+    from collections import Counter
+
+    from symphony.decoding.rhythm import vocabulary
+    m = parse_meter(meter)
+    tops = []
+    for seed in range(12):
+        plan = plan_phrases(16, parse_key(key), style, seed=seed)
+        got = bar_rhythm.plan(style, m, plan, False, vocabulary(style, meter), (0,), density=density, seed=seed,
+                              max_rest=0.5, max_short_run=3)
+        tops.append(Counter(got.bars.values()).most_common(1)[0][1] / len(got.bars))
+    assert max(tops) <= bar_rhythm.TOP_CAP[style] + 0.1, tops
+    assert sum(tops) / len(tops) >= 0.25  # still a few figures, brought back
+
+
+def test_bars_played_again_keep_to_the_styles_share_of_short_notes():
+    """Once a jig has had its share of notes shorter than an eighth (generate.SHORT_NOTES: 15%), no
+    bar plays a rhythm holding one, drawn anew, played again or parallel to an earlier bar: the
+    sampler would cut them there and, with the tune's figures all short at that tick, play a
+    figure heard nowhere."""
+    meter = parse_meter("6/8")
+    for seed in range(12):
+        plan = plan_phrases(16, parse_key("D major"), "celtic", seed=seed)
+        got = bar_rhythm.plan("celtic", meter, plan, False, frozenset({6, 12, 18, 24, 36}), (0, DQ), seed=seed,
+                              max_rest=0.5, max_short_run=3, short_share=0.15)
+        notes = short = 0
+        for b in sorted(got.bars):
+            r = got.bars[b]
+            if b in plan.copy_from or b in plan.vary:  # (a copy plays its source's notes, uncounted)
+                continue
+            if notes >= 8 and short > 0.15 * notes:
+                assert not bar_rhythm.n_short(r), (seed, b, r)
+            notes += sum(x > 0 for x in r)
+            short += bar_rhythm.n_short(r)

@@ -197,3 +197,27 @@ def test_the_benchmark_finds_see_saws_repeated_notes_and_wide_leaps():
     pitches = [67, 71, 67, 71, 67, 71, 67, 69, 69, 69, 69, 88]
     lines = _lines([Note(p, i * 0.5, 0.5) for i, p in enumerate(pitches)])
     assert lines == {"over_octave": 1, "over_sixth": 1, "see_saw": 7, "same_run": 4}
+
+
+def test_the_surface_rows_find_mid_phrase_rests_letter_flips_reel_triplets_and_bursts_by_half_notes():
+    """benchmarks.melody_craft.surface (issue 17, tells 3 and 5) on a hand-written 2/2 tune in G."""
+    from benchmarks.melody_craft import piece_measures
+    from symphony.music.score import Note, Part, Score
+    from symphony.music.theory import parse_key, parse_meter
+    G, A, B, C, D = 67, 69, 71, 72, 74
+    bars = [
+        [(G, 0, 1), (A, 1, 1), (B, 2, 1), (C, 3, 1)],  # 1
+        [(D, 0, 1), (C, 1, 1), (B, 3, 1)],  # 2: a rest on its third beat, mid-phrase
+        [(A, 0, 2 / 3), (B, 2 / 3, 2 / 3), (C, 4 / 3, 2 / 3), (D, 2, 2)],  # 3: a triplet (3 notes) and a half
+        [(G, 0, 2), (B, 2, 1)],  # 4: a phrase end: its rest on the 4th beat is a breath
+        [(A, 0, 0.25), (B, 0.25, 0.25), (C, 0.5, 0.5), (D, 1, 1), (70, 2, 1), (A, 3, 1)],  # 5: sixteenths; B then B-flat
+        [(B, 0, 1), (A, 1, 1), (G, 2, 2)],  # 6: B-natural a bar after the B-flat
+        [(D, 0, 4)],  # 7
+        [(G, 0, 4)],  # 8
+    ]
+    notes = [Note(p, 4 * i + on, d) for i, bar in enumerate(bars) for p, on, d in bar]
+    m = piece_measures(Score([Part(notes)], parse_key("G major"), parse_meter("2/2"), 100, 8))
+    assert m["inner_rests"] == 1  # bar 2's, not bar 4's
+    assert m["letter_flips"] == 2 and m["accidentals"] == 1  # B, B-flat, then B again
+    assert m["triplets"] == 3 and m["reel_notes"] == len(notes)
+    assert m["sixteenth_bars"] == 1 and m["sixteenth_by_half"] == 1  # bar 5, beside bar 4's half note

@@ -53,15 +53,20 @@ def _plan_bar(st) -> int:
     return st.bars_done - st.pickup
 
 
-def filter_lengths(st, ids: np.ndarray | None) -> np.ndarray | None:
+def filter_lengths(st, ids: np.ndarray | None, wider: np.ndarray | None = None) -> np.ndarray | None:
     """The duration tokens among `ids` whose figure the tune has played (or that reach the barline),
-    after the opening phrase; `ids` itself in the opening phrase or when that would leave none."""
+    after the opening phrase; where none is, those among `wider` (the lengths before the short-note
+    limit: a sixteenth closing a heard pair rather than a syncopated quarter heard nowhere); `ids`
+    itself in the opening phrase or when that would leave none."""
     if ids is None or not active(st) or _plan_bar(st) <= st.cons.motif_bars or not st.figures:
         return ids
     tok = st.tok
-    keep = ids[[st.cursor + tok.dur_of(int(t)) == st.bar_ticks or figure(st, st.cursor, tok.dur_of(int(t))) in st.figures
-                for t in ids]]
-    return keep if len(keep) else ids
+    for among in (ids, wider if wider is not None else ids[:0]):
+        keep = among[[st.cursor + tok.dur_of(int(t)) == st.bar_ticks
+                      or figure(st, st.cursor, tok.dur_of(int(t))) in st.figures for t in among]]
+        if len(keep):
+            return keep
+    return ids
 
 
 def plays_heard(st, cursor: int, lengths: list[int]) -> bool:
@@ -124,15 +129,18 @@ def plain_fit(st, cursor: int, ticks: int, end: int | None = None) -> bool:
     return ticks >= SHORT_TICKS and (rest == 0 or (rest > 0 and (long is None or fits(long, rest))))
 
 
-def short_ok(st) -> bool:
-    """May the top voice's note at the cursor be shorter than an eighth (``limit_short_run``)?"""
+def short_ok(st, share_only: bool = False) -> bool:
+    """May the top voice's note at the cursor be shorter than an eighth (``limit_short_run``)?
+    With `share_only`: is it barred by nothing but the tune's share of them being spent?"""
     c = st.cons
     limit = c.max_short_run
     if not limit or st.voice != 0 or st.copying:  # a repeated bar keeps its rhythm
-        return True
+        return not share_only
     in_run = st.short_run >= limit and st.abs_tick(st.cursor) == st.short_end
     over_share = st.notes_played >= SHORT_SHARE_AFTER and st.short_played > c.short_share * st.notes_played
     at_end = c.closes and st.bars_done > c.bars - c.plain_end_bars
+    if share_only:
+        return over_share and not (in_run or at_end)
     return not (in_run or over_share or at_end)
 
 

@@ -206,7 +206,8 @@ class GrammarState:
             planned = bar_rhythm.lengths(self, crafted, self.bar_ticks)  # the bar's planned rhythm
             if planned is not None:
                 return planned
-            crafted = motif.filter_lengths(self, motif.limit_short_run(self, crafted))
+            crafted = motif.filter_lengths(self, motif.limit_short_run(self, crafted),
+                                           crafted if motif.short_ok(self, share_only=True) else None)
             if crafted is not None:
                 return crafted
             end = self._next_anchor(self.cursor + 1)  # the bar's end, or the next anchor
