@@ -18,21 +18,38 @@ A folk tune is built of phrases, and a piece asked for without ``--form`` gets a
   contrasting phrase that holds it sits higher (``PhrasePlan.lift``);
 * the last phrase **returns** and ends with the composed final cadence (``decoding.cadence``).
 
-Which bars come back, and how, follows the style's real tunes (``HABITS``, counted on the 16-bar
-tunes of the corpus): an Irish B strain answers itself (bars 13-14 repeat 9-10) where a German
-song brings back its opening (13-14 repeat 1-2); Chinese phrases end alike (bars 11-12 repeat 3-4,
-14-15 repeat 6-7). The same habits hold at every length: every answer, and an opening phrase that
-comes back in a long tune, restates the opening's first bars; an 8-bar strain is 4 + 4, its fifth
-bar restating its first; the bars before the final rhyme with those before the answer's tonic
-close, while the final bar itself is always the composed final cadence. Long songs (20 bars and
-more) also recall earlier phrases bar by bar, at the rate real songs of their length do
-(``LONG_REPEATS``).
-A return that is not literal is *varied* (``PhrasePlan.vary``): the first half of the bar comes
-back and the rest changes, as real tunes vary their returns.
+Which bars come back, and how, is a real tune's form: the plan borrows the returns of a tune of
+the style of the same length, drawn at random from those of the train split (``PHRASE_FORMS``,
+built by ``python -m symphony.training.plans``; ``borrow_form``), so forms come at their real
+frequencies. Every bar the real tune repeats note for note repeats the same earlier bar here;
+every phrase that opens as an earlier one and goes its own way is *varied*
+(``PhrasePlan.vary``: the first half of the bar comes back, the rest changes). The plan's
+cadences stay: a phrase end never repeats a phrase end of another cadence (an answer's tonic close
+is not the opening's half cadence), and the final bar repeats only the answer's tonic close (a
+refrain: identical closing bars in both halves), which is then held to the barline as a final is.
+A copy the cadence rules do not let through (a phrase end repeating a bar from inside a phrase)
+goes on as far as they allow.
+Forms of the 16-bar tunes, phrase by phrase (``benchmarks/song_forms.py``: a phrase repeating an
+earlier one is A, restating it but for its close A', opening as it did A~; +r: bar 15 repeats
+bar 7), real / our plans:
+
+* Irish: A B C D 24% / 28%, A B C D +r 11% / 11%, A A~ B B~ 9% / 8%, A A~ B C 9% / 8%; bar 16
+  repeats bar 8 in 33% / 33%;
+* Chinese: A B C D 59% / 62%, +r 16% / 14%, A B C B +r 7% / 9%: phrases rhyme and the two halves
+  close alike (bar 16 repeats bar 8 in 35% / 40%) rather than restating openings;
+* German: A B C D 36% / 42%, A A' B C 17% / 16%, A A' B C +r 7% / 10%: the period whose answer
+  restates the opening but for its close, and its bars before the final rhyme with the answer's.
+
+Of all lengths, the plans repeat celtic 27%, chinese 23%, german 28% of their bars (real 30%,
+25%, 24%). A length with fewer than ``MIN_FORMS`` real tunes of the style (or no forms file)
+keeps the habits below (``HABITS``): an Irish B strain answers itself (bars 13-14 repeat 9-10)
+where a German song brings back its opening (13-14 repeat 1-2); Chinese phrases end alike; every
+answer restates the opening's first bars; an 8-bar strain is 4 + 4; long songs recall earlier
+phrases bar by bar (``LONG_REPEATS``).
 
 The sampler keeps the plan by construction: phrase ends are cadence bars
-(``Constraints.phrase_bars`` held, ``Constraints.phrase_marks`` the others), the answer and the return are copied bars
-(``Constraints.copy_from``) and register and high point are priors on the melody's pitches
+(``Constraints.phrase_bars`` held, ``Constraints.phrase_marks`` the others), the returns are copied bars
+(``Constraints.copy_from``: a copy goes on as far as its bar's cadence rules allow) and register and high point are priors on the melody's pitches
 (``decoding.contour``).
 
 >>> from symphony.music.theory import Key
@@ -46,7 +63,7 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from symphony.music.theory import HEPTATONIC, Key
@@ -270,9 +287,14 @@ def plan_phrases(bars: int, key: Key, style: str = "", seed: int = 0) -> PhraseP
         borrow_form(plan, rng.choice(forms))
     else:
         _plan_returns(plan, HABITS.get(style, DEFAULT_HABITS), rng)
-    plan.held = frozenset(b for b in plan.cadences if rng.random() < PHRASE_HOLD.get(style, DEFAULT_HOLD)
-                          or (style in HELD_ANSWERS and plan.cadences[b] == TONIC)
-                          or b == plan.copy_from.get(bars))  # (a close the final bar repeats: a refrain)
+    held: set[int] = set()
+    for b in sorted(plan.cadences):
+        if rng.random() < PHRASE_HOLD.get(style, DEFAULT_HOLD) or (style in HELD_ANSWERS and plan.cadences[b] == TONIC) \
+                or b == plan.copy_from.get(bars):  # (a close the final bar repeats: a refrain)
+            held.add(b)
+        if plan.copy_from.get(b) in plan.cadences:  # a phrase end repeating one closes as it did
+            held.discard(b) if plan.copy_from[b] not in held else held.add(b)
+    plan.held = frozenset(held)
     plan.peak_bar = _peak_bar(bars, plan.copy_from, rng.choices(range(4), PEAK_QUARTERS.get(style, DEFAULT_PEAK))[0])
     plan.lift = frozenset(b for ph in phrases if ph.role == "contrast"
                           and (style in LIFTED_STRAINS or ph.first_bar <= plan.peak_bar <= ph.last_bar)
@@ -292,14 +314,23 @@ def real_forms(style: str, bars: int) -> list:
 
 
 def borrow_form(plan: PhrasePlan, form: list) -> None:
-    """The returns of a real tune (`form`) on the plan: each bar it repeats note for note repeats
-    the same earlier bar here, and each phrase that opens as an earlier one did and goes on its
-    own way is a varied return, where the plan allows it: the final bar is the composed final
-    cadence, and a phrase end repeats only a phrase end of the same cadence (an answer's tonic
-    close is never a copy of the opening's half cadence), a bar inside a phrase only such a bar."""
-    last = plan.phrases[-1].last_bar
+    """The returns of a real tune (`form`: ``PHRASE_FORMS``) on the plan: each bar it repeats note for
+    note repeats the same earlier bar here, and each phrase that opens as an earlier one did and
+    goes on its own way is a varied return, where the plan's cadences allow it: a phrase end never
+    repeats a phrase end of another cadence (an answer's tonic close is not the opening's half
+    cadence) and the final bar repeats only a tonic close (then held to the barline, as a final
+    is: ``plan_phrases``). A phrase end may repeat a bar from inside a phrase and the reverse, as
+    in real tunes whose phrases do not keep our 4-bar grid (the sampler copies such a bar as far
+    as its cadence's rules allow)."""
+    last, cad = plan.phrases[-1].last_bar, plan.cadences
     for b, a in form[2]:
-        if plan.cadences.get(b) == plan.cadences.get(a) if b < last else plan.cadences.get(a) == TONIC:
+        if b < last and a in cad and b in cad and cad[a] != cad[b] and cad[b] != TONIC:
+            # a phrase closing as an earlier one did, on its cadence (an A A' period whose second
+            # phrase ends on the first's half cadence); an answer keeps its tonic close
+            i = next(i for i, ph in enumerate(plan.phrases) if ph.last_bar == b)
+            plan.phrases[i] = replace(plan.phrases[i], cadence=cad[a])
+            cad[b] = cad[a]
+        if b == last and cad.get(a) == TONIC or b < last and cad.get(a, cad.get(b)) == cad.get(b, cad.get(a)):
             plan.copy_from[b] = a
     for b, a in form[3]:
         if b < last and b not in plan.copy_from and b not in plan.cadences and a not in plan.cadences:
