@@ -83,9 +83,9 @@ def test_each_style_brings_bars_back_as_its_real_tunes_do():
 
 
 def test_a_borrowed_form_keeps_the_plans_cadences():
-    """A phrase end repeats a bar inside a phrase or a phrase end of the same cadence, the final bar only the answer's
-    tonic close, which is then held (a refrain); a bar always repeats an earlier one, a varied
-    return opens a phrase; a length without real tunes enough keeps the style's habits."""
+    """A phrase end repeats a bar inside a phrase or a phrase end of the same cadence, the final bar
+    only a tonic close (a refrain); a bar always repeats an earlier one, a varied return opens a
+    phrase; a length without real tunes enough keeps the style's habits."""
     from symphony.music.phrase import MIN_FORMS, TONIC, real_forms
     for style in ("celtic", "chinese", "german"):
         for bars in (8, 12, 16, 24, 32):
@@ -93,7 +93,7 @@ def test_a_borrowed_form_keeps_the_plans_cadences():
                 assert all(src < bar for bar, src in {**p.copy_from, **p.vary}.items())
                 for bar, src in p.copy_from.items():
                     if bar == bars:
-                        assert p.cadences[src] == TONIC and src in p.held, (style, bars, src)
+                        assert p.cadences[src] == TONIC, (style, bars, src)
                     elif bar in p.cadences:
                         assert p.cadences.get(src, p.cadences[bar]) == p.cadences[bar], (style, bars, bar, src)
                 assert not set(p.vary) & (set(p.cadences) | set(p.copy_from))
@@ -164,7 +164,11 @@ def test_the_planned_bars_come_back(tiny_checkpoint, tmp_path, style, key, meter
             # the notes that lead to its own cadence may change (the final's bar: the note that
             # approaches the final too, which the final cadence's rules choose)
             drop = 2 if bar + shift == s.bars else 1
-            if bar in ends or bar + 1 in ends:
+            if bar in ends and src not in ends:  # a phrase end repeating a bar from inside a phrase
+                # (a borrowed form's): the copy goes on up to its cadence's note
+                mark = max(final_onsets(style, back.meter, _ticks(back.meter.beat_quarters), _ticks(back.bar_quarters)))
+                new, old = [x for x in new if x[0] < mark], [x for x in old if x[0] < mark]
+            elif bar in ends or bar + 1 in ends:
                 new, old = new[:-drop], old[:max(0, len(new) - drop)]
             assert new == old, (bar, src)
     free = symphony.generate(style=style, key=key, meter=meter, bars=16, seed=seed, repeats=False,
