@@ -416,3 +416,31 @@ def test_irish_tunes_are_printed_in_strains_played_twice(tiny_checkpoint, tmp_pa
         for seed in range(3):
             s = symphony.generate(key="G major", meter="2/2", bars=16, seed=seed, checkpoint=path, **kw)
             assert not s.barlines
+
+
+def test_a_real_tunes_form_counts_its_bars_as_a_musician_does():
+    """training.plans.phrase_form_of: bars from bar 1 after a pickup; a B strain's pickup printed as
+    a bar of its own after the short bar closing the A strain (O'Neill's) is left out, so the B
+    strain's bars keep the 4-bar grid; a bar repeats the first earlier bar it equals; a phrase
+    opening as an earlier one and going on otherwise is a varied return."""
+    from symphony.music.score import Note, Part, Score
+    from symphony.music.theory import parse_meter
+    from symphony.training.plans import phrase_form_of
+
+    def tune(bars, starts, pickup=0.0, bar_meters=None):
+        notes = [Note(p, s + i * 0.5, 0.5) for (s, ps) in zip(starts, bars) for i, p in enumerate(ps)]
+        return Score([Part(notes)], Key("G", "major"), parse_meter("2/4"), 100, len(bars), pickup=pickup,
+                     bar_meters=bar_meters)
+    a, b, c, d, e, f = (60, 62), (64, 65), (67, 65), (64, 62), (60, 64), (72, 71)
+    bars = [(67,), a, b, c, d, a, b, e, d]  # a pickup, then 8 bars: 5-6 repeat 1-2
+    starts = [0.5] + [2.0 * i for i in range(1, 9)]
+    L, shift, copies, varies = phrase_form_of(tune(bars, starts, pickup=1.5))
+    assert (L, shift, copies, varies) == (8, 1, [[5, 1], [6, 2], [8, 4]], [])
+    # 4 bars, the A strain's short last bar (1.5 quarters), the B strain's pickup (0.5), 4 bars
+    lengths = [2, 2, 2, 2, 1.5, 0.5, 2, 2, 2, 2]
+    at = [sum(lengths[:i]) for i in range(len(lengths))]
+    meters = {2: "2/4", 1.5: "3/8", 0.5: "1/8"}
+    bars = [a, b, c, d, (60, 62, 64), (71,), (60, 67), b, f, d]
+    L, shift, copies, varies = phrase_form_of(tune(bars, at, bar_meters=[[s, meters[x]] for s, x in zip(at, lengths)]))
+    assert (L, shift) == (9, 0) and [7, 2] in copies and [9, 4] in copies and [6, 1] not in copies
+    assert varies == [[5, 1]]  # the A strain's short closing bar opens as bar 1 did
