@@ -138,7 +138,7 @@ def test_cli_says_which_bars_repeat_and_no_repeats_turns_it_off(tiny_checkpoint,
     assert r.returncode == 0, r.stderr
     info = json.loads((tmp_path / "a" / "music.json").read_text())
     said = [line for line in r.stderr.splitlines() if line.startswith("structure: phrases: bars 1-4 opening")]
-    assert said and "bars 9-10 repeat bars 1-2" in said[0]  # (music.phrase.plan_phrases(12, ..., "german", 1))
+    assert said and "bars 7-8 repeat bars 5-6" in said[0]  # (music.phrase.plan_phrases(12, ..., "german", 1))
     assert info["explanation"][-1] == said[0]
     r = run_cli(*base, "--no-repeats", "-o", str(tmp_path / "b"))
     assert r.returncode == 0, r.stderr

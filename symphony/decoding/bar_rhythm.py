@@ -400,7 +400,9 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
         if b in sources:  # the sampler copies its notes: their rhythm where it meets the bar's needs
             if ok(out.get(sources[b])):
                 out[b] = out[sources[b]]
-            continue
+                continue
+            if b < last:  # (a final whose source's rhythm cannot close the tune draws a final's)
+                continue
         r = None
         uses = Counter(out.values())
 

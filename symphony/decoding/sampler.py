@@ -771,8 +771,10 @@ def _draw_token(d: _Draw, logits: list[np.ndarray], headers, cons: Constraints, 
         shift = state.pickup if cons.phrase_bars is not None or cons.phrase_marks is not None else 0
         src = (cons.copy_from or {}).get(b - shift)
         src = None if src is None else src + shift
-        if shift and b == cons.bars and cons.closes:
-            src = None  # (after a pickup the plan's last bars shift onto the final: it is composed)
+        if shift and b == cons.bars and cons.closes and src is not None \
+                and src - shift not in {**(cons.phrase_bars or {}), **(cons.phrase_marks or {})}:
+            src = None  # (after a pickup the plan's last bars shift onto the final: it is composed,
+            # or repeats a tonic close, a refrain, as far as the final's rules allow)
         if src is not None and src in d.bar_start and src + 1 in d.bar_start:
             d.forced = seq[d.bar_start[src]: d.bar_start[src + 1] - 1]
             if src == 1 and state.pickup:

@@ -132,16 +132,20 @@ def _before_upbeat(onsets: tuple[int, ...] | None, meter: Meter) -> tuple[int, .
 def phrase_breaths(plan: PhrasePlan, style: str, meter: Meter, seed: int) -> dict[int, int]:
     """{bar: ticks} of the phrases' first bars that open with a breath (PHRASE_BREATHS), where the
     bar is composed anew (not a repeat or a varied return, whose notes come from their source) and
-    is not repeated inside a phrase."""
+    is not repeated inside a phrase; a phrase's first bar that repeats or varies one with a breath
+    breathes as it did."""
     share = PHRASE_BREATHS.get(style, 0.0)
     rng = random.Random(f"breaths|{style}|{seed}")
     eighth = TICKS_PER_QUARTER // 2
     starts = {ph.first_bar for ph in plan.phrases}
     inner = {src for b, src in plan.copy_from.items() if b not in starts}  # (a copy would carry the
     # breath into the middle of a phrase: a third bar echoing the first)
-    return {ph.first_bar: eighth for ph in plan.phrases[1:] if rng.random() < share
-            and ph.first_bar not in plan.copy_from and ph.first_bar not in plan.vary and ph.first_bar not in inner
-            and round(float(meter.bar_quarters) * TICKS_PER_QUARTER) >= 4 * eighth}
+    out = {ph.first_bar: eighth for ph in plan.phrases[1:] if rng.random() < share
+           and ph.first_bar not in plan.copy_from and ph.first_bar not in plan.vary and ph.first_bar not in inner
+           and round(float(meter.bar_quarters) * TICKS_PER_QUARTER) >= 4 * eighth}
+    # a phrase that opens as an earlier one did (a borrowed form's return) takes its breath too
+    out.update({b: out[src] for b, src in sorted({**plan.vary, **plan.copy_from}.items()) if b in starts and src in out})
+    return out
 
 
 def plan_bar_rhythms(phrases: PhrasePlan, style: str, meter: Meter, cons: Constraints, density: float,
