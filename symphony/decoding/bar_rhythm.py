@@ -338,7 +338,10 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
         return None
     bar = round(float(meter.bar_quarters) * TICKS_PER_QUARTER)
     rng = random.Random(f"bar-rhythm|{style}|{meter}|{seed}")
-    last = phrases.phrases[-1].last_bar - int(pickup)  # the phrase plan's bar that the last bar sampled is
+    # the phrase plan's bar that the last bar sampled is (a pickup bar is sampled before bar 1, so
+    # the plan's bars all follow it: taking one off left the bar before the final unplanned and
+    # planned that bar's rhythm as the final's)
+    last = phrases.phrases[-1].last_bar
     onsets = tuple(sorted(final_onsets or (0,)))
     parallel = phrases.parallel()
     sources = {**phrases.vary, **phrases.copy_from}
