@@ -14,7 +14,9 @@ nothing to say, so the grammar's own rules then hold as before.
   the tonic triad: approached from another pitch within a fifth).
 * **Phrase marks** (``Constraints.phrase_marks``, music/phrase.py): a phrase end that is not held
   arrives on its cadence note at the bar's last strong beat (the last of ``final_onsets``): a note
-  of those pitches starts exactly there, no note or rest crosses it, and the bar goes on freely.
+  of those pitches starts exactly there, no note or rest crosses it, and the bar goes on freely;
+  but a close on the tonic (an answer, an Irish strain before its repeat sign) is reached by step or
+  from the dominant, and the bar's notes after it stay within a major third of it (``HOME_SPAN``).
 * **Breaths** (``Constraints.max_rest``): an inner bar (not the first, not the last; the first
   too when a repetition plan copies it) is silent for less than this share of its length; the bar
   after a cadence may breathe for exactly that share (German songs rest half a bar after a phrase).
