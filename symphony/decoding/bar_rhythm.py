@@ -32,7 +32,7 @@ import json
 import math
 import random
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
@@ -43,6 +43,11 @@ from symphony.settings import PACKAGE_ROOT
 BAR_RHYTHMS = PACKAGE_ROOT / "checkpoints" / "default" / "bar_rhythms.json"
 TIE = 10_000  # a note held over the barline from the bar before: TIE + its ticks in this bar
 KINDS = ("inner", "cadence", "final")
+# A phrase that closes on the tonic (an answer; an Irish tune's first strain before its repeat sign)
+# lands on it for at least a quarter: where a real 16-bar reel of the corpus has the tonic on bar
+# 8's half bar, it holds it to the barline (16 of 51) or repeats it once (10); ours played it as
+# the dotted eighth of a hornpipe figure and ran on (G. F# G. F#).
+SETTLE = TICKS_PER_QUARTER
 PHRASE = 4  # real tunes' cadence bars: every fourth (after a pickup, counted from the first full bar)
 KEEP_SHARE = 0.97  # the table keeps a position's commonest rhythms up to this share of its bars ...
 KEEP_MIN = 2  # ... each played in at least this many bars
@@ -217,6 +222,7 @@ class BarNeeds:
     kind: str  # "inner", "cadence" or "final"
     held: tuple[int, ...] = ()  # its last note starts at one of these ticks and reaches the barline
     mark: int | None = None  # a note starts at this tick (a phrase end not held)
+    settle: int = 0  # ... and lasts at least this many ticks (a close on the tonic: ``SETTLE``)
     breath: int = 0  # it opens with a rest of this many ticks
     plain: bool = False  # no note shorter than an eighth (a German song's last bars)
     source: bool = False  # a bar the plan copies: silent for under a quarter of it (``cadence.copyable``)
@@ -268,7 +274,7 @@ def fits_needs(r: Rhythm, needs: BarNeeds, bar: int, vocab: frozenset[int] | Non
         at, last = segs[-1]
         return not rests and last > 0 and at in needs.held
     if needs.mark is not None:
-        return any(at == needs.mark and x > 0 for at, x in segs)
+        return any(at == needs.mark and x >= max(1, needs.settle) for at, x in segs)
     return True
 
 
@@ -359,6 +365,12 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
                          mark=max(onsets) if kind == "cadence" and b not in phrases.held else None,
                          breath=(breaths or {}).get(b, 0), plain=b > last - plain_end_bars,
                          source=b in sources.values(), first=b == 1)
+
+        if needs.mark is not None and phrases.cadences.get(b) == frozenset({0}):  # a tonic close settles
+            settled = replace(needs, settle=SETTLE)  # (in figures the tune has played, after its opening)
+            if any(b <= phrases.motif_bars or figures(x, beat, bar) <= heard
+                   for x, _ in candidates(style, str(meter), settled, bar, vocab, max_rest, max_short_run)):
+                needs = settled
 
         def ok(r: Rhythm | None) -> bool:
             return r is not None and fits_needs(r, needs, bar, vocab, max_rest, max_short_run)

@@ -38,6 +38,7 @@ TONIC = frozenset({0})
 # major third of it: a reel's strain that closed E at the half bar went on F# G A B up into its
 # repeat, or down to the B below (the readers' "runs up into the repeat", "stops on the low dominant").
 HOME_SPAN = 4
+SETTLE = TICKS_PER_QUARTER  # ... and its note lasts at least a quarter (bar_rhythm.SETTLE)
 HELD_QUARTERS = 2  # the final (and a form's section end) lasts at least a half note in a simple meter
 
 
@@ -204,6 +205,9 @@ def note_lengths(st) -> np.ndarray | None:
         mark = phrase_mark(st)
         if mark is not None and cur < mark[0]:  # a note ends by the mark, which a note starts
             out = [d for d in out if cur + d <= mark[0] and fits(c.rhythm, mark[0] - cur - d)]
+        elif mark is not None and cur == mark[0] and mark[1] == TONIC and not st.copying:  # a tonic close
+            # lands for a quarter at least, in a figure the tune has played or to the barline
+            out = [d for d in out if d >= SETTLE and motif.plays_heard(st, cur, [d])] or out
         nxt = _pre_final(st)
         if nxt is not None and not _copied(st) and not _penultimate_ok(st, st.pitch_midi, nxt):
             out = [d for d in out if cur + d < bar]
