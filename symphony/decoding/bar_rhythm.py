@@ -48,6 +48,9 @@ KINDS = ("inner", "cadence", "final")
 # 8's half bar, it holds it to the barline (16 of 51) or repeats it once (10); ours played it as
 # the dotted eighth of a hornpipe figure and ran on (G. F# G. F#).
 SETTLE = TICKS_PER_QUARTER
+# In cut time (a reel's half-note beat) it lasts less than the beat: a bare half note at the half
+# bar read as "bare half notes" to the blind panel, and phrase ends closing long rose from 12% to
+# 21% of a reel's (real 7%, benchmarks/melody_craft.md).
 PHRASE = 4  # real tunes' cadence bars: every fourth (after a pickup, counted from the first full bar)
 KEEP_SHARE = 0.97  # the table keeps a position's commonest rhythms up to this share of its bars ...
 KEEP_MIN = 2  # ... each played in at least this many bars
@@ -223,6 +226,7 @@ class BarNeeds:
     held: tuple[int, ...] = ()  # its last note starts at one of these ticks and reaches the barline
     mark: int | None = None  # a note starts at this tick (a phrase end not held)
     settle: int = 0  # ... and lasts at least this many ticks (a close on the tonic: ``SETTLE``)
+    settle_max: int = 0  # ... and at most this many (0: any; a reel's: under its half-note beat)
     breath: int = 0  # it opens with a rest of this many ticks
     plain: bool = False  # no note shorter than an eighth (a German song's last bars)
     source: bool = False  # a bar the plan copies: silent for under a quarter of it (``cadence.copyable``)
@@ -274,7 +278,8 @@ def fits_needs(r: Rhythm, needs: BarNeeds, bar: int, vocab: frozenset[int] | Non
         at, last = segs[-1]
         return not rests and last > 0 and at in needs.held
     if needs.mark is not None:
-        return any(at == needs.mark and x >= max(1, needs.settle) for at, x in segs)
+        return any(at == needs.mark and x >= max(1, needs.settle) and (not needs.settle_max or x <= needs.settle_max)
+                   for at, x in segs)
     return True
 
 
@@ -367,10 +372,13 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
                          source=b in sources.values(), first=b == 1)
 
         if needs.mark is not None and phrases.cadences.get(b) == frozenset({0}):  # a tonic close settles
-            settled = replace(needs, settle=SETTLE)  # (in figures the tune has played, after its opening)
-            if any(b <= phrases.motif_bars or figures(x, beat, bar) <= heard
-                   for x, _ in candidates(style, str(meter), settled, bar, vocab, max_rest, max_short_run)):
-                needs = settled
+            for settled in (replace(needs, settle=SETTLE, settle_max=beat - 1 if beat >= 2 * SETTLE else 0),
+                            replace(needs, settle=SETTLE)):  # (else held to the barline, if need be)
+                # (in figures the tune has played, after its opening)
+                if any(b <= phrases.motif_bars or figures(x, beat, bar) <= heard
+                       for x, _ in candidates(style, str(meter), settled, bar, vocab, max_rest, max_short_run)):
+                    needs = settled
+                    break
 
         def ok(r: Rhythm | None) -> bool:
             return r is not None and fits_needs(r, needs, bar, vocab, max_rest, max_short_run)

@@ -207,7 +207,8 @@ def note_lengths(st) -> np.ndarray | None:
             out = [d for d in out if cur + d <= mark[0] and fits(c.rhythm, mark[0] - cur - d)]
         elif mark is not None and cur == mark[0] and mark[1] == TONIC and not st.copying:  # a tonic close
             # lands for a quarter at least, in a figure the tune has played or to the barline
-            out = [d for d in out if d >= SETTLE and motif.plays_heard(st, cur, [d])] or out
+            most = st.beat_ticks - 1 if st.beat_ticks >= 2 * SETTLE else bar  # (a reel's: under its beat)
+            out = [d for d in out if SETTLE <= d <= most and motif.plays_heard(st, cur, [d])] or out
         nxt = _pre_final(st)
         if nxt is not None and not _copied(st) and not _penultimate_ok(st, st.pitch_midi, nxt):
             out = [d for d in out if cur + d < bar]
