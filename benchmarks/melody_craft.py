@@ -137,6 +137,7 @@ def piece_measures(score, vocab: frozenset[int] | None = None) -> dict:
             phrase_tonic += rel == 0
     out["phrase_long"], out["phrase_ends"] = phrase_long, phrase_ends
     out["phrase_half"], out["phrase_tonic"] = phrase_half, phrase_tonic
+    out.update(_closes(notes, starts, pickup, n_bars, score.key, beat))
     out.update(_shape(notes, starts, pickup))
     out.update(phrase_returns(notes, starts, pickup))
     out.update(_lines(notes))
@@ -153,6 +154,49 @@ def piece_measures(score, vocab: frozenset[int] | None = None) -> dict:
             i += 1
         best = max(best, notes[j].end - notes[i].onset)
     out["static_bars"] = best / float(score.bar_quarters)
+    return out
+
+
+def _last_strong(lo: float, hi: float, beat: float) -> float:
+    """The bar's last strong beat: its middle when it holds an even number of beats, else its downbeat."""
+    return lo + (hi - lo) / 2 if round((hi - lo) / beat) % 2 == 0 and round((hi - lo) / beat) >= 2 else lo
+
+
+def _closes(notes, starts: list[float], pickup: int, n_bars: int, key, beat: float) -> dict:
+    """Cadences at phrase ends (issue 17, tell 2): phrase ends (every fourth bar but the last, as
+    above) whose note sounding on the bar's last strong beat is a note of the tonic triad; and the
+    close of the first half (bar 8 of a 16-bar tune: an Irish A strain's end before its repeat
+    sign): the tonic sounding on its last strong beat, reached by step or from the dominant, the
+    bar's notes after it within a major third of it (``mid_home``); its notes after the last strong
+    beat rising more than a major third over the note there (``mid_runs_up``); its last note the
+    dominant below the tonic (``mid_low_dominant``)."""
+    out = {"strong_triad": 0, "mid_close": 0, "mid_home": 0, "mid_runs_up": 0, "mid_low_dominant": 0}
+    if key is None:
+        return out
+    triad = {0, 3 if key.is_minor_like else 4, 7}
+    rel = lambda n: (n.pitch - key.tonic_pc) % 12  # noqa: E731
+
+    def strong_note(b: int):
+        lo, hi = starts[b - 1], starts[b]
+        beats = round((hi - lo) / beat)
+        t = lo + (hi - lo) / 2 if beats >= 2 and beats % 2 == 0 else lo
+        return next((n for n in notes if n.onset <= t + EPS and n.end > t + EPS), None), lo, hi
+    for b in range(4 + pickup, n_bars, 4):
+        n = strong_note(b)[0]
+        out["strong_triad"] += n is not None and rel(n) in triad
+    full = n_bars - pickup
+    if full % 2 or full < 8:
+        return out
+    n, lo, hi = strong_note(pickup + full // 2)
+    out["mid_close"] = 1
+    inb = [x for x in notes if lo - EPS <= x.onset < hi - EPS]
+    after = [x for x in inb if n is not None and x.onset > n.onset + EPS]
+    out["mid_runs_up"] = int(n is not None and bool(after) and max(x.pitch for x in after) - n.pitch > 4)
+    out["mid_low_dominant"] = int(bool(inb) and n is not None and rel(inb[-1]) == 7 and inb[-1].pitch < n.pitch)
+    if n is not None and rel(n) == 0:
+        prev = [x for x in notes if x.onset < n.onset - EPS]
+        d = n.pitch - prev[-1].pitch if prev else 0
+        out["mid_home"] = int((abs(d) <= 2 or d in (5, -7)) and all(abs(x.pitch - n.pitch) <= 4 for x in after))
     return out
 
 
@@ -418,6 +462,10 @@ def summarise(rows: list[dict]) -> dict:
         "bars": sum(r["bars"] for r in rows) / n,
         "phrase_half": sum(r["phrase_half"] for r in rows) / max(1, sum(r["phrase_ends"] for r in rows)),
         "phrase_tonic": sum(r["phrase_tonic"] for r in rows) / max(1, sum(r["phrase_ends"] for r in rows)),
+        "strong_triad": sum(r.get("strong_triad", 0) for r in rows) / max(1, sum(r["phrase_ends"] for r in rows)),
+        "mid_home": _ratio(rows, "mid_home", "mid_close"),
+        "mid_runs_up": _ratio(rows, "mid_runs_up", "mid_close"),
+        "mid_low_dominant": _ratio(rows, "mid_low_dominant", "mid_close"),
         "leaps_on": sum(r["leaps_on"] for r in rows) / max(1, sum(r["leaps"] for r in rows)),
         "peak_pos": sum(r["peak_pos"] for r in rows) / n,
         "peak_second_half": sum(r["peak_pos"] >= 0.5 for r in rows) / n,
@@ -556,6 +604,10 @@ ROWS = (("last_long", "last note lasts at least a beat", True),
         ("static_4_bars", "pieces with a run on two pitches of 4+ bars", True),
         ("phrase_half", "phrase ends on the 2nd or 5th degree (half cadence)", True),
         ("phrase_tonic", "phrase ends on the tonic", True),
+        ("strong_triad", "phrase ends with a tonic-triad note on the last strong beat", True),
+        ("mid_home", "first half's close (bar 8 of 16): tonic on the last strong beat, by step, no run on", True),
+        ("mid_runs_up", "... the first half's close runs up over a major third after that beat", True),
+        ("mid_low_dominant", "... the first half's close ends on the dominant below", True),
         ("leaps_on", "leaps wider than a fourth followed by a note further on", True),
         ("peak_pos", "highest note first reached at (share of the piece)", True),
         ("peak_second_half", "pieces whose highest note comes in the second half", True),

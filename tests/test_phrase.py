@@ -13,7 +13,7 @@ from symphony.formats.midi import read_midi, write_midi
 from symphony.formats.musicxml import write_musicxml
 from symphony.model.tokens import TICKS_PER_QUARTER
 from symphony.music.phrase import half_cadence, plan_phrases
-from symphony.music.theory import Key, parse_key
+from symphony.music.theory import Key, parse_key, parse_meter
 
 CASES = [("german", "F major", "4/4", 0), ("german", "G major", "3/4", 1), ("chinese", "G zhi", "2/4", 2),
          ("celtic", "D major", "6/8", 3), ("celtic", "A dorian", "4/4", 4)]
@@ -227,14 +227,19 @@ def _figures(score, bars):
 def test_after_the_opening_phrase_the_tune_plays_its_own_rhythms(tiny_checkpoint, tmp_path, style, key, meter, seed):
     """No stray figure (a dotted pair, a syncopation heard once): a note after the opening phrase
     plays a figure (onset in the beat, length) the tune has played before, unless it is held to
-    the barline (a cadence's note), or in the final cadence's bar."""
+    the barline (a cadence's note), is a phrase's closing note of a quarter or more (a tonic close
+    settles: a reel's strain ends on a quarter though it ran in eighths), or is in the final
+    cadence's bar."""
     s, back = _generate(tiny_checkpoint, tmp_path, style, key, meter, seed, repeats=False)
     shift = 1 if back.parts[0].notes[0].onset > 0 else 0
     bar_t = _ticks(back.bar_quarters)
+    closes = {ph["bars"][1] + shift for ph in s.meta.get("phrases", [])}
     heard = set(_figures(back, range(1, 5 + shift)))
     for n in back.parts[0].notes:
         bar = _ticks(n.onset) // bar_t + 1
         if bar <= 4 + shift or bar == back.bars or _ticks(n.end) == bar * bar_t:  # (the final cadence's bar)
+            continue
+        if bar in closes and _ticks(n.duration) >= _ticks(1.0):  # a phrase's settled close
             continue
         fig = (_ticks(n.onset) % _ticks(back.meter.beat_quarters), _ticks(n.duration))
         # (a German song that opened in sixteenths, past its share of them (generate.SHORT_NOTES),
@@ -444,3 +449,45 @@ def test_a_real_tunes_form_counts_its_bars_as_a_musician_does():
     L, shift, copies, varies = phrase_form_of(tune(bars, at, bar_meters=[[s, meters[x]] for s, x in zip(at, lengths)]))
     assert (L, shift) == (9, 0) and [7, 2] in copies and [9, 4] in copies and [6, 1] not in copies
     assert varies == [[5, 1]]  # the A strain's short closing bar opens as bar 1 did
+
+
+def _strain_close(s, bar: int):
+    """(the note sounding on `bar`'s last strong beat, the note before it, the bar's notes after it)
+    of a generated score (bars of the plan: after a pickup bar, a stored bar later)."""
+    bq = float(s.meter.bar_quarters)
+    lo = (bar - 1 + (1 if s.pickup else 0)) * bq
+    beats = round(bq / s.meter.beat_quarters)
+    t = lo + (bq / 2 if beats % 2 == 0 else 0.0)
+    notes = sorted(s.parts[0].notes, key=lambda n: n.onset)
+    i = next(i for i, n in enumerate(notes) if n.onset <= t + 1e-6 < n.end)
+    return notes[i], notes[i - 1], [n for n in notes[i + 1:] if n.onset < lo + bq - 1e-6]
+
+
+@pytest.mark.parametrize("meter", ["2/2", "6/8"])
+def test_an_irish_strain_comes_home_before_its_repeat(tiny_checkpoint, meter):
+    """Bar 8 of a 16-bar Irish tune ends its first strain (printed before a repeat sign) and the
+    answer phrase: the tonic arrives on its last strong beat (a reel's half bar, a jig's second
+    dotted quarter), by step or from the dominant, and the bar's notes after it stay within a major
+    third of it: no run up into the repeat, no stop on the low dominant. Before, a reel's phrase
+    marks sat on the downbeat (no final-onset data for celtic 2/2) and the bar ran on past them."""
+    path, _ = tiny_checkpoint
+    beat_t = _ticks(2.0 if meter == "2/2" else 1.5)
+    assert final_onsets("celtic", parse_meter(meter), beat_t, 2 * beat_t) == (0, beat_t)
+    for seed in range(4):
+        s = symphony.generate(style="celtic", key=("E minor", "D major")[seed % 2], meter=meter, bars=16, seed=seed,
+                              checkpoint=path)
+        assert s.meta["phrases"][1]["bars"] == [5, 8] and s.meta["phrases"][1]["cadence"] == [0]
+        home, before, after = _strain_close(s, 8)
+        assert (home.pitch - s.key.tonic_pc) % 12 == 0, (seed, home)
+        d = home.pitch - before.pitch
+        assert abs(d) <= 2 or d in (5, -7), (seed, before.pitch, home.pitch)
+        assert all(abs(n.pitch - home.pitch) <= 4 for n in after), (seed, [n.pitch for n in after])
+
+
+def test_the_reel_of_the_report_closes_its_first_strain_on_the_tonic():
+    """The shipped model's reel in E minor, seed 0 (|: A :|: B :|), ended bar 8 on D, running on
+    from a tonic on the downbeat (E D E E D E D); its first strain now comes home on E."""
+    s = symphony.generate(style="celtic", key="E minor", meter="2/2", bars=16, seed=0)
+    assert s.meta.get("strains") == [[1, 8], [9, 16]]
+    home, _, after = _strain_close(s, 8)
+    assert home.pitch % 12 == 4 and all(abs(n.pitch - home.pitch) <= 4 for n in after)

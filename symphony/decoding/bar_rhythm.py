@@ -32,7 +32,7 @@ import json
 import math
 import random
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
@@ -44,6 +44,14 @@ from symphony.settings import PACKAGE_ROOT
 BAR_RHYTHMS = PACKAGE_ROOT / "checkpoints" / "default" / "bar_rhythms.json"
 TIE = 10_000  # a note held over the barline from the bar before: TIE + its ticks in this bar
 KINDS = ("inner", "cadence", "final")
+# A phrase that closes on the tonic (an answer; an Irish tune's first strain before its repeat sign)
+# lands on it for at least a quarter: where a real 16-bar reel of the corpus has the tonic on bar
+# 8's half bar, it holds it to the barline (16 of 51) or repeats it once (10); ours played it as
+# the dotted eighth of a hornpipe figure and ran on (G. F# G. F#).
+SETTLE = TICKS_PER_QUARTER
+# In cut time (a reel's half-note beat) it lasts less than the beat: a bare half note at the half
+# bar read as "bare half notes" to the blind panel, and phrase ends closing long rose from 12% to
+# 21% of a reel's (real 7%, benchmarks/melody_craft.md).
 PHRASE = 4  # real tunes' cadence bars: every fourth (after a pickup, counted from the first full bar)
 KEEP_SHARE = 0.97  # the table keeps a position's commonest rhythms up to this share of its bars ...
 KEEP_MIN = 2  # ... each played in at least this many bars
@@ -250,6 +258,8 @@ class BarNeeds:
     kind: str  # "inner", "cadence" or "final"
     held: tuple[int, ...] = ()  # its last note starts at one of these ticks and reaches the barline
     mark: int | None = None  # a note starts at this tick (a phrase end not held)
+    settle: int = 0  # ... and lasts at least this many ticks (a close on the tonic: ``SETTLE``)
+    settle_max: int = 0  # ... and at most this many (0: any; a reel's: under its half-note beat)
     breath: int = 0  # it opens with a rest of this many ticks
     plain: bool = False  # no note shorter than an eighth (a German song's last bars)
     source: bool = False  # a bar the plan copies: silent for under a quarter of it (``cadence.copyable``)
@@ -301,7 +311,8 @@ def fits_needs(r: Rhythm, needs: BarNeeds, bar: int, vocab: frozenset[int] | Non
         at, last = segs[-1]
         return not rests and last > 0 and at in needs.held
     if needs.mark is not None:
-        return any(at == needs.mark and x > 0 for at, x in segs)
+        return any(at == needs.mark and x >= max(1, needs.settle) and (not needs.settle_max or x <= needs.settle_max)
+                   for at, x in segs)
     return True
 
 
@@ -375,7 +386,10 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
         return None
     bar = round(float(meter.bar_quarters) * TICKS_PER_QUARTER)
     rng = random.Random(f"bar-rhythm|{style}|{meter}|{seed}")
-    last = phrases.phrases[-1].last_bar - int(pickup)  # the phrase plan's bar that the last bar sampled is
+    # the phrase plan's bar that the last bar sampled is (a pickup bar is sampled before bar 1, so
+    # the plan's bars all follow it: taking one off left the bar before the final unplanned and
+    # planned that bar's rhythm as the final's)
+    last = phrases.phrases[-1].last_bar
     onsets = tuple(sorted(final_onsets or (0,)))
     parallel = phrases.parallel()
     sources = {**phrases.vary, **phrases.copy_from}
@@ -394,6 +408,15 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
                          mark=max(onsets) if kind == "cadence" and b not in phrases.held else None,
                          breath=(breaths or {}).get(b, 0), plain=b > last - plain_end_bars,
                          source=b in sources.values(), first=b == 1)
+
+        if needs.mark is not None and phrases.cadences.get(b) == frozenset({0}):  # a tonic close settles
+            for settled in (replace(needs, settle=SETTLE, settle_max=beat - 1 if beat >= 2 * SETTLE else 0),
+                            replace(needs, settle=SETTLE)):  # (else held to the barline, if need be)
+                # (in figures the tune has played, after its opening)
+                if any(b <= phrases.motif_bars or figures(x, beat, bar) <= heard
+                       for x, _ in candidates(style, str(meter), settled, bar, vocab, max_rest, max_short_run)):
+                    needs = settled
+                    break
 
         def ok(r: Rhythm | None) -> bool:
             return r is not None and fits_needs(r, needs, bar, vocab, max_rest, max_short_run)

@@ -14,7 +14,9 @@ nothing to say, so the grammar's own rules then hold as before.
   the tonic triad: approached from another pitch within a fifth).
 * **Phrase marks** (``Constraints.phrase_marks``, music/phrase.py): a phrase end that is not held
   arrives on its cadence note at the bar's last strong beat (the last of ``final_onsets``): a note
-  of those pitches starts exactly there, no note or rest crosses it, and the bar goes on freely.
+  of those pitches starts exactly there, no note or rest crosses it, and the bar goes on freely;
+  but a close on the tonic (an answer, an Irish strain before its repeat sign) is reached by step or
+  from the dominant, and the bar's notes after it stay within a major third of it (``HOME_SPAN``).
 * **Breaths** (``Constraints.max_rest``): an inner bar (not the first, not the last; the first
   too when a repetition plan copies it) is silent for less than this share of its length; the bar
   after a cadence may breathe for exactly that share (German songs rest half a bar after a phrase).
@@ -31,6 +33,12 @@ from symphony.music.theory import MODE_EXTRA_SEMITONES
 
 EPS = 1e-9
 MAX_REST = 0.5  # an inner bar is silent for less than half its length (Constraints.max_rest)
+TONIC = frozenset({0})
+# After a phrase's tonic close (a phrase mark on the tonic), the bar's last notes keep within a
+# major third of it: a reel's strain that closed E at the half bar went on F# G A B up into its
+# repeat, or down to the B below (the readers' "runs up into the repeat", "stops on the low dominant").
+HOME_SPAN = 4
+SETTLE = TICKS_PER_QUARTER  # ... and its note lasts at least a quarter (bar_rhythm.SETTLE)
 HELD_QUARTERS = 2  # the final (and a form's section end) lasts at least a half note in a simple meter
 
 
@@ -197,6 +205,10 @@ def note_lengths(st) -> np.ndarray | None:
         mark = phrase_mark(st)
         if mark is not None and cur < mark[0]:  # a note ends by the mark, which a note starts
             out = [d for d in out if cur + d <= mark[0] and fits(c.rhythm, mark[0] - cur - d)]
+        elif mark is not None and cur == mark[0] and mark[1] == TONIC and not st.copying:  # a tonic close
+            # lands for a quarter at least, in a figure the tune has played or to the barline
+            most = st.beat_ticks - 1 if st.beat_ticks >= 2 * SETTLE else bar  # (a reel's: under its beat)
+            out = [d for d in out if SETTLE <= d <= most and motif.plays_heard(st, cur, [d])] or out
         nxt = _pre_final(st)
         if nxt is not None and not _copied(st) and not _penultimate_ok(st, st.pitch_midi, nxt):
             out = [d for d in out if cur + d < bar]
@@ -212,7 +224,12 @@ def filter_pitches(st, ids: np.ndarray) -> np.ndarray:
     if mark is not None and st.cursor == mark[0] and len(ids):  # the phrase mark's note
         tok, key, tonic = st.tok, st.cons.tkey, st.cons.key.tonic_pc
         keep = [int(t) for t in ids if (tok.pitch_of(int(t), key) - tonic) % 12 in mark[1]]
+        if mark[1] == TONIC and not st.copying:  # a tonic close comes by step or from the dominant
+            near = [t for t in keep if _approaches(st, st.top_midi, tok.pitch_of(t, key), mark[1])]
+            keep = near or keep
         return np.array(keep, dtype=np.int64) if keep else ids
+    if mark is not None and mark[1] == TONIC and len(ids) and not st.copying:
+        ids = _around_tonic_mark(st, ids, mark[0])
     if not (final_bar(st) or _pre_final(st) is not None) or not len(ids):
         return ids
     tok, key, cur = st.tok, st.cons.tkey, st.cursor
@@ -239,6 +256,29 @@ def filter_pitches(st, ids: np.ndarray) -> np.ndarray:
         # no final note in range approaches the last one: any final note (a leap rather than a dead end)
         pcs, tonic = _cadence_pcs(st, st.bars_done), st.cons.key.tonic_pc
         keep = [int(t) for t in ids if (tok.pitch_of(int(t), key) - tonic) % 12 in pcs]
+    return np.array(keep, dtype=np.int64) if keep else ids
+
+
+def _around_tonic_mark(st, ids: np.ndarray, mark: int) -> np.ndarray:
+    """Around a phrase end that closes on the tonic (an answer, an Irish strain before its repeat
+    sign; ``Constraints.phrase_marks``): the note the bar's planned rhythm ends at the mark leads to
+    a tonic by step or from the dominant, and the notes after the tonic stay within a major third of
+    it, so the strain comes home and does not run up into its repeat or drop to the dominant below
+    (``HOME_SPAN``). Each rule gives way where it would leave no pitch."""
+    from symphony.decoding import bar_rhythm
+    tok, key = st.tok, st.cons.tkey
+    midis = [tok.pitch_of(int(t), key) for t in ids]
+    if st.cursor > mark:
+        home = st.notes_at.get(st.abs_tick(mark))
+        if home is None or (home[0] - st.cons.key.tonic_pc) % 12 != 0:
+            return ids
+        keep = [int(t) for t, m in zip(ids, midis) if abs(m - home[0]) <= HOME_SPAN]
+    else:
+        r = bar_rhythm._rhythm(st)
+        seg = bar_rhythm._segment_map(r).get(st.cursor) if r is not None else None
+        if seg is None or seg <= 0 or st.cursor + seg != mark:
+            return ids
+        keep = [int(t) for t, m in zip(ids, midis) if _penultimate_ok(st, m, TONIC)]
     return np.array(keep, dtype=np.int64) if keep else ids
 
 

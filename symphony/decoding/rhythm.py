@@ -106,13 +106,21 @@ def vocabulary(style: str | dict[str, float], meter: str, min_share: float = VOC
 def final_onsets(style: str, meter, beat_ticks: int, bar_ticks: int) -> tuple[int, ...]:
     """Ticks of the last bar where a real tune of `style` in `meter` lets its final note start, among
     the strong beats: the downbeat always, the middle of a bar of an even number of beats when at
-    least FINAL_MIN_SHARE of real tunes end there (jigs: the second dotted quarter)."""
+    least FINAL_MIN_SHARE of real tunes end there (jigs: the second dotted quarter). A style that
+    the table has in no such meter: the strong beats (a phrase end's cadence note, ``Constraints.
+    phrase_marks``, comes on the last of them).
+
+    The table has no Irish tune in 2/2 (O'Neill's reels close on a short bar, ``Score.bar_meters``,
+    which ``build`` leaves out): their finals fell on the downbeat alone, so a reel's phrase ends
+    placed their cadence note there and ran on for the whole bar: bar 8 of a reel, before its
+    repeat sign, played E D E E D E D (seed 0). In 4/4, the bar of the same length, 63% of the
+    style's tunes end on the half bar."""
     strong = {0}
     n_beats = bar_ticks // beat_ticks if beat_ticks else 1
     if n_beats % 2 == 0 and n_beats >= 2:
         strong.add(bar_ticks // 2)
     entry = ((_table().get("styles") or {}).get(style) or {}).get("final", {}).get(str(meter))
     if not entry or entry["n"] < 20:
-        return (0,)
+        return tuple(sorted(strong)) if style in (_table().get("styles") or {}) else (0,)
     keep = [t for t in sorted(strong) if t == 0 or entry["onsets"].get(str(t), 0.0) >= FINAL_MIN_SHARE]
     return tuple(keep)
