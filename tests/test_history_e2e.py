@@ -35,7 +35,7 @@ def test_name_preview_and_restore_a_version(page, server, tmp_path):
     piece_id = page.evaluate("location.hash").split("/")[-1]
     first = httpx.get(f"{server}/api/pieces/{piece_id}").json()
     assert page.inner_text("#versions li[data-version='1'] button.version").startswith(
-        "1. Uploaded bwv66.6.mxl (10 bars in F# minor, 4/4)")
+        "1. Uploaded bwv66.6.mxl (9 bars in F# minor, 4/4)")  # bars 1-9 after the pickup bar 0
 
     # add a note high above the soprano in bar 2 (the third bar: the pickup is bar 0)
     bar2 = first["bar_numbers"].index("2")

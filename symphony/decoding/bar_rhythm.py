@@ -523,22 +523,3 @@ def choices(st, pitches: np.ndarray, rests: np.ndarray | None) -> np.ndarray | N
     return None
 
 
-def filter_pitches(st, ids: np.ndarray) -> np.ndarray:
-    """The pitch tokens among `ids` that let the planned note length follow in a cadence bar or as
-    the last note before a cadence note on the next downbeat (``decoding.cadence``'s rules); `ids`
-    itself otherwise or when none would. In a bar copied from an earlier one too: a copied note
-    that could not keep its length there changes its pitch, not the bar's rhythm."""
-    from symphony.decoding import cadence as craft
-    seg = _segment(st, copied=True) if len(ids) else None
-    if seg is None or seg <= 0:
-        return ids
-    tok, key = st.tok, st.cons.tkey
-    nxt = craft._pre_final(st) if st.cursor + seg == st.bar_ticks else None
-    if craft.final_bar(st):
-        keep = [int(t) for t in ids
-                if seg in craft._final_lengths(st, st.cursor, tok.pitch_of(int(t), key), st.top_midi)]
-    elif nxt is not None:
-        keep = [int(t) for t in ids if craft._penultimate_ok(st, tok.pitch_of(int(t), key), nxt)]
-    else:
-        return ids
-    return np.array(keep, dtype=np.int64) if keep else ids

@@ -325,3 +325,24 @@ def copyable(tok, bar_tokens: list[int], bar_ticks: int, first_bar: bool) -> boo
             notes += 1
     silent += max(0, bar_ticks - cursor)
     return notes > 0 and silent <= bar_ticks / 4
+
+
+def filter_planned_pitches(st, ids: np.ndarray) -> np.ndarray:
+    """The pitch tokens among `ids` that let the note length ``decoding.bar_rhythm`` planned follow
+    in a cadence bar or as the last note before a cadence note on the next downbeat (this module's
+    rules); `ids` itself otherwise or when none would. In a bar copied from an earlier one too: a copied note
+    that could not keep its length there changes its pitch, not the bar's rhythm."""
+    from symphony.decoding import bar_rhythm
+    seg = bar_rhythm._segment(st, copied=True) if len(ids) else None
+    if seg is None or seg <= 0:
+        return ids
+    tok, key = st.tok, st.cons.tkey
+    nxt = _pre_final(st) if st.cursor + seg == st.bar_ticks else None
+    if final_bar(st):
+        keep = [int(t) for t in ids
+                if seg in _final_lengths(st, st.cursor, tok.pitch_of(int(t), key), st.top_midi)]
+    elif nxt is not None:
+        keep = [int(t) for t in ids if _penultimate_ok(st, tok.pitch_of(int(t), key), nxt)]
+    else:
+        return ids
+    return np.array(keep, dtype=np.int64) if keep else ids

@@ -307,7 +307,7 @@ class GrammarState:
                 kept = np.setdiff1d(ids, np.array([self.tok.pitch_token(m, c.tkey) for m in bad]))
                 if len(kept):
                     ids = kept
-        ids = bar_rhythm.filter_pitches(self, craft.filter_pitches(self, ids))
+        ids = craft.filter_planned_pitches(self, craft.filter_pitches(self, ids))
         return contour.singable(self, contour.break_runs(self, motif.filter_pitches(self, ids)))
 
     def _anchor(self) -> Anchor | None:
