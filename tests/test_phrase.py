@@ -491,3 +491,15 @@ def test_the_reel_of_the_report_closes_its_first_strain_on_the_tonic():
     assert s.meta.get("strains") == [[1, 8], [9, 16]]
     home, _, after = _strain_close(s, 8)
     assert home.pitch % 12 == 4 and all(abs(n.pitch - home.pitch) <= 4 for n in after)
+
+
+def test_an_irish_final_comes_by_step_where_its_bar_repeats_a_refrain():
+    """A phrase plan whose last bar repeats the answer's close (a borrowed real form's refrain)
+    once let the copy leap to the final from the dominant (A-D, D-G: 4 of 24 Irish pieces, real
+    2%); the copy now gives way to the final's step. Seeds 1001, 1005, 1009, 1012 of
+    benchmarks.melody_craft's celtic requests were the leaps."""
+    for seed, kw in ((1001, {}), (1005, {"density": 0.8}), (1009, {}), (1012, {})):
+        s = symphony.generate(style="celtic", seed=seed, **kw)
+        notes = sorted(s.parts[0].notes, key=lambda n: n.onset)
+        assert (notes[-1].pitch - s.key.tonic_pc) % 12 == 0
+        assert abs(notes[-1].pitch - notes[-2].pitch) <= 2, (seed, notes[-2].pitch, notes[-1].pitch)

@@ -130,8 +130,10 @@ def _approaches(st, prev: int, final: int, pcs: frozenset[int]) -> bool:
     if prev < 0:
         return True
     d = abs(final - prev)
-    leap = c.leap_to_tonic or st.bars_done < c.bars - 1 or not c.closes or st.copying  # (the final's
-    # approach, or its bar's, unless the plan repeats that bar)
+    # (the final's approach and its bar's, unless a form repeats that bar note for note; a phrase
+    # plan's refrain copied into the last bar gives way to the final's step: it leapt to the Irish
+    # final in 17% of 24 pieces, real 2%, benchmarks/melody_craft.md)
+    leap = c.leap_to_tonic or st.bars_done < c.bars - 1 or not c.closes or (st.copying and not c.shape)
     if pcs == frozenset({7}) and c.closes and st.bars_done >= c.bars - 1 and c.finals == pcs:
         return 0 < prev - final <= 2  # a final on the 5th comes down to it by step: it settles
     if pcs != frozenset({0}):
