@@ -2,6 +2,8 @@ import doctest
 
 import pytest
 
+import symphony.music.analysis
+import symphony.music.phrase
 import symphony.music.theory
 import symphony.understanding.prompt
 from symphony.errors import TheoryError
@@ -9,7 +11,8 @@ from symphony.music.theory import Key, meter_for_quarters, parse_key, parse_mete
 
 
 def test_doctests():
-    for mod in (symphony.music.theory, symphony.understanding.prompt):
+    for mod in (symphony.music.theory, symphony.understanding.prompt, symphony.music.analysis,
+                symphony.music.phrase):
         failures, _ = doctest.testmod(mod)
         assert failures == 0
 

@@ -49,9 +49,15 @@ KINDS = ("inner", "cadence", "final")
 # 8's half bar, it holds it to the barline (16 of 51) or repeats it once (10); ours played it as
 # the dotted eighth of a hornpipe figure and ran on (G. F# G. F#).
 SETTLE = TICKS_PER_QUARTER
-# In cut time (a reel's half-note beat) it lasts less than the beat: a bare half note at the half
-# bar read as "bare half notes" to the blind panel, and phrase ends closing long rose from 12% to
-# 21% of a reel's (real 7%, benchmarks/melody_craft.md).
+
+
+def settle_max(beat_ticks: int) -> int:
+    """The longest a tonic close may last (0: any): in cut time (a reel's half-note beat) less than
+    the beat, since a bare half note at the half bar read as "bare half notes" to the blind panel,
+    and phrase ends closing long rose from 12% to 21% of a reel's (real 7%, melody_craft.md)."""
+    return beat_ticks - 1 if beat_ticks >= 2 * SETTLE else 0
+
+
 PHRASE = 4  # real tunes' cadence bars: every fourth (after a pickup, counted from the first full bar)
 KEEP_SHARE = 0.97  # the table keeps a position's commonest rhythms up to this share of its bars ...
 KEEP_MIN = 2  # ... each played in at least this many bars
@@ -410,7 +416,7 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
                          source=b in sources.values(), first=b == 1)
 
         if needs.mark is not None and phrases.cadences.get(b) == frozenset({0}):  # a tonic close settles
-            for settled in (replace(needs, settle=SETTLE, settle_max=beat - 1 if beat >= 2 * SETTLE else 0),
+            for settled in (replace(needs, settle=SETTLE, settle_max=settle_max(beat)),
                             replace(needs, settle=SETTLE)):  # (else held to the barline, if need be)
                 # (in figures the tune has played, after its opening)
                 if any(b <= phrases.motif_bars or figures(x, beat, bar) <= heard

@@ -27,7 +27,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from symphony.decoding import motif
+from symphony.decoding import bar_rhythm, motif
 from symphony.model.tokens import TICKS_PER_QUARTER
 from symphony.music.theory import MODE_EXTRA_SEMITONES
 
@@ -38,7 +38,7 @@ TONIC = frozenset({0})
 # major third of it: a reel's strain that closed E at the half bar went on F# G A B up into its
 # repeat, or down to the B below (the readers' "runs up into the repeat", "stops on the low dominant").
 HOME_SPAN = 4
-SETTLE = TICKS_PER_QUARTER  # ... and its note lasts at least a quarter (bar_rhythm.SETTLE)
+SETTLE = bar_rhythm.SETTLE  # ... and its note lasts at least a quarter
 HELD_QUARTERS = 2  # the final (and a form's section end) lasts at least a half note in a simple meter
 
 
@@ -209,7 +209,7 @@ def note_lengths(st) -> np.ndarray | None:
             out = [d for d in out if cur + d <= mark[0] and fits(c.rhythm, mark[0] - cur - d)]
         elif mark is not None and cur == mark[0] and mark[1] == TONIC and not st.copying:  # a tonic close
             # lands for a quarter at least, in a figure the tune has played or to the barline
-            most = st.beat_ticks - 1 if st.beat_ticks >= 2 * SETTLE else bar  # (a reel's: under its beat)
+            most = bar_rhythm.settle_max(st.beat_ticks) or bar  # (a reel's: under its beat)
             out = [d for d in out if SETTLE <= d <= most and motif.plays_heard(st, cur, [d])] or out
         nxt = _pre_final(st)
         if nxt is not None and not _copied(st) and not _penultimate_ok(st, st.pitch_midi, nxt):
@@ -267,7 +267,6 @@ def _around_tonic_mark(st, ids: np.ndarray, mark: int) -> np.ndarray:
     a tonic by step or from the dominant, and the notes after the tonic stay within a major third of
     it, so the strain comes home and does not run up into its repeat or drop to the dominant below
     (``HOME_SPAN``). Each rule gives way where it would leave no pitch."""
-    from symphony.decoding import bar_rhythm
     tok, key = st.tok, st.cons.tkey
     midis = [tok.pitch_of(int(t), key) for t in ids]
     if st.cursor > mark:
@@ -334,7 +333,6 @@ def filter_planned_pitches(st, ids: np.ndarray) -> np.ndarray:
     in a cadence bar or as the last note before a cadence note on the next downbeat (this module's
     rules); `ids` itself otherwise or when none would. In a bar copied from an earlier one too: a copied note
     that could not keep its length there changes its pitch, not the bar's rhythm."""
-    from symphony.decoding import bar_rhythm
     seg = bar_rhythm._segment(st, copied=True) if len(ids) else None
     if seg is None or seg <= 0:
         return ids

@@ -16,8 +16,8 @@ Meter, tempo, length, key and number of voices are deliberately *not* in the vec
 pieces get them from the request, so a classifier could tell real from generated (or guess the
 style) by the request alone instead of by the music.
 
->>> from symphony.score import Note, Part, Score
->>> from symphony.theory import parse_key, parse_meter
+>>> from symphony.music.score import Note, Part, Score
+>>> from symphony.music.theory import parse_key, parse_meter
 >>> scale = [Note(p, i * 1.0, 1.0) for i, p in enumerate([60, 62, 64, 65, 67, 69, 71, 72])]
 >>> f = piece_features(Score([Part(scale)], parse_key("C major"), parse_meter("4/4"), 100, 2))
 >>> f.pitch_classes.tolist()
@@ -96,15 +96,22 @@ def bar_starts(score: Score) -> list[float]:
     return [i * bq for i in range(score.bars + 1)]
 
 
-def bar_repeats(notes: list[Note], starts: list[float]) -> tuple[dict[int, int], int]:
-    """({bar: the first earlier bar it repeats}, number of non-empty bars), bars numbered from 1.
-    Bars are compared exactly (onsets relative to the bar on a grid of 1/24 quarter note, and
-    pitches), so transposed sequences do not count."""
+def bar_contents(notes: list[Note], starts: list[float]) -> list[list[tuple[int, int]]]:
+    """Each bar's notes as (onset relative to the bar on a grid of 1/24 quarter note, pitch): two
+    bars are the same music when these are equal."""
     contents: list[list[tuple[int, int]]] = [[] for _ in range(len(starts) - 1)]
     for n in notes:
         i = bisect.bisect_right(starts, n.onset + 1e-6) - 1
         if 0 <= i < len(contents):
             contents[i].append((round((n.onset - starts[i]) * GRID), n.pitch))
+    return contents
+
+
+def bar_repeats(notes: list[Note], starts: list[float]) -> tuple[dict[int, int], int]:
+    """({bar: the first earlier bar it repeats}, number of non-empty bars), bars numbered from 1.
+    Bars are compared exactly (``bar_contents``: onsets and pitches), so transposed sequences do
+    not count."""
+    contents = bar_contents(notes, starts)
     first: dict[tuple, int] = {}
     repeats: dict[int, int] = {}
     total = 0

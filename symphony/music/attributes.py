@@ -187,10 +187,8 @@ def draw_meter(style: str, seed: int, weights: dict[str, float] | None = None, w
     if weights:
         counts = {m: n * weights.get(m, 1.0) for m, n in counts.items()}
     meter = _pick(counts, _rng(seed, "meter"))
-    if weights:
-        return Draw(meter, f"meter {meter} drawn from {e['tunes']} real {style} tunes, {weighted} "
-                           f"({_shares(counts)})")
-    return Draw(meter, f"meter {meter} drawn from {e['tunes']} real {style} tunes ({_shares(e['meters'])})")
+    how = f", {weighted}" if weights else ""
+    return Draw(meter, f"meter {meter} drawn from {e['tunes']} real {style} tunes{how} ({_shares(counts)})")
 
 
 def draw_bars(style: str, meter: str, seed: int, limits: tuple[int, int] = PLAIN_BARS) -> Draw | None:

@@ -294,8 +294,12 @@ def plan_phrases(bars: int, key: Key, style: str = "", seed: int = 0) -> PhraseP
     for b in sorted(plan.cadences):
         if rng.random() < PHRASE_HOLD.get(style, DEFAULT_HOLD) or (style in HELD_ANSWERS and plan.cadences[b] == TONIC):
             held.add(b)
-        if plan.copy_from.get(b) in plan.cadences:  # a phrase end repeating one closes as it did
-            held.discard(b) if plan.copy_from[b] not in held else held.add(b)
+        src = plan.copy_from.get(b)
+        if src in plan.cadences:  # a phrase end repeating one closes as it did
+            if src in held:
+                held.add(b)
+            else:
+                held.discard(b)
     plan.held = frozenset(held)
     plan.peak_bar = _peak_bar(bars, plan.copy_from, rng.choices(range(4), PEAK_QUARTERS.get(style, DEFAULT_PEAK))[0],
                               set(plan.cadences) | {bars - 1})
@@ -332,7 +336,7 @@ def borrow_form(plan: PhrasePlan, form: list) -> None:
             i = next(i for i, ph in enumerate(plan.phrases) if ph.last_bar == b)
             plan.phrases[i] = replace(plan.phrases[i], cadence=cad[a])
             cad[b] = cad[a]
-        if b == last and cad.get(a) == TONIC or b < last and cad.get(a, cad.get(b)) == cad.get(b, cad.get(a)):
+        if (b == last and cad.get(a) == TONIC) or (b < last and cad.get(a, cad.get(b)) == cad.get(b, cad.get(a))):
             plan.copy_from[b] = a
     for b, a in form[3]:
         if b < last and b not in plan.copy_from and b not in plan.cadences and a not in plan.cadences:

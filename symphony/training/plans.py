@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from symphony.music.analysis import bar_repeats, bar_starts, melody
+from symphony.music.analysis import GRID, bar_contents, bar_repeats, bar_starts, melody
 from symphony.music.form import REPEAT_PLANS
 from symphony.music.phrase import PHRASE_FORMS
 from symphony.music.score import Score
@@ -42,7 +42,6 @@ def build_repeat_plans(records: list[dict], per_style: int = PLANS_PER_STYLE, se
 
 
 FORMS_PER_STYLE = 2000
-GRID = 24  # onsets on a grid of 1/24 quarter note, as analysis.bar_repeats compares bars
 
 
 def phrase_form_of(score) -> tuple[int, int, list[list[int]], list[list[int]]]:
@@ -51,15 +50,10 @@ def phrase_form_of(score) -> tuple[int, int, list[list[int]], list[list[int]]]:
     bar then changing], ...]) of a score's melody, bars counted as a musician does (from 1, after
     a pickup bar, leaving out a strain's pickup printed as a bar of its own); phrases of 4 bars from
     bar 1. A bar repeats the first earlier bar it equals."""
-    import bisect
-    notes, starts = melody(score), bar_starts(score)
-    lengths = [round(b - a, 3) for a, b in zip(starts, starts[1:])]
+    starts = bar_starts(score)
+    lengths = _bar_lengths(starts)
     shift = 1 if score.pickup or (len(lengths) > 1 and lengths[0] < max(lengths)) else 0
-    bars = [[] for _ in range(len(starts) - 1)]
-    for n in notes:
-        i = bisect.bisect_right(starts, n.onset + 1e-6) - 1
-        if 0 <= i < len(bars):
-            bars[i].append((round((n.onset - starts[i]) * GRID), n.pitch))
+    bars = bar_contents(melody(score), starts)
     top = max(lengths)  # a strain's pickup printed as a bar of its own after the short bar closing
     # the strain before (O'Neill's: ... | 3.5 | 0.5 | ...) is the lead-in of the strain's first bar
     full = [c for i, c in enumerate(bars) if i >= shift and not (i and lengths[i] < top and lengths[i - 1] < top)]
@@ -86,9 +80,12 @@ SHORT_BARS = 2  # a tune printed with repeats has up to two bars shorter than it
 # Irish tunes of the train split); one with more changes meter or is irregular
 
 
+def _bar_lengths(starts: list[float]) -> list[float]:
+    return [round(b - a, 3) for a, b in zip(starts, starts[1:])]
+
+
 def _short_bars(score) -> int:
-    starts = bar_starts(score)
-    lengths = [round(b - a, 3) for a, b in zip(starts, starts[1:])]
+    lengths = _bar_lengths(bar_starts(score))
     return sum(x < max(lengths) for x in lengths)
 
 
