@@ -87,6 +87,15 @@ FREE_FINALS = {"major": frozenset({0, 7}), "minor": frozenset({0, 7})}
 FIFTH_FINALS = {"major": 57 / (57 + 29), "minor": 18 / (60 + 18)}
 
 
+def pentatonic_melody(key: Key, style: str, voices: int) -> Key:
+    """The key whose notes a melody keeps to: a Chinese tune asked for in a major or minor key keeps
+    to its pentatonic (D major: D gong, D E F# A B; A minor: A yu, A C D E G), as real ones do
+    (CHINESE_PENTATONIC); the piece is still written and checked in the key asked for."""
+    if style == "chinese" and voices == 1 and key.mode in ("major", "minor"):
+        return Key(key.tonic, "yu" if key.mode == "minor" else "gong")
+    return key
+
+
 def free_final(mode: str, seed: int) -> frozenset[int]:
     """The final of a piece left to its mode (FREE_FINALS) in `mode`: the 5th or the tonic, drawn."""
     fifth = random.Random(f"free final|{mode}|{seed}").random() < FIFTH_FINALS.get(mode, 0.0)
@@ -258,7 +267,8 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     guided = blend is not None and not req.blend
     # a melody without a form is composed in phrases (music/phrase.py); other pieces borrow the
     # repetition plan of a real tune of their style
-    phrases = plan_phrases(req.bars, key, req.style, req.seed) if plan is None and req.voices == 1 else None
+    notes_key = pentatonic_melody(key, req.style, req.voices)
+    phrases = plan_phrases(req.bars, notes_key, req.style, req.seed) if plan is None and req.voices == 1 else None
     if phrases and not req.repeats:  # --no-repeats: phrases and cadences, no bar brought back
         phrases = replace(phrases, copy_from={}, vary={})
     borrowed = borrowed_repeats(req.style, req.bars, req.seed) if plan is None and phrases is None and req.repeats \
@@ -269,7 +279,7 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     ranges = None
     if req.low is not None:
         ranges = [(req.low, req.high)] + DEFAULT_RANGES[req.voices][1:]
-    cons = Constraints(key=key, meter=meter, bars=n_bars, voices=req.voices, ranges=ranges,
+    cons = Constraints(key=notes_key, meter=meter, bars=n_bars, voices=req.voices, ranges=ranges,
                        end_on_tonic=req.end_on_tonic and (plan is not None or not _free_final(get_style(req.style), key)),
                        chords=spans,
                        cadence_bars=sampled.cadence_bars if plan else None,
