@@ -145,6 +145,8 @@ def piece_measures(score, vocab: frozenset[int] | None = None) -> dict:
     out.update(_close_and_breath(notes, starts, score.key))
     out.update(_bar_rhythms(score))
     out.update(surface(score, notes, starts, pickup))
+    out.update(register(notes))
+    out.update(off_pentatonic(notes, score.key))
     out["distinct"] = len({n.pitch for n in notes})
     out["bars"] = n_bars
     # longest near-static run: consecutive notes on at most two pitches, in bars
@@ -219,6 +221,33 @@ def _shape(notes, starts: list[float], pickup: int) -> dict:
             "repeated_bars": len(repeats), "filled_bars": filled,
             "opening_returns": any(src == opening and b > half for b, src in repeats.items()),
             "opening_varied": varied}
+
+
+def register(notes) -> dict:
+    """Where the line lies against its final ("the register sags low", readers said of ours): the
+    time-weighted mean pitch over the final note's, the share of time below the final and in the
+    lowest quarter of the tune's span, and the span itself."""
+    final = notes[-1].pitch
+    total = sum(n.duration for n in notes[:-1]) or 1.0
+    lo, hi = min(n.pitch for n in notes), max(n.pitch for n in notes)
+    low_edge = lo + (hi - lo) / 4
+    return {"over_final": sum((n.pitch - final) * n.duration for n in notes[:-1]) / total,
+            "below_final": sum(n.duration for n in notes[:-1] if n.pitch < final) / total,
+            "low_quarter": sum(n.duration for n in notes[:-1] if n.pitch < low_edge) / total,
+            "span": hi - lo}
+
+
+# semitones from the major tonic of a key's signature to the tonic of each reference mode
+SIGNATURE_OFFSET = {"major": 0, "dorian": 2, "phrygian": 4, "lydian": 5, "mixolydian": 7, "minor": 9, "locrian": 11}
+
+
+def off_pentatonic(notes, key) -> dict:
+    """Notes outside the pentatonic of the key signature (its major tonic's gong scale, 1 2 3 5 6):
+    readers heard G#, Ab and E natural in our Chinese tunes, whose real ones keep five notes."""
+    if key is None:
+        return {}
+    gong = (key.tonic_pc - SIGNATURE_OFFSET[key.reference_mode]) % 12
+    return {"off_pentatonic": sum((n.pitch - gong) % 12 not in (0, 2, 4, 7, 9) for n in notes)}
 
 
 def _bar_contents(notes, starts: list[float]) -> list[tuple]:
@@ -510,6 +539,12 @@ def summarise(rows: list[dict]) -> dict:
         "sixteenth_by_half_pieces": sum(r.get("sixteenth_by_half", 0) > 0 for r in rows) / n,
         "sixteenth_by_half": _ratio(rows, "sixteenth_by_half", "sixteenth_bars"),
         "rhythm_top_half": _mean([r["rhythm_top"] / r["rhythm_bars"] >= 0.5 for r in rows if r.get("rhythm_bars")]),
+        "over_final": _mean([r["over_final"] for r in rows if "over_final" in r]),
+        "below_final": _mean([r["below_final"] for r in rows if "below_final" in r]),
+        "low_quarter": _mean([r["low_quarter"] for r in rows if "low_quarter" in r]),
+        "span": _mean([r["span"] for r in rows if "span" in r]),
+        "off_pentatonic": _ratio(rows, "off_pentatonic", "notes"),
+        "off_pentatonic_pieces": _mean([r["off_pentatonic"] > 0 for r in rows if "off_pentatonic" in r]),
     }
 
 
@@ -649,7 +684,13 @@ ROWS = (("last_long", "last note lasts at least a beat", True),
         ("sixteenth_pieces", "pieces with a note shorter than an eighth", True),
         ("sixteenth_by_half_pieces", "pieces with a short-note bar beside or holding a half note", True),
         ("sixteenth_by_half", "short-note bars beside or holding a half note (share of them)", True),
-        ("rhythm_top_half", "pieces playing their commonest bar rhythm in half their bars or more", True))
+        ("rhythm_top_half", "pieces playing their commonest bar rhythm in half their bars or more", True),
+        ("over_final", "mean pitch over the final, semitones (time-weighted)", False),
+        ("below_final", "time spent below the final (share)", True),
+        ("low_quarter", "time spent in the lowest quarter of the tune's span (share)", True),
+        ("span", "span, lowest to highest note, semitones (mean)", False),
+        ("off_pentatonic", "notes outside the key signature's pentatonic (share of notes)", True),
+        ("off_pentatonic_pieces", "pieces with a note outside the signature's pentatonic", True))
 # Requests matched to real tunes (their key, meter and length, as the blind panel pairs them): where
 # the final lands in a major or minor key (a Chinese tune leaves it to the mode).
 MATCHED_ROWS = (("final_tonic_or_5th", "last note on the tonic or the 5th", True),

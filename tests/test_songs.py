@@ -9,7 +9,7 @@ import pytest
 import symphony
 from symphony.music.phrase import TONIC, _lengths, plan_phrases
 from symphony.music.theory import Key, parse_key
-from symphony.tasks.generate import free_final, prepare_fifth
+from symphony.tasks.generate import free_final, pentatonic_melody, prepare_fifth
 
 
 @pytest.mark.parametrize("style", ["german", "chinese"])
@@ -84,16 +84,34 @@ def test_a_chinese_song_settles_on_its_final(tiny_checkpoint, key):
         want = free_final(k.mode, seed)
         assert final in want, (seed, final)
         assert notes[-1].duration >= 1.0
-        if want == frozenset({7}):
-            assert 0 < notes[-2].pitch - notes[-1].pitch <= 2, (seed, notes[-2].pitch, notes[-1].pitch)
+        if want == frozenset({7}):  # from the step above in its pentatonic (C yu: B-flat, a minor third)
+            step = 3 if k.mode == "minor" else 2
+            assert 0 < notes[-2].pitch - notes[-1].pitch <= step, (seed, notes[-2].pitch, notes[-1].pitch)
             bq = float(s.bar_quarters)
-            paused = max(b for b, pcs in prepare_fifth(plan_phrases(12, k, "chinese", seed), want).cadences.items()
+            paused = max(b for b, pcs in prepare_fifth(plan_phrases(12, pentatonic_melody(k, "chinese", 1), "chinese",
+                                                                    seed), want).cadences.items()
                          if pcs == want)  # the last phrase end before the final: held on the 5th
             end = (paused + (1 if s.pickup else 0)) * bq
             close = [n for n in notes if n.onset < end - 1e-6][-1]
             assert (close.pitch - k.tonic_pc) % 12 == 7 and close.end >= end - 1e-6, (seed, close)
         seen.add(final)
     assert seen == {0, 7}
+
+
+@pytest.mark.parametrize("key,scale", [("D major", {0, 2, 4, 7, 9}), ("A minor", {0, 3, 5, 7, 10})])
+def test_a_chinese_song_in_a_major_or_minor_key_keeps_to_its_pentatonic(tiny_checkpoint, key, scale):
+    """Asked for in D major a Chinese tune is in D gong (D E F# A B), in A minor in A yu (A C D E G), as
+    real ones keep five notes (blind panel: 'G#, A-flat and E natural'); the key written is the one
+    asked for, and a German tune in the same key keeps its seven notes."""
+    path, _ = tiny_checkpoint
+    k = parse_key(key)
+    for seed in range(3):
+        s = symphony.generate(style="chinese", key=key, meter="2/4", bars=12, seed=seed, checkpoint=path)
+        assert s.key == k
+        assert {(n.pitch - k.tonic_pc) % 12 for n in _melody(s)} <= scale, seed
+    german = [symphony.generate(style="german", key=key, meter="2/4", bars=12, seed=seed, checkpoint=path)
+              for seed in range(3)]
+    assert any((n.pitch - k.tonic_pc) % 12 not in scale for s in german for n in _melody(s))
 
 
 @pytest.mark.parametrize("style,meter", [("german", "3/4"), ("german", "2/4"), ("chinese", "2/4")])
@@ -111,3 +129,20 @@ def test_a_song_rests_only_to_breathe(tiny_checkpoint, style, meter):
             if b.onset > a.end + 1e-6:
                 bar_start = (b.onset // float(s.bar_quarters)) * float(s.bar_quarters)
                 assert abs(a.end - bar_start) < 1e-6 and bar_start - shift in starts, (seed, a.end, b.onset)
+
+
+def test_edits_of_a_pentatonic_chinese_tune_stay_pentatonic(tiny_checkpoint):
+    """Continuing or infilling a Chinese tune in D major that keeps to D gong adds only D gong's notes;
+    one that uses a G (the 4th) may go on using the key's seven notes."""
+    from symphony.tasks.edit import continue_piece
+    from symphony.tasks.infill import infill
+    path, _ = tiny_checkpoint
+    k = parse_key("D major")
+    gong = {0, 2, 4, 7, 9}
+    s = symphony.generate(style="chinese", key="D major", meter="2/4", bars=8, seed=4, checkpoint=path)
+    assert {(n.pitch - k.tonic_pc) % 12 for n in _melody(s)} <= gong
+    for seed in range(2):
+        longer = continue_piece(s, 4, style="chinese", seed=seed, engine=path)
+        assert {(n.pitch - k.tonic_pc) % 12 for n in _melody(longer)} <= gong, seed
+        filled = infill(s, (3, 5), style="chinese", seed=seed, engine=path)
+        assert {(n.pitch - k.tonic_pc) % 12 for n in _melody(filled)} <= gong, seed

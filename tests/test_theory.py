@@ -5,6 +5,7 @@ import pytest
 import symphony.music.analysis
 import symphony.music.phrase
 import symphony.music.theory
+import symphony.tasks.generate
 import symphony.understanding.prompt
 from symphony.errors import TheoryError
 from symphony.music.theory import Key, meter_for_quarters, parse_key, parse_meter
@@ -12,7 +13,7 @@ from symphony.music.theory import Key, meter_for_quarters, parse_key, parse_mete
 
 def test_doctests():
     for mod in (symphony.music.theory, symphony.understanding.prompt, symphony.music.analysis,
-                symphony.music.phrase):
+                symphony.music.phrase, symphony.tasks.generate):
         failures, _ = doctest.testmod(mod)
         assert failures == 0
 

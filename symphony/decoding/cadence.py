@@ -69,6 +69,13 @@ def approach_set(key) -> frozenset[int]:
     return frozenset(near)
 
 
+@lru_cache(maxsize=64)
+def _step_above(key, degree: int) -> int:
+    """Semitones from `degree` (over the tonic) up to the next note of the key's scale."""
+    sc = _scale(key)
+    return min(((s - degree) % 12 for s in sc if (s - degree) % 12), default=2)
+
+
 def _active(st) -> bool:
     c = st.cons
     return st.voice == 0 and c.voices == 1 and not c.anchors and not c.given and not c.given_voices
@@ -135,7 +142,9 @@ def _approaches(st, prev: int, final: int, pcs: frozenset[int]) -> bool:
     # final in 17% of 24 pieces, real 2%, benchmarks/melody_craft.md)
     leap = c.leap_to_tonic or st.bars_done < c.bars - 1 or not c.closes or (st.copying and not c.shape)
     if pcs == frozenset({7}) and c.closes and st.bars_done >= c.bars - 1 and c.finals == pcs:
-        return 0 < prev - final <= 2  # a final on the 5th comes down to it by step: it settles
+        # a final on the 5th comes down to it by step (a pentatonic scale's step above it may be a
+        # minor third: C yu's B-flat to G): it settles
+        return 0 < prev - final <= max(2, _step_above(c.key, 7))
     if pcs != frozenset({0}):
         return 0 < d <= (7 if leap else 4)
     rel = (prev - c.key.tonic_pc) % 12

@@ -47,7 +47,7 @@ from symphony.music.styles import get_style
 from symphony.music.theory import HEPTATONIC, SHARP_NAMES, Key, Meter, parse_key
 from symphony.tasks.common import MAX_INPUT_BARS, record_edit
 from symphony.tasks.engine import Engine
-from symphony.tasks.generate import edit_craft
+from symphony.tasks.generate import edit_craft, pentatonic_melody
 
 
 def detect_style(score: Score, engine=None, styles: list[str] | None = None) -> str:
@@ -90,11 +90,12 @@ def continue_piece(score: Score, bars: int, style: str | None = None, seed: int 
     end = (layout[-1][0] + layout[-1][1]) / TICKS_PER_QUARTER
     seq = tok.encode(src, style=style)[:-1]  # without EOS
     seq[: tok.HEADER_LEN] = tok.header(style, conditioning_key(key), score.meter, score.bpm, total, len(score.parts))
-    cons = Constraints(key=key, meter=score.meter, bars=total, voices=len(score.parts),
+    notes_key = pentatonic_melody(key, style, len(score.parts), [n.pitch for p in score.parts for n in p.notes])
+    cons = Constraints(key=notes_key, meter=score.meter, bars=total, voices=len(score.parts),
                        token_key=conditioning_key(key), chromatic=False)
     if len(score.parts) == 1:  # the new bars keep the style's rhythm and end their phrases, and the piece, on cadences
         pk = 1 if score.pickup else 0
-        cons = replace(cons, **edit_craft(style, key, score.meter, total - pk, range(len(layout) + 1 - pk, total - pk + 1),
+        cons = replace(cons, **edit_craft(style, notes_key, score.meter, total - pk, range(len(layout) + 1 - pk, total - pk + 1),
                                           pk, seed))
     t0 = time.perf_counter()
     out = engine.sample(seq, cons, seed=seed, hooks=hooks)

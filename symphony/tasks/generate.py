@@ -87,13 +87,24 @@ FREE_FINALS = {"major": frozenset({0, 7}), "minor": frozenset({0, 7})}
 FIFTH_FINALS = {"major": 57 / (57 + 29), "minor": 18 / (60 + 18)}
 
 
-def pentatonic_melody(key: Key, style: str, voices: int) -> Key:
+def pentatonic_melody(key: Key, style: str, voices: int, kept: list[int] | None = None) -> Key:
     """The key whose notes a melody keeps to: a Chinese tune asked for in a major or minor key keeps
     to its pentatonic (D major: D gong, D E F# A B; A minor: A yu, A C D E G), as real ones do
-    (CHINESE_PENTATONIC); the piece is still written and checked in the key asked for."""
-    if style == "chinese" and voices == 1 and key.mode in ("major", "minor"):
-        return Key(key.tonic, "yu" if key.mode == "minor" else "gong")
-    return key
+    (CHINESE_PENTATONIC); the piece is still written and checked in the key asked for. An edit
+    passes the pitches it keeps (`kept`): new bars stay pentatonic only where those already are.
+
+    >>> pentatonic_melody(Key("D", "major"), "chinese", 1)
+    Key(tonic='D', mode='gong')
+    >>> pentatonic_melody(Key("D", "major"), "chinese", 1, kept=[62, 66, 67])  # a G: the key stays
+    Key(tonic='D', mode='major')
+    """
+    if style != "chinese" or voices != 1 or key.mode not in ("major", "minor"):
+        return key
+    penta = Key(key.tonic, "yu" if key.mode == "minor" else "gong")
+    scale = set(penta.scale_semitones())
+    if kept and any((p - key.tonic_pc) % 12 not in scale for p in kept):
+        return key
+    return penta
 
 
 def free_final(mode: str, seed: int) -> frozenset[int]:

@@ -43,7 +43,7 @@ from symphony.music.theory import Meter
 from symphony.tasks.common import MAX_INPUT_BARS, record_edit
 from symphony.tasks.edit import detect_style
 from symphony.tasks.engine import Engine
-from symphony.tasks.generate import edit_craft
+from symphony.tasks.generate import edit_craft, pentatonic_melody
 from symphony.tasks.limits import FILL_CANDIDATES, MAX_FILL_CANDIDATES
 
 PREFIX_SHARE = 0.4  # of the context left after the middle's expected length, at inference
@@ -185,14 +185,15 @@ def _fill_run(score: Score, whole: Score, layout, first: int, last: int, part: i
     if part is not None and voices > 1:
         blocks = _voice_blocks(tok, fp.middle, voices)
         given = {(before + b, v): toks for (b, v), toks in blocks.items() if v != part}
-    cons = Constraints(key=score.key, meter=meter, bars=before + n, voices=voices, token_key=ck,
+    notes_key = pentatonic_melody(score.key, style, voices, [x.pitch for p in score.parts for x in p.notes])
+    cons = Constraints(key=notes_key, meter=meter, bars=before + n, voices=voices, token_key=ck,
                        end_on_tonic=last == len(layout) and part in (None, 0, voices - 1),
                        given_voices=given, pos_bars=frozenset({before + 1}),
                        anchors=_upbeat_anchor(score, before + 1) if first == 1 else None,
                        closes=last == len(layout))
     if voices == 1:  # the new bars keep the style's rhythm and the piece's phrase plan
         pk = 1 if score.pickup else 0
-        cons = replace(cons, **edit_craft(style, score.key, score.meter, len(layout) - pk,
+        cons = replace(cons, **edit_craft(style, notes_key, score.meter, len(layout) - pk,
                                           range(first - pk, last - pk + 1), before - start + pk, seed))
     insert = fp.sequence(tok, with_middle=False)[len(fp.header) + len(fp.prefix):]
     lo_q = layout[start][0] / TICKS_PER_QUARTER
