@@ -28,9 +28,14 @@ def test_final_note_is_long_on_a_strong_beat_and_does_not_stutter(style, seed):
     bar_t, beat_t = _ticks(score.bar_quarters), _ticks(score.meter.beat_quarters)
     onset = _ticks(last.onset) - (score.bars - 1) * bar_t
     assert onset in final_onsets(style, score.meter, beat_t, bar_t)
-    assert m["last_long"] and m["last_strong"] and not m["stutter"]
-    # to the bar's end, or as much before it as the pickup bar 0 holds (the last bar completes it)
-    assert _ticks(last.end) == score.bars * bar_t - (_ticks(score.pickup) if score.pickup_completed else 0)
+    # to the bar's end, or as much before it as the pickup bar 0 holds (the last bar completes it);
+    # or a rest after it, as real tunes of the style end (generate.REST_AFTER_FINAL): an eighth's in a
+    # compound meter, at most a quarter's in a simple one, the final keeping at least a quarter
+    written = score.bars * bar_t - (_ticks(score.pickup) if score.pickup_completed else 0)
+    rested = any(line.startswith("ending:") for line in score.explanation)
+    assert (m["last_long"] or rested) and m["last_strong"] and not m["stutter"]
+    assert _ticks(last.end) == written or (rested and 0 < written - _ticks(last.end) <= TICKS_PER_QUARTER
+                                           and _ticks(last.duration) >= TICKS_PER_QUARTER)
     assert before.pitch != last.pitch and abs(before.pitch - last.pitch) <= 7  # approached, not leapt to
     assert _ticks(before.end) == _ticks(last.onset)  # no rest before the final
     if score.key.mode in ("major", "minor") or style != "chinese":
@@ -169,12 +174,16 @@ def test_a_chinese_tune_in_a_major_or_minor_key_ends_where_real_ones_do():
 @pytest.mark.parametrize("style,meter", [("chinese", "2/4"), ("german", "3/4"), ("celtic", "6/8"), ("german", "2/4")])
 def test_the_final_is_held_from_the_last_bars_downbeat_or_for_at_least_a_half_note(style, meter):
     """A 2/4 song ended on a quarter note on its second beat ("an unsupported quarter-note C", blind
-    panel); the final lasts at least a half note (in 3/4 from the downbeat), a jig's a dotted quarter."""
+    panel); the final lasts at least a half note (in 3/4 from the downbeat), a jig's a dotted quarter,
+    counting the rest after it where the style's real tunes end so ("d2 z", generate.REST_AFTER_FINAL)."""
     for seed in range(3):
         score = generate(style=style, meter=meter, bars=8, seed=seed)
         last, bar = score.parts[0].notes[-1], float(score.bar_quarters)
         left = bar - (score.pickup or 0.0)  # (a pickup's tune ends in a bar shortened by it)
-        assert last.duration >= min(left, 1.5 if meter == "6/8" else 2.0) - 1e-6, (seed, last)
+        rest = (score.bars * bar - (score.pickup if score.pickup_completed else 0.0) - last.end
+                if any(line.startswith("ending:") for line in score.explanation) else 0.0)
+        assert last.duration >= 1.0 - 1e-6 and rest <= 1.0 + 1e-6, (seed, last, rest)
+        assert last.duration + rest >= min(left, 1.5 if meter == "6/8" else 2.0) - 1e-6, (seed, last)
         if meter in ("2/4", "3/4"):
             assert abs(last.onset % bar) < 1e-6, (seed, last)  # (onsets count from the first full bar)
 
