@@ -10,9 +10,12 @@ note in a song). Sampled note by note, ours either drove one figure through ever
   separately for a phrase's inner bars, its cadence bar (every fourth bar) and the final bar, and
   how a tune reuses them: the share of bars after the first whose rhythm the tune has already
   played (``again``), and of bars after the first phrase whose rhythm is the bar's at the same
-  place a phrase earlier (``parallel``). Stored small next to the checkpoint
+  place a phrase earlier (``parallel``); where a style's tunes in a meter come in two feels (a
+  reel's even eighths, a hornpipe's dotted pairs: ``FEEL_METERS``), the same again for each
+  feel's tunes apart (``feels``). Stored small next to the checkpoint
   (``bar_rhythms.json``); rebuilt by ``python -m symphony.training.rhythm --bars``.
-* ``plan`` draws, before sampling, the rhythm of every bar of a one-voice tune with a phrase plan:
+* ``draw_feel`` draws a tune's feel (at the real tunes' shares) and ``plan`` draws, before
+  sampling, the rhythm of every bar of a one-voice tune with a phrase plan, from that feel's tunes:
   the opening phrase's bars from the table (the tune's own figures), later bars mostly reusing
   them as the real tunes do (bars the plan copies take their source's rhythm; bars parallel to an
   earlier phrase's take it at the real rate), cadence bars and the final from their own
@@ -153,7 +156,10 @@ def _kinds(n_bars: int, pickup: bool) -> list[str | None]:
 # the blind panel heard "even-eighth reel bars and dotted hornpipe bars mixed", "no single feel".
 # Each real tune of a style in FEEL_METERS is one feel or the other (by the share of its full bars
 # holding a dotted pair: FEEL_SPLIT or more, dotted); the table keeps each feel's bars apart and
-# a tune is planned from one (``draw_feel``).
+# a tune is planned from one (``draw_feel``). Of the 735 celtic tunes in 2/2 of the training split,
+# 72% have dotted pairs in under 15% of their bars (68% in none), 16% in over 85%, 12% between:
+# 572 even and 163 dotted. Ours drew bars of both from one table: 38% of 24 pieces in 2/2 and
+# 4/4 fell between.
 FEELS = ("even", "dotted")
 DOTTED = (3 * TICKS_PER_QUARTER // 4, TICKS_PER_QUARTER // 4)  # a dotted eighth, then a sixteenth
 FEEL_SPLIT = 0.5
@@ -168,10 +174,10 @@ def is_dotted(r: Rhythm) -> bool:
 def in_feel(r: Rhythm, feel: str | None, kind: str) -> bool:
     """Does a bar of `kind` playing `r` keep a tune's `feel`? A reel's bars hold no dotted pair; a
     hornpipe's bars each hold one but its final (three crotchets close half the real ones). The
-    feel's tunes themselves stray now and then (3% of the even tunes' inner bars are dotted, 8% of
-    the dotted tunes' inner bars and 18% of their phrase ends are even), and a plan that drew such
-    a bar played it again as one of the tune's figures and at every phrase end: a hornpipe of ours
-    had even bars in 6 of 16."""
+    feel's tunes themselves stray now and then (2.5% of the even tunes' inner bars are dotted, 7%
+    of the dotted tunes' inner bars and 12% of their phrase ends are even), and a plan that drew
+    such a bar played it again as one of the tune's figures and at every phrase end: a hornpipe of
+    ours had even bars in 6 of 16."""
     if feel == "even":
         return not is_dotted(r)
     return feel != "dotted" or kind == "final" or is_dotted(r)

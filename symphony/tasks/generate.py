@@ -158,8 +158,8 @@ def phrase_breaths(plan: PhrasePlan, style: str, meter: Meter, seed: int) -> dic
 
 
 # A dance asked for by name that fixes its tune's feel (bar_rhythm.FEELS): a reel runs in even
-# eighths, a hornpipe is dotted throughout.
-GENRE_FEELS = {"reel": "even", "hornpipe": "dotted"}
+# eighths, a hornpipe (and a strathspey) is dotted throughout.
+GENRE_FEELS = {"reel": "even", "hornpipe": "dotted", "strathspey": "dotted"}
 
 
 def asked_feel(prompt: str) -> str | None:
@@ -173,15 +173,15 @@ def asked_feel(prompt: str) -> str | None:
 def feel_line(style: str, meter: Meter, feel: str, asked: bool) -> str:
     """The explanation of a tune's feel: asked for by the dance's name, or drawn at the real tunes' shares."""
     have = bar_rhythm.feels(style, meter)
-    what = {"even": "even eighths, as a reel runs", "dotted": "dotted pairs throughout, as a hornpipe goes"}[feel]
+    what = {"even": "a reel's, in even eighths", "dotted": "a hornpipe's, in dotted pairs"}[feel]
     if asked:
-        why = "as the text's dance asks"
+        why = "as the text's dance has it"
     else:
         total = sum(have.values())
-        why = (f"drawn at the shares of {total} real {style} tunes in "
-               f"{bar_rhythm.METER_AS.get((style, str(meter)), str(meter))} ("
-               + ", ".join(f"{f} {n / total:.0%}" for f, n in have.items()) + ")")
-    return f"feel: {feel}, {what} ({why}); every bar's rhythm from the real tunes of that feel, none mixing them"
+        why = (f"drawn at the real shares: of {total} {style} tunes in "
+               f"{bar_rhythm.METER_AS.get((style, str(meter)), str(meter))}, "
+               + ", ".join(f"{n / total:.0%} {f}" for f, n in have.items()))
+    return f"feel: {what} ({why}); every bar's rhythm from the real tunes of that feel, none mixing the two"
 
 
 def plan_bar_rhythms(phrases: PhrasePlan, style: str, meter: Meter, cons: Constraints, density: float,
