@@ -27,6 +27,8 @@ against generated ones through the same code:
 * bar rhythms (``symphony.decoding.bar_rhythm``: a bar's onsets and lengths, rests included; the
   pickup bar left out): distinct ones per 16 bars, the share of a tune's bars in its commonest,
   bars of unbroken eighths, and 6/8 bars holding a quarter-eighth figure on a beat (a jig's lilt);
+  in 2/2 and 4/4, bars holding a dotted eighth-sixteenth pair and pieces mixing such bars with
+  even ones (15-85% of their bars dotted: a reel's feel and a hornpipe's in one tune);
 * the longest near-static run: the most bars covered by consecutive notes on at most two pitches;
 * phrase structure (issue 17, music/phrase.py): phrase ends (as above) whose last note is a half
   cadence's (the mode's 2nd or 5th degree, ``phrase.half_cadence``) or the tonic; leaps wider than
@@ -335,7 +337,10 @@ def _close_and_breath(notes, starts: list[float], key) -> dict:
     return out
 
 
-JIG_METERS = ("6/8",)  # the meters whose bars are searched for a jig's quarter-eighth figure
+JIG_METERS = ("6/8",)
+# A 2/2 or 4/4 tune whose share of bars holding a dotted pair lies in this range mixes a reel's even
+# bars and a hornpipe's dotted ones (the blind panel's "no single feel"); real ones are one or the other.
+FEEL_MIXED = (0.15, 0.85)  # the meters whose bars are searched for a jig's quarter-eighth figure
 
 
 def _bar_rhythms(score) -> dict:
@@ -356,6 +361,9 @@ def _bar_rhythms(score) -> dict:
     out = {"rhythm_bars": len(bars), "rhythm_distinct": len(set(bars)),
            "rhythm_top": Counter(bars).most_common(1)[0][1],
            "eighth_bars": sum(len(r) > 1 and all(d == eighth for d in r) for r in bars)}
+    if str(score.meter) in REEL_METERS:  # a reel's even eighths or a hornpipe's dotted pairs: one feel a tune
+        from symphony.decoding.bar_rhythm import is_dotted
+        out["feel_bars"], out["dotted_bars"] = len(bars), sum(map(is_dotted, bars))
     if str(score.meter) in JIG_METERS:
         beat = round(score.meter.beat_quarters * TICKS_PER_QUARTER)
 
@@ -538,6 +546,9 @@ def summarise(rows: list[dict]) -> dict:
         "sixteenth_pieces": sum(r.get("sixteenth_bars", 0) > 0 for r in rows) / n,
         "sixteenth_by_half_pieces": sum(r.get("sixteenth_by_half", 0) > 0 for r in rows) / n,
         "sixteenth_by_half": _ratio(rows, "sixteenth_by_half", "sixteenth_bars"),
+        "feel_mixed": _mean([FEEL_MIXED[0] <= r["dotted_bars"] / r["feel_bars"] <= FEEL_MIXED[1]
+                             for r in rows if r.get("feel_bars")]),
+        "dotted_bars": _ratio(rows, "dotted_bars", "feel_bars"),
         "rhythm_top_half": _mean([r["rhythm_top"] / r["rhythm_bars"] >= 0.5 for r in rows if r.get("rhythm_bars")]),
         "over_final": _mean([r["over_final"] for r in rows if "over_final" in r]),
         "below_final": _mean([r["below_final"] for r in rows if "below_final" in r]),
@@ -690,7 +701,9 @@ ROWS = (("last_long", "last note lasts at least a beat", True),
         ("low_quarter", "time spent in the lowest quarter of the tune's span (share)", True),
         ("span", "span, lowest to highest note, semitones (mean)", False),
         ("off_pentatonic", "notes outside the key signature's pentatonic (share of notes)", True),
-        ("off_pentatonic_pieces", "pieces with a note outside the signature's pentatonic", True))
+        ("off_pentatonic_pieces", "pieces with a note outside the signature's pentatonic", True),
+        ("dotted_bars", "2/2 and 4/4 bars holding a dotted eighth-sixteenth pair (share of bars)", True),
+        ("feel_mixed", "2/2 and 4/4 pieces mixing even and dotted bars (15-85% of bars dotted)", True))
 # Requests matched to real tunes (their key, meter and length, as the blind panel pairs them): where
 # the final lands in a major or minor key (a Chinese tune leaves it to the mode).
 MATCHED_ROWS = (("final_tonic_or_5th", "last note on the tonic or the 5th", True),

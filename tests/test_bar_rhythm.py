@@ -179,3 +179,65 @@ def test_bars_played_again_keep_to_the_styles_share_of_short_notes():
                 assert not bar_rhythm.n_short(r), (seed, b, r)
             notes += sum(x > 0 for x in r)
             short += bar_rhythm.n_short(r)
+
+
+REEL_AND_HORNPIPE = """X:1
+T:A Reel
+M:C|
+L:1/8
+K:D
+dAFA dAFA|BAFA BcdB|AFAF ABde|fdec dBAF|dAFA dAFA|BAFA BcdB|AFAF ABde|fdec d4|
+X:2
+T:A Hornpipe
+M:C|
+L:1/8
+K:G
+G>AB>c d>ed>B|c>BA>G F>GA>F|G>AB>c d>ed>B|c>AF>A G2G2|G>AB>c d>ed>B|c>BA>G F>GA>F|G>AB>c d>ed>B|c>AF>A G4|
+"""
+
+
+def test_the_table_keeps_a_reels_bars_apart_from_a_hornpipes(tmp_path, monkeypatch):
+    """A reel runs in even eighths, a hornpipe in dotted pairs: each real tune in 2/2 is one feel or
+    the other, and the table keeps each feel's bars apart (blind panel: "no single feel")."""
+    from symphony.training.corpus import Source, load_corpus
+    (tmp_path / "reels.abc").write_text(REEL_AND_HORNPIPE)
+    records = load_corpus([Source(str(tmp_path / "reels.abc"), "test/reels", "celtic")], user=False)
+    monkeypatch.setattr(bar_rhythm, "MIN_TUNES", 1)
+    e = bar_rhythm.build([{**r, "split": "train"} for r in records])["styles"]["celtic"]["2/2"]
+    assert e["tunes"] == 2 and {f: x["tunes"] for f, x in e["feels"].items()} == {"even": 1, "dotted": 1}
+    even = [tuple(r) for k in bar_rhythm.KINDS for r, _ in e["feels"]["even"][k]]
+    dotted = [tuple(r) for r, _ in e["feels"]["dotted"]["inner"]]
+    assert (E,) * 8 in even and not any(map(bar_rhythm.is_dotted, even))
+    assert dotted and all(map(bar_rhythm.is_dotted, dotted))
+    assert any(map(bar_rhythm.is_dotted, (tuple(r) for r, _ in e["inner"])))  # (all tunes together mix them)
+
+
+def test_a_tunes_feel_is_drawn_from_the_seed_at_the_real_tunes_shares():
+    have = bar_rhythm.feels("celtic", "2/2")
+    assert set(have) == set(bar_rhythm.FEELS)
+    dotted = have["dotted"] / sum(have.values())
+    draws = [bar_rhythm.draw_feel("celtic", "2/2", seed) for seed in range(400)]
+    assert draws == [bar_rhythm.draw_feel("celtic", "2/2", seed) for seed in range(400)]  # seeded
+    assert abs(draws.count("dotted") / 400 - dotted) < 0.07
+    assert bar_rhythm.draw_feel("celtic", "4/4", 5) == bar_rhythm.draw_feel("celtic", "2/2", 5)  # (4/4 plays 2/2's)
+    assert bar_rhythm.draw_feel("celtic", "2/2", 5, asked="dotted") == "dotted"
+    assert bar_rhythm.draw_feel("german", "3/4", 5) is None  # one feel: no draw
+
+
+@pytest.mark.parametrize("meter", ["2/2", "4/4"])
+def test_a_generated_reel_or_hornpipe_keeps_one_feel_through_its_bars(meter):
+    """Each bar of a generated celtic tune in 2/2 or 4/4 keeps the tune's feel: a reel's bars (almost)
+    none dotted, a hornpipe's mostly dotted; the feel is said in the explanation and the meta."""
+    got = {}
+    for seed in range(8):
+        s = symphony.generate(style="celtic", meter=meter, key="D major", bars=16, seed=seed)
+        feel = s.meta["bar_feel"]
+        share = sum(map(bar_rhythm.is_dotted, _bars(s))) / len(_bars(s))
+        assert share <= 0.15 if feel == "even" else share >= 0.5, (seed, feel, share)
+        said = {"even": "feel: a reel's", "dotted": "feel: a hornpipe's"}[feel]
+        assert any(line.startswith(said) and "drawn at the real shares" in line for line in s.explanation)
+        got[seed] = feel
+    again = symphony.generate(style="celtic", meter=meter, key="D major", bars=16, seed=3)
+    assert again.meta["bar_feel"] == got[3]
+    hornpipe = symphony.generate("a hornpipe in D", meter=meter, seed=0)
+    assert hornpipe.meta["bar_feel"] == "dotted"

@@ -10,9 +10,12 @@ note in a song). Sampled note by note, ours either drove one figure through ever
   separately for a phrase's inner bars, its cadence bar (every fourth bar) and the final bar, and
   how a tune reuses them: the share of bars after the first whose rhythm the tune has already
   played (``again``), and of bars after the first phrase whose rhythm is the bar's at the same
-  place a phrase earlier (``parallel``). Stored small next to the checkpoint
+  place a phrase earlier (``parallel``); where a style's tunes in a meter come in two feels (a
+  reel's even eighths, a hornpipe's dotted pairs: ``FEEL_METERS``), the same again for each
+  feel's tunes apart (``feels``). Stored small next to the checkpoint
   (``bar_rhythms.json``); rebuilt by ``python -m symphony.training.rhythm --bars``.
-* ``plan`` draws, before sampling, the rhythm of every bar of a one-voice tune with a phrase plan:
+* ``draw_feel`` draws a tune's feel (at the real tunes' shares) and ``plan`` draws, before
+  sampling, the rhythm of every bar of a one-voice tune with a phrase plan, from that feel's tunes:
   the opening phrase's bars from the table (the tune's own figures), later bars mostly reusing
   them as the real tunes do (bars the plan copies take their source's rhythm; bars parallel to an
   earlier phrase's take it at the real rate), cadence bars and the final from their own
@@ -145,6 +148,47 @@ def _kinds(n_bars: int, pickup: bool) -> list[str | None]:
     return out
 
 
+# ----------------------------------------------------------------------------- feel
+
+# A reel and a hornpipe share a meter (O'Neill's prints both in 2/2) but not a feel: a reel runs in
+# even eighths (with quarters and the odd triplet), a hornpipe is dotted throughout (a dotted eighth
+# and a sixteenth, beat after beat). A table of both let one tune draw bars of each, and readers of
+# the blind panel heard "even-eighth reel bars and dotted hornpipe bars mixed", "no single feel".
+# Each real tune of a style in FEEL_METERS is one feel or the other (by the share of its full bars
+# holding a dotted pair: FEEL_SPLIT or more, dotted); the table keeps each feel's bars apart and
+# a tune is planned from one (``draw_feel``). Of the 735 celtic tunes in 2/2 of the training split,
+# 72% have dotted pairs in under 15% of their bars (68% in none), 16% in over 85%, 12% between:
+# 572 even and 163 dotted. Ours drew bars of both from one table: 38% of 24 pieces in 2/2 and
+# 4/4 fell between.
+FEELS = ("even", "dotted")
+DOTTED = (3 * TICKS_PER_QUARTER // 4, TICKS_PER_QUARTER // 4)  # a dotted eighth, then a sixteenth
+FEEL_SPLIT = 0.5
+FEEL_METERS = {"celtic": ("2/2",)}  # (celtic 4/4 tunes are planned from the 2/2 ones: METER_AS)
+
+
+def is_dotted(r: Rhythm) -> bool:
+    """Does the bar rhythm hold a dotted eighth followed by a sixteenth (a hornpipe's pair)?"""
+    return any((a, b) == DOTTED for a, b in zip(r, r[1:]))
+
+
+def in_feel(r: Rhythm, feel: str | None, kind: str) -> bool:
+    """Does a bar of `kind` playing `r` keep a tune's `feel`? A reel's bars hold no dotted pair; a
+    hornpipe's bars each hold one but its final (three crotchets close half the real ones). The
+    feel's tunes themselves stray now and then (2.5% of the even tunes' inner bars are dotted, 7%
+    of the dotted tunes' inner bars and 12% of their phrase ends are even), and a plan that drew
+    such a bar played it again as one of the tune's figures and at every phrase end: a hornpipe of
+    ours had even bars in 6 of 16."""
+    if feel == "even":
+        return not is_dotted(r)
+    return feel != "dotted" or kind == "final" or is_dotted(r)
+
+
+def tune_feel(rhythms: list[Rhythm], kinds: list[str | None]) -> str:
+    """"dotted" where FEEL_SPLIT or more of a tune's full bars hold a dotted pair, else "even"."""
+    full = [r for r, k in zip(rhythms, kinds) if k is not None]
+    return "dotted" if full and sum(map(is_dotted, full)) >= FEEL_SPLIT * len(full) else "even"
+
+
 def tune_rhythms(score) -> tuple[list[Rhythm], list[str | None]] | None:
     """(rhythm of each bar, its position) of a score's top part; None without notes. Bars shorter or
     longer than the meter's (a split bar around a repeat, a change of meter) have no position."""
@@ -177,11 +221,13 @@ def habits(rhythms: list[Rhythm], kinds: list[str | None]) -> tuple[int, int, in
 
 def build(records: list[dict], split: str = "train") -> dict:
     """{"styles": {style: {meter: {"tunes": n, "inner"|"cadence"|"final": [[rhythm, share], ...],
-    "again": share, "parallel": share}}}} from the corpus records of `split`."""
+    "again": share, "parallel": share[, "feels": {feel: {the same, of its tunes}}]}}}} from the
+    corpus records of `split` (``feels``: where the style's tunes in the meter come in two feels,
+    ``FEEL_METERS``, each feel with MIN_TUNES tunes or more)."""
     from symphony.music.score import Score
-    counts: dict[tuple[str, str, str], Counter] = {}
+    counts: dict[tuple, Counter] = {}
     tunes: Counter = Counter()
-    reuse: dict[tuple[str, str], list[int]] = {}
+    reuse: dict[tuple, list[int]] = {}
     for r in records:
         if r.get("split") != split:
             continue
@@ -191,18 +237,22 @@ def build(records: list[dict], split: str = "train") -> dict:
             continue
         rhythms, kinds = got
         style, meter = r["style"], str(s.meter)
-        tunes[(style, meter)] += 1
-        for rh, k in zip(rhythms, kinds):
-            if k is not None:
-                counts.setdefault((style, meter, k), Counter())[rh] += 1
-        h = reuse.setdefault((style, meter), [0, 0, 0, 0])
-        for i, x in enumerate(habits(rhythms, kinds)):
-            h[i] += x
-    out: dict = {"phrase": PHRASE, "keep_share": KEEP_SHARE, "styles": {}}
-    for (style, meter), n in sorted(tunes.items()):
-        entry: dict = {"tunes": n}
+        groups = [(style, meter)]
+        if meter in FEEL_METERS.get(style, ()):
+            groups.append((style, meter, tune_feel(rhythms, kinds)))
+        for g in groups:
+            tunes[g] += 1
+            for rh, k in zip(rhythms, kinds):
+                if k is not None:
+                    counts.setdefault((*g, k), Counter())[rh] += 1
+            h = reuse.setdefault(g, [0, 0, 0, 0])
+            for i, x in enumerate(habits(rhythms, kinds)):
+                h[i] += x
+
+    def table(g: tuple) -> dict:
+        entry: dict = {"tunes": tunes[g]}
         for k in KINDS:
-            c = counts.get((style, meter, k), Counter())
+            c = counts.get((*g, k), Counter())
             total = sum(c.values())
             kept, acc = [], 0
             for rh, m in c.most_common():
@@ -211,10 +261,16 @@ def build(records: list[dict], split: str = "train") -> dict:
                 kept.append([list(rh), round(m / total, 5)])
                 acc += m
             entry[k] = kept
-        later, again, late, par = reuse[(style, meter)]
+        later, again, late, par = reuse[g]
         entry["again"] = round(again / later, 4) if later else 0.0
         entry["parallel"] = round(par / late, 4) if late else 0.0
-        out["styles"].setdefault(style, {})[meter] = entry
+        return entry
+    out: dict = {"phrase": PHRASE, "keep_share": KEEP_SHARE, "feel_split": FEEL_SPLIT, "styles": {}}
+    for g in sorted(g for g in tunes if len(g) == 2):
+        entry = table(g)
+        if all(tunes[(*g, f)] >= MIN_TUNES for f in FEELS):
+            entry["feels"] = {f: table((*g, f)) for f in FEELS}
+        out["styles"].setdefault(g[0], {})[g[1]] = entry
     return out
 
 
@@ -230,11 +286,34 @@ def _table() -> dict:
 METER_AS = {("celtic", "4/4"): "2/2"}
 
 
-def entry(style: str, meter) -> dict | None:
-    """The table's entry for `style` in `meter` (``METER_AS``), or None when it has too few real tunes."""
+def entry(style: str, meter, feel: str | None = None) -> dict | None:
+    """The table's entry for `style` in `meter` (``METER_AS``), or None when it has too few real tunes;
+    with `feel`, that of its tunes of this feel, where the table has them (else all its tunes)."""
     meter = METER_AS.get((style, str(meter)), str(meter))
     e = ((_table().get("styles") or {}).get(style) or {}).get(meter)
-    return e if e and e["tunes"] >= MIN_TUNES else None
+    if not e or e["tunes"] < MIN_TUNES:
+        return None
+    f = (e.get("feels") or {}).get(feel) if feel else None
+    return f if f and f["tunes"] >= MIN_TUNES else e
+
+
+def feels(style: str, meter) -> dict[str, int]:
+    """{feel: real tunes} of `style` in `meter` where its tunes come in two feels (``FEELS``), else {}."""
+    e = entry(style, meter)
+    return {f: x["tunes"] for f, x in (e or {}).get("feels", {}).items() if x["tunes"] >= MIN_TUNES}
+
+
+def draw_feel(style: str, meter, seed: int, asked: str | None = None) -> str | None:
+    """The feel of a tune of `style` in `meter` (``FEELS``): `asked` (a hornpipe's "dotted", a reel's
+    "even") where the table has it, else drawn from the seed at the real tunes' shares; None where
+    the style's tunes in the meter have one feel (or the table predates feels)."""
+    have = feels(style, meter)
+    if not have:
+        return None
+    if asked in have:
+        return asked
+    rng = random.Random(f"bar-feel|{style}|{METER_AS.get((style, str(meter)), str(meter))}|{seed}")
+    return rng.choices(list(have), list(have.values()))[0]
 
 
 def notes_per_beat(style: str, meter) -> float | None:
@@ -332,9 +411,10 @@ def _final_form(r: Rhythm) -> Rhythm:
 
 @lru_cache(maxsize=256)
 def candidates(style: str, meter: str, needs: BarNeeds, bar: int, vocab: frozenset[int] | None,
-               max_rest: float | None, max_short_run: int | None) -> tuple[tuple[Rhythm, float], ...]:
-    """(rhythm, share) of the style's rhythms for a bar of this kind that meet its needs."""
-    e = entry(style, meter)
+               max_rest: float | None, max_short_run: int | None,
+               feel: str | None = None) -> tuple[tuple[Rhythm, float], ...]:
+    """(rhythm, share) of the style's rhythms (its tunes of `feel`) for a bar of this kind that meet its needs."""
+    e = entry(style, meter, feel)
     if e is None:
         return ()
     out: dict[Rhythm, float] = {}
@@ -343,7 +423,8 @@ def candidates(style: str, meter: str, needs: BarNeeds, bar: int, vocab: frozens
         r = _final_form(r) if needs.kind == "final" else r
         if fits_needs(r, needs, bar, vocab, max_rest, max_short_run):
             out[r] = out.get(r, 0.0) + share
-    return tuple(out.items())
+    kept = {r: w for r, w in out.items() if in_feel(r, feel, needs.kind)}
+    return tuple((kept or out).items())
 
 
 def figures(r: Rhythm, beat: int, bar: int) -> set[tuple[int, int]]:
@@ -370,7 +451,7 @@ def _tilt(r: Rhythm, density: float) -> float:
 def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None, final_onsets: tuple[int, ...],
          breaths: dict[int, int] | None = None, density: float = 0.0, seed: int = 0,
          max_rest: float | None = None, max_short_run: int | None = None, short_share: float = 1.0,
-         plain_end_bars: int = 0) -> BarPlan | None:
+         plain_end_bars: int = 0, feel: str | None = None) -> BarPlan | None:
     """The rhythm of every bar of a tune with the phrase plan `phrases` (``music.phrase.PhrasePlan``),
     drawn from the style's table; None when the table has too few tunes of `style` in `meter`.
 
@@ -386,8 +467,10 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
     as ``motif`` keeps them). None with notes shorter than an eighth, drawn or played again, once
     the tune has had its share of them (``short_share``, as the sampler's ``motif.limit_short_run``
     counts). Every rhythm drawn meets its bar's needs (``BarNeeds``); a bar with
-    none that does is left unplanned."""
-    e = entry(style, meter)
+    none that does is left unplanned. With `feel` (``draw_feel``), every rhythm comes from the
+    real tunes of that feel alone, and every bar drawn keeps it (``in_feel``) where one that does
+    fits: a reel's bars from reels, none dotted; a hornpipe's from hornpipes, its inner bars dotted."""
+    e = entry(style, meter, feel)
     if e is None:
         return None
     bar = round(float(meter.bar_quarters) * TICKS_PER_QUARTER)
@@ -420,7 +503,7 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
                             replace(needs, settle=SETTLE)):  # (else held to the barline, if need be)
                 # (in figures the tune has played, after its opening)
                 if any(b <= phrases.motif_bars or figures(x, beat, bar) <= heard
-                       for x, _ in candidates(style, str(meter), settled, bar, vocab, max_rest, max_short_run)):
+                       for x, _ in candidates(style, str(meter), settled, bar, vocab, max_rest, max_short_run, feel)):
                     needs = settled
                     break
 
@@ -440,15 +523,17 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
         spent = notes >= 8 and short > short_share * notes  # the style's share of short notes is spent
         if 1 < b < last and rng.random() < p_again:
             par = out.get(parallel.get(b))
-            if ok(par) and not crowded(par) and not (spent and n_short(par)) and rng.random() < p_parallel:
+            if ok(par) and in_feel(par, feel, kind) and not crowded(par) and not (spent and n_short(par)) \
+                    and rng.random() < p_parallel:
                 r = par
             else:
-                share = dict(candidates(style, str(meter), needs, bar, vocab, max_rest, max_short_run))
-                again = [x for x in played if ok(x) and not crowded(x) and not (spent and n_short(x))]
+                share = dict(candidates(style, str(meter), needs, bar, vocab, max_rest, max_short_run, feel))
+                again = [x for x in played if ok(x) and in_feel(x, feel, kind) and not crowded(x)
+                         and not (spent and n_short(x))]
                 r = rng.choices(again, [(math.sqrt(share.get(x, 0.0)) + REUSE_FLOOR) * _tilt(x, density)
                                         / uses[x] ** REUSE_SPREAD for x in again])[0] if again else None
         if r is None:
-            cands = candidates(style, str(meter), needs, bar, vocab, max_rest, max_short_run)
+            cands = candidates(style, str(meter), needs, bar, vocab, max_rest, max_short_run, feel)
             pool = [(x, w) for x, w in cands if x not in played] or list(cands)
             if b > phrases.motif_bars:  # after the opening phrase, of the figures the tune has played
                 pool = [(x, w) for x, w in pool if figures(x, beat, bar) <= heard] \

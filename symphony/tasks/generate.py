@@ -168,18 +168,46 @@ def phrase_breaths(plan: PhrasePlan, style: str, meter: Meter, seed: int) -> dic
     return out
 
 
+# A dance asked for by name that fixes its tune's feel (bar_rhythm.FEELS): a reel runs in even
+# eighths, a hornpipe (and a strathspey) is dotted throughout.
+GENRE_FEELS = {"reel": "even", "hornpipe": "dotted", "strathspey": "dotted"}
+
+
+def asked_feel(prompt: str) -> str | None:
+    """The feel the prompt's dance fixes ("a hornpipe": dotted), or None."""
+    if not prompt:
+        return None
+    from symphony.understanding.prompt import parse_prompt
+    return GENRE_FEELS.get(parse_prompt(prompt).attributes.get("genre"))
+
+
+def feel_line(style: str, meter: Meter, feel: str, asked: bool) -> str:
+    """The explanation of a tune's feel: asked for by the dance's name, or drawn at the real tunes' shares."""
+    have = bar_rhythm.feels(style, meter)
+    what = {"even": "a reel's, in even eighths", "dotted": "a hornpipe's, in dotted pairs"}[feel]
+    if asked:
+        why = "as the text's dance has it"
+    else:
+        total = sum(have.values())
+        why = (f"drawn at the real shares: of {total} {style} tunes in "
+               f"{bar_rhythm.METER_AS.get((style, str(meter)), str(meter))}, "
+               + ", ".join(f"{n / total:.0%} {f}" for f, n in have.items()))
+    return f"feel: {what} ({why}); every bar's rhythm from the real tunes of that feel, none mixing the two"
+
+
 def plan_bar_rhythms(phrases: PhrasePlan, style: str, meter: Meter, cons: Constraints, density: float,
-                     seed: int) -> BarPlan | None:
+                     seed: int, feel: str | None = None) -> BarPlan | None:
     """The rhythm of each bar of a one-voice tune with a phrase plan, drawn from the style's bar
-    rhythms in `meter` to fit the cadence rules `cons` holds (``bar_rhythm.plan``). The requested
-    `density` leans towards denser or sparser ones (not the style's density offset, which corrects
-    the model's note lengths: the table's shares are the real tunes' own)."""
+    rhythms in `meter` (of its tunes of `feel`: ``bar_rhythm.draw_feel``) to fit the cadence rules
+    `cons` holds (``bar_rhythm.plan``). The requested `density` leans towards denser or sparser ones
+    (not the style's density offset, which corrects the model's note lengths: the table's shares
+    are the real tunes' own)."""
     max_rest = cons.max_rest
     if style in BREATHS_ONLY and max_rest is not None:  # (under one tick: no bar with a rest but a breath)
         max_rest = 0.5 / (float(meter.bar_quarters) * TICKS_PER_QUARTER)
     return bar_rhythm.plan(style, meter, phrases, bool(cons.upbeat), cons.rhythm, cons.final_onsets or (0,),
                            cons.breaths, max(-1.0, min(1.0, density)), seed, max_rest, cons.max_short_run,
-                           cons.short_share if cons.max_short_run else 1.0, cons.plain_end_bars)
+                           cons.short_share if cons.max_short_run else 1.0, cons.plain_end_bars, feel)
 
 
 def held_ends(phrases: PhrasePlan, style: str, meter: Meter, onsets: tuple[int, ...] | None) -> PhrasePlan:
@@ -279,6 +307,7 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     # a melody without a form is composed in phrases (music/phrase.py); other pieces borrow the
     # repetition plan of a real tune of their style
     notes_key = pentatonic_melody(key, req.style, req.voices)
+    feel, feel_why = None, None  # the tune's feel (bar_rhythm.draw_feel) and its explanation
     phrases = plan_phrases(req.bars, notes_key, req.style, req.seed) if plan is None and req.voices == 1 else None
     if phrases and not req.repeats:  # --no-repeats: phrases and cadences, no bar brought back
         phrases = replace(phrases, copy_from={}, vary={})
@@ -315,9 +344,13 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
                        shape=True, lift_bars=phrases.lift, peak_bar=phrases.peak_bar, variety=phrases.variety,
                        motif_bars=phrases.motif_bars, parallel=phrases.parallel(), vary_from=phrases.vary,
                        breaths=phrase_breaths(phrases, rhythm_style, meter, req.seed))
-        if not spans:  # the dance's own bar rhythms, planned for the tune (decoding/bar_rhythm.py)
-            bar_plan = plan_bar_rhythms(phrases, rhythm_style, meter, cons, req.density, req.seed)
+        if not spans:  # the dance's own bar rhythms, planned for the tune (decoding/bar_rhythm.py), in one feel
+            asked = asked_feel(req.prompt)
+            feel = bar_rhythm.draw_feel(rhythm_style, meter, req.seed, asked)
+            bar_plan = plan_bar_rhythms(phrases, rhythm_style, meter, cons, req.density, req.seed, feel)
             cons = replace(cons, bar_plan=bar_plan)
+            if bar_plan is not None and feel is not None:
+                feel_why = feel_line(rhythm_style, meter, feel, asked == feel)
     best, model_s = None, 0.0
     shortest = 0.0 if sampled is not plan and req.voices == 1 else None  # (mark_pickup's, below)
     for attempt in range(KEY_ATTEMPTS):
@@ -414,6 +447,9 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
         if cons.bar_plan is not None:  # the planned bar rhythms (ticks, rests negative; bars of the phrase plan)
             score.meta["bar_rhythms"] = {**{str(b): list(r) for b, r in sorted(cons.bar_plan.bars.items())},
                                          "final": list(cons.bar_plan.final) if cons.bar_plan.final else None}
+        if feel_why:
+            score.meta["bar_feel"] = feel
+            score.explanation.append(feel_why)
         repeats = f"; {_bar_list(phrases.copy_from)} (--no-repeats to compose them anew)" if phrases.copy_from else ""
         score.explanation.append("structure: " + phrases.describe() + repeats)
         strain_bars = strains(phrases, req.style, req.seed) if req.repeats and not req.blend else None
