@@ -144,7 +144,7 @@ def piece_measures(score, vocab: frozenset[int] | None = None) -> dict:
     out.update(phrase_returns(notes, starts, pickup))
     out.update(_lines(notes))
     out.update(_rhythm_and_inflection(notes, starts, beat, score.key))
-    out.update(_close_and_breath(notes, starts, score.key))
+    out.update(_close_and_breath(notes, starts, score.key, score.pickup if score.pickup_completed else 0.0))
     out.update(_bar_rhythms(score))
     out.update(surface(score, notes, starts, pickup))
     out.update(register(notes))
@@ -321,7 +321,7 @@ def _bar_head(notes, starts: list[float], bar: int) -> tuple | None:
     return head or None
 
 
-def _close_and_breath(notes, starts: list[float], key) -> dict:
+def _close_and_breath(notes, starts: list[float], key, upbeat: float = 0.0) -> dict:
     """Notes shorter than an eighth (all, and any in the last two bars), the final's approach (a
     leap wider than a major third), the final's degree, rests between notes."""
     short = [n.duration < 0.5 - EPS for n in notes[:-1]]
@@ -331,7 +331,9 @@ def _close_and_breath(notes, starts: list[float], key) -> dict:
            "final_leap": len(notes) > 1 and abs(notes[-1].pitch - notes[-2].pitch) > 4,
            "rests": sum(b.onset - a.end > EPS for a, b in zip(notes, notes[1:])),
            "final_downbeat": len(starts) >= 2 and abs(notes[-1].onset - starts[-2]) < EPS,
-           "rest_after_final": len(starts) >= 2 and notes[-1].end < starts[-1] - EPS}
+           "rest_after_final": len(starts) >= 2 and notes[-1].end < starts[-1] - EPS,
+           # (a last bar shortened to complete the upbeat is no rest: the final fills the written bar)
+           "rest_in_last_bar": len(starts) >= 2 and notes[-1].end < starts[-1] - upbeat - EPS}
     if key is not None:
         out["final_degree"] = (notes[-1].pitch - key.tonic_pc) % 12
     return out
@@ -523,6 +525,7 @@ def summarise(rows: list[dict]) -> dict:
         "final_leap": sum(r["final_leap"] for r in rows) / n,
         "final_downbeat": sum(r["final_downbeat"] for r in rows) / n,
         "rest_after_final": sum(r["rest_after_final"] for r in rows) / n,
+        "rest_in_last_bar": sum(r.get("rest_in_last_bar", False) for r in rows) / n,
         "over_octave": sum(r["over_octave"] > 0 for r in rows) / n,
         "over_sixth": sum(r["over_sixth"] > 0 for r in rows) / n,
         "see_saw": sum(r["see_saw"] > SEE_SAW_NOTES for r in rows) / n,
@@ -677,6 +680,7 @@ ROWS = (("last_long", "last note lasts at least a beat", True),
         ("rests_per_16", "rests between notes per 16 bars (mean)", False),
         ("final_downbeat", "final note on the last bar's downbeat", True),
         ("rest_after_final", "a rest after the final note", True),
+        ("rest_in_last_bar", "... in the written last bar (one completing the upbeat is no rest)", True),
         ("over_octave", "pieces with a leap wider than an octave", True),
         ("over_sixth", "pieces with a leap wider than a major sixth", True),
         ("see_saw", f"pieces see-sawing between two pitches for more than {SEE_SAW_NOTES} notes", True),

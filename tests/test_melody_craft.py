@@ -175,7 +175,7 @@ def test_a_chinese_tune_in_a_major_or_minor_key_ends_where_real_ones_do():
 def test_the_final_is_held_from_the_last_bars_downbeat_or_for_at_least_a_half_note(style, meter):
     """A 2/4 song ended on a quarter note on its second beat ("an unsupported quarter-note C", blind
     panel); the final lasts at least a half note (in 3/4 from the downbeat), a jig's a dotted quarter,
-    counting the rest after it where the style's real tunes end so ("d2 z", generate.REST_AFTER_FINAL)."""
+    counting the rest after it where the style's real tunes end so (generate.REST_AFTER_FINAL)."""
     for seed in range(3):
         score = generate(style=style, meter=meter, bars=8, seed=seed)
         last, bar = score.parts[0].notes[-1], float(score.bar_quarters)
