@@ -256,6 +256,10 @@ class BarPlan:
     """The planned rhythm of a tune's bars (``Constraints.bar_plan``)."""
     bars: dict[int, Rhythm] = field(default_factory=dict)  # phrase plan bar -> rhythm
     final: Rhythm | None = None  # the last bar sampled (the final cadence)
+    tails: frozenset[int] = frozenset()  # phrase ends that breathe in their own bar (``TAIL_BREATH``):
+    # the next phrase's breath is taken there, not at its first bar's downbeat
+    marks: dict[int, int] = field(default_factory=dict)  # their cadence note's tick where not the last
+    # of the final onsets (``Constraints.mark_ticks``)
 
 
 @dataclass(frozen=True)
@@ -270,6 +274,8 @@ class BarNeeds:
     plain: bool = False  # no note shorter than an eighth (a German song's last bars)
     source: bool = False  # a bar the plan copies: silent for under a quarter of it (``cadence.copyable``)
     first: bool = False  # the tune's first bar: it opens on its downbeat (a rest first reads as a pickup)
+    tail: bool = False  # a phrase end that breathes: one rest after its cadence note, then a pickup of
+    # at most a beat to the barline (``TAIL_BREATH``)
 
 
 def _onsets(r: Rhythm) -> list[tuple[int, int]]:
@@ -303,7 +309,16 @@ def fits_needs(r: Rhythm, needs: BarNeeds, bar: int, vocab: frozenset[int] | Non
         # full: a rest to its barline is the next bar's business)
         return False
     rests = [-x for x in r if x < 0]
-    if needs.breath:
+    if needs.tail:
+        if len(rests) != 1 or r[0] < 0:
+            return False
+        at = r.index(-rests[0])
+        after = r[at + 1:]
+        if not after or sum(after) > TICKS_PER_QUARTER or (needs.mark is not None and sum(r[:at - 1]) != needs.mark) \
+                or r[at - 1] < TICKS_PER_QUARTER or rests[0] < TICKS_PER_QUARTER // 2:
+            return False  # (the cadence note, at the mark, a quarter or longer; a rest of an eighth
+            # or more; a pickup of a quarter at most)
+    elif needs.breath:
         if r[0] != -needs.breath or len(rests) > 1:
             return False
     elif max_rest is not None and sum(rests) >= max_rest * bar:
@@ -370,7 +385,7 @@ def _tilt(r: Rhythm, density: float) -> float:
 def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None, final_onsets: tuple[int, ...],
          breaths: dict[int, int] | None = None, density: float = 0.0, seed: int = 0,
          max_rest: float | None = None, max_short_run: int | None = None, short_share: float = 1.0,
-         plain_end_bars: int = 0) -> BarPlan | None:
+         plain_end_bars: int = 0, tail_breaths: bool = False) -> BarPlan | None:
     """The rhythm of every bar of a tune with the phrase plan `phrases` (``music.phrase.PhrasePlan``),
     drawn from the style's table; None when the table has too few tunes of `style` in `meter`.
 
@@ -408,11 +423,12 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
     played: set[Rhythm] = set()
     heard: set[tuple[int, int]] = set()
     notes = short = 0
+    tails: set[int] = set()
     for b in range(1, last + 1):
         kind = "final" if b == last else "cadence" if b in phrases.cadences else "inner"
         needs = BarNeeds(kind, held=onsets if kind == "final" or b in phrases.held else (),
                          mark=max(onsets) if kind == "cadence" and b not in phrases.held else None,
-                         breath=(breaths or {}).get(b, 0), plain=b > last - plain_end_bars,
+                         breath=0 if b - 1 in tails else (breaths or {}).get(b, 0), plain=b > last - plain_end_bars,
                          source=b in sources.values(), first=b == 1)
 
         if needs.mark is not None and phrases.cadences.get(b) == frozenset({0}):  # a tonic close settles
@@ -424,11 +440,21 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
                     needs = settled
                     break
 
+        if tail_breaths and needs.mark is not None and (breaths or {}).get(b + 1):
+            for at in onsets:  # the next phrase's breath, taken in this bar (``TAIL_BREATH``), after a
+                # cadence note as early as the onsets allow (a 2/4 song's "quarter, eighth rest, eighth")
+                tailed = replace(needs, tail=True, mark=at)
+                if candidates(style, str(meter), tailed, bar, vocab, max_rest, max_short_run):
+                    needs = tailed
+                    break
+
         def ok(r: Rhythm | None) -> bool:
             return r is not None and fits_needs(r, needs, bar, vocab, max_rest, max_short_run)
         if b in sources:  # the sampler copies its notes: their rhythm where it meets the bar's needs
             if ok(out.get(sources[b])):
                 out[b] = out[sources[b]]
+                if needs.tail:
+                    tails.add(b)
                 continue
             if b < last:  # (a final whose source's rhythm cannot close the tune draws a final's)
                 continue
@@ -459,12 +485,25 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
         if r is None:
             continue
         out[b] = r
+        if needs.tail:
+            tails.add(b)
         played.add(r)
         heard |= figures(r, beat, bar)
         notes += sum(x > 0 for x in r)
         short += n_short(r)
     final = out.pop(last, None)
-    return BarPlan(out, final)
+    marks = {b: m for b in tails if (m := _mark_of(out[b], onsets)) != max(onsets)}
+    return BarPlan(out, final, frozenset(tails), marks)
+
+
+def _mark_of(r: Rhythm, onsets: tuple[int, ...]) -> int:
+    """The tick of a breathing phrase end's cadence note: the last note before its rest."""
+    at = 0
+    for x in r:
+        if x < 0:
+            break
+        start, at = at, at + abs(x) % TIE
+    return start
 
 
 # ----------------------------------------------------------------------------- sampling

@@ -121,7 +121,7 @@ def phrase_start(st) -> bool:
     ends = set(c.phrase_bars or ()) | set(c.phrase_marks or ())
     if bar - 1 in ends and not st.placed:
         return True
-    return bar in (c.phrase_marks or {}) and st.cursor > max(c.final_onsets or (0,))
+    return bar in (c.phrase_marks or {}) and st.cursor > (c.mark_ticks or {}).get(bar, max(c.final_onsets or (0,)))
 
 
 def _copy_ahead(st) -> int | None:
