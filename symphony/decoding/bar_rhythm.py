@@ -315,9 +315,10 @@ def fits_needs(r: Rhythm, needs: BarNeeds, bar: int, vocab: frozenset[int] | Non
         at = r.index(-rests[0])
         after = r[at + 1:]
         if not after or sum(after) > TICKS_PER_QUARTER or (needs.mark is not None and sum(r[:at - 1]) != needs.mark) \
-                or r[at - 1] < TICKS_PER_QUARTER or rests[0] < TICKS_PER_QUARTER // 2:
+                or r[at - 1] < TICKS_PER_QUARTER or not TICKS_PER_QUARTER // 2 <= rests[0] < bar / 2:
             return False  # (the cadence note, at the mark, a quarter or longer; a rest of an eighth
-            # or more; a pickup of a quarter at most)
+            # or more but under half the bar, as the sampler's breaths are: ``cadence.MAX_REST``; a
+            # pickup of a quarter at most)
     elif needs.breath:
         if r[0] != -needs.breath or len(rests) > 1:
             return False
@@ -358,7 +359,22 @@ def candidates(style: str, meter: str, needs: BarNeeds, bar: int, vocab: frozens
         r = _final_form(r) if needs.kind == "final" else r
         if fits_needs(r, needs, bar, vocab, max_rest, max_short_run):
             out[r] = out.get(r, 0.0) + share
+    if needs.breath and not out:  # (the bar breathes as a sung phrase does: its first note shortened)
+        for r, share in candidates(style, meter, replace(needs, breath=0), bar, vocab, max_rest, max_short_run):
+            c = breathe(r, needs.breath)
+            if c is not None and fits_needs(c, needs, bar, vocab, max_rest, max_short_run):
+                out[c] = out.get(c, 0.0) + share
     return tuple(out.items())
+
+
+def breathe(r: Rhythm, breath: int) -> Rhythm | None:
+    """`r` opening with a breath of `breath` ticks taken from its first note (None where that note
+    is shorter than twice the breath). The table holds almost no bar opening with a rest (German
+    songs' inner bars: none in 2/4, 3/4 and 6/8), so a phrase that breathes at its downbeat was left
+    unplanned and the model wrote the bar (readers: "scattered rests in a bar (r F G r r c)")."""
+    if not r or not 2 * breath <= r[0] < TIE:
+        return None
+    return (-breath, r[0] - breath) + r[1:]
 
 
 def figures(r: Rhythm, beat: int, bar: int) -> set[tuple[int, int]]:
@@ -464,7 +480,10 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
         def crowded(x: Rhythm) -> bool:
             return cap is not None and uses[x] >= crowd and uses[x] > cap * len(out)
         spent = notes >= 8 and short > short_share * notes  # the style's share of short notes is spent
-        if 1 < b < last and rng.random() < p_again:
+        if needs.breath and rng.random() < p_again:  # a breathing phrase start: as the phrase before began
+            par = breathe(out.get(parallel.get(b)) or (), needs.breath)
+            r = par if ok(par) and not (spent and n_short(par)) else None
+        if r is None and 1 < b < last and rng.random() < p_again:
             par = out.get(parallel.get(b))
             if ok(par) and not crowded(par) and not (spent and n_short(par)) and rng.random() < p_parallel:
                 r = par
