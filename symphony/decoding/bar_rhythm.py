@@ -465,8 +465,11 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
                     break
 
         if tail_breaths and needs.mark is not None and (breaths or {}).get(b + 1):
-            for at in onsets:  # the next phrase's breath, taken in this bar (``TAIL_BREATH``), after a
-                # cadence note as early as the onsets allow (a 2/4 song's "quarter, eighth rest, eighth")
+            for at in sorted(onsets, reverse=True):  # the next phrase's breath, taken in this bar
+                # (``TAIL_BREATH``), after the cadence note on the bar's last strong beat where it fits
+                # (4/4: "quarter, eighth rest, eighth" from beat 3), else earlier (2/4: from beat 1);
+                # from beat 1 in 4/4 ("half, quarter rest, quarter"), a rest on beat 3: German phrase
+                # ends with a tonic-triad note sounding there 47%, from beat 3 51% (real 59%; 60 pieces)
                 tailed = replace(needs, tail=True, mark=at)
                 if candidates(style, str(meter), tailed, bar, vocab, max_rest, max_short_run):
                     needs = tailed
