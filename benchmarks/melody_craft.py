@@ -146,6 +146,7 @@ def piece_measures(score, vocab: frozenset[int] | None = None) -> dict:
     out.update(_rhythm_and_inflection(notes, starts, beat, score.key))
     out.update(_close_and_breath(notes, starts, score.key, score.pickup if score.pickup_completed else 0.0))
     out.update(_bar_rhythms(score))
+    out.update(song_rhythm(score, notes, starts))
     out.update(surface(score, notes, starts, pickup))
     out.update(register(notes))
     out.update(off_pentatonic(notes, score.key))
@@ -380,6 +381,66 @@ def _bar_rhythms(score) -> dict:
     return out
 
 
+def song_rhythm(score, notes, starts: list[float]) -> dict:
+    """How a song's bars hold their rhythm (the blind panel on German and Chinese songs: "scattered
+    rests in a bar, off-beat long notes, many rhythm cells and none that comes back; phrases don't
+    close on a long note"), per piece, from its bar rhythms (``decoding.bar_rhythm``, the pickup bar
+    and bars of another length left out):
+
+    * ``rhythm_again`` of ``rhythm_later``: bars after the first playing a rhythm an earlier bar
+      played (the tune's rhythmic economy; a German song's bar 1 back in bars 3, 5, 7), and
+      ``rhythm_parallel`` of ``rhythm_late``: bars after the first four playing the rhythm of the
+      bar four before (``bar_rhythm.habits``; the final aside);
+    * ``scattered_bars`` of ``rhythm_bars``: bars, the final's aside, with two rests or more, or
+      with a rest and a note after it in the bar, other than one rest opening it (a breath) or a
+      phrase end's breath (a rest after a note of a quarter or more, then a pickup of a quarter at
+      most: "half, quarter rest, quarter"); and
+      ``rest_led``: bars after the first opening with a rest (a phrase's breath as ours take it);
+    * ``syncopes`` of ``notes``: notes starting off the beat that last past the next beat;
+    * ``close_long`` of ``close_bars``: phrase-end bars (every second full bar, the final's aside,
+      and any bar ending in a rest) whose last note lasts at least a quarter (the last before a
+      phrase end's breath); ``long_before_rest`` of ``rests_between``: rests between notes after a
+      note of a quarter or longer (a phrase closing long, then breathing).
+    """
+    from symphony.decoding.bar_rhythm import TIE, habits, tune_rhythms
+    from symphony.model.tokens import TICKS_PER_QUARTER
+    out: dict = {}
+    got = tune_rhythms(score)
+    if got is not None:
+        rhythms, kinds = got
+        later, again, late, parallel = habits(rhythms, kinds)
+        out["rhythm_later"], out["rhythm_again"] = later, again
+        out["rhythm_late"], out["rhythm_parallel"] = late, parallel
+        full = [r for r, k in zip(rhythms, kinds) if k is not None]
+        scattered = close = close_long = rest_led = 0
+        for i, r in enumerate(full[:-1]):
+            rests = [j for j, x in enumerate(r) if x < 0]
+            inner = [j for j in rests if j > 0 and any(x > 0 for x in r[j + 1:])
+                     and not (TICKS_PER_QUARTER <= abs(r[j - 1]) % TIE and sum(r[j + 1:]) <= TICKS_PER_QUARTER)]
+            scattered += len(rests) >= 2 or bool(inner)
+            rest_led += i > 0 and r[0] < 0
+            if i % 2 == 1 or r[-1] < 0:
+                tail = len(rests) == 1 and rests[0] > 0 and sum(r[rests[0] + 1:]) <= TICKS_PER_QUARTER
+                last = [abs(x) % TIE for x in (r[:rests[0]] if tail else r) if x > 0]  # (before a breath)
+                if last:
+                    close += 1
+                    close_long += last[-1] >= TICKS_PER_QUARTER
+        out["scattered_bars"], out["close_bars"], out["close_long"] = scattered, close, close_long
+        out["rest_led"] = rest_led
+    beat = float(score.meter.beat_quarters)
+    sync = 0
+    import bisect
+    for n in notes:
+        b = max(0, bisect.bisect_right(starts, n.onset + EPS) - 1)
+        rel = (n.onset - starts[b]) / beat if beat else 0.0
+        off = abs(rel - round(rel)) > EPS
+        sync += off and n.end > starts[b] + (int(rel + EPS) + 1) * beat + EPS
+    out["syncopes"] = sync
+    gaps = [a for a, b in zip(notes, notes[1:]) if b.onset - a.end > EPS]
+    out["rests_between"], out["long_before_rest"] = len(gaps), sum(a.duration >= 1 - EPS for a in gaps)
+    return out
+
+
 # ----------------------------------------------------------------------------- surface (issue 17 tells 3, 5)
 
 SURFACE_FLIP_BARS = 2  # a letter name written with another alteration within this many bars: a flip
@@ -552,6 +613,15 @@ def summarise(rows: list[dict]) -> dict:
         "feel_mixed": _mean([FEEL_MIXED[0] <= r["dotted_bars"] / r["feel_bars"] <= FEEL_MIXED[1]
                              for r in rows if r.get("feel_bars")]),
         "dotted_bars": _ratio(rows, "dotted_bars", "feel_bars"),
+        "rhythm_again": _ratio(rows, "rhythm_again", "rhythm_later"),
+        "rhythm_parallel": _ratio(rows, "rhythm_parallel", "rhythm_late"),
+        "scattered_pieces": sum(r.get("scattered_bars", 0) > 0 for r in rows) / n,
+        "scattered_bars": _ratio(rows, "scattered_bars", "rhythm_bars"),
+        "syncopes": _ratio(rows, "syncopes", "notes"),
+        "rest_led": _ratio(rows, "rest_led", "rhythm_bars"),
+        "syncope_pieces": sum(r.get("syncopes", 0) > 0 for r in rows) / n,
+        "close_long": _ratio(rows, "close_long", "close_bars"),
+        "long_before_rest": _ratio(rows, "long_before_rest", "rests_between"),
         "rhythm_top_half": _mean([r["rhythm_top"] / r["rhythm_bars"] >= 0.5 for r in rows if r.get("rhythm_bars")]),
         "over_final": _mean([r["over_final"] for r in rows if "over_final" in r]),
         "below_final": _mean([r["below_final"] for r in rows if "below_final" in r]),
@@ -707,7 +777,16 @@ ROWS = (("last_long", "last note lasts at least a beat", True),
         ("off_pentatonic", "notes outside the key signature's pentatonic (share of notes)", True),
         ("off_pentatonic_pieces", "pieces with a note outside the signature's pentatonic", True),
         ("dotted_bars", "2/2 and 4/4 bars holding a dotted eighth-sixteenth pair (share of bars)", True),
-        ("feel_mixed", "2/2 and 4/4 pieces mixing even and dotted bars (15-85% of bars dotted)", True))
+        ("feel_mixed", "2/2 and 4/4 pieces mixing even and dotted bars (15-85% of bars dotted)", True),
+        ("rhythm_again", "bars playing a bar rhythm the tune has played (share of bars after the first)", True),
+        ("rhythm_parallel", "bars playing the rhythm of the bar a phrase (4 bars) before", True),
+        ("scattered_pieces", "pieces with a bar of scattered rests (a rest then a note, not a breath; or 2 rests)", True),
+        ("scattered_bars", "bars of scattered rests (share of bars)", True),
+        ("rest_led", "bars after the first opening with a rest (share of bars)", True),
+        ("syncope_pieces", "pieces with a syncope (a note off the beat held past the next beat)", True),
+        ("syncopes", "syncopes (share of notes)", True),
+        ("close_long", "bars 2, 4, 6... and bars ending in a rest: last note a quarter or longer", True),
+        ("long_before_rest", "rests between notes coming after a note of a quarter or longer", True))
 # Requests matched to real tunes (their key, meter and length, as the blind panel pairs them): where
 # the final lands in a major or minor key (a Chinese tune leaves it to the mode).
 MATCHED_ROWS = (("final_tonic_or_5th", "last note on the tonic or the 5th", True),

@@ -241,3 +241,50 @@ def test_a_generated_reel_or_hornpipe_keeps_one_feel_through_its_bars(meter):
     assert again.meta["bar_feel"] == got[3]
     hornpipe = symphony.generate("a hornpipe in D", meter=meter, seed=0)
     assert hornpipe.meta["bar_feel"] == "dotted"
+
+
+def test_a_song_breathes_at_its_phrase_end_not_at_the_next_downbeat():
+    """A German song's phrase end that breathes holds its cadence note a quarter or more, rests,
+    and leads into the next phrase with a pickup of a quarter at most (real 2/4 cadence bars
+    "quarter, eighth rest, eighth"), and the next phrase then opens on its downbeat; a phrase start
+    that still breathes is planned from the style's bars (its first note shortened), not left to
+    the model ("scattered rests in a bar (r F G r r c)", "rest-led bars", blind panels 67, 71)."""
+    from symphony.decoding.rhythm import vocabulary
+    meter = parse_meter("2/4")
+    tails = 0
+    for seed in range(8):
+        plan = plan_phrases(16, parse_key("D major"), "german", seed=seed)
+        plan = type(plan)(**{**plan.__dict__, "held": frozenset()})
+        breaths = {ph.first_bar: E for ph in plan.phrases[1:]}
+        got = bar_rhythm.plan("german", meter, plan, False, vocabulary("german", "2/4"), (0, QN), breaths,
+                              seed=seed, max_rest=0.01, tail_breaths=True)
+        for b in range(1, 16):
+            r = got.bars.get(b)
+            if b in got.tails:
+                rests = [i for i, x in enumerate(r) if x < 0]
+                assert len(rests) == 1 and r[rests[0] - 1] >= QN and 0 < sum(r[rests[0] + 1:]) <= QN, (seed, b, r)
+                assert got.marks.get(b, QN) == sum(r[:rests[0] - 1])  # the cadence note's tick, for the sampler
+                assert b + 1 not in got.bars or got.bars[b + 1][0] > 0, (seed, b)  # the next phrase on its downbeat
+            elif b in breaths and b - 1 not in got.tails and b not in {**plan.copy_from, **plan.vary} \
+                    and b not in {**plan.copy_from, **plan.vary}.values():  # (a bar copied is not silent for a quarter)
+                assert r is not None and r[0] == -E and r[1] > 0, (seed, b, r)  # planned, one breath
+            elif r is not None:
+                assert all(x > 0 for x in r), (seed, b, r)  # no other bar rests
+        tails += len(got.tails)
+    assert tails >= 8  # most phrase ends breathe in their bar
+
+
+@pytest.mark.parametrize("meter", ["2/4", "3/4", "4/4"])
+def test_generated_german_songs_rest_only_to_breathe_and_replay_their_bar_rhythms(meter):
+    """Generated German songs: no bar of scattered rests, few bars opening on a rest (real 4.5% of
+    bars), and a few bar rhythms brought back (real songs replay an earlier bar's rhythm in 75% of
+    their bars after the first; melody_craft.song_rhythm)."""
+    from benchmarks.melody_craft import _bar_starts, song_rhythm
+    later = again = bars = rest_led = 0
+    for seed in range(4):
+        s = symphony.generate(style="german", meter=meter, bars=16, seed=seed)
+        got = song_rhythm(s, melody(s), _bar_starts(s))
+        assert got["scattered_bars"] == 0, (seed, _bars(s))
+        later, again = later + got["rhythm_later"], again + got["rhythm_again"]
+        bars, rest_led = bars + len(_bars(s)), rest_led + got["rest_led"]
+    assert again >= 0.5 * later and rest_led <= 0.08 * bars, (again, later, rest_led, bars)

@@ -106,8 +106,9 @@ def phrase_mark(st) -> tuple[int, frozenset[int]] | None:
     c = st.cons
     if not c.phrase_marks or not c.final_onsets or not _active(st):
         return None
-    pcs = c.phrase_marks.get(st.bars_done - st.pickup)
-    return (max(c.final_onsets), pcs) if pcs else None
+    bar = st.bars_done - st.pickup
+    pcs = c.phrase_marks.get(bar)
+    return ((c.mark_ticks or {}).get(bar, max(c.final_onsets)), pcs) if pcs else None
 
 
 def final_bar(st) -> bool:

@@ -45,12 +45,12 @@ PEAK_BONUS, PEAK_GUARD = 2.0, 3.0
 # tunes of each style's train split; their final lies a fourth, a unison and a second above their
 # lowest note, medians), ours ended high and sagged below it (39%, 36%, 20%; final a minor seventh
 # above the lowest note in celtic): "its line sags", "sits awkwardly low", blind panel seeds 67, 71.
-# In the last HOME_BARS bars notes more than HOME_REACH semitones above the home final lose up to
+# In the last HOME_BARS bars notes more than HOME_REACH semitones above the home final lose
 # HOME_PULL for every HOME_SPAN semitones further (at most HOME_CAP times), growing bar by bar, so a
 # line high above home is drawn down to it; the final an octave up loses HOME_PULL too.
 # The home final may lie up to HOME_BELOW semitones under the lowest note so far (a D major tune that
 # has gone down to E comes home to the D below).
-HOME_BARS, HOME_PULL, HOME_REACH, HOME_SPAN, HOME_CAP, HOME_BELOW = 3, 2.0, 7, 5.0, 2.0, 4
+HOME_BARS, HOME_PULL, HOME_REACH, HOME_SPAN, HOME_CAP, HOME_BELOW = 3, 2.0, 4, 5.0, 2.0, 4
 NEW_PITCH, NEW_PITCH_REACH = 1.0, 7  # bonus for a pitch the tune has not sounded yet, within a fifth
 MELODY_MEMORY = 64  # top-voice notes kept for the run rule
 OCTAVE, SIXTH, FIFTH = 12, 9, 7  # semitones: the widest leap; the widest inside a phrase; a leap that turns back
@@ -119,9 +119,10 @@ def prior(st) -> np.ndarray | None:
             bias[midis > st.top_high] -= PEAK_GUARD
     home = _home(st)
     if home is not None:
-        ramp = (bar - (c.bars - HOME_BARS)) / HOME_BARS  # 1/3, 2/3, 1 over the last three bars
+        end = _home_bar(st)
+        ramp = (bar - (end - HOME_BARS)) / HOME_BARS  # 1/3, 2/3, 1 over the last three bars
         bias -= HOME_PULL * ramp * np.clip((midis - home - HOME_REACH) / HOME_SPAN, 0.0, HOME_CAP)
-        if bar == c.bars:  # the final itself: its pitch class an octave above home loses too
+        if bar == end:  # the final itself: its pitch class an octave above home loses too
             finals = _final_pcs(c)
             bias[np.isin((midis - c.key.tonic_pc) % 12, list(finals)) & (midis > home + HOME_REACH)] -= HOME_PULL
     if not bias.any():
@@ -135,12 +136,29 @@ def _final_pcs(c) -> frozenset[int]:
     return frozenset({0}) if c.end_on_tonic or not c.finals else c.finals
 
 
-def _home(st) -> int | None:
-    """The final's pitch a closing tune comes home to in its last ``HOME_BARS`` bars (None
-    elsewhere): the lowest pitch of the final's pitch class at most ``HOME_BELOW`` semitones under
-    the tune's lowest note so far, so the tune lies above its final as real ones do."""
+def _home_bar(st) -> int:
+    """The bar whose notes end the piece: the last, or the earlier bar a plan copies into it (an
+    Irish tune's second strain ending as its first did: bar 16 repeats bar 8); counted as
+    ``bars_done`` counts (a phrase plan's bars after a pickup a bar later, as the sampler copies)."""
     c = st.cons
-    if not c.closes or st.bars_done <= c.bars - HOME_BARS or not st.heard:
+    shift = st.pickup if c.phrase_bars is not None or c.phrase_marks is not None else 0
+    bar, seen = c.bars - shift, set()
+    while c.copy_from and bar in c.copy_from and bar not in seen:
+        seen.add(bar)
+        bar = c.copy_from[bar]
+    return bar + shift
+
+
+def _home(st) -> int | None:
+    """The final's pitch a closing tune comes home to in the ``HOME_BARS`` bars that end it (None
+    elsewhere; the bars a plan copies into its end are those): the lowest pitch of the final's pitch
+    class at most ``HOME_BELOW`` semitones under the tune's lowest note so far, so the tune lies
+    above its final as real ones do."""
+    c = st.cons
+    if not c.closes or not st.heard:
+        return None
+    end = _home_bar(st)
+    if not end - HOME_BARS < st.bars_done <= end:
         return None
     low = min(st.heard) - HOME_BELOW
     return min(low + (pc + c.key.tonic_pc - low) % 12 for pc in _final_pcs(c))
@@ -153,7 +171,7 @@ def phrase_start(st) -> bool:
     ends = set(c.phrase_bars or ()) | set(c.phrase_marks or ())
     if bar - 1 in ends and not st.placed:
         return True
-    return bar in (c.phrase_marks or {}) and st.cursor > max(c.final_onsets or (0,))
+    return bar in (c.phrase_marks or {}) and st.cursor > (c.mark_ticks or {}).get(bar, max(c.final_onsets or (0,)))
 
 
 def _copy_ahead(st) -> int | None:

@@ -116,6 +116,8 @@ class Constraints:
     # an infill's cut prefix; may be negative); None: 1 when the first bar opens with a rest, else 0
     breaths: dict[int, int] | None = None  # phrase plan bar -> ticks of rest that open it (a breath
     # between phrases)
+    mark_ticks: dict[int, int] | None = None  # phrase plan bar -> the tick its phrase mark's note starts
+    # at, where not the last of final_onsets (a phrase end that breathes in its bar: ``BarPlan.tails``)
     upbeat: bool | None = None  # True: the top voice opens after a rest of at least half the first
     # bar (a pickup of at most half a bar); False: on its downbeat; None: as the model writes it
     bar_plan: bar_rhythm.BarPlan | None = None  # the planned rhythm of each bar (one voice, a phrase plan)
