@@ -47,7 +47,10 @@ PEAK_BONUS, PEAK_GUARD = 2.0, 3.0
 # above the lowest note in celtic): "its line sags", "sits awkwardly low", blind panel seeds 67, 71.
 # In the last HOME_BARS bars notes more than HOME_REACH semitones above the home final lose
 # HOME_PULL for every HOME_SPAN semitones further (at most HOME_CAP times), growing bar by bar, so a
-# line high above home is drawn down to it; the final an octave up loses HOME_PULL too.
+# line high above home is drawn down to it; the final an octave up loses HOME_PULL too. In those bars
+# a leap wider than a fourth loses HOME_PULL as well (growing the same way): pulled by pitch alone,
+# lines dropped to the final by a leap ("an unidiomatic drop to low B and C", "leaps a ninth from d
+# down to D", "the cadence jumps down a seventh": 7 pairs of the seed-73 and -79 panels).
 # The home final may lie up to HOME_BELOW semitones under the lowest note so far (a D major tune that
 # has gone down to E comes home to the D below).
 HOME_BARS, HOME_PULL, HOME_REACH, HOME_SPAN, HOME_CAP, HOME_BELOW = 3, 2.0, 4, 5.0, 2.0, 4
@@ -122,6 +125,7 @@ def prior(st) -> np.ndarray | None:
         end = _home_bar(st)
         ramp = (bar - (end - HOME_BARS)) / HOME_BARS  # 1/3, 2/3, 1 over the last three bars
         bias -= HOME_PULL * ramp * np.clip((midis - home - HOME_REACH) / HOME_SPAN, 0.0, HOME_CAP)
+        bias[np.abs(midis - last) > LEAP] -= HOME_PULL * ramp  # ... coming down by step, not by a leap
         if bar == end:  # the final itself: its pitch class an octave above home loses too
             finals = _final_pcs(c)
             bias[np.isin((midis - c.key.tonic_pc) % 12, list(finals)) & (midis > home + HOME_REACH)] -= HOME_PULL
