@@ -61,7 +61,10 @@ OCTAVE, SIXTH, FIFTH = 12, 9, 7  # semitones: the widest leap; the widest inside
 # notes in 2-10% of tunes; more than 3 notes on one pitch in 27-32% (a habit), so 4 may come.
 # An octave leap (the same note an octave away) is a folk tune's habit; sevenths and ninths are not.
 SEE_SAW_NOTES, SAME_PITCH_NOTES = 6, 4
-SAME_PITCH_SOFT, SAME_PITCH_PENALTY = 3, 0.5  # after 3 notes on one pitch a 4th loses this
+# after 3 notes on one pitch a 4th loses SAME_PITCH_PENALTY: at 0.5, once German songs replayed
+# their bar rhythms (bar_rhythm.AGAIN_LIFT), 12 of 24 had a run of 4+ (real 32%; readers: "strings
+# of repeated A's and B's"); at 1.0, 8 of 24 (celtic 3, chinese 8; real 27% both)
+SAME_PITCH_SOFT, SAME_PITCH_PENALTY = 3, 1.0
 
 
 def active(st) -> bool:
