@@ -441,6 +441,11 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     upbeat = mark_pickup(score, shortest=shortest)
     # (a form's sections repeat note for note, their last bars included)
     breath_at_end = req.voices == 1 and plan is None and rest_after_final(score, rhythm_style, req.seed)
+    if breath_at_end and key_matches(key, found) and not key_matches(key, analyze_key(score)):
+        # a shorter final can tip the key heard (an F gong tune read as B-flat major): it keeps its length
+        last = max(score.parts[0].notes, key=lambda n: n.onset)
+        last.duration += score_end(score) - last.end
+        breath_at_end = False
     score.title = req.prompt or f"{req.style.title()} piece in {key}"
     req_d = asdict(req)
     score.meta = {"request": req_d, "tokens": len(seq), "model_seconds": round(model_s, 4),
@@ -689,6 +694,11 @@ def phrase_end_fermatas(score: Score, bars: list[int], upbeat: float = 0.0) -> N
 REST_AFTER_FINAL = {"celtic": 0.20, "german": 0.28, "chinese": 0.17}
 
 
+def score_end(score: Score) -> float:
+    """Where the written piece ends, in quarters (a last bar completing an upbeat is short by it)."""
+    return bar_starts(score)[-1] - (score.pickup if score.pickup_completed else 0.0)
+
+
 def rest_after_final(score: Score, style: str, seed: int) -> bool:
     """End a one-part tune's final note short of the barline, as its style's real tunes do (drawn at
     REST_AFTER_FINAL's share, seeded): by an eighth in a compound meter, by a quarter in a simple
@@ -698,8 +708,7 @@ def rest_after_final(score: Score, style: str, seed: int) -> bool:
     if not notes or random.Random(f"rest after final|{seed}").random() >= REST_AFTER_FINAL.get(style, 0.0):
         return False
     last = max(notes, key=lambda n: n.onset)
-    end = bar_starts(score)[-1] - (score.pickup if score.pickup_completed else 0.0)  # (the last bar completes an upbeat)
-    if last.end < end - EPS_Q:  # a rest there already
+    if last.end < score_end(score) - EPS_Q:  # a rest there already
         return False
     rest = 0.5 if score.meter.is_compound or last.duration < 2.0 - EPS_Q else 1.0
     if last.duration - rest < 1.0 - EPS_Q:
