@@ -334,10 +334,8 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     guided = blend is not None and not req.blend
     # a melody without a form is composed in phrases (music/phrase.py); other pieces borrow the
     # repetition plan of a real tune of their style
-    # (a blend's scale is its key's style, the one not leading its rhythm: requests.blend_roles)
-    scale_style = req.style if not req.blend else \
-        "chinese" if "chinese" in req.blend and rhythm_style != "chinese" else ""
-    notes_key = pentatonic_melody(key, scale_style, req.voices)
+    # (a blend's scale is its key's style: requests.blend_roles)
+    notes_key = pentatonic_melody(key, req.key_style or req.style, req.voices)
     feel, feel_why = None, None  # the tune's feel (bar_rhythm.draw_feel) and its explanation
     phrases = plan_phrases(req.bars, notes_key, req.style, req.seed) if plan is None and req.voices == 1 else None
     if phrases and not req.repeats:  # --no-repeats: phrases and cadences, no bar brought back

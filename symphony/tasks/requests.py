@@ -75,6 +75,7 @@ class Request:
     prompt: str = ""
     blend: dict[str, float] | None = None  # style fusion: style -> weight (sums to 1)
     rhythm_style: str | None = None  # the blend's style whose meter and note lengths the piece takes
+    key_style: str | None = None  # ... and the one whose key and scale it takes (None: its style's)
     chords: str | None = None  # chord progression as written, e.g. "G C D G"
     accompany: bool = False  # add an accompaniment part playing the chords (planned when none are given)
     form: str | None = None  # phrase form, e.g. "AABB"
@@ -311,7 +312,8 @@ def resolve(prompt: str = "", style: str | None = None, key: str | None = None,
     if seed is None:
         seed = int(hashlib.sha1(f"{prompt}|{style}|{k}|{m}|{tempo}|{bars}|{chords}|{form}".encode()).hexdigest()[:8], 16)
     req = Request(style, str(k), str(m), float(tempo), int(bars), int(seed), voices, prompt or "",
-                  blend=blend, rhythm_style=rhythm_style if blend else None, chords=chords, accompany=bool(accompany), form=form,
+                  blend=blend, rhythm_style=rhythm_style if blend else None,
+                  key_style=key_style if blend else None, chords=chords, accompany=bool(accompany), form=form,
                   low=lo, high=hi, density=float(density), center=center,
                   valence=mood["valence"] if mood else None, arousal=mood["arousal"] if mood else None,
                   velocity=mood["velocity"] if mood else 80, end_on_tonic=end_on_tonic,
