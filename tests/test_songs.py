@@ -109,6 +109,8 @@ def test_a_chinese_song_in_a_major_or_minor_key_keeps_to_its_pentatonic(tiny_che
         s = symphony.generate(style="chinese", key=key, meter="2/4", bars=12, seed=seed, checkpoint=path)
         assert s.key == k
         assert {(n.pitch - k.tonic_pc) % 12 for n in _melody(s)} <= scale, seed
+        said = [line for line in s.explanation if line.startswith("scale:")]
+        assert said and ("D E F# A B" if k.mode == "major" else "A C D E G") in said[0], said
     german = [symphony.generate(style="german", key=key, meter="2/4", bars=12, seed=seed, checkpoint=path)
               for seed in range(3)]
     assert any((n.pitch - k.tonic_pc) % 12 not in scale for s in german for n in _melody(s))

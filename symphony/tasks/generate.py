@@ -36,7 +36,7 @@ from symphony.music.phrase import PhrasePlan, plan_phrases, strain_barlines, str
 from symphony.music.pickup import mark_pickup, upbeat_before_sections, upbeat_length
 from symphony.music.score import Note, Part, Score, analyze_key
 from symphony.music.styles import get_style
-from symphony.music.theory import Key, Meter, parse_key, parse_meter
+from symphony.music.theory import PITCH_CLASS, Key, Meter, parse_key, parse_meter
 from symphony.tasks.engine import Engine
 from symphony.tasks.requests import Request
 from symphony.understanding.emotion import STYLE_REFERENCES
@@ -121,6 +121,23 @@ def pentatonic_melody(key: Key, style: str, voices: int, kept: list[int] | None 
     if kept and any((p - key.tonic_pc) % 12 not in scale for p in kept):
         return key
     return penta
+
+
+def scale_names(key: Key) -> list[str]:
+    """The notes of a pentatonic key, spelled on its letters (1 2 3 5 6 of gong, 1 3 4 5 7 of yu).
+
+    >>> scale_names(Key("Bb", "gong")), scale_names(Key("F#", "yu"))
+    (['Bb', 'C', 'D', 'F', 'G'], ['F#', 'A', 'B', 'C#', 'E'])
+    """
+    letters = "CDEFGAB"
+    first = letters.index(key.tonic[0])
+    steps = (0, 2, 3, 4, 6) if key.is_minor_like else (0, 1, 2, 4, 5)
+    out = []
+    for semis, step in zip(key.scale_semitones(), steps):
+        letter = letters[(first + step) % 7]
+        alter = ((key.tonic_pc + semis - PITCH_CLASS[letter]) % 12 + 6) % 12 - 6
+        out.append(letter + ("#" * alter if alter > 0 else "b" * -alter))
+    return out
 
 
 def free_final(mode: str, seed: int) -> frozenset[int]:
@@ -454,6 +471,9 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
                   "model": {"checkpoint": engine.checkpoint,
                             "tokens_version": engine.meta.get("tokens_version")}}
     score.explanation = list(explanation or [])
+    if notes_key != key:
+        score.explanation.append(f"scale: {notes_key}, {' '.join(scale_names(notes_key))}, the five notes a Chinese "
+                                 f"tune in {key} keeps to (the piece is written and checked in {key})")
     if breath_at_end:
         score.explanation.append(f"ending: the final note stops short of the barline, a rest after it, as "
                                  f"{REST_AFTER_FINAL[rhythm_style]:.0%} of real {rhythm_style} tunes end")
