@@ -81,6 +81,12 @@ def _active(st) -> bool:
     return st.voice == 0 and c.voices == 1 and not c.anchors and not c.given and not c.given_voices
 
 
+def final_pcs(c) -> frozenset[int] | None:
+    """Semitones over the tonic the final note of a closing piece takes (``Constraints``): the tonic
+    where asked (``end_on_tonic``), else the finals drawn, else None (any note of the scale)."""
+    return frozenset({0}) if c.end_on_tonic else c.finals
+
+
 def _cadence_pcs(st, bar: int) -> frozenset[int] | None:
     """Semitones over the tonic of the composed cadence note ending `bar` (the final, a form's
     section end: ``Constraints.cadence_bars``, a drawn phrase end: ``Constraints.phrase_bars``);
@@ -90,7 +96,7 @@ def _cadence_pcs(st, bar: int) -> frozenset[int] | None:
         return None
     pcs = None
     if bar == c.bars and c.closes:
-        pcs = frozenset({0}) if c.end_on_tonic else c.finals or frozenset(_scale(c.key))
+        pcs = final_pcs(c) or frozenset(_scale(c.key))
     elif c.cadence_bars and bar in c.cadence_bars:
         pcs = c.cadence_bars[bar]
     elif c.phrase_bars and bar - st.pickup in c.phrase_bars:  # (after a pickup, a bar later)

@@ -32,6 +32,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from symphony.decoding import cadence
 from symphony.model.tokens import N_OCTAVES, PITCHES_PER_OCTAVE
 
 LEAP = 5  # semitones: a leap wider than a fourth asks the melody to turn back or hold
@@ -55,6 +56,7 @@ PEAK_BONUS, PEAK_GUARD = 2.0, 3.0
 # has gone down to E comes home to the D below).
 HOME_BARS, HOME_PULL, HOME_REACH, HOME_SPAN, HOME_CAP, HOME_BELOW = 3, 2.0, 4, 5.0, 2.0, 4
 NEW_PITCH, NEW_PITCH_REACH = 1.0, 7  # bonus for a pitch the tune has not sounded yet, within a fifth
+TONIC = frozenset({0})  # a closing piece with no finals drawn comes home to its tonic
 MELODY_MEMORY = 64  # top-voice notes kept for the run rule
 OCTAVE, SIXTH, FIFTH = 12, 9, 7  # semitones: the widest leap; the widest inside a phrase; a leap that turns back
 # Real tunes (60 of the test split per style, benchmarks/melody_craft.md): a see-saw of more than 6
@@ -130,17 +132,13 @@ def prior(st) -> np.ndarray | None:
         bias -= HOME_PULL * ramp * np.clip((midis - home - HOME_REACH) / HOME_SPAN, 0.0, HOME_CAP)
         bias[np.abs(midis - last) > LEAP] -= HOME_PULL * ramp  # ... coming down by step, not by a leap
         if bar == end:  # the final itself: its pitch class an octave above home loses too
-            finals = _final_pcs(c)
+            finals = cadence.final_pcs(c) or TONIC
             bias[np.isin((midis - c.key.tonic_pc) % 12, list(finals)) & (midis > home + HOME_REACH)] -= HOME_PULL
     if not bias.any():
         return None
     out = np.zeros(tok.vocab_size, dtype=np.float32)
     out[tok.pitch0: tok.pitch0 + len(midis)] = bias
     return out
-
-
-def _final_pcs(c) -> frozenset[int]:
-    return frozenset({0}) if c.end_on_tonic or not c.finals else c.finals
 
 
 def _home_bar(st) -> int:
@@ -168,7 +166,7 @@ def _home(st) -> int | None:
     if not end - HOME_BARS < st.bars_done <= end:
         return None
     low = min(st.heard) - HOME_BELOW
-    return min(low + (pc + c.key.tonic_pc - low) % 12 for pc in _final_pcs(c))
+    return min(low + (pc + c.key.tonic_pc - low) % 12 for pc in cadence.final_pcs(c) or TONIC)
 
 
 def phrase_start(st) -> bool:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from symphony.errors import TheoryError
-from symphony.music.theory import PITCH_CLASS, SHARP_NAMES, parse_key, parse_meter
+from symphony.music.theory import SHARP_NAMES, parse_key, parse_meter, spell_on
 from symphony.settings import PACKAGE_ROOT
 
 ATTRIBUTE_TABLE = PACKAGE_ROOT / "checkpoints" / "default" / "attributes.json"
@@ -46,7 +46,6 @@ SHOWN = 4  # commonest values named in an explanation
 # semitones above the gong -> mode whose final that degree is
 _PENTATONIC_FINALS = {0: "gong", 2: "shang", 4: "jue", 7: "zhi", 9: "yu"}
 _LETTER_STEPS = {0: 0, 2: 1, 4: 2, 7: 4, 9: 5}  # the same degrees as letter steps above the gong
-_LETTERS = "CDEFGAB"
 
 
 def _chinese_key(key: str, final_pitch: int) -> str:
@@ -56,12 +55,11 @@ def _chinese_key(key: str, final_pitch: int) -> str:
     degree = (final_pitch - gong_pc) % 12
     if degree not in _PENTATONIC_FINALS or k.mode not in ("major", "minor"):
         return str(k)
-    gong_letter = k.tonic[0] if not k.is_minor_like else _LETTERS[(_LETTERS.index(k.tonic[0]) + 2) % 7]
-    letter = _LETTERS[(_LETTERS.index(gong_letter) + _LETTER_STEPS[degree]) % 7]
-    shift = ((final_pitch % 12) - PITCH_CLASS[letter] + 6) % 12 - 6  # -1 flat, +1 sharp
-    if abs(shift) > 1:  # a double accidental: name it by its common spelling
-        return f"{SHARP_NAMES[final_pitch % 12]} {_PENTATONIC_FINALS[degree]}"
-    return f"{letter}{'#' if shift > 0 else 'b' if shift < 0 else ''} {_PENTATONIC_FINALS[degree]}"
+    # the gong's letter is the major tonic's, or a minor tonic's third letter up
+    name = spell_on(k.tonic, _LETTER_STEPS[degree] + (2 if k.is_minor_like else 0), final_pitch % 12)
+    if len(name) > 2:  # a double accidental: name it by its common spelling
+        name = SHARP_NAMES[final_pitch % 12]
+    return f"{name} {_PENTATONIC_FINALS[degree]}"
 
 
 def tune_attributes(rec: dict) -> dict | None:

@@ -49,7 +49,7 @@ import numpy as np
 
 from symphony.music.harmony import Chord, ChordSpan
 from symphony.music.score import Note
-from symphony.music.theory import HEPTATONIC, Key, Meter
+from symphony.music.theory import HEPTATONIC, Key, Meter, spell_on
 
 EPS = 1e-6
 MIN_BAR = 1.0  # quarters: a shorter bar inside a tune (an upbeat between repeats) gets no chord of its own
@@ -541,15 +541,9 @@ def _melody_at(notes: list[Note], t: float) -> int | None:
     return None
 
 
-_LETTERS = "CDEFGAB"
-_NATURAL = (0, 2, 4, 5, 7, 9, 11)
-
-
 def _spell(key: Key, step: int, pc: int) -> str:
     """The name of pitch class ``pc`` on the letter ``step`` scale steps above the tonic's."""
-    letter = (_LETTERS.index(key.tonic[0].upper()) + step) % 7
-    alter = (pc - _NATURAL[letter] + 6) % 12 - 6
-    return _LETTERS[letter] + ("#" * alter if alter > 0 else "b" * -alter)
+    return spell_on(key.tonic, step, pc)
 
 
 @lru_cache(maxsize=1024)

@@ -21,11 +21,9 @@ import re
 from functools import lru_cache
 
 from symphony.music.score import Score, key_to_music21
-from symphony.music.theory import HEPTATONIC, Key
+from symphony.music.theory import HEPTATONIC, Key, spell_on
 
 EPS = 1e-6
-_LETTERS = "CDEFGAB"
-_NATURAL = (0, 2, 4, 5, 7, 9, 11)
 
 
 # semitones over the tonic of the notes outside the scale that are written as the step below
@@ -42,7 +40,6 @@ def spell(pc: int, key: Key) -> str:
     >>> [spell(pc, Key("C", "major")) for pc in (6, 10, 8)], spell(8, Key("A", "minor"))
     (['F#', 'B-', 'G#'], 'G#')
     """
-    tonic_letter = _LETTERS.index(key.tonic[0].upper())
     scale = HEPTATONIC[key.reference_mode]
     rel = (pc - key.tonic_pc) % 12
     if rel in scale:
@@ -52,9 +49,7 @@ def spell(pc: int, key: Key) -> str:
         below = [i for i, semis in enumerate(scale) if (semis + 1) % 12 == rel]
         above = [i for i, semis in enumerate(scale) if (semis - 1) % 12 == rel]
         step = (below or above)[0] if raised else (above or below)[0]
-    letter = (tonic_letter + step) % 7
-    alter = (pc - _NATURAL[letter] + 6) % 12 - 6
-    return _LETTERS[letter] + ("#" * alter if alter > 0 else "-" * -alter)
+    return spell_on(key.tonic, step, pc, "-")
 
 
 def _sounding(parts, t: float) -> list[int]:

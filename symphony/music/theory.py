@@ -21,6 +21,7 @@ from symphony.errors import TheoryError
 
 PITCH_CLASS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 SHARP_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+LETTERS = "CDEFGAB"
 
 # Seven-note reference scales (semitones above the tonic). Every mode is described by one of
 # them so that scale degrees 1..7 mean the same thing across modes.
@@ -55,6 +56,19 @@ MODES = tuple(HEPTATONIC) + tuple(PENTATONIC)
 # Chromatic notes a mode also uses: a minor key's raised 6th and 7th (melodic and harmonic minor).
 MODE_EXTRA_SEMITONES = {"minor": (9, 11)}
 CHARACTERISTIC = {"dorian": 9, "phrygian": 1, "lydian": 6, "mixolydian": 10, "locrian": 6}
+
+
+def spell_on(tonic: str, step: int, pc: int, flat: str = "b") -> str:
+    """Pitch class `pc` written on the letter `step` letters above the letter of `tonic` (a note
+    name), with as many sharps or `flat` signs ("-" for music21) as that letter needs: the one
+    speller of chord letters, numerals, pentatonic scales and Chinese mode names.
+
+    >>> spell_on("Bb", 2, 2), spell_on("F#", 4, 1), spell_on("C", 6, 10, "-"), spell_on("Db", 1, 3)
+    ('D', 'C#', 'B-', 'Eb')
+    """
+    letter = LETTERS[(LETTERS.index(tonic[0].upper()) + step) % 7]
+    alter = (pc - PITCH_CLASS[letter] + 6) % 12 - 6
+    return letter + ("#" * alter if alter > 0 else flat * -alter)
 
 
 def pitch_class(name: str) -> int:

@@ -36,7 +36,7 @@ from symphony.music.phrase import PhrasePlan, plan_phrases, strain_barlines, str
 from symphony.music.pickup import mark_pickup, upbeat_before_sections, upbeat_length
 from symphony.music.score import Note, Part, Score, analyze_key
 from symphony.music.styles import get_style
-from symphony.music.theory import PITCH_CLASS, Key, Meter, parse_key, parse_meter
+from symphony.music.theory import Key, Meter, parse_key, parse_meter, spell_on
 from symphony.tasks.engine import Engine
 from symphony.tasks.requests import Request
 from symphony.understanding.emotion import STYLE_REFERENCES
@@ -129,15 +129,8 @@ def scale_names(key: Key) -> list[str]:
     >>> scale_names(Key("Bb", "gong")), scale_names(Key("F#", "yu"))
     (['Bb', 'C', 'D', 'F', 'G'], ['F#', 'A', 'B', 'C#', 'E'])
     """
-    letters = "CDEFGAB"
-    first = letters.index(key.tonic[0])
     steps = (0, 2, 3, 4, 6) if key.is_minor_like else (0, 1, 2, 4, 5)
-    out = []
-    for semis, step in zip(key.scale_semitones(), steps):
-        letter = letters[(first + step) % 7]
-        alter = ((key.tonic_pc + semis - PITCH_CLASS[letter]) % 12 + 6) % 12 - 6
-        out.append(letter + ("#" * alter if alter > 0 else "b" * -alter))
-    return out
+    return [spell_on(key.tonic, step, key.tonic_pc + semis) for semis, step in zip(key.scale_semitones(), steps)]
 
 
 def free_final(mode: str, seed: int) -> frozenset[int]:
