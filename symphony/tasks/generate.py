@@ -294,14 +294,18 @@ def key_matches(requested: Key, found: Key) -> bool:
     return requested.tonic_pc == found.tonic_pc and (found.mode == "minor") == requested.is_minor_like
 
 
-def key_as_written(score: Score, shortest: float | None = None) -> Key:
+def key_as_written(score: Score, shortest: float | None = None, rest: tuple[str, int] | None = None) -> Key:
     """music21's key of a sampled piece as it will be written: its last notes held to the end of
-    the bar and an upbeat completed in the last bar (``mark_pickup(score, shortest)``), which
-    shortens the final. The files are read that way (benchmarks' key read back): checked before,
-    a German F# major tune whose final lost its upbeat's worth read as G# minor."""
+    the bar, an upbeat completed in the last bar (``mark_pickup(score, shortest)``), which
+    shortens the final, and with `rest` (style, seed) the rest after the final that
+    ``rest_after_final`` draws. The files are read that way (benchmarks' key read back): checked
+    before, a German F# major tune whose final lost its upbeat's worth read as G# minor, and an F
+    gong tune whose final stopped short read as B-flat major."""
     written = deepcopy(score)
     hold_last_notes(written)
     mark_pickup(written, shortest=shortest)
+    if rest is not None:
+        rest_after_final(written, *rest)
     return analyze_key(written)
 
 
@@ -394,6 +398,7 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
                 feel_why = feel_line(rhythm_style, meter, feel, asked == feel)
     best, model_s = None, 0.0
     shortest = 0.0 if sampled is not plan and req.voices == 1 else None  # (mark_pickup's, below)
+    end_rest = (rhythm_style, req.seed) if req.voices == 1 and plan is None else None  # (rest_after_final's)
     for attempt in range(KEY_ATTEMPTS):
         t0 = time.perf_counter()
         if attempt == 2 and cons.center is not None:
@@ -409,7 +414,7 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
         score = tok.decode(seq)
         if sampled is not plan:
             upbeat_before_sections(score, [x.first_bar + x.n_bars - 1 for x in sampled.sections[:-1]])
-        found = key_as_written(score, shortest)
+        found = key_as_written(score, shortest, end_rest)
         best = (score, seq, attempt + 1, found)
         if key_matches(key, found):
             break
@@ -451,12 +456,8 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     # short (a chorale's final chord keeps at least a beat, or the last bar stays whole)
     upbeat = mark_pickup(score, shortest=shortest)
     # (a form's sections repeat note for note, their last bars included)
-    breath_at_end = req.voices == 1 and plan is None and rest_after_final(score, rhythm_style, req.seed)
-    if breath_at_end and key_matches(key, found) and not key_matches(key, analyze_key(score)):
-        # a shorter final can tip the key heard (an F gong tune read as B-flat major): it keeps its length
-        last = max(score.parts[0].notes, key=lambda n: n.onset)
-        last.duration += score_end(score) - last.end
-        breath_at_end = False
+    # (the rest the key check wrote: a final that stops short and tips the key heard is sampled again)
+    breath_at_end = end_rest is not None and rest_after_final(score, *end_rest)
     score.title = req.prompt or f"{req.style.title()} piece in {key}"
     req_d = asdict(req)
     score.meta = {"request": req_d, "tokens": len(seq), "model_seconds": round(model_s, 4),
