@@ -181,6 +181,25 @@ def test_bars_played_again_keep_to_the_styles_share_of_short_notes():
             short += bar_rhythm.n_short(r)
 
 
+@pytest.mark.parametrize("meter", ["2/4", "6/8", "2/2"])
+def test_a_fiddle_tunes_plan_rests_only_after_a_long_note(meter):
+    """The celtic table holds bars like (six sixteenths, sixteenth rest, sixteenth); drawn once and
+    replayed they broke a polka's strain in seven of eight bars (LONG_BEFORE_REST). A plan for a
+    fiddle tune rests only after a quarter or longer, and no bar opens on a rest."""
+    from symphony.decoding.rhythm import vocabulary
+    assert bar_rhythm.rest_after_short((6, 6, 6, 6, 6, 6, -6, 6)) and bar_rhythm.rest_after_short((-6, 6, 6, 6, 24))
+    assert not bar_rhythm.rest_after_short((24, -24, 12, 12))
+    e = bar_rhythm.entry("celtic", meter)
+    assert any(bar_rhythm.rest_after_short(tuple(r)) for r, _ in e["inner"])  # (the table does hold them)
+    m = parse_meter(meter)
+    for seed in range(16):
+        plan = plan_phrases(16, parse_key("D major"), "celtic", seed=seed)
+        got = bar_rhythm.plan("celtic", m, plan, False, vocabulary("celtic", meter), (0,), seed=seed,
+                              max_rest=0.5, max_short_run=3)
+        for b, r in got.bars.items():
+            assert not bar_rhythm.rest_after_short(r), (seed, b, r)
+
+
 REEL_AND_HORNPIPE = """X:1
 T:A Reel
 M:C|
