@@ -17,8 +17,9 @@ choose to echo (drawn from the tune itself, so a seed gives one tune); the sourc
 bar a phrase earlier (``Constraints.parallel``) where its notes so far fall on the same ticks as
 ours, else the latest earlier bar that does (the bar-rhythm plan makes many bars replay an earlier
 bar's rhythm: a sequence of the bar before, as in bars 9-10), not one whose first note has our
-first note's pitch (that would be a literal repeat). Each later note of the bar whose previous
-note falls where the source's did gains ``ECHO`` on the pitch that keeps the source's interval.
+first note's pitch (that would be a literal repeat) nor one mostly on one pitch (``SAME_SHARE``).
+Each later note of the bar whose previous note falls where the source's did gains ``ECHO`` on the
+pitch that keeps the source's interval.
 No lean in a bar the plan copies (``copy_from``) or varies (``vary_from``), in the opening bar,
 in a bar that closes a phrase or the piece (``cadence.final_bar``, ``cadence.phrase_mark``: the
 cadence rules choose there) nor in the bars that come home (``contour`` HOME_BARS).
@@ -34,6 +35,9 @@ from symphony.decoding import cadence, contour, motif
 
 ECHO = 5.0  # logit bonus for the pitch that keeps the source bar's interval at this tick
 ECHO_RATE = 0.4  # share of eligible bars that echo a source bar
+# A bar mostly on one pitch (A A A B A A A c) is no figure to restate: echoed, it spread one
+# repeated-note cell over a polka at three pitches (bars 15, 19, 27 of celtic seed 1003).
+SAME_SHARE = 0.5  # the most of a source bar's intervals that may be unisons
 
 
 def _degree(key, midi: int) -> int:
@@ -69,8 +73,9 @@ def _source(st, ours: list[tuple[int, int]]) -> int | None:
 
     def fits(b: int) -> bool:
         notes = _bar_notes(st, b)
+        same = sum(x == y for (_, x), (_, y) in zip(notes, notes[1:]))
         return len(notes) >= len(ticks) and [t for t, _ in notes[:len(ticks)]] == ticks \
-            and notes[0][1] != ours[0][1]
+            and notes[0][1] != ours[0][1] and same <= (len(notes) - 1) * SAME_SHARE
     par = (st.cons.parallel or {}).get(bar)
     if par is not None and fits(par):
         return par
