@@ -35,6 +35,11 @@ against generated ones through the same code:
   a fourth followed by a note further on in the same direction; where the highest note is first
   reached (share of the piece's length before it); bars repeating an earlier bar note for note;
   pieces whose opening bar (the first full bar) comes back in their second half;
+* motifs without literal copy (issue 17, "the middle wanders without a motif"; ``motifs``): bars
+  restating an earlier bar's rhythm and scale-step intervals at another pitch (a sequence), and
+  pieces with one; bars restating the bar a phrase before at another pitch; notes moving as the
+  bar a phrase before moved at that tick; second-half bars holding a 3-note cell of the first half
+  at another pitch;
 * the surface a reader sees (issue 17, tells 3 and 5; ``surface``): rests inside a phrase (not in
   its last bar nor on the downbeat after it), a letter written with another alteration within two
   bars (B-flat then B, as the engraver spells them) and notes off the key signature, triplets in
