@@ -16,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from symphony.decoding import cadence as craft
-from symphony.decoding import bar_rhythm, contour, motif
+from symphony.decoding import bar_rhythm, contour, motif, sequence
 from symphony.errors import Cancelled
 from symphony.model.decoder import BatchDecoder, DecoderPool, NumpyDecoder
 from symphony.model.tokens import (
@@ -186,6 +186,7 @@ class GrammarState:
         self.copying = False  # the sampler is repeating a bar the plan brings back
         self.rhythm_off = -1  # the bar that gave its planned rhythm up (Constraints.bar_plan)
         self.pairs = motif.inflection_pairs(self.cons.key)
+        self.echo: tuple[int, int | None] | None = None  # (bar, the bar it echoes or None) (decoding/sequence.py)
         for b, tick in sorted(self.cons.anchors or ()):
             self.anchor_ticks.setdefault(b, []).append(tick)
 
@@ -745,6 +746,9 @@ def _draw_token(d: _Draw, logits: list[np.ndarray], headers, cons: Constraints, 
         shape = contour.prior(state)  # leaps that recover, no circling, register and high point
         if shape is not None:
             prior = shape if prior is None else prior + shape
+        echo = sequence.prior(state)  # an earlier bar's intervals at another pitch
+        if echo is not None:
+            prior = echo if prior is None else prior + echo
         if prior is not None:
             mixed = _reweight_pitches(tok, mixed, prior)
     if d.given:  # the user's notes are taken as they are
