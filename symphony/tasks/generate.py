@@ -248,11 +248,20 @@ def tail_breaths(breaths: dict[int, int] | None, phrases: PhrasePlan, plan: BarP
     """The breaths still taken at a phrase's downbeat once the plan breathes at the end of the
     phrases before (``BarPlan.tails``): a phrase start after such a bar, or one repeating or varying
     a bar that no longer breathes, opens on its downbeat."""
-    if not breaths or plan is None or not plan.tails:
+    if not breaths or plan is None or not (plan.tails or plan.unbreathed):
         return breaths
-    moved = {b + 1 for b in plan.tails}
+    moved = {b + 1 for b in plan.tails} | set(plan.unbreathed)  # (and those after a short note: bar_rhythm.HICCUP)
     sources = {**phrases.vary, **phrases.copy_from}
     return {b: t for b, t in breaths.items() if b not in moved and sources.get(b) not in moved}
+
+
+def uncopy(phrases: PhrasePlan, plan: BarPlan | None) -> PhrasePlan:
+    """The phrase plan without the copies (and varied returns) its bar plan composes anew: those of a
+    phrase end breathing in its bar into another place (``bar_rhythm.BREATH_COPY``)."""
+    if plan is None or not plan.uncopied:
+        return phrases
+    return replace(phrases, copy_from={b: a for b, a in phrases.copy_from.items() if b not in plan.uncopied},
+                   vary={b: a for b, a in phrases.vary.items() if b not in plan.uncopied})
 
 
 def held_ends(phrases: PhrasePlan, style: str, meter: Meter, onsets: tuple[int, ...] | None) -> PhrasePlan:
@@ -383,6 +392,13 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
             cons = replace(cons, final_onsets=_before_upbeat(cons.final_onsets, meter))
         if req.end_on_tonic and not cons.end_on_tonic and key.mode in FREE_FINALS:  # (a Chinese tune in D major: on A)
             cons = replace(cons, finals=free_final(key.mode, req.seed))
+    if phrases is None and plan is None and req.voices == 1 and rhythm_style in BREATHS_ONLY \
+            and cons.max_rest is not None:
+        # a song too short for a phrase plan (under music.phrase.MIN_BARS) has no breath planned and
+        # no bar rhythm: the model rested where it liked, a 7-bar German song of blind panel 79
+        # "repeats 'c. z c' three times" (bars 3, 4, 5 each a dotted quarter, a quarter rest, an
+        # eighth). Its inner bars do not rest (under one tick, as plan_bar_rhythms keeps them).
+        cons = replace(cons, max_rest=0.5 / (float(meter.bar_quarters) * TICKS_PER_QUARTER))
     if phrases:
         phrases = held_ends(prepare_fifth(phrases, cons.finals), rhythm_style, meter, cons.final_onsets)
         breaths = phrase_breaths(phrases, rhythm_style, meter, req.seed)
@@ -395,7 +411,11 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
             asked = asked_feel(req.prompt)
             feel = bar_rhythm.draw_feel(rhythm_style, meter, req.seed, asked)
             bar_plan = plan_bar_rhythms(phrases, rhythm_style, meter, cons, req.density, req.seed, feel)
+            phrases = uncopy(phrases, bar_plan)
+            if req.repeats:
+                copy_from = phrases.copy_from
             cons = replace(cons, bar_plan=bar_plan, breaths=tail_breaths(cons.breaths, phrases, bar_plan),
+                           copy_from=copy_from, vary_from=phrases.vary,
                            mark_ticks=bar_plan.marks if bar_plan is not None and bar_plan.marks else None)
             if bar_plan is not None and feel is not None:
                 feel_why = feel_line(rhythm_style, meter, feel, asked == feel)
