@@ -361,6 +361,8 @@ class BarPlan:
     # of the final onsets (``Constraints.mark_ticks``)
     unbreathed: frozenset[int] = frozenset()  # phrase starts asked to breathe at their downbeat that
     # do not (``HICCUP``): the sampler drops their breath (``generate.tail_breaths``)
+    quiet: bool = False  # a song's: a bar whose plan was given up (or that has none) rests nowhere
+    # (``planned_rests_only``)
     uncopied: frozenset[int] = frozenset()  # bars of the plan's copies (and varied returns) that do
     # not copy their source, a breathing phrase end (``BREATH_COPY``): the sampler composes them
 
@@ -669,6 +671,15 @@ def _mark_of(r: Rhythm, onsets: tuple[int, ...]) -> int:
 
 
 # ----------------------------------------------------------------------------- sampling
+
+def planned_rests_only(st) -> bool:
+    """May the melody rest only where its bar plan does (``BarPlan.quiet``, a German or Chinese song
+    whose bars rest only to breathe)? In a bar whose plan was given up (a copy that could not go on,
+    the approach to the final) the model rested where it liked: a 2/4 German song of blind panel 73
+    played "quarter, eighth rest, eighth" in the bar before its final, in mid-phrase."""
+    c = st.cons
+    return c.bar_plan is not None and c.bar_plan.quiet and st.voice == 0 and c.voices == 1 and not c.anchors
+
 
 def _rhythm(st, copied: bool = False) -> Rhythm | None:
     """The planned rhythm of the bar being sampled, or None (no plan, or it was given up); a bar the

@@ -411,6 +411,8 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
             asked = asked_feel(req.prompt)
             feel = bar_rhythm.draw_feel(rhythm_style, meter, req.seed, asked)
             bar_plan = plan_bar_rhythms(phrases, rhythm_style, meter, cons, req.density, req.seed, feel)
+            if bar_plan is not None and rhythm_style in BREATHS_ONLY:  # (rests only where planned)
+                bar_plan = replace(bar_plan, quiet=True)
             phrases = uncopy(phrases, bar_plan)
             if req.repeats:
                 copy_from = phrases.copy_from
