@@ -361,8 +361,8 @@ class BarPlan:
     # of the final onsets (``Constraints.mark_ticks``)
     unbreathed: frozenset[int] = frozenset()  # phrase starts asked to breathe at their downbeat that
     # do not (``HICCUP``): the sampler drops their breath (``generate.tail_breaths``)
-    quiet: bool = False  # a song's: a bar whose plan was given up (or that has none) rests nowhere
-    # (``planned_rests_only``)
+    quiet: bool = False  # a song's: a bar whose plan was given up (or that has none) rests nowhere but
+    # at a phrase end after a quarter or more (``planned_rests_only``)
     uncopied: frozenset[int] = frozenset()  # bars of the plan's copies (and varied returns) that do
     # not copy their source, a breathing phrase end (``BREATH_COPY``): the sampler composes them
 
