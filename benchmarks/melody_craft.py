@@ -153,6 +153,7 @@ def piece_measures(score, vocab: frozenset[int] | None = None) -> dict:
     out.update(_close_and_breath(notes, starts, score.key, score.pickup if score.pickup_completed else 0.0))
     out.update(_bar_rhythms(score))
     out.update(song_rhythm(score, notes, starts))
+    out.update(breath_places(score, notes, starts))
     out.update(surface(score, notes, starts, pickup))
     out.update(register(notes))
     out.update(off_pentatonic(notes, score.key))
@@ -165,6 +166,64 @@ def piece_measures(score, vocab: frozenset[int] | None = None) -> dict:
             i += 1
         best = max(best, notes[j].end - notes[i].onset)
     out["static_bars"] = best / float(score.bar_quarters)
+    return out
+
+
+def breath_places(score, notes, starts: list[float]) -> dict:
+    """Where a song rests (issue 17, blind panels 73-83 on German songs: "repeats 'c. z c' three
+    times", "starts bar 5 with an eighth rest", "a rest after a short note inside the cadence bar",
+    "loops cB BA three times"), per piece, on its full bars (``bar_rhythm.tune_rhythms``: the pickup
+    bar and bars of another length left out; a phrase is four full bars, as ``song_rhythm`` counts):
+
+    * ``mid_rest_bars`` of ``rhythm_bars``: bars, the final's aside, holding a rest that are neither
+      a phrase's last bar nor a phrase's first (where a breath belongs: at the end of the bar that
+      closes a phrase, or at the downbeat of the next);
+    * ``breath_again``: bars holding a rest that play the bar rhythm of the bar before (a breath
+      rhythm replayed: "c. z c" in bars 3, 4, 5);
+    * ``short_before_rest`` of ``rests_between``: rests between notes that come after a note shorter
+      than a quarter (the complement of ``long_before_rest``);
+    * ``hiccups`` of ``rhythm_bars``: bars after the first that open on a rest whose last note before
+      it is shorter than a quarter (a breath at a downbeat not after a held cadence note);
+    * ``triple_bars``: the most bars in a row playing one bar note for note (onsets, pitches and
+      lengths), tied-in bars and empty bars aside.
+    """
+    import bisect
+
+    from symphony.decoding.bar_rhythm import tune_rhythms
+    out: dict = {}
+    got = tune_rhythms(score)
+    if got is not None:
+        rhythms, kinds = got
+        full = [r for r, k in zip(rhythms, kinds) if k is not None]
+        mid = again = hic = 0
+        for i, r in enumerate(full[:-1]):
+            rest = any(x < 0 for x in r)
+            end, opens = (i + 1) % 4 == 0, i % 4 == 0
+            mid += rest and not end and not opens
+            again += rest and i > 0 and full[i - 1] == r
+        out["mid_rest_bars"], out["breath_again"] = mid, again
+    short = sum(b.onset - a.end > EPS and a.duration < 1 - EPS for a, b in zip(notes, notes[1:]))
+    out["short_before_rest"] = short
+    hic = 0
+    onsets = [n.onset for n in notes]
+    for t in starts[1:-1]:
+        i = bisect.bisect_right(onsets, t + EPS) - 1
+        if i < 0 or i + 1 >= len(notes):  # (nothing before it, or after the final)
+            continue
+        n = notes[i]
+        if n.onset < t - EPS and n.end < t + EPS and n.duration < 1 - EPS:
+            hic += 1
+    out["hiccups"] = hic
+    contents: list[list] = [[] for _ in range(len(starts) - 1)]
+    for n in notes:
+        i = bisect.bisect_right(starts, n.onset + EPS) - 1
+        if 0 <= i < len(contents):
+            contents[i].append((round((n.onset - starts[i]) * 24), n.pitch, round(n.duration * 24)))
+    best = run = 0
+    for i, c in enumerate(contents):
+        run = run + 1 if c and c[0][0] == 0 and i and c == contents[i - 1] else 1
+        best = max(best, run if c else 0)
+    out["triple_bars"] = best
     return out
 
 
@@ -713,6 +772,14 @@ def summarise(rows: list[dict]) -> dict:
         "syncope_pieces": sum(r.get("syncopes", 0) > 0 for r in rows) / n,
         "close_long": _ratio(rows, "close_long", "close_bars"),
         "long_before_rest": _ratio(rows, "long_before_rest", "rests_between"),
+        "mid_rest_bars": _ratio(rows, "mid_rest_bars", "rhythm_bars"),
+        "mid_rest_pieces": sum(r.get("mid_rest_bars", 0) > 0 for r in rows) / n,
+        "breath_again": _ratio(rows, "breath_again", "rhythm_bars"),
+        "breath_again_pieces": sum(r.get("breath_again", 0) > 0 for r in rows) / n,
+        "short_before_rest": _ratio(rows, "short_before_rest", "rests_between"),
+        "hiccups": _ratio(rows, "hiccups", "rhythm_bars"),
+        "hiccup_pieces": sum(r.get("hiccups", 0) > 0 for r in rows) / n,
+        "triple_bars": sum(r.get("triple_bars", 0) >= 3 for r in rows) / n,
         "rhythm_top_half": _mean([r["rhythm_top"] / r["rhythm_bars"] >= 0.5 for r in rows if r.get("rhythm_bars")]),
         "over_final": _mean([r["over_final"] for r in rows if "over_final" in r]),
         "below_final": _mean([r["below_final"] for r in rows if "below_final" in r]),
@@ -882,7 +949,15 @@ ROWS = (("last_long", "last note lasts at least a beat", True),
         ("syncope_pieces", "pieces with a syncope (a note off the beat held past the next beat)", True),
         ("syncopes", "syncopes (share of notes)", True),
         ("close_long", "bars 2, 4, 6... and bars ending in a rest: last note a quarter or longer", True),
-        ("long_before_rest", "rests between notes coming after a note of a quarter or longer", True))
+        ("long_before_rest", "rests between notes coming after a note of a quarter or longer", True),
+        ("mid_rest_bars", "bars with a rest, neither a phrase's last bar nor its first (share of bars)", True),
+        ("mid_rest_pieces", "pieces with such a bar", True),
+        ("breath_again", "bars with a rest replaying the bar before's rhythm (share of bars)", True),
+        ("breath_again_pieces", "pieces replaying a bar rhythm with a rest in the next bar", True),
+        ("short_before_rest", "rests between notes after a note shorter than a quarter (share of rests)", True),
+        ("hiccups", "bars opening on a rest after a note shorter than a quarter (share of bars)", True),
+        ("hiccup_pieces", "pieces with such a bar", True),
+        ("triple_bars", "pieces playing one bar note for note 3 times in a row", True))
 # Requests matched to real tunes (their key, meter and length, as the blind panel pairs them): where
 # the final lands in a major or minor key (a Chinese tune leaves it to the mode).
 MATCHED_ROWS = (("final_tonic_or_5th", "last note on the tonic or the 5th", True),

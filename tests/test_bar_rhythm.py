@@ -284,6 +284,8 @@ def test_a_song_breathes_at_its_phrase_end_not_at_the_next_downbeat():
                 assert len(rests) == 1 and r[rests[0] - 1] >= QN and 0 < sum(r[rests[0] + 1:]) <= QN, (seed, b, r)
                 assert got.marks.get(b, QN) == sum(r[:rests[0] - 1])  # the cadence note's tick, for the sampler
                 assert b + 1 not in got.bars or got.bars[b + 1][0] > 0, (seed, b)  # the next phrase on its downbeat
+            elif b in got.unbreathed:  # (no breath after a short note: bar_rhythm.HICCUP)
+                assert bar_rhythm._last_note(got.bars.get(b - 1)) < QN and (r is None or r[0] > 0), (seed, b, r)
             elif b in breaths and b - 1 not in got.tails and b not in {**plan.copy_from, **plan.vary} \
                     and b not in {**plan.copy_from, **plan.vary}.values():  # (a bar copied is not silent for a quarter)
                 assert r is not None and r[0] == -E and r[1] > 0, (seed, b, r)  # planned, one breath
@@ -307,3 +309,20 @@ def test_generated_german_songs_rest_only_to_breathe_and_replay_their_bar_rhythm
         later, again = later + got["rhythm_later"], again + got["rhythm_again"]
         bars, rest_led = bars + len(_bars(s)), rest_led + got["rest_led"]
     assert again >= 0.5 * later and rest_led <= 0.08 * bars, (again, later, rest_led, bars)
+
+
+@pytest.mark.parametrize("meter,key,bars,seed", [("6/8", "F major", 7, 79011), ("2/4", "F major", 16, 83017),
+                                                 ("2/4", "A major", 12, 73017), ("3/4", "Eb major", 11, 83011)])
+def test_generated_german_songs_rest_where_a_singer_breathes(meter, key, bars, seed):
+    """Blind panels 73-83 on German songs of ours (these requests): "repeats 'c. z c' three times"
+    (a 7-bar song, too short for a phrase plan, resting in bars 3, 4 and 5), "bar 13 opens on an
+    eighth rest" after a bar of running eighths, "loops cB BA three times" (a borrowed form playing
+    bar 9 four times), a breathing phrase end copied into mid-phrase, a rest in the bar before the
+    final where the plan was given up. Now: no bar rests but a
+    phrase's last or first, no breath after a note shorter than a quarter, no bar three times running
+    (melody_craft.breath_places)."""
+    from benchmarks.melody_craft import _bar_starts, breath_places
+    s = symphony.generate(style="german", key=key, meter=meter, bars=bars, seed=seed)
+    got = breath_places(s, melody(s), _bar_starts(s))
+    assert got["hiccups"] == 0 and got["short_before_rest"] == 0 and got["triple_bars"] < 3, (got, _bars(s))
+    assert got["mid_rest_bars"] == 0 and got["breath_again"] == 0, (got, _bars(s))

@@ -523,3 +523,15 @@ def test_an_irish_final_comes_by_step_where_its_bar_repeats_a_refrain():
         notes = sorted(s.parts[0].notes, key=lambda n: n.onset)
         assert (notes[-1].pitch - s.key.tonic_pc) % 12 == 0
         assert abs(notes[-1].pitch - notes[-2].pitch) <= 2, (seed, notes[-2].pitch, notes[-1].pitch)
+
+
+def test_a_borrowed_form_plays_no_bar_three_times_running():
+    """A real song's form may repeat one bar in three bars running (bars 10, 11, 12 repeating bar 9);
+    on the page it reads as a loop ("loops cB BA three times", blind panel 83): the bar and its echo
+    stay, the third is composed anew; a later return of the bar stays."""
+    from symphony.music.phrase import PhrasePlan, borrow_form
+    plan = plan_phrases(16, parse_key("F major"), "german", seed=0)
+    plan = PhrasePlan(plan.phrases, variety=plan.variety)
+    plan.cadences = {ph.last_bar: ph.cadence for ph in plan.phrases[:-1]}
+    borrow_form(plan, [16, 0, [[10, 9], [11, 9], [13, 9], [14, 9]], []])
+    assert plan.copy_from == {10: 9, 13: 9, 14: 9}
