@@ -206,14 +206,16 @@ def test_leaps_wider_than_a_fourth_turn_back_or_hold(tiny_checkpoint, tmp_path):
 @pytest.mark.skipif(not RHYTHM_VOCAB.exists(), reason="no shipped model")
 def test_the_high_point_comes_where_it_is_planned():
     """The shipped model: the tune's highest note is first reached in the quarter of the piece
-    that holds its planned peak bar (early in Chinese songs) in most pieces."""
+    that holds its planned peak bar (early in Chinese songs) in most pieces: two in three of 18
+    (seeds 0-11: 29 of 36 before the sequence prior and the song-rest rules, 27 after; 4 seeds a
+    style proved too few to tell those apart from a plan no longer kept)."""
     hits = []
     for style in ("celtic", "chinese", "german"):
-        for seed in range(4):
+        for seed in range(6):
             s = symphony.generate(style=style, seed=seed, bars=16)
             top = max(s.parts[0].notes, key=lambda n: (n.pitch, -n.onset))
             hits.append(int(top.onset // s.bar_quarters) // 4 == (s.meta["high_point_bar"] - 1) // 4)
-    assert sum(hits) >= 9, hits
+    assert sum(hits) >= 12, hits
 
 
 @pytest.mark.skipif(not RHYTHM_VOCAB.exists(), reason="no shipped model")
