@@ -40,6 +40,9 @@ against generated ones through the same code:
   pieces with one; bars restating the bar a phrase before at another pitch; notes moving as the
   bar a phrase before moved at that tick; second-half bars holding a 3-note cell of the first half
   at another pitch;
+* the close (issue 17, "a weak ending"; ``ending``): the note before the final a step from it, the
+  last 3 and 4 notes falling by step to it, the last phrase's high point before its last two bars,
+  a static close of long notes (spelling the tonic triad), a low tag under the last phrase;
 * the surface a reader sees (issue 17, tells 3 and 5; ``surface``): rests inside a phrase (not in
   its last bar nor on the downbeat after it), a letter written with another alteration within two
   bars (B-flat then B, as the engraver spells them) and notes off the key signature, triplets in
@@ -151,6 +154,7 @@ def piece_measures(score, vocab: frozenset[int] | None = None) -> dict:
     out.update(_lines(notes))
     out.update(_rhythm_and_inflection(notes, starts, beat, score.key))
     out.update(_close_and_breath(notes, starts, score.key, score.pickup if score.pickup_completed else 0.0))
+    out.update(ending(notes, starts, score.key, beat))
     out.update(_bar_rhythms(score))
     out.update(song_rhythm(score, notes, starts))
     out.update(breath_places(score, notes, starts))
@@ -485,6 +489,46 @@ def _close_and_breath(notes, starts: list[float], key, upbeat: float = 0.0) -> d
     return out
 
 
+def ending(notes, starts: list[float], key, beat: float) -> dict:
+    """How the last phrase comes down to the final (issue 17, blind panels 27-29: "freezes into four
+    bare half notes that spell the tonic triad", "a weak E2 D close", "ends on an odd E-B,.-A, tag",
+    "trails off"; praised in real tunes: "a textbook stepwise cadence (e d c B A | G)", "a leading-tone
+    cadence", "climbs to a climax and then falls stepwise to the tonic"). A step is 1-3 semitones (a
+    pentatonic scale's gap, a minor third, is its step), a note's repeat not a step:
+
+    * ``end_pen_step``: the note before the final lies a step from it (7-1, 2-1, 6-5 ...);
+    * ``end_fall3`` / ``end_fall4``: the last 3 / 4 notes (the final's included) fall by step to it;
+    * ``end_peak_fall``: the last phrase (4 bars) reaches its highest note before its last two bars,
+      and the final lies below it;
+    * ``end_static``: the last 4 notes each last two beats or more (a bar in 2/4 and 6/8): bare long
+      notes; ``end_triad``: ... those notes all of the tonic triad (a spelled-out arpeggio);
+    * ``end_low_tag``: the last three notes reach more than a fourth under the rest of the last phrase."""
+    out = {"end_pen_step": False, "end_fall3": False, "end_fall4": False, "end_peak_fall": False,
+           "end_static": False, "end_triad": False, "end_low_tag": False}
+    if len(notes) < 4:
+        return out
+    ps = [n.pitch for n in notes]
+    moves = [b - a for a, b in zip(ps, ps[1:])]
+    out["end_pen_step"] = 1 <= abs(moves[-1]) <= 3
+    out["end_fall3"] = all(-3 <= m <= -1 for m in moves[-2:])
+    out["end_fall4"] = all(-3 <= m <= -1 for m in moves[-3:])
+    bar_len = starts[-1] - starts[-2] if len(starts) >= 2 else 4 * beat
+    long_ = min(2 * beat, bar_len) - EPS
+    out["end_static"] = all(n.duration >= long_ for n in notes[-4:])
+    if key is not None:
+        triad = {0, 3 if key.is_minor_like else 4, 7}
+        out["end_triad"] = out["end_static"] and all((p - key.tonic_pc) % 12 in triad for p in ps[-4:])
+    lo = starts[-5] if len(starts) >= 5 else starts[0]
+    mid = starts[-3] if len(starts) >= 3 else starts[0]
+    last = [n for n in notes if n.onset >= lo - EPS]
+    if len(last) >= 2:
+        top = max(last, key=lambda n: (n.pitch, -n.onset))
+        out["end_peak_fall"] = top.onset < mid - EPS and ps[-1] < top.pitch
+    rest = [n.pitch for n in last[:-3]]
+    out["end_low_tag"] = bool(rest) and min(ps[-3:]) < min(rest) - 5
+    return out
+
+
 JIG_METERS = ("6/8",)
 # A 2/2 or 4/4 tune whose share of bars holding a dotted pair lies in this range mixes a reel's even
 # bars and a hornpipe's dotted ones (the blind panel's "no single feel"); real ones are one or the other.
@@ -742,6 +786,7 @@ def summarise(rows: list[dict]) -> dict:
         "see_saw": sum(r["see_saw"] > SEE_SAW_NOTES for r in rows) / n,
         "same_run": sum(r["same_run"] > SAME_PITCH_NOTES for r in rows) / n,
         "rests_per_16": sum(r["rests"] * 16 / max(1, r["bars"]) for r in rows) / n,
+        **{k: sum(r.get(k, False) for r in rows) / n for k in ENDING_ROWS},
         "final_tonic_or_5th": sum(r.get("final_degree") in (0, 7) for r in rows) / n,
         "final_3rd_or_6th": sum(r.get("final_degree") in (3, 4, 8, 9) for r in rows) / n,
         "flip_pieces": sum(r["flips"] > 0 for r in rows) / n,
@@ -910,6 +955,13 @@ ROWS = (("last_long", "last note lasts at least a beat", True),
         ("short_notes", "notes shorter than an eighth (share of notes)", True),
         ("short_end", "pieces with a note shorter than an eighth in the last two bars", True),
         ("final_leap", "final approached by a leap wider than a major third", True),
+        ("end_pen_step", "the note before the final a step (1-3 semitones) from it", True),
+        ("end_fall3", "last 3 notes falling by step to the final", True),
+        ("end_fall4", "last 4 notes falling by step to the final", True),
+        ("end_peak_fall", "last phrase's highest note before its last two bars, the final below it", True),
+        ("end_static", "last 4 notes each two beats or longer (a static close)", True),
+        ("end_triad", "... all of the tonic triad (a spelled-out arpeggio)", True),
+        ("end_low_tag", "last 3 notes dropping more than a fourth under the last phrase (a low tag)", True),
         ("rests_per_16", "rests between notes per 16 bars (mean)", False),
         ("final_downbeat", "final note on the last bar's downbeat", True),
         ("rest_after_final", "a rest after the final note", True),
@@ -958,6 +1010,7 @@ ROWS = (("last_long", "last note lasts at least a beat", True),
         ("hiccups", "bars opening on a rest after a note shorter than a quarter (share of bars)", True),
         ("hiccup_pieces", "pieces with such a bar", True),
         ("triple_bars", "pieces playing one bar note for note 3 times in a row", True))
+ENDING_ROWS = ("end_pen_step", "end_fall3", "end_fall4", "end_peak_fall", "end_static", "end_triad", "end_low_tag")
 # Requests matched to real tunes (their key, meter and length, as the blind panel pairs them): where
 # the final lands in a major or minor key (a Chinese tune leaves it to the mode).
 MATCHED_ROWS = (("final_tonic_or_5th", "last note on the tonic or the 5th", True),

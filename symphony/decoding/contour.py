@@ -55,6 +55,11 @@ PEAK_BONUS, PEAK_GUARD = 2.0, 3.0
 # The home final may lie up to HOME_BELOW semitones under the lowest note so far (a D major tune that
 # has gone down to E comes home to the D below).
 HOME_BARS, HOME_PULL, HOME_REACH, HOME_SPAN, HOME_CAP, HOME_BELOW = 3, 2.0, 4, 5.0, 2.0, 4
+# A song's close (Constraints.fall_to_final): in the bar holding its final and the bar before, the
+# note FALL_NOTES notes or fewer before the final, k notes before it, gains fall_to_final on the pitch
+# k degrees above the home final, so the line comes down by step ("e d c B A | G", which readers
+# praised in real tunes; ours "ends on a weak A-G figure", "a weak E2 D close").
+FALL_NOTES = 3
 NEW_PITCH, NEW_PITCH_REACH = 1.0, 7  # bonus for a pitch the tune has not sounded yet, within a fifth
 TONIC = frozenset({0})  # a closing piece with no finals drawn comes home to its tonic
 MELODY_MEMORY = 64  # top-voice notes kept for the run rule
@@ -131,6 +136,10 @@ def prior(st) -> np.ndarray | None:
         ramp = (bar - (end - HOME_BARS)) / HOME_BARS  # 1/3, 2/3, 1 over the last three bars
         bias -= HOME_PULL * ramp * np.clip((midis - home - HOME_REACH) / HOME_SPAN, 0.0, HOME_CAP)
         bias[np.abs(midis - last) > LEAP] -= HOME_PULL * ramp  # ... coming down by step, not by a leap
+        k = _to_final(st) if c.fall_to_final and bar >= end - 1 else None
+        aim = _degrees_above(c.key, home, k) if k is not None and k > 0 else -1
+        if 0 <= aim <= last + STEP:  # the close falls to the final by step: the k-th note before it
+            bias[midis == aim] += c.fall_to_final  # k degrees above it, not reached by a leap up
         if bar == end:  # the final itself: its pitch class an octave above home loses too
             finals = cadence.final_pcs(c) or TONIC
             bias[np.isin((midis - c.key.tonic_pc) % 12, list(finals)) & (midis > home + HOME_REACH)] -= HOME_PULL
@@ -139,6 +148,29 @@ def prior(st) -> np.ndarray | None:
     out = np.zeros(tok.vocab_size, dtype=np.float32)
     out[tok.pitch0: tok.pitch0 + len(midis)] = bias
     return out
+
+
+def _to_final(st) -> int | None:
+    """How many notes of the planned bar rhythm (``decoding.bar_rhythm``) the note at the cursor
+    lies before the final (1: it approaches it; 0: it is the final), counted in the last bar and in
+    the bar before it when the final starts on the last bar's downbeat; None elsewhere (no plan)."""
+    from symphony.decoding import bar_rhythm
+    r = bar_rhythm._rhythm(st)
+    if r is None or st.copying:
+        return None
+    ahead = sum(1 for t, x in bar_rhythm._onsets(r) if x > 0 and t >= st.cursor)
+    if st.bars_done == st.cons.bars:
+        return ahead - 1
+    if cadence._pre_final(st) is not None:
+        return ahead
+    return None
+
+
+def _degrees_above(key, midi: int, k: int) -> int:
+    """MIDI pitch `k` degrees of the key's scale above `midi` (a note of it)."""
+    for _ in range(min(k, FALL_NOTES)):
+        midi += cadence._step_above(key, (midi - key.tonic_pc) % 12)
+    return midi if k <= FALL_NOTES else -1
 
 
 def _home_bar(st) -> int:

@@ -100,6 +100,7 @@ class Constraints:
     lift_bars: frozenset[int] = frozenset()  # bars sung higher than the tune so far
     peak_bar: int | None = None  # the bar that reaches the tune's highest note
     variety: int = 0  # distinct pitches a melody is encouraged to reach
+    fall_to_final: float = 0.0  # logit bonus for the last notes before the final stepping down to it
     # Motif consistency of a one-voice piece with a phrase plan (symphony/decoding/motif.py):
     motif_bars: int = 0  # bars of the opening phrase: later notes reuse its rhythmic figures
     parallel: dict[int, int] | None = None  # bar -> the bar at its place in an earlier phrase (its rhythm leads)
