@@ -537,3 +537,22 @@ def test_a_borrowed_form_plays_no_bar_three_times_running():
     plan.cadences = {ph.last_bar: ph.cadence for ph in plan.phrases[:-1]}
     borrow_form(plan, [16, 0, [[10, 9], [11, 9], [13, 9], [14, 9]], []])
     assert plan.copy_from == {10: 9, 13: 9, 14: 9}
+
+
+def test_a_long_tune_borrows_a_form_with_returns(monkeypatch):
+    """A tune of 20+ bars does not borrow the form of a real tune that repeats under SPARSE_FORM of
+    its bars (issue 17: "runs 20 bars with no repeat structure"); a 16-bar tune still may."""
+    from symphony.music import phrase
+    sparse = [24, 0, [[5, 1]], []]  # one return in 24 bars
+    rich = [24, 0, [[5, 1], [6, 2], [13, 1], [14, 2], [21, 5], [22, 6]], []]
+    drawn = []
+    monkeypatch.setattr(phrase, "borrow_form", lambda plan, form: drawn.append(form))
+    monkeypatch.setattr(phrase, "real_forms", lambda style, bars: [sparse] * 7 + [rich])
+    for seed in range(12):
+        plan_phrases(24, parse_key("D major"), "celtic", seed)
+    assert drawn and all(f is rich for f in drawn)
+    drawn.clear()
+    monkeypatch.setattr(phrase, "real_forms", lambda style, bars: [[16, 0, [[5, 1]], []]] * 7 + [rich])
+    for seed in range(12):
+        plan_phrases(16, parse_key("D major"), "celtic", seed)
+    assert any(f is not rich for f in drawn)

@@ -654,6 +654,10 @@ def sample_many(decoders: DecoderPool, tok: Tokenizer, prompt: list[int], cons: 
                             max_tokens, blend, insert, logps, plain_durations, hooks or Hooks())
 
 
+COPY_LOG: list | None = None  # (benchmarks.copy_losses) where planned copies end: set to a list, it collects
+# ("abandoned", bar, tick, tokens left, pending) and ("notcopyable", bar, source)
+
+
 @dataclass
 class _Draw:
     """One sample in the making: its grammar state, random stream and tokens so far."""
@@ -760,6 +764,8 @@ def _draw_token(d: _Draw, logits: list[np.ndarray], headers, cons: Constraints, 
         if d.forced and d.forced[0] in allowed:
             t = d.forced.pop(0)
         else:
+            if d.forced and COPY_LOG is not None:
+                COPY_LOG.append(("abandoned", state.bars_done, state.cursor, len(d.forced), state.pending))
             d.forced = []
             t = choose(mixed, allowed, temperature, DURATION_TOP_P if state.pending == "pitch" else top_p, d.rng)
     if d.logp is not None:
@@ -789,6 +795,8 @@ def _draw_token(d: _Draw, logits: list[np.ndarray], headers, cons: Constraints, 
             elif cons.max_rest is not None and cons.cadence_bars is None \
                     and not craft.copyable(tok, d.forced, state.bar_ticks, src == 1):
                 d.forced = []  # a borrowed plan (no form) does not repeat a mostly silent bar or a pickup
+                if COPY_LOG is not None:
+                    COPY_LOG.append(("notcopyable", b, src))
         vsrc = (cons.vary_from or {}).get(b - state.pickup)
         if vsrc is not None and not d.forced:
             vsrc += state.pickup  # a varied return: the source bar's first half, then the model's own
