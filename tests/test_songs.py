@@ -153,3 +153,19 @@ def test_edits_of_a_pentatonic_chinese_tune_stay_pentatonic(tiny_checkpoint):
         assert {(n.pitch - k.tonic_pc) % 12 for n in _melody(longer)} <= gong, seed
         filled = infill(s, (3, 5), style="chinese", seed=seed, engine=path)
         assert {(n.pitch - k.tonic_pc) % 12 for n in _melody(filled)} <= gong, seed
+
+
+def test_a_fiddle_tune_stays_above_the_open_d_string(tiny_checkpoint):
+    """Real Irish tunes put 0.9% of their notes under D4; ours sank to A3 ("wanders in a low
+    register"): a plain celtic request keeps to generate.MELODY_FLOOR, one with a --range or a mood
+    keeps the range it asked for, and other styles keep the sampler's."""
+    from symphony.decoding.sampler import DEFAULT_RANGES
+    from symphony.tasks.generate import MELODY_FLOOR, melody_range
+    path, _ = tiny_checkpoint
+    assert melody_range("celtic") == (MELODY_FLOOR["celtic"], DEFAULT_RANGES[1][0][1])
+    assert melody_range("german") == DEFAULT_RANGES[1][0]
+    lows = [min(n.pitch for n in symphony.generate(style="celtic", key="D major", meter="6/8", bars=8, seed=seed,
+                                                     checkpoint=path).parts[0].notes) for seed in range(4)]
+    assert min(lows) >= MELODY_FLOOR["celtic"], lows
+    s = symphony.generate(style="celtic", key="D major", meter="6/8", bars=8, seed=0, range="A3-E6", checkpoint=path)
+    assert s.meta["request"]["low"] == 57
