@@ -690,20 +690,20 @@ def _mark_of(r: Rhythm, onsets: tuple[int, ...]) -> int:
 
 # ----------------------------------------------------------------------------- sampling
 
-def planned_rests_only(st) -> bool:
+def planned_rests_only(st, phrase_end: bool) -> bool:
     """May the melody rest only where its bar plan does (``BarPlan.quiet``, a German or Chinese song
     whose bars rest only to breathe)? In a bar whose plan was given up (a copy that could not go on,
     the approach to the final) the model rested where it liked: a 2/4 German song of blind panel 73
-    played "quarter, eighth rest, eighth" in the bar before its final, in mid-phrase."""
+    played "quarter, eighth rest, eighth" in the bar before its final, in mid-phrase. `phrase_end`:
+    the bar ends with a composed cadence (``cadence.final_bar``, asked by the sampler: cadence
+    imports this module)."""
     c = st.cons
     if c.bar_plan is None or not c.bar_plan.quiet or st.voice != 0 or c.voices != 1 or c.anchors:
         return False
-    from symphony.decoding.cadence import _cadence_pcs
     # (a phrase end may still breathe after a note of a quarter or more: without it, German songs of
     # melody_craft's requests matched to 60 real ones rested 1.1 times per 16 bars, real 1.5)
     last = st.melody[-1] if st.melody else None
-    return not (_cadence_pcs(st, st.bars_done) is not None and last is not None
-                and last[1] - last[0] >= TICKS_PER_QUARTER)
+    return not (phrase_end and last is not None and last[1] - last[0] >= TICKS_PER_QUARTER)
 
 
 def _rhythm(st, copied: bool = False) -> Rhythm | None:

@@ -257,7 +257,7 @@ class GrammarState:
                 choices.append(planned)
             else:
                 choices.append(pitches)
-                if rests is not None and len(rests) and not bar_rhythm.planned_rests_only(self):
+                if rests is not None and len(rests) and not bar_rhythm.planned_rests_only(self, craft.final_bar(self)):
                     choices.append(rests)
         # A voice closes its bar only when the bar is full. Rests at bar ends are rare in the
         # corpus (1-5% of bars) and the model, which sees positions only through durations,
