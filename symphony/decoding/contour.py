@@ -80,7 +80,7 @@ def active(st) -> bool:
 
 
 @lru_cache(maxsize=256)
-def _pitch_midis(tok, token_key) -> np.ndarray:
+def pitch_midis(tok, token_key) -> np.ndarray:
     """MIDI pitch of every pitch token, in token order."""
     return np.array([tok.pitch_of(tok.pitch0 + i, token_key) for i in range(N_OCTAVES * PITCHES_PER_OCTAVE)])
 
@@ -106,7 +106,7 @@ def prior(st) -> np.ndarray | None:
     if not active(st) or not st.melody:
         return None
     c, tok = st.cons, st.tok
-    midis = _pitch_midis(tok, c.tkey)
+    midis = pitch_midis(tok, c.tkey)
     bias = np.zeros(len(midis), dtype=np.float32)
     last, prev = st.top_midi, st.prev_midi
     if prev >= 0 and abs(last - prev) > LEAP:
@@ -130,19 +130,19 @@ def prior(st) -> np.ndarray | None:
             bias[midis > st.high_before_bar] += PEAK_BONUS
         elif bar > 1:  # the first bar sets the ambitus; later ones keep under it until the peak
             bias[midis > st.top_high] -= PEAK_GUARD
-    home = _home(st)
-    if home is not None:
+    goal = home(st)
+    if goal is not None:
         end = _home_bar(st)
         ramp = (bar - (end - HOME_BARS)) / HOME_BARS  # 1/3, 2/3, 1 over the last three bars
-        bias -= HOME_PULL * ramp * np.clip((midis - home - HOME_REACH) / HOME_SPAN, 0.0, HOME_CAP)
+        bias -= HOME_PULL * ramp * np.clip((midis - goal - HOME_REACH) / HOME_SPAN, 0.0, HOME_CAP)
         bias[np.abs(midis - last) > LEAP] -= HOME_PULL * ramp  # ... coming down by step, not by a leap
         k = _to_final(st) if c.fall_to_final and bar >= end - 1 else None
-        aim = _degrees_above(c.key, home, k) if k is not None and k > 0 else -1
+        aim = _degrees_above(c.key, goal, k) if k is not None and k > 0 else -1
         if 0 <= aim <= last + STEP:  # the close falls to the final by step: the k-th note before it
             bias[midis == aim] += c.fall_to_final  # k degrees above it, not reached by a leap up
         if bar == end:  # the final itself: its pitch class an octave above home loses too
             finals = cadence.final_pcs(c) or TONIC
-            bias[np.isin((midis - c.key.tonic_pc) % 12, list(finals)) & (midis > home + HOME_REACH)] -= HOME_PULL
+            bias[np.isin((midis - c.key.tonic_pc) % 12, list(finals)) & (midis > goal + HOME_REACH)] -= HOME_PULL
     if not bias.any():
         return None
     out = np.zeros(tok.vocab_size, dtype=np.float32)
@@ -186,7 +186,7 @@ def _home_bar(st) -> int:
     return bar + shift
 
 
-def _home(st) -> int | None:
+def home(st) -> int | None:
     """The final's pitch a closing tune comes home to in the ``HOME_BARS`` bars that end it (None
     elsewhere; the bars a plan copies into its end are those): the lowest pitch of the final's pitch
     class at most ``HOME_BELOW`` semitones under the tune's lowest note so far, so the tune lies
@@ -228,7 +228,7 @@ def singable(st, ids: np.ndarray) -> np.ndarray:
     gives way where it would leave no pitch. A bar the plan repeats is left as its source is."""
     if not active(st) or not len(ids) or st.copying or st.top_midi < 0:
         return ids
-    midis = _pitch_midis(st.tok, st.cons.tkey)[ids - st.tok.pitch0]
+    midis = pitch_midis(st.tok, st.cons.tkey)[ids - st.tok.pitch0]
     last, prev = st.top_midi, st.prev_midi
     move = midis - last
     rules = [(np.abs(move) <= SIXTH) | (np.abs(move) == OCTAVE) | phrase_start(st)]
@@ -258,6 +258,6 @@ def break_runs(st, ids: np.ndarray) -> np.ndarray:
     run, ticks = two_pitch_run(st)
     if not run or ticks < RUN_HARD_BARS * st.bar_ticks:
         return ids
-    midis = _pitch_midis(st.tok, st.cons.tkey)[ids - st.tok.pitch0]
+    midis = pitch_midis(st.tok, st.cons.tkey)[ids - st.tok.pitch0]
     keep = ids[~np.isin(midis, list(run))]
     return keep if len(keep) else ids

@@ -66,7 +66,7 @@ def eligible(st) -> bool:
         return False
     if cadence.final_bar(st) or cadence.phrase_mark(st) is not None:
         return False
-    return contour._home(st) is None
+    return contour.home(st) is None
 
 
 def _source(st, ours: list[tuple[int, int]]) -> int | None:
@@ -107,7 +107,7 @@ def prior(st) -> np.ndarray | None:
         return None  # the source has no note here, or its previous note falls elsewhere than ours
     key, tok = st.cons.key, st.tok
     step = _degree(key, theirs[order[i]]) - _degree(key, theirs[order[i - 1]])
-    midis = contour._pitch_midis(tok, st.cons.tkey)
+    midis = contour.pitch_midis(tok, st.cons.tkey)
     want = _degree(key, ours[-1][1]) + step
     hit = np.array([_degree(key, int(m)) == want for m in midis])
     if not hit.any():
