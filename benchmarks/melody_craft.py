@@ -1018,6 +1018,34 @@ MATCHED_ROWS = (("final_tonic_or_5th", "last note on the tonic or the 5th", True
                 ("final_leap", "final approached by a leap wider than a major third", True))
 
 
+# Issue 17's own table: its rows, and the rhythm vocabulary by dance, each within GAP of the real tunes.
+ISSUE_ROWS = ("last_long", "stutter", "half_silent_pieces", "outside_vocab")
+GAP = 0.10
+DANCES = {("celtic", "6/8"): " (jigs)", ("celtic", "9/8"): " (slip jigs)", ("celtic", "2/4"): " (polkas)",
+          ("celtic", "4/4"): " (reels, hornpipes)", ("celtic", "2/2"): " (reels, hornpipes)",
+          ("celtic", "3/4"): " (waltzes, airs)", ("celtic", "12/8"): " (slides)"}
+
+
+def issue_gaps(res: dict) -> list[str]:
+    """The cells of issue 17's table more than GAP off real: its rows per style, and the
+    vocabulary per dance where both sides have pieces."""
+    out = []
+    for s, d in res["styles"].items():
+        for key in ISSUE_ROWS:
+            r, o = d["real"].get(key), d["ours"].get(key)
+            if r is not None and o is not None and abs(r - o) > GAP + 1e-9:
+                out.append(f"{s} {key} {r:.0%}/{o:.0%}")
+        for meter, v in d.get("dances", {}).items():
+            (_, ro, rv), (_, oo, ov) = v["real"], v["ours"]
+            if rv and ov and abs(ro / rv - oo / ov) > GAP + 1e-9:
+                out.append(f"{s} {meter} vocabulary {ro / rv:.0%}/{oo / ov:.0%}")
+    return out
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part / whole:.1%}" if whole else "-"
+
+
 def fmt(v, pct: bool) -> str:
     if v is None:
         return "-"
@@ -1043,6 +1071,18 @@ def table(res: dict) -> str:
             cells = [f"{fmt(res['styles'][s]['matched_real'].get(key), pct)} / "
                      f"{fmt(res['styles'][s]['matched'].get(key), pct)}" for s in styles]
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    if all("dances" in res["styles"][s] for s in styles):
+        lines += ["", "Rhythm vocabulary by dance (the meter stands for it): notes whose length the real tunes "
+                  "of that style and meter do not use (the last note excepted):", "",
+                  "| style | meter (dance) | pieces real / ours | notes outside, real / ours |", "|---|---|---|---|"]
+        for s in styles:
+            for meter, d in sorted(res["styles"][s]["dances"].items()):
+                (rn, ro, rv), (on, oo, ov) = d["real"], d["ours"]
+                lines.append(f"| {s} | {meter}{DANCES.get((s, meter), '')} | {rn} / {on} | "
+                             f"{_share(ro, rv)} / {_share(oo, ov)} |")
+    gaps = issue_gaps(res)
+    lines += ["", f"Issue 17's own table (its first rows and the vocabulary by dance): {len(gaps)} cell(s) more than "
+              f"{GAP:.0%} off real" + (": " + "; ".join(gaps) if gaps else "")]
     lines.append("")
     lines.append("Generated, by request kind (last note >= beat / stutter / outside vocabulary):")
     for s in styles:
@@ -1068,7 +1108,14 @@ def run(styles=FOLK, n: int = 60, n_real: int = 60, n_matched: int = 12) -> dict
             for t in r.get("outside_ticks", ()):
                 outside[t] = outside.get(t, 0) + 1
         matched = [piece_measures(s, vocabulary(style, str(s.meter))) for s in matched_scores(style, real[:n_matched])]
-        res["styles"][style] = {"real": summarise(real_rows), "ours": summarise(ours_rows),
+        dances: dict[str, dict] = {}
+        for side, scores, rows in (("real", real, real_rows), ("ours", [s for _, s in gen], ours_rows)):
+            for s, r in zip(scores, rows):
+                d = dances.setdefault(str(s.meter), {"real": [0, 0, 0], "ours": [0, 0, 0]})[side]
+                d[0] += 1
+                d[1] += r.get("outside_vocab", 0)
+                d[2] += r.get("vocab_notes", 0)
+        res["styles"][style] = {"real": summarise(real_rows), "ours": summarise(ours_rows), "dances": dances,
                                 "matched_real": summarise(real_rows[:n_matched]), "matched": summarise(matched),
                                 "ours_by_kind": {k: summarise(v) for k, v in by_kind.items()},
                                 "outside_ticks_pieces": {str(k): v for k, v in sorted(outside.items())}}

@@ -248,3 +248,16 @@ def test_a_songs_close_falls_to_its_final_by_step():
         falls += m["end_fall3"]
         assert m["end_pen_step"] and not m["end_low_tag"], seed
     assert falls >= 4, falls  # (5 of 6; without the aim 2 of 6)
+
+
+def test_issue_gaps_names_the_cells_of_issue_17s_table_more_than_ten_points_off():
+    from benchmarks.melody_craft import issue_gaps, table
+    real = {"n": 10, "last_long": 0.57, "stutter": 0.22, "half_silent_pieces": 0.22, "outside_vocab": 0.01}
+    ours = {"n": 10, "last_long": 0.93, "stutter": 0.15, "half_silent_pieces": 0.0, "outside_vocab": 0.0}
+    dances = {"6/8": {"real": [5, 1, 100], "ours": [5, 20, 100]}, "9/8": {"real": [1, 0, 10], "ours": [0, 0, 0]}}
+    res = {"styles": {"celtic": {"real": real, "ours": ours, "dances": dances, "ours_by_kind": {}}}}
+    assert issue_gaps(res) == ["celtic last_long 57%/93%", "celtic half_silent_pieces 22%/0%",
+                               "celtic 6/8 vocabulary 1%/20%"]
+    md = table(res)
+    assert "| celtic | 6/8 (jigs) | 5 / 5 | 1.0% / 20.0% |" in md and "| celtic | 9/8 (slip jigs) | 1 / 0 | 0.0% / - |" in md
+    assert "3 cell(s) more than 10% off real" in md
