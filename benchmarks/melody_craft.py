@@ -502,9 +502,14 @@ def ending(notes, starts: list[float], key, beat: float) -> dict:
       and the final lies below it;
     * ``end_static``: the last 4 notes each last two beats or more (a bar in 2/4 and 6/8): bare long
       notes; ``end_triad``: ... those notes all of the tonic triad (a spelled-out arpeggio);
-    * ``end_low_tag``: the last three notes reach more than a fourth under the rest of the last phrase."""
+    * ``end_low_tag``: the last three notes reach more than a fourth under the rest of the last phrase;
+    * ``end_rhyme``: the last 4 pitches (the final's included) were heard in that order before the
+      last 8 notes, a cadence the tune has made ("both strains end on the same cadence", "the same
+      tag returns at the end of every phrase": blind panels 89-103 on real tunes);
+      ``end_bar_rhyme``: the bar before the final bar plays an earlier bar note for note."""
     out = {"end_pen_step": False, "end_fall3": False, "end_fall4": False, "end_peak_fall": False,
-           "end_static": False, "end_triad": False, "end_low_tag": False}
+           "end_static": False, "end_triad": False, "end_low_tag": False, "end_rhyme": False,
+           "end_bar_rhyme": False}
     if len(notes) < 4:
         return out
     ps = [n.pitch for n in notes]
@@ -526,6 +531,9 @@ def ending(notes, starts: list[float], key, beat: float) -> dict:
         out["end_peak_fall"] = top.onset < mid - EPS and ps[-1] < top.pitch
     rest = [n.pitch for n in last[:-3]]
     out["end_low_tag"] = bool(rest) and min(ps[-3:]) < min(rest) - 5
+    out["end_rhyme"] = any(ps[i:i + 4] == ps[-4:] for i in range(len(ps) - 8))
+    bars = _bar_contents(notes, starts)
+    out["end_bar_rhyme"] = len(bars) >= 4 and bool(bars[-2]) and bars[-2] in bars[:-3]
     return out
 
 
@@ -962,6 +970,8 @@ ROWS = (("last_long", "last note lasts at least a beat", True),
         ("end_static", "last 4 notes each two beats or longer (a static close)", True),
         ("end_triad", "... all of the tonic triad (a spelled-out arpeggio)", True),
         ("end_low_tag", "last 3 notes dropping more than a fourth under the last phrase (a low tag)", True),
+        ("end_rhyme", "last 4 pitches heard before, in that order (a cadence the tune has made)", True),
+        ("end_bar_rhyme", "the bar before the final bar plays an earlier bar note for note", True),
         ("rests_per_16", "rests between notes per 16 bars (mean)", False),
         ("final_downbeat", "final note on the last bar's downbeat", True),
         ("rest_after_final", "a rest after the final note", True),
@@ -1010,7 +1020,8 @@ ROWS = (("last_long", "last note lasts at least a beat", True),
         ("hiccups", "bars opening on a rest after a note shorter than a quarter (share of bars)", True),
         ("hiccup_pieces", "pieces with such a bar", True),
         ("triple_bars", "pieces playing one bar note for note 3 times in a row", True))
-ENDING_ROWS = ("end_pen_step", "end_fall3", "end_fall4", "end_peak_fall", "end_static", "end_triad", "end_low_tag")
+ENDING_ROWS = ("end_pen_step", "end_fall3", "end_fall4", "end_peak_fall", "end_static", "end_triad", "end_low_tag",
+               "end_rhyme", "end_bar_rhyme")
 # Requests matched to real tunes (their key, meter and length, as the blind panel pairs them): where
 # the final lands in a major or minor key (a Chinese tune leaves it to the mode).
 MATCHED_ROWS = (("final_tonic_or_5th", "last note on the tonic or the 5th", True),
