@@ -556,3 +556,41 @@ def test_a_long_tune_borrows_a_form_with_returns(monkeypatch):
     for seed in range(12):
         plan_phrases(16, parse_key("D major"), "celtic", seed)
     assert any(f is not rich for f in drawn)
+
+
+def test_a_closing_rhyme_ends_the_tune_as_its_first_tonic_phrase_did():
+    from symphony.music.phrase import CLOSING_RHYME, PhrasePlan, closing_rhyme
+    key = parse_key("D major")
+    plans = [plan_phrases(16, key, "celtic", seed=s) for s in range(200)]
+    drawn = sum(p.closing for p in plans) / len(plans)
+    assert abs(drawn - CLOSING_RHYME["celtic"]) < 0.08
+    bare = replace_copies(plans[0], {})
+    rhymed = closing_rhyme(bare)
+    assert rhymed.copy_from == {15: 7, 16: 8} and bare.copy_from == {}  # (a new plan; bar 8 the answer's tonic close)
+    fifth = replace_copies(plans[0], {})
+    fifth = PhrasePlan(fifth.phrases, cadences={**fifth.cadences, 12: frozenset({7})})
+    assert closing_rhyme(fifth, frozenset({7})).copy_from == {15: 11, 16: 12}  # a tune ending on the 5th
+    # a bar already placed stays, and the final does not repeat a close two bars before it
+    assert closing_rhyme(replace_copies(plans[0], {15: 3})).copy_from == {15: 3}
+    short = plan_phrases(9, key, "german", seed=1)
+    assert closing_rhyme(replace_copies(short, {})).copy_from == {}  # no earlier tonic close
+
+
+def replace_copies(plan, copies):
+    from dataclasses import replace
+    return replace(plan, copy_from=dict(copies), vary={})
+
+
+def test_an_irish_refrain_reaches_the_final_as_the_first_strain_closed():
+    """A reel's bar 8 closing on the tonic from the dominant cut the final's copy short: the refrain's
+    source is approached by step, so the tune's last notes are the first strain's close."""
+    from symphony.music.analysis import bar_contents, bar_starts, melody
+    from symphony.tasks.api import generate
+    rhymes = 0
+    for seed in range(1000, 1006):
+        score = generate(style="celtic", key="D major", meter="2/2", bars=16, seed=seed)
+        ps = [n.pitch for n in melody(score)]
+        rhymes += any(ps[i:i + 4] == ps[-4:] for i in range(len(ps) - 8))
+        cont = bar_contents(melody(score), bar_starts(score))
+        assert cont[-1] and cont[-2]
+    assert rhymes >= 3

@@ -32,7 +32,7 @@ from symphony.music.chorale_tune import compose_tune
 from symphony.music.form import FormPlan, after_upbeat, borrowed_repeats, plan_form, restate_repeats
 from symphony.music.fourpart import analysis_meta, guess_phrase_ends, lower_voices
 from symphony.music.harmony import accompaniment, layout, parse_progression
-from symphony.music.phrase import PhrasePlan, plan_phrases, strain_barlines, strains
+from symphony.music.phrase import PhrasePlan, closing_rhyme, plan_phrases, strain_barlines, strains
 from symphony.music.pickup import mark_pickup, upbeat_before_sections, upbeat_length
 from symphony.music.score import Note, Part, Score, analyze_key
 from symphony.music.styles import get_style
@@ -421,6 +421,10 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
         cons = replace(cons, max_rest=0.5 / (float(meter.bar_quarters) * TICKS_PER_QUARTER))
     if phrases:
         phrases = held_ends(prepare_fifth(phrases, cons.finals), rhythm_style, meter, cons.final_onsets)
+        if req.repeats and phrases.closing:  # (on the final drawn: a Chinese tune ending on the 5th)
+            phrases = closing_rhyme(phrases, cons.finals)
+            copy_from = phrases.copy_from
+            cons = replace(cons, copy_from=copy_from)
         breaths = phrase_breaths(phrases, rhythm_style, meter, req.seed)
         cons = replace(cons, phrase_bars={b: p for b, p in phrases.cadences.items() if b in phrases.held},
                        phrase_marks={b: p for b, p in phrases.cadences.items() if b not in phrases.held},
