@@ -175,13 +175,17 @@ def test_a_chinese_tune_in_a_major_or_minor_key_ends_where_real_ones_do():
 def test_the_final_is_held_from_the_last_bars_downbeat_or_for_at_least_a_half_note(style, meter):
     """A 2/4 song ended on a quarter note on its second beat ("an unsupported quarter-note C", blind
     panel); the final lasts at least a half note (in 3/4 from the downbeat), a jig's a dotted quarter,
-    counting the rest after it where the style's real tunes end so (generate.REST_AFTER_FINAL)."""
+    counting the rest after it where the style's real tunes end so (generate.REST_AFTER_FINAL; a
+    jig's final on its last beat, generate.JIG_FINALS: a quarter, the eighth after it a rest or the
+    upbeat's complement)."""
     for seed in range(3):
         score = generate(style=style, meter=meter, bars=8, seed=seed)
         last, bar = score.parts[0].notes[-1], float(score.bar_quarters)
         left = bar - (score.pickup or 0.0)  # (a pickup's tune ends in a bar shortened by it)
         rest = (score.bars * bar - (score.pickup if score.pickup_completed else 0.0) - last.end
                 if any(line.startswith("ending:") for line in score.explanation) else 0.0)
+        if meter == "6/8" and score.pickup_completed and abs(last.duration - 1.0) < 1e-6:
+            rest = score.bars * bar - last.end  # (a jig's quarter final: the upbeat's complement after it)
         assert last.duration >= 1.0 - 1e-6 and rest <= 1.0 + 1e-6, (seed, last, rest)
         assert last.duration + rest >= min(left, 1.5 if meter == "6/8" else 2.0) - 1e-6, (seed, last)
         if meter in ("2/4", "3/4"):
@@ -248,3 +252,28 @@ def test_a_songs_close_falls_to_its_final_by_step():
         falls += m["end_fall3"]
         assert m["end_pen_step"] and not m["end_low_tag"], seed
     assert falls >= 4, falls  # (5 of 6; without the aim 2 of 6)
+
+
+def test_jigs_end_as_fiddlers_write_them():
+    """A real jig's final is a quarter on its last bar's second beat, an eighth after it (a rest, or
+    the upbeat's complement: generate.JIG_FINALS), and is struck twice in 59% ("B A G G2", "G3 G2":
+    generate.FINAL_TWICE), the first strike reached by step. Ours held a dotted quarter to the
+    barline after a step ("A G F# G3"), the note before never the final's pitch."""
+    from symphony.tasks.generate import rhythm_craft
+    twice = 0
+    for seed in (1, 4, 5, 8, 14):  # (seeds that draw the final struck twice)
+        score = generate(style="celtic", meter="6/8", bars=16, seed=seed)
+        assert rhythm_craft("celtic", score.meter, seed)["final_twice"]
+        notes = sorted(score.parts[0].notes, key=lambda n: n.onset)
+        last, before, earlier = notes[-1], notes[-2], notes[-3]
+        bar = float(score.bar_quarters)
+        assert abs(last.onset - ((score.bars - 1) * bar + 1.5)) < 1e-6, seed  # on the second beat
+        assert abs(last.duration - 1.0) < 1e-6 and last.end < score.bars * bar - 1e-6, (seed, last)
+        assert (last.pitch - score.key.tonic_pc) % 12 == 0, seed
+        assert abs(before.end - last.onset) < 1e-6, seed  # no rest before the final
+        if before.pitch == last.pitch:  # struck twice, the first strike reached by step: never three times
+            twice += 1
+            assert 1 <= abs(earlier.pitch - before.pitch) <= 3, (seed, earlier, before)
+        else:
+            assert 1 <= abs(before.pitch - last.pitch) <= 3, (seed, before, last)
+    assert twice >= 4, twice

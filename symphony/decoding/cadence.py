@@ -408,6 +408,19 @@ def filter_planned_pitches(st, ids: np.ndarray) -> np.ndarray:
             keep = _toward_twice(st, keep, st.cursor + seg)
     elif nxt is not None:
         keep = [int(t) for t in ids if _penultimate_ok(st, tok.pitch_of(int(t), key), nxt)]
+    elif st.cursor + seg == st.bar_ticks and _strikes_on_downbeat(st):
+        pcs = _cadence_pcs(st, st.cons.bars)  # (a step to the first strike, "A | G3 G2")
+        keep = [int(t) for t in ids if _penultimate_ok(st, tok.pitch_of(int(t), key), pcs)]
     else:
         return ids
     return np.array(keep, dtype=np.int64) if keep else ids
+
+
+def _strikes_on_downbeat(st) -> bool:
+    """This bar comes before the last, whose final is struck twice (``Constraints.final_twice``)
+    with the first strike on its downbeat lasting until the final ("G3 G2" in a jig): the planned
+    last bar opens with one note to the final's onset."""
+    c = st.cons
+    final = c.bar_plan.final if c.bar_plan is not None else None
+    return c.final_twice and c.closes and st.bars_done == c.bars - 1 and bool(final) \
+        and final[0] == _onsets(st, c.bars)[-1] > 0
