@@ -31,12 +31,21 @@ def test_final_note_is_long_on_a_strong_beat_and_does_not_stutter(style, seed):
     # to the bar's end, or as much before it as the pickup bar 0 holds (the last bar completes it);
     # or a rest after it, as real tunes of the style end (generate.REST_AFTER_FINAL): an eighth's in a
     # compound meter, at most a quarter's in a simple one, the final keeping at least a quarter
+    # (a jig's or a polka's final, generate.JIG_FINALS: a quarter or an eighth on the last beat, an
+    # eighth after it; struck twice where drawn, generate.FINAL_TWICE: "B A G G2", never three times)
+    from symphony.tasks.generate import FINAL_TWICE, JIG_FINALS
+    dance = (style, str(score.meter))
+    shortest = _ticks(JIG_FINALS[dance][0]) if dance in JIG_FINALS else TICKS_PER_QUARTER
+    twice = dance in FINAL_TWICE and before.pitch == last.pitch
     written = score.bars * bar_t - (_ticks(score.pickup) if score.pickup_completed else 0)
     rested = any(line.startswith("ending:") for line in score.explanation)
-    assert (m["last_long"] or rested) and m["last_strong"] and not m["stutter"]
+    assert (m["last_long"] or rested or dance in JIG_FINALS) and m["last_strong"] and (twice or not m["stutter"])
     assert _ticks(last.end) == written or (rested and 0 < written - _ticks(last.end) <= TICKS_PER_QUARTER
-                                           and _ticks(last.duration) >= TICKS_PER_QUARTER)
-    assert before.pitch != last.pitch and abs(before.pitch - last.pitch) <= 7  # approached, not leapt to
+                                           and _ticks(last.duration) >= shortest)
+    if twice:  # the first strike reached by step
+        assert 1 <= abs(notes[-3].pitch - before.pitch) <= 3
+    else:
+        assert before.pitch != last.pitch and abs(before.pitch - last.pitch) <= 7  # approached, not leapt to
     assert _ticks(before.end) == _ticks(last.onset)  # no rest before the final
     if score.key.mode in ("major", "minor") or style != "chinese":
         assert (last.pitch - score.key.tonic_pc) % 12 == 0  # the tonic
@@ -254,21 +263,23 @@ def test_a_songs_close_falls_to_its_final_by_step():
     assert falls >= 4, falls  # (5 of 6; without the aim 2 of 6)
 
 
-def test_jigs_end_as_fiddlers_write_them():
+@pytest.mark.parametrize("meter,seeds,length", [("6/8", (1, 4, 5, 8, 14), 1.0), ("2/4", (0, 1, 4, 12, 14), 0.5)])
+def test_jigs_and_polkas_end_as_fiddlers_write_them(meter, seeds, length):
     """A real jig's final is a quarter on its last bar's second beat, an eighth after it (a rest, or
     the upbeat's complement: generate.JIG_FINALS), and is struck twice in 59% ("B A G G2", "G3 G2":
-    generate.FINAL_TWICE), the first strike reached by step. Ours held a dotted quarter to the
-    barline after a step ("A G F# G3"), the note before never the final's pitch."""
+    generate.FINAL_TWICE), the first strike reached by step; a polka's the same, an eighth on its
+    second beat ("A G G z"). Ours held a dotted quarter to the barline after a step ("A G F# G3"), a
+    polka's from the downbeat, the note before never the final's pitch."""
     from symphony.tasks.generate import rhythm_craft
     twice = 0
-    for seed in (1, 4, 5, 8, 14):  # (seeds that draw the final struck twice)
-        score = generate(style="celtic", meter="6/8", bars=16, seed=seed)
+    for seed in seeds:  # (seeds that draw the final struck twice)
+        score = generate(style="celtic", meter=meter, bars=16, seed=seed)
         assert rhythm_craft("celtic", score.meter, seed)["final_twice"]
         notes = sorted(score.parts[0].notes, key=lambda n: n.onset)
         last, before, earlier = notes[-1], notes[-2], notes[-3]
-        bar = float(score.bar_quarters)
-        assert abs(last.onset - ((score.bars - 1) * bar + 1.5)) < 1e-6, seed  # on the second beat
-        assert abs(last.duration - 1.0) < 1e-6 and last.end < score.bars * bar - 1e-6, (seed, last)
+        bar, beat = float(score.bar_quarters), float(score.meter.beat_quarters)
+        assert abs(last.onset - (score.bars * bar - beat)) < 1e-6, seed  # on the second beat
+        assert abs(last.duration - length) < 1e-6 and last.end < score.bars * bar - 1e-6, (seed, last)
         assert (last.pitch - score.key.tonic_pc) % 12 == 0, seed
         assert abs(before.end - last.onset) < 1e-6, seed  # no rest before the final
         if before.pitch == last.pitch:  # struck twice, the first strike reached by step: never three times

@@ -202,6 +202,8 @@ def _onsets(st, bar_no: int | None = None) -> list[int]:
     onsets = sorted(t for t in c.final_onsets if t < bar) or [0]
     if (b == c.bars and c.closes) or b in (c.cadence_bars or ()):
         shortest = st.beat_ticks if c.meter.is_compound else min(bar, HELD_QUARTERS * TICKS_PER_QUARTER)
+        if b == c.bars and c.closes and c.final_shortest:  # (a polka's final on its second beat)
+            shortest = c.final_shortest
         onsets = [t for t in onsets if bar - t >= shortest] or [0]
     return onsets
 

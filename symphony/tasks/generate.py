@@ -69,7 +69,9 @@ FINAL_LEAPS = {"german": 0.0, "chinese": 0.35, "celtic": 0.0}
 # it three times in 35% ("B G G G2"); ours at most twice: "G G G G" endings were issue 17's complaint.
 # Drawn in 70%: 31 of 36 jigs that drew it (seeds 0-55) struck it twice, the others' last bar a
 # refrain copied from an earlier one or no pitch reaching the final's pitch by step; 0.70 x 0.86 = 0.60.
-FINAL_TWICE = {("celtic", "6/8"): 0.70}
+# Polkas (celtic 2/4, 586 tunes) strike it twice or more in 41% ("A G G z"), reached by step in 66%
+# of those; drawn in 43% (16 of 16 polkas that drew it in seeds 0-29 struck it twice).
+FINAL_TWICE = {("celtic", "6/8"): 0.70, ("celtic", "2/4"): 0.43}
 # Share of a phrase's first bars that open with a breath, an eighth's rest (Constraints.breaths):
 # real Chinese songs rest between phrases (0.85 rests per 16 bars in 60 of the test split; ours
 # none; readers of the blind panel: "rests close each phrase").
@@ -195,7 +197,8 @@ def rhythm_craft(style: str, meter: Meter, seed: int) -> dict:
     twice = (style, str(meter)) in FINAL_TWICE and \
         random.Random(f"final twice|{style}|{seed}").random() < FINAL_TWICE[(style, str(meter))]
     return {"rhythm": vocabulary(style, str(meter)), "final_onsets": final_onsets(style, meter, beat_t, bar_t),
-            "max_rest": MAX_REST, "leap_to_tonic": leap, "final_twice": twice, **short_notes(style, meter)}
+            "max_rest": MAX_REST, "leap_to_tonic": leap, "final_twice": twice,
+            "final_shortest": beat_t if (style, str(meter)) in JIG_FINALS else None, **short_notes(style, meter)}
 
 
 def _before_upbeat(onsets: tuple[int, ...] | None, meter: Meter) -> tuple[int, ...]:
@@ -455,7 +458,8 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     best, model_s = None, 0.0
     shortest = 0.0 if sampled is not plan and req.voices == 1 else None  # (mark_pickup's, below)
     if shortest is None and req.voices == 1 and (rhythm_style, str(meter)) in JIG_FINALS:
-        shortest = JIG_FINAL_QUARTERS  # (a jig's final on its last beat completes an eighth's upbeat)
+        shortest = JIG_FINALS[(rhythm_style, str(meter))][0]  # (a jig's final on its last beat completes
+        # an eighth's upbeat)
     end_rest = (rhythm_style, req.seed) if req.voices == 1 and plan is None else None  # (rest_after_final's)
     for attempt in range(KEY_ATTEMPTS):
         t0 = time.perf_counter()
@@ -527,8 +531,9 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
         score.explanation.append(f"scale: {notes_key}, {' '.join(scale_names(notes_key))}, the five notes a Chinese "
                                  f"tune in {key} keeps to (the piece is written and checked in {key})")
     if breath_at_end and jig_final(score, rhythm_style):
-        score.explanation.append("ending: the final a quarter on the last beat, an eighth's rest after it, as "
-                                 f"{JIG_FINALS[(rhythm_style, str(meter))]:.0%} of real jigs without an upbeat end")
+        length, share = JIG_FINALS[(rhythm_style, str(meter))]
+        score.explanation.append(f"ending: the final {_note_value(length)} on the last beat, an eighth's rest after "
+                                 f"it, as {share:.0%} of real {rhythm_style} tunes in {meter} without an upbeat end")
     elif breath_at_end:
         score.explanation.append(f"ending: the final note stops short of the barline, a rest after it, as "
                                  f"{REST_AFTER_FINAL[rhythm_style]:.0%} of real {rhythm_style} tunes end")
@@ -800,9 +805,13 @@ def score_end(score: Score) -> float:
 # A jig's final on its bar's last beat lasts a quarter, an eighth after it (real celtic 6/8 tunes of
 # the training split, 590 finals there): an eighth's upbeat completed by the shortened last bar
 # (495, all but 2 of those with one), else an eighth's rest (66 of the 81 without an upbeat, 81%; the
-# other 15 hold it to the barline). Ours held every final there for a dotted quarter.
-JIG_FINALS = {("celtic", "6/8"): 0.81}  # (style, meter) -> share of finals resting after them
-JIG_FINAL_QUARTERS = 1.0  # the jig's final: a quarter (mark_pickup's shortest)
+# other 15 hold it to the barline). Ours held every final there for a dotted quarter. A polka's
+# (celtic 2/4, 586 tunes) the same at half the length: 76% of finals fall on the second beat, an
+# eighth there in 94% ("A c A z"), completing an eighth's upbeat (348) or an eighth's rest after it
+# (47 of the 60 without an upbeat, 78%); ours held a quarter or more from the downbeat.
+# (style, meter) -> (the final's length in quarters: mark_pickup's shortest, the share of finals
+# without an upbeat to complete that rest after it; the others hold it to the barline)
+JIG_FINALS = {("celtic", "6/8"): (1.0, 0.81), ("celtic", "2/4"): (0.5, 0.78)}
 
 
 def jig_final(score: Score, style: str) -> bool:
@@ -829,9 +838,10 @@ def rest_after_final(score: Score, style: str, seed: int) -> bool:
     if last.end < score_end(score) - EPS_Q:  # a rest there already (or the upbeat's complement)
         return False
     if jig_final(score, style):
-        if score.pickup_completed or random.Random(f"jig final|{seed}").random() >= JIG_FINALS[(style, str(score.meter))]:
+        length, share = JIG_FINALS[(style, str(score.meter))]
+        if score.pickup_completed or random.Random(f"jig final|{seed}").random() >= share:
             return False
-        last.duration = JIG_FINAL_QUARTERS  # (an upbeat's complement is the eighth after it already)
+        last.duration = length  # (an upbeat's complement is the eighth after it already)
         return True
     if random.Random(f"rest after final|{seed}").random() >= REST_AFTER_FINAL.get(style, 0.0):
         return False
