@@ -8,12 +8,13 @@ nothing to say, so the grammar's own rules then hold as before.
 * **Cadences** (``Constraints.final_onsets``): in the last bar the final note (the tonic, or
   with ``end_on_tonic`` off any note of the scale) starts on one of the given strong beats and
   lasts to the bar's end; the note before it approaches it by step (a neighbouring degree of the
-  mode's scale) or from the dominant, never repeats it, and no rest comes between them; but a jig
-  drawn to strike its final twice (``Constraints.final_twice``, "B A G G2", "A | G3 G2") has the
-  final's own pitch before it, itself approached so (three strikes never). Notes
-  before the final keep to the vocabulary and do not cross the last of those beats. A form's
-  section ends (``Constraints.cadence_bars``) close the same way on their cadence notes (a note of
-  the tonic triad: approached from another pitch within a fifth).
+  mode's scale) or from the dominant, never repeats it, and no rest comes between them; but a
+  jig or a polka drawn to strike its final twice (``Constraints.final_twice``, "B A G G2", "A |
+  G3 G2") has the final's own pitch before it, itself approached so (never three strikes). A
+  polka's final may start on its second beat (``Constraints.final_shortest``). Notes before the
+  final keep to the vocabulary and do not cross the last of those beats. A form's section ends
+  (``Constraints.cadence_bars``) close the same way on their cadence notes (a note of the tonic
+  triad: approached from another pitch within a fifth).
 * **Phrase marks** (``Constraints.phrase_marks``, music/phrase.py): a phrase end that is not held
   arrives on its cadence note at the bar's last strong beat (the last of ``final_onsets``): a note
   of those pitches starts exactly there, no note or rest crosses it, and the bar goes on freely;
