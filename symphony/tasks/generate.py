@@ -539,8 +539,8 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
                                  f"{REST_AFTER_FINAL[rhythm_style]:.0%} of real {rhythm_style} tunes end")
     top = sorted(score.parts[0].notes, key=lambda n: n.onset) if req.voices == 1 else []
     if cons.final_twice and len(top) >= 2 and top[-1].pitch == top[-2].pitch:
-        score.explanation.append("ending: the final struck twice, the first strike reached by step, as 59% of "
-                                 "real jigs end (\"B A G G2\")")
+        score.explanation.append("ending: the final struck twice, the first strike reached by step, as real jigs "
+                                 "(59%) and polkas (41%) end (\"B A G G2\")")
     if upbeat:
         score.explanation.append(f"upbeat: the piece opens with a pickup of {_note_value(score.pickup)} (bar 0)"
                                  + ("; its last bar completes it" if score.pickup_completed else "")
