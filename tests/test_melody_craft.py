@@ -31,12 +31,21 @@ def test_final_note_is_long_on_a_strong_beat_and_does_not_stutter(style, seed):
     # to the bar's end, or as much before it as the pickup bar 0 holds (the last bar completes it);
     # or a rest after it, as real tunes of the style end (generate.REST_AFTER_FINAL): an eighth's in a
     # compound meter, at most a quarter's in a simple one, the final keeping at least a quarter
+    # (a jig's or a polka's final, generate.JIG_FINALS: a quarter or an eighth on the last beat, an
+    # eighth after it; struck twice where drawn, generate.FINAL_TWICE: "B A G G2", never three times)
+    from symphony.tasks.generate import FINAL_TWICE, JIG_FINALS
+    dance = (style, str(score.meter))
+    shortest = _ticks(JIG_FINALS[dance][0]) if dance in JIG_FINALS else TICKS_PER_QUARTER
+    twice = dance in FINAL_TWICE and before.pitch == last.pitch
     written = score.bars * bar_t - (_ticks(score.pickup) if score.pickup_completed else 0)
     rested = any(line.startswith("ending:") for line in score.explanation)
-    assert (m["last_long"] or rested) and m["last_strong"] and not m["stutter"]
+    assert (m["last_long"] or rested or dance in JIG_FINALS) and m["last_strong"] and (twice or not m["stutter"])
     assert _ticks(last.end) == written or (rested and 0 < written - _ticks(last.end) <= TICKS_PER_QUARTER
-                                           and _ticks(last.duration) >= TICKS_PER_QUARTER)
-    assert before.pitch != last.pitch and abs(before.pitch - last.pitch) <= 7  # approached, not leapt to
+                                           and _ticks(last.duration) >= shortest)
+    if twice:  # the first strike reached by step
+        assert 1 <= abs(notes[-3].pitch - before.pitch) <= 3
+    else:
+        assert before.pitch != last.pitch and abs(before.pitch - last.pitch) <= 7  # approached, not leapt to
     assert _ticks(before.end) == _ticks(last.onset)  # no rest before the final
     if score.key.mode in ("major", "minor") or style != "chinese":
         assert (last.pitch - score.key.tonic_pc) % 12 == 0  # the tonic
@@ -175,13 +184,17 @@ def test_a_chinese_tune_in_a_major_or_minor_key_ends_where_real_ones_do():
 def test_the_final_is_held_from_the_last_bars_downbeat_or_for_at_least_a_half_note(style, meter):
     """A 2/4 song ended on a quarter note on its second beat ("an unsupported quarter-note C", blind
     panel); the final lasts at least a half note (in 3/4 from the downbeat), a jig's a dotted quarter,
-    counting the rest after it where the style's real tunes end so (generate.REST_AFTER_FINAL)."""
+    counting the rest after it where the style's real tunes end so (generate.REST_AFTER_FINAL; a
+    jig's final on its last beat, generate.JIG_FINALS: a quarter, the eighth after it a rest or the
+    upbeat's complement)."""
     for seed in range(3):
         score = generate(style=style, meter=meter, bars=8, seed=seed)
         last, bar = score.parts[0].notes[-1], float(score.bar_quarters)
         left = bar - (score.pickup or 0.0)  # (a pickup's tune ends in a bar shortened by it)
         rest = (score.bars * bar - (score.pickup if score.pickup_completed else 0.0) - last.end
                 if any(line.startswith("ending:") for line in score.explanation) else 0.0)
+        if meter == "6/8" and score.pickup_completed and abs(last.duration - 1.0) < 1e-6:
+            rest = score.bars * bar - last.end  # (a jig's quarter final: the upbeat's complement after it)
         assert last.duration >= 1.0 - 1e-6 and rest <= 1.0 + 1e-6, (seed, last, rest)
         assert last.duration + rest >= min(left, 1.5 if meter == "6/8" else 2.0) - 1e-6, (seed, last)
         if meter in ("2/4", "3/4"):
@@ -261,3 +274,30 @@ def test_issue_gaps_names_the_cells_of_issue_17s_table_more_than_ten_points_off(
     md = table(res)
     assert "| celtic | 6/8 (jigs) | 5 / 5 | 1.0% / 20.0% |" in md and "| celtic | 9/8 (slip jigs) | 1 / 0 | 0.0% / - |" in md
     assert "3 cell(s) more than 10% off real" in md
+
+
+@pytest.mark.parametrize("meter,seeds,length", [("6/8", (1, 4, 5, 8, 14), 1.0), ("2/4", (0, 1, 4, 12, 14), 0.5)])
+def test_jigs_and_polkas_end_as_fiddlers_write_them(meter, seeds, length):
+    """A real jig's final is a quarter on its last bar's second beat, an eighth after it (a rest, or
+    the upbeat's complement: generate.JIG_FINALS), and is struck twice in 59% ("B A G G2", "G3 G2":
+    generate.FINAL_TWICE), the first strike reached by step; a polka's the same, an eighth on its
+    second beat ("A G G z"). Ours held a dotted quarter to the barline after a step ("A G F# G3"), a
+    polka's from the downbeat, the note before never the final's pitch."""
+    from symphony.tasks.generate import rhythm_craft
+    twice = 0
+    for seed in seeds:  # (seeds that draw the final struck twice)
+        score = generate(style="celtic", meter=meter, bars=16, seed=seed)
+        assert rhythm_craft("celtic", score.meter, seed)["final_twice"]
+        notes = sorted(score.parts[0].notes, key=lambda n: n.onset)
+        last, before, earlier = notes[-1], notes[-2], notes[-3]
+        bar, beat = float(score.bar_quarters), float(score.meter.beat_quarters)
+        assert abs(last.onset - (score.bars * bar - beat)) < 1e-6, seed  # on the second beat
+        assert abs(last.duration - length) < 1e-6 and last.end < score.bars * bar - 1e-6, (seed, last)
+        assert (last.pitch - score.key.tonic_pc) % 12 == 0, seed
+        assert abs(before.end - last.onset) < 1e-6, seed  # no rest before the final
+        if before.pitch == last.pitch:  # struck twice, the first strike reached by step: never three times
+            twice += 1
+            assert 1 <= abs(earlier.pitch - before.pitch) <= 3, (seed, earlier, before)
+        else:
+            assert 1 <= abs(before.pitch - last.pitch) <= 3, (seed, before, last)
+    assert twice >= 4, twice

@@ -8,10 +8,13 @@ nothing to say, so the grammar's own rules then hold as before.
 * **Cadences** (``Constraints.final_onsets``): in the last bar the final note (the tonic, or
   with ``end_on_tonic`` off any note of the scale) starts on one of the given strong beats and
   lasts to the bar's end; the note before it approaches it by step (a neighbouring degree of the
-  mode's scale) or from the dominant, never repeats it, and no rest comes between them. Notes
-  before the final keep to the vocabulary and do not cross the last of those beats. A form's
-  section ends (``Constraints.cadence_bars``) close the same way on their cadence notes (a note of
-  the tonic triad: approached from another pitch within a fifth).
+  mode's scale) or from the dominant, never repeats it, and no rest comes between them; but a
+  jig or a polka drawn to strike its final twice (``Constraints.final_twice``, "B A G G2", "A |
+  G3 G2") has the final's own pitch before it, itself approached so (never three strikes). A
+  polka's final may start on its second beat (``Constraints.final_shortest``). Notes before the
+  final keep to the vocabulary and do not cross the last of those beats. A form's section ends
+  (``Constraints.cadence_bars``) close the same way on their cadence notes (a note of the tonic
+  triad: approached from another pitch within a fifth).
 * **Phrase marks** (``Constraints.phrase_marks``, music/phrase.py): a phrase end that is not held
   arrives on its cadence note at the bar's last strong beat (the last of ``final_onsets``): a note
   of those pitches starts exactly there, no note or rest crosses it, and the bar goes on freely;
@@ -182,6 +185,30 @@ def _penultimate_ok(st, midi: int, pcs: frozenset[int]) -> bool:
                for m in range(max(lo, midi - 7), min(hi, midi + 7) + 1))
 
 
+def _twice(st) -> bool:
+    """The piece's final is struck twice (``Constraints.final_twice``: a jig's "B A G G2") and this
+    is its last bar."""
+    c = st.cons
+    return c.final_twice and c.closes and st.bars_done == c.bars
+
+
+def _first_strike(st, prev: int, midi: int, pcs: frozenset[int]) -> bool:
+    """MIDI `midi`, after `prev`, may sound right before the final as its first strike: a final
+    note approached as the final would be (by step, never from its own pitch: struck twice at most)."""
+    return _twice(st) and (midi - st.cons.key.tonic_pc) % 12 in pcs and _approaches(st, prev, midi, pcs)
+
+
+def _struck(st, prev: int, before: int, pcs: frozenset[int]) -> bool:
+    """The note `prev` (after `before`) ending at the final's onset was the final's first strike."""
+    return prev >= 0 and _first_strike(st, before, prev, pcs)
+
+
+def _before_prev(st) -> int:
+    """MIDI of the top voice's note before the one before the note being chosen (-1: not known);
+    ``st.melody`` holds the notes written, the one whose length is being chosen not yet."""
+    return st.melody[-2][2] if len(st.melody) >= 2 else -1
+
+
 def _onsets(st, bar_no: int | None = None) -> list[int]:
     """Ticks of a cadence bar (the current one, or bar `bar_no`) where its held cadence note may
     start (``Constraints.final_onsets``). The piece's final lasts at least a half note (a compound
@@ -192,12 +219,15 @@ def _onsets(st, bar_no: int | None = None) -> list[int]:
     onsets = sorted(t for t in c.final_onsets if t < bar) or [0]
     if (b == c.bars and c.closes) or b in (c.cadence_bars or ()):
         shortest = st.beat_ticks if c.meter.is_compound else min(bar, HELD_QUARTERS * TICKS_PER_QUARTER)
+        if b == c.bars and c.closes and c.final_shortest:  # (a polka's final on its second beat)
+            shortest = c.final_shortest
         onsets = [t for t in onsets if bar - t >= shortest] or [0]
     return onsets
 
 
-def _final_lengths(st, cursor: int, midi: int, prev: int) -> list[int]:
-    """Lengths (ticks) allowed for a note of `midi` at `cursor` of a cadence bar, `prev` sounding before it."""
+def _final_lengths(st, cursor: int, midi: int, prev: int, before: int = -1) -> list[int]:
+    """Lengths (ticks) allowed for a note of `midi` at `cursor` of a cadence bar, `prev` sounding
+    before it (and `before` before that)."""
     c, bar = st.cons, st.bar_ticks
     pcs = _cadence_pcs(st, st.bars_done)
     onsets = _onsets(st)
@@ -206,13 +236,15 @@ def _final_lengths(st, cursor: int, midi: int, prev: int) -> list[int]:
     # as filter_pitches lets it)
     is_final = (midi - c.key.tonic_pc) % 12 in pcs and (_approaches(st, prev, midi, pcs) or
                                                         (cursor == last and not _penultimate_ok(st, prev, pcs)))
+    if cursor == last and _struck(st, prev, before, pcs):  # struck twice: the same note again
+        is_final = midi == prev
     if cursor >= last:
         return [bar - cursor] if cursor == last and is_final else []
     out = [bar - cursor] if cursor in onsets and is_final else []
     for d in _lengths_up_to(c.rhythm, last - cursor):
         rest = last - cursor - d
         if rest == 0:
-            if _penultimate_ok(st, midi, pcs):
+            if _penultimate_ok(st, midi, pcs) or _first_strike(st, prev, midi, pcs):
                 out.append(d)
         elif fits(c.rhythm, rest):
             out.append(d)
@@ -229,7 +261,11 @@ def note_lengths(st) -> np.ndarray | None:
         return None
     cur, bar = st.cursor, st.bar_ticks
     if final_bar(st):
-        out = _final_lengths(st, cur, st.pitch_midi, st.prev_midi)
+        out = _final_lengths(st, cur, st.pitch_midi, st.prev_midi, _before_prev(st))
+        last = _onsets(st)[-1]
+        if cur < last and last - cur in out and _first_strike(st, st.prev_midi, st.pitch_midi,
+                                                              _cadence_pcs(st, st.bars_done)):
+            out = [last - cur]  # (the final's first strike, where drawn: it ends where the final starts)
     else:
         end = bar
         cad = st._cadence()  # a section's cadence (forms): other notes leave it the last beat
@@ -272,7 +308,7 @@ def filter_pitches(st, ids: np.ndarray) -> np.ndarray:
     for t in ids:
         m = tok.pitch_of(int(t), key)
         if final_bar(st):
-            lengths = _final_lengths(st, cur, m, st.top_midi)
+            lengths = _final_lengths(st, cur, m, st.top_midi, st.prev_midi)
             ok = bool(lengths)
             if ok and (motif.short_ok(st) or max(lengths) >= motif.SHORT_TICKS) and motif.plays_heard(st, cur, lengths):
                 plain.append(int(t))
@@ -291,6 +327,22 @@ def filter_pitches(st, ids: np.ndarray) -> np.ndarray:
         pcs, tonic = _cadence_pcs(st, st.bars_done), st.cons.key.tonic_pc
         keep = [int(t) for t in ids if (tok.pitch_of(int(t), key) - tonic) % 12 in pcs]
     return np.array(keep, dtype=np.int64) if keep else ids
+
+
+def _toward_twice(st, keep: list[int], end: int) -> list[int]:
+    """Of the pitch tokens `keep` for a planned note of the last bar ending at tick `end`, those
+    that strike the final twice (``Constraints.final_twice``): the note ending where the final
+    starts on the final's pitch, reached by step; the one before it a note that reaches it so.
+    All of `keep` where none does."""
+    tok, key, pcs = st.tok, st.cons.tkey, _cadence_pcs(st, st.bars_done)
+    last = _onsets(st)[-1]
+    if end == last:
+        pick = [t for t in keep if _first_strike(st, st.top_midi, tok.pitch_of(t, key), pcs)]
+    elif end < last and bar_rhythm._segment_map(bar_rhythm._rhythm(st, copied=True)).get(end, 0) == last - end:
+        pick = [t for t in keep if _penultimate_ok(st, tok.pitch_of(t, key), pcs)]
+    else:
+        return keep
+    return pick or keep
 
 
 def _around_tonic_mark(st, ids: np.ndarray, mark: int) -> np.ndarray:
@@ -372,9 +424,24 @@ def filter_planned_pitches(st, ids: np.ndarray) -> np.ndarray:
     nxt = _pre_final(st) if st.cursor + seg == st.bar_ticks else None
     if final_bar(st):
         keep = [int(t) for t in ids
-                if seg in _final_lengths(st, st.cursor, tok.pitch_of(int(t), key), st.top_midi)]
+                if seg in _final_lengths(st, st.cursor, tok.pitch_of(int(t), key), st.top_midi, st.prev_midi)]
+        if _twice(st):
+            keep = _toward_twice(st, keep, st.cursor + seg)
     elif nxt is not None:
         keep = [int(t) for t in ids if _penultimate_ok(st, tok.pitch_of(int(t), key), nxt)]
+    elif st.cursor + seg == st.bar_ticks and _strikes_on_downbeat(st):
+        pcs = _cadence_pcs(st, st.cons.bars)  # (a step to the first strike, "A | G3 G2")
+        keep = [int(t) for t in ids if _penultimate_ok(st, tok.pitch_of(int(t), key), pcs)]
     else:
         return ids
     return np.array(keep, dtype=np.int64) if keep else ids
+
+
+def _strikes_on_downbeat(st) -> bool:
+    """This bar comes before the last, whose final is struck twice (``Constraints.final_twice``)
+    with the first strike on its downbeat lasting until the final ("G3 G2" in a jig): the planned
+    last bar opens with one note to the final's onset."""
+    c = st.cons
+    final = c.bar_plan.final if c.bar_plan is not None else None
+    return c.final_twice and c.closes and st.bars_done == c.bars - 1 and bool(final) \
+        and final[0] == _onsets(st, c.bars)[-1] > 0

@@ -109,6 +109,10 @@ class Constraints:
     short_share: float = 0.15  # ... the most of the top voice's notes they may be ...
     plain_end_bars: int = 0  # ... and the last bars where none comes (a German song's close)
     leap_to_tonic: bool = True  # the final tonic may be approached from the dominant by a leap
+    final_twice: bool = False  # the final is struck twice, as a jig ends ("B A G G2"): the note
+    # before it is its own pitch, reached by step (decoding/cadence.py)
+    final_shortest: int | None = None  # ticks the final holds to the barline at least (None: a half
+    # note in a simple meter, a beat in a compound one); a polka's a quarter, on its second beat
     finals: frozenset[int] | None = None  # without end_on_tonic: semitones over the tonic the final
     # may take (None: any note of the scale)
     closes: bool = True  # the last bar sampled ends the piece (its final cadence); False: an

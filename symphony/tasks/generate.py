@@ -62,6 +62,16 @@ SHORT_NOTES = {("celtic", True): (3, 0.15, 0), ("german", True): (2, 0.04, 2), (
 # the pieces where it may). Irish tunes close by step too: 3% of 1,200 of the training split leap
 # to their final, half of them from the final's own pitch (ours leapt in 42% of 24 pieces).
 FINAL_LEAPS = {"german": 0.0, "chinese": 0.35, "celtic": 0.0}
+# Irish jigs (celtic 6/8; 755 of the training split) strike their final twice: the note before it
+# is the final's own pitch in 59% (an eighth in 50%, "B A G G2"; a dotted quarter in 9%, "G3 G2"),
+# reached by step or a third; a step away in 34%, a leap in 6% (Constraints.final_twice, drawn per
+# piece; ours never repeated it). The final then lasts a quarter (JIG_FINALS). The real ones strike
+# it three times in 35% ("B G G G2"); ours at most twice: "G G G G" endings were issue 17's complaint.
+# Drawn in 70%: 31 of 36 jigs that drew it (seeds 0-55) struck it twice, the others' last bar a
+# refrain copied from an earlier one or no pitch reaching the final's pitch by step; 0.70 x 0.86 = 0.60.
+# Polkas (celtic 2/4, 586 tunes) strike it twice or more in 41% ("A G G z"), reached by step in 66%
+# of those; drawn in 43% (16 of 16 polkas that drew it in seeds 0-29 struck it twice).
+FINAL_TWICE = {("celtic", "6/8"): 0.70, ("celtic", "2/4"): 0.43}
 # Share of a phrase's first bars that open with a breath, an eighth's rest (Constraints.breaths):
 # real Chinese songs rest between phrases (0.85 rests per 16 bars in 60 of the test split; ours
 # none; readers of the blind panel: "rests close each phrase").
@@ -184,8 +194,11 @@ def rhythm_craft(style: str, meter: Meter, seed: int) -> dict:
     where its final note may start and how it is approached, breaths that do not empty a bar."""
     bar_t, beat_t = round(float(meter.bar_quarters) * TICKS_PER_QUARTER), round(meter.beat_quarters * TICKS_PER_QUARTER)
     leap = random.Random(f"final|{style}|{seed}").random() < FINAL_LEAPS.get(style, 1.0)
+    twice = (style, str(meter)) in FINAL_TWICE and \
+        random.Random(f"final twice|{style}|{seed}").random() < FINAL_TWICE[(style, str(meter))]
     return {"rhythm": vocabulary(style, str(meter)), "final_onsets": final_onsets(style, meter, beat_t, bar_t),
-            "max_rest": MAX_REST, "leap_to_tonic": leap, **short_notes(style, meter)}
+            "max_rest": MAX_REST, "leap_to_tonic": leap, "final_twice": twice,
+            "final_shortest": beat_t if (style, str(meter)) in JIG_FINALS else None, **short_notes(style, meter)}
 
 
 def _before_upbeat(onsets: tuple[int, ...] | None, meter: Meter) -> tuple[int, ...]:
@@ -448,6 +461,9 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
                 feel_why = feel_line(rhythm_style, meter, feel, asked == feel)
     best, model_s = None, 0.0
     shortest = 0.0 if sampled is not plan and req.voices == 1 else None  # (mark_pickup's, below)
+    if shortest is None and req.voices == 1 and (rhythm_style, str(meter)) in JIG_FINALS:
+        shortest = JIG_FINALS[(rhythm_style, str(meter))][0]  # (a jig's final on its last beat completes
+        # an eighth's upbeat)
     end_rest = (rhythm_style, req.seed) if req.voices == 1 and plan is None else None  # (rest_after_final's)
     for attempt in range(KEY_ATTEMPTS):
         t0 = time.perf_counter()
@@ -518,9 +534,17 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     if notes_key != key:
         score.explanation.append(f"scale: {notes_key}, {' '.join(scale_names(notes_key))}, the five notes a Chinese "
                                  f"tune in {key} keeps to (the piece is written and checked in {key})")
-    if breath_at_end:
+    if breath_at_end and jig_final(score, rhythm_style):
+        length, share = JIG_FINALS[(rhythm_style, str(meter))]
+        score.explanation.append(f"ending: the final {_note_value(length)} on the last beat, an eighth's rest after "
+                                 f"it, as {share:.0%} of real {rhythm_style} tunes in {meter} without an upbeat end")
+    elif breath_at_end:
         score.explanation.append(f"ending: the final note stops short of the barline, a rest after it, as "
                                  f"{REST_AFTER_FINAL[rhythm_style]:.0%} of real {rhythm_style} tunes end")
+    top = sorted(score.parts[0].notes, key=lambda n: n.onset) if req.voices == 1 else []
+    if cons.final_twice and len(top) >= 2 and top[-1].pitch == top[-2].pitch:
+        score.explanation.append("ending: the final struck twice, the first strike reached by step, as real jigs "
+                                 "(59%) and polkas (41%) end (\"B A G G2\")")
     if upbeat:
         score.explanation.append(f"upbeat: the piece opens with a pickup of {_note_value(score.pickup)} (bar 0)"
                                  + ("; its last bar completes it" if score.pickup_completed else "")
@@ -782,16 +806,48 @@ def score_end(score: Score) -> float:
     return bar_starts(score)[-1] - (score.pickup if score.pickup_completed else 0.0)
 
 
+# A jig's final on its bar's last beat lasts a quarter, an eighth after it (real celtic 6/8 tunes of
+# the training split, 590 finals there): an eighth's upbeat completed by the shortened last bar
+# (495, all but 2 of those with one), else an eighth's rest (66 of the 81 without an upbeat, 81%; the
+# other 15 hold it to the barline). Ours held every final there for a dotted quarter. A polka's
+# (celtic 2/4, 586 tunes) the same at half the length: 76% of finals fall on the second beat, an
+# eighth there in 94% ("A c A z"), completing an eighth's upbeat (348) or an eighth's rest after it
+# (47 of the 60 without an upbeat, 78%); ours held a quarter or more from the downbeat.
+# (style, meter) -> (the final's length in quarters: mark_pickup's shortest, the share of finals
+# without an upbeat to complete that rest after it; the others hold it to the barline)
+JIG_FINALS = {("celtic", "6/8"): (1.0, 0.81), ("celtic", "2/4"): (0.5, 0.78)}
+
+
+def jig_final(score: Score, style: str) -> bool:
+    """Is the one-part tune's final a jig's (``JIG_FINALS``), on its last bar's last beat? (Held to
+    the barline, or shortened to a quarter already.)"""
+    notes = score.parts[0].notes if len(score.parts) == 1 else []
+    if not notes or (style, str(score.meter)) not in JIG_FINALS:
+        return False
+    last = max(notes, key=lambda n: n.onset)
+    beat = float(score.meter.beat_quarters)
+    return abs(last.onset - (bar_starts(score)[-1] - beat)) < EPS_Q
+
+
 def rest_after_final(score: Score, style: str, seed: int) -> bool:
     """End a one-part tune's final note short of the barline, as its style's real tunes do (drawn at
     REST_AFTER_FINAL's share, seeded): by an eighth in a compound meter, by a quarter in a simple
     one, an eighth where the final is shorter than a half note; the final keeps
-    at least a quarter. True when it did."""
+    at least a quarter. A jig's final on its last beat (``jig_final``) lasts a quarter, an eighth's
+    rest after it (at JIG_FINALS' share). True when it did."""
     notes = score.parts[0].notes if len(score.parts) == 1 else []
-    if not notes or random.Random(f"rest after final|{seed}").random() >= REST_AFTER_FINAL.get(style, 0.0):
+    if not notes:
         return False
     last = max(notes, key=lambda n: n.onset)
-    if last.end < score_end(score) - EPS_Q:  # a rest there already
+    if last.end < score_end(score) - EPS_Q:  # a rest there already (or the upbeat's complement)
+        return False
+    if jig_final(score, style):
+        length, share = JIG_FINALS[(style, str(score.meter))]
+        if score.pickup_completed or random.Random(f"jig final|{seed}").random() >= share:
+            return False
+        last.duration = length  # (an upbeat's complement is the eighth after it already)
+        return True
+    if random.Random(f"rest after final|{seed}").random() >= REST_AFTER_FINAL.get(style, 0.0):
         return False
     rest = 0.5 if score.meter.is_compound or last.duration < 2.0 - EPS_Q else 1.0
     if last.duration - rest < 1.0 - EPS_Q:
