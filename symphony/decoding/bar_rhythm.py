@@ -327,6 +327,18 @@ def entry(style: str, meter, feel: str | None = None) -> dict | None:
     return f if f and f["tunes"] >= MIN_TUNES else e
 
 
+def breath_lengths(style: str, meter) -> dict[int, float]:
+    """{ticks: share} of the rests that open the table's inner bars of `style` in `meter` (a
+    phrase's first bar breathing at its downbeat), bars silent throughout left out; {} where
+    none does (``generate.phrase_breaths``)."""
+    e = entry(style, meter)
+    out: dict[int, float] = {}
+    for r, share in (e or {}).get("inner", ()):
+        if r and r[0] < 0 and any(x > 0 for x in r):
+            out[-r[0]] = out.get(-r[0], 0.0) + share
+    return out
+
+
 def feels(style: str, meter) -> dict[str, int]:
     """{feel: real tunes} of `style` in `meter` where its tunes come in two feels (``FEELS``), else {}."""
     e = entry(style, meter)

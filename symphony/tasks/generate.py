@@ -196,6 +196,17 @@ def _before_upbeat(onsets: tuple[int, ...] | None, meter: Meter) -> tuple[int, .
     return tuple(o for o in onsets or () if o < half) or (0,)
 
 
+def breath_length(style: str, meter: Meter, seed: int) -> int:
+    """The ticks of rest a song's phrases breathe for at their downbeat (BREATH_LENGTH): drawn
+    once a piece from the rests that open its style's real bars in `meter` (a half in German 2/2),
+    an eighth where none opens so."""
+    lengths = bar_rhythm.breath_lengths(style, meter)
+    if not lengths:
+        return TICKS_PER_QUARTER // 2
+    rng = random.Random(f"breath length|{style}|{meter}|{seed}")
+    return rng.choices(sorted(lengths), [lengths[t] for t in sorted(lengths)])[0]
+
+
 def phrase_breaths(plan: PhrasePlan, style: str, meter: Meter, seed: int) -> dict[int, int]:
     """{bar: ticks} of the phrases' first bars that open with a breath (PHRASE_BREATHS), where the
     bar is composed anew (not a repeat or a varied return, whose notes come from their source) and
@@ -204,10 +215,11 @@ def phrase_breaths(plan: PhrasePlan, style: str, meter: Meter, seed: int) -> dic
     share = PHRASE_BREATHS.get(style, 0.0)
     rng = random.Random(f"breaths|{style}|{seed}")
     eighth = TICKS_PER_QUARTER // 2
+    breath = breath_length(style, meter, seed) if share else eighth
     starts = {ph.first_bar for ph in plan.phrases}
     inner = {src for b, src in plan.copy_from.items() if b not in starts}  # (a copy would carry the
     # breath into the middle of a phrase: a third bar echoing the first)
-    out = {ph.first_bar: eighth for ph in plan.phrases[1:] if rng.random() < share
+    out = {ph.first_bar: breath for ph in plan.phrases[1:] if rng.random() < share
            and ph.first_bar not in plan.copy_from and ph.first_bar not in plan.vary and ph.first_bar not in inner
            and round(float(meter.bar_quarters) * TICKS_PER_QUARTER) >= 4 * eighth}
     # a phrase that opens as an earlier one did (a borrowed form's return) takes its breath too
