@@ -563,7 +563,10 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
     counts). Every rhythm drawn meets its bar's needs (``BarNeeds``); a bar with
     none that does is left unplanned. With `feel` (``draw_feel``), every rhythm comes from the
     real tunes of that feel alone, and every bar drawn keeps it (``in_feel``) where one that does
-    fits: a reel's bars from reels, none dotted; a hornpipe's from hornpipes, its inner bars dotted."""
+    fits: a reel's bars from reels, none dotted; a hornpipe's from hornpipes, its inner bars dotted.
+    With `tail_breaths`, a phrase end before a phrase asked to breathe (`breaths`) breathes in its
+    own bar where one of the style's cadence bars fits (``BarNeeds.tail``); with `barline_tails`, only
+    to its barline, and no phrase breathes at its downbeat."""
     e = entry(style, meter, feel)
     if e is None:
         return None
@@ -593,7 +596,8 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
         kind = "final" if b == last else "cadence" if b in phrases.cadences else "inner"
         needs = BarNeeds(kind, held=onsets if kind == "final" or b in phrases.held else (),
                          mark=max(onsets) if kind == "cadence" and b not in phrases.held else None,
-                         breath=0 if b - 1 in tails else (breaths or {}).get(b, 0), plain=b > last - plain_end_bars,
+                         breath=0 if b - 1 in tails or barline_tails else (breaths or {}).get(b, 0),
+                         plain=b > last - plain_end_bars,
                          source=b in sources.values(), first=b == 1)
 
         if needs.mark is not None and phrases.cadences.get(b) == frozenset({0}):  # a tonic close settles
