@@ -263,14 +263,15 @@ def test_a_generated_reel_or_hornpipe_keeps_one_feel_through_its_bars(meter):
 
 
 def test_a_song_breathes_at_its_phrase_end_not_at_the_next_downbeat():
-    """A German song's phrase end that breathes holds its cadence note a quarter or more, rests,
-    and leads into the next phrase with a pickup of a quarter at most (real 2/4 cadence bars
-    "quarter, eighth rest, eighth"), and the next phrase then opens on its downbeat; a phrase start
+    """A German song's phrase end that breathes holds its cadence note a quarter or more, rests (up
+    to half the bar), and leads into the next phrase with a pickup of a quarter at most (real 2/4
+    cadence bars "quarter, eighth rest, eighth") or none ("quarter, quarter rest"), and the next
+    phrase then opens on its downbeat; a phrase start
     that still breathes is planned from the style's bars (its first note shortened), not left to
     the model ("scattered rests in a bar (r F G r r c)", "rest-led bars", blind panels 67, 71)."""
     from symphony.decoding.rhythm import vocabulary
     meter = parse_meter("2/4")
-    tails = 0
+    tails = halves = 0
     for seed in range(8):
         plan = plan_phrases(16, parse_key("D major"), "german", seed=seed)
         plan = type(plan)(**{**plan.__dict__, "held": frozenset()})
@@ -281,7 +282,9 @@ def test_a_song_breathes_at_its_phrase_end_not_at_the_next_downbeat():
             r = got.bars.get(b)
             if b in got.tails:
                 rests = [i for i, x in enumerate(r) if x < 0]
-                assert len(rests) == 1 and r[rests[0] - 1] >= QN and 0 < sum(r[rests[0] + 1:]) <= QN, (seed, b, r)
+                assert len(rests) == 1 and r[rests[0] - 1] >= QN and sum(r[rests[0] + 1:]) <= QN, (seed, b, r)
+                assert E <= -r[rests[0]] <= QN, (seed, b, r)  # (half the 2/4 bar at most)
+                halves += r == (QN, -QN)
                 assert got.marks.get(b, QN) == sum(r[:rests[0] - 1])  # the cadence note's tick, for the sampler
                 assert b + 1 not in got.bars or got.bars[b + 1][0] > 0, (seed, b)  # the next phrase on its downbeat
             elif b in got.unbreathed:  # (no breath after a short note: bar_rhythm.HICCUP)
@@ -293,6 +296,30 @@ def test_a_song_breathes_at_its_phrase_end_not_at_the_next_downbeat():
                 assert all(x > 0 for x in r), (seed, b, r)  # no other bar rests
         tails += len(got.tails)
     assert tails >= 8  # most phrase ends breathe in their bar
+    assert 1 <= halves < tails  # some as half a bar's rest to the barline, as real ones (6% of cadence bars)
+
+
+def test_song_phrases_breathe_as_long_as_real_ones_of_their_meter():
+    """A phrase's breath lasts as long as real songs of its style and meter make it (issue 17's
+    half-silent bars: German real 22% of pieces, ours 0% while every breath was an eighth). A German
+    2/2 song closes a phrase on a whole note and opens the next with a half rest (9.8% of the
+    table's inner bars); a Chinese 2/4 song holds its cadence note and rests to the barline, the next
+    phrase on its downbeat, and no bar after the first opens on a rest."""
+    from symphony.tasks.generate import breath_length
+    assert breath_length("german", parse_meter("2/2"), 0) == 2 * QN
+    assert breath_length("german", parse_meter("2/4"), 0) == E  # (no real 2/4 inner bar opens on a rest)
+    half = 0
+    for seed in range(1, 5):
+        bars = _bars(symphony.generate(style="german", meter="2/2", bars=16, seed=seed))
+        half += sum(r[:1] == (-2 * QN,) and bars[i - 1][-1] % bar_rhythm.TIE == 4 * QN
+                    for i, r in enumerate(bars) if i)
+    assert half >= 3, half
+    barline = 0
+    for seed in range(1, 9):
+        bars = _bars(symphony.generate(style="chinese", meter="2/4", bars=16, seed=seed))
+        assert not any(r[0] < 0 for r in bars[1:]), (seed, bars)
+        barline += sum(r[-1] < 0 and -r[-1] >= QN for r in bars[:-1])
+    assert barline >= 3, barline
 
 
 @pytest.mark.parametrize("meter", ["2/4", "3/4", "4/4"])

@@ -147,8 +147,13 @@ def test_phrase_ends_close_on_long_notes_of_the_planned_degree(tiny_checkpoint, 
             note = _bar_notes(back, b)[-1]
             assert _ticks(note.onset) - (b - 1) * bar_t in onsets, (b, note)
             assert _ticks(note.end) == b * bar_t and _ticks(note.duration) >= beat_t
-        else:  # arrives on the bar's last strong beat
-            note = next(n for n in _bar_notes(back, b) if _ticks(n.onset) - (b - 1) * bar_t == max(onsets))
+        else:  # arrives on the bar's last strong beat; a phrase end breathing in its bar, on one of
+            # its strong beats, the note before its rest (bar_rhythm: drawn by the real cadence bars)
+            notes = _bar_notes(back, b)
+            rest = next((n for n, m in zip(notes, notes[1:] + [None])
+                         if _ticks(n.end) < (_ticks(m.onset) if m else b * bar_t)), None)
+            note = rest or next(n for n in notes if _ticks(n.onset) - (b - 1) * bar_t == max(onsets))
+            assert _ticks(note.onset) - (b - 1) * bar_t in onsets, (b, note)
         assert (note.pitch - s.key.tonic_pc) % 12 in pcs, (b, note.pitch)  # the planned degree
 
 

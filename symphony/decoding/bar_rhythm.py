@@ -327,6 +327,18 @@ def entry(style: str, meter, feel: str | None = None) -> dict | None:
     return f if f and f["tunes"] >= MIN_TUNES else e
 
 
+def breath_lengths(style: str, meter) -> dict[int, float]:
+    """{ticks: share} of the rests that open the table's inner bars of `style` in `meter` (a
+    phrase's first bar breathing at its downbeat), bars silent throughout left out; {} where
+    none does (``generate.phrase_breaths``)."""
+    e = entry(style, meter)
+    out: dict[int, float] = {}
+    for r, share in (e or {}).get("inner", ()):
+        if r and r[0] < 0 and any(x > 0 for x in r):
+            out[-r[0]] = out.get(-r[0], 0.0) + share
+    return out
+
+
 def feels(style: str, meter) -> dict[str, int]:
     """{feel: real tunes} of `style` in `meter` where its tunes come in two feels (``FEELS``), else {}."""
     e = entry(style, meter)
@@ -391,7 +403,9 @@ class BarNeeds:
     first: bool = False  # the tune's first bar: it opens on its downbeat (a rest first reads as a pickup)
     close: int = 0  # its last note lasts at least this many ticks (a breath follows: ``HICCUP``)
     tail: bool = False  # a phrase end that breathes: one rest after its cadence note, then a pickup of
-    # at most a beat to the barline (``TAIL_BREATH``)
+    # at most a beat to the barline, or none (``TAIL_BREATH``)
+    to_barline: bool = False  # ... its rest reaching the barline, no pickup (``generate.BARLINE_TAILS``)
+    tail_note: int = TICKS_PER_QUARTER  # ... after a note at least this long (``HICCUP``)
 
 
 def _onsets(r: Rhythm) -> list[tuple[int, int]]:
@@ -421,8 +435,8 @@ def fits_needs(r: Rhythm, needs: BarNeeds, bar: int, vocab: frozenset[int] | Non
     if any(x >= TIE for x in r) or sum(abs(x) for x in r) != bar:
         return False
     notes = [x for x in r if x > 0]
-    if not notes or r[-1] < 0 or (vocab and any(x not in vocab for x in notes)):  # (a bar closes only when
-        # full: a rest to its barline is the next bar's business)
+    if not notes or r[-1] < 0 and not needs.tail or (vocab and any(x not in vocab for x in notes)):  # (a bar
+        # closes only when full, but for a phrase end breathing to its barline: a rest there is the next bar's)
         return False
     rests = [-x for x in r if x < 0]
     if needs.tail:
@@ -430,11 +444,12 @@ def fits_needs(r: Rhythm, needs: BarNeeds, bar: int, vocab: frozenset[int] | Non
             return False
         at = r.index(-rests[0])
         after = r[at + 1:]
-        if not after or sum(after) > TICKS_PER_QUARTER or (needs.mark is not None and sum(r[:at - 1]) != needs.mark) \
-                or r[at - 1] < TICKS_PER_QUARTER or not TICKS_PER_QUARTER // 2 <= rests[0] < bar / 2:
-            return False  # (the cadence note, at the mark, a quarter or longer; a rest of an eighth
-            # or more but under half the bar, as the sampler's breaths are: ``cadence.MAX_REST``; a
-            # pickup of a quarter at most)
+        if sum(after) > TICKS_PER_QUARTER or (needs.to_barline and after) \
+                or (needs.mark is not None and sum(r[:at - 1]) != needs.mark) \
+                or r[at - 1] < needs.tail_note or not TICKS_PER_QUARTER // 2 <= rests[0] <= bar / 2:
+            return False  # (the cadence note, at the mark, a quarter or longer in a German song; a rest of an eighth
+            # up to half the bar, as the sampler's breaths after a cadence are: ``cadence.MAX_REST``;
+            # a pickup of a quarter at most, or none: the rest reaches the barline, ``generate.BARLINE_TAILS``)
     elif needs.breath:
         if r[0] != -needs.breath or len(rests) > 1:
             return False
@@ -529,7 +544,8 @@ def _tilt(r: Rhythm, density: float) -> float:
 def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None, final_onsets: tuple[int, ...],
          breaths: dict[int, int] | None = None, density: float = 0.0, seed: int = 0,
          max_rest: float | None = None, max_short_run: int | None = None, short_share: float = 1.0,
-         plain_end_bars: int = 0, feel: str | None = None, tail_breaths: bool = False) -> BarPlan | None:
+         plain_end_bars: int = 0, feel: str | None = None, tail_breaths: bool = False,
+         barline_tails: bool = False) -> BarPlan | None:
     """The rhythm of every bar of a tune with the phrase plan `phrases` (``music.phrase.PhrasePlan``),
     drawn from the style's table; None when the table has too few tunes of `style` in `meter`.
 
@@ -547,7 +563,10 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
     counts). Every rhythm drawn meets its bar's needs (``BarNeeds``); a bar with
     none that does is left unplanned. With `feel` (``draw_feel``), every rhythm comes from the
     real tunes of that feel alone, and every bar drawn keeps it (``in_feel``) where one that does
-    fits: a reel's bars from reels, none dotted; a hornpipe's from hornpipes, its inner bars dotted."""
+    fits: a reel's bars from reels, none dotted; a hornpipe's from hornpipes, its inner bars dotted.
+    With `tail_breaths`, a phrase end before a phrase asked to breathe (`breaths`) breathes in its
+    own bar where one of the style's cadence bars fits (``BarNeeds.tail``); with `barline_tails`, only
+    to its barline, and no phrase breathes at its downbeat."""
     e = entry(style, meter, feel)
     if e is None:
         return None
@@ -577,7 +596,8 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
         kind = "final" if b == last else "cadence" if b in phrases.cadences else "inner"
         needs = BarNeeds(kind, held=onsets if kind == "final" or b in phrases.held else (),
                          mark=max(onsets) if kind == "cadence" and b not in phrases.held else None,
-                         breath=0 if b - 1 in tails else (breaths or {}).get(b, 0), plain=b > last - plain_end_bars,
+                         breath=0 if b - 1 in tails or barline_tails else (breaths or {}).get(b, 0),
+                         plain=b > last - plain_end_bars,
                          source=b in sources.values(), first=b == 1)
 
         if needs.mark is not None and phrases.cadences.get(b) == frozenset({0}):  # a tonic close settles
@@ -590,15 +610,23 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
                     break
 
         if tail_breaths and needs.mark is not None and (breaths or {}).get(b + 1):
-            for at in sorted(onsets, reverse=True):  # the next phrase's breath, taken in this bar
-                # (``TAIL_BREATH``), after the cadence note on the bar's last strong beat where it fits
-                # (4/4: "quarter, eighth rest, eighth" from beat 3), else earlier (2/4: from beat 1);
-                # from beat 1 in 4/4 ("half, quarter rest, quarter"), a rest on beat 3: German phrase
-                # ends with a tonic-triad note sounding there 47%, from beat 3 51% (real 59%; 60 pieces)
-                tailed = replace(needs, tail=True, mark=at)
-                if candidates(style, str(meter), tailed, bar, vocab, max_rest, max_short_run, feel):
-                    needs = tailed
-                    break
+            # the next phrase's breath, taken in this bar (``TAIL_BREATH``), after the cadence note on
+            # one of the bar's strong beats, drawn by the share of the real cadence bars that breathe
+            # after a note there: German 4/4 "half, quarter rest, quarter" (14% of the table's cadence
+            # bars) and "half, half rest" (1.8%) from beat 1, "quarter, quarter, quarter, quarter
+            # rest" (1.4%) from beat 3; 6/8 "dotted quarter, quarter rest, eighth" (15%), "quarter,
+            # dotted quarter rest, eighth" (5.8%), "dotted quarter, dotted quarter rest" (2.2%).
+            # (Taken from beat 3 wherever it fitted, ours never rested half a bar there: German songs
+            # with an inner bar half silent 0%, real 22% of 60 of the test split, 12% of 600 of the
+            # training split in 4/4, 21% in 6/8, 12% in 2/4. Drawn so, 150 German pieces: 13% half
+            # silent, phrase ends with a tonic-triad note on the last strong beat 53% as before.)
+            tailed = {at: replace(needs, tail=True, mark=at, to_barline=barline_tails, tail_note=HICCUP.get(style, 0))
+                      for at in onsets}
+            mass = {at: sum(w for _, w in candidates(style, str(meter), t, bar, vocab, max_rest, max_short_run, feel))
+                    for at, t in tailed.items()}
+            if any(mass.values()):
+                at = random.Random(f"tail|{style}|{meter}|{seed}|{b}").choices(list(mass), list(mass.values()))[0]
+                needs = tailed[at]
         hiccup = HICCUP.get(style, 0)
         if hiccup and not needs.tail and (breaths or {}).get(b + 1):
             closing = replace(needs, close=hiccup)  # (the breath after it follows a long note)
@@ -752,10 +780,13 @@ def lengths(st, ids: np.ndarray | None, end: int) -> np.ndarray | None:
 
 def choices(st, pitches: np.ndarray, rests: np.ndarray | None) -> np.ndarray | None:
     """In an open bar: the pitch tokens where the plan has a note at the cursor, the Pos token
-    that ends its rest where it has a rest; None where no plan holds (or the bar gives it up)."""
+    that ends its rest where it has a rest (the Bar token where that rest reaches the barline, a
+    phrase end's breath); None where no plan holds (or the bar gives it up)."""
     seg = _segment(st)
     if seg is None:
         return None
+    if seg < 0 and st.cursor - seg == st.bar_ticks and st.bars_done < st.cons.bars:
+        return np.array([st.tok.bar], dtype=np.int64)  # a phrase end breathing to its barline (``tail``)
     if seg > 0 and len(pitches):
         return pitches
     if seg < 0 and rests is not None:

