@@ -374,12 +374,14 @@ def borrow_form(plan: PhrasePlan, form: list) -> None:
             plan.vary[b] = a
 
 
-def closing_rhyme(plan: PhrasePlan, finals: frozenset[int] | None = None) -> PhrasePlan:
+def closing_rhyme(plan: PhrasePlan, finals: frozenset[int] | None = None, refrain: bool = True) -> PhrasePlan:
     """The plan, its tune ending as the first earlier phrase that closes on the final did
     (``PhrasePlan.closing``, ``CLOSING_RHYME``): the bar before the final repeats the bar before that
     phrase's close, and the final bar its close (a refrain), where neither is placed yet and no bar
     plays three times running. `finals`: the final's semitones over the tonic (the 5th where a
-    Chinese tune ends there, ``prepare_fifth`` having closed a phrase on it), else the tonic."""
+    Chinese tune ends there, ``prepare_fifth`` having closed a phrase on it), else the tonic. Without
+    `refrain` the final bar is composed (its source's close may breathe to the barline, which a bar
+    that another repeats may not: ``bar_rhythm.fits_needs``)."""
     last = plan.phrases[-1].last_bar
     home = frozenset({7}) if finals == frozenset({7}) else TONIC
     ends = [ph.last_bar for ph in plan.phrases[:-1] if plan.cadences.get(ph.last_bar) == home and ph.n_bars >= 2]
@@ -389,7 +391,8 @@ def closing_rhyme(plan: PhrasePlan, finals: frozenset[int] | None = None) -> Phr
     if t >= last - 2 or _third_in_a_row(plan.copy_from, last - 1, t - 1):
         return plan
     copy = {**plan.copy_from, last - 1: t - 1}
-    copy.setdefault(last, t)
+    if refrain:
+        copy.setdefault(last, t)
     return replace(plan, copy_from=copy)
 
 

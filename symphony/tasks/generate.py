@@ -475,7 +475,7 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
     if phrases:
         phrases = held_ends(prepare_fifth(phrases, cons.finals), rhythm_style, meter, cons.final_onsets)
         if req.repeats and phrases.closing:  # (on the final drawn: a Chinese tune ending on the 5th)
-            phrases = closing_rhyme(phrases, cons.finals)
+            phrases = closing_rhyme(phrases, cons.finals, refrain=rhythm_style not in BARLINE_TAILS)
             copy_from = phrases.copy_from
             cons = replace(cons, copy_from=copy_from)
         breaths = phrase_breaths(phrases, rhythm_style, meter, req.seed)
