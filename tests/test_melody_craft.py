@@ -274,6 +274,12 @@ def test_issue_gaps_names_the_cells_of_issue_17s_table_more_than_ten_points_off(
     md = table(res)
     assert "| celtic | 6/8 (jigs) | 5 / 5 | 1.0% / 20.0% |" in md and "| celtic | 9/8 (slip jigs) | 1 / 0 | 0.0% / - |" in md
     assert "3 cell(s) more than 10% off real" in md
+    # by dance (issue 17's rows where both sides have 5+ pieces of the meter): a jig's short finals
+    from benchmarks.melody_craft import dance_gaps
+    dances["6/8"] = {"real": [20, 1, 100, 2, 10, 1], "ours": [10, 0, 100, 9, 5, 0]}  # long 10%/90%, stutter 50%/50%
+    dances["9/8"] = {"real": [4, 0, 10, 4, 0, 0], "ours": [9, 0, 10, 0, 9, 0]}  # too few real slip jigs
+    assert dance_gaps(res) == ["celtic 6/8 last note lasts at least a beat 10%/90%"]
+    assert "its rows by dance: 1 cell(s)" in table(res)
 
 
 @pytest.mark.parametrize("meter,seeds,length", [("6/8", (1, 4, 5, 8, 14), 1.0), ("2/4", (0, 1, 4, 12, 14), 0.5)])
