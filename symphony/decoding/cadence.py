@@ -162,6 +162,13 @@ def _approaches(st, prev: int, final: int, pcs: frozenset[int]) -> bool:
     return rel in approach_set(c.key) and (d <= 3 or (leap and rel == 7 and d in (5, 7)))
 
 
+def plan_shift(st) -> int:
+    """Bars sampled before the phrase plan's bar 1: a phrase plan counts its bars from the first
+    full bar, so after a pickup a bar later; other plans (forms, borrowed repeats) count from 1."""
+    c = st.cons
+    return st.pickup if c.phrase_bars is not None or c.phrase_marks is not None else 0
+
+
 def refrain_source(st) -> bool:
     """Is the current bar the one the final bar repeats (a refrain: the phrase plan's ``copy_from``
     of the last bar, a bar later after a pickup), or the bar before it? Its tonic close is approached as the final is, by
@@ -171,7 +178,7 @@ def refrain_source(st) -> bool:
     c = st.cons
     if not c.copy_from or not c.closes:
         return False
-    shift = st.pickup if c.phrase_bars is not None or c.phrase_marks is not None else 0
+    shift = plan_shift(st)
     src = c.copy_from.get(c.bars - shift)
     # (or the bar before it, whose last note approaches a close on its downbeat)
     return src is not None and st.bars_done - shift in (src, src - 1)

@@ -178,7 +178,7 @@ def _home_bar(st) -> int:
     Irish tune's second strain ending as its first did: bar 16 repeats bar 8); counted as
     ``bars_done`` counts (a phrase plan's bars after a pickup a bar later, as the sampler copies)."""
     c = st.cons
-    shift = st.pickup if c.phrase_bars is not None or c.phrase_marks is not None else 0
+    shift = cadence.plan_shift(st)
     bar, seen = c.bars - shift, set()
     while c.copy_from and bar in c.copy_from and bar not in seen:
         seen.add(bar)

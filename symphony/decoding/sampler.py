@@ -785,7 +785,7 @@ def _draw_token(d: _Draw, logits: list[np.ndarray], headers, cons: Constraints, 
         b = state.bars_done
         d.bar_start[b] = len(seq)
         # a phrase plan counts its bars from the first full bar: after a pickup, a bar later
-        shift = state.pickup if cons.phrase_bars is not None or cons.phrase_marks is not None else 0
+        shift = craft.plan_shift(state)
         src = (cons.copy_from or {}).get(b - shift)
         src = None if src is None else src + shift
         if shift and b == cons.bars and cons.closes and src is not None \
