@@ -545,7 +545,7 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
          breaths: dict[int, int] | None = None, density: float = 0.0, seed: int = 0,
          max_rest: float | None = None, max_short_run: int | None = None, short_share: float = 1.0,
          plain_end_bars: int = 0, feel: str | None = None, tail_breaths: bool = False,
-         barline_tails: bool = False) -> BarPlan | None:
+         barline_tails: bool = False, final_held: tuple[int, ...] | None = None) -> BarPlan | None:
     """The rhythm of every bar of a tune with the phrase plan `phrases` (``music.phrase.PhrasePlan``),
     drawn from the style's table; None when the table has too few tunes of `style` in `meter`.
 
@@ -566,7 +566,8 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
     fits: a reel's bars from reels, none dotted; a hornpipe's from hornpipes, its inner bars dotted.
     With `tail_breaths`, a phrase end before a phrase asked to breathe (`breaths`) breathes in its
     own bar where one of the style's cadence bars fits (``BarNeeds.tail``); with `barline_tails`, only
-    to its barline, and no phrase breathes at its downbeat."""
+    to its barline, and no phrase breathes at its downbeat. `final_held`: the ticks where the final
+    may start, where not `final_onsets` (a reel's, drawn for its upbeat: ``Constraints.final_at``)."""
     e = entry(style, meter, feel)
     if e is None:
         return None
@@ -594,7 +595,7 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
     uncopied: set[int] = set()
     for b in range(1, last + 1):
         kind = "final" if b == last else "cadence" if b in phrases.cadences else "inner"
-        needs = BarNeeds(kind, held=onsets if kind == "final" or b in phrases.held else (),
+        needs = BarNeeds(kind, held=(final_held or onsets) if kind == "final" else onsets if b in phrases.held else (),
                          mark=max(onsets) if kind == "cadence" and b not in phrases.held else None,
                          breath=0 if b - 1 in tails or barline_tails else (breaths or {}).get(b, 0),
                          plain=b > last - plain_end_bars,

@@ -216,6 +216,8 @@ def _onsets(st, bar_no: int | None = None) -> list[int]:
     short second beat; so does a form's section end, which its final bar may repeat."""
     c, bar = st.cons, st.bar_ticks
     b = st.bars_done if bar_no is None else bar_no
+    if b == c.bars and c.closes and c.final_at and st.upbeat_ticks in c.final_at:
+        return [c.final_at[st.upbeat_ticks]]  # (a reel's final: on its half bar, beat 4 or last eighth)
     onsets = sorted(t for t in c.final_onsets if t < bar) or [0]
     if (b == c.bars and c.closes) or b in (c.cadence_bars or ()):
         shortest = st.beat_ticks if c.meter.is_compound else min(bar, HELD_QUARTERS * TICKS_PER_QUARTER)
