@@ -307,3 +307,33 @@ def test_jigs_and_polkas_end_as_fiddlers_write_them(meter, seeds, length):
         else:
             assert 1 <= abs(before.pitch - last.pitch) <= 3, (seed, before, last)
     assert twice >= 4, twice
+
+
+def test_reels_end_as_fiddlers_write_them():
+    """A real reel's final (celtic 2/2: generate.REEL_FINALS) is a quarter on the half bar completing
+    a quarter's upbeat, an eighth on beat 4 before an eighth's, or without an upbeat a quarter on
+    beat 4 or an eighth on the last eighth held to the barline; never a half note (ours held one
+    on the half bar after a step in 94%). Struck twice in 36%, the first strike reached by step
+    (generate.REEL_TWICE)."""
+    from symphony.tasks.generate import reel_final
+    places, twice = set(), 0
+    for seed in (16, 17, 19, 25, 27, 29):
+        score = generate(style="celtic", meter="2/2", bars=16, seed=seed)
+        notes = sorted(score.parts[0].notes, key=lambda n: n.onset)
+        last, before, earlier = notes[-1], notes[-2], notes[-3]
+        bar = float(score.bar_quarters)
+        at = last.onset - (score.bars - 1) * bar
+        end = score.bars * bar - (score.pickup if score.pickup_completed else 0.0)
+        assert last.duration <= 1.0 + 1e-6, (seed, last)  # a quarter or an eighth, never a half note
+        assert (last.pitch - score.key.tonic_pc) % 12 == 0, seed
+        assert abs(before.end - last.onset) < 1e-6, seed  # no rest before the final
+        if abs(at - 2.0) < 1e-6:  # on the half bar: completing a quarter's upbeat, else a rest after it
+            assert score.pickup_completed or abs(last.end - (end - 1.0)) < 1e-6, (seed, last)
+        else:  # on beat 4 or the last eighth: to the (shortened) barline
+            assert min(abs(at - 3.0), abs(at - 3.5)) < 1e-6 and abs(last.end - end) < 1e-6, (seed, at, last)
+        places.add(round(at, 2))
+        drawn = reel_final("celtic", score.meter, score.meta.get("bar_feel"), seed)
+        if before.pitch == last.pitch:  # struck twice, where drawn, the first strike reached by step
+            twice += 1
+            assert drawn["final_twice"] and 1 <= abs(earlier.pitch - before.pitch) <= 3, (seed, earlier, before)
+    assert places == {2.0, 3.0, 3.5} and twice >= 2, (places, twice)
