@@ -27,19 +27,21 @@ def test_final_note_is_long_on_a_strong_beat_and_does_not_stutter(style, seed):
     last, before = notes[-1], notes[-2]
     bar_t, beat_t = _ticks(score.bar_quarters), _ticks(score.meter.beat_quarters)
     onset = _ticks(last.onset) - (score.bars - 1) * bar_t
-    assert onset in final_onsets(style, score.meter, beat_t, bar_t)
+    # (a reel's final where drawn for its upbeat, generate.REEL_FINALS: the half bar, beat 4 or the last eighth)
+    from symphony.tasks.generate import FINAL_TWICE, JIG_FINALS, REEL_FINALS, REEL_SHORTEST, reel_final
+    dance = (style, str(score.meter))
+    reel = reel_final(style, score.meter, score.meta.get("bar_feel"), seed) if dance in REEL_FINALS else {}
+    assert onset in final_onsets(style, score.meter, beat_t, bar_t) or onset == reel["final_at"].get(_ticks(score.pickup))
     # to the bar's end, or as much before it as the pickup bar 0 holds (the last bar completes it);
     # or a rest after it, as real tunes of the style end (generate.REST_AFTER_FINAL): an eighth's in a
     # compound meter, at most a quarter's in a simple one, the final keeping at least a quarter
     # (a jig's or a polka's final, generate.JIG_FINALS: a quarter or an eighth on the last beat, an
     # eighth after it; struck twice where drawn, generate.FINAL_TWICE: "B A G G2", never three times)
-    from symphony.tasks.generate import FINAL_TWICE, JIG_FINALS
-    dance = (style, str(score.meter))
-    shortest = _ticks(JIG_FINALS[dance][0]) if dance in JIG_FINALS else TICKS_PER_QUARTER
-    twice = dance in FINAL_TWICE and before.pitch == last.pitch
+    shortest = _ticks(REEL_SHORTEST) if reel else _ticks(JIG_FINALS[dance][0]) if dance in JIG_FINALS else TICKS_PER_QUARTER
+    twice = (dance in FINAL_TWICE or reel.get("final_twice")) and before.pitch == last.pitch
     written = score.bars * bar_t - (_ticks(score.pickup) if score.pickup_completed else 0)
     rested = any(line.startswith("ending:") for line in score.explanation)
-    assert (m["last_long"] or rested or dance in JIG_FINALS) and m["last_strong"] and (twice or not m["stutter"])
+    assert (m["last_long"] or rested or dance in JIG_FINALS) and (m["last_strong"] or reel) and (twice or not m["stutter"])
     assert _ticks(last.end) == written or (rested and 0 < written - _ticks(last.end) <= TICKS_PER_QUARTER
                                            and _ticks(last.duration) >= shortest)
     if twice:  # the first strike reached by step

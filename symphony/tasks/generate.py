@@ -589,15 +589,26 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
                                  f"tune in {key} keeps to (the piece is written and checked in {key})")
     if breath_at_end and jig_final(score, rhythm_style):
         length, share = JIG_FINALS[(rhythm_style, str(meter))]
-        score.explanation.append(f"ending: the final {_note_value(length)} on the last beat, an eighth's rest after "
+        rest = "a quarter's" if float(meter.beat_quarters) - length > 0.75 else "an eighth's"  # (a reel's: a quarter's)
+        score.explanation.append(f"ending: the final {_note_value(length)} on the last beat, {rest} rest after "
                                  f"it, as {share:.0%} of real {rhythm_style} tunes in {meter} without an upbeat end")
     elif breath_at_end:
         score.explanation.append(f"ending: the final note stops short of the barline, a rest after it, as "
                                  f"{REST_AFTER_FINAL[rhythm_style]:.0%} of real {rhythm_style} tunes end")
     top = sorted(score.parts[0].notes, key=lambda n: n.onset) if req.voices == 1 else []
     if cons.final_twice and len(top) >= 2 and top[-1].pitch == top[-2].pitch:
-        score.explanation.append("ending: the final struck twice, the first strike reached by step, as real jigs "
-                                 "(59%) and polkas (41%) end (\"B A G G2\")")
+        if cons.final_at:
+            score.explanation.append("ending: the final struck twice, the first strike reached by step, as real "
+                                     "reels (40%) and hornpipes (21%) end (\"F A c d d\")")
+        else:
+            score.explanation.append("ending: the final struck twice, the first strike reached by step, as real jigs "
+                                     "(59%) and polkas (41%) end (\"B A G G2\")")
+    if cons.final_at and top:
+        at = top[-1].onset - bar_starts(score)[-2]
+        where = {2.0: "on the half bar", 3.0: "on beat 4", 3.5: "on the last eighth"}.get(round(at, 2))
+        if where:
+            score.explanation.append(f"ending: the final {_note_value(top[-1].duration)} {where}, as real reels and "
+                                     "hornpipes end (REEL_FINALS: the half bar 49%, beat 4 25%, the last eighth 22%)")
     if upbeat:
         score.explanation.append(f"upbeat: the piece opens with a pickup of {_note_value(score.pickup)} (bar 0)"
                                  + ("; its last bar completes it" if score.pickup_completed else "")
