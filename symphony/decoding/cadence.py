@@ -11,7 +11,9 @@ nothing to say, so the grammar's own rules then hold as before.
   mode's scale) or from the dominant, never repeats it, and no rest comes between them; but a
   jig or a polka drawn to strike its final twice (``Constraints.final_twice``, "B A G G2", "A |
   G3 G2") has the final's own pitch before it, itself approached so (never three strikes). A
-  polka's final may start on its second beat (``Constraints.final_shortest``). Notes before the
+  polka's final may start on its second beat (``Constraints.final_shortest``); a reel's starts where
+  drawn for the upbeat the tune opened with (``Constraints.final_at``: the half bar, beat 4 or the
+  last eighth, held to the barline until the upbeat's complement shortens it). Notes before the
   final keep to the vocabulary and do not cross the last of those beats. A form's section ends
   (``Constraints.cadence_bars``) close the same way on their cadence notes (a note of the tonic
   triad: approached from another pitch within a fifth).
@@ -213,7 +215,8 @@ def _onsets(st, bar_no: int | None = None) -> list[int]:
     """Ticks of a cadence bar (the current one, or bar `bar_no`) where its held cadence note may
     start (``Constraints.final_onsets``). The piece's final lasts at least a half note (a compound
     meter's beat: a jig's dotted quarter), so a 2/4 song ends on its last bar's downbeat, not on a
-    short second beat; so does a form's section end, which its final bar may repeat."""
+    short second beat; so does a form's section end, which its final bar may repeat. A reel's final
+    starts where ``Constraints.final_at`` drew it for the tune's upbeat (``st.upbeat_ticks``)."""
     c, bar = st.cons, st.bar_ticks
     b = st.bars_done if bar_no is None else bar_no
     if b == c.bars and c.closes and c.final_at and st.upbeat_ticks in c.final_at:
