@@ -38,7 +38,7 @@ def test_final_note_is_long_on_a_strong_beat_and_does_not_stutter(style, seed):
     # (a jig's or a polka's final, generate.JIG_FINALS: a quarter or an eighth on the last beat, an
     # eighth after it; struck twice where drawn, generate.FINAL_TWICE: "B A G G2", never three times)
     shortest = _ticks(REEL_SHORTEST) if reel else _ticks(JIG_FINALS[dance][0]) if dance in JIG_FINALS else TICKS_PER_QUARTER
-    twice = (dance in FINAL_TWICE or reel.get("final_twice")) and before.pitch == last.pitch
+    twice = (dance in FINAL_TWICE or _ticks(score.pickup) in reel.get("twice_at", ())) and before.pitch == last.pitch
     written = score.bars * bar_t - (_ticks(score.pickup) if score.pickup_completed else 0)
     rested = any(line.startswith("ending:") for line in score.explanation)
     assert (m["last_long"] or rested or dance in JIG_FINALS) and (m["last_strong"] or reel) and (twice or not m["stutter"])
@@ -337,5 +337,6 @@ def test_reels_end_as_fiddlers_write_them():
         drawn = reel_final("celtic", score.meter, score.meta.get("bar_feel"), seed)
         if before.pitch == last.pitch:  # struck twice, where drawn, the first strike reached by step
             twice += 1
-            assert drawn["final_twice"] and 1 <= abs(earlier.pitch - before.pitch) <= 3, (seed, earlier, before)
+            assert round(score.pickup * TICKS_PER_QUARTER) in drawn["twice_at"], seed
+            assert 1 <= abs(earlier.pitch - before.pitch) <= 3, (seed, earlier, before)
     assert places == {2.0, 3.0, 3.5} and twice >= 2, (places, twice)

@@ -191,7 +191,14 @@ def _twice(st) -> bool:
     """The piece's final is struck twice (``Constraints.final_twice``: a jig's "B A G G2") and this
     is its last bar."""
     c = st.cons
-    return c.final_twice and c.closes and st.bars_done == c.bars
+    return _twice_drawn(st) and c.closes and st.bars_done == c.bars
+
+
+def _twice_drawn(st) -> bool:
+    """The final is to be struck twice (``Constraints.final_twice``), after the upbeat the tune opened
+    with (``Constraints.twice_at``: a reel's, drawn per upbeat)."""
+    c = st.cons
+    return c.final_twice and (c.twice_at is None or st.upbeat_ticks in c.twice_at)
 
 
 def _first_strike(st, prev: int, midi: int, pcs: frozenset[int]) -> bool:
@@ -450,5 +457,5 @@ def _strikes_on_downbeat(st) -> bool:
     last bar opens with one note to the final's onset."""
     c = st.cons
     final = c.bar_plan.final if c.bar_plan is not None else None
-    return c.final_twice and c.closes and st.bars_done == c.bars - 1 and bool(final) \
+    return _twice_drawn(st) and c.closes and st.bars_done == c.bars - 1 and bool(final) \
         and final[0] == _onsets(st, c.bars)[-1] > 0

@@ -907,14 +907,17 @@ REEL_FINALS = {("celtic", "2/2"): {
                0.5: ((3.0, 0.80), (3.5, 0.20)),                # 5
                1.0: ((2.0, 0.95), (3.5, 0.05))}}}              # 130
 REEL_SHORTEST = 0.5  # (mark_pickup's: an eighth's upbeat completed after a final on beat 4 leaves it an eighth)
-# Real reels strike the final twice in 40% (even), hornpipes in 21% (dotted): 49% of those without an
-# upbeat, 23% with a quarter's. Drawn per feel (Constraints.final_twice) at those shares.
-REEL_TWICE = {"even": 0.40, "dotted": 0.21}
+# Real reels strike the final twice in 40% (even), hornpipes in 21% (dotted): reels without an upbeat
+# in 50% (107 of 213), after an eighth's 64% (49 of 76), after a quarter's 26% (73 of 283); hornpipes
+# 38% (9 of 24), 33% (2 of 6), 18% (23 of 131). Drawn per feel and upbeat (Constraints.twice_at) at
+# those shares: 36% of 2,000 seeds' draws weighted by the real upbeats, every one struck in 60 seeds.
+REEL_TWICE = {"even": {0.0: 0.50, 0.5: 0.64, 1.0: 0.26}, "dotted": {0.0: 0.38, 0.5: 0.33, 1.0: 0.18}}
 
 
 def reel_final(style: str, meter: Meter, feel: str | None, seed: int) -> dict:
     """Constraints for a reel's or hornpipe's final (REEL_FINALS): where it starts for each upbeat
-    (``final_at``, drawn from the seed) and whether it is struck twice; {} for other dances."""
+    (``final_at``, drawn from the seed) and after which upbeats it is struck twice (``twice_at``,
+    REEL_TWICE); {} for other dances."""
     table = REEL_FINALS.get((style, str(meter)))
     if table is None:
         return {}
@@ -924,7 +927,8 @@ def reel_final(style: str, meter: Meter, feel: str | None, seed: int) -> dict:
     for up, shares in table[feel].items():
         onset = rng.choices([o for o, _ in shares], [w for _, w in shares])[0]
         at[round(up * TICKS_PER_QUARTER)] = round(onset * TICKS_PER_QUARTER)
-    return {"final_at": at, "final_twice": rng.random() < REEL_TWICE[feel]}
+    twice = frozenset(round(up * TICKS_PER_QUARTER) for up, p in REEL_TWICE[feel].items() if rng.random() < p)
+    return {"final_at": at, "final_twice": bool(twice), "twice_at": twice}
 
 
 def jig_final(score: Score, style: str) -> bool:
