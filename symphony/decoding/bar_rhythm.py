@@ -545,7 +545,7 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
          breaths: dict[int, int] | None = None, density: float = 0.0, seed: int = 0,
          max_rest: float | None = None, max_short_run: int | None = None, short_share: float = 1.0,
          plain_end_bars: int = 0, feel: str | None = None, tail_breaths: bool = False,
-         barline_tails: bool = False) -> BarPlan | None:
+         barline_tails: bool = False, final_held: tuple[int, ...] | None = None) -> BarPlan | None:
     """The rhythm of every bar of a tune with the phrase plan `phrases` (``music.phrase.PhrasePlan``),
     drawn from the style's table; None when the table has too few tunes of `style` in `meter`.
 
@@ -566,7 +566,8 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
     fits: a reel's bars from reels, none dotted; a hornpipe's from hornpipes, its inner bars dotted.
     With `tail_breaths`, a phrase end before a phrase asked to breathe (`breaths`) breathes in its
     own bar where one of the style's cadence bars fits (``BarNeeds.tail``); with `barline_tails`, only
-    to its barline, and no phrase breathes at its downbeat."""
+    to its barline, and no phrase breathes at its downbeat. `final_held`: the ticks where the final
+    may start, where not `final_onsets` (a reel's, drawn for its upbeat: ``Constraints.final_at``)."""
     e = entry(style, meter, feel)
     if e is None:
         return None
@@ -592,10 +593,18 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
     tails: set[int] = set()
     unbreathed: set[int] = set()
     uncopied: set[int] = set()
+    # a reel's final drawn elsewhere than the last strong beat (beat 4, the last eighth: ``final_held``):
+    # the earlier close the final bar repeats (``phrase.closing_rhyme``) closes there too, so that the
+    # tune ends as its first strain did
+    refrain = sources.get(last) if final_held and final_held[-1] != max(onsets) else None
+    moved: dict[int, int] = {}
     for b in range(1, last + 1):
         kind = "final" if b == last else "cadence" if b in phrases.cadences else "inner"
-        needs = BarNeeds(kind, held=onsets if kind == "final" or b in phrases.held else (),
-                         mark=max(onsets) if kind == "cadence" and b not in phrases.held else None,
+        mark = max(onsets) if kind == "cadence" and b not in phrases.held else None
+        if mark is not None and b == refrain and phrases.cadences.get(b) == frozenset({0}):
+            mark = moved[b] = final_held[-1]
+        needs = BarNeeds(kind, held=(final_held or onsets) if kind == "final" else onsets if b in phrases.held else (),
+                         mark=mark,
                          breath=0 if b - 1 in tails or barline_tails else (breaths or {}).get(b, 0),
                          plain=b > last - plain_end_bars,
                          source=b in sources.values(), first=b == 1)
@@ -695,6 +704,7 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
         short += n_short(r)
     final = out.pop(last, None)
     marks = {b: m for b in tails if (m := _mark_of(out[b], onsets)) != max(onsets)}
+    marks.update({b: m for b, m in moved.items() if b in out and b not in tails})
     return BarPlan(out, final, frozenset(tails), marks, frozenset(unbreathed), frozenset(uncopied))
 
 
