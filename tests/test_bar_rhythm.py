@@ -327,6 +327,24 @@ def test_a_german_phrase_end_rests_half_its_bar_at_the_meters_share(meter):
     assert abs(halves / tails - share) < 0.15, (halves, tails, share)
 
 
+def test_a_german_2_2_phrase_end_seldom_breathes_in_its_bar():
+    """A German 2/2 phrase breathes at its downbeat, a half rest after a whole-note close, as real
+    ones do (9.8% of the table's inner bars; cadence bars breathing in the bar 0.6%): its phrase ends
+    breathe in their own bar at ``bar_rhythm.TAIL_SHARES`` (6%), not at every one that could."""
+    from symphony.decoding.rhythm import vocabulary
+    m = parse_meter("2/2")
+    tails = asked = 0
+    for seed in range(30):
+        plan = plan_phrases(16, parse_key("D major"), "german", seed=seed)
+        plan = type(plan)(**{**plan.__dict__, "held": frozenset()})
+        breaths = {ph.first_bar: 2 * Q for ph in plan.phrases[1:]}
+        got = bar_rhythm.plan("german", m, plan, False, vocabulary("german", "2/2"), (0,), breaths,
+                              seed=seed, max_rest=0.01, tail_breaths=True)
+        tails += len(got.tails)
+        asked += len(breaths)
+    assert asked >= 40 and tails <= 0.15 * asked, (tails, asked)
+
+
 def test_song_phrases_breathe_as_long_as_real_ones_of_their_meter():
     """A phrase's breath lasts as long as real songs of its style and meter make it (issue 17's
     half-silent bars: German real 22% of pieces, ours 0% while every breath was an eighth). A German
