@@ -127,7 +127,7 @@ BREATH_COPY = False
 # shares, half silent or not. Set so that the share of pieces with an inner bar half or more silent
 # is the real one in each meter: German songs of the training split (iter_split "train",
 # melody_craft.piece_measures) 4/4 11.2% of 1,811, 2/4 19.0% of 1,386, 3/4 5.7% of 1,342, 6/8
-# 22.8% of 786 (2/2 86% of 273, its half rests at a phrase's downbeat: generate.breath_length;
+# 22.8% of 786 (2/2 86% of 273, its half rests at a phrase's downbeat: generate.breath_length, TAIL_SHARES;
 # 3/8 7.7% of 298, no rule). Our phrase ends breathe in their bar less often than real ones (about
 # one piece in two has one: a held phrase end breathes at the next downbeat), so the share per
 # phrase end is above the real cadence bars'. Drawn at the table's shares, 120 German pieces per
