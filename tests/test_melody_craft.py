@@ -27,19 +27,21 @@ def test_final_note_is_long_on_a_strong_beat_and_does_not_stutter(style, seed):
     last, before = notes[-1], notes[-2]
     bar_t, beat_t = _ticks(score.bar_quarters), _ticks(score.meter.beat_quarters)
     onset = _ticks(last.onset) - (score.bars - 1) * bar_t
-    assert onset in final_onsets(style, score.meter, beat_t, bar_t)
+    # (a reel's final where drawn for its upbeat, generate.REEL_FINALS: the half bar, beat 4 or the last eighth)
+    from symphony.tasks.generate import FINAL_TWICE, JIG_FINALS, REEL_FINALS, REEL_SHORTEST, reel_final
+    dance = (style, str(score.meter))
+    reel = reel_final(style, score.meter, score.meta.get("bar_feel"), seed) if dance in REEL_FINALS else {}
+    assert onset in final_onsets(style, score.meter, beat_t, bar_t) or onset == reel["final_at"].get(_ticks(score.pickup))
     # to the bar's end, or as much before it as the pickup bar 0 holds (the last bar completes it);
     # or a rest after it, as real tunes of the style end (generate.REST_AFTER_FINAL): an eighth's in a
     # compound meter, at most a quarter's in a simple one, the final keeping at least a quarter
     # (a jig's or a polka's final, generate.JIG_FINALS: a quarter or an eighth on the last beat, an
     # eighth after it; struck twice where drawn, generate.FINAL_TWICE: "B A G G2", never three times)
-    from symphony.tasks.generate import FINAL_TWICE, JIG_FINALS
-    dance = (style, str(score.meter))
-    shortest = _ticks(JIG_FINALS[dance][0]) if dance in JIG_FINALS else TICKS_PER_QUARTER
-    twice = dance in FINAL_TWICE and before.pitch == last.pitch
+    shortest = _ticks(REEL_SHORTEST) if reel else _ticks(JIG_FINALS[dance][0]) if dance in JIG_FINALS else TICKS_PER_QUARTER
+    twice = (dance in FINAL_TWICE or _ticks(score.pickup) in reel.get("twice_at", ())) and before.pitch == last.pitch
     written = score.bars * bar_t - (_ticks(score.pickup) if score.pickup_completed else 0)
     rested = any(line.startswith("ending:") for line in score.explanation)
-    assert (m["last_long"] or rested or dance in JIG_FINALS) and m["last_strong"] and (twice or not m["stutter"])
+    assert (m["last_long"] or rested or dance in JIG_FINALS) and (m["last_strong"] or reel) and (twice or not m["stutter"])
     assert _ticks(last.end) == written or (rested and 0 < written - _ticks(last.end) <= TICKS_PER_QUARTER
                                            and _ticks(last.duration) >= shortest)
     if twice:  # the first strike reached by step
@@ -307,3 +309,34 @@ def test_jigs_and_polkas_end_as_fiddlers_write_them(meter, seeds, length):
         else:
             assert 1 <= abs(before.pitch - last.pitch) <= 3, (seed, before, last)
     assert twice >= 4, twice
+
+
+def test_reels_end_as_fiddlers_write_them():
+    """A real reel's final (celtic 2/2: generate.REEL_FINALS) is a quarter on the half bar completing
+    a quarter's upbeat, an eighth on beat 4 before an eighth's, or without an upbeat a quarter on
+    beat 4 or an eighth on the last eighth held to the barline; never a half note (ours held one
+    on the half bar after a step in 94%). Struck twice in 36%, the first strike reached by step
+    (generate.REEL_TWICE)."""
+    from symphony.tasks.generate import reel_final
+    places, twice = set(), 0
+    for seed in (16, 17, 19, 25, 27, 29):
+        score = generate(style="celtic", meter="2/2", bars=16, seed=seed)
+        notes = sorted(score.parts[0].notes, key=lambda n: n.onset)
+        last, before, earlier = notes[-1], notes[-2], notes[-3]
+        bar = float(score.bar_quarters)
+        at = last.onset - (score.bars - 1) * bar
+        end = score.bars * bar - (score.pickup if score.pickup_completed else 0.0)
+        assert last.duration <= 1.0 + 1e-6, (seed, last)  # a quarter or an eighth, never a half note
+        assert (last.pitch - score.key.tonic_pc) % 12 == 0, seed
+        assert abs(before.end - last.onset) < 1e-6, seed  # no rest before the final
+        if abs(at - 2.0) < 1e-6:  # on the half bar: completing a quarter's upbeat, else a rest after it
+            assert score.pickup_completed or abs(last.end - (end - 1.0)) < 1e-6, (seed, last)
+        else:  # on beat 4 or the last eighth: to the (shortened) barline
+            assert min(abs(at - 3.0), abs(at - 3.5)) < 1e-6 and abs(last.end - end) < 1e-6, (seed, at, last)
+        places.add(round(at, 2))
+        drawn = reel_final("celtic", score.meter, score.meta.get("bar_feel"), seed)
+        if before.pitch == last.pitch:  # struck twice, where drawn, the first strike reached by step
+            twice += 1
+            assert round(score.pickup * TICKS_PER_QUARTER) in drawn["twice_at"], seed
+            assert 1 <= abs(earlier.pitch - before.pitch) <= 3, (seed, earlier, before)
+    assert places == {2.0, 3.0, 3.5} and twice >= 2, (places, twice)

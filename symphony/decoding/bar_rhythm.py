@@ -120,6 +120,29 @@ HICCUP = {"german": TICKS_PER_QUARTER}
 # pickup of a breath into mid-phrase ("repeats 'c. z c' three times", "a rest in the middle of bar
 # 4"); such a bar draws its own rhythm and the sampler composes it (``BarPlan.uncopied``).
 BREATH_COPY = False
+# Share of a song's phrase ends breathing in their bar (``BarNeeds.tail``) whose bar rests half of it
+# or more ("quarter, quarter rest" in 2/4, "half, half rest" or "quarter, half rest, quarter" in
+# 4/4, "quarter, half rest" in 3/4, "quarter, dotted quarter rest, eighth" in 6/8), drawn per bar,
+# per (style, meter); elsewhere (Chinese songs, celtic tunes) the cadence bar is drawn at the table's
+# shares, half silent or not. Set so that the share of pieces with an inner bar half or more silent
+# is the real one in each meter: German songs of the training split (iter_split "train",
+# melody_craft.piece_measures) 4/4 11.2% of 1,811, 2/4 19.0% of 1,386, 3/4 5.7% of 1,342, 6/8
+# 22.8% of 786 (2/2 86% of 273, its half rests at a phrase's downbeat: generate.breath_length, TAIL_SHARES;
+# 3/8 7.7% of 298, no rule). Our phrase ends breathe in their bar less often than real ones (about
+# one piece in two has one: a held phrase end breathes at the next downbeat), so the share per
+# phrase end is above the real cadence bars'. Drawn at the table's shares, 120 German pieces per
+# meter (melody_craft's requests, the meter given) had 8.3% in 4/4, 5.8% in 2/4, 2.5% in 3/4,
+# 19.2% in 6/8 (and 22% of the 18 4/4 pieces of melody_craft's 60, 8% of its 13 2/4 ones); at
+# these shares 12.5%, 19.2%, 6.7%, 25.8% (6/8 at 0.3: 10%).
+HALF_TAILS = {("german", "2/4"): 0.5, ("german", "3/4"): 0.15, ("german", "4/4"): 0.2, ("german", "6/8"): 0.6}
+# Share of a song's phrase ends asked to breathe (the next phrase's breath) that breathe in their own
+# bar (``TAIL_BREATH``), per (style, meter); the others breathe at the next phrase's downbeat (1.0
+# elsewhere). A German 2/2 song, hymn-like, closes a phrase on a whole note and opens the next with a
+# half rest (9.8% of the table's inner bars); its cadence bars breathe in the bar in 0.6% ("half,
+# quarter rest, quarter"), 6% as often. Ours breathed so at every phrase end that could, the next
+# phrase on its downbeat: 67% of 120 German 2/2 pieces had an inner bar half silent (real 86% of
+# 273 of the training split).
+TAIL_SHARES = {("german", "2/2"): 0.06}
 BAR_DENSITY = 3.0  # log-weight per note a quarter note's span (notes per beat of 2/4, 3/4, 4/4), times the density
 # (at 1.5 the density control moved notes per beat only from 1.34 to 1.94 between -1 and 1, not
 # monotonically, and the controls benchmark's emotion quadrants fell from 94% to 84%, calm and sad
@@ -406,6 +429,8 @@ class BarNeeds:
     # at most a beat to the barline, or none (``TAIL_BREATH``)
     to_barline: bool = False  # ... its rest reaching the barline, no pickup (``generate.BARLINE_TAILS``)
     tail_note: int = TICKS_PER_QUARTER  # ... after a note at least this long (``HICCUP``)
+    half: bool | None = None  # ... the bar half silent or more (True) or less (False), drawn at the
+    # meter's share (``HALF_TAILS``); None: either, at the table's shares
 
 
 def _onsets(r: Rhythm) -> list[tuple[int, int]]:
@@ -446,7 +471,8 @@ def fits_needs(r: Rhythm, needs: BarNeeds, bar: int, vocab: frozenset[int] | Non
         after = r[at + 1:]
         if sum(after) > TICKS_PER_QUARTER or (needs.to_barline and after) \
                 or (needs.mark is not None and sum(r[:at - 1]) != needs.mark) \
-                or r[at - 1] < needs.tail_note or not TICKS_PER_QUARTER // 2 <= rests[0] <= bar / 2:
+                or r[at - 1] < needs.tail_note or not TICKS_PER_QUARTER // 2 <= rests[0] <= bar / 2 \
+                or (needs.half is not None and (2 * rests[0] >= bar) != needs.half):
             return False  # (the cadence note, at the mark, a quarter or longer in a German song; a rest of an eighth
             # up to half the bar, as the sampler's breaths after a cadence are: ``cadence.MAX_REST``;
             # a pickup of a quarter at most, or none: the rest reaches the barline, ``generate.BARLINE_TAILS``)
@@ -545,7 +571,7 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
          breaths: dict[int, int] | None = None, density: float = 0.0, seed: int = 0,
          max_rest: float | None = None, max_short_run: int | None = None, short_share: float = 1.0,
          plain_end_bars: int = 0, feel: str | None = None, tail_breaths: bool = False,
-         barline_tails: bool = False) -> BarPlan | None:
+         barline_tails: bool = False, final_held: tuple[int, ...] | None = None) -> BarPlan | None:
     """The rhythm of every bar of a tune with the phrase plan `phrases` (``music.phrase.PhrasePlan``),
     drawn from the style's table; None when the table has too few tunes of `style` in `meter`.
 
@@ -566,7 +592,8 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
     fits: a reel's bars from reels, none dotted; a hornpipe's from hornpipes, its inner bars dotted.
     With `tail_breaths`, a phrase end before a phrase asked to breathe (`breaths`) breathes in its
     own bar where one of the style's cadence bars fits (``BarNeeds.tail``); with `barline_tails`, only
-    to its barline, and no phrase breathes at its downbeat."""
+    to its barline, and no phrase breathes at its downbeat. `final_held`: the ticks where the final
+    may start, where not `final_onsets` (a reel's, drawn for its upbeat: ``Constraints.final_at``)."""
     e = entry(style, meter, feel)
     if e is None:
         return None
@@ -592,10 +619,18 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
     tails: set[int] = set()
     unbreathed: set[int] = set()
     uncopied: set[int] = set()
+    # a reel's final drawn elsewhere than the last strong beat (beat 4, the last eighth: ``final_held``):
+    # the earlier close the final bar repeats (``phrase.closing_rhyme``) closes there too, so that the
+    # tune ends as its first strain did
+    refrain = sources.get(last) if final_held and final_held[-1] != max(onsets) else None
+    moved: dict[int, int] = {}
     for b in range(1, last + 1):
         kind = "final" if b == last else "cadence" if b in phrases.cadences else "inner"
-        needs = BarNeeds(kind, held=onsets if kind == "final" or b in phrases.held else (),
-                         mark=max(onsets) if kind == "cadence" and b not in phrases.held else None,
+        mark = max(onsets) if kind == "cadence" and b not in phrases.held else None
+        if mark is not None and b == refrain and phrases.cadences.get(b) == frozenset({0}):
+            mark = moved[b] = final_held[-1]
+        needs = BarNeeds(kind, held=(final_held or onsets) if kind == "final" else onsets if b in phrases.held else (),
+                         mark=mark,
                          breath=0 if b - 1 in tails or barline_tails else (breaths or {}).get(b, 0),
                          plain=b > last - plain_end_bars,
                          source=b in sources.values(), first=b == 1)
@@ -609,7 +644,8 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
                     needs = settled
                     break
 
-        if tail_breaths and needs.mark is not None and (breaths or {}).get(b + 1):
+        if tail_breaths and needs.mark is not None and (breaths or {}).get(b + 1) \
+                and random.Random(f"tail share|{style}|{meter}|{seed}|{b}").random() < TAIL_SHARES.get((style, str(meter)), 1.0):
             # the next phrase's breath, taken in this bar (``TAIL_BREATH``), after the cadence note on
             # one of the bar's strong beats, drawn by the share of the real cadence bars that breathe
             # after a note there: German 4/4 "half, quarter rest, quarter" (14% of the table's cadence
@@ -622,6 +658,12 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
             # silent, phrase ends with a tonic-triad note on the last strong beat 53% as before.)
             tailed = {at: replace(needs, tail=True, mark=at, to_barline=barline_tails, tail_note=HICCUP.get(style, 0))
                       for at in onsets}
+            share = HALF_TAILS.get((style, str(meter)))
+            if share is not None:  # (half silent or not, at the meter's share, where a bar fits either way)
+                half = random.Random(f"half tail|{style}|{meter}|{seed}|{b}").random() < share
+                pinned = {at: replace(t, half=half) for at, t in tailed.items()}
+                if any(candidates(style, str(meter), t, bar, vocab, max_rest, max_short_run, feel) for t in pinned.values()):
+                    tailed = pinned
             mass = {at: sum(w for _, w in candidates(style, str(meter), t, bar, vocab, max_rest, max_short_run, feel))
                     for at, t in tailed.items()}
             if any(mass.values()):
@@ -695,6 +737,7 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
         short += n_short(r)
     final = out.pop(last, None)
     marks = {b: m for b in tails if (m := _mark_of(out[b], onsets)) != max(onsets)}
+    marks.update({b: m for b, m in moved.items() if b in out and b not in tails})
     return BarPlan(out, final, frozenset(tails), marks, frozenset(unbreathed), frozenset(uncopied))
 
 

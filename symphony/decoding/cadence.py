@@ -11,7 +11,9 @@ nothing to say, so the grammar's own rules then hold as before.
   mode's scale) or from the dominant, never repeats it, and no rest comes between them; but a
   jig or a polka drawn to strike its final twice (``Constraints.final_twice``, "B A G G2", "A |
   G3 G2") has the final's own pitch before it, itself approached so (never three strikes). A
-  polka's final may start on its second beat (``Constraints.final_shortest``). Notes before the
+  polka's final may start on its second beat (``Constraints.final_shortest``); a reel's starts where
+  drawn for the upbeat the tune opened with (``Constraints.final_at``: the half bar, beat 4 or the
+  last eighth, held to the barline until the upbeat's complement shortens it). Notes before the
   final keep to the vocabulary and do not cross the last of those beats. A form's section ends
   (``Constraints.cadence_bars``) close the same way on their cadence notes (a note of the tonic
   triad: approached from another pitch within a fifth).
@@ -196,7 +198,14 @@ def _twice(st) -> bool:
     """The piece's final is struck twice (``Constraints.final_twice``: a jig's "B A G G2") and this
     is its last bar."""
     c = st.cons
-    return c.final_twice and c.closes and st.bars_done == c.bars
+    return _twice_drawn(st) and c.closes and st.bars_done == c.bars
+
+
+def _twice_drawn(st) -> bool:
+    """The final is to be struck twice (``Constraints.final_twice``), after the upbeat the tune opened
+    with (``Constraints.twice_at``: a reel's, drawn per upbeat)."""
+    c = st.cons
+    return c.final_twice and (c.twice_at is None or st.upbeat_ticks in c.twice_at)
 
 
 def _first_strike(st, prev: int, midi: int, pcs: frozenset[int]) -> bool:
@@ -220,9 +229,12 @@ def _onsets(st, bar_no: int | None = None) -> list[int]:
     """Ticks of a cadence bar (the current one, or bar `bar_no`) where its held cadence note may
     start (``Constraints.final_onsets``). The piece's final lasts at least a half note (a compound
     meter's beat: a jig's dotted quarter), so a 2/4 song ends on its last bar's downbeat, not on a
-    short second beat; so does a form's section end, which its final bar may repeat."""
+    short second beat; so does a form's section end, which its final bar may repeat. A reel's final
+    starts where ``Constraints.final_at`` drew it for the tune's upbeat (``st.upbeat_ticks``)."""
     c, bar = st.cons, st.bar_ticks
     b = st.bars_done if bar_no is None else bar_no
+    if b == c.bars and c.closes and c.final_at and st.upbeat_ticks in c.final_at:
+        return [c.final_at[st.upbeat_ticks]]  # (a reel's final: on its half bar, beat 4 or last eighth)
     onsets = sorted(t for t in c.final_onsets if t < bar) or [0]
     if (b == c.bars and c.closes) or b in (c.cadence_bars or ()):
         shortest = st.beat_ticks if c.meter.is_compound else min(bar, HELD_QUARTERS * TICKS_PER_QUARTER)
@@ -452,5 +464,5 @@ def _strikes_on_downbeat(st) -> bool:
     last bar opens with one note to the final's onset."""
     c = st.cons
     final = c.bar_plan.final if c.bar_plan is not None else None
-    return c.final_twice and c.closes and st.bars_done == c.bars - 1 and bool(final) \
+    return _twice_drawn(st) and c.closes and st.bars_done == c.bars - 1 and bool(final) \
         and final[0] == _onsets(st, c.bars)[-1] > 0

@@ -113,6 +113,11 @@ class Constraints:
     # before it is its own pitch, reached by step (decoding/cadence.py)
     final_shortest: int | None = None  # ticks the final holds to the barline at least (None: a half
     # note in a simple meter, a beat in a compound one); a polka's a quarter, on its second beat
+    final_at: dict[int, int] | None = None  # upbeat ticks (0: none) -> the tick of the last bar where
+    # the final starts, drawn per piece for the upbeat the tune opens with (a reel's: generate.REEL_FINALS);
+    # an upbeat not in it: final_onsets as without
+    twice_at: frozenset[int] | None = None  # with final_twice: the upbeats (ticks, 0: none) after which the
+    # final is struck twice (a reel's, drawn per upbeat: generate.REEL_TWICE); None: after any
     finals: frozenset[int] | None = None  # without end_on_tonic: semitones over the tonic the final
     # may take (None: any note of the scale)
     closes: bool = True  # the last bar sampled ends the piece (its final cadence); False: an

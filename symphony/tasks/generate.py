@@ -304,7 +304,17 @@ def plan_bar_rhythms(phrases: PhrasePlan, style: str, meter: Meter, cons: Constr
     return bar_rhythm.plan(style, meter, phrases, bool(cons.upbeat), cons.rhythm, cons.final_onsets or (0,),
                            cons.breaths, max(-1.0, min(1.0, density)), seed, max_rest, cons.max_short_run,
                            cons.short_share if cons.max_short_run else 1.0, cons.plain_end_bars, feel,
-                           tail_breaths=style in TAIL_BREATH, barline_tails=style in BARLINE_TAILS)
+                           tail_breaths=style in TAIL_BREATH, barline_tails=style in BARLINE_TAILS,
+                           final_held=_planned_final(cons))
+
+
+def _planned_final(cons: Constraints) -> tuple[int, ...] | None:
+    """The tick where the bar plan's final starts, where ``Constraints.final_at`` draws it: for the
+    upbeat the tune is likeliest to open with (a quarter's, where it opens with one), else None."""
+    if not cons.final_at:
+        return None
+    up = TICKS_PER_QUARTER if cons.upbeat else 0
+    return (cons.final_at[up],) if up in cons.final_at else None
 
 
 def tail_breaths(breaths: dict[int, int] | None, phrases: PhrasePlan, plan: BarPlan | None,
@@ -488,6 +498,7 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
         if not spans:  # the dance's own bar rhythms, planned for the tune (decoding/bar_rhythm.py), in one feel
             asked = asked_feel(req.prompt)
             feel = bar_rhythm.draw_feel(rhythm_style, meter, req.seed, asked)
+            cons = replace(cons, **reel_final(rhythm_style, meter, feel, req.seed))
             bar_plan = plan_bar_rhythms(phrases, rhythm_style, meter, cons, req.density, req.seed, feel)
             if bar_plan is not None and rhythm_style in BREATHS_ONLY:  # (rests only where planned)
                 bar_plan = replace(bar_plan, quiet=True)
@@ -501,7 +512,9 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
                 feel_why = feel_line(rhythm_style, meter, feel, asked == feel)
     best, model_s = None, 0.0
     shortest = 0.0 if sampled is not plan and req.voices == 1 else None  # (mark_pickup's, below)
-    if shortest is None and req.voices == 1 and (rhythm_style, str(meter)) in JIG_FINALS:
+    if cons.final_at:  # (a reel's final: a quarter on the half bar, an eighth on beat 4)
+        shortest = REEL_SHORTEST
+    elif shortest is None and req.voices == 1 and (rhythm_style, str(meter)) in JIG_FINALS:
         shortest = JIG_FINALS[(rhythm_style, str(meter))][0]  # (a jig's final on its last beat completes
         # an eighth's upbeat)
     end_rest = (rhythm_style, req.seed) if req.voices == 1 and plan is None else None  # (rest_after_final's)
@@ -576,15 +589,26 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
                                  f"tune in {key} keeps to (the piece is written and checked in {key})")
     if breath_at_end and jig_final(score, rhythm_style):
         length, share = JIG_FINALS[(rhythm_style, str(meter))]
-        score.explanation.append(f"ending: the final {_note_value(length)} on the last beat, an eighth's rest after "
+        rest = "a quarter's" if float(meter.beat_quarters) - length > 0.75 else "an eighth's"  # (a reel's: a quarter's)
+        score.explanation.append(f"ending: the final {_note_value(length)} on the last beat, {rest} rest after "
                                  f"it, as {share:.0%} of real {rhythm_style} tunes in {meter} without an upbeat end")
     elif breath_at_end:
         score.explanation.append(f"ending: the final note stops short of the barline, a rest after it, as "
                                  f"{REST_AFTER_FINAL[rhythm_style]:.0%} of real {rhythm_style} tunes end")
     top = sorted(score.parts[0].notes, key=lambda n: n.onset) if req.voices == 1 else []
     if cons.final_twice and len(top) >= 2 and top[-1].pitch == top[-2].pitch:
-        score.explanation.append("ending: the final struck twice, the first strike reached by step, as real jigs "
-                                 "(59%) and polkas (41%) end (\"B A G G2\")")
+        if cons.final_at:
+            score.explanation.append("ending: the final struck twice, the first strike reached by step, as real "
+                                     "reels (40%) and hornpipes (21%) end (\"F A c d d\")")
+        else:
+            score.explanation.append("ending: the final struck twice, the first strike reached by step, as real jigs "
+                                     "(59%) and polkas (41%) end (\"B A G G2\")")
+    if cons.final_at and top:
+        at = top[-1].onset - bar_starts(score)[-2]
+        where = {2.0: "on the half bar", 3.0: "on beat 4", 3.5: "on the last eighth"}.get(round(at, 2))
+        if where:
+            score.explanation.append(f"ending: the final {_note_value(top[-1].duration)} {where}, as real reels and "
+                                     "hornpipes end (REEL_FINALS: the half bar 49%, beat 4 25%, the last eighth 22%)")
     if upbeat:
         score.explanation.append(f"upbeat: the piece opens with a pickup of {_note_value(score.pickup)} (bar 0)"
                                  + ("; its last bar completes it" if score.pickup_completed else "")
@@ -855,7 +879,56 @@ def score_end(score: Score) -> float:
 # (47 of the 60 without an upbeat, 78%); ours held a quarter or more from the downbeat.
 # (style, meter) -> (the final's length in quarters: mark_pickup's shortest, the share of finals
 # without an upbeat to complete that rest after it; the others hold it to the barline)
-JIG_FINALS = {("celtic", "6/8"): (1.0, 0.81), ("celtic", "2/4"): (0.5, 0.78)}
+# A reel's final drawn on its half bar (REEL_FINALS, no upbeat) lasts a quarter, a quarter's rest
+# after it, as 25 of the 27 real celtic 2/2 tunes without an upbeat that end there do.
+JIG_FINALS = {("celtic", "6/8"): (1.0, 0.81), ("celtic", "2/4"): (0.5, 0.78), ("celtic", "2/2"): (1.0, 0.93)}
+
+# Irish reels and hornpipes (celtic 2/2; 735 of the training split, 572 even, 163 dotted: bar_rhythm.FEELS)
+# end on the half bar (49%), on beat 4 (25%) or on the last eighth (22%); the final lasts a quarter
+# (66%) or an eighth (31%), never a half note (ours: a half note on the half bar in 94%). Where
+# depends on the upbeat: 56% open with a quarter's, which the shortened last bar completes (the
+# final a quarter on the half bar, 78% of them; a whole last bar ending on the last eighth, 16%);
+# 11% with an eighth's (the final an eighth on beat 4, the upbeat's complement after it, 54%); 32%
+# with none, holding the final to the barline (a quarter on beat 4, 46%; an eighth on the last
+# eighth, 35%; on the half bar with a rest after, 11%). Hornpipes (dotted) close on the half bar
+# far more (95% of those with a quarter's upbeat, 42% of those without).
+# {feel: {upbeat in quarters: ((the final's onset in the sampled whole last bar, in quarters, share), ...)}}:
+# the sampler holds the final to the barline (Constraints.final_at, drawn per piece for each
+# upbeat), mark_pickup then ends it where the upbeat's complement begins (REEL_SHORTEST).
+# Celtic 4/4 is left out: its real tunes (274; airs and marches mostly, bar_rhythm.METER_AS) end on
+# the downbeat in 22% (held two or three beats) and without an upbeat on the half bar (54%); with a
+# quarter's upbeat their final a quarter on the half bar already (4/4's beat is a quarter:
+# complete_last_bar's default shortest).
+REEL_FINALS = {("celtic", "2/2"): {
+    "even": {0.0: ((3.0, 0.53), (3.5, 0.40), (2.0, 0.08)),     # 209 tunes
+             0.5: ((3.0, 0.66), (3.5, 0.21), (2.0, 0.13)),     # 68
+             1.0: ((2.0, 0.72), (3.5, 0.23), (3.0, 0.05))},    # 282
+    "dotted": {0.0: ((2.0, 0.42), (3.0, 0.37), (3.5, 0.21)),   # 24
+               0.5: ((3.0, 0.80), (3.5, 0.20)),                # 5
+               1.0: ((2.0, 0.95), (3.5, 0.05))}}}              # 130
+REEL_SHORTEST = 0.5  # (mark_pickup's: an eighth's upbeat completed after a final on beat 4 leaves it an eighth)
+# Real reels strike the final twice in 40% (even), hornpipes in 21% (dotted): reels without an upbeat
+# in 50% (107 of 213), after an eighth's 64% (49 of 76), after a quarter's 26% (73 of 283); hornpipes
+# 38% (9 of 24), 33% (2 of 6), 18% (23 of 131). Drawn per feel and upbeat (Constraints.twice_at) at
+# those shares: 36% of 2,000 seeds' draws weighted by the real upbeats, every one struck in 60 seeds.
+REEL_TWICE = {"even": {0.0: 0.50, 0.5: 0.64, 1.0: 0.26}, "dotted": {0.0: 0.38, 0.5: 0.33, 1.0: 0.18}}
+
+
+def reel_final(style: str, meter: Meter, feel: str | None, seed: int) -> dict:
+    """Constraints for a reel's or hornpipe's final (REEL_FINALS): where it starts for each upbeat
+    (``final_at``, drawn from the seed) and after which upbeats it is struck twice (``twice_at``,
+    REEL_TWICE); {} for other dances."""
+    table = REEL_FINALS.get((style, str(meter)))
+    if table is None:
+        return {}
+    feel = feel if feel in table else "even"
+    rng = random.Random(f"reel final|{style}|{meter}|{seed}")
+    at = {}
+    for up, shares in table[feel].items():
+        onset = rng.choices([o for o, _ in shares], [w for _, w in shares])[0]
+        at[round(up * TICKS_PER_QUARTER)] = round(onset * TICKS_PER_QUARTER)
+    twice = frozenset(round(up * TICKS_PER_QUARTER) for up, p in REEL_TWICE[feel].items() if rng.random() < p)
+    return {"final_at": at, "final_twice": bool(twice), "twice_at": twice}
 
 
 def jig_final(score: Score, style: str) -> bool:
