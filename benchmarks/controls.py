@@ -36,12 +36,16 @@ def _gen(checkpoint, **kw):
 
 def bench_modes(checkpoint, n, rng, tmp):
     from symphony.evaluation.modes import analyze_mode, compatible
-    from symphony.tasks.generate import key_matches
+    from symphony.tasks.generate import key_matches, pentatonic_matches
     from symphony.music.score import analyze_key
-    from symphony.music.theory import CHARACTERISTIC, MODES, parse_key
+    from symphony.music.theory import CHARACTERISTIC, MODES, PENTATONIC, parse_key
     colour = defaultdict(list)  # church modes: (the melody sounds the characteristic note twice, its share)
     per_mode = defaultdict(lambda: [0, 0])
     modal_per_mode = defaultdict(lambda: [0, 0])  # [tonic and mode exactly, mode equivalent]
+    # Chinese modes: the check generate applies to them (the written file's final is the mode's
+    # tonic, and its notes lie in the five-note collection: tasks.generate.pentatonic_matches),
+    # beside music21's (key_matches, reported as key_accuracy for every mode as before)
+    pentatonic_per_mode = defaultdict(lambda: [0, 0])
     finals, heard = defaultdict(int), defaultdict(list)
     in_scale = total_notes = 0
     for i in range(n):
@@ -58,6 +62,9 @@ def bench_modes(checkpoint, n, rng, tmp):
         modal, _ = analyze_mode(back)  # tonic and mode from the notes (collection + final), all 12 modes
         modal_per_mode[mode][0] += modal.tonic_pc == k.tonic_pc and modal.mode == k.mode
         modal_per_mode[mode][1] += compatible(modal, k)  # same tonic, one scale inside the other (gong ~ major)
+        if mode in PENTATONIC:
+            pentatonic_per_mode[mode][0] += pentatonic_matches(k, back)
+            pentatonic_per_mode[mode][1] += 1
         if mode in CHARACTERISTIC:
             mel = [(x.pitch - k.tonic_pc) % 12 == CHARACTERISTIC[mode] for x in back.parts[0].notes]
             colour[mode].append((sum(mel) >= 2, sum(mel) / max(1, len(mel))))
@@ -77,8 +84,17 @@ def bench_modes(checkpoint, n, rng, tmp):
             "modal_accuracy": sum(v[0] for v in modal_per_mode.values()) / n,
             "modal_equivalent_accuracy": sum(v[1] for v in modal_per_mode.values()) / n,
             "modal_per_mode": {m: modal_per_mode[m][0] / v[1] for m, v in per_mode.items()},
+            "chinese_key_accuracy": _share(per_mode, PENTATONIC),
+            "chinese_collection_final_accuracy": _share(pentatonic_per_mode, PENTATONIC),
+            "collection_final_per_mode": {m: v[0] / v[1] for m, v in pentatonic_per_mode.items()},
             "colour_sounded": {m: sum(a for a, _ in v) / len(v) for m, v in colour.items()},
             "colour_share": {m: sum(b for _, b in v) / len(v) for m, v in colour.items()}}
+
+
+def _share(counts: dict, modes) -> float | None:
+    """Hits over pieces, summed over `modes`, of {mode: [hits, pieces]}."""
+    n = sum(v[1] for m, v in counts.items() if m in modes)
+    return sum(v[0] for m, v in counts.items() if m in modes) / n if n else None
 
 
 # semitones over the requested tonic -> the scale degree music21's key was found on

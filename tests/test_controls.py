@@ -317,3 +317,39 @@ def test_a_major_tune_heard_as_its_relative_minor_leans_on_its_tonic(tmp_path):
     write_outputs([(score, describe(score))], tmp_path, audio=False, svg=False)
     got = read_back(tmp_path)
     assert (req.key, got["tonic"], got["mode"]) == ("G major", "G", "major")
+
+
+def _melody(pitches, key="C major"):
+    from symphony.music.score import Note, Part, Score
+    return Score([Part([Note(p, float(i), 1.0) for i, p in enumerate(pitches)])], parse_key(key),
+                 parse_meter("4/4"), 96, len(pitches) // 4)
+
+
+def test_a_chinese_mode_is_checked_by_its_collection_and_final_other_keys_by_music21():
+    """G zhi (C D E G A ending on G): music21 hears no major or minor key on G, so its third rule
+    fails the tune, as it fails every real zhi tune of the corpus; the key check generation applies
+    to a pentatonic mode accepts it on its final and its five notes, and refuses it ending on D or
+    with a quarter of its notes outside the collection. A major request still goes by music21."""
+    from symphony.music.score import analyze_key
+    from symphony.music.theory import Key
+    from symphony.tasks.generate import key_heard_as_asked, key_matches, pentatonic_matches
+    zhi = Key("G", "zhi")
+    tune = _melody([67, 69, 72, 74, 76, 74, 72, 69, 67, 62, 64, 67, 69, 67, 64, 62, 67], "C major")
+    found = analyze_key(tune)
+    assert not key_matches(zhi, found)
+    assert pentatonic_matches(zhi, tune) and key_heard_as_asked(zhi, tune, found)
+    assert not key_heard_as_asked(zhi, _melody([67, 69, 72, 74, 76, 74, 72, 69, 67, 62, 64, 67, 69, 67, 64, 62]), found)
+    assert not pentatonic_matches(zhi, _melody([67, 71, 72, 65, 76, 71, 65, 69, 67, 71, 64, 67, 69, 67, 64, 62, 67]))
+    # a major request: music21's key decides, whatever the final and collection
+    c_tune = _melody([60, 62, 64, 65, 67, 65, 64, 62, 60])
+    assert key_heard_as_asked(Key("C", "major"), c_tune, Key("C", "major"))
+    assert not key_heard_as_asked(Key("C", "major"), c_tune, Key("A", "minor"))
+
+
+def test_a_zhi_piece_is_kept_on_its_collection_and_final(tiny_checkpoint):
+    path, _ = tiny_checkpoint
+    s = symphony.generate(style="chinese", key="G zhi", bars=8, seed=2, checkpoint=path)
+    assert s.meta["pentatonic_check"] is True and s.meta["attempts"] == 1
+    assert s.meta["key_analysis"] and s.meta["mode_analysis"]  # music21's and the modal analyser's
+    assert "pentatonic_check" not in symphony.generate(style="german", key="F major", bars=8, seed=2,
+                                                        checkpoint=path).meta
