@@ -351,5 +351,7 @@ def test_a_zhi_piece_is_kept_on_its_collection_and_final(tiny_checkpoint):
     s = symphony.generate(style="chinese", key="G zhi", bars=8, seed=2, checkpoint=path)
     assert s.meta["pentatonic_check"] is True and s.meta["attempts"] == 1
     assert s.meta["key_analysis"] and s.meta["mode_analysis"]  # music21's and the modal analyser's
-    assert "pentatonic_check" not in symphony.generate(style="german", key="F major", bars=8, seed=2,
-                                                        checkpoint=path).meta
+    from symphony.tasks.common import describe
+    assert describe(s)["generation"]["pentatonic_check"] is True  # (music.json)
+    german = symphony.generate(style="german", key="F major", bars=8, seed=2, checkpoint=path)
+    assert "pentatonic_check" not in german.meta and "mode_analysis" not in describe(german)["generation"]
