@@ -118,7 +118,7 @@ def _controls_md(c: dict) -> list[str]:
                   "piece without its sixth fits minor as well and is named minor). It shows what the file carries, "
                   "not that a listener hears the mode.", ""]
         if m.get("chinese_collection_final_accuracy") is not None:
-            L += [f"Chinese modes (gong shang jue zhi yu): music21's third rule above "
+            L += ["", f"Chinese modes (gong shang jue zhi yu): music21's third rule above "
                   f"**{m['chinese_key_accuracy']:.0%}**; the check generation applies to them (the written "
                   "file ends on the mode's tonic and at least 75% of its duration lies in the five notes, "
                   "`tasks.generate.pentatonic_matches`, which accepts 96% of the corpus's real Chinese tunes "
