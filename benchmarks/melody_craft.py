@@ -30,6 +30,12 @@ against generated ones through the same code:
   in 2/2 and 4/4, bars holding a dotted eighth-sixteenth pair and pieces mixing such bars with
   even ones (15-85% of their bars dotted: a reel's feel and a hornpipe's in one tune);
 * the longest near-static run: the most bars covered by consecutive notes on at most two pitches;
+* circling a small cell (issue 17, blind readers: "hovers on G-A-B with the same A A A B / G. A
+  cells over and over", "alternating E and F# for seven bars", "spins the G-A-E-D-E-D cell";
+  ``cells``): the longest run on at most three pitches, pieces with one of 3+ bars, pieces with 4
+  bars in a row on three pitches or fewer; 3-note pitch cells that come back within 2 bars at
+  another place in the bar (a bar-aligned return is the restatement readers praise), per 16 bars,
+  and pieces with 4 or more per 16 bars;
 * phrase structure (issue 17, music/phrase.py): phrase ends (as above) whose last note is a half
   cadence's (the mode's 2nd or 5th degree, ``phrase.half_cadence``) or the tonic; leaps wider than
   a fourth followed by a note further on in the same direction; where the highest note is first
@@ -170,7 +176,50 @@ def piece_measures(score, vocab: frozenset[int] | None = None) -> dict:
             i += 1
         best = max(best, notes[j].end - notes[i].onset)
     out["static_bars"] = best / float(score.bar_quarters)
+    out.update(cells(notes, starts, float(score.bar_quarters)))
     return out
+
+
+HOVER_PITCHES = 3  # a run of notes on this many pitches or fewer is hovering ("G-A-B over and over")
+HOVER_WINDOW = 4  # bars in a row on HOVER_PITCHES pitches or fewer (with 2+ notes a bar on average)
+CELL_NOTES, CELL_BARS = 3, 2  # a cell of this many notes coming back within this many bars
+
+
+def cells(notes, starts: list[float], bar_q: float) -> dict:
+    """Circling a small cell: ``hover_bars``, the most bars covered by consecutive notes on at most
+    HOVER_PITCHES pitches; ``hover_window``, whether HOVER_WINDOW bars in a row sound HOVER_PITCHES
+    pitches or fewer; ``cell_shifts``, how many times a CELL_NOTES-note pitch cell (not all one pitch)
+    sounds again, not overlapping itself, within CELL_BARS bars of its onset and at another place in
+    the bar (a bar repeated, or a figure restated at its place in the bar, is no loop)."""
+    import bisect
+    ps = [n.pitch for n in notes]
+    best, i = 0.0, 0
+    for j in range(len(notes)):
+        while len(set(ps[i:j + 1])) > HOVER_PITCHES:
+            i += 1
+        best = max(best, notes[j].end - notes[i].onset)
+    n_bars = len(starts) - 1
+    by_bar: list[list[int]] = [[] for _ in range(n_bars)]
+    place = []
+    for n in notes:
+        b = max(0, bisect.bisect_right(starts, n.onset + EPS) - 1)
+        if b < n_bars:
+            by_bar[b].append(n.pitch)
+        place.append(round((n.onset - starts[min(b, n_bars)]) * 24))
+    w = HOVER_WINDOW
+    window = any(len({p for bar in by_bar[s:s + w] for p in bar}) <= HOVER_PITCHES
+                 and sum(len(bar) for bar in by_bar[s:s + w]) >= 2 * w for s in range(n_bars - w + 1))
+    k, seen, shifts = CELL_NOTES, {}, 0
+    for i in range(len(ps) - k + 1):
+        c = tuple(ps[i:i + k])
+        if len(set(c)) > 1:
+            seen.setdefault(c, []).append(i)
+    for idx in seen.values():
+        for a, i in enumerate(idx):
+            j = next((j for j in idx[a + 1:] if j >= i + k), None)  # its next sounding, not overlapping
+            if j is not None and notes[j].onset - notes[i].onset <= CELL_BARS * bar_q + EPS:
+                shifts += place[j] != place[i]
+    return {"hover_bars": best / bar_q, "hover_window": window, "cell_shifts": shifts}
 
 
 def breath_places(score, notes, starts: list[float]) -> dict:
@@ -756,6 +805,11 @@ def summarise(rows: list[dict]) -> dict:
         "distinct_per_16_bars": sum(r["distinct"] * 16 / max(1, r["bars"]) for r in rows) / n,
         "static_bars": sum(r["static_bars"] for r in rows) / n,
         "static_4_bars": sum(r["static_bars"] >= 4 - EPS for r in rows) / n,
+        "hover_bars": sum(r["hover_bars"] for r in rows) / n,
+        "hover_3_bars": sum(r["hover_bars"] >= 3 - EPS for r in rows) / n,
+        "hover_window": sum(r["hover_window"] for r in rows) / n,
+        "cell_shifts_16": sum(r["cell_shifts"] * 16 / max(1, r["bars"]) for r in rows) / n,
+        "cell_shift_pieces": sum(r["cell_shifts"] * 16 / max(1, r["bars"]) >= 4 for r in rows) / n,
         "bars": sum(r["bars"] for r in rows) / n,
         "phrase_half": sum(r["phrase_half"] for r in rows) / max(1, sum(r["phrase_ends"] for r in rows)),
         "phrase_tonic": sum(r["phrase_tonic"] for r in rows) / max(1, sum(r["phrase_ends"] for r in rows)),
@@ -932,6 +986,11 @@ ROWS = (("last_long", "last note lasts at least a beat", True),
         ("distinct_per_16_bars", "distinct pitches per 16 bars (mean)", False),
         ("static_bars", "longest run on two pitches, bars (mean)", False),
         ("static_4_bars", "pieces with a run on two pitches of 4+ bars", True),
+        ("hover_bars", f"longest run on {HOVER_PITCHES} pitches or fewer, bars (mean)", False),
+        ("hover_3_bars", f"pieces with a run on {HOVER_PITCHES} pitches or fewer of 3+ bars (hovering)", True),
+        ("hover_window", f"pieces with {HOVER_WINDOW} bars in a row on {HOVER_PITCHES} pitches or fewer", True),
+        ("cell_shifts_16", f"{CELL_NOTES}-note pitch cells back within {CELL_BARS} bars at another place in the bar, per 16 bars (mean)", False),
+        ("cell_shift_pieces", "... pieces with 4+ per 16 bars (a looping cell)", True),
         ("phrase_half", "phrase ends on the 2nd or 5th degree (half cadence)", True),
         ("phrase_tonic", "phrase ends on the tonic", True),
         ("strong_triad", "phrase ends with a tonic-triad note on the last strong beat", True),

@@ -11,6 +11,16 @@ about the top voice of a one-voice piece with ``Constraints.shape`` on (a piece 
 * **No circling** (a prior, then a mask): once the notes of the last ``RUN_SOFT_BARS`` bars use
   only two pitches, those two lose ``RUN_PENALTY``; after ``RUN_HARD_BARS`` bars a third pitch
   must come (where the cadence rules leave one), so no run on two pitches lasts four bars.
+* **No hovering, no looping cell** (priors; issue 17's blind readers: "hovers on G-A-B with the
+  same A A A B / G. A cells over and over", "alternating E and F# for seven bars", "spins the
+  G-A-E-D-E-D cell", "repeats d-e-f#-e-f# almost mechanically"): once the notes of the last
+  ``Constraints.hover_bars`` bars (the style's, ``phrase.HOVER_BARS``, from its real tunes) use only
+  three pitches, those three lose ``HOVER_PENALTY``; a note that would sound a 3-note pitch cell
+  (not all one pitch) again within ``CELL_BARS`` bars of an earlier sounding that started at another
+  place in the bar loses ``Constraints.loop_penalty`` (the style's, ``phrase.LOOP_PENALTY``) for each such sounding (a third time twice as much). A
+  cell returning at its place in the bar (a bar restated, the motif real tunes bring back) is left
+  alone, and neither rule leans in a bar the plan copies or varies, nor in a bar echoing another at
+  another pitch (``decoding.sequence``).
 * **Variety** (a prior): until the tune has sounded ``Constraints.variety`` distinct pitches (the
   style's real mean), a pitch it has not sounded yet, within a fifth of the last, gains ``NEW_PITCH``.
 * **Lines that sing** (masks, ``singable``): no leap wider than an octave; none wider than a
@@ -72,6 +82,10 @@ SEE_SAW_NOTES, SAME_PITCH_NOTES = 6, 4
 # their bar rhythms (bar_rhythm.AGAIN_LIFT), 12 of 24 had a run of 4+ (real 32%; readers: "strings
 # of repeated A's and B's"); at 1.0, 8 of 24 (celtic 3, chinese 8; real 27% both)
 SAME_PITCH_SOFT, SAME_PITCH_PENALTY = 3, 1.0
+# Hovering and looping (benchmarks/melody_craft.py rows "run on 3 pitches or fewer" and "3-note
+# pitch cells back within 2 bars at another place in the bar"): real tunes 150 per style, ours 60.
+HOVER_PITCHES, HOVER_PENALTY = 3, 1.5
+CELL_NOTES, CELL_BARS = 3, 2  # (the penalty: Constraints.loop_penalty, the style's)
 
 
 def active(st) -> bool:
@@ -100,6 +114,54 @@ def two_pitch_run(st) -> tuple[frozenset[int], int]:
     return frozenset(pitches), st.abs_tick(st.cursor) - start
 
 
+def pitch_run(st, k: int) -> tuple[frozenset[int], int]:
+    """(its pitches, its length in ticks up to the cursor) of the longest stretch of the latest
+    top-voice notes on at most `k` pitches."""
+    pitches: set[int] = set()
+    start = None
+    for onset, _, midi in reversed(st.melody):
+        if midi not in pitches and len(pitches) == k:
+            break
+        pitches.add(midi)
+        start = onset
+    if start is None:
+        return frozenset(), 0
+    return frozenset(pitches), st.abs_tick(st.cursor) - start
+
+
+def _planned(st) -> bool:
+    """Whether the bar at the cursor is one the plan copies or varies, or echoes another bar at
+    another pitch: its repetition is the form's, not a loop."""
+    c = st.cons
+    if st.copying:
+        return True
+    bar = st.bars_done - st.pickup
+    if bar in (c.copy_from or {}) or bar in (c.vary_from or {}):
+        return True
+    return st.echo is not None and st.echo[0] == bar and st.echo[1] is not None
+
+
+def loop_counts(st) -> dict[int, int]:
+    """{pitch: earlier soundings of the cell (the last CELL_NOTES - 1 notes, then that pitch) that
+    started within CELL_BARS bars of this one, at another place in the bar, not overlapping it}."""
+    mel, k = st.melody, CELL_NOTES
+    if len(mel) < 2 * k - 1:
+        return {}
+    head = tuple(m for _, _, m in mel[-(k - 1):])
+    start = mel[-(k - 1)][0]
+    bt = st.bar_ticks
+    out: dict[int, int] = {}
+    for j in range(len(mel) - 2 * k + 1, -1, -1):  # soundings ending before this cell's first note
+        if start - mel[j][0] > CELL_BARS * bt:
+            break
+        if tuple(m for _, _, m in mel[j:j + k - 1]) != head or mel[j][0] % bt == start % bt:
+            continue
+        x = mel[j + k - 1][2]
+        if len(set(head) | {x}) > 1:
+            out[x] = out.get(x, 0) + 1
+    return out
+
+
 def prior(st) -> np.ndarray | None:
     """A bias over the vocabulary for the top voice's next pitch (added to its logits through
     ``sampler._reweight_pitches``), or None."""
@@ -116,6 +178,13 @@ def prior(st) -> np.ndarray | None:
     run, ticks = two_pitch_run(st)
     if run and ticks >= RUN_SOFT_BARS * st.bar_ticks:
         bias[np.isin(midis, list(run))] -= RUN_PENALTY
+    if c.hover_bars and not _planned(st):
+        run, ticks = pitch_run(st, HOVER_PITCHES)
+        if len(run) == HOVER_PITCHES and ticks >= c.hover_bars * st.bar_ticks:
+            bias[np.isin(midis, list(run))] -= HOVER_PENALTY
+    if c.loop_penalty and not _planned(st) and home(st) is None:  # (the close may rhyme with a cadence)
+        for x, n in loop_counts(st).items():
+            bias[midis == x] -= c.loop_penalty * n
     if len(st.melody) >= SAME_PITCH_SOFT and all(m == last for _, _, m in st.melody[-SAME_PITCH_SOFT:]):
         bias[midis == last] -= SAME_PITCH_PENALTY  # (a fourth note on one pitch: a habit, not every tune's)
     if len(st.heard) < c.variety:

@@ -100,6 +100,8 @@ class Constraints:
     lift_bars: frozenset[int] = frozenset()  # bars sung higher than the tune so far
     peak_bar: int | None = None  # the bar that reaches the tune's highest note
     variety: int = 0  # distinct pitches a melody is encouraged to reach
+    hover_bars: float = 0.0  # bars on three pitches after which they lose contour.HOVER_PENALTY (0: off)
+    loop_penalty: float = 0.0  # logit penalty for sounding a 3-note cell again at a shifted place (contour.py)
     fall_to_final: float = 0.0  # logit bonus for the last notes before the final stepping down to it
     # Motif consistency of a one-voice piece with a phrase plan (symphony/decoding/motif.py):
     motif_bars: int = 0  # bars of the opening phrase: later notes reuse its rhythmic figures

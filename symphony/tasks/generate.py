@@ -540,6 +540,7 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
         cons = replace(cons, phrase_bars={b: p for b, p in phrases.cadences.items() if b in phrases.held},
                        phrase_marks={b: p for b, p in phrases.cadences.items() if b not in phrases.held},
                        shape=True, lift_bars=phrases.lift, peak_bar=phrases.peak_bar, variety=phrases.variety,
+                       hover_bars=phrases.hover_bars, loop_penalty=phrases.loop_penalty,
                        fall_to_final=FALL_TO_FINAL.get(rhythm_style, 0.0),
                        motif_bars=phrases.motif_bars, parallel=phrases.parallel(), vary_from=phrases.vary,
                        breaths=breaths)
