@@ -410,8 +410,8 @@ def test_generated_german_songs_rest_where_a_singer_breathes(meter, key, bars, s
 def test_a_dance_plays_its_main_figure_as_often_as_the_real_tunes(meter, feel, figure):
     """A reel's running eighths hold 49% of the real even-feel reels' inner bars (a jig's six eighths
     52%, a hornpipe's dotted pairs 49%; per tune 48%, 49%, 47% of the full bars); a plan that never
-    drew a played rhythm anew and spread its replays over the tune's figures played them in 33% of a
-    reel's bars and 30% of a jig's ("quarter notes that break a reel's drive": ``MAIN_MIN``)."""
+    replayed only the figures a tune had played, spreading its replays over them, played them in 36%,
+    31% and 36% of these plans' bars ("quarter notes that break a reel's drive": ``MAIN_MIN``)."""
     from symphony.decoding.rhythm import vocabulary
     m = parse_meter(meter)
     shares = []
@@ -420,7 +420,7 @@ def test_a_dance_plays_its_main_figure_as_often_as_the_real_tunes(meter, feel, f
         got = bar_rhythm.plan("celtic", m, plan, False, vocabulary("celtic", meter), (0,), seed=seed,
                               max_rest=0.5, max_short_run=3, feel=feel)
         shares.append(sum(r == figure for r in got.bars.values()) / len(got.bars))
-    assert 0.4 <= sum(shares) / len(shares) <= 0.65, shares
+    assert 0.4 <= sum(shares) / len(shares) <= 0.6, shares
     assert sum(x >= 0.5 for x in shares) >= 6  # (real: 43% of reels play it in half their bars or more)
     assert max(shares) <= bar_rhythm.MAIN_CAP + 0.1
     assert bar_rhythm.main_figure("celtic", meter, feel) == figure

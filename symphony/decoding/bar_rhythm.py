@@ -89,22 +89,21 @@ TOP_CAP = {"celtic": 0.6, "chinese": 0.5}
 # Per style: where the commonest inner bar rhythm of the style's tunes in a meter (of a feel) holds
 # this share of their inner bars or more, it is the dance's **main figure** (a reel's eight running
 # eighths, 49% of the inner bars of the 572 even-feel celtic 2/2 tunes of the training split; a jig's
-# six eighths, 52%; a hornpipe's four dotted pairs, 49%), and a tune plays it as often as the real
-# tunes do: a new draw may draw it again (other rhythms a tune has played are not drawn anew), and a
-# bar replaying a played rhythm may replay it even before the tune has played it (the dance's own),
-# drawn by its share itself, not by the square root of the share and divided by the bars already
-# playing it (``REUSE_SPREAD``, which spreads reuse over the other figures). Without it, ours
-# planned the figure in 33% of the full bars of a reel asked for in 2/2 and 30% of a jig's (real 48%
-# and 49% per tune; 9% and 4% of ours in half their bars or more, real 43% and 52%): the readers'
-# "quarter notes that break a reel's drive" (issue 17, benchmarks/reel_eighths.md).
+# six eighths, 52%; a hornpipe's four dotted pairs, 49%; a polka's eight sixteenths, 43%), and a bar
+# replaying a played rhythm (``again``) may replay it even before the tune has played it (it is the
+# dance's own, not one figure of this tune's), drawn by its share itself, not by the square root of
+# the share and divided by the bars already playing it (``REUSE_SPREAD``, which still spreads reuse
+# over the tune's other figures). Without it, ours played the figure in 34% of a reel's inner bars
+# asked for in 2/2, 32% of "Irish reel"'s, 34% of a jig's, 33% of a hornpipe's, 34% of a polka's
+# (48 requests each, planned; 9%, 8%, 4%, 12%, 8% of them in over 60% of their inner bars; real
+# tunes, of their full bars, 29%, 29%, 38%, 34%, 30%): the readers' "quarter notes that break a
+# reel's drive" (issue 17). With it 44%, 44%, 47%, 44%, 39% (32%, 31%, 27%, 25%, 17% in over 60%),
+# the bars replaying a played rhythm as before (benchmarks/reel_eighths.md). (Drawn anew as well, though played, it overshot: 64% of a reel's
+# inner bars, and 87% of its bars replayed one, real 76%.)
 MAIN_MIN = {"celtic": 0.4}
 # ... and it may play in up to this share of the bars planned (``TOP_CAP`` for the other rhythms):
 # real reels play it in over 60% of their full bars in 29% of the tunes, over 75% in 10%.
 MAIN_CAP = 0.8
-# ... and its weight in a replay falls with the square of the bars already playing it (a reel's
-# eighths then play in 57% of the full bars of ours asked for 2/2, 46% of "Irish reel"; jigs 50%,
-# hornpipes' dotted pairs 48%; 48 requests each); at the first power 60%, 49%, 52%, 52%.
-MAIN_SPREAD = 2.0
 # Chinese songs vary their bars more (27% in the commonest): with 3, ours still opened 8-bar songs
 # with three bars of one rhythm and played it in half their bars (21% of the pieces, real 5%).
 CROWD_MIN = {"chinese": 2}
@@ -745,12 +744,12 @@ def plan(style: str, meter, phrases, pickup: bool, vocab: frozenset[int] | None,
                 share = dict(candidates(style, str(meter), needs, bar, vocab, max_rest, max_short_run, feel))
                 again = [x for x in (played | {main} if main else played) if ok(x) and in_feel(x, feel, kind)
                          and not crowded(x) and not (spent and n_short(x))]
-                r = rng.choices(again, [(share.get(x, 0.0) / max(1, uses[x]) ** MAIN_SPREAD if x == main else
+                r = rng.choices(again, [(share.get(x, 0.0) if x == main else
                                          (math.sqrt(share.get(x, 0.0)) + REUSE_FLOOR) / uses[x] ** REUSE_SPREAD)
                                         * _tilt(x, density) for x in again])[0] if again else None
         if r is None:
             cands = candidates(style, str(meter), needs, bar, vocab, max_rest, max_short_run, feel)
-            pool = [(x, w) for x, w in cands if x not in played or x == main] or list(cands)
+            pool = [(x, w) for x, w in cands if x not in played] or list(cands)
             if b > phrases.motif_bars:  # after the opening phrase, of the figures the tune has played
                 pool = [(x, w) for x, w in pool if figures(x, beat, bar) <= heard] \
                     or [(x, w) for x, w in cands if figures(x, beat, bar) <= heard] or pool
