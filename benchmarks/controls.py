@@ -35,7 +35,7 @@ def _gen(checkpoint, **kw):
 
 
 def bench_modes(checkpoint, n, rng, tmp):
-    from symphony.evaluation.modes import analyze_mode, compatible
+    from symphony.music.modes import analyze_mode, compatible
     from symphony.tasks.generate import key_matches, pentatonic_matches
     from symphony.music.score import analyze_key
     from symphony.music.theory import CHARACTERISTIC, MODES, PENTATONIC, parse_key

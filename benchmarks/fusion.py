@@ -36,7 +36,7 @@ GONG = (0, 2, 4, 7, 9)
 
 def pentatonic_share(score) -> float:
     """Share of the melody's duration on its best-fitting pentatonic scale."""
-    from symphony.evaluation.modes import pitch_class_histogram
+    from symphony.music.modes import pitch_class_histogram
     from symphony.music.analysis import melody
     h = pitch_class_histogram(melody(score))
     return max(sum(h[(t + d) % 12] for d in GONG) for t in range(12))

@@ -1,4 +1,4 @@
-"""Modal analysis (symphony.evaluation.modes) validated on real, labelled tunes, beside music21.
+"""Modal analysis (symphony.music.modes) validated on real, labelled tunes, beside music21.
 
     .venv/bin/python -m benchmarks.modal_analysis            # writes benchmarks/modal_analysis.{md,json}
     .venv/bin/python -m benchmarks.modal_analysis --tune     # the design grid, on the tuning half only
@@ -24,8 +24,8 @@ Measures, for the modal analysis and for music21's key analysis (``symphony.scor
   compatible  same tonic and one scale contains the other (A yu inside A dorian; modal only)
   third rule  same tonic and the same third (dorian ~ minor, mixolydian ~ major): the rule the
               modes benchmark applies to music21 (symphony.generation.key_matches)
-  final       the tune's final (evaluation.modes.final_note) is the labelled tonic
-The design constants of evaluation.modes were chosen with ``--tune`` on the tuning half
+  final       the tune's final (music.modes.final_note) is the labelled tonic
+The design constants of music.modes were chosen with ``--tune`` on the tuning half
 (sha1(id) even); the table gives the held-out half separately.
 """
 from __future__ import annotations
@@ -137,7 +137,7 @@ def tuning_half(item: dict) -> bool:
 
 
 def judge(found, label) -> dict:
-    from symphony.evaluation.modes import compatible
+    from symphony.music.modes import compatible
     same_tonic = found.tonic_pc == label.tonic_pc
     return {"exact": same_tonic and found.mode == label.mode,
             "compatible": compatible(found, label),
@@ -149,7 +149,7 @@ def heard(found, label) -> str:
 
 
 def evaluate(items: list[dict], with_music21: bool = True) -> list[dict]:
-    from symphony.evaluation.modes import analyze_mode, final_note
+    from symphony.music.modes import analyze_mode, final_note
     from symphony.music.score import analyze_key
     rows = []
     for it in items:
@@ -195,7 +195,7 @@ def confusions(rows: list[dict], who: str, ok: str) -> dict:
 def tune(items: list[dict]) -> list[dict]:
     """Grid over the design constants, scored on the tuning half by the mean over label classes of
     exact accuracy (so the 200 major tunes do not outweigh 8 lydian ones)."""
-    import symphony.evaluation.modes as M
+    import symphony.music.modes as M
     half = [it for it in items if tuning_half(it)]
     saved = (M.ABSENT_SHARE, M.ABSENT_PENALTY, M.FINAL_SLACK, M.PREFERENCE)
     prefs = {"major-minor-first": saved[3],
@@ -215,7 +215,7 @@ def tune(items: list[dict]) -> list[dict]:
 
 
 def han_summary(items: list[dict]) -> dict:
-    from symphony.evaluation.modes import analyze_mode
+    from symphony.music.modes import analyze_mode
     han = [it for it in items if it["collection"] == "essen-han"]
     modes = Counter(analyze_mode(it["score"])[0].mode for it in han)
     return {"n": len(han), "modes": dict(modes.most_common()),
@@ -227,11 +227,11 @@ def pct(x) -> str:
 
 
 def write_md(res: dict, path: Path) -> None:
-    import symphony.evaluation.modes as M
+    import symphony.music.modes as M
     L = ["# Modal analysis on labelled real tunes", "",
          f"`{res['command']}` — {res['date']}, {res['machine']}, {res['seconds']:.0f} s in all.",
          "What is measured and how the tunes are chosen: the docstring of `benchmarks/modal_analysis.py`; "
-         "the analysis: `symphony/evaluation/modes.py` (pitch collection + final).", "",
+         "the analysis: `symphony/music/modes.py` (pitch collection + final).", "",
          f"Tunes read: {res['corpus']['tunes']}; usable labelled tunes after the exclusions: {res['corpus']['usable']} "
          f"(left out: {', '.join(f'{k} {v}' for k, v in res['corpus'].items() if k not in ('tunes', 'usable', 'title_differs'))}; "
          f"{res['corpus'].get('title_differs', 0)} paired tunes whose cached title differs from the T: field, by "

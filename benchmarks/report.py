@@ -108,7 +108,7 @@ def _controls_md(c: dict) -> list[str]:
             import json
             validation = Path(__file__).resolve().parent / "modal_analysis.json"
             val = json.loads(validation.read_text()).get("balanced", {}).get("modal_exact") if validation.exists() else None
-            L += [f"Row 'modal': modal analysis (symphony.evaluation.modes, validated on labelled real tunes: "
+            L += [f"Row 'modal': modal analysis (symphony.music.modes, validated on labelled real tunes: "
                   f"{'see modal_analysis.md' if val is None else f'{val:.0%} exact tonic and mode, mean over label classes'}), "
                   "which names tonic and mode among all 12 modes from the pitch collection and the final: "
                   f"**{m.get('modal_accuracy', 0):.0%}** exactly the requested tonic and mode, "

@@ -1,4 +1,4 @@
-"""symphony.evaluation.modes: tonic and mode from the pitch collection and the final, on real
+"""symphony.music.modes: tonic and mode from the pitch collection and the final, on real
 labelled tunes from music21's corpus and on hand-built melodies."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from symphony.evaluation.modes import analyze_mode, compatible, final_note
+from symphony.music.modes import analyze_mode, compatible, final_note
 from symphony.music.score import Note, Part, Score
 from symphony.music.theory import Key, parse_key, parse_meter
 

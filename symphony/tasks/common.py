@@ -98,7 +98,7 @@ def describe(score: Score) -> dict:
             "explanation": score.explanation,
             "notes": score.n_notes,
             # (key_analysis: music21's key of the piece as written; for a Chinese pentatonic mode also
-            # mode_analysis, evaluation.modes', and pentatonic_check, the key check generation applied)
+            # mode_analysis, music.modes', and pentatonic_check, the key check generation applied)
             "generation": {k: score.meta.get(k) for k in ("tokens", "model_seconds", "attempts", "key_analysis",
                                                           "mode_analysis", "pentatonic_check", "model")
                            if k in score.meta or k not in ("mode_analysis", "pentatonic_check")}}

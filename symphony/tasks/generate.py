@@ -32,6 +32,7 @@ from symphony.music.chorale_tune import compose_tune
 from symphony.music.form import FormPlan, after_upbeat, borrowed_repeats, plan_form, restate_repeats
 from symphony.music.fourpart import analysis_meta, guess_phrase_ends, lower_voices
 from symphony.music.harmony import accompaniment, layout, parse_progression
+from symphony.music.modes import analyze_mode, final_note, pitch_class_histogram
 from symphony.music.phrase import PhrasePlan, closing_rhyme, plan_phrases, strain_barlines, strains
 from symphony.music.pickup import mark_pickup, upbeat_before_sections, upbeat_length
 from symphony.music.score import Note, Part, Score, analyze_key
@@ -54,7 +55,7 @@ KEY_ATTEMPTS = 6  # samples tried until the key check of the output (key_heard_a
 # the register pull weakened from the third and dropped for the last two, so mean pitch stopped
 # rising with arousal. The collection-and-final check accepts 1,100 of the 1,150 (zhi 405, shang
 # 122, jue 92, yu 259, gong 222; the final is their tonic by the labelling, the 50 others have
-# over a quarter of their duration outside the five notes, 45 of them yu tunes). The modal analyser (evaluation.modes.analyze_mode, a pentatonic or seven-note scale on
+# over a quarter of their duration outside the five notes, 45 of them yu tunes). The modal analyser (music.modes.analyze_mode, a pentatonic or seven-note scale on
 # the final, ``compatible`` with the label) accepts 872: it names 1 in 2 shang and jue tunes by
 # another collection. Major/minor and church modes keep music21's check (key_matches).
 PENTATONIC_SHARE = 0.75
@@ -405,9 +406,8 @@ def key_matches(requested: Key, found: Key) -> bool:
 
 def pentatonic_matches(requested: Key, written: Score) -> bool:
     """A piece in a Chinese pentatonic mode is in it when it ends on the mode's tonic (its final,
-    ``evaluation.modes.final_note``) and at least PENTATONIC_SHARE of its duration lies in the
+    ``music.modes.final_note``) and at least PENTATONIC_SHARE of its duration lies in the
     mode's five notes: G zhi ends on G and keeps to C D E G A (see PENTATONIC_SHARE)."""
-    from symphony.evaluation.modes import final_note, pitch_class_histogram  # (evaluation imports this module)
     fin = final_note(written)
     if fin is None or fin.pitch % 12 != requested.tonic_pc:
         return False
@@ -416,8 +416,7 @@ def pentatonic_matches(requested: Key, written: Score) -> bool:
 
 
 def _mode_analysis(written: Score) -> str:
-    """The modal analyser's key of a piece as written (evaluation.modes, collection and final)."""
-    from symphony.evaluation.modes import analyze_mode
+    """The modal analyser's key of a piece as written (music.modes, collection and final)."""
     return str(analyze_mode(written)[0])
 
 
