@@ -64,14 +64,35 @@ SHORT_NOTES = {("celtic", True): (3, 0.15, 0), ("german", True): (2, 0.04, 2), (
 FINAL_LEAPS = {"german": 0.0, "chinese": 0.35, "celtic": 0.0}
 # Irish jigs (celtic 6/8; 755 of the training split) strike their final twice: the note before it
 # is the final's own pitch in 59% (an eighth in 50%, "B A G G2"; a dotted quarter in 9%, "G3 G2"),
-# reached by step or a third; a step away in 34%, a leap in 6% (Constraints.final_twice, drawn per
-# piece; ours never repeated it). The final then lasts a quarter (JIG_FINALS). The real ones strike
-# it three times in 35% ("B G G G2"); ours at most twice: "G G G G" endings were issue 17's complaint.
-# Drawn in 70%: 31 of 36 jigs that drew it (seeds 0-55) struck it twice, the others' last bar a
-# refrain copied from an earlier one or no pitch reaching the final's pitch by step; 0.70 x 0.86 = 0.60.
-# Polkas (celtic 2/4, 586 tunes) strike it twice or more in 41% ("A G G z"), reached by step in 66%
-# of those; drawn in 43% (16 of 16 polkas that drew it in seeds 0-29 struck it twice).
+# reached by step or a third; a step away in 34%, a leap in 6% (Constraints.final_twice; ours never
+# repeated it). The final then lasts a quarter (JIG_FINALS). The real ones strike it three times in
+# 35% ("B G G G2"); ours at most twice: "G G G G" endings were issue 17's complaint. Polkas (celtic
+# 2/4, 586 tunes) strike it twice or more in 41% ("A G G z"), reached by step in 66% of those.
+# Without a bar plan (a --form's sections, chords, a tune too short for a phrase plan) it is drawn
+# once per piece (FINAL_TWICE): jigs in 70% (31 of 36 jigs that drew it, seeds 0-55, struck it
+# twice, the others' last bar a refrain copied from an earlier one or no pitch reaching the final's
+# pitch by step; 0.70 x 0.86 = 0.60), polkas in 43% (16 of 16 that drew it struck it).
+# How often depends on the note before the final, and on the upbeat (the training split's last two
+# notes, benchmarks/stutter.md): a polka's is its own pitch after an eighth in 67% (of 250; after
+# an eighth's upbeat 70%, without one 47%), after a sixteenth in 17% (of 290; 14%, 23%), after a
+# quarter in 85% (of 20); a jig's after an eighth in 60% (of 629; 65%, 39%), after a dotted quarter
+# ("G3 G2") in 80% (of 85; 83%, 70%), after a quarter never (27). Ours drew it at one share whatever
+# the bar plan's last bar led in with and whatever the upbeat: the 34 polkas among melody_craft's
+# seeds 1000..1179 drew it in 26 (stutter 56%, real 31%), 18 of them after a sixteenth ("E/D/ D",
+# "G# A A, cut short", a reader; real 30 of 190). Where a bar plan is drawn, the final is struck
+# twice after each upbeat (Constraints.twice_at, as REEL_TWICE) at the share for the length of the
+# plan's last note before the final (JIG_STRIKES), else for the upbeat alone (JIG_TWICE: jigs 66%
+# of 583 after an eighth's upbeat, 38% of 154 without; polkas 42% of 446, 35% of 103); a jig's over
+# 0.86, the draws that strike it; the few other upbeats (None) at the length's or the dance's share.
 FINAL_TWICE = {("celtic", "6/8"): 0.70, ("celtic", "2/4"): 0.43}
+# {(style, meter): {upbeat in quarters (None: any other): the share drawn to strike the final twice}}
+JIG_TWICE = {("celtic", "6/8"): {0.0: 0.44, 0.5: 0.77, None: 0.69},
+             ("celtic", "2/4"): {0.0: 0.35, 0.5: 0.42, None: 0.41}}
+# {(style, meter): {the note before the final, in quarters: {upbeat: share}}}
+JIG_STRIKES = {("celtic", "6/8"): {0.5: {0.0: 0.45, 0.5: 0.76, None: 0.70}, 1.5: {0.0: 0.81, 0.5: 0.97, None: 0.93},
+                                   1.0: {None: 0.0}},
+               ("celtic", "2/4"): {0.25: {0.0: 0.23, 0.5: 0.14, None: 0.17}, 0.5: {0.0: 0.47, 0.5: 0.70, None: 0.67},
+                                   1.0: {None: 0.85}}}
 # Share of a phrase's first bars that open with a breath (Constraints.breaths; its length:
 # breath_length; in a style of BARLINE_TAILS, the share of phrase ends breathing to their barline):
 # real Chinese songs rest between phrases (0.85 rests per 16 bars in 60 of the test split; ours
@@ -216,6 +237,26 @@ def rhythm_craft(style: str, meter: Meter, seed: int) -> dict:
     return {"rhythm": vocabulary(style, str(meter)), "final_onsets": final_onsets(style, meter, beat_t, bar_t),
             "max_rest": MAX_REST, "leap_to_tonic": leap, "final_twice": twice,
             "final_shortest": beat_t if (style, str(meter)) in JIG_FINALS else None, **short_notes(style, meter)}
+
+
+def jig_twice(style: str, meter: Meter, seed: int, final_bar: tuple[int, ...] | None = None) -> dict:
+    """After which upbeats a jig's or a polka's final is struck twice (``Constraints.twice_at``, ticks;
+    drawn per upbeat at JIG_TWICE's shares, or where the bar plan's last bar `final_bar` leads into
+    the final with a note of a length JIG_STRIKES holds, at its shares): {"final_twice": False} for
+    other dances."""
+    table = JIG_TWICE.get((style, str(meter)))
+    if table is None:
+        return {"final_twice": False}
+    strike = final_bar[-2] if final_bar and len(final_bar) >= 2 and 0 < final_bar[-2] < bar_rhythm.TIE else None
+    table = JIG_STRIKES[(style, str(meter))].get(strike / TICKS_PER_QUARTER if strike else None, table)
+    rng = random.Random(f"jig twice|{style}|{meter}|{seed}")
+    bar_t = round(float(meter.bar_quarters) * TICKS_PER_QUARTER)
+    named = {round(up * TICKS_PER_QUARTER) for up in table if up is not None}
+    twice = set()
+    for up, p in table.items():
+        if rng.random() < p:
+            twice |= {round(up * TICKS_PER_QUARTER)} if up is not None else set(range(bar_t)) - named
+    return {"final_twice": bool(twice), "twice_at": frozenset(twice)}
 
 
 def _before_upbeat(onsets: tuple[int, ...] | None, meter: Meter) -> tuple[int, ...]:
@@ -500,6 +541,9 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
             feel = bar_rhythm.draw_feel(rhythm_style, meter, req.seed, asked)
             cons = replace(cons, **reel_final(rhythm_style, meter, feel, req.seed))
             bar_plan = plan_bar_rhythms(phrases, rhythm_style, meter, cons, req.density, req.seed, feel)
+            if bar_plan is not None and (rhythm_style, str(meter)) in JIG_STRIKES:  # (struck twice after the
+                # planned last bar's note before the final, at the real share for its length)
+                cons = replace(cons, **jig_twice(rhythm_style, meter, req.seed, bar_plan.final))
             if bar_plan is not None and rhythm_style in BREATHS_ONLY:  # (rests only where planned)
                 bar_plan = replace(bar_plan, quiet=True)
             phrases = uncopy(phrases, bar_plan)
