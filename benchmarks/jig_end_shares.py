@@ -1,7 +1,7 @@
 """How often real jigs and polkas strike their final twice (issue 17, branch stutter), by the length of
 the note before the final and by the upbeat, over the training split of the corpus cache:
-`python -m benchmarks.jig_end_shares` gives the shares generate.JIG_STRIKES and JIG_TWICE are drawn at
-(rows with 8 tunes or more)."""
+`python -m benchmarks.jig_end_shares` gives the shares generate.JIG_TWICE (by upbeat) and
+STRIKE_SIXTEENTHS (the note before a final struck twice) are drawn at (rows with 8 tunes or more)."""
 from collections import Counter
 
 from benchmarks.melody_craft import _corpus

@@ -288,9 +288,8 @@ def test_issue_gaps_names_the_cells_of_issue_17s_table_more_than_ten_points_off(
 def test_jigs_and_polkas_end_as_fiddlers_write_them(meter, seeds, length):
     """A real jig's final is a quarter on its last bar's second beat, an eighth after it (a rest, or
     the upbeat's complement: generate.JIG_FINALS), and is struck twice in 59% ("B A G G2", "G3 G2":
-    generate.JIG_TWICE, JIG_STRIKES: drawn per upbeat and the length of the bar plan's note before the
-    final), the first strike reached by step; a polka's the same, an eighth on its
-    second beat ("A G G z"). Ours held a dotted quarter to the barline after a step ("A G F# G3"), a
+    generate.JIG_TWICE, drawn per upbeat), the first strike reached by step; a polka's the same, an
+    eighth on its second beat ("A G G z"). Ours held a dotted quarter to the barline after a step ("A G F# G3"), a
     polka's from the downbeat, the note before never the final's pitch."""
     twice = 0
     for seed in seeds:  # (seeds that draw the final struck twice)
@@ -339,3 +338,17 @@ def test_reels_end_as_fiddlers_write_them():
             assert round(score.pickup * TICKS_PER_QUARTER) in drawn["twice_at"], seed
             assert 1 <= abs(earlier.pitch - before.pitch) <= 3, (seed, earlier, before)
     assert places == {2.0, 3.0, 3.5} and twice >= 2, (places, twice)
+
+
+def test_a_polka_struck_twice_leads_in_with_an_eighth():
+    """A real polka's final struck twice is first struck for an eighth (70%) or a quarter (7%), after
+    a sixteenth in 20% ("F/E/ D D", not "E/D/ D": generate.strike_lead_in, STRIKE_SIXTEENTHS); ours
+    were led in by sixteenths in 18 of 26. Other dances' last bars stay as planned."""
+    from symphony.music.theory import parse_meter
+    from symphony.tasks.generate import strike_lead_in
+    polka, jig = parse_meter("2/4"), parse_meter("6/8")
+    joined = [strike_lead_in((6, 6, 6, 6, 24), "celtic", polka, seed) for seed in range(200)]
+    assert set(joined) == {(6, 6, 6, 6, 24), (6, 6, 12, 24)}
+    assert 0.12 < joined.count((6, 6, 6, 6, 24)) / 200 < 0.28
+    assert strike_lead_in((12, 12, 24), "celtic", polka, 0) == (12, 12, 24)
+    assert all(strike_lead_in((12, 6, 6, 48), "celtic", jig, seed) == (12, 6, 6, 48) for seed in range(20))

@@ -72,27 +72,26 @@ FINAL_LEAPS = {"german": 0.0, "chinese": 0.35, "celtic": 0.0}
 # once per piece (FINAL_TWICE): jigs in 70% (31 of 36 jigs that drew it, seeds 0-55, struck it
 # twice, the others' last bar a refrain copied from an earlier one or no pitch reaching the final's
 # pitch by step; 0.70 x 0.86 = 0.60), polkas in 43% (16 of 16 that drew it struck it).
-# How often depends on the note before the final, and on the upbeat (the training split's last two
-# notes, benchmarks/stutter.md): a polka's is its own pitch after an eighth in 67% (of 250; after
-# an eighth's upbeat 70%, without one 47%), after a sixteenth in 17% (of 290; 14%, 23%), after a
-# quarter in 85% (of 20); a jig's after an eighth in 60% (of 629; 65%, 39%), after a dotted quarter
-# ("G3 G2") in 80% (of 85; 83%, 70%), after a quarter never (27). Ours drew it at one share whatever
-# the bar plan's last bar led in with and whatever the upbeat: the 34 polkas among melody_craft's
-# seeds 1000..1179 drew it in 26 (stutter 56%, real 31%), 18 of them after a sixteenth ("E/D/ D",
-# "G# A A, cut short", a reader; real 30 of 190). Where a bar plan is drawn, the final is struck
-# twice after each upbeat (Constraints.twice_at, as REEL_TWICE) at the share for the length of the
-# plan's last note before the final (JIG_STRIKES), else for the upbeat alone (JIG_TWICE: jigs 66%
-# of 583 after an eighth's upbeat, 38% of 154 without; polkas 42% of 446, 35% of 103); a jig's over
-# 0.86, the draws that strike it; the few other upbeats (None) at the length's or the dance's share.
+# How often depends on the upbeat and on the note before the final (`python -m
+# benchmarks.jig_end_shares`, the training split): jigs after an eighth's upbeat in 66% (of 583),
+# without one in 38% (of 154); polkas in 42% (of 446) and 35% (of 103). One draw per piece at
+# one share overshot where ours opened without an upbeat (jigs 70%), and the 34 polkas among
+# melody_craft's seeds 1000..1179 drew it in 26 (stutter 56%, real 31%), 18 of them first struck
+# for a sixteenth ("E/D/ D", "G# A A, cut short", a reader): real polkas strike it twice after a
+# sixteenth in 17% (of 290), after an eighth in 67% (of 250), so a struck final is led in by an
+# eighth in 69% of them, by a sixteenth in 20%. Ours plan the last bar with sixteenths before the
+# final far more (the bar plan's final bar avoids a rhythm the tune has played). Where a bar plan is
+# drawn, the final is struck twice after each upbeat (Constraints.twice_at, as REEL_TWICE) at the
+# upbeat's share (JIG_TWICE; a jig's over 0.86, the draws that strike it; the few other upbeats,
+# None, at the dance's), and a polka's planned sixteenths before it are joined into an eighth
+# (strike_lead_in, STRIKE_SIXTEENTHS).
 FINAL_TWICE = {("celtic", "6/8"): 0.70, ("celtic", "2/4"): 0.43}
 # {(style, meter): {upbeat in quarters (None: any other): the share drawn to strike the final twice}}
 JIG_TWICE = {("celtic", "6/8"): {0.0: 0.44, 0.5: 0.77, None: 0.69},
              ("celtic", "2/4"): {0.0: 0.35, 0.5: 0.42, None: 0.41}}
-# {(style, meter): {the note before the final, in quarters: {upbeat: share}}}
-JIG_STRIKES = {("celtic", "6/8"): {0.5: {0.0: 0.45, 0.5: 0.76, None: 0.70}, 1.5: {0.0: 0.81, 0.5: 0.97, None: 0.93},
-                                   1.0: {None: 0.0}},
-               ("celtic", "2/4"): {0.25: {0.0: 0.23, 0.5: 0.14, None: 0.17}, 0.5: {0.0: 0.47, 0.5: 0.70, None: 0.67},
-                                   1.0: {None: 0.85}}}
+# The share of finals struck twice whose first strike is a sixteenth (strike_lead_in): polkas 20%
+# (49 of 242), the others an eighth (69%) or a quarter (7%).
+STRIKE_SIXTEENTHS = {("celtic", "2/4"): 0.20}
 # Share of a phrase's first bars that open with a breath (Constraints.breaths; its length:
 # breath_length; in a style of BARLINE_TAILS, the share of phrase ends breathing to their barline):
 # real Chinese songs rest between phrases (0.85 rests per 16 bars in 60 of the test split; ours
@@ -239,16 +238,12 @@ def rhythm_craft(style: str, meter: Meter, seed: int) -> dict:
             "final_shortest": beat_t if (style, str(meter)) in JIG_FINALS else None, **short_notes(style, meter)}
 
 
-def jig_twice(style: str, meter: Meter, seed: int, final_bar: tuple[int, ...] | None = None) -> dict:
+def jig_twice(style: str, meter: Meter, seed: int) -> dict:
     """After which upbeats a jig's or a polka's final is struck twice (``Constraints.twice_at``, ticks;
-    drawn per upbeat at JIG_TWICE's shares, or where the bar plan's last bar `final_bar` leads into
-    the final with a note of a length JIG_STRIKES holds, at its shares): {"final_twice": False} for
-    other dances."""
+    drawn per upbeat at JIG_TWICE's shares): {"final_twice": False} for other dances."""
     table = JIG_TWICE.get((style, str(meter)))
     if table is None:
         return {"final_twice": False}
-    strike = final_bar[-2] if final_bar and len(final_bar) >= 2 and 0 < final_bar[-2] < bar_rhythm.TIE else None
-    table = JIG_STRIKES[(style, str(meter))].get(strike / TICKS_PER_QUARTER if strike else None, table)
     rng = random.Random(f"jig twice|{style}|{meter}|{seed}")
     bar_t = round(float(meter.bar_quarters) * TICKS_PER_QUARTER)
     named = {round(up * TICKS_PER_QUARTER) for up in table if up is not None}
@@ -257,6 +252,18 @@ def jig_twice(style: str, meter: Meter, seed: int, final_bar: tuple[int, ...] | 
         if rng.random() < p:
             twice |= {round(up * TICKS_PER_QUARTER)} if up is not None else set(range(bar_t)) - named
     return {"final_twice": bool(twice), "twice_at": frozenset(twice)}
+
+
+def strike_lead_in(final_bar: tuple[int, ...] | None, style: str, meter: Meter, seed: int) -> tuple[int, ...] | None:
+    """A polka's planned last bar (``BarPlan.final``) where its final is struck twice: two sixteenths
+    leading into the final joined into an eighth, the first strike ("F/E/ D D", not "E/D/ D"), but
+    at STRIKE_SIXTEENTHS' share."""
+    keep = STRIKE_SIXTEENTHS.get((style, str(meter)))
+    s16 = TICKS_PER_QUARTER // 4
+    if keep is None or not final_bar or len(final_bar) < 3 or final_bar[-2] != s16 or final_bar[-3] != s16 \
+            or random.Random(f"strike lead-in|{style}|{meter}|{seed}").random() < keep:
+        return final_bar
+    return final_bar[:-3] + (2 * s16, final_bar[-1])
 
 
 def _before_upbeat(onsets: tuple[int, ...] | None, meter: Meter) -> tuple[int, ...]:
@@ -541,9 +548,11 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
             feel = bar_rhythm.draw_feel(rhythm_style, meter, req.seed, asked)
             cons = replace(cons, **reel_final(rhythm_style, meter, feel, req.seed))
             bar_plan = plan_bar_rhythms(phrases, rhythm_style, meter, cons, req.density, req.seed, feel)
-            if bar_plan is not None and (rhythm_style, str(meter)) in JIG_STRIKES:  # (struck twice after the
-                # planned last bar's note before the final, at the real share for its length)
-                cons = replace(cons, **jig_twice(rhythm_style, meter, req.seed, bar_plan.final))
+            if bar_plan is not None and (rhythm_style, str(meter)) in JIG_TWICE:  # (struck twice after the
+                # upbeat the tune opens with, at the real share: JIG_TWICE; first struck for an eighth)
+                cons = replace(cons, **jig_twice(rhythm_style, meter, req.seed))
+                if cons.final_twice:
+                    bar_plan = replace(bar_plan, final=strike_lead_in(bar_plan.final, rhythm_style, meter, req.seed))
             if bar_plan is not None and rhythm_style in BREATHS_ONLY:  # (rests only where planned)
                 bar_plan = replace(bar_plan, quiet=True)
             phrases = uncopy(phrases, bar_plan)
