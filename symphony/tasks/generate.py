@@ -81,14 +81,34 @@ SHORT_NOTES = {("celtic", True): (3, 0.15, 0), ("german", True): (2, 0.04, 2), (
 FINAL_LEAPS = {"german": 0.0, "chinese": 0.35, "celtic": 0.0}
 # Irish jigs (celtic 6/8; 755 of the training split) strike their final twice: the note before it
 # is the final's own pitch in 59% (an eighth in 50%, "B A G G2"; a dotted quarter in 9%, "G3 G2"),
-# reached by step or a third; a step away in 34%, a leap in 6% (Constraints.final_twice, drawn per
-# piece; ours never repeated it). The final then lasts a quarter (JIG_FINALS). The real ones strike
-# it three times in 35% ("B G G G2"); ours at most twice: "G G G G" endings were issue 17's complaint.
-# Drawn in 70%: 31 of 36 jigs that drew it (seeds 0-55) struck it twice, the others' last bar a
-# refrain copied from an earlier one or no pitch reaching the final's pitch by step; 0.70 x 0.86 = 0.60.
-# Polkas (celtic 2/4, 586 tunes) strike it twice or more in 41% ("A G G z"), reached by step in 66%
-# of those; drawn in 43% (16 of 16 polkas that drew it in seeds 0-29 struck it twice).
+# reached by step or a third; a step away in 34%, a leap in 6% (Constraints.final_twice; ours never
+# repeated it). The final then lasts a quarter (JIG_FINALS). The real ones strike it three times in
+# 35% ("B G G G2"); ours at most twice: "G G G G" endings were issue 17's complaint. Polkas (celtic
+# 2/4, 586 tunes) strike it twice or more in 41% ("A G G z"), reached by step in 66% of those.
+# Without a bar plan (a --form's sections, chords, a tune too short for a phrase plan) it is drawn
+# once per piece (FINAL_TWICE): jigs in 70% (31 of 36 jigs that drew it, seeds 0-55, struck it
+# twice, the others' last bar a refrain copied from an earlier one or no pitch reaching the final's
+# pitch by step; 0.70 x 0.86 = 0.60), polkas in 43% (16 of 16 that drew it struck it).
+# How often depends on the upbeat and on the note before the final (`python -m
+# benchmarks.jig_end_shares`, the training split): jigs after an eighth's upbeat in 66% (of 583),
+# without one in 38% (of 154); polkas in 42% (of 446) and 35% (of 103). One draw per piece at
+# one share overshot where ours opened without an upbeat (jigs 70%), and the 34 polkas among
+# melody_craft's seeds 1000..1179 drew it in 26 (stutter 56%, real 31%), 18 of them first struck
+# for a sixteenth ("E/D/ D", "G# A A, cut short", a reader): real polkas strike it twice after a
+# sixteenth in 17% (of 290), after an eighth in 67% (of 250), so a struck final is led in by an
+# eighth in 69% of them, by a sixteenth in 20%. Ours plan the last bar with sixteenths before the
+# final far more (the bar plan's final bar avoids a rhythm the tune has played). Where a bar plan is
+# drawn, the final is struck twice after each upbeat (Constraints.twice_at, as REEL_TWICE) at the
+# upbeat's share (JIG_TWICE; a jig's over 0.86, the draws that strike it; the few other upbeats,
+# None, at the dance's), and a polka's planned sixteenths before it are joined into an eighth
+# (strike_lead_in, STRIKE_SIXTEENTHS).
 FINAL_TWICE = {("celtic", "6/8"): 0.70, ("celtic", "2/4"): 0.43}
+# {(style, meter): {upbeat in quarters (None: any other): the share drawn to strike the final twice}}
+JIG_TWICE = {("celtic", "6/8"): {0.0: 0.44, 0.5: 0.77, None: 0.69},
+             ("celtic", "2/4"): {0.0: 0.35, 0.5: 0.42, None: 0.41}}
+# The share of finals struck twice whose first strike is a sixteenth (strike_lead_in): polkas 20%
+# (49 of 242), the others an eighth (69%) or a quarter (7%).
+STRIKE_SIXTEENTHS = {("celtic", "2/4"): 0.20}
 # Share of a phrase's first bars that open with a breath (Constraints.breaths; its length:
 # breath_length; in a style of BARLINE_TAILS, the share of phrase ends breathing to their barline):
 # real Chinese songs rest between phrases (0.85 rests per 16 bars in 60 of the test split; ours
@@ -233,6 +253,34 @@ def rhythm_craft(style: str, meter: Meter, seed: int) -> dict:
     return {"rhythm": vocabulary(style, str(meter)), "final_onsets": final_onsets(style, meter, beat_t, bar_t),
             "max_rest": MAX_REST, "leap_to_tonic": leap, "final_twice": twice,
             "final_shortest": beat_t if (style, str(meter)) in JIG_FINALS else None, **short_notes(style, meter)}
+
+
+def jig_twice(style: str, meter: Meter, seed: int) -> dict:
+    """After which upbeats a jig's or a polka's final is struck twice (``Constraints.twice_at``, ticks;
+    drawn per upbeat at JIG_TWICE's shares): {"final_twice": False} for other dances."""
+    table = JIG_TWICE.get((style, str(meter)))
+    if table is None:
+        return {"final_twice": False}
+    rng = random.Random(f"jig twice|{style}|{meter}|{seed}")
+    bar_t = round(float(meter.bar_quarters) * TICKS_PER_QUARTER)
+    named = {round(up * TICKS_PER_QUARTER) for up in table if up is not None}
+    twice = set()
+    for up, p in table.items():
+        if rng.random() < p:
+            twice |= {round(up * TICKS_PER_QUARTER)} if up is not None else set(range(bar_t)) - named
+    return {"final_twice": bool(twice), "twice_at": frozenset(twice)}
+
+
+def strike_lead_in(final_bar: tuple[int, ...] | None, style: str, meter: Meter, seed: int) -> tuple[int, ...] | None:
+    """A polka's planned last bar (``BarPlan.final``) where its final is struck twice: two sixteenths
+    leading into the final joined into an eighth, the first strike ("F/E/ D D", not "E/D/ D"), but
+    at STRIKE_SIXTEENTHS' share."""
+    keep = STRIKE_SIXTEENTHS.get((style, str(meter)))
+    s16 = TICKS_PER_QUARTER // 4
+    if keep is None or not final_bar or len(final_bar) < 3 or final_bar[-2] != s16 or final_bar[-3] != s16 \
+            or random.Random(f"strike lead-in|{style}|{meter}|{seed}").random() < keep:
+        return final_bar
+    return final_bar[:-3] + (2 * s16, final_bar[-1])
 
 
 def _before_upbeat(onsets: tuple[int, ...] | None, meter: Meter) -> tuple[int, ...]:
@@ -548,6 +596,11 @@ def generate_request(req: Request, engine: Engine | str | Path | None = None, te
             feel = bar_rhythm.draw_feel(rhythm_style, meter, req.seed, asked)
             cons = replace(cons, **reel_final(rhythm_style, meter, feel, req.seed))
             bar_plan = plan_bar_rhythms(phrases, rhythm_style, meter, cons, req.density, req.seed, feel)
+            if bar_plan is not None and (rhythm_style, str(meter)) in JIG_TWICE:  # (struck twice after the
+                # upbeat the tune opens with, at the real share: JIG_TWICE; first struck for an eighth)
+                cons = replace(cons, **jig_twice(rhythm_style, meter, req.seed))
+                if cons.final_twice:
+                    bar_plan = replace(bar_plan, final=strike_lead_in(bar_plan.final, rhythm_style, meter, req.seed))
             if bar_plan is not None and rhythm_style in BREATHS_ONLY:  # (rests only where planned)
                 bar_plan = replace(bar_plan, quiet=True)
             phrases = uncopy(phrases, bar_plan)
