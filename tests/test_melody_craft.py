@@ -284,7 +284,7 @@ def test_issue_gaps_names_the_cells_of_issue_17s_table_more_than_ten_points_off(
     assert "its rows by dance: 1 cell(s)" in table(res)
 
 
-@pytest.mark.parametrize("meter,seeds,length", [("6/8", (1, 2, 3, 5, 13), 1.0), ("2/4", (0, 5, 6, 7, 10), 0.5)])
+@pytest.mark.parametrize("meter,seeds,length", [("6/8", (1, 4, 5, 9, 13), 1.0), ("2/4", (0, 5, 6, 7, 10), 0.5)])
 def test_jigs_and_polkas_end_as_fiddlers_write_them(meter, seeds, length):
     """A real jig's final is a quarter on its last bar's second beat, an eighth after it (a rest, or
     the upbeat's complement: generate.JIG_FINALS), and is struck twice in 59% ("B A G G2", "G3 G2":
