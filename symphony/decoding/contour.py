@@ -99,21 +99,6 @@ def pitch_midis(tok, token_key) -> np.ndarray:
     return np.array([tok.pitch_of(tok.pitch0 + i, token_key) for i in range(N_OCTAVES * PITCHES_PER_OCTAVE)])
 
 
-def two_pitch_run(st) -> tuple[frozenset[int], int]:
-    """(its pitches, its length in ticks up to the cursor) of the longest stretch of the latest
-    top-voice notes on at most two pitches."""
-    pitches: set[int] = set()
-    start = None
-    for onset, _, midi in reversed(st.melody):
-        if midi not in pitches and len(pitches) == 2:
-            break
-        pitches.add(midi)
-        start = onset
-    if start is None:
-        return frozenset(), 0
-    return frozenset(pitches), st.abs_tick(st.cursor) - start
-
-
 def pitch_run(st, k: int) -> tuple[frozenset[int], int]:
     """(its pitches, its length in ticks up to the cursor) of the longest stretch of the latest
     top-voice notes on at most `k` pitches."""
@@ -175,14 +160,15 @@ def prior(st) -> np.ndarray | None:
         on = (midis - last) * (1 if last > prev else -1)  # > 0: on in the leap's direction
         bias[on > STEP] -= LEAP_PENALTY
         bias[(on > 0) & (on <= STEP)] -= STEP_ON_PENALTY
-    run, ticks = two_pitch_run(st)
+    run, ticks = pitch_run(st, 2)
     if run and ticks >= RUN_SOFT_BARS * st.bar_ticks:
         bias[np.isin(midis, list(run))] -= RUN_PENALTY
-    if c.hover_bars and not _planned(st):
+    planned = (c.hover_bars or c.loop_penalty) and _planned(st)
+    if c.hover_bars and not planned:
         run, ticks = pitch_run(st, HOVER_PITCHES)
         if len(run) == HOVER_PITCHES and ticks >= c.hover_bars * st.bar_ticks:
             bias[np.isin(midis, list(run))] -= HOVER_PENALTY
-    if c.loop_penalty and not _planned(st) and home(st) is None:  # (the close may rhyme with a cadence)
+    if c.loop_penalty and not planned and home(st) is None:  # (the close may rhyme with a cadence)
         for x, n in loop_counts(st).items():
             bias[midis == x] -= c.loop_penalty * n
     if len(st.melody) >= SAME_PITCH_SOFT and all(m == last for _, _, m in st.melody[-SAME_PITCH_SOFT:]):
@@ -324,7 +310,7 @@ def break_runs(st, ids: np.ndarray) -> np.ndarray:
     RUN_HARD_BARS bars; `ids` itself when that would leave none."""
     if not active(st) or not len(ids):
         return ids
-    run, ticks = two_pitch_run(st)
+    run, ticks = pitch_run(st, 2)
     if not run or ticks < RUN_HARD_BARS * st.bar_ticks:
         return ids
     midis = pitch_midis(st.tok, st.cons.tkey)[ids - st.tok.pitch0]

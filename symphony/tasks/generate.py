@@ -266,14 +266,20 @@ def jig_twice(style: str, meter: Meter, seed: int) -> dict:
     table = JIG_TWICE.get((style, str(meter)))
     if table is None:
         return {"final_twice": False}
-    rng = random.Random(f"jig twice|{style}|{meter}|{seed}")
+    twice = struck_twice(table, random.Random(f"jig twice|{style}|{meter}|{seed}"), meter)
+    return {"final_twice": bool(twice), "twice_at": twice}
+
+
+def struck_twice(shares: dict, rng: random.Random, meter: Meter) -> frozenset[int]:
+    """The upbeats (ticks) after which the final is struck twice, each drawn at its share in
+    `shares` ({upbeat in quarters, or None for every other upbeat: share}; JIG_TWICE, REEL_TWICE)."""
     bar_t = round(float(meter.bar_quarters) * TICKS_PER_QUARTER)
-    named = {round(up * TICKS_PER_QUARTER) for up in table if up is not None}
-    twice = set()
-    for up, p in table.items():
+    named = {round(up * TICKS_PER_QUARTER) for up in shares if up is not None}
+    twice: set[int] = set()
+    for up, p in shares.items():
         if rng.random() < p:
             twice |= {round(up * TICKS_PER_QUARTER)} if up is not None else set(range(bar_t)) - named
-    return {"final_twice": bool(twice), "twice_at": frozenset(twice)}
+    return frozenset(twice)
 
 
 def strike_lead_in(final_bar: tuple[int, ...] | None, style: str, meter: Meter, seed: int) -> tuple[int, ...] | None:
@@ -497,11 +503,6 @@ def as_written(score: Score, shortest: float | None = None, rest: tuple[str, int
     if rest is not None:
         rest_after_final(written, *rest)
     return written
-
-
-def key_as_written(score: Score, shortest: float | None = None, rest: tuple[str, int] | None = None) -> Key:
-    """music21's key of a sampled piece as it will be written (``as_written``)."""
-    return analyze_key(as_written(score, shortest, rest))
 
 
 def generate_request(req: Request, engine: Engine | str | Path | None = None, temperature: float = 1.0,
@@ -1038,7 +1039,7 @@ def reel_final(style: str, meter: Meter, feel: str | None, seed: int) -> dict:
     for up, shares in table[feel].items():
         onset = rng.choices([o for o, _ in shares], [w for _, w in shares])[0]
         at[round(up * TICKS_PER_QUARTER)] = round(onset * TICKS_PER_QUARTER)
-    twice = frozenset(round(up * TICKS_PER_QUARTER) for up, p in REEL_TWICE[feel].items() if rng.random() < p)
+    twice = struck_twice(REEL_TWICE[feel], rng, meter)
     return {"final_at": at, "final_twice": bool(twice), "twice_at": twice}
 
 
